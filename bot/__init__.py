@@ -1,0 +1,1 @@
+"""Chibo: directives out to party cells, short structured reports back, on Telegram and Zalo."""

@@ -1,0 +1,163 @@
+"""The neutral message model and the Channel interface every platform adapter implements.
+
+Handlers only ever see `Incoming` and produce `Reply`; adapters translate both ways. Delivery errors are mapped to
+the small set of exceptions below so the outbox can decide: wait, give up on this chat, retry, or fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+
+class ChannelName(StrEnum):
+    TELEGRAM = "telegram"
+    ZALO = "zalo"
+
+
+@dataclass(frozen=True)
+class Button:
+    """A choice offered to the user; `data` is what comes back when it is chosen (at most 64 bytes)."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class OutFile:
+    """A stored file to send: `sha256` names it in the content-addressed store."""
+
+    sha256: str
+    name: str
+    mime: str
+    size: int
+    as_photo: bool = False
+
+
+@dataclass
+class Reply:
+    """One message to a user: text, optional choices, optional file, optional request for their phone number."""
+
+    text: str = ""
+    buttons: list[list[Button]] = field(default_factory=list)
+    file: OutFile | None = None
+    request_contact: bool = False
+    remove_keyboard: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"text": self.text}
+        if self.buttons:
+            data["buttons"] = [[[b.label, b.data] for b in row] for row in self.buttons]
+        if self.file:
+            f = self.file
+            data["file"] = [f.sha256, f.name, f.mime, f.size, f.as_photo]
+        if self.request_contact:
+            data["request_contact"] = True
+        if self.remove_keyboard:
+            data["remove_keyboard"] = True
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reply:
+        file = data.get("file")
+        return cls(
+            text=data.get("text", ""),
+            buttons=[[Button(label, value) for label, value in row] for row in data.get("buttons", [])],
+            file=OutFile(*file) if file else None,
+            request_contact=data.get("request_contact", False),
+            remove_keyboard=data.get("remove_keyboard", False),
+        )
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file or photo the user sent; `ref` is the platform's handle (Telegram file_id, Zalo photo URL)."""
+
+    kind: str  # "document" | "photo" | "unsupported"
+    ref: str | None
+    name: str | None = None
+    mime: str | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One event from a user, whatever the platform."""
+
+    channel: ChannelName
+    update_id: str
+    user_id: str
+    chat_id: str
+    display_name: str
+    date: datetime
+    text: str | None = None
+    command: str | None = None  # "start", "help", ... without the slash
+    args: str = ""
+    button: str | None = None  # the data of a pressed button
+    callback_id: str | None = None
+    contact_phone: str | None = None
+    contact_is_own: bool = True
+    file: IncomingFile | None = None
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What the platform returned for a sent message; `file_ref` is the reusable handle of an uploaded file."""
+
+    message_id: str
+    file_ref: str | None = None
+
+
+class DeliveryError(Exception):
+    """Base of everything a send can fail with."""
+
+
+class RateLimited(DeliveryError):
+    def __init__(self, retry_after: float, detail: str = "") -> None:
+        super().__init__(detail or f"retry after {retry_after}s")
+        self.retry_after = retry_after
+
+
+class Blocked(DeliveryError):
+    """The user blocked the bot or deleted the chat: never retry."""
+
+
+class Transient(DeliveryError):
+    """Timeouts, 5xx, network trouble: worth retrying with back-off."""
+
+
+class Rejected(DeliveryError):
+    """The platform refused this message for good (bad request): retrying cannot help."""
+
+
+IncomingHandler = Callable[[Incoming], Awaitable[None]]
+
+
+class Channel(Protocol):
+    """What the rest of Chibo needs from a messaging platform."""
+
+    name: ChannelName
+
+    async def start(self, on_event: IncomingHandler) -> None:
+        """Begin receiving events (polling or webhook) and hand each to `on_event`."""
+
+    async def stop(self) -> None: ...
+
+    async def send(self, chat_id: str, reply: Reply, file_ref: str | None = None) -> Sent:
+        """Send one message; `file_ref` is a previously returned handle for `reply.file`, if any."""
+
+    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> None:
+        """Replace a sent message's text; platforms that cannot edit send it anew."""
+
+    async def answer_button(self, callback_id: str) -> None: ...
+
+    async def download(self, file: IncomingFile) -> bytes: ...
+
+    async def set_commands(self, chat_id: str | None, commands: list[tuple[str, str]]) -> None:
+        """Show `commands` in the platform's menu for one chat (or as the default when chat_id is None)."""
+
+    def invite_link(self, code: str) -> str | None:
+        """A link that opens the bot with `code` pre-filled, where the platform has one."""

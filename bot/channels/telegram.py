@@ -1,0 +1,294 @@
+"""The Telegram adapter: python-telegram-bot's `Bot` over aiohttp, polling or webhook, mapped to the neutral model."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from bot.channels.aiohttp_request import AiohttpRequest
+from bot.channels.base import (
+    Blocked,
+    ChannelName,
+    Incoming,
+    IncomingFile,
+    IncomingHandler,
+    RateLimited,
+    Rejected,
+    Reply,
+    Sent,
+    Transient,
+)
+from bot.services.files import FileStore
+from messages.registration import SHARE_PHONE_BUTTON
+from messages.render import split_text
+
+log = logging.getLogger(__name__)
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class TelegramChannel:
+    name = ChannelName.TELEGRAM
+    can_share_contact = True
+    has_buttons = True
+
+    def __init__(
+        self,
+        token: str,
+        api_url: str,
+        files: FileStore,
+        *,
+        public_url: str | None = None,
+        webhook_secret: str | None = None,
+        web_app: web.Application | None = None,
+    ) -> None:
+        api_url = api_url.rstrip("/")
+        self.bot = Bot(
+            token,
+            base_url=f"{api_url}/bot",
+            base_file_url=f"{api_url}/file/bot",
+            request=AiohttpRequest(),
+            get_updates_request=AiohttpRequest(connections=2, read_timeout=40),
+        )
+        self.files = files
+        self.public_url = public_url
+        self.webhook_secret = webhook_secret
+        self.web_app = web_app
+        self.username: str | None = None
+        self._on_event: IncomingHandler | None = None
+        self._poller: asyncio.Task[None] | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+
+    async def start(self, on_event: IncomingHandler) -> None:
+        self._on_event = on_event
+        await self.bot.initialize()
+        self.username = self.bot.username
+        if self.public_url and self.web_app is not None:
+            self.web_app.router.add_post(WEBHOOK_PATH, self._webhook)
+            await self.bot.set_webhook(
+                f"{self.public_url.rstrip('/')}{WEBHOOK_PATH}",
+                secret_token=self.webhook_secret,
+                allowed_updates=["message", "callback_query"],
+            )
+        else:
+            await self.bot.delete_webhook()
+            self._poller = asyncio.create_task(self._poll())
+
+    async def stop(self) -> None:
+        if self._poller:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+        await self.bot.shutdown()
+
+    async def _poll(self) -> None:
+        offset: int | None = None
+        backoff = 1.0
+        while True:
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=25, allowed_updates=["message", "callback_query"]
+                )
+                backoff = 1.0
+            except RetryAfter as exc:
+                await asyncio.sleep(_seconds(exc.retry_after))
+                continue
+            except TelegramError as exc:
+                log.warning("getUpdates failed: %s", exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            if not updates:
+                continue
+            # Confirm the batch (next offset) only once every event in it is handled, so a crash loses none.
+            await asyncio.gather(*(self._dispatch(u) for u in updates))
+            offset = updates[-1].update_id + 1
+
+    async def _dispatch(self, update: Update) -> None:
+        event = to_incoming(update)
+        if event is not None and self._on_event is not None:
+            await self._on_event(event)
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not self.webhook_secret or not hmac.compare_digest(given, self.webhook_secret):
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(await request.json(), self.bot)
+        except Exception:
+            return web.Response(status=400)
+        await self._dispatch(update)
+        return web.Response(text="ok")
+
+    # -- sending ------------------------------------------------------------------------------------------
+
+    async def send(self, chat_id: str, reply: Reply, file_ref: str | None = None) -> Sent:
+        try:
+            if reply.file is not None:
+                return await self._send_file(chat_id, reply, file_ref)
+            chunks = split_text(reply.text, TEXT_LIMIT)
+            message: Message | None = None
+            for i, chunk in enumerate(chunks):
+                last = i == len(chunks) - 1
+                message = await self.bot.send_message(
+                    int(chat_id), chunk, reply_markup=_markup(reply) if last else None
+                )
+            assert message is not None
+            return Sent(str(message.message_id))
+        except TelegramError as exc:
+            raise _delivery_error(exc) from exc
+
+    async def _send_file(self, chat_id: str, reply: Reply, file_ref: str | None) -> Sent:
+        assert reply.file is not None
+        caption = reply.text if len(reply.text) <= CAPTION_LIMIT else ""
+        if reply.text and not caption:
+            for chunk in split_text(reply.text, TEXT_LIMIT):
+                await self.bot.send_message(int(chat_id), chunk)
+        payload: Any = file_ref or InputFile(self.files.read(reply.file.sha256), filename=reply.file.name)
+        if reply.file.as_photo:
+            message = await self.bot.send_photo(
+                int(chat_id), payload, caption=caption, reply_markup=_markup(reply)
+            )
+            ref = message.photo[-1].file_id if message.photo else None
+        else:
+            message = await self.bot.send_document(
+                int(chat_id), payload, caption=caption, reply_markup=_markup(reply)
+            )
+            ref = message.document.file_id if message.document else None
+        return Sent(str(message.message_id), file_ref=ref)
+
+    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> None:
+        try:
+            await self.bot.edit_message_text(
+                reply.text[:TEXT_LIMIT],
+                chat_id=int(chat_id),
+                message_id=int(message_id),
+                reply_markup=_inline(reply),
+            )
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise _delivery_error(exc) from exc
+        except TelegramError as exc:
+            raise _delivery_error(exc) from exc
+
+    async def answer_button(self, callback_id: str) -> None:
+        await self.bot.answer_callback_query(callback_id)
+
+    async def download(self, file: IncomingFile) -> bytes:
+        assert file.ref is not None
+        remote = await self.bot.get_file(file.ref)
+        return bytes(await remote.download_as_bytearray())
+
+    async def set_commands(self, chat_id: str | None, commands: list[tuple[str, str]]) -> None:
+        scope = BotCommandScopeChat(int(chat_id)) if chat_id else BotCommandScopeDefault()
+        await self.bot.set_my_commands([BotCommand(c, d) for c, d in commands], scope=scope)
+
+    def invite_link(self, code: str) -> str | None:
+        return f"https://t.me/{self.username}?start={code}" if self.username else None
+
+
+def _inline(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in reply.buttons]
+    )
+
+
+def _markup(reply: Reply) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
+    if reply.request_contact:
+        return ReplyKeyboardMarkup(
+            [[KeyboardButton(SHARE_PHONE_BUTTON, request_contact=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+    if reply.remove_keyboard and not reply.buttons:
+        return ReplyKeyboardRemove()
+    return _inline(reply)
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _delivery_error(exc: TelegramError) -> Exception:
+    if isinstance(exc, RetryAfter):
+        return RateLimited(max(1.0, _seconds(exc.retry_after)), str(exc))
+    if isinstance(exc, Forbidden):
+        return Blocked(str(exc))
+    if isinstance(exc, BadRequest):
+        return Rejected(str(exc))
+    if isinstance(exc, TimedOut | NetworkError):
+        return Transient(str(exc))
+    return Transient(str(exc))
+
+
+def to_incoming(update: Update) -> Incoming | None:
+    """Map a Telegram update to the neutral event; updates Chibo does not use give None."""
+    if update.callback_query is not None:
+        query = update.callback_query
+        chat = query.message.chat.id if query.message else query.from_user.id
+        return Incoming(
+            channel=ChannelName.TELEGRAM,
+            update_id=str(update.update_id),
+            user_id=str(query.from_user.id),
+            chat_id=str(chat),
+            display_name=query.from_user.full_name,
+            date=query.message.date if query.message else datetime.now(UTC),
+            button=query.data,
+            callback_id=query.id,
+        )
+    message = update.message
+    if message is None or message.from_user is None or message.chat.type != "private":
+        return None
+    user = message.from_user
+    base: dict[str, Any] = {
+        "channel": ChannelName.TELEGRAM,
+        "update_id": str(update.update_id),
+        "user_id": str(user.id),
+        "chat_id": str(message.chat.id),
+        "display_name": user.full_name,
+        "date": message.date,
+    }
+    if message.contact is not None:
+        own = message.contact.user_id == user.id
+        return Incoming(**base, contact_phone=message.contact.phone_number, contact_is_own=own)
+    if message.document is not None:
+        doc = message.document
+        file = IncomingFile("document", doc.file_id, doc.file_name, doc.mime_type, doc.file_size)
+        return Incoming(**base, file=file, text=message.caption)
+    if message.photo:
+        photo = message.photo[-1]
+        file = IncomingFile("photo", photo.file_id, None, "image/jpeg", photo.file_size)
+        return Incoming(**base, file=file, text=message.caption)
+    text = message.text or ""
+    if text.startswith("/"):
+        head, _, args = text.partition(" ")
+        command = head[1:].split("@", 1)[0].lower()
+        return Incoming(**base, text=text, command=command, args=args.strip())
+    if message.text is None:
+        return Incoming(**base, file=IncomingFile("unsupported", None))
+    return Incoming(**base, text=text)

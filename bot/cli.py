@@ -1,0 +1,345 @@
+"""The `chibo` command line: run the bot, upgrade the database, import the roster, issue invites, add staff."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.services import invites as invite_service
+from bot.services import roster
+from bot.services.phones import normalize_phone
+from messages import cli as msg
+from messages import roster as roster_msg
+from messages.registration import ROLE_NAMES
+from storage.db import make_engine, make_sessionmaker, migrate, transaction
+from storage.models import Person, Role, Unit
+
+app = typer.Typer(
+    help="Chibo: directives to party cells and their reports, on Telegram and Zalo.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database maintenance.")
+units_app = typer.Typer(help="The roster of units and cell secretaries.")
+staff_app = typer.Typer(help="Board staff and administrators.")
+app.add_typer(db_app, name="db")
+app.add_typer(units_app, name="units")
+app.add_typer(staff_app, name="staff")
+
+console = Console()
+T = TypeVar("T")
+
+
+def main() -> None:
+    app()
+
+
+def _with_db(work: Callable[[AsyncSession, Settings, Clock], Awaitable[T]]) -> T:
+    """Run `work` in one transaction on a migrated database, and close everything afterwards."""
+
+    async def runner() -> T:
+        settings = Settings()
+        engine = make_engine(settings.database_url)
+        try:
+            await migrate(engine)
+            async with transaction(make_sessionmaker(engine)) as session:
+                return await work(session, settings, Clock())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(runner())
+
+
+# -- run -------------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def run() -> None:
+    """Run the bot (Telegram polling, or webhook when CHIBO_PUBLIC_URL is set)."""
+    settings = Settings()
+    if settings.telegram_token is None:
+        console.print(msg.NO_TOKEN, markup=False, highlight=False)
+        raise typer.Exit(2)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(_serve(settings))
+
+
+async def _serve(settings: Settings) -> None:
+    from bot.runtime import Runtime
+
+    runtime = Runtime.build(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await runtime.start()
+    mode = msg.MODE_WEBHOOK.format(url=settings.public_url) if settings.public_url else msg.MODE_POLLING
+    console.print(msg.RUNNING.format(mode=mode), markup=False)
+    try:
+        await stop.wait()
+    finally:
+        await runtime.stop()
+        console.print(msg.STOPPED, markup=False)
+
+
+# -- db --------------------------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all database migrations."""
+
+    async def work(_session: AsyncSession, _settings: Settings, _clock: Clock) -> None:
+        return None
+
+    _with_db(work)
+    console.print(msg.DB_UPGRADED, markup=False)
+
+
+# -- units -----------------------------------------------------------------------------------------------------
+
+
+@units_app.command("import")
+def units_import(path: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Import or update the roster from an .xlsx or .csv file (all or nothing)."""
+    try:
+        raw = roster.read_table(path)
+    except ValueError as exc:
+        console.print(str(exc), markup=False)
+        raise typer.Exit(1) from exc
+
+    class Refused(Exception):
+        def __init__(self, result: roster.ImportResult) -> None:
+            self.result = result
+
+    async def work(session: AsyncSession, _settings: Settings, clock: Clock) -> roster.ImportResult:
+        result = await roster.import_roster(session, clock, raw)
+        if not result.ok:
+            raise Refused(result)  # roll the transaction back: nothing half-imported
+        return result
+
+    try:
+        result = _with_db(work)
+    except Refused as refused:
+        problems = refused.result.problems
+        console.print(roster_msg.PROBLEMS_HEADER.format(count=len(problems)), markup=False)
+        for p in problems:
+            console.print(
+                roster_msg.PROBLEM_LINE.format(line=p.line, code=p.code or "—", reason=p.reason), markup=False
+            )
+        raise typer.Exit(1) from None
+    console.print(
+        roster_msg.DONE.format(created=result.created, updated=result.updated, unchanged=result.unchanged),
+        markup=False,
+    )
+    if result.not_in_file:
+        codes = ", ".join(result.not_in_file[:20]) + ("…" if len(result.not_in_file) > 20 else "")
+        console.print(roster_msg.NOT_IN_FILE.format(count=len(result.not_in_file), codes=codes), markup=False)
+
+
+# -- staff -----------------------------------------------------------------------------------------------------
+
+
+@staff_app.command("add")
+def staff_add(
+    name: Annotated[str, typer.Option(help="Full name")],
+    phone: Annotated[str, typer.Option(help="Mobile phone, e.g. 0912345678")],
+    unit: Annotated[str | None, typer.Option(help="Code of the unit whose subtree they oversee")] = None,
+    admin: Annotated[bool, typer.Option(help="Administrator over everything")] = False,
+) -> None:
+    """Add a board staff member (scoped to a unit's subtree) or an administrator."""
+    normalized = normalize_phone(phone)
+    if normalized is None:
+        console.print(msg.BAD_PHONE.format(phone=phone), markup=False)
+        raise typer.Exit(1)
+    if not admin and not unit:
+        console.print(msg.STAFF_NEEDS_UNIT, markup=False)
+        raise typer.Exit(1)
+
+    async def work(session: AsyncSession, _settings: Settings, clock: Clock) -> str | None:
+        scope = await session.scalar(select(Unit).where(Unit.code == unit)) if unit else None
+        if unit and scope is None:
+            return None
+        person = await session.scalar(select(Person).where(Person.phone == normalized).limit(1))
+        if person is None:
+            person = Person(full_name=name, phone=normalized, created_at=clock.now())
+            session.add(person)
+            await session.flush()
+        kind = "admin" if admin else "board"
+        unit_id = scope.id if scope and not admin else None
+        held = await session.scalar(
+            select(Role).where(
+                Role.person_id == person.id,
+                Role.kind == kind,
+                Role.unit_id == unit_id if unit_id else Role.unit_id.is_(None),
+            )
+        )
+        if held is None:
+            session.add(Role(person_id=person.id, kind=kind, unit_id=unit_id))
+        from bot.services.audit import audit
+
+        await audit(session, clock, "staff.add", person_id=person.id, actor="cli", details={"role": kind})
+        return scope.name if scope and not admin else msg.STAFF_SCOPE_ALL
+
+    scope_name = _with_db(work)
+    if scope_name is None:
+        console.print(msg.UNIT_NOT_FOUND.format(code=unit), markup=False)
+        raise typer.Exit(1)
+    kind = "admin" if admin else "board"
+    console.print(
+        msg.STAFF_ADDED.format(
+            name=name, role=ROLE_NAMES[kind], scope=scope_name, role_kind=kind, phone=normalized
+        ),
+        markup=False,
+    )
+
+
+# -- invite ----------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def invite(
+    unit: Annotated[str | None, typer.Option(help="Only this unit")] = None,
+    subtree: Annotated[str | None, typer.Option(help="Every unit under this one (included)")] = None,
+    pending: Annotated[bool, typer.Option(help="Only people who have not joined yet")] = False,
+    role: Annotated[str, typer.Option(help="secretary, board or admin")] = "secretary",
+    phone: Annotated[str | None, typer.Option(help="Only the person with this phone")] = None,
+    days: Annotated[int | None, typer.Option(help="Days until the invites expire")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or xlsx")] = "table",
+    out: Annotated[Path | None, typer.Option(help="File to write (csv/xlsx)")] = None,
+    qr: Annotated[Path | None, typer.Option(help="Folder to write one QR-code PNG per invite")] = None,
+) -> None:
+    """Issue invites; each revokes the person's previous one."""
+    if fmt not in ("table", "csv", "xlsx"):
+        console.print(msg.BAD_FORMAT, markup=False)
+        raise typer.Exit(2)
+    if role not in ("secretary", "board", "admin"):
+        console.print(msg.BAD_ROLE, markup=False)
+        raise typer.Exit(2)
+    wanted_phone = normalize_phone(phone) if phone else None
+
+    async def work(
+        session: AsyncSession, settings: Settings, clock: Clock
+    ) -> tuple[list[Any], int, str | None]:
+        for code in filter(None, (unit, subtree)):
+            if await session.scalar(select(Unit.id).where(Unit.code == code)) is None:
+                raise typer.BadParameter(msg.UNIT_NOT_FOUND.format(code=code))
+        people = await invite_service.invitees(
+            session, role_kind=role, unit_code=unit, subtree_code=subtree, pending_only=pending
+        )
+        if phone:
+            people = [(p, u) for p, u in people if p.phone == wanted_phone]
+        valid_days = days or settings.invite_days
+        issued = [await invite_service.issue(session, clock, p, role, u, valid_days) for p, u in people]
+        return issued, valid_days, await _bot_username(settings)
+
+    issued, valid_days, username = _with_db(work)
+    if not issued:
+        console.print(msg.NO_INVITEES, markup=False)
+        return
+    rows = [_invite_row(i, username) for i in issued]
+    if fmt == "table":
+        _print_table(rows)
+    else:
+        target = out or Path(f"invites.{fmt}")
+        (_write_csv if fmt == "csv" else _write_xlsx)(target, rows)
+        console.print(msg.INVITES_WRITTEN.format(path=target), markup=False)
+    if qr is not None:
+        _write_qr(qr, issued, rows)
+        console.print(msg.QR_WRITTEN.format(count=len(rows), path=qr), markup=False)
+    console.print(msg.INVITES_ISSUED.format(count=len(issued), days=valid_days), markup=False)
+    if username is None:
+        console.print(msg.NO_LINK, markup=False)
+
+
+async def _bot_username(settings: Settings) -> str | None:
+    if settings.telegram_bot_username:
+        return settings.telegram_bot_username.lstrip("@")
+    if settings.telegram_token is None:
+        return None
+    from bot.channels.telegram import TelegramChannel
+    from bot.services.files import FileStore
+
+    channel = TelegramChannel(
+        settings.telegram_token.get_secret_value(), settings.telegram_api_url, FileStore(Path(), 0)
+    )
+    try:
+        await channel.bot.initialize()
+        return channel.bot.username
+    except Exception:
+        return None
+    finally:
+        await channel.bot.shutdown()
+
+
+def _invite_row(issued: invite_service.Issued, username: str | None) -> list[str]:
+    unit = issued.unit.name if issued.unit else ""
+    link = f"https://t.me/{username}?start={issued.code}" if username else ""
+    return [
+        issued.person.full_name,
+        issued.person.phone or "",
+        unit,
+        ROLE_NAMES[issued.role_kind],
+        issued.display_code,
+        link,
+        issued.expires_at.astimezone(Settings().tz).strftime("%d/%m/%Y"),
+    ]
+
+
+def _print_table(rows: list[list[str]]) -> None:
+    table = Table(*msg.INVITE_HEADERS)
+    for row in rows:
+        table.add_row(*row)
+    Console(width=max(160, console.width)).print(table)
+
+
+def _write_csv(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8-sig") as f:  # BOM so Excel opens Vietnamese correctly
+        writer = csv.writer(f)
+        writer.writerow(msg.INVITE_HEADERS)
+        writer.writerows(rows)
+
+
+def _write_xlsx(path: Path, rows: list[list[str]]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(msg.INVITE_HEADERS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+    for i, header in enumerate(msg.INVITE_HEADERS):
+        width = max(len(header), *(len(r[i]) for r in rows)) + 2
+        sheet.column_dimensions[chr(ord("A") + i)].width = min(width, 60)
+    sheet.freeze_panes = "A2"
+    book.save(path)
+
+
+def _write_qr(folder: Path, issued: list[invite_service.Issued], rows: list[list[str]]) -> None:
+    import qrcode
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for item, row in zip(issued, rows, strict=True):
+        content = row[5] or item.display_code
+        qrcode.make(content).save(folder / f"{item.code}.png")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

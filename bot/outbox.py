@@ -1,0 +1,390 @@
+"""The durable outbox: every message is a row before it is sent, and a sender works the rows off.
+
+A row is one delivery to one chat (a directive card and its files, a reminder, a reply). The sender claims due rows
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several instances can share the work), sends their parts in order under
+the channel's pacing, and records progress part by part in batched writes. A crash leaves claimed rows behind; they
+are taken up again once their lease runs out, so nobody is skipped and only in-flight parts can be sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.base import (
+    Blocked,
+    Channel,
+    ChannelName,
+    DeliveryError,
+    OutFile,
+    RateLimited,
+    Rejected,
+    Reply,
+    Transient,
+)
+from bot.clock import Clock
+from bot.pacing import Pacer
+from bot.services.files import FileStore
+from storage.models import ChannelFile, DirectiveTarget, Outbox
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=30)
+MAX_BACKOFF = 300.0
+REPLY = "reply"
+
+
+def enqueue(
+    session: AsyncSession,
+    clock: Clock,
+    channel: str,
+    chat_id: str,
+    parts: Iterable[Reply],
+    *,
+    kind: str,
+    directive_id: int | None = None,
+    unit_id: int | None = None,
+    claimed_by: str | None = None,
+) -> Outbox:
+    """Add a delivery row to the session; with `claimed_by` it is born claimed, for the caller to send at once."""
+    now = clock.now()
+    row = Outbox(
+        channel=channel,
+        chat_id=chat_id,
+        kind=kind,
+        directive_id=directive_id,
+        unit_id=unit_id,
+        parts=[p.to_dict() for p in parts],
+        next_part=0,
+        status="sending" if claimed_by else "pending",
+        attempts=0,
+        next_attempt_at=now,
+        claimed_by=claimed_by,
+        claimed_at=now if claimed_by else None,
+        created_at=now,
+    )
+    session.add(row)
+    return row
+
+
+@dataclass
+class _Job:
+    id: int
+    channel: str
+    chat_id: str
+    kind: str
+    directive_id: int | None
+    unit_id: int | None
+    parts: list[dict[str, Any]]
+    next_part: int
+    attempts: int
+
+    @classmethod
+    def of(cls, row: Outbox) -> _Job:
+        return cls(
+            row.id,
+            row.channel,
+            row.chat_id,
+            row.kind,
+            row.directive_id,
+            row.unit_id,
+            list(row.parts),
+            row.next_part,
+            row.attempts,
+        )
+
+
+@dataclass
+class _PendingWrites:
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    targets: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Sender:
+    """Works the outbox off for every configured channel."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        channels: dict[str, Channel],
+        pacers: dict[str, Pacer],
+        files: FileStore,
+        clock: Clock,
+        *,
+        max_attempts: int = 5,
+        concurrency: int = 64,
+        reclaim_all_on_start: bool = False,
+    ) -> None:
+        self.sessions = sessions
+        self.channels = channels
+        self.pacers = pacers
+        self.files = files
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.instance = uuid.uuid4().hex[:12]
+        self._slots = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
+        self._active = 0
+        self._wake = asyncio.Event()
+        self._writes = _PendingWrites()
+        self._flush_lock = asyncio.Lock()
+        self._file_refs: dict[tuple[str, str], str] = {}
+        self._upload_locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self._reclaim_all = reclaim_all_on_start
+
+    # -- public -------------------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def deliver_claimed(self, rows: Iterable[Outbox]) -> None:
+        """Send rows this instance claimed at creation (replies), without waiting for the next poll."""
+        for row in rows:
+            self._spawn(_Job.of(row))
+
+    async def run(self) -> None:
+        await self._reclaim(everything=self._reclaim_all)
+        flusher = asyncio.create_task(self._flush_forever())
+        try:
+            while not self._stopping:
+                claimed = await self._claim(self._concurrency - self._active)
+                for job in claimed:
+                    self._spawn(job)
+                if not claimed:
+                    await self._reclaim(everything=False)
+                    self._wake.clear()
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), timeout=0.5)
+                    except TimeoutError:
+                        pass
+                elif self._active >= self._concurrency:
+                    await asyncio.sleep(0.01)
+        finally:
+            flusher.cancel()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.flush()
+
+    async def idle(self) -> None:
+        """Wait until nothing is in flight and all progress is written (tests and benchmarks)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.flush()
+
+    async def flush(self) -> None:
+        async with self._flush_lock:
+            writes, self._writes = self._writes, _PendingWrites()
+            if not writes.outbox and not writes.targets:
+                return
+            try:
+                async with self.sessions() as session, session.begin():
+                    for group in _by_keys(_merge(writes.outbox, ("id",))):
+                        await session.execute(update(Outbox), group)
+                    for group in _by_keys(_merge(writes.targets, ("directive_id", "unit_id"))):
+                        await session.execute(update(DirectiveTarget), group)
+            except Exception:
+                # Keep the progress for the next flush; losing it would resend messages after a restart.
+                self._writes.outbox[:0] = writes.outbox
+                self._writes.targets[:0] = writes.targets
+                raise
+
+    # -- claiming -----------------------------------------------------------------------------------------
+
+    async def _claim(self, limit: int) -> list[_Job]:
+        if limit <= 0:
+            return []
+        now = self.clock.now()
+        due = (
+            select(Outbox.id)
+            .where(Outbox.status == "pending", Outbox.next_attempt_at <= now)
+            .order_by(Outbox.next_attempt_at, Outbox.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claim = (
+            update(Outbox)
+            .where(Outbox.id.in_(due.scalar_subquery()))
+            .values(status="sending", claimed_by=self.instance, claimed_at=now)
+            .returning(Outbox)
+            .execution_options(synchronize_session=False)
+        )
+        async with self.sessions() as session, session.begin():
+            rows = (await session.execute(claim)).scalars().all()
+            return sorted((_Job.of(r) for r in rows), key=lambda j: j.id)
+
+    async def _reclaim(self, *, everything: bool) -> None:
+        """Put back rows whose claimer died: all of them at a single-process start, else those past the lease."""
+        stale = Outbox.status == "sending"
+        if not everything:
+            stale = stale & (Outbox.claimed_at < self.clock.now() - LEASE)
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(Outbox)
+                .where(stale)
+                .values(status="pending", claimed_by=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    # -- sending ------------------------------------------------------------------------------------------
+
+    def _spawn(self, job: _Job) -> None:
+        self._active += 1
+        task = asyncio.create_task(self._work(job))
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._active -= 1
+        if not task.cancelled() and task.exception():
+            log.error("outbox worker crashed", exc_info=task.exception())
+        self._wake.set()
+
+    async def _work(self, job: _Job) -> None:
+        async with self._slots:
+            channel = self.channels.get(job.channel)
+            pacer = self.pacers.get(job.channel)
+            if channel is None or pacer is None:
+                self._finish(job, "failed", error=f"channel {job.channel} is not configured")
+                return
+            while job.next_part < len(job.parts):
+                reply = Reply.from_dict(job.parts[job.next_part])
+                await pacer.wait(job.chat_id, per_chat=job.kind != REPLY)
+                try:
+                    sent_id = await self._send_part(channel, job, reply)
+                except RateLimited as exc:
+                    pacer.pause(exc.retry_after)
+                    self._retry_later(job, exc.retry_after, str(exc), count_attempt=False)
+                    return
+                except Blocked as exc:
+                    self._finish(job, "blocked", error=str(exc) or "blocked")
+                    return
+                except Rejected as exc:
+                    self._finish(job, "failed", error=str(exc))
+                    return
+                except (Transient, DeliveryError) as exc:
+                    if job.attempts + 1 >= self.max_attempts:
+                        self._finish(job, "failed", error=str(exc), attempts=job.attempts + 1)
+                    else:
+                        self._retry_later(job, min(MAX_BACKOFF, 2.0 ** (job.attempts + 1)), str(exc))
+                    return
+                job.next_part += 1
+                if job.next_part < len(job.parts):
+                    self._record(job.id, next_part=job.next_part, claimed_at=self.clock.now())
+                else:
+                    self._finish(job, "sent", message_id=sent_id)
+
+    async def _send_part(self, channel: Channel, job: _Job, reply: Reply) -> str:
+        file_ref = None
+        if reply.file is not None:
+            file_ref = await self._file_ref(job.channel, reply.file)
+            if file_ref is None:
+                return await self._upload(channel, job, reply)
+        sent = await channel.send(job.chat_id, reply, file_ref=file_ref)
+        return sent.message_id
+
+    async def _upload(self, channel: Channel, job: _Job, reply: Reply) -> str:
+        """Upload a file once per channel; concurrent senders of the same file wait and reuse its handle."""
+        assert reply.file is not None
+        key = (job.channel, reply.file.sha256)
+        lock = self._upload_locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            ref = self._file_refs.get(key)
+            if ref is None:
+                sent = await channel.send(job.chat_id, reply)
+                if sent.file_ref:
+                    await self._remember_file(key, sent.file_ref)
+                return sent.message_id
+        return (await channel.send(job.chat_id, reply, file_ref=ref)).message_id
+
+    async def _file_ref(self, channel: str, file: OutFile) -> str | None:
+        key = (channel, file.sha256)
+        if key in self._file_refs:
+            return self._file_refs[key]
+        async with self.sessions() as session:
+            row = await session.get(ChannelFile, key)
+        if row is not None:
+            self._file_refs[key] = row.ref
+            return row.ref
+        return None
+
+    async def _remember_file(self, key: tuple[str, str], ref: str) -> None:
+        self._file_refs[key] = ref
+        async with self.sessions() as session, session.begin():
+            if await session.get(ChannelFile, key) is None:
+                session.add(ChannelFile(channel=key[0], sha256=key[1], ref=ref))
+
+    # -- recording ----------------------------------------------------------------------------------------
+
+    def _record(self, row_id: int, **values: Any) -> None:
+        self._writes.outbox.append({"id": row_id, **values})
+
+    def _retry_later(self, job: _Job, delay: float, error: str, *, count_attempt: bool = True) -> None:
+        attempts = job.attempts + (1 if count_attempt else 0)
+        self._record(
+            job.id,
+            status="pending",
+            next_part=job.next_part,
+            attempts=attempts,
+            next_attempt_at=self.clock.now() + timedelta(seconds=delay),
+            claimed_by=None,
+            last_error=error[:500],
+        )
+
+    def _finish(self, job: _Job, status: str, *, error: str | None = None, **extra: Any) -> None:
+        now = self.clock.now()
+        values: dict[str, Any] = {"status": status, "next_part": job.next_part, "claimed_by": None}
+        if status == "sent":
+            values["sent_at"] = now
+        if error:
+            values["last_error"] = error[:500]
+        self._record(job.id, **values, **extra)
+        if job.directive_id is not None and job.unit_id is not None and job.kind == "directive":
+            target: dict[str, Any] = {
+                "directive_id": job.directive_id,
+                "unit_id": job.unit_id,
+                "delivery": status,
+            }
+            if status == "sent":
+                target["delivered_at"] = now
+            else:
+                target["delivery_error"] = (error or status)[:500]
+            self._writes.targets.append(target)
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(0.1)
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("could not record outbox progress; will retry")
+
+
+def _merge(rows: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Fold several updates of one row into one, later values winning."""
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        merged.setdefault(tuple(row[k] for k in key), {}).update(row)
+    return list(merged.values())
+
+
+def _by_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Group same-shaped updates so each group is one executemany."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    return list(groups.values())

@@ -1,0 +1,118 @@
+"""Wiring: settings, database, file store, channels, dispatcher, outbox sender, scheduler and web server, started
+and stopped together. The CLI's `run`, the tests and the sandbox all build the bot through `Runtime`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.channels.base import Channel
+from bot.clock import Clock
+from bot.config import Settings
+from bot.outbox import Sender
+from bot.pacing import Pacer
+from bot.services.files import FileStore
+from storage.db import is_sqlite, make_engine, make_sessionmaker, migrate
+
+if TYPE_CHECKING:
+    from bot.dispatcher import Dispatcher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    files: FileStore
+    web_app: web.Application
+    channels: dict[str, Channel] = field(default_factory=dict)
+    sender: Sender = field(init=False)
+    dispatcher: Dispatcher = field(init=False)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _web_runner: web.AppRunner | None = None
+
+    @classmethod
+    def build(
+        cls, settings: Settings, *, clock: Clock | None = None, engine: AsyncEngine | None = None
+    ) -> Runtime:
+        from bot.dispatcher import Dispatcher
+        from handlers.router import route
+
+        engine = engine or make_engine(settings.database_url)
+        runtime = cls(
+            settings=settings,
+            clock=clock or Clock(),
+            engine=engine,
+            sessions=make_sessionmaker(engine),
+            files=FileStore(settings.files_dir, settings.max_file_mb * 1024 * 1024),
+            web_app=web.Application(),
+        )
+        runtime._add_channels()
+        pacers = {
+            "telegram": Pacer(settings.telegram_rate, settings.telegram_chat_interval),
+            "zalo": Pacer(settings.zalo_rate, settings.zalo_chat_interval),
+        }
+        runtime.sender = Sender(
+            runtime.sessions,
+            runtime.channels,
+            pacers,
+            runtime.files,
+            runtime.clock,
+            max_attempts=settings.send_retries,
+            concurrency=settings.sender_concurrency,
+            reclaim_all_on_start=is_sqlite(settings.database_url),
+        )
+        runtime.dispatcher = Dispatcher(runtime, route)
+        return runtime
+
+    def _add_channels(self) -> None:
+        from bot.channels.telegram import TelegramChannel
+
+        s = self.settings
+        secret = s.webhook_secret.get_secret_value() if s.webhook_secret else None
+        if s.telegram_token:
+            self.channels["telegram"] = TelegramChannel(
+                s.telegram_token.get_secret_value(),
+                s.telegram_api_url,
+                self.files,
+                public_url=s.public_url,
+                webhook_secret=secret,
+                web_app=self.web_app,
+            )
+
+    async def start(self, *, migrate_db: bool = True, serve_web: bool | None = None) -> None:
+        if migrate_db:
+            await migrate(self.engine)
+        for channel in self.channels.values():
+            await channel.start(self.dispatcher.handle)
+        self._tasks.append(asyncio.create_task(self.sender.run()))
+        if serve_web if serve_web is not None else bool(self.settings.public_url):
+            await self._serve_web()
+
+    async def _serve_web(self) -> None:
+        self._web_runner = web.AppRunner(self.web_app)
+        await self._web_runner.setup()
+        site = web.TCPSite(self._web_runner, self.settings.listen_host, self.settings.listen_port)
+        await site.start()
+        log.info("listening on %s:%s", self.settings.listen_host, self.settings.listen_port)
+
+    async def stop(self) -> None:
+        for channel in self.channels.values():
+            with contextlib.suppress(Exception):
+                await channel.stop()
+        await self.sender.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._web_runner is not None:
+            await self._web_runner.cleanup()
+        await self.engine.dispose()

@@ -1,0 +1,1 @@
+"""Domain services: roster, invites, directives, reports, status."""

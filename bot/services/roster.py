@@ -1,0 +1,306 @@
+"""Importing the roster of units and cell secretaries from XLSX or CSV: validate everything, then apply it all in
+one transaction, or nothing. Re-importing the same file changes nothing; an edited file updates in place."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.services.audit import audit
+from bot.services.phones import normalize_phone
+from bot.textnorm import fold
+from messages import roster as msg
+from storage.models import Person, Role, Unit
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "code": ("ma", "ma don vi", "code", "unit code"),
+    "name": ("ten", "ten don vi", "name", "unit name"),
+    "parent": ("ma cap tren", "ma don vi cap tren", "cap tren", "parent", "parent code", "parent_code"),
+    "kind": ("loai", "loai don vi", "cap", "kind"),
+    "secretary": (
+        "bi thu",
+        "ho ten bi thu",
+        "ho va ten bi thu",
+        "secretary",
+        "secretary name",
+        "secretary_name",
+    ),
+    "phone": (
+        "dien thoai",
+        "so dien thoai",
+        "sdt",
+        "dien thoai bi thu",
+        "phone",
+        "secretary phone",
+        "secretary_phone",
+    ),
+}
+REQUIRED = ("code", "name")
+
+
+@dataclass(frozen=True)
+class Problem:
+    line: int
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    line: int
+    code: str
+    name: str
+    parent: str | None
+    kind: str
+    secretary: str | None
+    phone: str | None
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    not_in_file: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def read_table(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """Rows of a .xlsx (first sheet) or .csv file as (line number, {column: value}) with canonical column names.
+
+    Raises ValueError with a Vietnamese reason when the file cannot be used at all."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".xlsx":
+            sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+            table = [list(r) for r in sheet.iter_rows(values_only=True)]
+        elif suffix == ".csv":
+            text = path.read_bytes().decode("utf-8-sig")
+            dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
+            table = [list(r) for r in csv.reader(io.StringIO(text), dialect)]
+        else:
+            raise ValueError(msg.UNSUPPORTED)
+    except (OSError, UnicodeDecodeError, csv.Error, KeyError, IndexError) as exc:
+        raise ValueError(msg.UNREADABLE.format(reason=exc)) from exc
+    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
+        if isinstance(exc, ValueError) and str(exc) == msg.UNSUPPORTED:
+            raise
+        raise ValueError(msg.UNREADABLE.format(reason=exc)) from exc
+    if not table:
+        raise ValueError(msg.EMPTY)
+    mapping = _map_header(table[0])
+    missing = [c for c in REQUIRED if c not in mapping.values()]
+    if missing:
+        raise ValueError(msg.MISSING_COLUMNS.format(columns=", ".join(missing)))
+    rows = []
+    for number, cells in enumerate(table[1:], start=2):
+        values = {mapping[i]: cells[i] for i in mapping if i < len(cells)}
+        if any(_text(v) for v in values.values()):
+            rows.append((number, values))
+    if not rows:
+        raise ValueError(msg.EMPTY)
+    return rows
+
+
+def _map_header(header: list[Any]) -> dict[int, str]:
+    aliases = {fold(alias): name for name, options in COLUMNS.items() for alias in options}
+    mapping: dict[int, str] = {}
+    for i, cell in enumerate(header):
+        key = fold(str(cell or "")).replace("_", " ").strip(" :*")
+        if key in aliases and aliases[key] not in mapping.values():
+            mapping[i] = aliases[key]
+    return mapping
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+def validate_rows(raw: list[tuple[int, dict[str, Any]]]) -> tuple[list[RosterRow], list[Problem]]:
+    """Per-row checks that need no database: required fields, phone format, duplicate codes."""
+    rows: list[RosterRow] = []
+    problems: list[Problem] = []
+    first_line: dict[str, int] = {}
+    for line, values in raw:
+        code = _text(values.get("code"))
+        name = _text(values.get("name"))
+        phone_raw = _text(values.get("phone"))
+        secretary = _text(values.get("secretary")) or None
+        phone = normalize_phone(phone_raw) if phone_raw else None
+        reasons = []
+        if not code:
+            reasons.append(msg.MISSING_CODE)
+        if not name:
+            reasons.append(msg.MISSING_NAME)
+        if phone_raw and phone is None:
+            reasons.append(msg.BAD_PHONE.format(phone=phone_raw))
+        if phone and not secretary:
+            reasons.append(msg.PHONE_WITHOUT_NAME)
+        if code in first_line:
+            reasons.append(msg.DUPLICATE_CODE.format(code=code, first=first_line[code]))
+        elif code:
+            first_line[code] = line
+        parent = _text(values.get("parent")) or None
+        if parent is not None and parent == code:
+            reasons.append(msg.SELF_PARENT)
+        problems.extend(Problem(line, code, r) for r in reasons)
+        if not reasons:
+            rows.append(RosterRow(line, code, name, parent, _text(values.get("kind")), secretary, phone))
+    return rows, problems
+
+
+async def import_roster(
+    session: AsyncSession, clock: Clock, raw: list[tuple[int, dict[str, Any]]]
+) -> ImportResult:
+    """Validate and apply; with any problem nothing is written (the caller's transaction is rolled back)."""
+    rows, problems = validate_rows(raw)
+    existing = {u.code: u for u in (await session.scalars(select(Unit))).all()}
+    problems += _tree_problems(rows, existing)
+    result = ImportResult(problems=sorted(problems, key=lambda p: p.line))
+    if problems:
+        return result
+    in_file = {r.code for r in rows}
+    result.not_in_file = sorted(code for code in existing if code not in in_file)
+    units = dict(existing)
+    changed: set[str] = set()
+    for row in rows:
+        unit = units.get(row.code)
+        if unit is None:
+            unit = Unit(
+                code=row.code, name=row.name, kind=row.kind, path="/", depth=0, is_cell=True, active=True
+            )
+            session.add(unit)
+            units[row.code] = unit
+        elif unit.name != row.name or unit.kind != row.kind:
+            unit.name, unit.kind = row.name, row.kind
+            changed.add(row.code)
+    await session.flush()
+    for row in rows:
+        unit = units[row.code]
+        parent_id = units[row.parent].id if row.parent else None
+        if unit.parent_id != parent_id:
+            unit.parent_id = parent_id
+            changed.add(row.code)
+        if await _apply_secretary(session, clock, unit, row):
+            changed.add(row.code)
+    for row in rows:
+        if row.code not in existing:
+            result.created += 1
+        elif row.code in changed:
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    await session.flush()
+    await recompute_tree(session)
+    await audit(
+        session,
+        clock,
+        "roster.import",
+        actor="cli",
+        details={"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
+    )
+    return result
+
+
+def _tree_problems(rows: list[RosterRow], existing: dict[str, Unit]) -> list[Problem]:
+    parent_of: dict[str, str | None] = {}
+    by_id = {u.id: u.code for u in existing.values()}
+    for unit in existing.values():
+        parent_of[unit.code] = by_id.get(unit.parent_id) if unit.parent_id else None
+    for row in rows:
+        parent_of[row.code] = row.parent
+    problems = []
+    for row in rows:
+        if row.parent and row.parent not in parent_of:
+            problems.append(Problem(row.line, row.code, msg.MISSING_PARENT.format(parent=row.parent)))
+            continue
+        seen = [row.code]
+        current = row.parent
+        while current is not None:
+            if current in seen:
+                loop = " → ".join([*seen[seen.index(current) :], current])
+                problems.append(Problem(row.line, row.code, msg.CYCLE.format(path=loop)))
+                break
+            seen.append(current)
+            current = parent_of.get(current)
+    return problems
+
+
+async def _apply_secretary(session: AsyncSession, clock: Clock, unit: Unit, row: RosterRow) -> bool:
+    """Make the row's secretary the unit's; return whether anything changed."""
+    current = await session.scalar(
+        select(Person)
+        .join(Role, Role.person_id == Person.id)
+        .where(Role.kind == "secretary", Role.unit_id == unit.id)
+    )
+    if row.secretary is None:
+        return False
+    if current is not None and (
+        current.phone == row.phone or (row.phone is None and current.full_name == row.secretary)
+    ):
+        if current.full_name != row.secretary:
+            current.full_name = row.secretary
+            return True
+        if row.phone and current.phone != row.phone:
+            current.phone = row.phone
+            return True
+        return False
+    person = None
+    if row.phone:
+        person = await session.scalar(select(Person).where(Person.phone == row.phone).limit(1))
+    if person is None:
+        person = Person(full_name=row.secretary, phone=row.phone, created_at=clock.now())
+        session.add(person)
+        await session.flush()
+    elif person.full_name != row.secretary:
+        person.full_name = row.secretary
+    if current is not None:
+        await session.execute(
+            delete(Role).where(
+                Role.kind == "secretary", Role.unit_id == unit.id, Role.person_id == current.id
+            )
+        )
+    session.add(Role(person_id=person.id, kind="secretary", unit_id=unit.id))
+    return True
+
+
+async def recompute_tree(session: AsyncSession) -> None:
+    """Refresh every unit's materialised path, depth and whether it is a reporting cell (a leaf)."""
+    units = (await session.scalars(select(Unit))).all()
+    by_id = {u.id: u for u in units}
+    has_children = {u.parent_id for u in units if u.parent_id is not None and u.active}
+
+    def path_of(unit: Unit) -> list[int]:
+        chain = [unit.id]
+        parent = unit.parent_id
+        while parent is not None and parent not in chain:
+            chain.append(parent)
+            parent = by_id[parent].parent_id
+        return list(reversed(chain))
+
+    for unit in units:
+        chain = path_of(unit)
+        path = "/" + "/".join(str(i) for i in chain) + "/"
+        if unit.path != path:
+            unit.path = path
+        if unit.depth != len(chain) - 1:
+            unit.depth = len(chain) - 1
+        is_cell = unit.id not in has_children
+        if unit.is_cell != is_cell:
+            unit.is_cell = is_cell

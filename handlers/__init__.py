@@ -1,0 +1,1 @@
+"""What the bot does with each incoming event: registration, secretary flows, board commands."""

@@ -1,0 +1,1 @@
+"""Every Vietnamese text a user reads, and how replies render per channel."""

@@ -1,0 +1,28 @@
+"""Texts shared by every flow: errors, the not-registered answer, generic words."""
+
+from __future__ import annotations
+
+from bot.channels.base import Reply
+
+INTERNAL_ERROR = (
+    "Xin lỗi, hệ thống vừa gặp lỗi khi xử lý tin nhắn của đồng chí. Đồng chí vui lòng gửi lại sau ít phút."
+)
+
+NOT_REGISTERED = (
+    "Chào đồng chí! Đây là trợ lý nhận văn bản và báo cáo của Ban Tuyên giáo.\n"
+    "Đồng chí chưa được kết nối. Để tham gia, hãy mở đường link mời hoặc gõ mã mời "
+    "(ví dụ: ABCDE-FGHJK) mà Ban Tuyên giáo đã gửi cho đồng chí.\n"
+    "Nếu chưa có mã, đồng chí vui lòng liên hệ Ban Tuyên giáo cấp trên."
+)
+
+UNKNOWN_COMMAND = (
+    "Lệnh này không có hoặc đồng chí không có quyền dùng. Gõ /help để xem các lệnh của đồng chí."
+)
+
+NOT_UNDERSTOOD = "Tôi chưa hiểu tin nhắn này. Gõ /help để xem các việc đồng chí có thể làm."
+
+CANCELLED = "Đã hủy. Gõ /help để xem các việc đồng chí có thể làm."
+
+
+def reply(text: str) -> Reply:
+    return Reply(text=text)
