@@ -39,6 +39,7 @@ class Dispatcher:
         self.runtime = runtime
         self.router = router
         self._queues: dict[tuple[str, str], deque[tuple[Incoming, asyncio.Future[None]]]] = {}
+        self._drains: set[asyncio.Task[None]] = set()
 
     def submit(self, event: Incoming) -> asyncio.Future[None]:
         """Queue `event` behind earlier events of the same user; the future resolves once it is handled."""
@@ -47,12 +48,19 @@ class Dispatcher:
         queue = self._queues.get(key)
         if queue is None:
             self._queues[key] = queue = deque()
-            asyncio.create_task(self._drain(key, queue))
+            task = asyncio.create_task(self._drain(key, queue))
+            self._drains.add(task)
+            task.add_done_callback(self._drains.discard)
         queue.append((event, done))
         return done
 
     async def handle(self, event: Incoming) -> None:
         await self.submit(event)
+
+    async def idle(self) -> None:
+        """Wait until every queued event is handled (shutdown, tests)."""
+        while self._drains:
+            await asyncio.gather(*list(self._drains), return_exceptions=True)
 
     async def _drain(self, key: tuple[str, str], queue: deque[tuple[Incoming, asyncio.Future[None]]]) -> None:
         try:

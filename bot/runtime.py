@@ -109,6 +109,7 @@ class Runtime:
         for channel in self.channels.values():
             with contextlib.suppress(Exception):
                 await channel.stop()
+        await self.dispatcher.idle()
         await self.sender.stop()
         for task in self._tasks:
             task.cancel()

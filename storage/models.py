@@ -74,8 +74,6 @@ class Unit(Base):
     is_cell: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
-    parent: Mapped[Unit | None] = relationship(remote_side=[id])
-
 
 class Person(Base):
     __tablename__ = "people"
@@ -96,8 +94,6 @@ class Role(Base):
     kind: Mapped[str] = mapped_column(String(16))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
 
-    person: Mapped[Person] = relationship()
-    unit: Mapped[Unit | None] = relationship()
 
 
 class ChannelAccount(Base):
@@ -115,7 +111,7 @@ class ChannelAccount(Base):
     last_seen_at: Mapped[datetime]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
-    person: Mapped[Person] = relationship()
+    person: Mapped[Person] = relationship(lazy="selectin")
 
 
 class Invite(Base):
@@ -133,8 +129,7 @@ class Invite(Base):
     revoked_at: Mapped[datetime | None]
     account_id: Mapped[int | None] = mapped_column(ForeignKey("channel_accounts.id", ondelete="SET NULL"))
 
-    person: Mapped[Person] = relationship()
-    unit: Mapped[Unit | None] = relationship()
+    person: Mapped[Person] = relationship(lazy="selectin")
 
 
 class Conversation(Base):
