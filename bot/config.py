@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     zalo_chat_interval: float = Field(1.0, ge=0)
     send_retries: int = Field(5, ge=0)
     sender_concurrency: int = Field(64, ge=1)
+    progress_interval: float = Field(2.0, gt=0, description="seconds between edits of a broadcast's progress")
 
     @cached_property
     def tz(self) -> ZoneInfo:

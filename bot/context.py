@@ -6,6 +6,7 @@ an answer is never lost and never sent for work that was rolled back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,7 @@ class Context:
     roles: list[Role] = field(default_factory=list)
     replies: list[Reply] = field(default_factory=list)
     pushes: list[Push] = field(default_factory=list)
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
     _conversation: Conversation | None = None
     _conversation_loaded: bool = False
 

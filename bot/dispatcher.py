@@ -83,7 +83,7 @@ class Dispatcher:
         if event.callback_id:
             channel = runtime.channels.get(event.channel)
             if channel is not None:
-                asyncio.create_task(_quietly(channel.answer_button(event.callback_id)))
+                await _quietly(channel.answer_button(event.callback_id))
         async with transaction(runtime.sessions) as session:
             if not await _first_time(session, event, runtime):
                 return
@@ -91,9 +91,11 @@ class Dispatcher:
             await _load_identity(ctx)
             await self.router(ctx)
             rows = _outbox_rows(ctx)
-        runtime.sender.deliver_claimed(rows)
+        runtime.sender.deliver_claimed(r for r in rows if r.claimed_by is not None)
         if any(row.claimed_by is None for row in rows):
             runtime.sender.wake()
+        for hook in ctx.after_commit:
+            hook()
 
     async def _apologise(self, event: Incoming) -> None:
         try:

@@ -9,11 +9,12 @@ are taken up again once their lease runs out, so nobody is skipped and only in-f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -22,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.channels.base import (
     Blocked,
     Channel,
-    ChannelName,
     DeliveryError,
     OutFile,
     RateLimited,
@@ -152,8 +152,11 @@ class Sender:
         for row in rows:
             self._spawn(_Job.of(row))
 
-    async def run(self) -> None:
+    async def recover(self) -> None:
+        """Take back what a previous run left claimed; call before anything new is sent."""
         await self._reclaim(everything=self._reclaim_all)
+
+    async def run(self) -> None:
         flusher = asyncio.create_task(self._flush_forever())
         try:
             while not self._stopping:
@@ -163,10 +166,8 @@ class Sender:
                 if not claimed:
                     await self._reclaim(everything=False)
                     self._wake.clear()
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=0.5)
-                    except TimeoutError:
-                        pass
                 elif self._active >= self._concurrency:
                     await asyncio.sleep(0.01)
         finally:

@@ -35,7 +35,8 @@ class Pacer:
         delay = at - now
         if delay > 0:
             await asyncio.sleep(delay)
-        while (pause := self._paused_until - time.monotonic()) > 0:
+        pause = self._paused_until - time.monotonic()  # a 429 may have arrived while we slept
+        if pause > 0:
             await asyncio.sleep(pause)
 
     def _forget_idle_chats(self, now: float) -> None:

@@ -17,7 +17,9 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.outbox import Sender
 from bot.pacing import Pacer
+from bot.progress import ProgressWatcher
 from bot.services.files import FileStore
+from bot.services.forms_store import install_builtin_forms
 from storage.db import is_sqlite, make_engine, make_sessionmaker, migrate
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ class Runtime:
     channels: dict[str, Channel] = field(default_factory=dict)
     sender: Sender = field(init=False)
     dispatcher: Dispatcher = field(init=False)
+    progress: ProgressWatcher = field(init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _web_runner: web.AppRunner | None = None
 
@@ -72,6 +75,7 @@ class Runtime:
             reclaim_all_on_start=is_sqlite(settings.database_url),
         )
         runtime.dispatcher = Dispatcher(runtime, route)
+        runtime.progress = ProgressWatcher(runtime, settings.progress_interval)
         return runtime
 
     def _add_channels(self) -> None:
@@ -92,9 +96,12 @@ class Runtime:
     async def start(self, *, migrate_db: bool = True, serve_web: bool | None = None) -> None:
         if migrate_db:
             await migrate(self.engine)
+        await install_builtin_forms(self.sessions, self.clock)
+        await self.sender.recover()
         for channel in self.channels.values():
             await channel.start(self.dispatcher.handle)
         self._tasks.append(asyncio.create_task(self.sender.run()))
+        await self.progress.resume()
         if serve_web if serve_web is not None else bool(self.settings.public_url):
             await self._serve_web()
 
@@ -110,6 +117,7 @@ class Runtime:
             with contextlib.suppress(Exception):
                 await channel.stop()
         await self.dispatcher.idle()
+        await self.progress.stop()
         await self.sender.stop()
         for task in self._tasks:
             task.cancel()

@@ -119,7 +119,9 @@ def make_settings(tmp_path: Path, db_url: str, fake: FakeTelegram, **overrides: 
 
 
 @pytest.fixture
-async def bot(tmp_path: Path, db_url: str, engine: AsyncEngine, fake_tg: FakeTelegram, clock: Clock) -> AsyncIterator[Runtime]:
+async def bot(
+    tmp_path: Path, db_url: str, engine: AsyncEngine, fake_tg: FakeTelegram, clock: Clock
+) -> AsyncIterator[Runtime]:
     runtime = Runtime.build(make_settings(tmp_path, db_url, fake_tg), clock=clock, engine=engine)
     await runtime.start(migrate_db=False)
     yield runtime

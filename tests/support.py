@@ -23,7 +23,9 @@ async def load_roster(runtime: Runtime, path: Path = EXAMPLE_ROSTER) -> roster.I
         return result
 
 
-async def add_staff(runtime: Runtime, name: str, phone: str, unit_code: str | None, kind: str = "board") -> None:
+async def add_staff(
+    runtime: Runtime, name: str, phone: str, unit_code: str | None, kind: str = "board"
+) -> None:
     async with transaction(runtime.sessions) as session:
         person = Person(full_name=name, phone=phone, created_at=runtime.clock.now())
         session.add(person)

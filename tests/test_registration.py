@@ -56,7 +56,9 @@ async def test_typed_code_works_with_dashes_and_lowercase(bot: Runtime, fake_tg:
     assert len(await accounts(bot)) == 1
 
 
-async def test_unknown_used_expired_and_revoked_codes_are_explained(bot: Runtime, fake_tg: FakeTelegram) -> None:
+async def test_unknown_used_expired_and_revoked_codes_are_explained(
+    bot: Runtime, fake_tg: FakeTelegram
+) -> None:
     await load_roster(bot)
     stranger = fake_tg.user(600, "Lạ")
     await stranger.send_command("/start", "ABCDEFGHJK")
@@ -82,7 +84,9 @@ async def test_unknown_used_expired_and_revoked_codes_are_explained(bot: Runtime
     assert [a.user_id for a in await accounts(bot)] == ["601"]
 
 
-async def test_anyone_unregistered_gets_only_the_how_to_join_answer(bot: Runtime, fake_tg: FakeTelegram) -> None:
+async def test_anyone_unregistered_gets_only_the_how_to_join_answer(
+    bot: Runtime, fake_tg: FakeTelegram
+) -> None:
     nobody = fake_tg.user(700, "Ai đó")
     await nobody.send_text("xin chào")
     await nobody.send_command("/tinhhinh")

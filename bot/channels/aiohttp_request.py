@@ -51,7 +51,7 @@ class AiohttpRequest(BaseRequest):
         timeout = self._timeout(read_timeout, media=bool(files))
         kwargs: dict[str, object] = {}
         if files:
-            form = aiohttp.FormData()
+            form = aiohttp.FormData(quote_fields=False)  # Telegram shows file names as sent
             for name, value in request_data.json_parameters.items():  # type: ignore[union-attr]
                 form.add_field(name, value)
             for part, (filename, content, mime) in files.items():

@@ -1,0 +1,137 @@
+"""Live progress of a broadcast for the board member who sent it: one message edited in place (sent / total,
+failed, blocked, time left), then a final summary of who could not be reached and why. Watchers resume after a
+restart from what the directive row remembers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from bot.channels.base import Reply
+from bot.outbox import enqueue
+from bot.services import directives
+from messages import directives as msg
+from storage.db import transaction
+from storage.models import Directive
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+DONE_STATES = ("sent", "blocked", "failed", "unregistered")
+
+
+class ProgressWatcher:
+    def __init__(self, runtime: Runtime, interval: float = 2.0) -> None:
+        self.runtime = runtime
+        self.interval = interval
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+
+    def watch(self, directive_id: int, channel: str, chat_id: str) -> None:
+        if directive_id not in self._tasks:
+            task = asyncio.create_task(self._run(directive_id, channel, chat_id, None))
+            self._tasks[directive_id] = task
+            task.add_done_callback(lambda _t: self._tasks.pop(directive_id, None))
+
+    async def resume(self) -> None:
+        """Pick up the watchers of broadcasts still sending when the bot stopped."""
+        async with self.runtime.sessions() as session:
+            rows = (await session.scalars(select(Directive).where(Directive.status == "sending"))).all()
+        for d in rows:
+            where = (d.meta or {}).get("progress")
+            if where and d.id not in self._tasks:
+                task = asyncio.create_task(
+                    self._run(d.id, where["channel"], where["chat_id"], where.get("message_id"))
+                )
+                self._tasks[d.id] = task
+
+    async def stop(self) -> None:
+        for task in list(self._tasks.values()):
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+
+    async def _run(self, directive_id: int, channel_name: str, chat_id: str, message_id: str | None) -> None:
+        channel = self.runtime.channels.get(channel_name)
+        if channel is None:
+            return
+        started = time.monotonic()
+        first_done: int | None = None
+        while True:
+            number, counts = await self._counts(directive_id)
+            total = sum(counts.values())
+            done = sum(counts[s] for s in DONE_STATES)
+            first_done = done if first_done is None else first_done
+            text = msg.PROGRESS.format(
+                number=number,
+                sent=counts["sent"],
+                total=total,
+                failed=counts["failed"],
+                blocked=counts["blocked"],
+                unregistered=counts["unregistered"],
+                eta=msg.eta(_eta(total - done, done - first_done, time.monotonic() - started)),
+            )
+            try:
+                if message_id is None:
+                    message_id = (await channel.send(chat_id, Reply(text=text))).message_id
+                    await self._remember(directive_id, channel_name, chat_id, message_id)
+                else:
+                    await channel.edit(chat_id, message_id, Reply(text=text))
+            except Exception as exc:  # progress is a courtesy: never let it break the broadcast
+                log.warning("progress update failed: %s", exc)
+            if done >= total:
+                break
+            await asyncio.sleep(self.interval)
+        await self._finish(directive_id, channel_name, chat_id)
+
+    async def _counts(self, directive_id: int) -> tuple[str, dict[str, int]]:
+        await self.runtime.sender.flush()
+        async with self.runtime.sessions() as session:
+            directive = await session.get(Directive, directive_id)
+            counts = await directives.delivery_counts(session, directive_id)
+        return (directive.number or "" if directive else ""), counts
+
+    async def _remember(self, directive_id: int, channel: str, chat_id: str, message_id: str) -> None:
+        async with transaction(self.runtime.sessions) as session:
+            directive = await session.get(Directive, directive_id)
+            if directive is not None:
+                where = {"channel": channel, "chat_id": chat_id, "message_id": message_id}
+                directive.meta = {**(directive.meta or {}), "progress": where}
+
+    async def _finish(self, directive_id: int, channel: str, chat_id: str) -> None:
+        async with transaction(self.runtime.sessions) as session:
+            directive = await session.get(Directive, directive_id)
+            if directive is None or directive.status != "sending":
+                return
+            counts = await directives.delivery_counts(session, directive_id)
+            problems = await directives.unreachable(session, directive_id)
+            lines = [
+                msg.FINAL.format(
+                    number=directive.number or "", sent=counts["sent"], total=sum(counts.values())
+                )
+            ]
+            if problems:
+                lines.append(msg.FINAL_PROBLEMS.format(count=len(problems)))
+                for unit, secretary, status, error in problems:
+                    reason = msg.REASONS[status].format(error=error or "")
+                    lines.append(
+                        msg.FINAL_LINE.format(
+                            unit=unit.name, secretary=secretary or msg.NO_NAME, reason=reason
+                        )
+                    )
+            directive.status = "sent"
+            enqueue(
+                session, self.runtime.clock, channel, chat_id, [Reply(text="\n".join(lines))], kind="notice"
+            )
+        self.runtime.sender.wake()
+
+
+def _eta(remaining: int, done_since_start: int, elapsed: float) -> float | None:
+    if remaining <= 0:
+        return 0.0
+    if done_since_start <= 0 or elapsed <= 0:
+        return None
+    return remaining / (done_since_start / elapsed)

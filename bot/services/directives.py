@@ -1,0 +1,364 @@
+"""Directives: drafts built from parsed documents, their files, audiences within a board's scope, and queueing a
+broadcast (one target row per cell, one outbox row per reachable secretary) in one transaction."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.channels.base import Button, OutFile, Reply
+from bot.clock import Clock
+from bot.services.audit import audit
+from bot.services.directive_parser import DirectiveMeta
+from bot.services.forms import FormSpec
+from bot.services.forms_store import get_form
+from messages import directives as msg
+from storage.models import (
+    ChannelAccount,
+    Directive,
+    DirectiveFile,
+    DirectiveTarget,
+    Outbox,
+    Person,
+    Role,
+    StoredFile,
+    Unit,
+)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    unit_id: int
+    person_id: int | None
+    channel: str | None
+    chat_id: str | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    cells: int
+    reachable: int
+    unregistered: int
+
+
+def apply_meta(directive: Directive, meta: DirectiveMeta) -> None:
+    """Copy what the parser found onto the draft; what it did not find stays empty, never guessed."""
+    directive.number = meta.number
+    directive.doc_type = meta.doc_type
+    directive.issuer_code = meta.issuer_code
+    directive.parent_body = meta.parent_body
+    directive.issuer = meta.issuer
+    directive.place = meta.place
+    directive.issued_on = meta.issued_on
+    directive.subject = meta.subject
+    directive.period_start = meta.period_start
+    directive.period_end = meta.period_end
+    directive.deadline = meta.deadline or meta.deadline_suggestion
+    directive.body_text = meta.body or ""
+    signer = " ".join(p for p in (meta.signer_title, meta.signer_name) if p)
+    directive.meta = {
+        "parsed": meta.to_json(),
+        "recipients": meta.recipients,
+        "cited": [_cited_line(c.to_json()) for c in meta.cited],
+        "materials": list(meta.materials),
+        "signer": signer or None,
+        "signer_authority": meta.signer_authority,
+        "deadline_text": meta.deadline_text,
+        "deadline_recurring": meta.deadline_recurring.value if meta.deadline_recurring else None,
+        "deadline_at_period_end": meta.deadline_at_period_end,
+        "deadline_confirmed": False,
+        "subject_hint": meta.subject_hint,
+    }
+
+
+def _cited_line(cited: dict[str, Any]) -> str:
+    parts = [cited.get("kind") or "", cited["number"]]
+    if cited.get("date"):
+        parts.append(f"ngày {date.fromisoformat(cited['date']).strftime('%d/%m/%Y')}")
+    return " ".join(p for p in parts if p)
+
+
+def preview_fields(directive: Directive) -> dict[str, str | None]:
+    meta = directive.meta or {}
+    deadline = None
+    if directive.deadline:
+        deadline = msg.day(directive.deadline)
+        if meta.get("deadline_recurring") == "yearly":
+            deadline = msg.DEADLINE_YEARLY.format(date=deadline)
+        deadline += msg.DEADLINE_CONFIRMED if meta.get("deadline_confirmed") else msg.DEADLINE_UNCONFIRMED
+    elif meta.get("deadline_at_period_end"):
+        deadline = msg.DEADLINE_AT_PERIOD_END
+    period = None
+    if directive.period_start or directive.period_end:
+        period = f"{msg.day(directive.period_start)} – {msg.day(directive.period_end)}"
+    return {
+        "number": directive.number,
+        "parent_body": directive.parent_body,
+        "issuer": directive.issuer,
+        "place": directive.place,
+        "issued_on": msg.day(directive.issued_on) if directive.issued_on else None,
+        "subject": directive.subject,
+        "recipients": meta.get("recipients"),
+        "cited": "; ".join(meta.get("cited") or []) or None,
+        "materials": "; ".join(meta.get("materials") or []) or None,
+        "period": period,
+        "deadline": deadline,
+        "signer": meta.get("signer"),
+    }
+
+
+async def attach(session: AsyncSession, directive_id: int, file: OutFile) -> None:
+    position = await session.scalar(
+        select(func.count()).select_from(DirectiveFile).where(DirectiveFile.directive_id == directive_id)
+    )
+    session.add(DirectiveFile(directive_id=directive_id, sha256=file.sha256, position=position or 0))
+
+
+async def files_of(session: AsyncSession, directive_id: int) -> list[OutFile]:
+    rows = await session.execute(
+        select(StoredFile)
+        .join(DirectiveFile, DirectiveFile.sha256 == StoredFile.sha256)
+        .where(DirectiveFile.directive_id == directive_id)
+        .order_by(DirectiveFile.position)
+    )
+    return [
+        OutFile(f.sha256, f.name, f.mime, f.size, as_photo=f.mime.startswith("image/")) for (f,) in rows.all()
+    ]
+
+
+# -- scope and audience -----------------------------------------------------------------------------------------
+
+
+async def scope_units(session: AsyncSession, roles: list[Role]) -> list[Unit]:
+    """The roots of what a board member may address: their units, or every top unit for an administrator."""
+    if any(r.kind == "admin" for r in roles):
+        return list(
+            (await session.scalars(select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.name))).all()
+        )
+    ids = [r.unit_id for r in roles if r.kind == "board" and r.unit_id is not None]
+    if not ids:
+        return []
+    return list((await session.scalars(select(Unit).where(Unit.id.in_(ids)).order_by(Unit.name))).all())
+
+
+def _under(units: list[Unit]) -> Any:
+    return or_(*(Unit.path.startswith(u.path) for u in units))
+
+
+async def cells_under(session: AsyncSession, units: list[Unit]) -> list[int]:
+    if not units:
+        return []
+    query = (
+        select(Unit.id)
+        .where(Unit.is_cell.is_(True), Unit.active.is_(True), _under(units))
+        .order_by(Unit.path)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def children_with_cell_counts(session: AsyncSession, parent: Unit) -> list[tuple[Unit, int]]:
+    children = (
+        await session.scalars(select(Unit).where(Unit.parent_id == parent.id).order_by(Unit.name))
+    ).all()
+    result = []
+    for child in children:
+        count = await session.scalar(
+            select(func.count()).where(
+                Unit.is_cell.is_(True), Unit.active.is_(True), Unit.path.startswith(child.path)
+            )
+        )
+        result.append((child, count or 0))
+    return result
+
+
+async def units_by_codes(
+    session: AsyncSession, codes: list[str], scope: list[Unit]
+) -> tuple[list[Unit], list[str]]:
+    """The units with these codes inside `scope`, and the codes that are unknown or outside it."""
+    if not codes or not scope:
+        return [], codes
+    found = (await session.scalars(select(Unit).where(Unit.code.in_(codes), _under(scope)))).all()
+    known = {u.code for u in found}
+    return list(found), [c for c in codes if c not in known]
+
+
+async def recipients(session: AsyncSession, cell_ids: list[int]) -> list[Recipient]:
+    """Each cell's secretary and the account to reach them on: their pinned channel, else the one used last."""
+    rows = await session.execute(
+        select(Role.unit_id, Person.id, Person.preferred_channel, ChannelAccount)
+        .join(Person, Person.id == Role.person_id)
+        .outerjoin(ChannelAccount, (ChannelAccount.person_id == Person.id) & ChannelAccount.active.is_(True))
+        .where(Role.kind == "secretary", Role.unit_id.in_(cell_ids))
+    )
+    best: dict[int, Recipient] = {}
+    seen: dict[int, tuple[bool, Any]] = {}
+    for unit_id, person_id, pinned, account in rows.all():
+        if account is None:
+            best.setdefault(unit_id, Recipient(unit_id, person_id, None, None))
+            continue
+        rank = (account.channel == pinned, account.last_seen_at)
+        if unit_id not in seen or rank > seen[unit_id]:
+            seen[unit_id] = rank
+            best[unit_id] = Recipient(unit_id, person_id, account.channel, account.chat_id)
+    return [best.get(uid, Recipient(uid, None, None, None)) for uid in cell_ids]
+
+
+async def plan(session: AsyncSession, cell_ids: list[int]) -> Plan:
+    people = await recipients(session, cell_ids)
+    reachable = sum(1 for r in people if r.chat_id)
+    return Plan(cells=len(cell_ids), reachable=reachable, unregistered=len(cell_ids) - reachable)
+
+
+# -- the card and the broadcast -------------------------------------------------------------------------------
+
+
+def card_parts(directive: Directive, files: list[OutFile], form: FormSpec | None) -> list[Reply]:
+    """What a cell receives: the card, then each file; the buttons ride on the last message."""
+    meta = directive.meta or {}
+    kind = msg.KINDS.get(directive.doc_type or "", msg.KIND_DEFAULT)
+    subject = directive.subject or meta.get("subject_hint") or ""
+    lines = [
+        msg.CARD.format(
+            kind=kind, number=directive.number or "", date=msg.day(directive.issued_on), subject=subject
+        )
+    ]
+    if directive.deadline:
+        lines.append(msg.CARD_DEADLINE.format(deadline=msg.day(directive.deadline)))
+    if directive.period_start and directive.period_end:
+        lines.append(
+            msg.CARD_PERIOD.format(start=msg.day(directive.period_start), end=msg.day(directive.period_end))
+        )
+    lines.append(msg.CARD_TODO)
+    if form is not None:
+        lines.append(msg.CARD_QUICK.format(template=form.quick_template()))
+    if files:
+        lines.append(msg.CARD_FILES.format(count=len(files)))
+    buttons = [
+        [Button(msg.BUTTON_ACK, f"ack:{directive.id}"), Button(msg.BUTTON_REPORT, f"rep:{directive.id}")]
+    ]
+    parts = [Reply(text="\n".join(lines)), *(Reply(file=f) for f in files)]
+    parts[-1].buttons = buttons
+    return parts
+
+
+async def queue_broadcast(
+    session: AsyncSession,
+    clock: Clock,
+    directive: Directive,
+    cell_ids: list[int],
+    form: FormSpec | None,
+    *,
+    actor: str,
+    person_id: int | None = None,
+) -> Plan:
+    """Write every target and delivery row before anything is sent: the outbox does the rest."""
+    now = clock.now()
+    files = await files_of(session, directive.id)
+    parts = [p.to_dict() for p in card_parts(directive, files, form)]
+    people = await recipients(session, cell_ids)
+    targets = []
+    deliveries = []
+    for r in people:
+        reachable = r.chat_id is not None
+        targets.append(
+            {
+                "directive_id": directive.id,
+                "unit_id": r.unit_id,
+                "delivery": "pending" if reachable else "unregistered",
+            }
+        )
+        if reachable:
+            deliveries.append(_delivery_row(directive.id, r, parts, now))
+    if targets:
+        await session.execute(insert(DirectiveTarget), targets)
+    if deliveries:
+        await session.execute(insert(Outbox), deliveries)
+    directive.status = "sending" if deliveries else "sent"
+    directive.sent_at = now
+    await audit(
+        session,
+        clock,
+        "directive.send",
+        person_id=person_id,
+        actor=actor,
+        details={"directive_id": directive.id, "cells": len(cell_ids), "queued": len(deliveries)},
+    )
+    return Plan(cells=len(cell_ids), reachable=len(deliveries), unregistered=len(cell_ids) - len(deliveries))
+
+
+def _delivery_row(directive_id: int, r: Recipient, parts: list[dict[str, Any]], now: Any) -> dict[str, Any]:
+    return {
+        "channel": r.channel,
+        "chat_id": r.chat_id,
+        "kind": "directive",
+        "directive_id": directive_id,
+        "unit_id": r.unit_id,
+        "parts": parts,
+        "next_part": 0,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
+async def delivery_counts(session: AsyncSession, directive_id: int) -> Counter[str]:
+    rows = await session.execute(
+        select(DirectiveTarget.delivery, func.count())
+        .where(DirectiveTarget.directive_id == directive_id)
+        .group_by(DirectiveTarget.delivery)
+    )
+    return Counter({status: count for status, count in rows.all()})
+
+
+async def unreachable(
+    session: AsyncSession, directive_id: int
+) -> list[tuple[Unit, str | None, str, str | None]]:
+    """Cells that did not get the directive: unit, secretary name, why, and the error text."""
+    rows = await session.execute(
+        select(Unit, Person.full_name, DirectiveTarget.delivery, DirectiveTarget.delivery_error)
+        .join(Unit, Unit.id == DirectiveTarget.unit_id)
+        .outerjoin(Role, (Role.unit_id == Unit.id) & (Role.kind == "secretary"))
+        .outerjoin(Person, Person.id == Role.person_id)
+        .where(
+            DirectiveTarget.directive_id == directive_id,
+            DirectiveTarget.delivery.in_(("blocked", "failed", "unregistered")),
+        )
+        .order_by(Unit.path)
+    )
+    return [(u, name, status, error) for u, name, status, error in rows.all()]
+
+
+async def catch_up(
+    session: AsyncSession, clock: Clock, unit_ids: list[int], channel: str, chat_id: str
+) -> int:
+    """Queue the directives a cell missed because its secretary had not joined yet; returns how many."""
+    if not unit_ids:
+        return 0
+    rows = (
+        await session.execute(
+            select(DirectiveTarget, Directive)
+            .join(Directive, Directive.id == DirectiveTarget.directive_id)
+            .where(
+                DirectiveTarget.unit_id.in_(unit_ids),
+                DirectiveTarget.delivery == "unregistered",
+                Directive.status.in_(("sending", "sent")),
+            )
+            .order_by(Directive.sent_at)
+        )
+    ).all()
+    now = clock.now()
+    for target, directive in rows:
+        files = await files_of(session, directive.id)
+        parts = [
+            p.to_dict() for p in card_parts(directive, files, await get_form(session, directive.form_key))
+        ]
+        recipient = Recipient(target.unit_id, None, channel, chat_id)
+        session.add(Outbox(**_delivery_row(directive.id, recipient, parts, now)))
+        target.delivery = "pending"
+    return len(rows)

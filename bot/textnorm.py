@@ -1,0 +1,36 @@
+"""Unicode normalisation for Vietnamese text: NFC for storage, a diacritic-insensitive fold for matching."""
+
+from __future__ import annotations
+
+import unicodedata
+
+# đ/Đ are letters of their own, not d plus a combining mark, so NFD leaves them intact.
+_D_STROKE = str.maketrans({"đ": "d", "Đ": "d"})
+
+
+def nfc(s: str) -> str:
+    """Return `s` in Unicode NFC, the form every stored and displayed text uses."""
+    return unicodedata.normalize("NFC", s)
+
+
+def _drop_invisible(s: str) -> str:
+    """Remove combining marks and format characters (zero-width spaces, BOM, soft hyphens)."""
+    return "".join(ch for ch in s if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf")
+
+
+def fold(s: str) -> str:
+    """Fold `s` for matching: no diacritics, đ→d, case-folded, whitespace collapsed and trimmed.
+
+    "Sinh hoạt  Chuyên ĐỀ" and "sinh hoat chuyen de" fold to the same string, whether the input
+    arrived in NFC or NFD (as some phone keyboards send it).
+    """
+    decomposed = unicodedata.normalize("NFD", s.casefold())
+    bare = _drop_invisible(decomposed).translate(_D_STROKE)
+    return " ".join(bare.split())
+
+
+def is_blank(s: str | None) -> bool:
+    """True when `s` is None or holds nothing but whitespace and invisible characters."""
+    if s is None:
+        return True
+    return not "".join(ch for ch in s if unicodedata.category(ch) != "Cf").strip()

@@ -1,0 +1,191 @@
+"""Texts of directive intake (the board's preview and choices), the card a cell receives, sending progress, and
+the secretary's list of directives."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+
+MISSING = "— chưa tìm thấy"
+
+FIELD_LABELS: dict[str, str] = {
+    "number": "Số, ký hiệu",
+    "parent_body": "Cơ quan cấp trên",
+    "issuer": "Cơ quan ban hành",
+    "place": "Địa danh",
+    "issued_on": "Ngày ban hành",
+    "subject": "Trích yếu",
+    "recipients": "Kính gửi",
+    "cited": "Căn cứ, văn bản liên quan",
+    "materials": "Tài liệu kèm theo",
+    "period": "Thời gian cao điểm",
+    "deadline": "Hạn báo cáo",
+    "signer": "Người ký",
+}
+
+EDIT_PROMPTS: dict[str, str] = {
+    "number": "Gõ số, ký hiệu đúng của văn bản, ví dụ: 747-CV/ĐUK",
+    "parent_body": "Gõ tên cơ quan cấp trên, ví dụ: ĐẢNG BỘ TỈNH LAI CHÂU",
+    "issuer": "Gõ tên cơ quan ban hành, ví dụ: ĐẢNG ỦY KHỐI CÁC CƠ QUAN VÀ DOANH NGHIỆP TỈNH",
+    "place": "Gõ địa danh, ví dụ: Lai Châu",
+    "issued_on": "Gõ ngày ban hành, ví dụ: 03/4/2024",
+    "subject": "Gõ trích yếu (nội dung chính) của văn bản.",
+    "recipients": "Gõ nơi nhận (Kính gửi), ví dụ: Các chi, đảng bộ cơ sở",
+    "cited": "Gõ các văn bản căn cứ, mỗi văn bản một dòng, ví dụ: Công văn 1787-CV/TU ngày 01/3/2024",
+    "materials": "Gõ các tài liệu kèm theo, mỗi tài liệu một dòng.",
+    "period": "Gõ thời gian cao điểm dạng «từ ngày - đến ngày», ví dụ: 01/5/2024 - 07/5/2024",
+    "deadline": "Gõ hạn báo cáo, ví dụ: 30/10/2024",
+    "signer": "Gõ người ký, ví dụ: Phó Bí thư Lý Công Hà",
+}
+
+PREVIEW_TITLE = "📄 Văn bản tôi đọc được — đồng chí kiểm tra và sửa nếu cần:"
+PREVIEW_FILES = "Tệp sẽ gửi kèm ({count}): {names}"
+PREVIEW_NO_FILES = "Chưa có tệp gửi kèm. Đồng chí có thể gửi thêm tài liệu vào đây."
+PREVIEW_FORM = "Mẫu báo cáo: {title}"
+DEADLINE_AT_PERIOD_END = "khi kết thúc đợt (đồng chí cần xác nhận một ngày cụ thể)"
+DEADLINE_YEARLY = "{date} (hằng năm)"
+DEADLINE_UNCONFIRMED = " ⚠️ chưa xác nhận"
+DEADLINE_CONFIRMED = " ✅"
+
+BUTTON_EDIT = "✏️ {label}"
+BUTTON_CONFIRM_DEADLINE = "✅ Xác nhận hạn {date}"
+BUTTON_NEXT = "➡️ Tiếp tục: chọn nơi nhận"
+BUTTON_CANCEL = "❌ Hủy văn bản này"
+BUTTON_ALL_CELLS = "🌐 Tất cả chi bộ trong phạm vi"
+BUTTON_TYPE_CODES = "⌨️ Nhập mã đơn vị"
+BUTTON_SEND = "📤 Gửi ngay"
+BUTTON_BACK = "⬅️ Quay lại xem văn bản"
+BUTTON_PICKED = "☑️ {name} ({cells})"
+BUTTON_UNPICKED = "⬜ {name} ({cells})"
+
+ASK_EDIT = "{prompt}\n(Gõ «hủy» để thôi sửa.)"
+EDIT_BAD_DATE = "Ngày chưa đúng. {prompt}"
+EDIT_BAD_PERIOD = "Thời gian chưa đúng. {prompt}"
+EDIT_EMPTY = "Nội dung trống. {prompt}"
+EDIT_SAVED = "Đã sửa {label}."
+DEADLINE_CONFIRMED_TEXT = "Đã xác nhận hạn báo cáo {date}."
+NEED_DEADLINE = (
+    "Văn bản cần có hạn báo cáo đã xác nhận trước khi gửi. Bấm «✅ Xác nhận hạn» hoặc «✏️ Hạn báo cáo»."
+)
+DEADLINE_IN_PAST = "Hạn báo cáo {date} đã qua. Đồng chí gõ một ngày từ hôm nay trở đi."
+
+ASK_FORM = "Chọn mẫu báo cáo các chi bộ sẽ gửi lên cho văn bản này:"
+FORM_CHOSEN = "Mẫu báo cáo: {title}."
+
+ASK_AUDIENCE = (
+    "Chọn nơi nhận: bấm «Tất cả chi bộ», hoặc bấm từng đơn vị để chọn/bỏ chọn (gửi tới mọi chi bộ trực thuộc), "
+    "hoặc «Nhập mã đơn vị» để gõ danh sách mã."
+)
+ASK_CODES = "Gõ mã các đơn vị nhận, cách nhau bởi dấu phẩy hoặc xuống dòng, ví dụ: DUK-STC, DUK-SYT-BV"
+CODES_UNKNOWN = "Không tìm thấy hoặc ngoài phạm vi của đồng chí: {codes}. Đồng chí gõ lại mã đúng."
+AUDIENCE_SUMMARY = (
+    "Sẽ gửi tới {cells} chi bộ ({people} bí thư đã kết nối). "
+    "{unregistered} chi bộ có bí thư chưa kết nối: sẽ nhận văn bản ngay khi kết nối."
+)
+AUDIENCE_EMPTY = "Chưa chọn chi bộ nào. Đồng chí chọn ít nhất một đơn vị."
+NOT_IN_SCOPE = "Đồng chí chưa được giao phạm vi đơn vị nào. Liên hệ quản trị hệ thống."
+
+QUEUED = "📤 Đã xếp lịch gửi văn bản {number} tới {cells} chi bộ."
+CANCELLED = "Đã hủy văn bản nháp."
+DRAFT_GONE = "Văn bản nháp này không còn. Đồng chí gửi lại tệp văn bản để bắt đầu."
+
+FILE_ADDED = "📎 Đã thêm tài liệu: {name}"
+FILE_TOO_LARGE = (
+    "Tệp {name} quá lớn ({size} MB). Chỉ nhận tệp tối đa {limit} MB; đồng chí nén hoặc chia nhỏ rồi gửi lại."
+)
+FILE_UNREADABLE = (
+    "Tôi không đọc được nội dung văn bản trong tệp {name} ({reason}). "
+    "Đồng chí gửi bản DOCX hoặc PDF có chữ (không phải bản scan), hoặc dán nội dung văn bản vào đây."
+)
+FILE_DOWNLOAD_FAILED = "Không tải được tệp {name} từ máy chủ Telegram. Đồng chí gửi lại giúp."
+UNREADABLE_REASONS = {
+    "unsupported_type": "định dạng chưa hỗ trợ",
+    "no_text_layer": "tệp không có lớp chữ, có thể là bản scan",
+    "encrypted": "tệp PDF có mật khẩu",
+    "corrupt_file": "tệp bị hỏng",
+    "empty_document": "tệp trống",
+}
+TEXT_TOO_SHORT = "Nội dung quá ngắn để là một văn bản. Đồng chí gửi tệp DOCX/PDF hoặc dán toàn văn."
+
+PROGRESS = (
+    "📤 Đang gửi văn bản {number}\n"
+    "Đã gửi: {sent}/{total}\n"
+    "Lỗi: {failed} · Chặn bot: {blocked} · Chưa kết nối: {unregistered}\n"
+    "Còn lại khoảng: {eta}"
+)
+PROGRESS_DONE_ETA = "xong"
+FINAL = "✅ Đã gửi xong văn bản {number}: {sent}/{total} chi bộ đã nhận."
+FINAL_PROBLEMS = "Chưa gửi được tới {count} chi bộ:"
+FINAL_LINE = "• {unit} – {secretary}: {reason}"
+REASONS = {
+    "blocked": "bí thư đã chặn bot",
+    "failed": "lỗi gửi ({error})",
+    "unregistered": "bí thư chưa kết nối",
+    "no_secretary": "chưa có bí thư trong danh sách",
+}
+NO_NAME = "chưa có tên"
+
+# -- the secretary's side ------------------------------------------------------------------------------------
+
+CARD = "📄 VĂN BẢN MỚI: {kind} số {number} ngày {date}\n{subject}"
+CARD_DEADLINE = "⏰ Hạn báo cáo: {deadline}"
+CARD_PERIOD = "📅 Thời gian cao điểm: {start} – {end}"
+CARD_TODO = "Việc cần làm: tổ chức thực hiện, bấm «Đã nhận» khi đã nhận văn bản và «Báo cáo» để gửi kết quả."
+CARD_QUICK = "Báo cáo nhanh trong một tin nhắn: {template}"
+CARD_FILES = "Tài liệu kèm theo: {count} tệp (ở các tin tiếp theo)."
+BUTTON_ACK = "✅ Đã nhận"
+BUTTON_REPORT = "📝 Báo cáo"
+ACK_RECORDED = "✅ Đã ghi nhận đồng chí đã nhận văn bản {number} lúc {time}."
+ACK_ALREADY = "Đồng chí đã xác nhận nhận văn bản {number} lúc {time} rồi."
+NOT_A_TARGET = "Văn bản này không gửi tới chi bộ của đồng chí."
+REPORTS_SOON = "Chức năng báo cáo sẽ sớm được mở. Đồng chí vui lòng quay lại sau."
+
+LIST_TITLE = "📚 Văn bản đã nhận (mới nhất trước):"
+LIST_LINE = "{i}. {number} ({date}) – {subject}{status}"
+LIST_REPORTED = " ✅ đã báo cáo"
+LIST_ACKED = " · đã nhận"
+LIST_EMPTY = "Chi bộ của đồng chí chưa nhận văn bản nào."
+LIST_HINT = "Bấm một văn bản để nhận lại tệp."
+BUTTON_RESEND = "{number}"
+RESENDING = "Đang gửi lại văn bản {number} và tài liệu kèm theo."
+
+KINDS = {
+    "CV": "Công văn",
+    "KH": "Kế hoạch",
+    "HD": "Hướng dẫn",
+    "CT": "Chỉ thị",
+    "NQ": "Nghị quyết",
+    "KL": "Kết luận",
+    "TB": "Thông báo",
+    "QĐ": "Quyết định",
+    "BC": "Báo cáo",
+}
+KIND_DEFAULT = "Văn bản"
+
+
+def day(value: date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else MISSING
+
+
+def moment(value: datetime, tz: object) -> str:
+    return value.astimezone(tz).strftime("%H:%M %d/%m/%Y")  # type: ignore[arg-type]
+
+
+def eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "đang tính"
+    if seconds < 60:
+        return f"{max(1, round(seconds))} giây"
+    return f"{round(seconds / 60)} phút"
+
+
+def preview(fields: Mapping[str, str | None], files: Sequence[str], form_title: str | None) -> str:
+    lines = [PREVIEW_TITLE]
+    for key, label in FIELD_LABELS.items():
+        lines.append(f"• {label}: {fields.get(key) or MISSING}")
+    lines.append(
+        PREVIEW_FILES.format(count=len(files), names=", ".join(files)) if files else PREVIEW_NO_FILES
+    )
+    if form_title:
+        lines.append(PREVIEW_FORM.format(title=form_title))
+    return "\n".join(lines)
