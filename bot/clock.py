@@ -16,6 +16,13 @@ class Clock:
         base = self._frozen if self._frozen is not None else datetime.now(UTC)
         return base + self._shift
 
+    @classmethod
+    def starting_at(cls, when: datetime) -> Clock:
+        """A running clock that reads `when` now (tests and the sandbox)."""
+        clock = cls()
+        clock._shift = when - datetime.now(UTC)
+        return clock
+
     def advance(self, delta: timedelta) -> None:
         self._shift += delta
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, select, update
 
 from bot.context import Context
-from bot.services import invites
+from bot.services import directives, invites
 from bot.services.audit import audit
 from bot.services.invites import InviteStatus
 from bot.services.phones import normalize_phone
@@ -181,6 +181,9 @@ async def _link(ctx: Context, invite: Invite, phone: str) -> None:
     )
     ctx.reply(menu.help_for(ctx))
     _refresh_menu(ctx)
+    cells = [r.unit_id for r in roles if r.kind == "secretary" and r.unit_id is not None]
+    if await directives.catch_up(ctx.session, ctx.clock, cells, event.channel.value, event.chat_id):
+        ctx.after_commit.append(ctx.runtime.sender.wake)
 
 
 def _refresh_menu(ctx: Context) -> None:

@@ -94,7 +94,7 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(frozen=START)
+    return Clock.starting_at(START)
 
 
 @pytest.fixture

@@ -54,3 +54,40 @@ async def register(runtime: Runtime, user: FakeUser, phone: str, role: str = "se
     await user.share_contact(phone)
     await user.wait_for(before + 3)
     assert "Đã kết nối thành công" in user.messages[before + 1].text
+
+
+def docx_bytes(text: str) -> bytes:
+    """A DOCX whose paragraphs are the lines of `text`, as a board member's word processor would save it."""
+    import io
+
+    from docx import Document
+
+    document = Document()
+    for line in text.splitlines():
+        document.add_paragraph(line)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def sample(name: str) -> str:
+    return (SAMPLES / name).read_text(encoding="utf-8")
+
+
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+BOARD_PHONE = "0988000001"
+DUK_SECRETARIES = {"0912000003": 801, "0912000004": 802, "0912000006": 803}  # phone -> Telegram user id
+
+
+async def board_and_secretaries(runtime: Runtime, fake: object) -> tuple[FakeUser, dict[str, FakeUser]]:
+    """The example roster, a board member of the bloc committee (ĐUK) and three joined cell secretaries."""
+    await load_roster(runtime)
+    await add_staff(runtime, "Nguyễn Thị Tuyên", BOARD_PHONE, "DUK")
+    board = fake.user(700, "Tuyên")  # type: ignore[attr-defined]
+    await register(runtime, board, BOARD_PHONE, role="board")
+    secretaries = {}
+    for phone, user_id in DUK_SECRETARIES.items():
+        user = fake.user(user_id, f"Bí thư {user_id}")  # type: ignore[attr-defined]
+        await register(runtime, user, phone)
+        secretaries[phone] = user
+    return board, secretaries

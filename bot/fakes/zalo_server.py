@@ -565,6 +565,13 @@ def _add_controls(app: web.Application, fake: FakeZalo) -> None:
 
     async def faults(request: web.Request) -> web.Response:
         data = await body(request)
+        try:
+            apply_faults(data)
+        except (TypeError, ValueError) as exc:
+            return web.json_response({"ok": False, "description": f"bad fault: {exc}"}, status=400)
+        return web.json_response({"ok": True})
+
+    def apply_faults(data: JSON) -> None:
         if data.get("force_429"):
             fake.force_429(int(data["force_429"]))
         if data.get("fail_next"):
@@ -575,7 +582,6 @@ def _add_controls(app: web.Application, fake: FakeZalo) -> None:
             fake.set_rate(None if data["rate"] in (None, 0) else float(data["rate"]))
         for user_id in data.get("block", []):
             fake.block(str(user_id))
-        return web.json_response({"ok": True})
 
     app.router.add_get("/_fake/state", state)
     app.router.add_post("/_fake/users", create_user)

@@ -1,0 +1,334 @@
+"""Excel export of one directive's reporting state: a "Chi tiết" sheet (one row per target unit) and a
+"Tổng hợp" sheet (counts and aggregates). Streams rows with openpyxl's write-only mode so large lists stay fast."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from io import BytesIO
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from bot.services.report_data import (
+    FieldType,
+    FieldValue,
+    FormField,
+    Ratio,
+    ReportData,
+    UnitRow,
+    as_date,
+    as_number,
+    as_options,
+    as_ratio,
+)
+from messages import documents as msg
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+DATE_FORMAT = "dd/mm/yyyy"
+INTEGER_FORMAT = "#,##0"
+DECIMAL_FORMAT = "#,##0.##"
+PERCENT_FORMAT = "0.0%"
+
+MIN_WIDTH = 8
+MAX_WIDTH = 60
+DATETIME_WIDTH = 17
+DATE_WIDTH = 12
+EXCEL_MAX_TEXT = 32_767
+FALLBACK_TIMEZONE = "Asia/Ho_Chi_Minh"
+
+HEADER_FONT = Font(bold=True)
+HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
+
+Value = str | int | float | datetime | date | None
+
+# Characters XML 1.0 cannot carry (control characters, lone surrogates, U+FFFE/FFFF); openpyxl would raise.
+_XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    """One column of the detail sheet: its header, how a unit row fills it, and how its cells look."""
+
+    header: str
+    extract: Callable[[UnitRow], Value]
+    kind: str = "text"  # text | number | datetime | date
+
+
+def build_xlsx(data: ReportData) -> bytes:
+    """The workbook as .xlsx bytes: "Chi tiết" then "Tổng hợp", headers bold, frozen and filterable."""
+    workbook = Workbook(write_only=True)
+    _write_detail(workbook.create_sheet(msg.SHEET_DETAIL), data)
+    _write_summary(workbook.create_sheet(msg.SHEET_SUMMARY), data)
+    workbook.properties.title = _clean_text(_directive_reference(data))
+    workbook.properties.creator = _clean_text(data.directive.issuer)
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- "Chi tiết" -------------------------------------------------------------------------------------------
+
+
+def _write_detail(sheet: WriteOnlyWorksheet, data: ReportData) -> None:
+    tz = _zone(data.timezone)
+    columns = _detail_columns(data.directive.form_fields, tz)
+    table = [[column.extract(row) for column in columns] for row in data.rows]
+    # Write-only sheets take their layout before the first row, so widths come from a pass over the values.
+    _set_widths(sheet, [column.header for column in columns], table, [column.kind for column in columns])
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(table) + 1}"
+    _append_header(sheet, [column.header for column in columns])
+    cells = _CellMaker(sheet)
+    kinds = [column.kind for column in columns]
+    for values in table:
+        sheet.append([cells.make(value, kind) for value, kind in zip(values, kinds, strict=True)])
+
+
+def _detail_columns(fields: Sequence[FormField], tz: ZoneInfo) -> list[_Column]:
+    columns = [
+        _Column(msg.COL_UNIT, lambda row: row.path or row.name),
+        _Column(msg.COL_SECRETARY, lambda row: row.secretary),
+        _Column(msg.COL_PHONE, lambda row: row.phone),
+        _Column(msg.COL_STATUS, lambda row: msg.status_label(row.status)),
+        _Column(msg.COL_DELIVERED_AT, lambda row: _local(row.delivered_at, tz), "datetime"),
+        _Column(msg.COL_ACKNOWLEDGED_AT, lambda row: _local(row.acknowledged_at, tz), "datetime"),
+        _Column(msg.COL_REPORTED_AT, lambda row: _local(row.reported_at, tz), "datetime"),
+    ]
+    for form_field in fields:
+        columns.extend(_field_columns(form_field, tz))
+    columns.append(_Column(msg.COL_LATE, lambda row: msg.LATE_YES if row.late else None))
+    columns.append(_Column(msg.COL_VERSIONS, lambda row: as_number(row.versions), "number"))
+    return columns
+
+
+def _field_columns(form_field: FormField, tz: ZoneInfo) -> list[_Column]:
+    key = form_field.key
+    if form_field.type == FieldType.RATIO:
+        return [
+            _Column(
+                msg.COL_RATIO_ATTENDED.format(label=form_field.label),
+                lambda row: _ratio_part(row.values.get(key), attended=True),
+                "number",
+            ),
+            _Column(
+                msg.COL_RATIO_TOTAL.format(label=form_field.label),
+                lambda row: _ratio_part(row.values.get(key), attended=False),
+                "number",
+            ),
+        ]
+    if form_field.type == FieldType.NUMBER:
+        return [_Column(form_field.label, lambda row: _number_or_text(row.values.get(key)), "number")]
+    if form_field.type == FieldType.DATE:
+        return [_Column(form_field.label, lambda row: _date_or_text(row.values.get(key), tz), "date")]
+    return [_Column(form_field.label, lambda row: _text(row.values.get(key)))]
+
+
+# --- "Tổng hợp" -------------------------------------------------------------------------------------------
+
+
+def _write_summary(sheet: WriteOnlyWorksheet, data: ReportData) -> None:
+    lines = list(_summary_lines(data))
+    kinds = ["text", "number", "percent"]
+    _set_widths(sheet, list(msg.SUMMARY_HEADERS), lines, kinds)
+    sheet.freeze_panes = "A2"
+    _append_header(sheet, list(msg.SUMMARY_HEADERS))
+    cells = _CellMaker(sheet)
+    for line in lines:
+        sheet.append([cells.make(value, kind) for value, kind in zip(line, kinds, strict=True)])
+
+
+def _summary_lines(data: ReportData) -> Iterator[list[Value]]:
+    directive, counts, aggregates = data.directive, data.counts, data.aggregates
+    yield [msg.SUM_DIRECTIVE, _directive_reference(data), None]
+    yield [msg.SUM_SUBJECT, directive.subject, None]
+    if directive.deadline is not None:
+        yield [msg.SUM_DEADLINE, msg.party_date(directive.deadline), None]
+    yield [msg.SUM_GENERATED_ON, msg.party_date(data.generated_on), None]
+    targeted = counts.targeted
+    yield [msg.SUM_TARGETED, targeted, None]
+    yield [msg.SUM_DELIVERED, counts.delivered, counts.delivery_rate]
+    yield [msg.SUM_ACKNOWLEDGED, counts.acknowledged, counts.acknowledge_rate]
+    yield [msg.SUM_REPORTED, counts.reported, counts.report_rate]
+    yield [msg.SUM_ON_TIME, counts.reported_on_time, _rate(counts.reported_on_time, targeted)]
+    yield [msg.SUM_LATE, counts.reported_late, _rate(counts.reported_late, targeted)]
+    yield [msg.SUM_NOT_REPORTED, counts.not_reported, _rate(counts.not_reported, targeted)]
+    yield [msg.SUM_BLOCKED, counts.blocked, _rate(counts.blocked, targeted)]
+    yield [msg.SUM_UNREGISTERED, counts.unregistered, _rate(counts.unregistered, targeted)]
+    yield [msg.SUM_SESSIONS, aggregates.sessions_held, None]
+    for form_field in directive.form_fields:
+        yield from _field_summary_lines(form_field, data)
+
+
+def _field_summary_lines(form_field: FormField, data: ReportData) -> Iterator[list[Value]]:
+    aggregates, label = data.aggregates, form_field.label
+    if form_field.type == FieldType.NUMBER and form_field.key in aggregates.sums:
+        yield [label, as_number(aggregates.sums[form_field.key]), None]
+    elif form_field.type == FieldType.RATIO and form_field.key in aggregates.ratios:
+        ratio = aggregates.ratios[form_field.key]
+        yield [msg.SUM_RATIO_ATTENDED.format(label=label), as_number(ratio.attended), _ratio_rate(ratio)]
+        yield [msg.SUM_RATIO_TOTAL.format(label=label), as_number(ratio.total), None]
+    elif form_field.type == FieldType.CHOICE:
+        reports = aggregates.sessions_held
+        for option, count in aggregates.choices.get(form_field.key, {}).items():
+            line = msg.SUM_CHOICE.format(label=label, option=option)
+            yield [line, as_number(count), _rate(as_number(count) or 0, reports)]
+
+
+# --- Cells and layout -------------------------------------------------------------------------------------
+
+
+class _CellMaker:
+    """Turns plain values into write-only cells, styling only those that need a number format."""
+
+    def __init__(self, sheet: WriteOnlyWorksheet) -> None:
+        self._sheet = sheet
+
+    def make(self, value: Value, kind: str) -> object:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return self._text(value)
+        if isinstance(value, datetime):
+            return self._styled(value, DATETIME_FORMAT)
+        if isinstance(value, date):
+            return self._styled(value, DATE_FORMAT)
+        if kind == "percent":
+            return self._styled(value, PERCENT_FORMAT)
+        return self._styled(value, INTEGER_FORMAT if float(value).is_integer() else DECIMAL_FORMAT)
+
+    def _text(self, text: str) -> object:
+        clean = _clean_text(text)
+        if not clean.startswith("="):
+            return clean
+        # A secretary's "=..." must stay text: openpyxl would store it as a live formula.
+        cell = WriteOnlyCell(self._sheet, clean)
+        cell.data_type = "s"
+        return cell
+
+    def _styled(self, value: Value, number_format: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(self._sheet, value)
+        cell.number_format = number_format
+        return cell
+
+
+def _append_header(sheet: WriteOnlyWorksheet, headers: Sequence[str]) -> None:
+    row = []
+    for header in headers:
+        cell = WriteOnlyCell(sheet, _clean_text(header))
+        cell.font = HEADER_FONT
+        cell.alignment = HEADER_ALIGNMENT
+        row.append(cell)
+    sheet.append(row)
+
+
+def _set_widths(
+    sheet: WriteOnlyWorksheet, headers: Sequence[str], table: Sequence[Sequence[Value]], kinds: Sequence[str]
+) -> None:
+    for index, (header, kind) in enumerate(zip(headers, kinds, strict=True)):
+        longest = max((_display_width(row[index]) for row in table), default=0)
+        # Headers wrap, so a long header needs only about half its length when the data is narrow.
+        width = max(longest, _longest_word(header), min(len(header), 18), _fixed_width(kind)) + 2
+        sheet.column_dimensions[get_column_letter(index + 1)].width = min(max(width, MIN_WIDTH), MAX_WIDTH)
+
+
+def _display_width(value: Value) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, datetime):
+        return DATETIME_WIDTH
+    if isinstance(value, date):
+        return DATE_WIDTH
+    if isinstance(value, str):
+        return len(value)
+    return len(msg.format_number(value)) + 1
+
+
+def _fixed_width(kind: str) -> int:
+    return {"datetime": DATETIME_WIDTH, "date": DATE_WIDTH}.get(kind, 0)
+
+
+def _longest_word(text: str) -> int:
+    return max((len(word) for word in text.split()), default=0)
+
+
+# --- Value conversions ------------------------------------------------------------------------------------
+
+
+def _clean_text(text: str) -> str:
+    return _XML_FORBIDDEN.sub("", text)[:EXCEL_MAX_TEXT]
+
+
+def _text(value: FieldValue) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, tuple | list):
+        return "; ".join(as_options(value))
+    if isinstance(value, date):
+        return msg.party_date(value)
+    if (ratio := as_ratio(value)) is not None:
+        return f"{msg.format_number(ratio.attended)}/{msg.format_number(ratio.total)}"
+    number = as_number(value)
+    return msg.format_number(number) if number is not None else str(value)
+
+
+def _number_or_text(value: FieldValue) -> Value:
+    number = as_number(value)
+    return number if number is not None else _text(value)
+
+
+def _date_or_text(value: FieldValue, tz: ZoneInfo) -> Value:
+    if isinstance(value, datetime):
+        return _local(value, tz)
+    day = as_date(value)
+    return day if day is not None else _text(value)
+
+
+def _ratio_part(value: FieldValue, *, attended: bool) -> Value:
+    ratio = as_ratio(value)
+    if ratio is not None:
+        return ratio.attended if attended else ratio.total
+    # A malformed ratio still shows in the first column rather than vanishing.
+    return _text(value) if attended else None
+
+
+def _local(moment: datetime | None, tz: ZoneInfo) -> datetime | None:
+    # Excel cells carry no time zone: show local wall time.
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(tz).replace(tzinfo=None)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(FALLBACK_TIMEZONE)
+
+
+def _rate(part: float, whole: float) -> float | None:
+    return part / whole if whole > 0 else None
+
+
+def _ratio_rate(ratio: Ratio) -> float | None:
+    clean = as_ratio(ratio)
+    return clean.rate if clean is not None else None
+
+
+def _directive_reference(data: ReportData) -> str:
+    directive = data.directive
+    doc_type = msg.doc_type_name(directive.doc_type)
+    if directive.issued_on is None:
+        return msg.SUM_DIRECTIVE_VALUE.format(doc_type=doc_type, number=directive.number)
+    return msg.SUM_DIRECTIVE_DATED.format(
+        doc_type=doc_type, number=directive.number, date=msg.party_date(directive.issued_on)
+    )

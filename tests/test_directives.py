@@ -1,0 +1,208 @@
+"""Directive intake and broadcast through the fake Telegram: preview, corrections, deadline, form, audience, send,
+progress, acknowledgement, /vanban, failures, and the cells that join late."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from bot.fakes.telegram_server import FakeTelegram
+from bot.runtime import Runtime
+from storage.db import transaction
+from storage.models import Directive, DirectiveTarget
+from tests.support import (
+    DOCX_MIME,
+    board_and_secretaries,
+    docx_bytes,
+    invite_code,
+    register,
+    sample,
+)
+
+
+async def send_747(board, secretaries_expected: int = 3) -> None:  # type: ignore[no-untyped-def]
+    await board.send_document("747-CV-DUK.docx", docx_bytes(sample("directive-747-CV-DUK.txt")), DOCX_MIME)
+
+
+async def preview_of(board) -> str:  # type: ignore[no-untyped-def]
+    await board.wait_until(lambda ms: any(m.text.startswith("📄 Văn bản tôi đọc được") for m in ms))
+    return [m for m in board.messages if m.text.startswith("📄 Văn bản tôi đọc được")][-1].text
+
+
+async def until(user, text: str, timeout: float = 5.0):  # type: ignore[no-untyped-def]
+    await user.wait_until(lambda ms: any(text in m.text for m in ms), timeout=timeout)
+    return [m for m in user.messages if text in m.text][-1]
+
+
+async def test_board_sends_a_directive_end_to_end(bot: Runtime, fake_tg: FakeTelegram) -> None:
+    board, secretaries = await board_and_secretaries(bot, fake_tg)
+    await send_747(board)
+    preview = await preview_of(board)
+    assert "747-CV/ĐUK" in preview
+    assert "03/04/2024" in preview
+    assert "30/10/2024 (hằng năm) ⚠️ chưa xác nhận" in preview
+    assert "Lai Châu" in preview
+    assert "747-CV-DUK.docx" in preview
+
+    await board.press("✏️ Trích yếu")
+    await until(board, "Gõ trích yếu")
+    await board.send_text("Sinh hoạt chính trị, tư tưởng về hai tác phẩm của Tổng Bí thư")
+    await until(board, "Đã sửa Trích yếu")
+    await board.send_document("tai-lieu-1.pdf", b"%PDF-1.4 material", "application/pdf")
+    await until(board, "Đã thêm tài liệu: tai-lieu-1.pdf")
+
+    await board.press("➡️ Tiếp tục: chọn nơi nhận")
+    await until(board, "cần có hạn báo cáo đã xác nhận")
+    await board.press("✅ Xác nhận hạn 30/10/2024")
+    await until(board, "Đã xác nhận hạn báo cáo 30/10/2024")
+    await board.press("➡️ Tiếp tục: chọn nơi nhận")
+    await until(board, "Chọn mẫu báo cáo")
+    await board.press("Báo cáo kết quả sinh hoạt chính trị, tư tưởng")
+    await until(board, "Chọn nơi nhận")
+    await board.press("🌐 Tất cả chi bộ trong phạm vi")
+    summary = await until(board, "Sẽ gửi tới 5 chi bộ")
+    assert "(3 bí thư đã kết nối)" in summary.text and "2 chi bộ có bí thư chưa kết nối" in summary.text
+    await board.press("📤 Gửi ngay")
+    await until(board, "Đã xếp lịch gửi văn bản 747-CV/ĐUK tới 5 chi bộ")
+
+    for user in secretaries.values():
+        await user.wait_until(lambda ms: any(m.buttons for m in ms if m.kind == "document"))
+        card = next(m for m in user.messages if m.text.startswith("📄 VĂN BẢN MỚI"))
+        assert "Công văn số 747-CV/ĐUK ngày 03/04/2024" in card.text
+        assert "Sinh hoạt chính trị, tư tưởng về hai tác phẩm" in card.text
+        assert "Hạn báo cáo: 30/10/2024" in card.text
+        files = [m for m in user.messages if m.kind == "document"]
+        assert [f.file_name for f in files] == ["747-CV-DUK.docx", "tai-lieu-1.pdf"]
+        assert [b.label for b in files[-1].buttons] == ["✅ Đã nhận", "📝 Báo cáo"]
+    assert fake_tg.uploads == 2  # each file uploaded once, then re-sent by file_id
+
+    final = await until(board, "Đã gửi xong văn bản 747-CV/ĐUK: 3/5", timeout=10)
+    assert "Chi bộ Bệnh viện Đa khoa tỉnh – Vũ Thị Lan: bí thư chưa kết nối" in final.text
+    assert "Chi bộ Báo Lai Châu – Đỗ Văn Minh: bí thư chưa kết nối" in final.text
+    progress = next(m for m in board.messages if m.text.startswith("📤 Đang gửi"))
+    assert "Đã gửi: 3/5" in progress.text and "Chưa kết nối: 2" in progress.text
+
+
+async def broadcast_747(bot: Runtime, board) -> None:  # type: ignore[no-untyped-def]
+    await send_747(board)
+    await preview_of(board)
+    await board.press("✅ Xác nhận hạn 30/10/2024")
+    await until(board, "Đã xác nhận hạn")
+    await board.press("➡️ Tiếp tục: chọn nơi nhận")
+    await until(board, "Chọn mẫu báo cáo")
+    await board.press("Báo cáo kết quả sinh hoạt chính trị, tư tưởng")
+    await until(board, "Chọn nơi nhận")
+    await board.press("🌐 Tất cả chi bộ trong phạm vi")
+    await until(board, "Sẽ gửi tới")
+    await board.press("📤 Gửi ngay")
+    await until(board, "Đã xếp lịch gửi")
+
+
+async def test_acknowledgement_is_recorded_once(bot: Runtime, fake_tg: FakeTelegram) -> None:
+    board, secretaries = await board_and_secretaries(bot, fake_tg)
+    await broadcast_747(bot, board)
+    user = secretaries["0912000003"]
+    await user.wait_until(lambda ms: any(m.buttons for m in ms if m.kind == "document"))
+    await user.press("✅ Đã nhận")
+    first = await until(user, "Đã ghi nhận đồng chí đã nhận văn bản 747-CV/ĐUK")
+    await user.press("✅ Đã nhận")
+    await until(user, "đã xác nhận nhận văn bản 747-CV/ĐUK lúc")
+    assert "16:00 03/04/2024" not in first.text  # times are shown in Hà Nội time
+    async with transaction(bot.sessions) as session:
+        acked = await session.scalar(
+            select(func.count()).where(DirectiveTarget.acknowledged_at.is_not(None))
+        )
+    assert acked == 1
+    assert user.callback_answers, "button presses are answered so the phone stops spinning"
+
+
+async def test_vanban_lists_newest_first_and_resends_files(bot: Runtime, fake_tg: FakeTelegram) -> None:
+    board, secretaries = await board_and_secretaries(bot, fake_tg)
+    await broadcast_747(bot, board)
+    user = secretaries["0912000004"]
+    await user.wait_until(lambda ms: any(m.buttons for m in ms if m.kind == "document"))
+    await user.send_command("/vanban")
+    listing = await until(user, "Văn bản đã nhận")
+    assert "1. 747-CV/ĐUK (03/04/2024)" in listing.text
+    before = len([m for m in user.messages if m.kind == "document"])
+    await user.press("1. 747-CV/ĐUK")
+    await user.wait_until(lambda ms: len([m for m in ms if m.kind == "document"]) == before + 1)
+
+
+async def test_blocked_and_failing_chats_are_reported(bot: Runtime, fake_tg: FakeTelegram) -> None:
+    board, secretaries = await board_and_secretaries(bot, fake_tg)
+    fake_tg.block(801)
+    fake_tg.fail_next("sendDocument", status=502, count=1)
+    await broadcast_747(bot, board)
+    final = await until(board, "Đã gửi xong văn bản 747-CV/ĐUK", timeout=15)
+    assert "Chi bộ Văn phòng Sở Tài chính – Trần Thị Cúc: bí thư đã chặn bot" in final.text
+    assert "2/5" in final.text
+    async with transaction(bot.sessions) as session:
+        rows = dict((await session.execute(select(DirectiveTarget.delivery, func.count()).group_by(DirectiveTarget.delivery))).all())
+    assert rows == {"sent": 2, "blocked": 1, "unregistered": 2}
+
+
+async def test_a_cell_that_joins_later_gets_the_directive(bot: Runtime, fake_tg: FakeTelegram) -> None:
+    board, _ = await board_and_secretaries(bot, fake_tg)
+    await broadcast_747(bot, board)
+    await until(board, "Đã gửi xong", timeout=10)
+    late = fake_tg.user(804, "Lan")
+    await register(bot, late, "0912000007")
+    await late.wait_until(lambda ms: any(m.text.startswith("📄 VĂN BẢN MỚI") for m in ms))
+
+
+async def test_pasted_directive_without_subject_or_dated_deadline(bot: Runtime, fake_tg: FakeTelegram) -> None:
+    board, _ = await board_and_secretaries(bot, fake_tg)
+    await board.send_text(sample("directive-745-CV-DUK.txt"))
+    preview = await preview_of(board)
+    assert "745-CV/ĐUK" in preview
+    assert "Trích yếu: — chưa tìm thấy" in preview
+    assert "01/05/2024 – 07/05/2024" in preview
+    await board.press("➡️ Tiếp tục: chọn nơi nhận")
+    await until(board, "cần có hạn báo cáo đã xác nhận")
+    await board.press("✏️ Hạn báo cáo")
+    await until(board, "Gõ hạn báo cáo")
+    await board.send_text("31/2/2024")
+    await until(board, "Ngày chưa đúng")
+    await board.send_text("10/5/2024")
+    await until(board, "Đã sửa Hạn báo cáo")
+    await until(board, "• Hạn báo cáo: 10/05/2024 ✅")
+
+
+async def test_unreadable_and_oversized_files_are_refused(bot: Runtime, fake_tg: FakeTelegram) -> None:
+    board, _ = await board_and_secretaries(bot, fake_tg)
+    await board.send_document("scan.pdf", b"not a pdf at all", "application/pdf")
+    await until(board, "không đọc được nội dung văn bản trong tệp scan.pdf")
+    bot.settings.max_file_mb = 1
+    await board.send_document("big.docx", b"x" * (1024 * 1024 + 10), DOCX_MIME)
+    await until(board, "Tệp big.docx quá lớn")
+    async with transaction(bot.sessions) as session:
+        assert await session.scalar(select(func.count()).select_from(Directive)) == 0
+
+
+async def test_audience_is_limited_to_the_board_members_scope(bot: Runtime, fake_tg: FakeTelegram) -> None:
+    board, _ = await board_and_secretaries(bot, fake_tg)
+    await send_747(board)
+    await preview_of(board)
+    await board.press("✅ Xác nhận hạn 30/10/2024")
+    await until(board, "Đã xác nhận hạn")
+    await board.press("➡️ Tiếp tục: chọn nơi nhận")
+    await until(board, "Chọn mẫu báo cáo")
+    await board.press("Báo cáo kết quả sinh hoạt chính trị, tư tưởng")
+    await until(board, "Chọn nơi nhận")
+    await board.press("⌨️ Nhập mã đơn vị")
+    await until(board, "Gõ mã các đơn vị nhận")
+    await board.send_text("DUK-SYT, X-TP-B1")
+    await until(board, "ngoài phạm vi của đồng chí: X-TP-B1")
+    await board.send_text("DUK-SYT")
+    await until(board, "Sẽ gửi tới 2 chi bộ")
+    await board.press("☑️ Đảng bộ Sở Y tế (2)")
+    await until(board, "Chưa chọn chi bộ nào")
+
+
+async def test_secretaries_cannot_use_board_buttons_or_codes_twice(bot: Runtime, fake_tg: FakeTelegram) -> None:
+    board, secretaries = await board_and_secretaries(bot, fake_tg)
+    user = secretaries["0912000006"]
+    await user.send_text("x" * 300)
+    await until(user, "Tôi chưa hiểu tin nhắn này")
+    code = await invite_code(bot, "0912000006")
+    assert code
