@@ -21,6 +21,8 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.services import invites as invite_service
 from bot.services import roster
+from bot.services.audit import audit
+from bot.services.forms_store import install_builtin_forms
 from bot.services.phones import normalize_phone
 from messages import cli as msg
 from messages import roster as roster_msg
@@ -39,6 +41,8 @@ staff_app = typer.Typer(help="Board staff and administrators.")
 app.add_typer(db_app, name="db")
 app.add_typer(units_app, name="units")
 app.add_typer(staff_app, name="staff")
+directive_app = typer.Typer(help="Directives: read one, or send one from the shell.")
+app.add_typer(directive_app, name="directive")
 
 console = Console()
 T = TypeVar("T")
@@ -46,6 +50,10 @@ T = TypeVar("T")
 
 def main() -> None:
     app()
+
+
+class CliError(Exception):
+    """A refusal to show the administrator; raising it rolls the command's transaction back."""
 
 
 def _with_db(work: Callable[[AsyncSession, Settings, Clock], Awaitable[T]]) -> T:
@@ -56,12 +64,18 @@ def _with_db(work: Callable[[AsyncSession, Settings, Clock], Awaitable[T]]) -> T
         engine = make_engine(settings.database_url)
         try:
             await migrate(engine)
-            async with transaction(make_sessionmaker(engine)) as session:
+            sessions = make_sessionmaker(engine)
+            await install_builtin_forms(sessions, Clock())
+            async with transaction(sessions) as session:
                 return await work(session, settings, Clock())
         finally:
             await engine.dispose()
 
-    return asyncio.run(runner())
+    try:
+        return asyncio.run(runner())
+    except CliError as exc:
+        console.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
 
 
 # -- run -------------------------------------------------------------------------------------------------------
@@ -122,26 +136,18 @@ def units_import(path: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
         console.print(str(exc), markup=False)
         raise typer.Exit(1) from exc
 
-    class Refused(Exception):
-        def __init__(self, result: roster.ImportResult) -> None:
-            self.result = result
-
     async def work(session: AsyncSession, _settings: Settings, clock: Clock) -> roster.ImportResult:
         result = await roster.import_roster(session, clock, raw)
         if not result.ok:
-            raise Refused(result)  # roll the transaction back: nothing half-imported
+            lines = [roster_msg.PROBLEMS_HEADER.format(count=len(result.problems))]
+            lines += [
+                roster_msg.PROBLEM_LINE.format(line=p.line, code=p.code or "—", reason=p.reason)
+                for p in result.problems
+            ]
+            raise CliError("\n".join(lines))  # nothing half-imported: the transaction is rolled back
         return result
 
-    try:
-        result = _with_db(work)
-    except Refused as refused:
-        problems = refused.result.problems
-        console.print(roster_msg.PROBLEMS_HEADER.format(count=len(problems)), markup=False)
-        for p in problems:
-            console.print(
-                roster_msg.PROBLEM_LINE.format(line=p.line, code=p.code or "—", reason=p.reason), markup=False
-            )
-        raise typer.Exit(1) from None
+    result = _with_db(work)
     console.print(
         roster_msg.DONE.format(created=result.created, updated=result.updated, unchanged=result.unchanged),
         markup=False,
@@ -170,10 +176,10 @@ def staff_add(
         console.print(msg.STAFF_NEEDS_UNIT, markup=False)
         raise typer.Exit(1)
 
-    async def work(session: AsyncSession, _settings: Settings, clock: Clock) -> str | None:
+    async def work(session: AsyncSession, _settings: Settings, clock: Clock) -> str:
         scope = await session.scalar(select(Unit).where(Unit.code == unit)) if unit else None
         if unit and scope is None:
-            return None
+            raise CliError(msg.UNIT_NOT_FOUND.format(code=unit))
         person = await session.scalar(select(Person).where(Person.phone == normalized).limit(1))
         if person is None:
             person = Person(full_name=name, phone=normalized, created_at=clock.now())
@@ -190,15 +196,10 @@ def staff_add(
         )
         if held is None:
             session.add(Role(person_id=person.id, kind=kind, unit_id=unit_id))
-        from bot.services.audit import audit
-
         await audit(session, clock, "staff.add", person_id=person.id, actor="cli", details={"role": kind})
         return scope.name if scope and not admin else msg.STAFF_SCOPE_ALL
 
     scope_name = _with_db(work)
-    if scope_name is None:
-        console.print(msg.UNIT_NOT_FOUND.format(code=unit), markup=False)
-        raise typer.Exit(1)
     kind = "admin" if admin else "board"
     console.print(
         msg.STAFF_ADDED.format(
@@ -237,7 +238,7 @@ def invite(
     ) -> tuple[list[Any], int, str | None]:
         for code in filter(None, (unit, subtree)):
             if await session.scalar(select(Unit.id).where(Unit.code == code)) is None:
-                raise typer.BadParameter(msg.UNIT_NOT_FOUND.format(code=code))
+                raise CliError(msg.UNIT_NOT_FOUND.format(code=code))
         people = await invite_service.invitees(
             session, role_kind=role, unit_code=unit, subtree_code=subtree, pending_only=pending
         )
@@ -339,6 +340,117 @@ def _write_qr(folder: Path, issued: list[invite_service.Issued], rows: list[list
     for item, row in zip(issued, rows, strict=True):
         content = row[5] or item.display_code
         qrcode.make(content).save(folder / f"{item.code}.png")
+
+
+# -- directive -------------------------------------------------------------------------------------------------
+
+
+def _read_directive(path: Path) -> tuple[bytes, str]:
+    from bot.services.document_text import extract_text
+    from messages.directives import UNREADABLE_REASONS
+
+    data = path.read_bytes()
+    extracted = extract_text(data, path.name)
+    if extracted.text is None:
+        reason = UNREADABLE_REASONS.get(str(extracted.refusal), str(extracted.refusal))
+        console.print(msg.DIRECTIVE_UNREADABLE.format(name=path.name, reason=reason), markup=False)
+        raise typer.Exit(1)
+    return data, extracted.text
+
+
+@directive_app.command("parse")
+def directive_parse(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="DOCX, text-based PDF or .txt")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the metadata as JSON (docs/directive-json.md)")
+    ] = False,
+) -> None:
+    """Print what Chibo reads from a directive: number, dates, subject, deadline, cited documents..."""
+    import json
+
+    from bot.services import directives
+    from bot.services.directive_parser import parse_directive
+    from messages.directives import preview
+    from storage.models import Directive
+
+    _, text = _read_directive(path)
+    meta = parse_directive(text)
+    if as_json:
+        print(json.dumps(meta.to_json(), ensure_ascii=False, indent=2))
+        return
+    draft = Directive()
+    directives.apply_meta(draft, meta)
+    console.print(preview(directives.preview_fields(draft), [path.name], None), markup=False)
+
+
+@directive_app.command("send")
+def directive_send(
+    paths: Annotated[
+        list[Path], typer.Argument(exists=True, dir_okay=False, help="The directive, then its materials")
+    ],
+    deadline: Annotated[str, typer.Option(help="Report deadline, dd/mm/yyyy")],
+    to: Annotated[list[str], typer.Option(help="Unit code; every cell under it receives it (repeatable)")],
+    form: Annotated[str | None, typer.Option(help="Report form key")] = None,
+    subject: Annotated[str | None, typer.Option(help="Subject, when the document has none")] = None,
+) -> None:
+    """Queue a directive for every cell under the given units; the running bot sends it."""
+    import mimetypes
+    from datetime import datetime
+
+    from bot.services import directives
+    from bot.services.directive_parser import parse_directive
+    from bot.services.files import FileStore, FileTooLarge
+    from bot.services.forms_store import DEFAULT_FORM, get_form, list_forms
+    from storage.models import Directive
+
+    try:
+        due = datetime.strptime(deadline.strip(), "%d/%m/%Y").date()
+    except ValueError:
+        console.print(msg.DIRECTIVE_BAD_DEADLINE.format(value=deadline), markup=False)
+        raise typer.Exit(2) from None
+    _, text = _read_directive(paths[0])
+
+    async def work(session: AsyncSession, settings: Settings, clock: Clock) -> str:
+        chosen = await get_form(session, form or DEFAULT_FORM)
+        if chosen is None:
+            keys = ", ".join(f.key for f in await list_forms(session))
+            raise CliError(msg.DIRECTIVE_UNKNOWN_FORM.format(key=form, keys=keys))
+        units = list((await session.scalars(select(Unit).where(Unit.code.in_(to)))).all())
+        unknown = sorted(set(to) - {u.code for u in units})
+        if unknown:
+            raise CliError(msg.DIRECTIVE_UNKNOWN_UNITS.format(codes=", ".join(unknown)))
+        cells = await directives.cells_under(session, units)
+        if not cells:
+            raise CliError(msg.DIRECTIVE_NO_CELLS)
+        store = FileStore(settings.files_dir, settings.max_file_mb * 1024 * 1024)
+        draft = Directive(status="draft", created_at=clock.now(), form_key=chosen.key)
+        directives.apply_meta(draft, parse_directive(text, today=clock.now().astimezone(settings.tz).date()))
+        draft.deadline = due
+        draft.meta = {**draft.meta, "deadline_confirmed": True}
+        if subject:
+            draft.subject = subject
+        session.add(draft)
+        await session.flush()
+        for path in paths:
+            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            try:
+                stored = await store.save(session, clock, path.read_bytes(), path.name, mime)
+            except FileTooLarge as exc:
+                size = round(exc.size / 1048576, 1)
+                raise CliError(
+                    msg.FILE_TOO_LARGE.format(name=path.name, size=size, limit=settings.max_file_mb)
+                ) from exc
+            await directives.attach(session, draft.id, stored)
+        plan = await directives.queue_broadcast(session, clock, draft, cells, chosen, actor="cli")
+        return msg.DIRECTIVE_QUEUED.format(
+            number=draft.number or "",
+            id=draft.id,
+            cells=plan.cells,
+            reachable=plan.reachable,
+            unregistered=plan.unregistered,
+        )
+
+    console.print(_with_db(work), markup=False)
 
 
 if __name__ == "__main__":

@@ -37,3 +37,14 @@ STAFF_ADDED = "Đã thêm {name} ({role}) phạm vi {scope}. Cấp mã mời b�
 STAFF_SCOPE_ALL = "toàn bộ"
 STAFF_NEEDS_UNIT = "Cán bộ Ban Tuyên giáo cần có đơn vị phạm vi (--unit MÃ)."
 BAD_PHONE = "Số điện thoại «{phone}» không đúng định dạng (ví dụ đúng: 0912345678)."
+
+DIRECTIVE_UNREADABLE = "Không đọc được văn bản trong tệp {name}: {reason}"
+DIRECTIVE_BAD_DEADLINE = "Hạn báo cáo «{value}» không đúng; dùng dạng ngày/tháng/năm, ví dụ 30/10/2024."
+DIRECTIVE_UNKNOWN_UNITS = "Không tìm thấy đơn vị: {codes}"
+DIRECTIVE_UNKNOWN_FORM = "Không có mẫu báo cáo «{key}». Các mẫu hiện có: {keys}"
+DIRECTIVE_NO_CELLS = "Các đơn vị đã chọn không có chi bộ nào."
+DIRECTIVE_QUEUED = (
+    "Đã xếp lịch gửi văn bản {number} (mã nội bộ {id}) tới {cells} chi bộ: {reachable} bí thư đã kết nối sẽ nhận "
+    "ngay khi bot chạy; {unregistered} chi bộ sẽ nhận khi bí thư kết nối."
+)
+FILE_TOO_LARGE = "Tệp {name} quá lớn ({size} MB); giới hạn là {limit} MB (CHIBO_MAX_FILE_MB)."

@@ -190,21 +190,22 @@ class ZaloChannel:
             raise Rejected("empty message: Zalo needs 1 to 2000 characters")
         message_id = ""
         for chunk in chunks:
-            message_id = (await self._request("sendMessage", chat_id=chat_id, text=chunk))["message_id"]
-        return Sent(str(message_id), file_ref=_file_marker(reply.file))
+            message_id = _message_id(await self._request("sendMessage", chat_id=chat_id, text=chunk))
+        return Sent(message_id, file_ref=_file_marker(reply.file))
 
     async def _send_photo(self, chat_id: str, reply: Reply, file: OutFile, choices: str) -> Sent:
+        photo = self._link(file)
         caption = "\n\n".join(part for part in (reply.text.strip(), choices) if part)
         if _utf16_len(caption) > TEXT_LIMIT:
             # Too long for a caption: the text goes first, the photo follows with the choices under it.
             for chunk in _fit(split_text(reply.text, TEXT_LIMIT)):
                 await self._request("sendMessage", chat_id=chat_id, text=chunk)
             caption = choices if _utf16_len(choices) <= TEXT_LIMIT else ""
-        params: dict[str, Any] = {"chat_id": chat_id, "photo": self._link(file)}
+        params: dict[str, Any] = {"chat_id": chat_id, "photo": photo}
         if caption:
             params["caption"] = caption
         result = await self._request("sendPhoto", **params)
-        return Sent(str(result["message_id"]), file_ref=_file_marker(file))
+        return Sent(_message_id(result), file_ref=_file_marker(file))
 
     def _link(self, file: OutFile) -> str:
         if self.link_maker is None:
@@ -289,6 +290,10 @@ def _usable_secret(secret: str | None) -> str:
     if 8 <= len(secret) <= 256:
         return secret
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _message_id(result: Any) -> str:
+    return str(result.get("message_id", "")) if isinstance(result, dict) else ""
 
 
 def _file_marker(file: OutFile | None) -> str | None:
