@@ -453,5 +453,85 @@ def directive_send(
     console.print(_with_db(work), markup=False)
 
 
+# -- the board's view: status, Excel export, Word draft --------------------------------------------------------
+
+
+async def _named_directive(session: AsyncSession, clock: Clock, tz: Any, number: str) -> tuple[Any, Any]:
+    """The whole-tree scope and the one sent directive `number` names, or a refusal listing the candidates."""
+    from bot.services import status
+
+    scope = await status.whole_scope(session)
+    lookup = await status.find_directive(session, scope, number, clock.now().astimezone(tz).date())
+    if lookup.found is not None:
+        return scope, lookup.found
+    if lookup.matches:
+        numbers = ", ".join(d.number or "" for d in lookup.matches)
+        raise CliError(msg.BOARD_AMBIGUOUS.format(query=number, numbers=numbers))
+    recent = ", ".join(d.number or "" for d in lookup.recent[:10]) or msg.BOARD_NONE
+    raise CliError(msg.BOARD_NOT_FOUND.format(query=number, numbers=recent))
+
+
+@app.command("status")
+def board_status(
+    number: Annotated[
+        str | None, typer.Argument(help="Directive number, or any unambiguous part of it")
+    ] = None,
+) -> None:
+    """Open directives and their progress; with a number, that directive's status and every missing unit."""
+    from bot.services import reminders, status
+
+    async def work(session: AsyncSession, settings: Settings, clock: Clock) -> str:
+        today = clock.now().astimezone(settings.tz).date()
+        if number is None:
+            scope = await status.whole_scope(session)
+            directives = await status.open_directives(session, scope, today)
+            counts = await status.counts_by_directive(session, scope, [d.id for d in directives])
+            return status.render_list(directives, counts, shown=len(directives) or 1)
+        scope, directive = await _named_directive(session, clock, settings.tz, number)
+        view = await status.status_view(session, scope, directive, per_page=1_000_000)
+        after = reminders.policy_of(directive).escalate_after_days
+        return status.render_status(view, scope, today, escalate_after=after, subtrees_shown=1_000)
+
+    console.print(_with_db(work), markup=False, highlight=False)
+
+
+def _write_board_file(number: str, out: Path | None, kind: str) -> None:
+    from bot.services import status
+    from bot.services.docx_report import build_docx
+    from bot.services.xlsx_export import build_xlsx
+    from messages import board as board_msg
+
+    async def work(session: AsyncSession, settings: Settings, clock: Clock) -> tuple[bytes, str]:
+        scope, directive = await _named_directive(session, clock, settings.tz, number)
+        today = clock.now().astimezone(settings.tz).date()
+        data = await status.report_data(session, scope, directive, today, settings.timezone)
+        template = board_msg.XLSX_NAME if kind == "xlsx" else board_msg.DOCX_NAME
+        name = template.format(number=status.file_slug(directive), date=today.strftime("%Y%m%d"))
+        return (build_xlsx(data) if kind == "xlsx" else build_docx(data)), name
+
+    content, name = _with_db(work)
+    target = out or Path(name)
+    target.write_bytes(content)
+    console.print(board_msg.CLI_WRITTEN.format(path=target), markup=False, highlight=False)
+
+
+@app.command("export")
+def board_export(
+    number: Annotated[str, typer.Argument(help="Directive number, or any unambiguous part of it")],
+    out: Annotated[Path | None, typer.Option(help="The .xlsx file to write")] = None,
+) -> None:
+    """Write the Excel export of a directive: one row per target unit, and the aggregates."""
+    _write_board_file(number, out, "xlsx")
+
+
+@app.command("report")
+def board_report(
+    number: Annotated[str, typer.Argument(help="Directive number, or any unambiguous part of it")],
+    out: Annotated[Path | None, typer.Option(help="The .docx file to write")] = None,
+) -> None:
+    """Write the Word draft of the aggregated report on a directive, in the Party's document format."""
+    _write_board_file(number, out, "docx")
+
+
 if __name__ == "__main__":
     sys.exit(main())

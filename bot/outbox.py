@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.channels.base import (
     Blocked,
@@ -28,11 +29,11 @@ from bot.channels.base import (
     RateLimited,
     Rejected,
     Reply,
-    Transient,
 )
 from bot.clock import Clock
 from bot.pacing import Pacer
 from bot.services.files import FileStore
+from storage.liveness import InstanceLock, dead_instances
 from storage.models import ChannelFile, DirectiveTarget, Outbox
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)
 MAX_BACKOFF = 300.0
 REPLY = "reply"
+FLUSH_INTERVAL = 0.05
+RECLAIM_EVERY = 5.0
 
 
 def enqueue(
@@ -122,6 +125,7 @@ class Sender:
         max_attempts: int = 5,
         concurrency: int = 64,
         reclaim_all_on_start: bool = False,
+        engine: AsyncEngine | None = None,
     ) -> None:
         self.sessions = sessions
         self.channels = channels
@@ -136,11 +140,19 @@ class Sender:
         self._wake = asyncio.Event()
         self._writes = _PendingWrites()
         self._flush_lock = asyncio.Lock()
+        # Batches of progress writes are numbered; a worker keeps its slot until its batch is committed, so at most
+        # `concurrency` messages are ever sent but not yet recorded: the most a crash can make us send twice.
+        self._batch = 0
+        self._durable_upto = -1
+        self._durable = asyncio.Condition()
         self._file_refs: dict[tuple[str, str], str] = {}
         self._upload_locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._reclaim_all = reclaim_all_on_start
+        self.engine = engine
+        self._liveness: InstanceLock | None = None
+        self._last_reclaim = 0.0
 
     # -- public -------------------------------------------------------------------------------------------
 
@@ -153,7 +165,10 @@ class Sender:
             self._spawn(_Job.of(row))
 
     async def recover(self) -> None:
-        """Take back what a previous run left claimed; call before anything new is sent."""
+        """Announce this instance alive and take back what dead ones left claimed; call before sending anything."""
+        if self.engine is not None:
+            self._liveness = InstanceLock(self.engine, self.instance)
+            await self._liveness.hold()
         await self._reclaim(everything=self._reclaim_all)
 
     async def run(self) -> None:
@@ -164,7 +179,9 @@ class Sender:
                 for job in claimed:
                     self._spawn(job)
                 if not claimed:
-                    await self._reclaim(everything=False)
+                    if time.monotonic() - self._last_reclaim > RECLAIM_EVERY:
+                        self._last_reclaim = time.monotonic()
+                        await self._reclaim(everything=False)
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=0.5)
@@ -179,6 +196,8 @@ class Sender:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.flush()
+        if self._liveness is not None:
+            await self._liveness.release()
 
     async def idle(self) -> None:
         """Wait until nothing is in flight and all progress is written (tests and benchmarks)."""
@@ -189,7 +208,9 @@ class Sender:
     async def flush(self) -> None:
         async with self._flush_lock:
             writes, self._writes = self._writes, _PendingWrites()
+            taken, self._batch = self._batch, self._batch + 1
             if not writes.outbox and not writes.targets:
+                await self._mark_durable(taken)
                 return
             try:
                 async with self.sessions() as session, session.begin():
@@ -202,6 +223,16 @@ class Sender:
                 self._writes.outbox[:0] = writes.outbox
                 self._writes.targets[:0] = writes.targets
                 raise
+            await self._mark_durable(taken)
+
+    async def _mark_durable(self, batch: int) -> None:
+        async with self._durable:
+            self._durable_upto = batch
+            self._durable.notify_all()
+
+    async def _until_durable(self, batch: int) -> None:
+        async with self._durable:
+            await self._durable.wait_for(lambda: self._durable_upto >= batch)
 
     # -- claiming -----------------------------------------------------------------------------------------
 
@@ -228,11 +259,19 @@ class Sender:
             return sorted((_Job.of(r) for r in rows), key=lambda j: j.id)
 
     async def _reclaim(self, *, everything: bool) -> None:
-        """Put back rows whose claimer died: all of them at a single-process start, else those past the lease."""
+        """Put back rows whose claimer died: all of them at a single-process start; on PostgreSQL those of instances
+        whose liveness lock is free; and as a last resort those claimed longer ago than the lease."""
         stale = Outbox.status == "sending"
-        if not everything:
-            stale = stale & (Outbox.claimed_at < self.clock.now() - LEASE)
         async with self.sessions() as session, session.begin():
+            if not everything:
+                conn = await session.connection()
+                dead: list[str] = []
+                if conn.dialect.name == "postgresql":
+                    claimers = await session.scalars(
+                        select(Outbox.claimed_by).where(stale, Outbox.claimed_by != self.instance).distinct()
+                    )
+                    dead = await dead_instances(conn, [c for c in claimers.all() if c])
+                stale = stale & (Outbox.claimed_by.in_(dead) | (Outbox.claimed_at < self.clock.now() - LEASE))
             await session.execute(
                 update(Outbox)
                 .where(stale)
@@ -257,37 +296,36 @@ class Sender:
 
     async def _work(self, job: _Job) -> None:
         async with self._slots:
-            channel = self.channels.get(job.channel)
-            pacer = self.pacers.get(job.channel)
-            if channel is None or pacer is None:
-                self._finish(job, "failed", error=f"channel {job.channel} is not configured")
-                return
-            while job.next_part < len(job.parts):
-                reply = Reply.from_dict(job.parts[job.next_part])
-                await pacer.wait(job.chat_id, per_chat=job.kind != REPLY)
-                try:
-                    sent_id = await self._send_part(channel, job, reply)
-                except RateLimited as exc:
-                    pacer.pause(exc.retry_after)
-                    self._retry_later(job, exc.retry_after, str(exc), count_attempt=False)
-                    return
-                except Blocked as exc:
-                    self._finish(job, "blocked", error=str(exc) or "blocked")
-                    return
-                except Rejected as exc:
-                    self._finish(job, "failed", error=str(exc))
-                    return
-                except (Transient, DeliveryError) as exc:
-                    if job.attempts + 1 >= self.max_attempts:
-                        self._finish(job, "failed", error=str(exc), attempts=job.attempts + 1)
-                    else:
-                        self._retry_later(job, min(MAX_BACKOFF, 2.0 ** (job.attempts + 1)), str(exc))
-                    return
-                job.next_part += 1
-                if job.next_part < len(job.parts):
-                    self._record(job.id, next_part=job.next_part, claimed_at=self.clock.now())
-                else:
-                    self._finish(job, "sent", message_id=sent_id)
+            await self._until_durable(await self._deliver(job))
+
+    async def _deliver(self, job: _Job) -> int:
+        """Send the job's remaining parts; returns the write batch that records how far it got."""
+        channel = self.channels.get(job.channel)
+        pacer = self.pacers.get(job.channel)
+        if channel is None or pacer is None:
+            return self._finish(job, "failed", error=f"channel {job.channel} is not configured")
+        while True:
+            reply = Reply.from_dict(job.parts[job.next_part])
+            await pacer.wait(job.chat_id, per_chat=job.kind != REPLY)
+            try:
+                sent_id = await self._send_part(channel, job, reply)
+            except RateLimited as exc:
+                pacer.pause(exc.retry_after)
+                return self._retry_later(job, exc.retry_after, str(exc), count_attempt=False)
+            except Blocked as exc:
+                return self._finish(job, "blocked", error=str(exc) or "blocked")
+            except Rejected as exc:
+                return self._finish(job, "failed", error=str(exc))
+            except DeliveryError as exc:
+                if job.attempts + 1 >= self.max_attempts:
+                    return self._finish(job, "failed", error=str(exc), attempts=job.attempts + 1)
+                return self._retry_later(job, min(MAX_BACKOFF, 2.0 ** (job.attempts + 1)), str(exc))
+            job.next_part += 1
+            if job.next_part >= len(job.parts):
+                return self._finish(job, "sent", message_id=sent_id)
+            await self._until_durable(
+                self._record(job.id, next_part=job.next_part, claimed_at=self.clock.now())
+            )
 
     async def _send_part(self, channel: Channel, job: _Job, reply: Reply) -> str:
         file_ref = None
@@ -331,12 +369,13 @@ class Sender:
 
     # -- recording ----------------------------------------------------------------------------------------
 
-    def _record(self, row_id: int, **values: Any) -> None:
+    def _record(self, row_id: int, **values: Any) -> int:
         self._writes.outbox.append({"id": row_id, **values})
+        return self._batch
 
-    def _retry_later(self, job: _Job, delay: float, error: str, *, count_attempt: bool = True) -> None:
+    def _retry_later(self, job: _Job, delay: float, error: str, *, count_attempt: bool = True) -> int:
         attempts = job.attempts + (1 if count_attempt else 0)
-        self._record(
+        return self._record(
             job.id,
             status="pending",
             next_part=job.next_part,
@@ -346,14 +385,14 @@ class Sender:
             last_error=error[:500],
         )
 
-    def _finish(self, job: _Job, status: str, *, error: str | None = None, **extra: Any) -> None:
+    def _finish(self, job: _Job, status: str, *, error: str | None = None, **extra: Any) -> int:
         now = self.clock.now()
         values: dict[str, Any] = {"status": status, "next_part": job.next_part, "claimed_by": None}
         if status == "sent":
             values["sent_at"] = now
         if error:
             values["last_error"] = error[:500]
-        self._record(job.id, **values, **extra)
+        batch = self._record(job.id, **values, **extra)
         if job.directive_id is not None and job.unit_id is not None and job.kind == "directive":
             target: dict[str, Any] = {
                 "directive_id": job.directive_id,
@@ -365,10 +404,11 @@ class Sender:
             else:
                 target["delivery_error"] = (error or status)[:500]
             self._writes.targets.append(target)
+        return batch
 
     async def _flush_forever(self) -> None:
         while True:
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(FLUSH_INTERVAL)
             try:
                 await self.flush()
             except Exception:

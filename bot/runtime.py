@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot import scheduler
 from bot.channels.base import Channel
 from bot.clock import Clock
 from bot.config import Settings
@@ -73,6 +74,7 @@ class Runtime:
             max_attempts=settings.send_retries,
             concurrency=settings.sender_concurrency,
             reclaim_all_on_start=is_sqlite(settings.database_url),
+            engine=engine,
         )
         runtime.dispatcher = Dispatcher(runtime, route)
         runtime.progress = ProgressWatcher(runtime, settings.progress_interval)
@@ -101,6 +103,7 @@ class Runtime:
         for channel in self.channels.values():
             await channel.start(self.dispatcher.handle)
         self._tasks.append(asyncio.create_task(self.sender.run()))
+        self._tasks.append(asyncio.create_task(scheduler.run(self)))  # cancelled with the others in stop()
         await self.progress.resume()
         if serve_web if serve_web is not None else bool(self.settings.public_url):
             await self._serve_web()

@@ -139,23 +139,28 @@ def parse_directive(text: str, today: date | None = None) -> DirectiveMeta:
     """
     lines = _clean_text(text).split("\n")
     folded = [_fold(line) for line in lines]
-    layout = _find_layout(lines, folded)
     meta = DirectiveMeta()
-    _read_header(meta, lines, layout)
-    _read_recipients_and_subject(meta, lines, folded, layout)
-    body = _join_block(lines[layout.body_start : layout.body_end])
+    opening = _find_opening(lines, folded)
+    _read_header(meta, lines[: opening.header_end], subject_under_number=opening.kinh_gui is not None)
+    body_start = _read_opening(meta, lines, folded, opening)
+    body_end = _find_body_end(lines, folded, body_start)
+    signature = _find_signature(lines, folded, body_end)
+    _read_signature(meta, signature)
+    attachment_start = _find_attachment(lines, folded, signature, body_end)
+    if attachment_start is not None:
+        meta.attached_guide = _join_block(lines[attachment_start:]) or None
+
+    body = _join_block(lines[body_start:body_end])
     meta.body = body or None
     sentences = _sentences(body)
     reference = meta.issued_on or today or datetime.now(_TZ).date()
     meta.cited = _cited_documents(" \n".join(filter(None, [meta.subject, body])), meta.number)
-    meta.materials = _materials(lines[layout.body_start : layout.body_end])
+    meta.materials = _materials(lines[body_start:body_end])
     meta.period_start, meta.period_end = _period(body, reference)
     _read_deadline(meta, sentences, reference)
     meta.report_to = _report_to(sentences)
     if meta.subject is None:
         meta.subject_hint = _subject_hint(sentences)
-    _read_signature(meta, layout.signature)
-    meta.attached_guide = _join_block(lines[layout.attachment_start :]) if layout.attachment_start else None
     meta.missing = [name for name in TRACKED_FIELDS if getattr(meta, name) is None]
     return meta
 
@@ -223,6 +228,8 @@ def _segments(line: str) -> list[str]:
 # --- Shared patterns --------------------------------------------------------------------------------------
 
 # All patterns run on folded text: lower case ASCII letters stand for any case and any diacritics.
+# Runs of filler (spaces, dots of a blank to fill in) use possessive quantifiers (*+): two optional fillers
+# in a row would otherwise backtrack quadratically on a long run of spaces.
 
 
 def _any_of(*phrases: str) -> str:
@@ -234,22 +241,24 @@ def _any_of(*phrases: str) -> str:
 
 _DASH = r"[-–—‐‑]"
 _NUMERIC_DATE = r"\d{1,2}[/-]\d{1,2}(?:[/-]\d{4})?"
-_WORDED_DATE = r"\d{1,2}\s+thang\s+\d{1,2}(?:\s*,?\s*nam\s+\d{4})?"
+_WORDED_DATE = r"\d{1,2}\s++thang\s++\d{1,2}(?:\s*+(?:,\s*+)?nam\s++\d{4})?"
 _ANY_DATE = rf"(?:{_NUMERIC_DATE}|{_WORDED_DATE})"
-_FULL_DATE = r"(?:\d{1,2}[/-]\d{1,2}[/-]\d{4}|\d{1,2}\s+thang\s+\d{1,2}\s*,?\s*nam\s+\d{4})"
+_FULL_DATE = r"(?:\d{1,2}[/-]\d{1,2}[/-]\d{4}|\d{1,2}\s++thang\s++\d{1,2}\s*+(?:,\s*+)?nam\s++\d{4})"
 _PARTY_NUMBER = (
-    rf"(?P<seq>\d+)?[\s._…]*{_DASH}\s*(?P<type>[a-z]{{1,5}})\s*/\s*(?P<issuer>[a-z0-9]+(?:-[a-z0-9]+)*)"
+    rf"(?P<seq>\d++)?[\s._…]*+{_DASH}\s*+(?P<type>[a-z]{{1,5}})\s*+/\s*+"
+    r"(?P<issuer>[a-z0-9]++(?:-[a-z0-9]++)*+)"
 )
 _STATE_NUMBER = (
-    rf"(?P<s_seq>\d+)?[\s._…]*/\s*(?:(?P<s_year>\d{{4}})\s*/\s*)?(?P<s_type>[a-z]{{1,5}}){_DASH}"
-    rf"(?P<s_issuer>[a-z0-9]+)"
+    rf"(?P<s_seq>\d++)?[\s._…]*+/\s*+(?:(?P<s_year>\d{{4}})\s*+/\s*+)?(?P<s_type>[a-z]{{1,5}}){_DASH}"
+    rf"(?P<s_issuer>[a-z0-9]++)"
 )
+# "Số" at the start of a line or of a column ("Số 747-CV/ĐUK", "Số: 31 – HD/BTCTW", "Số     -CV/HU").
 _OWN_NUMBER_RE = re.compile(
-    rf"(?:^|(?<=\t)|(?<=  ))\s*so(?![a-z])\s*:?\s*(?:{_PARTY_NUMBER}|{_STATE_NUMBER})"
+    rf"(?:^[ \t]*+|(?<=\t)|(?<=  ))so(?![a-z])[\s:]*+(?:{_PARTY_NUMBER}|{_STATE_NUMBER})"
 )
 _CITED_NUMBER = (
-    r"(?P<seq>\d+)\s*" + _DASH + r"\s*(?P<type>[a-z]{1,5})\s*/\s*(?P<issuer>[a-z0-9]+(?:-[a-z0-9]+)*)"
-    r"|(?P<s_seq>\d+)/(?:(?P<s_year>\d{4})/)?(?P<s_type>[a-z]{1,5})" + _DASH + r"(?P<s_issuer>[a-z0-9]+)"
+    r"(?P<seq>\d++)\s*+" + _DASH + r"\s*+(?P<type>[a-z]{1,5})\s*+/\s*+(?P<issuer>[a-z0-9]++(?:-[a-z0-9]++)*+)"
+    r"|(?P<s_seq>\d++)/(?:(?P<s_year>\d{4})/)?(?P<s_type>[a-z]{1,5})" + _DASH + r"(?P<s_issuer>[a-z0-9]++)"
 )
 _DOC_KINDS = (
     "cong van",
@@ -272,22 +281,22 @@ _DOC_KINDS = (
     "nghi dinh",
 )
 _CITED_RE = re.compile(
-    rf"(?:(?P<kind>{_any_of(*_DOC_KINDS)})\s+)?(?:so\s*:?\s*)?(?<![\w/])(?:{_CITED_NUMBER})(?![\w])"
-    rf"(?:\s*,?\s*(?:ban\s+hanh\s+)?ngay\s+(?P<date>{_FULL_DATE}))?"
+    rf"(?:(?P<kind>{_any_of(*_DOC_KINDS)})\s++)?(?:so[\s:]*+)?(?<![\w/])(?:{_CITED_NUMBER})(?![\w])"
+    rf"(?:\s*+(?:,\s*+)?(?:ban\s+hanh\s+)?ngay\s++(?P<date>{_FULL_DATE}))?"
 )
 _ISSUE_DATE_RE = re.compile(
     r"(?:(?P<place>[a-z]+\.?(?: [a-z]+\.?){0,5})\s*,\s*)?"
-    r"(?P<when>(?<![a-z])ngay\s*(?P<day>\d{1,2})?[\s._…]*thang\s*(?P<month>\d{1,2})?[\s._…]*"
-    r"nam\s*(?P<year>\d{4}))"
+    r"(?P<when>(?<![a-z])ngay[\s._…]*+(?P<day>\d{1,2})?[\s._…]*+thang[\s._…]*+(?P<month>\d{1,2})?[\s._…]*+"
+    r"nam\s*+(?P<year>\d{4}))"
 )
 _MOTTO_RE = re.compile(
     _any_of("dang cong san viet nam", "cong hoa xa hoi chu nghia viet nam")
     + r"|doc\s+lap\s*-\s*tu\s+do\s*-\s*hanh\s+phuc"
 )
 _DECORATION_RE = re.compile(r"[*\-–—_=~.•]+")
-_KINH_GUI_RE = re.compile(r"\s*kinh\s*gui\s*:?\s*")
+_KINH_GUI_RE = re.compile(r"\s*+kinh\s*+gui[\s:]*+")
 _NOI_NHAN_RE = re.compile(r"\s*noi\s+nhan\b")
-_LIST_ITEM_RE = re.compile(r"\s*[-+•–]\s*")
+_LIST_ITEM_RE = re.compile(r"\s*+[-+•–]\s*+")
 _AUTHORITY_RE = re.compile(r"(?:T\s*/\s*M|K\s*/\s*T|T\s*/\s*L|TM\.|KT\.|TL\.|TUQ\.)\s*\S")
 _TITLE_RE = re.compile(
     r"(?:pho\s+)?"
@@ -338,18 +347,16 @@ class _Signature:
     end: int = 0  # index of the first line after the signature
 
 
-@dataclass(slots=True)
-class _Layout:
+@dataclass(frozen=True, slots=True)
+class _Opening:
+    """Where the header ends and how the body is introduced: by "Kính gửi" or by a type heading."""
+
     header_end: int
     kinh_gui: int | None
     type_heading: int | None
-    body_start: int = 0
-    body_end: int = 0
-    signature: _Signature | None = None
-    attachment_start: int | None = None
 
 
-def _find_layout(lines: list[str], folded: list[str]) -> _Layout:
+def _find_opening(lines: list[str], folded: list[str]) -> _Opening:
     kinh_gui = _first_line(folded, _KINH_GUI_RE, 0, _HEADER_SEARCH_LINES)
     heading = None
     if kinh_gui is None:
@@ -364,7 +371,7 @@ def _find_layout(lines: list[str], folded: list[str]) -> _Layout:
     header_end = kinh_gui if kinh_gui is not None else heading
     if header_end is None:
         header_end = _end_of_header_items(folded)
-    return _Layout(header_end=header_end, kinh_gui=kinh_gui, type_heading=heading)
+    return _Opening(header_end=header_end, kinh_gui=kinh_gui, type_heading=heading)
 
 
 def _first_line(folded: list[str], pattern: re.Pattern[str], start: int, limit: int) -> int | None:
@@ -381,6 +388,7 @@ def _end_of_header_items(folded: list[str]) -> int:
 
 
 def _find_body_end(lines: list[str], folded: list[str], start: int) -> int:
+    """The body ends at "Nơi nhận", at the signer's "T/M ..." line, or after the closing "./."."""
     for i in range(start, len(lines)):
         if _NOI_NHAN_RE.match(folded[i]) or _starts_with_authority(lines[i]):
             return i
@@ -418,10 +426,10 @@ class _HeaderScan:
     date_line: str = ""
 
 
-def _scan_header(lines: list[str], end: int) -> _HeaderScan:
+def _scan_header(header: list[str]) -> _HeaderScan:
     """Split the header lines into classified pieces, noting the directive's number and date."""
     scan = _HeaderScan()
-    for line in lines[:end]:
+    for line in header:
         if not line.strip():
             scan.segs.append(_Seg(_Kind.BLANK, "", True))
             continue
@@ -490,8 +498,8 @@ def _format_number(seq: str | None, doc_type: str, issuer: str, year: str | None
     return f"{seq}-{doc_type}/{issuer}"
 
 
-def _read_header(meta: DirectiveMeta, lines: list[str], layout: _Layout) -> None:
-    scan = _scan_header(lines, layout.header_end)
+def _read_header(meta: DirectiveMeta, header: list[str], *, subject_under_number: bool) -> None:
+    scan = _scan_header(header)
     if scan.number is not None and (parts := _number_parts(scan.number_line, scan.number)):
         seq, doc_type, issuer, year = parts
         meta.number_seq, meta.doc_type, meta.issuer_code = seq, doc_type, issuer
@@ -499,9 +507,8 @@ def _read_header(meta: DirectiveMeta, lines: list[str], layout: _Layout) -> None
     if scan.date is not None:
         _read_issue_date(meta, scan.date_line, scan.date)
     meta.parent_body, meta.issuer = _issuer_names(scan.segs)
-    if layout.kinh_gui is not None:
+    if subject_under_number:
         meta.subject = _subject_under_number(scan.segs)
-    layout.body_start = layout.header_end
 
 
 def _read_issue_date(meta: DirectiveMeta, line: str, m: re.Match[str]) -> None:
@@ -581,39 +588,47 @@ def _clean_subject(text: str) -> str | None:
 # --- Recipients and subject of documents without "Kính gửi" ------------------------------------------------
 
 
-def _read_recipients_and_subject(
-    meta: DirectiveMeta, lines: list[str], folded: list[str], layout: _Layout
-) -> None:
-    if layout.kinh_gui is not None:
-        meta.recipients, layout.body_start = _recipients(lines, folded, layout.kinh_gui)
-    elif layout.type_heading is not None:
-        meta.subject, layout.body_start = _subject_under_heading(lines, folded, layout.type_heading + 1)
-    layout.body_end = _find_body_end(lines, folded, layout.body_start)
-    layout.signature = _find_signature(lines, folded, layout.body_end)
-    layout.attachment_start = _find_attachment(lines, folded, layout)
+def _read_opening(meta: DirectiveMeta, lines: list[str], folded: list[str], opening: _Opening) -> int:
+    """Read the recipients, or the subject under a type heading; return the index of the body's first line."""
+    if opening.kinh_gui is not None:
+        meta.recipients, body_start = _recipients(lines, folded, opening.kinh_gui)
+        return body_start
+    if opening.type_heading is not None:
+        meta.subject, body_start = _subject_under_heading(lines, folded, opening.type_heading + 1)
+        return body_start
+    return opening.header_end
 
 
 def _recipients(lines: list[str], folded: list[str], at: int) -> tuple[str | None, int]:
     """The "Kính gửi" recipients (on the label's line, wrapped, or as a dash list) and the next line."""
     label = _KINH_GUI_RE.match(folded[at])
     first = lines[at][label.end() :].strip() if label else ""
-    items = [first] if first else []
+    items: list[list[str]] = [[first]] if first else []
     i = at + 1
     while i < len(lines):
         line = lines[i].strip()
         if not line:
             i += 1
             continue
-        if _LIST_ITEM_RE.match(line) and _LIST_ITEM_RE.match(line).end() < len(line):
-            items.append(line)
-        elif items and _continues(items[-1], line):
-            items[-1] = f"{items[-1]} {line}"
+        if _is_list_item(line):
+            items.append([line])
+        elif items and _continues(items[-1][-1], line):
+            items[-1].append(line)
         else:
             break
         i += 1
-    cleaned = [_collapse(_LIST_ITEM_RE.sub("", item, count=1)).rstrip(",;.") for item in items]
-    cleaned = [item for item in cleaned if item]
-    return ("; ".join(cleaned) or None), i
+    cleaned = [_collapse(_strip_bullet(" ".join(item))).rstrip(",;.") for item in items]
+    return ("; ".join(item for item in cleaned if item) or None), i
+
+
+def _is_list_item(line: str) -> bool:
+    bullet = _LIST_ITEM_RE.match(line)
+    return bullet is not None and bullet.end() < len(line)
+
+
+def _strip_bullet(text: str) -> str:
+    bullet = _LIST_ITEM_RE.match(text)
+    return text[bullet.end() :] if bullet else text
 
 
 def _subject_under_heading(lines: list[str], folded: list[str], start: int) -> tuple[str | None, int]:
@@ -654,24 +669,22 @@ def _find_signature(lines: list[str], folded: list[str], start: int) -> _Signatu
         for i in range(start, min(len(lines), start + _SIGNATURE_SEARCH_LINES))
         for piece in (_segments(lines[i]) or [""])
     ]
-    position = next(
-        (k for k, (_, p) in enumerate(pieces) if _AUTHORITY_RE.match(p) and _is_upper(p)),
-        None,
-    )
     signature = _Signature()
-    if position is not None:
-        signature.authority = _collapse(pieces[position][1])
+    authority_at = next(
+        (k for k, (_, p) in enumerate(pieces) if _AUTHORITY_RE.match(p) and _is_upper(p)), None
+    )
+    if authority_at is not None:
+        signature.authority = _collapse(pieces[authority_at][1])
+        title_at = authority_at + 1
     else:
-        position = next(
-            (k for k, (_, p) in enumerate(pieces) if _is_upper(p) and _TITLE_RE.match(_fold(p))),
-            None,
+        # Signed in one's own name: no "T/M ..." line, the title ("BÍ THƯ") stands alone.
+        title_at = next(
+            (k for k, (_, p) in enumerate(pieces) if _is_upper(p) and _TITLE_RE.match(_fold(p))), -1
         )
-        if position is None:
+        if title_at < 0:
             return None
-        position -= 1  # the title line is read below
-    title, position = _signature_title(pieces, position + 1)
-    signature.title = title
-    signature.end = pieces[position - 1][0] + 1 if position > 0 else start
+    signature.title, position = _signature_title(pieces, title_at)
+    signature.end = pieces[position - 1][0] + 1
     name_at = _signature_name(pieces, position)
     if name_at is not None:
         signature.name = _collapse(pieces[name_at][1])
@@ -717,11 +730,15 @@ def _looks_like_name(text: str) -> bool:
     )
 
 
-def _find_attachment(lines: list[str], folded: list[str], layout: _Layout) -> int | None:
-    """First line of a guide or outline attached after the signature, if any."""
-    signature = layout.signature
+def _find_attachment(
+    lines: list[str], folded: list[str], signature: _Signature | None, body_end: int
+) -> int | None:
+    """First line of a guide or outline attached after the signature, if any.
+
+    After a complete signature everything that follows is attached; without one, only from a heading
+    such as "HƯỚNG DẪN" or "ĐỀ CƯƠNG" on, so a stray closing line is not mistaken for a guide."""
     if signature is None or signature.name is None:
-        start = signature.end if signature else layout.body_end
+        start = signature.end if signature else body_end
         return _attachment_heading(lines, folded, start)
     i = signature.end
     while i < len(lines) and (not lines[i].strip() or _is_aside(lines[i].strip())):
@@ -795,25 +812,29 @@ def _materials(body_lines: list[str]) -> list[str]:
 
 
 def _material_items(rest: str, following: list[str], following_folded: list[str]) -> list[str]:
-    text = rest.strip()
+    parts = [rest.strip()] if rest.strip() else []
+    numbered = _ITEM_NUMBER_RE.search(rest) is not None
     dash_items: list[str] = []
     for line, folded in zip(following, following_folded, strict=True):
         stripped = line.strip()
         if not stripped:
-            if text.rstrip("”\"') ").endswith(".") or dash_items:
+            # A paragraph break ends the list unless it falls inside an item (2) ... continued below.
+            if dash_items or (parts and parts[-1].rstrip("”\"') ").endswith(".")):
                 break
             continue
         if _NUMBERED_HEADING_RE.match(folded) or (
             stripped.startswith("(") and not _ITEM_NUMBER_RE.match(stripped)
         ):
             break
-        if _LIST_ITEM_RE.match(stripped) and not _ITEM_NUMBER_RE.search(text):
-            dash_items.append(_LIST_ITEM_RE.sub("", stripped, count=1))
+        if _is_list_item(stripped) and not numbered:
+            dash_items.append(_strip_bullet(stripped))
             continue
         if dash_items:
             break
-        text = f"{text} {stripped}"
-    if _ITEM_NUMBER_RE.search(text):
+        parts.append(stripped)
+        numbered = numbered or _ITEM_NUMBER_RE.search(stripped) is not None
+    text = " ".join(parts)
+    if numbered:
         items = _ITEM_NUMBER_RE.split(text)[1:]
         items[-1] = _SENTENCE_STOP_RE.split(items[-1], maxsplit=1)[0]
     else:
@@ -875,8 +896,9 @@ def _next_monthly(day: int, reference: date) -> date | None:
 
 
 _PERIOD_RE = re.compile(
-    rf"(?<![a-z])tu\s+(?:ngay\s+)?(?P<start>{_ANY_DATE})\s*(?:den|toi|{_DASH})\s*(?:het\s+)?(?:ngay\s+)?"
-    rf"(?:[^.;()]{{0,80}}?\(\s*(?:ngay\s+)?)?(?P<end>{_ANY_DATE})"
+    rf"(?<![a-z])tu\s++(?:ngay\s++)?(?P<start>{_ANY_DATE})\s*+(?:den|toi|{_DASH})\s*+"
+    # "... đến kết thúc hoạt động kỷ niệm (7/5/2024)": a few words may stand before a bracketed end date.
+    rf"(?:het\s++)?(?:ngay\s++)?(?:[^.;()]{{0,80}}?\(\s*+(?:ngay\s++)?)?(?P<end>{_ANY_DATE})"
 )
 
 
@@ -905,8 +927,9 @@ def _period(body: str, reference: date) -> tuple[date | None, date | None]:
 _REPORT_SENTENCE_RE = re.compile(r"bao\s+cao(?!\s+vien)|gui\s+(?:ve|ket\s+qua)|nop\s+(?:ve|bao)")
 _DEADLINE_RE = re.compile(
     r"(?P<phrase>(?<![a-z])(?:truoc|cham\s+nhat(?:\s+la)?|han\s+(?:chot|cuoi)(?:\s+la)?)\s+"
-    r"(?:(?:\d{1,2}\s*(?:h|gio)\s*(?:\d{2})?(?:\s*phut)?)\s*,?\s*)?(?:ngay\s+)?"
-    rf"(?:(?P<date>{_ANY_DATE})(?:\s+(?P<yearly>hang\s+nam))?|(?P<day>\d{{1,2}})\s+(?P<monthly>hang\s+thang)))"
+    r"(?:\d{1,2}\s*+(?:h|gio)\s*+(?:\d{2}(?:\s*+phut)?)?[\s,]*+)?(?:ngay\s++)?"
+    rf"(?:(?P<date>{_ANY_DATE})(?:\s+(?P<yearly>hang\s+nam))?"
+    r"|(?P<day>\d{1,2})\s+(?P<monthly>hang\s+thang)))"
 )
 _PERIOD_END_RE = re.compile(
     r"(?<![a-z])(?:sau\s+khi\s+|khi\s+)?ket\s+thuc\s+"

@@ -1,0 +1,76 @@
+"""`make bench`: print every benchmark figure. `python -m bench [broadcast pacing crash ...]` runs a subset;
+PostgreSQL runs are added when CHIBO_BENCH_POSTGRES_URL (or CHIBO_TEST_POSTGRES_URL) points at a database that
+may be wiped."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bench import broadcast
+
+Section = Callable[[str | None], Awaitable[dict[str, Any]]]
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("CHIBO_BENCH_POSTGRES_URL") or os.environ.get("CHIBO_TEST_POSTGRES_URL")
+    if url and "+asyncpg" not in url:
+        url = url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    return url
+
+
+async def _throughput(_pg: str | None) -> dict[str, Any]:
+    return await broadcast.throughput(10_000)
+
+
+async def _pacing(_pg: str | None) -> dict[str, Any]:
+    return await broadcast.pacing(450)
+
+
+async def _crash(pg: str | None) -> dict[str, Any]:
+    result = {"sqlite": await broadcast.crash(10_000)}
+    if pg:
+        result["postgres"] = await broadcast.crash(10_000, db_url=pg)
+    return result
+
+
+SECTIONS: dict[str, tuple[str, Section]] = {
+    "broadcast": (
+        "Issue 3.1 – broadcast throughput, 10,000 cells x (card + attachment), limits off",
+        _throughput,
+    ),
+    "pacing": ("Issue 3.2 – pacing under 30 msg/s overall and 1 msg/s per chat", _pacing),
+    "crash": ("Issue 3.3 – hard kill half-way through a 10,000-cell broadcast, then restart", _crash),
+}
+
+
+def show(title: str, figures: dict[str, Any], indent: str = "  ") -> None:
+    print(title)
+    for key, value in figures.items():
+        if isinstance(value, dict):
+            show(f"{indent}{key}:", value, indent + "  ")
+        elif isinstance(value, float):
+            print(f"{indent}{key:<28} {value:,.2f}")
+        else:
+            print(f"{indent}{key:<28} {value}")
+
+
+async def main(names: list[str]) -> None:
+    pg = postgres_url()
+    for name in names:
+        title, run = SECTIONS[name]
+        show(title, await run(pg))
+        print(flush=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("sections", nargs="*", metavar="SECTION", help=", ".join(SECTIONS))
+    args = parser.parse_args()
+    unknown = [s for s in args.sections if s not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(unknown)}")
+    asyncio.run(main(args.sections or list(SECTIONS)))

@@ -1,0 +1,111 @@
+"""The periodic jobs: due reminders and escalations every minute, and the daily summary at CHIBO_SUMMARY_TIME
+(checked every minute too, so a restart after that time still sends it).
+
+APScheduler only decides when to look; what is due is decided from the database and `runtime.clock`, never from
+the wall clock, so tests move the clock and call `reminders_job` / `summary_job` directly. On PostgreSQL each run
+takes an advisory lock first, so when several instances share the database only one runs a job at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.services import reminders, summary
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+INTERVAL_SECONDS = 60
+LOCK_SPACE = 0x43484942  # "CHIB": the first key of Chibo's advisory locks
+REMINDERS_LOCK = 1
+SUMMARY_LOCK = 2
+
+
+async def reminders_job(runtime: Runtime) -> reminders.Run | None:
+    """Queue the reminders and escalations due now; None when another instance is running the job."""
+    async with exclusive(runtime.engine, REMINDERS_LOCK) as held:
+        if not held:
+            return None
+        return await reminders.send_due(runtime)
+
+
+async def summary_job(runtime: Runtime) -> int | None:
+    """Send today's summary to the board members still waiting for it; None when another instance runs it."""
+    async with exclusive(runtime.engine, SUMMARY_LOCK) as held:
+        if not held:
+            return None
+        return await summary.send_due(runtime)
+
+
+@asynccontextmanager
+async def exclusive(engine: AsyncEngine, key: int) -> AsyncIterator[bool]:
+    """Hold a PostgreSQL advisory lock for the block (yields False if another session holds it). SQLite serves
+    one process, and the jobs' writes are idempotent anyway, so there it always yields True."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    async with engine.connect() as conn:
+        held = bool(
+            await conn.scalar(
+                text("SELECT pg_try_advisory_lock(:space, :key)"), {"space": LOCK_SPACE, "key": key}
+            )
+        )
+        await conn.commit()
+        try:
+            yield held
+        finally:
+            if held:
+                await conn.execute(
+                    text("SELECT pg_advisory_unlock(:space, :key)"), {"space": LOCK_SPACE, "key": key}
+                )
+                await conn.commit()
+
+
+async def _guarded(job: str, runtime: Runtime) -> None:
+    try:
+        if job == "reminders":
+            await reminders_job(runtime)
+        else:
+            await summary_job(runtime)
+    except Exception:
+        log.exception("scheduled job %s failed; it runs again at the next tick", job)
+
+
+def build(runtime: Runtime) -> AsyncIOScheduler:
+    settings = runtime.settings
+    scheduler = AsyncIOScheduler(timezone=settings.tz)
+    every_minute = IntervalTrigger(seconds=INTERVAL_SECONDS)
+    options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": INTERVAL_SECONDS}
+    scheduler.add_job(_guarded, every_minute, args=["reminders", runtime], id="reminders", **options)
+    scheduler.add_job(_guarded, every_minute, args=["summary", runtime], id="summary", **options)
+    at = settings.summary_time
+    scheduler.add_job(
+        _guarded,
+        CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=settings.tz),
+        args=["summary", runtime],
+        id="summary-at-time",
+        **options,
+    )
+    return scheduler
+
+
+async def run(runtime: Runtime) -> None:
+    """Run the scheduler until cancelled (the runtime starts this as a task and cancels it on stop)."""
+    scheduler = build(runtime)
+    scheduler.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        scheduler.shutdown(wait=False)
