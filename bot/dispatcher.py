@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.channels.base import Incoming
+from bot.choices import resolve_typed_choice
 from bot.context import Context
 from bot.outbox import REPLY, enqueue
 from messages import common
@@ -87,6 +88,9 @@ class Dispatcher:
         async with transaction(runtime.sessions) as session:
             if not await _first_time(session, event, runtime):
                 return
+            channel = runtime.channels.get(event.channel)
+            if channel is not None and not getattr(channel, "has_buttons", True):
+                event = await resolve_typed_choice(session, event)
             ctx = Context(event=event, session=session, runtime=runtime)
             await _load_identity(ctx)
             await self.router(ctx)

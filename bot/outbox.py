@@ -14,6 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -37,6 +38,9 @@ from storage.liveness import InstanceLock, dead_instances
 from storage.models import ChannelFile, DirectiveTarget, Outbox
 
 log = logging.getLogger(__name__)
+
+# The directive and unit a message is being delivered for, for adapters that mint per-recipient download links.
+DELIVERY: ContextVar[tuple[int | None, int | None]] = ContextVar("chibo_delivery", default=(None, None))
 
 LEASE = timedelta(seconds=30)
 MAX_BACKOFF = 300.0
@@ -193,16 +197,17 @@ class Sender:
     async def stop(self) -> None:
         self._stopping = True
         self._wake.set()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.flush()
+        await self.idle()
         if self._liveness is not None:
             await self._liveness.release()
 
     async def idle(self) -> None:
-        """Wait until nothing is in flight and all progress is written (tests and benchmarks)."""
+        """Wait until nothing is in flight and all progress is written (shutdown, tests and benchmarks).
+
+        Flushes as it waits: workers hold their slot until their progress is committed."""
         while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            await self.flush()
+            await asyncio.wait(list(self._tasks), timeout=FLUSH_INTERVAL)
         await self.flush()
 
     async def flush(self) -> None:
@@ -300,6 +305,7 @@ class Sender:
 
     async def _deliver(self, job: _Job) -> int:
         """Send the job's remaining parts; returns the write batch that records how far it got."""
+        DELIVERY.set((job.directive_id, job.unit_id))
         channel = self.channels.get(job.channel)
         pacer = self.pacers.get(job.channel)
         if channel is None or pacer is None:

@@ -16,6 +16,7 @@ from bot import scheduler
 from bot.channels.base import Channel
 from bot.clock import Clock
 from bot.config import Settings
+from bot.downloads import Downloads
 from bot.outbox import Sender
 from bot.pacing import Pacer
 from bot.progress import ProgressWatcher
@@ -41,6 +42,7 @@ class Runtime:
     sender: Sender = field(init=False)
     dispatcher: Dispatcher = field(init=False)
     progress: ProgressWatcher = field(init=False)
+    downloads: Downloads = field(init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _web_runner: web.AppRunner | None = None
 
@@ -60,6 +62,8 @@ class Runtime:
             files=FileStore(settings.files_dir, settings.max_file_mb * 1024 * 1024),
             web_app=web.Application(),
         )
+        runtime.downloads = Downloads(runtime)
+        runtime.downloads.install(runtime.web_app)
         runtime._add_channels()
         pacers = {
             "telegram": Pacer(settings.telegram_rate, settings.telegram_chat_interval),
@@ -82,6 +86,7 @@ class Runtime:
 
     def _add_channels(self) -> None:
         from bot.channels.telegram import TelegramChannel
+        from bot.channels.zalo import ZaloChannel
 
         s = self.settings
         secret = s.webhook_secret.get_secret_value() if s.webhook_secret else None
@@ -94,6 +99,15 @@ class Runtime:
                 webhook_secret=secret,
                 web_app=self.web_app,
             )
+        if s.zalo_token:
+            self.channels["zalo"] = ZaloChannel(
+                s.zalo_token.get_secret_value(),
+                s.zalo_api_url,
+                public_url=s.public_url,
+                webhook_secret=secret,
+                web_app=self.web_app,
+                link_maker=self.downloads.link,
+            )
 
     async def start(self, *, migrate_db: bool = True, serve_web: bool | None = None) -> None:
         if migrate_db:
@@ -105,7 +119,8 @@ class Runtime:
         self._tasks.append(asyncio.create_task(self.sender.run()))
         self._tasks.append(asyncio.create_task(scheduler.run(self)))  # cancelled with the others in stop()
         await self.progress.resume()
-        if serve_web if serve_web is not None else bool(self.settings.public_url):
+        # The web server carries webhooks and the download links Zalo users get for files.
+        if serve_web if serve_web is not None else bool(self.settings.public_url or "zalo" in self.channels):
             await self._serve_web()
 
     async def _serve_web(self) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.context import Context
-from handlers import directive_intake, menu, registration, secretary
+from handlers import board, directive_intake, menu, registration, reports, secretary
 from handlers.commands import BOARD, EVERYONE, SECRETARY
 from messages import common
 from messages import registration as registration_msg
@@ -17,6 +17,11 @@ async def cancel(ctx: Context) -> None:
 menu.TABLE.add("vanban", SECRETARY, secretary.list_directives)
 menu.TABLE.add("huy", EVERYONE, cancel)
 menu.TABLE.add("help", EVERYONE, menu.show_help)
+menu.TABLE.add("tinhhinh", BOARD, board.tinhhinh)
+menu.TABLE.add("nhacnho", BOARD, board.nhacnho)
+menu.TABLE.add("tonghop", BOARD, board.tonghop)
+menu.TABLE.add("xuat", BOARD, board.xuat)
+menu.TABLE.add("baocao", BOARD, board.baocao)
 
 
 async def route(ctx: Context) -> None:
@@ -40,6 +45,12 @@ async def route(ctx: Context) -> None:
     if event.button is not None:
         await _button(ctx, event.button)
         return
+    if conv is not None and conv.flow == reports.FLOW and ctx.has_role(*SECRETARY):
+        await reports.on_message(ctx)
+        return
+    if event.file is not None and event.file.kind == "unsupported":
+        ctx.reply(common.UNSUPPORTED_FILE)
+        return
     if conv is not None and conv.flow == directive_intake.FLOW and ctx.has_role(*BOARD):
         if event.file is not None:
             await directive_intake.on_file(ctx)
@@ -47,6 +58,9 @@ async def route(ctx: Context) -> None:
             await directive_intake.on_text(ctx)
         return
     if ctx.has_role(*BOARD) and directive_intake.wants_new_directive(ctx):
+        if not _has_buttons(ctx):
+            ctx.reply(common.BOARD_USE_TELEGRAM)
+            return
         if event.file is not None:
             await directive_intake.on_file(ctx)
         else:
@@ -54,6 +68,8 @@ async def route(ctx: Context) -> None:
         return
     if registration.looks_like_code(event.text):
         await registration.try_code(ctx, event.text or "")
+        return
+    if ctx.has_role(*SECRETARY) and await reports.on_free_message(ctx):
         return
     ctx.reply(common.NOT_UNDERSTOOD)
 
@@ -79,9 +95,20 @@ async def _button(ctx: Context, data: str) -> None:
         elif action == "vb":
             await secretary.resend(ctx, directive_id)
         else:
-            await secretary.open_report(ctx, directive_id)
+            await reports.open_report(ctx, directive_id)
+        return
+    if action in reports.BUTTONS and ctx.has_role(*SECRETARY):
+        await reports.on_button(ctx, action, arg)
+        return
+    if action in board.BUTTONS and ctx.has_role(*BOARD):
+        await board.on_button(ctx, data)
         return
     if action.startswith("d") and ctx.has_role(*BOARD):
         await directive_intake.on_button(ctx, data)
         return
     ctx.reply(common.NOT_UNDERSTOOD)
+
+
+def _has_buttons(ctx: Context) -> bool:
+    """Whether the event's channel shows buttons; the board's sending flows need them (Telegram)."""
+    return bool(getattr(ctx.runtime.channels.get(ctx.event.channel), "has_buttons", True))

@@ -26,3 +26,11 @@ CANCELLED = "Đã hủy. Gõ /help để xem các việc đồng chí có thể 
 
 def reply(text: str) -> Reply:
     return Reply(text=text)
+
+UNSUPPORTED_FILE = (
+    "Tôi chỉ nhận được tin nhắn chữ và ảnh. Đồng chí vui lòng gửi ảnh, hoặc gõ nội dung cần báo cáo bằng chữ."
+)
+BOARD_USE_TELEGRAM = (
+    "Trên Zalo, đồng chí xem được tình hình và bản tổng hợp. Việc gửi văn bản và nhắc nhở các chi bộ "
+    "đồng chí làm trên Telegram hoặc trên máy tính (lệnh chibo)."
+)

@@ -16,3 +16,22 @@ def human_size(size: int) -> str:
         return f"{max(1, round(size / 1024))} KB"
     megabytes = f"{size / (1024 * 1024):.1f}".replace(".", ",").removesuffix(",0")
     return f"{megabytes} MB"
+
+LINK_PAGE = """<!doctype html>
+<html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>body{{font-family:sans-serif;max-width:30em;margin:3em auto;padding:0 1em;line-height:1.5}}</style>
+</head><body><h1>{title}</h1><p>{body}</p></body></html>"""
+LINK_TAMPERED_TITLE = "Đường link không hợp lệ"
+LINK_TAMPERED_BODY = (
+    "Đường link tải tệp này không đúng hoặc đã bị sửa. Đồng chí mở lại đường link trong tin nhắn của trợ lý, "
+    "hoặc gõ «văn bản» để nhận lại tệp."
+)
+LINK_EXPIRED_TITLE = "Đường link đã hết hạn"
+LINK_EXPIRED_BODY = "Đường link tải tệp này đã hết hạn. Đồng chí gõ «văn bản» trong Zalo để nhận đường link mới."
+LINK_MISSING_TITLE = "Không tìm thấy tệp"
+LINK_MISSING_BODY = "Tệp này không còn trên máy chủ. Đồng chí liên hệ Ban Tuyên giáo."
+
+
+def link_page(title: str, body: str) -> str:
+    return LINK_PAGE.format(title=title, body=body)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import Clock
 from bot.config import Settings
 from bot.fakes.telegram_server import FakeTelegram
+from bot.fakes.zalo_server import FakeZalo
 from bot.runtime import Runtime
 from storage.db import make_engine, migrate
 from storage.models import Base
@@ -105,24 +107,46 @@ async def fake_tg() -> AsyncIterator[FakeTelegram]:
     await fake.stop()
 
 
-def make_settings(tmp_path: Path, db_url: str, fake: FakeTelegram, **overrides: object) -> Settings:
+@pytest.fixture
+async def fake_zalo() -> AsyncIterator[FakeZalo]:
+    fake = FakeZalo()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def make_settings(
+    tmp_path: Path, db_url: str, fake: FakeTelegram, zalo: FakeZalo | None = None, **overrides: object
+) -> Settings:
     values: dict[str, object] = {
         "telegram_token": SecretStr(fake.token),
         "telegram_api_url": fake.api_url,
+        "listen_host": "127.0.0.1",
+        "listen_port": free_port(),
+        "progress_interval": 0.2,
         "database_url": db_url,
         "data_dir": tmp_path / "data",
         "telegram_rate": 0,
         "telegram_chat_interval": 0,
     }
+    if zalo is not None:
+        values |= {"zalo_token": SecretStr(zalo.token), "zalo_api_url": zalo.api_url}
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @pytest.fixture
 async def bot(
-    tmp_path: Path, db_url: str, engine: AsyncEngine, fake_tg: FakeTelegram, clock: Clock
+    tmp_path: Path, db_url: str, engine: AsyncEngine, fake_tg: FakeTelegram, fake_zalo: FakeZalo, clock: Clock
 ) -> AsyncIterator[Runtime]:
-    runtime = Runtime.build(make_settings(tmp_path, db_url, fake_tg), clock=clock, engine=engine)
+    """The real bot on Telegram and Zalo at once, against both fakes."""
+    runtime = Runtime.build(make_settings(tmp_path, db_url, fake_tg, fake_zalo), clock=clock, engine=engine)
     await runtime.start(migrate_db=False)
     yield runtime
     await runtime.stop()

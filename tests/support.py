@@ -91,3 +91,100 @@ async def board_and_secretaries(runtime: Runtime, fake: object) -> tuple[FakeUse
         await register(runtime, user, phone)
         secretaries[phone] = user
     return board, secretaries
+
+
+# -- the board's view (issue 5): directives and reports written directly, the clock moved to a local time ---------
+
+
+async def send_test_directive(
+    runtime: Runtime,
+    number: str = "747-CV/ĐUK",
+    *,
+    deadline: object = None,
+    units: tuple[str, ...] = ("DUK",),
+    form_key: str = "sinh-hoat-chinh-tri",
+) -> int:
+    """Parse sample 747, give it `number` and `deadline`, and broadcast it to every cell under `units`."""
+    from datetime import date
+
+    from bot.services import directives
+    from bot.services.directive_parser import parse_directive
+    from bot.services.forms_store import get_form
+    from storage.models import Directive
+
+    async with transaction(runtime.sessions) as session:
+        directive = Directive(status="draft", created_at=runtime.clock.now(), form_key=form_key)
+        directives.apply_meta(directive, parse_directive(sample("directive-747-CV-DUK.txt")))
+        directive.number = number
+        directive.deadline = deadline if isinstance(deadline, date) else date(2024, 4, 10)
+        session.add(directive)
+        await session.flush()
+        scope = list((await session.scalars(select(Unit).where(Unit.code.in_(units)))).all())
+        cells = await directives.cells_under(session, scope)
+        form = await get_form(session, form_key)
+        await directives.queue_broadcast(session, runtime.clock, directive, cells, form, actor="test")
+        directive_id = directive.id
+    runtime.sender.wake()
+    return directive_id
+
+
+async def file_report(runtime: Runtime, directive_id: int, unit_code: str, values: dict[str, object]) -> None:
+    """Store a new report version the way the reports flow does, keeping the cell's target row in step."""
+    from sqlalchemy import func, update
+
+    from storage.models import Directive, DirectiveTarget, Report
+
+    async with transaction(runtime.sessions) as session:
+        unit_id = await session.scalar(select(Unit.id).where(Unit.code == unit_code))
+        directive = await session.get(Directive, directive_id)
+        assert unit_id is not None and directive is not None
+        now = runtime.clock.now()
+        late = (
+            directive.deadline is not None and now.astimezone(runtime.settings.tz).date() > directive.deadline
+        )
+        version = await session.scalar(
+            select(func.max(Report.version)).where(
+                Report.directive_id == directive_id, Report.unit_id == unit_id
+            )
+        )
+        await session.execute(
+            update(Report)
+            .where(Report.directive_id == directive_id, Report.unit_id == unit_id)
+            .values(is_latest=False)
+        )
+        session.add(
+            Report(
+                directive_id=directive_id,
+                unit_id=unit_id,
+                version=(version or 0) + 1,
+                is_latest=True,
+                values=values,
+                ref=f"BC-T{directive_id}{unit_id}{(version or 0) + 1}",
+                late=late,
+                submitted_at=now,
+                channel="telegram",
+            )
+        )
+        await session.execute(
+            update(DirectiveTarget)
+            .where(DirectiveTarget.directive_id == directive_id, DirectiveTarget.unit_id == unit_id)
+            .values(reported_at=now, late=late)
+        )
+
+
+def travel_to(runtime: Runtime, year: int, month: int, day: int, hour: int, minute: int = 0) -> None:
+    """Move the running clock to a local (Hà Nội) wall time."""
+    from datetime import datetime
+
+    target = datetime(year, month, day, hour, minute, tzinfo=runtime.settings.tz)
+    runtime.clock.advance(target - runtime.clock.now())
+
+
+async def register_zalo(runtime: Runtime, user: object, phone: str, role: str = "secretary") -> None:
+    """Join on Zalo: type the invite code, then type the phone number (Zalo has no contact button)."""
+    code = await invite_code(runtime, phone, role)
+    before = len(user.messages)  # type: ignore[attr-defined]
+    await user.send_text(code)  # type: ignore[attr-defined]
+    await user.wait_for(before + 1)  # type: ignore[attr-defined]
+    await user.send_text(phone)  # type: ignore[attr-defined]
+    await user.wait_until(lambda ms: any("Đã kết nối thành công" in m.text for m in ms))  # type: ignore[attr-defined]

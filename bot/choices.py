@@ -1,0 +1,55 @@
+"""Typed answers to numbered choices, for channels without buttons (Zalo): "2", or the words of an option without
+diacritics, answer the choices of the last message the bot sent to that chat, as if the button had been pressed."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.channels.base import Incoming
+from bot.textnorm import fold
+from storage.models import Outbox
+
+_NOT_WORDS = re.compile(r"[^\w\s/]+")
+
+
+def _label_key(label: str) -> str:
+    return " ".join(_NOT_WORDS.sub(" ", fold(label)).split())
+
+
+def _last_buttons(parts: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    # Whatever the row's recorded progress (it is written in batches), a person answering has seen the last part.
+    return [(label, data) for row in (parts[-1].get("buttons", []) if parts else []) for label, data in row]
+
+
+async def resolve_typed_choice(session: AsyncSession, event: Incoming) -> Incoming:
+    """`event` turned into a button press when its text picks one of the last offered choices; else unchanged."""
+    if not event.text or event.command or event.button:
+        return event
+    latest = (
+        await session.execute(
+            select(Outbox.parts)
+            .where(
+                Outbox.channel == event.channel,
+                Outbox.chat_id == event.chat_id,
+                Outbox.status.in_(("sent", "sending")),
+            )
+            .order_by(Outbox.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if latest is None:
+        return event
+    buttons = _last_buttons(latest[0])
+    key = _label_key(event.text)
+    data = None
+    if key.isdigit() and 1 <= int(key) <= len(buttons):
+        data = buttons[int(key) - 1][1]
+    else:
+        matches = [d for label, d in buttons if _label_key(label) == key]
+        data = matches[0] if len(matches) == 1 else None
+    return dataclasses.replace(event, button=data, text=None) if data else event
