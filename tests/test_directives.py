@@ -28,8 +28,8 @@ async def preview_of(board) -> str:  # type: ignore[no-untyped-def]
     return [m for m in board.messages if m.text.startswith("📄 Văn bản tôi đọc được")][-1].text
 
 
-async def until(user, text: str, timeout: float = 5.0):  # type: ignore[no-untyped-def]
-    await user.wait_until(lambda ms: any(text in m.text for m in ms), timeout=timeout)
+async def until(user, text: str, wait: float = 5.0):  # type: ignore[no-untyped-def]
+    await user.wait_until(lambda ms: any(text in m.text for m in ms), timeout=wait)
     return [m for m in user.messages if text in m.text][-1]
 
 
@@ -75,7 +75,7 @@ async def test_board_sends_a_directive_end_to_end(bot: Runtime, fake_tg: FakeTel
         assert [b.label for b in files[-1].buttons] == ["✅ Đã nhận", "📝 Báo cáo"]
     assert fake_tg.uploads == 2  # each file uploaded once, then re-sent by file_id
 
-    final = await until(board, "Đã gửi xong văn bản 747-CV/ĐUK: 3/5", timeout=10)
+    final = await until(board, "Đã gửi xong văn bản 747-CV/ĐUK: 3/5", wait=10)
     assert "Chi bộ Bệnh viện Đa khoa tỉnh – Vũ Thị Lan: bí thư chưa kết nối" in final.text
     assert "Chi bộ Báo Lai Châu – Đỗ Văn Minh: bí thư chưa kết nối" in final.text
     progress = next(m for m in board.messages if m.text.startswith("📤 Đang gửi"))
@@ -108,9 +108,7 @@ async def test_acknowledgement_is_recorded_once(bot: Runtime, fake_tg: FakeTeleg
     await until(user, "đã xác nhận nhận văn bản 747-CV/ĐUK lúc")
     assert "16:00 03/04/2024" not in first.text  # times are shown in Hà Nội time
     async with transaction(bot.sessions) as session:
-        acked = await session.scalar(
-            select(func.count()).where(DirectiveTarget.acknowledged_at.is_not(None))
-        )
+        acked = await session.scalar(select(func.count()).where(DirectiveTarget.acknowledged_at.is_not(None)))
     assert acked == 1
     assert user.callback_answers, "button presses are answered so the phone stops spinning"
 
@@ -129,28 +127,36 @@ async def test_vanban_lists_newest_first_and_resends_files(bot: Runtime, fake_tg
 
 
 async def test_blocked_and_failing_chats_are_reported(bot: Runtime, fake_tg: FakeTelegram) -> None:
-    board, secretaries = await board_and_secretaries(bot, fake_tg)
+    board, _ = await board_and_secretaries(bot, fake_tg)
     fake_tg.block(801)
     fake_tg.fail_next("sendDocument", status=502, count=1)
     await broadcast_747(bot, board)
-    final = await until(board, "Đã gửi xong văn bản 747-CV/ĐUK", timeout=15)
+    final = await until(board, "Đã gửi xong văn bản 747-CV/ĐUK", wait=15)
     assert "Chi bộ Văn phòng Sở Tài chính – Trần Thị Cúc: bí thư đã chặn bot" in final.text
     assert "2/5" in final.text
     async with transaction(bot.sessions) as session:
-        rows = dict((await session.execute(select(DirectiveTarget.delivery, func.count()).group_by(DirectiveTarget.delivery))).all())
+        rows = dict(
+            (
+                await session.execute(
+                    select(DirectiveTarget.delivery, func.count()).group_by(DirectiveTarget.delivery)
+                )
+            ).all()
+        )
     assert rows == {"sent": 2, "blocked": 1, "unregistered": 2}
 
 
 async def test_a_cell_that_joins_later_gets_the_directive(bot: Runtime, fake_tg: FakeTelegram) -> None:
     board, _ = await board_and_secretaries(bot, fake_tg)
     await broadcast_747(bot, board)
-    await until(board, "Đã gửi xong", timeout=10)
+    await until(board, "Đã gửi xong", wait=10)
     late = fake_tg.user(804, "Lan")
     await register(bot, late, "0912000007")
     await late.wait_until(lambda ms: any(m.text.startswith("📄 VĂN BẢN MỚI") for m in ms))
 
 
-async def test_pasted_directive_without_subject_or_dated_deadline(bot: Runtime, fake_tg: FakeTelegram) -> None:
+async def test_pasted_directive_without_subject_or_dated_deadline(
+    bot: Runtime, fake_tg: FakeTelegram
+) -> None:
     board, _ = await board_and_secretaries(bot, fake_tg)
     await board.send_text(sample("directive-745-CV-DUK.txt"))
     preview = await preview_of(board)
@@ -199,8 +205,10 @@ async def test_audience_is_limited_to_the_board_members_scope(bot: Runtime, fake
     await until(board, "Chưa chọn chi bộ nào")
 
 
-async def test_secretaries_cannot_use_board_buttons_or_codes_twice(bot: Runtime, fake_tg: FakeTelegram) -> None:
-    board, secretaries = await board_and_secretaries(bot, fake_tg)
+async def test_secretaries_cannot_use_board_buttons_or_codes_twice(
+    bot: Runtime, fake_tg: FakeTelegram
+) -> None:
+    _, secretaries = await board_and_secretaries(bot, fake_tg)
     user = secretaries["0912000006"]
     await user.send_text("x" * 300)
     await until(user, "Tôi chưa hiểu tin nhắn này")
