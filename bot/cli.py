@@ -86,8 +86,9 @@ def run() -> None:
     """Run the bot (Telegram polling, or webhook when CHIBO_PUBLIC_URL is set)."""
     settings = Settings()
     if settings.telegram_token is None:
-        console.print(msg.NO_TOKEN, markup=False, highlight=False)
-        raise typer.Exit(2)
+        _plain(msg.SANDBOX_INSTEAD)
+        _run_sandbox("127.0.0.1", 8000)
+        return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     asyncio.run(_serve(settings))
 
@@ -531,6 +532,81 @@ def board_report(
 ) -> None:
     """Write the Word draft of the aggregated report on a directive, in the Party's document format."""
     _write_board_file(number, out, "docx")
+
+
+# -- forms -----------------------------------------------------------------------------------------------------
+
+forms_app = typer.Typer(help="Report forms: add the board's own form from a YAML file.")
+app.add_typer(forms_app, name="forms")
+
+
+@forms_app.command("add")
+def forms_add(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The form as a YAML file")],
+) -> None:
+    """Add a custom report form, or replace one added before; built-in forms cannot be replaced."""
+    from bot.services.forms import BUILTIN_FORMS, FormErrors, load_form_yaml
+    from bot.services.forms_store import save_form
+    from storage.models import FormDef
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # a BOM from Windows Notepad is not part of the YAML
+    except UnicodeDecodeError:
+        console.print(msg.FORM_NOT_UTF8.format(name=path.name), markup=False)
+        raise typer.Exit(1) from None
+    form = load_form_yaml(text)
+    if isinstance(form, FormErrors):
+        console.print(form.render(), markup=False)
+        raise typer.Exit(1)
+    if form.key in BUILTIN_FORMS:
+        console.print(msg.FORM_BUILTIN_KEY.format(key=form.key), markup=False)
+        raise typer.Exit(1)
+
+    async def work(session: AsyncSession, _settings: Settings, clock: Clock) -> bool:
+        existed = await session.get(FormDef, form.key) is not None
+        if not await save_form(session, clock, form):
+            raise CliError(msg.FORM_BUILTIN_KEY.format(key=form.key))
+        await audit(session, clock, "form.add", actor="cli", details={"key": form.key, "replaced": existed})
+        return existed
+
+    replaced = _with_db(work)
+    done = msg.FORM_REPLACED if replaced else msg.FORM_ADDED
+    console.print(
+        done.format(title=form.title, key=form.key, count=len(form.fields), template=form.quick_template()),
+        markup=False,
+    )
+
+
+# -- sandbox ---------------------------------------------------------------------------------------------------
+
+
+@app.command("sandbox")
+def sandbox(
+    port: Annotated[int, typer.Option(help="Port of the sandbox's web page")] = 8000,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (0.0.0.0 to open it to the network)")
+    ] = "127.0.0.1",
+) -> None:
+    """Try Chibo without a token: the bot against fake Telegram and Zalo, a demo province, a web chat page."""
+    _run_sandbox(host, port)
+
+
+def _plain(text: str) -> None:
+    """Print as is: no markup, no colouring, no wrapping (the URL must stay whole)."""
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _run_sandbox(host: str, port: int) -> None:
+    from bot.sandbox.app import DEFAULT_DIR, serve
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _plain(msg.SANDBOX_STARTING)
+
+    def ready(url: str) -> None:
+        _plain(msg.SANDBOX_READY.format(url=url, data=DEFAULT_DIR))
+
+    asyncio.run(serve(host, port, ready))
+    _plain(msg.SANDBOX_STOPPED)
 
 
 if __name__ == "__main__":

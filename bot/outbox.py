@@ -157,6 +157,7 @@ class Sender:
         self.engine = engine
         self._liveness: InstanceLock | None = None
         self._last_reclaim = 0.0
+        self._runner: asyncio.Task[None] | None = None
 
     # -- public -------------------------------------------------------------------------------------------
 
@@ -175,6 +176,9 @@ class Sender:
             await self._liveness.hold()
         await self._reclaim(everything=self._reclaim_all)
 
+    def start(self) -> None:
+        self._runner = asyncio.create_task(self.run())
+
     async def run(self) -> None:
         flusher = asyncio.create_task(self._flush_forever())
         try:
@@ -192,11 +196,14 @@ class Sender:
                 elif self._active >= self._concurrency:
                     await asyncio.sleep(0.01)
         finally:
-            flusher.cancel()
+            flusher.cancel()  # it only ever waits here between flushes: a flush itself is shielded
 
     async def stop(self) -> None:
+        """Let the claim loop finish its step (never cancel it inside a transaction), then drain."""
         self._stopping = True
         self._wake.set()
+        if self._runner is not None:
+            await self._runner
         await self.idle()
         if self._liveness is not None:
             await self._liveness.release()
@@ -416,7 +423,8 @@ class Sender:
         while True:
             await asyncio.sleep(FLUSH_INTERVAL)
             try:
-                await self.flush()
+                # Cancelling a flush mid-transaction could lose progress and leave SQLite's write lock held.
+                await asyncio.shield(self.flush())
             except Exception:
                 log.exception("could not record outbox progress; will retry")
 

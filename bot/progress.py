@@ -5,6 +5,7 @@ restart from what the directive row remembers."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import TYPE_CHECKING
@@ -30,6 +31,7 @@ class ProgressWatcher:
         self.runtime = runtime
         self.interval = interval
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._stopping = asyncio.Event()
 
     def watch(self, directive_id: int, channel: str, chat_id: str) -> None:
         if directive_id not in self._tasks:
@@ -50,8 +52,8 @@ class ProgressWatcher:
                 self._tasks[d.id] = task
 
     async def stop(self) -> None:
-        for task in list(self._tasks.values()):
-            task.cancel()
+        """Ask watchers to stop between rounds (never mid-transaction); they resume at the next start."""
+        self._stopping.set()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
     async def _run(self, directive_id: int, channel_name: str, chat_id: str, message_id: str | None) -> None:
@@ -84,7 +86,10 @@ class ProgressWatcher:
                 log.warning("progress update failed: %s", exc)
             if done >= total:
                 break
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.interval)
+            if self._stopping.is_set():
+                return
         await self._finish(directive_id, channel_name, chat_id)
 
     async def _counts(self, directive_id: int) -> tuple[str, dict[str, int]]:

@@ -116,7 +116,7 @@ class Runtime:
         await self.sender.recover()
         for channel in self.channels.values():
             await channel.start(self.dispatcher.handle)
-        self._tasks.append(asyncio.create_task(self.sender.run()))
+        self.sender.start()
         self._tasks.append(asyncio.create_task(scheduler.run(self)))  # cancelled with the others in stop()
         await self.progress.resume()
         # The web server carries webhooks and the download links Zalo users get for files.
@@ -131,15 +131,19 @@ class Runtime:
         log.info("listening on %s:%s", self.settings.listen_host, self.settings.listen_port)
 
     async def stop(self) -> None:
+        """Stop taking events, finish what is in hand, then close connections."""
         for channel in self.channels.values():
             with contextlib.suppress(Exception):
                 await channel.stop()
         await self.dispatcher.idle()
         await self.progress.stop()
-        await self.sender.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.sender.stop()
+        for channel in self.channels.values():
+            with contextlib.suppress(Exception):
+                await channel.close()
         if self._web_runner is not None:
             await self._web_runner.cleanup()
         await self.engine.dispose()

@@ -105,7 +105,3 @@ async def resend(ctx: Context, directive_id: int) -> None:
         unit_id=target.unit_id,
     )
     ctx.after_commit.append(ctx.runtime.sender.wake)
-
-
-async def open_report(ctx: Context, directive_id: int) -> None:
-    ctx.reply(msg.REPORTS_SOON)

@@ -48,3 +48,47 @@ DIRECTIVE_QUEUED = (
     "ngay khi bot chạy; {unregistered} chi bộ sẽ nhận khi bí thư kết nối."
 )
 FILE_TOO_LARGE = "Tệp {name} quá lớn ({size} MB); giới hạn là {limit} MB (CHIBO_MAX_FILE_MB)."
+
+BOARD_NOT_FOUND = "Không tìm thấy văn bản đã gửi nào có số «{query}». Các văn bản đang theo dõi: {numbers}"
+BOARD_AMBIGUOUS = "Có nhiều văn bản khớp «{query}»: {numbers}. Gõ số đầy đủ hơn, ví dụ 747-CV/ĐUK."
+BOARD_NONE = "chưa có"
+
+FORM_ADDED = (
+    "Đã thêm mẫu báo cáo «{title}» (mã {key}, {count} mục). Ban Tuyên giáo chọn được mẫu này khi gửi văn bản "
+    "(hoặc: chibo directive send ... --form {key}).\nMẫu báo cáo nhanh: {template}"
+)
+FORM_REPLACED = (
+    "Đã cập nhật mẫu báo cáo «{title}» (mã {key}, {count} mục); các báo cáo gửi từ nay theo mẫu mới, "
+    "báo cáo đã gửi giữ nguyên.\nMẫu báo cáo nhanh: {template}"
+)
+FORM_BUILTIN_KEY = (
+    "Mã mẫu «{key}» là của một mẫu có sẵn, không thể thay. Hãy đặt mã khác ở khóa key trong tệp, "
+    "ví dụ: key: {key}-rieng"
+)
+FORM_NOT_UTF8 = "Tệp {name} không đọc được dưới dạng UTF-8. Hãy lưu lại tệp với mã hóa UTF-8 rồi chạy lại."
+
+# -- sandbox (`chibo sandbox`, and `chibo run` without a token) ------------------------------------------------
+
+SANDBOX_INSTEAD = (
+    "Chưa có token Telegram: chạy chế độ thử nghiệm (sandbox) với Telegram và Zalo giả lập, không cần Internet. "
+    "Để chạy bot thật, đặt CHIBO_TELEGRAM_TOKEN (xem .env.example).\n"
+    "No Telegram token: starting the sandbox (fake Telegram and Zalo, no internet needed). "
+    "To run the real bot, set CHIBO_TELEGRAM_TOKEN (see .env.example)."
+)
+SANDBOX_STARTING = "Đang khởi động sandbox… / Starting the sandbox…"
+SANDBOX_READY = (
+    "Sandbox Chibo đã sẵn sàng / The Chibo sandbox is ready: {url}\n"
+    "Mở địa chỉ trên bằng trình duyệt; dữ liệu thử nghiệm nằm ở {data} và được tạo lại mỗi lần chạy. "
+    "Nhấn Ctrl+C để dừng."
+)
+SANDBOX_STOPPED = "Đã dừng sandbox. / The sandbox has stopped."
+
+SANDBOX_NO_BUTTONS = "Zalo không có nút bấm: hãy gõ số thứ tự của lựa chọn."
+SANDBOX_NO_SUCH_BUTTON = "Không còn nút này trên tin nhắn; hãy tải lại trang."
+SANDBOX_NO_CONTACT = "Zalo không có nút gửi số điện thoại: hãy gõ số điện thoại."
+SANDBOX_NO_SAMPLE = "Không có văn bản mẫu này."
+SANDBOX_BAD_STEP = "Bước thời gian không hợp lệ."
+SANDBOX_UNKNOWN_PERSON = "Không có người này trong sandbox; hãy tải lại trang."
+SANDBOX_EMPTY_TEXT = "Tin nhắn đang trống."
+SANDBOX_NO_FILE = "Chưa chọn tệp để gửi."
+SANDBOX_FILE_TOO_LARGE = "Tệp quá lớn cho sandbox (tối đa {mb} MB)."

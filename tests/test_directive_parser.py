@@ -1,4 +1,4 @@
-"""Tests for reading a directive's metadata from its text: the two real samples and the variants real texts show."""
+"""Tests for reading a directive's metadata from text: the two real samples and variants of real texts."""
 
 from __future__ import annotations
 
@@ -56,8 +56,8 @@ VÀ DOANH NGHIỆP TỈNH
 Kính gửi: {recipients}
 """
 
-BODY = """Thực hiện Kế hoạch số 25-KH/TU ngày 10/3/2024 của Ban Thường vụ Tỉnh ủy, Ban Thường vụ Đảng ủy Khối \
-yêu cầu các chi, đảng bộ cơ sở tổ chức quán triệt đến cán bộ, đảng viên.
+BODY = """Thực hiện Kế hoạch số 25-KH/TU ngày 10/3/2024 của Ban Thường vụ Tỉnh ủy, Ban Thường vụ \
+Đảng ủy Khối yêu cầu các chi, đảng bộ cơ sở tổ chức quán triệt đến cán bộ, đảng viên.
 
 {extra}
 
@@ -122,13 +122,13 @@ def test_sample_747_reads_as_its_readme_says(text_747: str) -> None:
         CitedDocument("20-CT/TW", "CT", "TW", date(2018, 1, 18), "Chỉ thị"),
     ]
     assert meta.materials == [
-        "Bài viết của Tổng Bí thư Nguyễn Phú Trọng “Tự hào và tin tưởng dưới lá cờ vẻ vang của Đảng, quyết tâm "
-        "xây dựng một nước Việt Nam ngày càng giàu mạnh, văn minh, văn hiến và anh hùng”",
-        "Tác phẩm “Xây dựng và phát triển nền đối ngoại, ngoại giao Việt Nam toàn diện, hiện đại, mang đậm bản "
-        "sắc “cây tre Việt Nam”” đồng chí Tổng Bí thư Nguyễn Phú Trọng",
+        "Bài viết của Tổng Bí thư Nguyễn Phú Trọng “Tự hào và tin tưởng dưới lá cờ vẻ vang của Đảng, "
+        "quyết tâm xây dựng một nước Việt Nam ngày càng giàu mạnh, văn minh, văn hiến và anh hùng”",
+        "Tác phẩm “Xây dựng và phát triển nền đối ngoại, ngoại giao Việt Nam toàn diện, hiện đại, mang đậm "
+        "bản sắc “cây tre Việt Nam”” đồng chí Tổng Bí thư Nguyễn Phú Trọng",
         "Toàn văn nội dung phát biểu của Tổng Bí thư Nguyễn Phú Trọng tại Hội nghị ngoại giao lần thứ 32",
-        "Tài liệu thông tin nội bộ “Thành tựu đối ngoại Việt Nam trong nửa nhiệm kỳ thực hiện Nghị quyết Đại hội "
-        "lần thứ XIII của Đảng”",
+        "Tài liệu thông tin nội bộ “Thành tựu đối ngoại Việt Nam trong nửa nhiệm kỳ thực hiện Nghị quyết "
+        "Đại hội lần thứ XIII của Đảng”",
     ]
     assert (meta.period_start, meta.period_end) == (None, None)
     assert meta.deadline == date(2024, 10, 30)
@@ -262,7 +262,7 @@ def test_worded_and_numeric_dates_both_read() -> None:
     assert CitedDocument("05-CT/TW", "CT", "TW", date(2016, 5, 15), "Chỉ thị") in meta.cited
 
 
-# --- Markdown, Unicode and line endings ----------------------------------------------------------------------
+# --- Markdown, Unicode and line endings -------------------------------------------------------------------
 
 
 def test_markdown_markers_and_escapes_are_removed() -> None:
@@ -594,11 +594,25 @@ def test_recipients_as_a_dash_list() -> None:
     assert meta.body is not None and meta.body.startswith("Thực hiện Kế hoạch số 25-KH/TU")
 
 
+def test_recipient_on_the_line_after_a_bare_label() -> None:
+    meta = parse_directive(directive(recipients="\nBan Thường vụ Tỉnh ủy"))
+
+    assert meta.recipients == "Ban Thường vụ Tỉnh ủy"
+    assert meta.body is not None and meta.body.startswith("Thực hiện Kế hoạch số 25-KH/TU")
+
+
+def test_a_dash_inside_a_recipient_is_kept() -> None:
+    meta = parse_directive(directive(recipients="Ban Tuyên giáo - Dân vận Tỉnh ủy"))
+
+    assert meta.recipients == "Ban Tuyên giáo - Dân vận Tỉnh ủy"
+
+
 def test_plan_without_kinh_gui_takes_its_subject_under_the_type_heading() -> None:
     text = (
         "ĐẢNG BỘ TỈNH LAI CHÂU\nBAN TUYÊN GIÁO\n*\nSố 31-KH/BTGTU\n\nLai Châu, ngày 10 tháng 5 năm 2024\n\n"
         "KẾ HOẠCH\ntuyên truyền kỷ niệm 134 năm\nNgày sinh Chủ tịch Hồ Chí Minh\n-----\n\n"
-        "Thực hiện Kết luận số 01-KL/TW ngày 18/5/2021 của Bộ Chính trị, Ban Tuyên giáo xây dựng kế hoạch.\n\n"
+        "Thực hiện Kết luận số 01-KL/TW ngày 18/5/2021 của Bộ Chính trị, Ban Tuyên giáo xây dựng "
+        "kế hoạch.\n\n"
         "Các chi bộ báo cáo kết quả trước ngày 25/5/2024./.\n\n"
         "Nơi nhận:\n- Như trên,\n- Lưu VP.\n\nK/T TRƯỞNG BAN\nPHÓ TRƯỞNG BAN\n\nĐỗ Minh Châu\n"
     )

@@ -45,8 +45,8 @@ class AiohttpRequest(BaseRequest):
         pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         if self._session is None:
-            await self.initialize()
-        assert self._session is not None
+            # Shut down (or never started): refuse rather than open a session nobody will close.
+            raise NetworkError("the Telegram transport is closed")
         files = request_data.multipart_data if request_data else None
         timeout = self._timeout(read_timeout, media=bool(files))
         kwargs: dict[str, object] = {}

@@ -144,7 +144,11 @@ class Channel(Protocol):
     async def start(self, on_event: IncomingHandler) -> None:
         """Begin receiving events (polling or webhook) and hand each to `on_event`."""
 
-    async def stop(self) -> None: ...
+    async def stop(self) -> None:
+        """Stop receiving events; sending still works until `close`."""
+
+    async def close(self) -> None:
+        """Release the connection to the platform."""
 
     async def send(self, chat_id: str, reply: Reply, file_ref: str | None = None) -> Sent:
         """Send one message; `file_ref` is a previously returned handle for `reply.file`, if any."""

@@ -105,6 +105,9 @@ class TelegramChannel:
         if self._poller:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
+            self._poller = None
+
+    async def close(self) -> None:
         await self.bot.shutdown()
 
     async def _poll(self) -> None:

@@ -119,6 +119,8 @@ class ZaloChannel:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
             self._poller = None
+
+    async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None

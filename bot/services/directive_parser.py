@@ -315,6 +315,8 @@ _BODY_OPENING_RE = re.compile(
 )
 _NUMBERED_HEADING_RE = re.compile(r"\s*(?:[ivx]+|\d+(?:\.\d+)*|[a-zđ])[.)]\s")
 _HEADER_SEARCH_LINES = 60
+# A line after a bare "Kính gửi:" longer than this is the body's first paragraph, not a recipient.
+_RECIPIENT_MAX_CHARS = 150
 _SIGNATURE_SEARCH_LINES = 40
 
 
@@ -612,6 +614,8 @@ def _recipients(lines: list[str], folded: list[str], at: int) -> tuple[str | Non
             continue
         if _is_list_item(line):
             items.append([line])
+        elif not items and len(line) <= _RECIPIENT_MAX_CHARS:
+            items.append([line])  # the label stood alone; the recipient is on the next line
         elif items and _continues(items[-1][-1], line):
             items[-1].append(line)
         else:
@@ -758,10 +762,9 @@ def _read_signature(meta: DirectiveMeta, signature: _Signature | None) -> None:
 
 def _cited_documents(text: str, own_number: str | None) -> list[CitedDocument]:
     """Documents the text cites, each once, in order of first mention; the directive's own number excluded."""
-    folded = _fold(text)
     found: dict[str, CitedDocument] = {}
     own = _fold(own_number) if own_number else None
-    for m in _CITED_RE.finditer(folded):
+    for m in _CITED_RE.finditer(_fold(text)):
         parts = _number_parts(text, m)
         if parts is None:
             continue
@@ -769,24 +772,21 @@ def _cited_documents(text: str, own_number: str | None) -> list[CitedDocument]:
         number = _format_number(seq, doc_type, issuer, year, state=m.group("type") is None)
         if number is None or _fold(number) == own:
             continue
-        kind = _group(text, m, "kind")
+        kind = _kind_name(_group(text, m, "kind"))
         dated = _date_from_token(m.group("date"), None) if m.group("date") else None
-        known = found.get(_fold(number))
-        if known is None:
-            kind_text = _collapse(kind) if kind else None
-            found[_fold(number)] = CitedDocument(
-                number=number,
-                doc_type=doc_type,
-                issuer_code=issuer,
-                date=dated,
-                kind=kind_text[:1].upper() + kind_text[1:] if kind_text else None,
-            )
-        else:
-            known.date = known.date or dated
-            if known.kind is None and kind:
-                kind_text = _collapse(kind)
-                known.kind = kind_text[:1].upper() + kind_text[1:]
+        # A later mention may carry the date or kind an earlier one left out.
+        known = found.setdefault(_fold(number), CitedDocument(number, doc_type, issuer, dated, kind))
+        known.date = known.date or dated
+        known.kind = known.kind or kind
     return list(found.values())
+
+
+def _kind_name(kind: str | None) -> str | None:
+    """ "công văn" as written mid-sentence -> "Công văn"."""
+    if not kind:
+        return None
+    kind = _collapse(kind)
+    return kind[:1].upper() + kind[1:]
 
 
 _MATERIALS_LABEL_RE = re.compile(
@@ -812,6 +812,7 @@ def _materials(body_lines: list[str]) -> list[str]:
 
 
 def _material_items(rest: str, following: list[str], following_folded: list[str]) -> list[str]:
+    """The items after a materials label: the label's line and the lines below, up to the next heading."""
     parts = [rest.strip()] if rest.strip() else []
     numbered = _ITEM_NUMBER_RE.search(rest) is not None
     dash_items: list[str] = []
@@ -849,6 +850,7 @@ _SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])\s+")
 
 
 def _sentences(body: str) -> list[str]:
+    """The body's sentences, each on one line with whitespace collapsed (wrapped PDF lines rejoined)."""
     out: list[str] = []
     for paragraph in re.split(r"\n\s*\n", body):
         joined = _collapse(paragraph)
@@ -941,6 +943,8 @@ _PERIOD_END_RE = re.compile(
 
 
 def _read_deadline(meta: DirectiveMeta, sentences: list[str], reference: date) -> None:
+    """The report deadline from the sentences about reporting: a date ("trước ngày 15/11/2024", yearly or
+    monthly), else a deadline tied to the end of the campaign, which the board must then confirm."""
     report_sentences = [s for s in sentences if _REPORT_SENTENCE_RE.search(_fold(s))]
     for sentence in report_sentences:
         m = _DEADLINE_RE.search(_fold(sentence))

@@ -239,12 +239,35 @@ def quiet_ends(policy: Policy, moment: datetime, tz: ZoneInfo) -> datetime:
     return end if end > local else end + timedelta(days=1)
 
 
+def active_until(policy: Policy, deadline: date, tz: ZoneInfo) -> datetime:
+    """After this nothing more is sent for the deadline: one overdue interval past the last reminder or the
+    escalation. It bounds the job's work to the directives in their reminder window."""
+    moments = [p.at for p in schedule(policy, deadline, tz)]
+    escalate = escalation_at(policy, deadline, tz)
+    if escalate is not None:
+        moments.append(escalate)
+    last = max(moments, default=_at(deadline, policy.send_at, tz))
+    return last + timedelta(days=max(1, policy.overdue_every_days))
+
+
 def current(
     policy: Policy, deadline: date, sent_at: datetime | None, now: datetime, tz: ZoneInfo
 ) -> Planned | None:
-    """The latest reminder that has fallen due; those planned before the directive was sent never apply."""
+    """The latest reminder that has fallen due; those planned before the directive was sent never apply, and
+    none once the reminder window is over."""
+    if now >= active_until(policy, deadline, tz):
+        return None
     due = [p for p in schedule(policy, deadline, tz) if p.at <= now and (sent_at is None or p.at >= sent_at)]
     return due[-1] if due else None
+
+
+def escalation_due(
+    policy: Policy, deadline: date, sent_at: datetime | None, now: datetime, tz: ZoneInfo
+) -> bool:
+    escalate = escalation_at(policy, deadline, tz)
+    if escalate is None or now < escalate or now >= active_until(policy, deadline, tz):
+        return False
+    return sent_at is None or sent_at <= escalate
 
 
 # --- Sending what is due -----------------------------------------------------------------------------------
@@ -261,14 +284,15 @@ class Run:
 
 
 async def send_due(runtime: Runtime) -> Run:
-    """Queue every reminder and escalation due now; one transaction per directive."""
+    """Queue every reminder and escalation due now. Which directives have something due is decided from one
+    read of the directives; each of those then gets its own transaction."""
     clock, tz = runtime.clock, runtime.settings.tz
     now = clock.now()
     today = now.astimezone(tz).date()
     async with runtime.sessions() as session:
         candidates = (
             await session.scalars(
-                select(Directive.id).where(
+                select(Directive).where(
                     Directive.status.in_(status.SENT_STATES),
                     Directive.deadline.is_not(None),
                     Directive.deadline >= today - timedelta(days=LOOKBACK_DAYS),
@@ -277,37 +301,43 @@ async def send_due(runtime: Runtime) -> Run:
             )
         ).all()
     run = Run()
-    for directive_id in candidates:
-        async with transaction(runtime.sessions) as session:
-            await _directive_due(session, clock, tz, directive_id, run)
+    for directive in candidates:
+        if _something_due(directive, now, tz):
+            async with transaction(runtime.sessions) as session:
+                await _directive_due(session, clock, tz, directive.id, run)
     if run.reminders or run.escalations:
         runtime.sender.wake()
     return run
+
+
+def _something_due(directive: Directive, now: datetime, tz: ZoneInfo) -> bool:
+    policy = policy_of(directive)
+    if directive.deadline is None or not policy.enabled or is_quiet(policy, now, tz):
+        return False
+    deadline, sent_at = directive.deadline, directive.sent_at
+    return current(policy, deadline, sent_at, now, tz) is not None or escalation_due(
+        policy, deadline, sent_at, now, tz
+    )
 
 
 async def _directive_due(
     session: AsyncSession, clock: Clock, tz: ZoneInfo, directive_id: int, run: Run
 ) -> None:
     directive = await session.get(Directive, directive_id)
-    if directive is None or directive.deadline is None:
+    if directive is None or directive.deadline is None or directive.status not in status.SENT_STATES:
         return
     policy = policy_of(directive)
     now = clock.now()
     if not policy.enabled or is_quiet(policy, now, tz):
         return
-    form = await get_form(session, directive.form_key)
     planned = current(policy, directive.deadline, directive.sent_at, now, tz)
     if planned is not None:
+        form = await get_form(session, directive.form_key)
         sent = await _remind(session, clock, tz, directive, form, planned)
         run.reminders += sent
         if sent:
             run.by_rule[planned.rule] = run.by_rule.get(planned.rule, 0) + sent
-    escalate = escalation_at(policy, directive.deadline, tz)
-    if (
-        escalate is not None
-        and now >= escalate
-        and (directive.sent_at is None or directive.sent_at <= escalate)
-    ):
+    if escalation_due(policy, directive.deadline, directive.sent_at, now, tz):
         messages, units = await _escalate(session, clock, tz, directive)
         run.escalations += messages
         run.escalated_units += units
@@ -412,7 +442,7 @@ async def _escalate(
     assert directive.deadline is not None
     rule = status.escalation_rule(directive.deadline)
     whole = await status.whole_scope(session)
-    missing = await status.all_missing_units(session, whole, directive.id)
+    missing = await status.all_missing_units(session, whole, directive.id, without_rule=rule)
     recorded = await record(session, clock, directive.id, [u.unit_id for u in missing], rule)
     by_parent: dict[int, list[status.MissingUnit]] = defaultdict(list)
     for unit in missing:

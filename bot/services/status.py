@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, Select, and_, case, cast, false, func, literal, or_, select
+from sqlalchemy import Float, Select, and_, case, cast, false, func, literal, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.services import directives as directive_service
@@ -45,6 +46,11 @@ OPEN_DAYS_AFTER_DEADLINE = 30  # a directive stays on the board's list this long
 QUOTE_SCAN = 400  # free-text answers read per query; empty ones ("không có") are dropped afterwards
 QUOTE_LIMIT = 40
 ESCALATE_RULE = "escalate"
+
+# Units are listed grouped under their parent, alphabetically within it ("/1/10/" sorts before "/1/2/", so the
+# materialised path alone would not read in order).
+Parent = aliased(Unit)
+TREE_ORDER = (Parent.path, Unit.name, Unit.id)
 
 
 # --- Scope -------------------------------------------------------------------------------------------------
@@ -256,26 +262,54 @@ def _targets(scope: Scope, *columns: Any) -> Select[Any]:
     return query
 
 
+def _progress_columns(t: Any = DirectiveTarget) -> list[ColumnElement[Any]]:
+    """Per-status counts as conditional sums, so a GROUP BY needs one key and one pass over the targets. `t` is
+    the targets table or a subquery's columns carrying reported_at, late, acknowledged_at and delivery."""
+
+    def how_many(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+        return func.sum(case((condition, 1), else_=0))
+
+    unread = and_(t.reported_at.is_(None), t.acknowledged_at.is_(None))
+    return [
+        func.count(),
+        func.count(t.reported_at),
+        how_many(and_(t.reported_at.is_not(None), t.late.is_(True))),
+        how_many(and_(t.reported_at.is_(None), t.acknowledged_at.is_not(None))),
+        how_many(and_(unread, t.delivery == "sent")),
+        how_many(and_(unread, t.delivery.in_(("blocked", "failed")))),
+        how_many(and_(unread, t.delivery == "unregistered")),
+    ]
+
+
+def _counts_of(values: Sequence[Any]) -> Counts:
+    total, reported, late, acknowledged, delivered, blocked, unregistered = (int(v or 0) for v in values)
+    rest = total - reported - acknowledged - delivered - blocked - unregistered
+    return counts_from(
+        {
+            UnitStatus.REPORTED: reported - late,
+            UnitStatus.REPORTED_LATE: late,
+            UnitStatus.ACKNOWLEDGED: acknowledged,
+            UnitStatus.DELIVERED: delivered,
+            UnitStatus.BLOCKED: blocked,
+            UnitStatus.UNREGISTERED: unregistered,
+            UnitStatus.PENDING: rest,
+        }
+    )
+
+
 async def counts_by_directive(
     session: AsyncSession, scope: Scope, directive_ids: Sequence[int]
 ) -> dict[int, Counts]:
     """Progress of each directive within the scope, from one GROUP BY over the targets."""
     if not directive_ids:
         return {}
-    inner = (
-        _targets(scope, DirectiveTarget.directive_id, _status_of_target().label("status"))
+    query = (
+        _targets(scope, DirectiveTarget.directive_id, *_progress_columns())
         .where(DirectiveTarget.directive_id.in_(directive_ids))
-        .subquery()
+        .group_by(DirectiveTarget.directive_id)
     )
-    rows = await session.execute(
-        select(inner.c.directive_id, inner.c.status, func.count()).group_by(
-            inner.c.directive_id, inner.c.status
-        )
-    )
-    grouped: dict[int, dict[str, int]] = defaultdict(dict)
-    for directive_id, status, count in rows.all():
-        grouped[directive_id][status] = count
-    return {directive_id: counts_from(grouped.get(directive_id, {})) for directive_id in directive_ids}
+    found = {row[0]: _counts_of(row[1:]) for row in (await session.execute(query)).all()}
+    return {directive_id: found.get(directive_id, Counts()) for directive_id in directive_ids}
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,26 +325,22 @@ async def counts_by_subtree(session: AsyncSession, scope: Scope, directive_id: i
     if scope.empty:
         return []
     bucket, names = await _bucketing(session, scope)
+    t = DirectiveTarget
     inner = (
-        select(bucket.label("bucket"), _status_of_target().label("status"))
-        .select_from(DirectiveTarget)
-        .join(Unit, Unit.id == DirectiveTarget.unit_id)
-        .where(DirectiveTarget.directive_id == directive_id)
+        select(bucket.label("bucket"), t.reported_at, t.late, t.acknowledged_at, t.delivery)
+        .select_from(t)
+        .join(Unit, Unit.id == t.unit_id)
+        .where(t.directive_id == directive_id)
     )
     where = scope.unit_filter()
     if where is not None:
         inner = inner.where(where)
     sub = inner.subquery()
-    rows = await session.execute(
-        select(sub.c.bucket, sub.c.status, func.count()).group_by(sub.c.bucket, sub.c.status)
-    )
-    grouped: dict[str, dict[str, int]] = defaultdict(dict)
-    for key, status, count in rows.all():
-        grouped[str(key)][status] = count
+    rows = await session.execute(select(sub.c.bucket, *_progress_columns(sub.c)).group_by(sub.c.bucket))
     parts = [
-        Subtree(int(key), names.get(key, key), counts_from(by_status))
-        for key, by_status in grouped.items()
-        if key.isdigit()
+        Subtree(int(key), names.get(str(key), str(key)), _counts_of(values))
+        for key, *values in rows.all()
+        if str(key).isdigit()
     ]
     return sorted(parts, key=lambda part: (-part.counts.targeted, part.name))
 
@@ -383,9 +413,24 @@ async def missing_units(
     return MissingPage(units, total, page, pages)
 
 
-async def all_missing_units(session: AsyncSession, scope: Scope, directive_id: int) -> list[MissingUnit]:
-    """Every unit in scope that has not reported, in tree order, with its secretary."""
-    return await _missing(session, _missing_where(scope, directive_id))
+async def all_missing_units(
+    session: AsyncSession, scope: Scope, directive_id: int, *, without_rule: str | None = None
+) -> list[MissingUnit]:
+    """Every unit in scope that has not reported, in tree order, with its secretary; with `without_rule`, only
+    those that hold no reminder under that rule yet."""
+    where = _missing_where(scope, directive_id)
+    if without_rule is not None:
+        held = (
+            select(Reminder.id)
+            .where(
+                Reminder.directive_id == DirectiveTarget.directive_id,
+                Reminder.unit_id == DirectiveTarget.unit_id,
+                Reminder.rule == without_rule,
+            )
+            .exists()
+        )
+        where.append(~held)
+    return await _missing(session, where)
 
 
 def _missing_where(scope: Scope, directive_id: int) -> list[ColumnElement[bool]]:
@@ -405,11 +450,19 @@ async def _missing(
 ) -> list[MissingUnit]:
     secretary = secretary_id_of_unit().label("secretary_id")
     listed = (
-        select(Unit.id, Unit.name, Unit.path, Unit.parent_id, _status_of_target().label("status"), secretary)
+        select(
+            Unit.id,
+            Unit.name,
+            Parent.path.label("parent_path"),
+            Unit.parent_id,
+            _status_of_target().label("status"),
+            secretary,
+        )
         .select_from(DirectiveTarget)
         .join(Unit, Unit.id == DirectiveTarget.unit_id)
+        .outerjoin(Parent, Parent.id == Unit.parent_id)
         .where(*where)
-        .order_by(Unit.path)
+        .order_by(*TREE_ORDER)
         .offset(offset)
         .limit(limit)
         .subquery()
@@ -418,7 +471,7 @@ async def _missing(
         await session.execute(
             select(listed, Person.full_name, Person.phone)
             .outerjoin(Person, Person.id == listed.c.secretary_id)
-            .order_by(listed.c.path)
+            .order_by(listed.c.parent_path, listed.c.name, listed.c.id)
         )
     ).all()
     parents = await _names(session, {row.parent_id for row in rows if row.parent_id is not None})
@@ -501,8 +554,9 @@ async def overdue_units(
         select(Unit.name, escalated)
         .select_from(DirectiveTarget)
         .join(Unit, Unit.id == DirectiveTarget.unit_id)
+        .outerjoin(Parent, Parent.id == Unit.parent_id)
         .where(DirectiveTarget.directive_id == directive.id, DirectiveTarget.reported_at.is_(None))
-        .order_by(Unit.path)
+        .order_by(*TREE_ORDER)
         .limit(limit)
     )
     where = scope.unit_filter()
@@ -517,27 +571,29 @@ async def new_reports_since(
     """Units whose first report arrived after `since`, per directive (an edited report is not new)."""
     if not directive_ids:
         return {}
+    # Grouping by an expression rather than the column keeps SQLite from walking the (directive, unit, version)
+    # index for its order; it then reads only the recent reports through the submitted_at index.
+    directive = (Report.directive_id + literal_column("0")).label("directive")
     query = (
-        select(Report.directive_id, func.count())
-        .where(
-            Report.directive_id.in_(directive_ids),
-            Report.version == 1,
-            Report.submitted_at >= since,
-        )
-        .group_by(Report.directive_id)
+        select(directive, func.count())
+        .where(Report.version == 1, Report.submitted_at >= since)
+        .group_by(directive)
     )
     where = scope.unit_filter()
     if where is not None:
         query = query.join(Unit, Unit.id == Report.unit_id).where(where)
-    return {directive_id: count for directive_id, count in (await session.execute(query)).all()}
+    wanted = set(directive_ids)
+    return {key: count for key, count in (await session.execute(query)).all() if key in wanted}
 
 
 # --- Form figures ------------------------------------------------------------------------------------------
 
 
 class _JsonValues:
-    """Typed reads of a report's JSON values in SQL, the same on SQLite and PostgreSQL: a value of the wrong
-    JSON type reads as NULL, so a malformed report never breaks a sum."""
+    """Reads of a report's JSON values in SQL that never break a query on a malformed report. PostgreSQL casts
+    only values of the right JSON type (anything else reads as NULL); SQLite's json_extract never fails and its
+    SUM reads a non-number as 0, so there the type check is left out of the sums, which keeps them to one parse
+    per value."""
 
     def __init__(self, dialect: str, column: Any) -> None:
         self.postgres = dialect == "postgresql"
@@ -548,16 +604,10 @@ class _JsonValues:
             node = func.jsonb_extract_path(self.column, *path)
             text = func.jsonb_extract_path_text(self.column, *path)
             return case((func.jsonb_typeof(node) == "number", cast(text, Float)), else_=None)
-        json_path = _sqlite_path(path)
-        return case(
-            (
-                func.json_type(self.column, json_path).in_(("integer", "real")),
-                func.json_extract(self.column, json_path),
-            ),
-            else_=None,
-        )
+        return func.json_extract(self.column, _sqlite_path(path))
 
     def text(self, *path: str) -> ColumnElement[Any]:
+        """A string value, or NULL for any other JSON type."""
         if self.postgres:
             node = func.jsonb_extract_path(self.column, *path)
             text = func.jsonb_extract_path_text(self.column, *path)
@@ -567,6 +617,12 @@ class _JsonValues:
             (func.json_type(self.column, json_path) == "text", func.json_extract(self.column, json_path)),
             else_=None,
         )
+
+    def option(self, *path: str) -> ColumnElement[Any]:
+        """A value to group on; non-strings are dropped by the caller (cheaper than checking in SQLite)."""
+        if self.postgres:
+            return self.text(*path)
+        return func.json_extract(self.column, _sqlite_path(path))
 
 
 def _sqlite_path(path: Sequence[str]) -> str:
@@ -581,6 +637,7 @@ def _latest_reports(session: AsyncSession, scope: Scope, directive_ids: Sequence
     query = select(
         Report.directive_id,
         Report.unit_id,
+        Report.version,
         Report.submitted_at,
         values.label("v"),
     ).where(Report.directive_id.in_(directive_ids), Report.is_latest.is_(True))
@@ -594,62 +651,57 @@ async def form_aggregates(
     session: AsyncSession, scope: Scope, directive_ids: Sequence[int], form: FormSpec | None
 ) -> dict[int, Aggregates]:
     """The form's figures for each directive (all asking the same form): report count, sums of number fields,
-    summed ratios and option counts of choice fields, over the latest reports in scope."""
+    summed ratios and option counts of choice fields, over the latest reports in scope. One pass: the rows are
+    grouped by directive and chosen options, and the few groups are folded here."""
     if not directive_ids:
         return {}
     fields = form.fields if form is not None else ()
-    reports = _latest_reports(session, scope, directive_ids)
-    json = _JsonValues(_dialect(session), reports.c.v)
     numbers = [f for f in fields if f.type == FieldType.NUMBER]
     ratios = [f for f in fields if f.type == FieldType.RATIO]
-    columns: list[ColumnElement[Any]] = [func.count()]
-    columns += [func.sum(json.number(f.key)) for f in numbers]
-    for f in ratios:
-        columns += [func.sum(json.number(f.key, "attended")), func.sum(json.number(f.key, "total"))]
-    rows = await session.execute(select(reports.c.directive_id, *columns).group_by(reports.c.directive_id))
-    sessions_held: dict[int, int] = {}
-    sums: dict[int, dict[str, int | float]] = defaultdict(dict)
-    ratio_sums: dict[int, dict[str, Ratio]] = defaultdict(dict)
-    for directive_id, count, *values in rows.all():
-        sessions_held[directive_id] = count
-        for f, value in zip(numbers, values[: len(numbers)], strict=True):
-            sums[directive_id][f.key] = _plain(value)
-        pairs = values[len(numbers) :]
-        for index, f in enumerate(ratios):
-            ratio_sums[directive_id][f.key] = Ratio(_plain(pairs[2 * index]), _plain(pairs[2 * index + 1]))
-    choices = await _choice_counts(session, reports, json, fields)
-    return {
-        directive_id: Aggregates(
-            sessions_held=sessions_held.get(directive_id, 0),
-            sums={f.key: sums[directive_id].get(f.key, 0) for f in numbers},
-            ratios={f.key: ratio_sums[directive_id].get(f.key, Ratio(0, 0)) for f in ratios},
-            choices={
-                f.key: {**dict.fromkeys(f.choices, 0), **choices.get((directive_id, f.key), {})}
-                for f in fields
-                if f.type == FieldType.CHOICE
-            },
-        )
-        for directive_id in directive_ids
-    }
+    choices = [f for f in fields if f.type == FieldType.CHOICE]
+    reports = _latest_reports(session, scope, directive_ids)
+    json = _JsonValues(_dialect(session), reports.c.v)
+    values = [json.number(f.key).label(f"n{i}") for i, f in enumerate(numbers)]
+    for i, f in enumerate(ratios):
+        values += [json.number(f.key, "attended").label(f"a{i}"), json.number(f.key, "total").label(f"t{i}")]
+    options = [json.option(f.key).label(f"o{i}") for i, f in enumerate(choices)]
+    inner = select(reports.c.directive_id, *options, *values).subquery()
+    keys = [inner.c.directive_id, *(inner.c[f"o{i}"] for i in range(len(choices)))]
+    sums = [func.sum(inner.c[column.name]) for column in values]
+    rows = await session.execute(select(*keys, func.count(), *sums).group_by(*keys))
+    figures = {directive_id: _Figures(numbers, ratios, choices) for directive_id in directive_ids}
+    for row in rows.all():
+        figures[row[0]].add(row[1 : 1 + len(choices)], row[1 + len(choices)], row[2 + len(choices) :])
+    return {directive_id: figure.aggregates() for directive_id, figure in figures.items()}
 
 
-async def _choice_counts(
-    session: AsyncSession, reports: Any, json: _JsonValues, fields: Sequence[FieldSpec]
-) -> dict[tuple[int, str], dict[str, int]]:
-    found: dict[tuple[int, str], dict[str, int]] = {}
-    for f in fields:
-        if f.type != FieldType.CHOICE:
-            continue
-        option = json.text(f.key).label("option")
-        inner = select(reports.c.directive_id, option).subquery()
-        rows = await session.execute(
-            select(inner.c.directive_id, inner.c.option, func.count())
-            .where(inner.c.option.is_not(None))
-            .group_by(inner.c.directive_id, inner.c.option)
+class _Figures:
+    """Adds up the grouped rows of one directive."""
+
+    def __init__(
+        self, numbers: Sequence[FieldSpec], ratios: Sequence[FieldSpec], choices: Sequence[FieldSpec]
+    ):
+        self.numbers, self.ratios, self.choices = numbers, ratios, choices
+        self.count = 0
+        self.sums = [0.0] * (len(numbers) + 2 * len(ratios))
+        self.options: list[dict[str, int]] = [dict.fromkeys(f.choices, 0) for f in choices]
+
+    def add(self, options: Sequence[Any], count: int, sums: Sequence[Any]) -> None:
+        self.count += count
+        self.sums = [total + float(value or 0) for total, value in zip(self.sums, sums, strict=True)]
+        for counted, option in zip(self.options, options, strict=True):
+            if isinstance(option, str) and option.strip():
+                counted[option] = counted.get(option, 0) + count
+
+    def aggregates(self) -> Aggregates:
+        plain = [_plain(value) for value in self.sums]
+        n = len(self.numbers)
+        return Aggregates(
+            sessions_held=self.count,
+            sums={f.key: plain[i] for i, f in enumerate(self.numbers)},
+            ratios={f.key: Ratio(plain[n + 2 * i], plain[n + 2 * i + 1]) for i, f in enumerate(self.ratios)},
+            choices={f.key: counted for f, counted in zip(self.choices, self.options, strict=True)},
         )
-        for directive_id, value, count in rows.all():
-            found.setdefault((directive_id, f.key), {})[value] = count
-    return found
 
 
 def _plain(value: Any) -> int | float:
@@ -726,12 +778,17 @@ async def quotes(
     limit: int = QUOTE_LIMIT,
 ) -> list[Said]:
     """Free-text answers of the latest reports (newest first), sorted into the report's sections; at most
-    `limit` per section."""
+    `limit` per section. With `since`, only answers sent since then and not already in the previous version."""
     roles = text_field_roles(form)
     if not directive_ids or not roles or form is None:
         return []
     reports = _latest_reports(session, scope, directive_ids)
-    json = _JsonValues(_dialect(session), reports.c.v)
+    dialect = _dialect(session)
+    json = _JsonValues(dialect, reports.c.v)
+    previous = aliased(Report)
+    before = _JsonValues(
+        dialect, cast(previous.values, JSONB) if dialect == "postgresql" else previous.values
+    )
     labels = {f.key: f.label for f in form.fields}
     found: list[Said] = []
     taken: dict[str, int] = defaultdict(int)
@@ -746,7 +803,15 @@ async def quotes(
             .limit(QUOTE_SCAN)
         )
         if since is not None:
-            query = query.where(reports.c.submitted_at >= since)
+            said_before = before.text(key)
+            query = query.outerjoin(
+                previous,
+                and_(
+                    previous.directive_id == reports.c.directive_id,
+                    previous.unit_id == reports.c.unit_id,
+                    previous.version == reports.c.version - 1,
+                ),
+            ).where(reports.c.submitted_at >= since, or_(said_before.is_(None), said_before != answer))
         for directive_id, unit_name, text in (await session.execute(query)).all():
             for kind, part in sort_answer(text, kinds).items():
                 if taken[kind] < limit:
@@ -772,9 +837,11 @@ async def unit_rows(session: AsyncSession, scope: Scope, directive_id: int) -> l
             _status_of_target().label("status"),
             Unit.name,
             Unit.path,
+            Parent.path.label("parent_path"),
             secretary,
         )
         .join(Unit, Unit.id == DirectiveTarget.unit_id)
+        .outerjoin(Parent, Parent.id == Unit.parent_id)
         .where(DirectiveTarget.directive_id == directive_id)
     )
     where = scope.unit_filter()
@@ -793,7 +860,7 @@ async def unit_rows(session: AsyncSession, scope: Scope, directive_id: int) -> l
                     Report.is_latest.is_(True),
                 ),
             )
-            .order_by(sub.c.path)
+            .order_by(sub.c.parent_path, sub.c.name, sub.c.unit_id)
         )
     ).all()
     names = await _ancestor_names(session, scope)

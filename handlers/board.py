@@ -1,0 +1,342 @@
+"""The board's commands: /tinhhinh (open directives, or one directive's status with its missing units paged),
+/nhacnho (nudge the missing cells now, or switch automatic reminders off and on), /tonghop (the daily summary on
+demand), /xuat (Excel) and /baocao (Word draft), and the buttons they show. A board member only ever sees the
+units of their own scope."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from bot.channels.base import Button, Reply
+from bot.context import Context
+from bot.outbox import REPLY, enqueue
+from bot.services import reminders, status
+from bot.services import summary as summary_service
+from bot.services.docx_report import build_docx
+from bot.services.xlsx_export import build_xlsx
+from bot.textnorm import fold
+from messages import board as msg
+from messages import common
+from storage.db import transaction
+from storage.models import Directive
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+BUTTONS = frozenset({"st", "pg", "nn", "xl", "bc"})
+PER_PAGE = 10
+CANDIDATES_SHOWN = 8
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_SWITCH_OFF = ("tat", "off")
+_SWITCH_ON = ("bat", "on")
+
+
+def _today(ctx: Context) -> date:
+    return ctx.clock.now().astimezone(ctx.settings.tz).date()
+
+
+async def _scope(ctx: Context) -> status.Scope | None:
+    scope = await status.scope_of(ctx.session, ctx.roles)
+    if scope.empty:
+        ctx.reply(msg.NOT_IN_SCOPE)
+        return None
+    return scope
+
+
+async def _resolve(
+    ctx: Context, scope: status.Scope, query: str, command: str, action: str
+) -> Directive | None:
+    """The one directive `query` names, or a helpful answer: the candidates to choose from, or what exists."""
+    today = _today(ctx)
+    if not query.strip():
+        recent = await status.open_directives(ctx.session, scope, today)
+        ctx.reply(msg.NEED_NUMBER.format(command=command), _choices(recent, action))
+        return None
+    lookup = await status.find_directive(ctx.session, scope, query, today)
+    if lookup.found is not None:
+        return lookup.found
+    if lookup.matches:
+        ctx.reply(
+            msg.AMBIGUOUS.format(count=len(lookup.matches), query=query.strip()),
+            _choices(lookup.matches, action),
+        )
+        return None
+    lines = [msg.NOT_FOUND.format(query=query.strip())]
+    if lookup.recent:
+        numbers = ", ".join(d.number or "" for d in lookup.recent[:CANDIDATES_SHOWN])
+        example = re.match(r"\d+", lookup.recent[0].number or "")
+        lines.append(
+            msg.NOT_FOUND_HINT.format(
+                numbers=numbers,
+                command=command,
+                example=example.group() if example else lookup.recent[0].number,
+            )
+        )
+    else:
+        lines.append(msg.NOT_FOUND_NONE)
+    ctx.reply("\n".join(lines), _choices(lookup.recent, action))
+    return None
+
+
+def _choices(directives: list[Directive], action: str) -> list[list[Button]]:
+    return [
+        [Button(msg.CANDIDATE.format(number=d.number or "", date=msg.day(d.issued_on)), f"{action}:{d.id}")]
+        for d in directives[:CANDIDATES_SHOWN]
+    ]
+
+
+# --- /tinhhinh ----------------------------------------------------------------------------------------------
+
+
+async def tinhhinh(ctx: Context) -> None:
+    scope = await _scope(ctx)
+    if scope is None:
+        return
+    if not ctx.event.args.strip():
+        await _show_list(ctx, scope)
+        return
+    directive = await _resolve(ctx, scope, ctx.event.args, "tinhhinh", "st")
+    if directive is not None:
+        await _show_status(ctx, scope, directive)
+
+
+async def _show_list(ctx: Context, scope: status.Scope) -> None:
+    directives = await status.open_directives(ctx.session, scope, _today(ctx))
+    counts = await status.counts_by_directive(ctx.session, scope, [d.id for d in directives[:PER_PAGE]])
+    ctx.reply(status.render_list(directives, counts, shown=PER_PAGE), _choices(directives[:PER_PAGE], "st"))
+
+
+async def _show_status(ctx: Context, scope: status.Scope, directive: Directive) -> None:
+    view = await status.status_view(ctx.session, scope, directive, per_page=PER_PAGE)
+    policy = reminders.policy_of(directive)
+    text = status.render_status(view, scope, _today(ctx), escalate_after=policy.escalate_after_days)
+    buttons = _paging(directive.id, view.missing)
+    actions = [
+        Button(msg.BUTTON_EXPORT, f"xl:{directive.id}"),
+        Button(msg.BUTTON_REPORT, f"bc:{directive.id}"),
+    ]
+    if view.missing.total:
+        buttons.append([Button(msg.BUTTON_NUDGE, f"nn:{directive.id}")])
+    buttons.append(actions)
+    ctx.reply(text, buttons)
+
+
+def _paging(directive_id: int, page: status.MissingPage) -> list[list[Button]]:
+    row = []
+    if page.page > 1:
+        row.append(Button(msg.BUTTON_PREVIOUS, f"pg:{directive_id}:{page.page - 1}"))
+    if page.page < page.pages:
+        row.append(Button(msg.BUTTON_NEXT, f"pg:{directive_id}:{page.page + 1}"))
+    return [row] if row else []
+
+
+async def _show_page(ctx: Context, scope: status.Scope, directive: Directive, number: int) -> None:
+    page = await status.missing_units(ctx.session, scope, directive.id, page=number, per_page=PER_PAGE)
+    text = f"{directive.number or ''}\n{status.render_missing(page, PER_PAGE)}"
+    ctx.reply(text, _paging(directive.id, page))
+
+
+# --- /nhacnho -----------------------------------------------------------------------------------------------
+
+
+async def nhacnho(ctx: Context) -> None:
+    scope = await _scope(ctx)
+    if scope is None:
+        return
+    words = ctx.event.args.split()
+    switch = fold(words[-1]) if len(words) > 1 else ""
+    if switch in _SWITCH_OFF + _SWITCH_ON:
+        query = " ".join(words[:-1])
+        directive = await _resolve(ctx, scope, query, "nhacnho", "nn")
+        if directive is not None:
+            await _switch(ctx, directive, query, on=switch in _SWITCH_ON)
+        return
+    directive = await _resolve(ctx, scope, ctx.event.args, "nhacnho", "nn")
+    if directive is not None:
+        await _nudge(ctx, scope, directive)
+
+
+async def _switch(ctx: Context, directive: Directive, query: str, *, on: bool) -> None:
+    result = await reminders.set_policy(ctx.session, directive, {"enabled": on})
+    if isinstance(result, reminders.PolicyRefusal):
+        ctx.reply(result.message)
+        return
+    template = msg.POLICY_ON if on else msg.POLICY_OFF
+    ctx.reply(template.format(number=directive.number or "", query=query))
+
+
+async def _nudge(ctx: Context, scope: status.Scope, directive: Directive) -> None:
+    done = await reminders.nudge(ctx.session, ctx.clock, ctx.settings.tz, scope, directive)
+    number = directive.number or ""
+    if done.missing == 0:
+        ctx.reply(msg.NUDGE_NOTHING.format(number=number))
+        return
+    lines = []
+    if done.sent and done.held_until is not None:
+        held = done.held_until.astimezone(ctx.settings.tz).strftime("%H:%M")
+        lines.append(msg.NUDGE_DEFERRED.format(count=done.sent, number=number, time=held))
+    elif done.sent:
+        lines.append(msg.NUDGE_SENT.format(count=done.sent, number=number))
+    if done.already:
+        lines.append(msg.NUDGE_ALREADY.format(count=done.already))
+    if done.unreachable:
+        lines.append(msg.NUDGE_UNREACHABLE.format(count=len(done.unreachable)))
+        for unit in done.unreachable[:PER_PAGE]:
+            lines.append(
+                msg.NUDGE_UNREACHABLE_LINE.format(
+                    unit=unit.name,
+                    secretary=unit.secretary or msg.MISSING_NO_SECRETARY,
+                    phone=msg.MISSING_PHONE.format(phone=unit.phone) if unit.phone else "",
+                )
+            )
+        if len(done.unreachable) > PER_PAGE:
+            more = len(done.unreachable) - PER_PAGE
+            lines.append(msg.NUDGE_UNREACHABLE_MORE.format(count=more, number=number))
+    ctx.reply("\n".join(lines))
+    if done.sent:
+        ctx.after_commit.append(ctx.runtime.sender.wake)
+
+
+# --- /tonghop -----------------------------------------------------------------------------------------------
+
+
+async def tonghop(ctx: Context) -> None:
+    scope = await _scope(ctx)
+    if scope is None:
+        return
+    built = await summary_service.build_summary(ctx.session, scope, ctx.clock.now(), ctx.settings.tz)
+    for part in await summary_service.replies(ctx.session, ctx.clock, ctx.runtime.files, built):
+        ctx.send(part)
+
+
+# --- /xuat and /baocao --------------------------------------------------------------------------------------
+
+
+async def xuat(ctx: Context) -> None:
+    scope = await _scope(ctx)
+    if scope is None:
+        return
+    directive = await _resolve(ctx, scope, ctx.event.args, "xuat", "xl")
+    if directive is not None:
+        await _export(ctx, scope, directive)
+
+
+async def baocao(ctx: Context) -> None:
+    scope = await _scope(ctx)
+    if scope is None:
+        return
+    directive = await _resolve(ctx, scope, ctx.event.args, "baocao", "bc")
+    if directive is not None:
+        await _draft(ctx, scope, directive)
+
+
+async def _export(ctx: Context, scope: status.Scope, directive: Directive) -> None:
+    ctx.reply(msg.EXPORT_STARTED.format(number=directive.number or ""))
+    _after_commit(ctx, scope, directive, "xlsx")
+
+
+async def _draft(ctx: Context, scope: status.Scope, directive: Directive) -> None:
+    ctx.reply(msg.REPORT_STARTED.format(number=directive.number or ""))
+    _after_commit(ctx, scope, directive, "docx")
+
+
+# Files are built after the event's transaction has committed: a province-wide workbook takes seconds, and on
+# SQLite an open transaction holds the write lock for everyone else.
+_BUILDING: set[asyncio.Task[None]] = set()
+
+
+def _after_commit(ctx: Context, scope: status.Scope, directive: Directive, kind: str) -> None:
+    runtime, channel, chat_id = ctx.runtime, str(ctx.event.channel), ctx.event.chat_id
+    job = _FileJob(runtime, scope, directive.id, _today(ctx), kind, channel, chat_id)
+
+    def start() -> None:
+        task = asyncio.create_task(job.run())
+        _BUILDING.add(task)
+        task.add_done_callback(_BUILDING.discard)
+
+    ctx.after_commit.append(start)
+
+
+@dataclass(frozen=True)
+class _FileJob:
+    runtime: Runtime
+    scope: status.Scope
+    directive_id: int
+    today: date
+    kind: str  # "xlsx" | "docx"
+    channel: str
+    chat_id: str
+
+    async def run(self) -> None:
+        runtime = self.runtime
+        try:
+            reply = await self._build()
+        except Exception:
+            log.exception("building the %s of directive %s failed", self.kind, self.directive_id)
+            reply = None
+        async with transaction(runtime.sessions) as session:
+            if reply is None:
+                parts = [Reply(text=msg.EXPORT_FAILED)]
+            else:
+                content, name, caption = reply
+                mime = XLSX_MIME if self.kind == "xlsx" else DOCX_MIME
+                stored = await runtime.files.save(session, runtime.clock, content, name, mime)
+                parts = [Reply(text=caption, file=stored)]
+            enqueue(session, runtime.clock, self.channel, self.chat_id, parts, kind=REPLY)
+        runtime.sender.wake()
+
+    async def _build(self) -> tuple[bytes, str, str]:
+        runtime = self.runtime
+        async with runtime.sessions() as session:
+            directive = await session.get(Directive, self.directive_id)
+            if directive is None:
+                raise LookupError(self.directive_id)
+            data = await status.report_data(
+                session, self.scope, directive, self.today, runtime.settings.timezone
+            )
+            number, slug = directive.number or "", status.file_slug(directive)
+        day = self.today.strftime("%Y%m%d")
+        if self.kind == "xlsx":
+            content = await asyncio.to_thread(build_xlsx, data)
+            caption = msg.EXPORT_CAPTION.format(number=number, reported=data.counts.reported)
+            return content, msg.XLSX_NAME.format(number=slug, date=day), caption
+        content = await asyncio.to_thread(build_docx, data)
+        return content, msg.DOCX_NAME.format(number=slug, date=day), msg.REPORT_CAPTION.format(number=number)
+
+
+# --- Buttons -------------------------------------------------------------------------------------------------
+
+
+async def on_button(ctx: Context, data: str) -> None:
+    action, _, rest = data.partition(":")
+    parts = rest.split(":")
+    if not all(part.isdigit() for part in parts) or not 1 <= len(parts) <= 2:
+        ctx.reply(common.NOT_UNDERSTOOD)
+        return
+    scope = await _scope(ctx)
+    if scope is None:
+        return
+    directive = await status.directive_in_scope(ctx.session, scope, int(parts[0]))
+    if directive is None:
+        ctx.reply(msg.GONE)
+        return
+    if action == "st":
+        await _show_status(ctx, scope, directive)
+    elif action == "pg":
+        await _show_page(ctx, scope, directive, int(parts[1]) if len(parts) > 1 else 1)
+    elif action == "nn":
+        await _nudge(ctx, scope, directive)
+    elif action == "xl":
+        await _export(ctx, scope, directive)
+    elif action == "bc":
+        await _draft(ctx, scope, directive)
+    else:
+        ctx.reply(common.NOT_UNDERSTOOD)
