@@ -86,9 +86,13 @@ def run() -> None:
     """Run the bot (Telegram polling, or webhook when CHIBO_PUBLIC_URL is set)."""
     settings = Settings()
     if settings.telegram_token is None:
-        _plain(msg.SANDBOX_INSTEAD)
-        _run_sandbox("127.0.0.1", 8000)
-        return
+        if settings.zalo_token is None and settings.public_url is None:
+            _plain(msg.SANDBOX_INSTEAD)
+            _run_sandbox("127.0.0.1", 8000)
+            return
+        # A server configured for production but missing its token must fail loudly, not turn into a sandbox.
+        console.print(msg.NO_TOKEN, markup=False, highlight=False)
+        raise typer.Exit(2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     asyncio.run(_serve(settings))
 

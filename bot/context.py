@@ -113,6 +113,8 @@ class Context:
         return conv
 
     async def clear_state(self) -> None:
+        if self._conversation_loaded and self._conversation is None:
+            return
         await self.session.execute(
             delete(Conversation).where(
                 Conversation.channel == self.event.channel, Conversation.user_id == self.event.user_id

@@ -11,13 +11,14 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from bot.channels.base import Incoming
 from bot.choices import resolve_typed_choice
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
+LAST_SEEN_GRANULARITY = timedelta(minutes=1)
 
 Router = Callable[[Context], Awaitable[None]]
 
@@ -136,12 +138,17 @@ async def _load_identity(ctx: Context) -> None:
             ChannelAccount.user_id == event.user_id,
             ChannelAccount.active.is_(True),
         )
-        .options(selectinload(ChannelAccount.person))
+        .options(joinedload(ChannelAccount.person))
     )
     if account is None:
         return
-    account.last_seen_at = ctx.clock.now()
-    account.chat_id = event.chat_id
+    now = ctx.clock.now()
+    if (
+        now - account.last_seen_at > LAST_SEEN_GRANULARITY
+    ):  # "used last" needs minutes, not a write per message
+        account.last_seen_at = now
+    if account.chat_id != event.chat_id:
+        account.chat_id = event.chat_id
     ctx.account = account
     ctx.person = account.person
     ctx.roles = list(

@@ -56,7 +56,11 @@ Id = BigInteger().with_variant(Integer, "sqlite")
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
 
 
 class Unit(Base):
@@ -278,6 +282,7 @@ class Report(Base):
     __table_args__ = (
         UniqueConstraint("directive_id", "unit_id", "version"),
         Index("ix_reports_latest", "directive_id", "is_latest"),
+        Index("ix_reports_recent", "submitted_at", "version", "directive_id"),  # the summary's new reports
     )
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     directive_id: Mapped[int] = mapped_column(ForeignKey("directives.id", ondelete="CASCADE"))

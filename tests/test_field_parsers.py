@@ -581,3 +581,14 @@ def test_every_choice_is_reachable_by_name_number_and_folded_name(index: int) ->
     choice = CHOICE.choices[index]
     for typed in (choice, nfd(choice), fold(choice), choice.upper(), str(index + 1)):
         assert parse_field(CHOICE, typed, TODAY) == Ok(choice)
+
+
+def test_day_month_months_ahead_means_the_last_occurrence() -> None:
+    from datetime import date as _date
+
+    from bot.services.field_parsers import Ok as _Ok
+    from bot.services.field_parsers import parse_field as _parse
+    from bot.services.forms import SINH_HOAT_CHINH_TRI
+
+    spec = SINH_HOAT_CHINH_TRI.fields[0]
+    assert _parse(spec, "15/4", _date(2026, 11, 22)) == _Ok("2026-04-15")

@@ -160,6 +160,9 @@ def _full_year(text: str) -> int | None:
     return None
 
 
+NEAR_FUTURE_DAYS = 30  # a day/month this close ahead is a typo to refuse, not last year's date
+
+
 def _date_without_year(spec: FieldSpec, day: int, month: int, today: date) -> ParseResult:
     """The day/month in whichever of last, this or next year lies nearest today (28/12 typed in January).
 
@@ -175,6 +178,12 @@ def _date_without_year(spec: FieldSpec, day: int, month: int, today: date) -> Pa
         days = calendar.monthrange(today.year, month)[1]
         return _refuse(msg.DATE_NOT_IN_MONTH, day=day, month=month, year=today.year, days=days)
     nearest = min(candidates, key=lambda candidate: abs((candidate - today).days))
+    earliest, latest = _window(spec, today)
+    if nearest > latest and (nearest - today).days > NEAR_FUTURE_DAYS:
+        # "15/4" typed in November means last April, not one five months ahead: take the nearest that fits.
+        fitting = [c for c in candidates if earliest <= c <= latest]
+        if fitting:
+            nearest = min(fitting, key=lambda candidate: abs((candidate - today).days))
     return _check_window(spec, nearest, today)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -48,9 +50,17 @@ async def list_forms(session: AsyncSession) -> list[FormDef]:
     )
 
 
+_parsed: dict[str, tuple[dict[str, Any], FormSpec | None]] = {}
+
+
 async def get_form(session: AsyncSession, key: str | None) -> FormSpec | None:
     row = await session.get(FormDef, key or DEFAULT_FORM)
     if row is None:
         return BUILTIN_FORMS.get(key or DEFAULT_FORM)
+    cached = _parsed.get(row.key)
+    if cached is not None and cached[0] == row.spec:  # validating a spec costs more than the query
+        return cached[1]
     form = form_from_dict(row.spec)
-    return None if isinstance(form, FormErrors) else form
+    result = None if isinstance(form, FormErrors) else form
+    _parsed[row.key] = (row.spec, result)
+    return result

@@ -321,7 +321,7 @@ class Subtree:
 
 async def counts_by_subtree(session: AsyncSession, scope: Scope, directive_id: int) -> list[Subtree]:
     """Progress per part of the scope: the children of a single root (a cell directly under it is its own
-    part), or each root when the scope has several. Largest parts first."""
+    part), or each root when the scope has several. Lowest report rate first."""
     if scope.empty:
         return []
     bucket, names = await _bucketing(session, scope)
@@ -342,7 +342,8 @@ async def counts_by_subtree(session: AsyncSession, scope: Scope, directive_id: i
         for key, *values in rows.all()
         if str(key).isdigit()
     ]
-    return sorted(parts, key=lambda part: (-part.counts.targeted, part.name))
+    # The laggards first: that is who the board calls.
+    return sorted(parts, key=lambda part: (part.counts.report_rate or 0.0, -part.counts.targeted, part.name))
 
 
 async def _bucketing(session: AsyncSession, scope: Scope) -> tuple[ColumnElement[Any], dict[str, str]]:
@@ -629,11 +630,14 @@ def _sqlite_path(path: Sequence[str]) -> str:
     return "$" + "".join(f'."{key}"' for key in path)
 
 
-def _latest_reports(session: AsyncSession, scope: Scope, directive_ids: Sequence[int]) -> Any:
-    """The latest reports of the directives in scope, with their values parsed once (JSONB on PostgreSQL)."""
-    values: Any = Report.values
-    if _dialect(session) == "postgresql":
-        values = cast(Report.values, JSONB)
+def _latest_reports(
+    session: AsyncSession, scope: Scope, directive_ids: Sequence[int], *, since: datetime | None = None
+) -> Any:
+    """The latest reports of the directives in scope (sent since `since`), as a CTE. On PostgreSQL the values
+    are cast to JSONB once per row and the CTE is materialised, so the planner cannot inline the cast into every
+    field read (which would parse each report's JSON once per field)."""
+    postgres = _dialect(session) == "postgresql"
+    values: Any = cast(Report.values, JSONB) if postgres else Report.values
     query = select(
         Report.directive_id,
         Report.unit_id,
@@ -641,10 +645,13 @@ def _latest_reports(session: AsyncSession, scope: Scope, directive_ids: Sequence
         Report.submitted_at,
         values.label("v"),
     ).where(Report.directive_id.in_(directive_ids), Report.is_latest.is_(True))
+    if since is not None:
+        query = query.where(Report.submitted_at >= since)
     where = scope.unit_filter()
     if where is not None:
         query = query.join(Unit, Unit.id == Report.unit_id).where(where)
-    return query.subquery()
+    latest = query.cte("latest_reports")
+    return latest.prefix_with("MATERIALIZED") if postgres else latest
 
 
 async def form_aggregates(
@@ -782,7 +789,7 @@ async def quotes(
     roles = text_field_roles(form)
     if not directive_ids or not roles or form is None:
         return []
-    reports = _latest_reports(session, scope, directive_ids)
+    reports = _latest_reports(session, scope, directive_ids, since=since)
     dialect = _dialect(session)
     json = _JsonValues(dialect, reports.c.v)
     previous = aliased(Report)
@@ -811,7 +818,7 @@ async def quotes(
                     previous.unit_id == reports.c.unit_id,
                     previous.version == reports.c.version - 1,
                 ),
-            ).where(reports.c.submitted_at >= since, or_(said_before.is_(None), said_before != answer))
+            ).where(or_(said_before.is_(None), said_before != answer))
         for directive_id, unit_name, text in (await session.execute(query)).all():
             for kind, part in sort_answer(text, kinds).items():
                 if taken[kind] < limit:

@@ -30,6 +30,7 @@ from bot.services.forms_store import get_form
 from bot.services.reminders import DEFAULT_POLICY, is_quiet
 from bot.services.report_data import Aggregates, Counts
 from messages import board as msg
+from messages.documents import format_number, format_percent
 from storage.db import transaction
 from storage.models import ChannelAccount, DailySummary, Directive, Role
 
@@ -38,8 +39,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DETAILED = 10  # directives shown with figures and overdue units; the rest get one line each
-LISTED = 40
+DETAILED = 5  # directives shown with figures and overdue units; the rest get one line each
+LISTED = 30
 QUOTES_SHOWN = 10
 BOARD_ROLES = ("board", "admin")
 
@@ -126,6 +127,10 @@ async def _chart_rows(
     return [_row(p.directive.number or "", p.counts) for p in progress], True
 
 
+def _rate(part: int, whole: int) -> float | None:
+    return part / whole if whole > 0 else None
+
+
 def _row(label: str, counts: Counts) -> ProgressRow:
     return (label, counts.reported_on_time, counts.reported_late, counts.not_reported)
 
@@ -156,7 +161,9 @@ def _directive_lines(index: int, item: DirectiveProgress, today: date) -> list[s
     subject = directive.subject or (directive.meta or {}).get("subject_hint") or ""
     if item.new_since_yesterday:
         change = msg.SUMMARY_CHANGE.format(
-            count=item.new_since_yesterday, before=msg.share(item.reported_yesterday, counts.targeted)
+            count=format_number(item.new_since_yesterday),
+            before=format_percent(_rate(item.reported_yesterday, counts.targeted)),
+            now=format_percent(counts.report_rate),
         )
     else:
         change = msg.SUMMARY_NO_CHANGE
@@ -171,10 +178,10 @@ def _directive_lines(index: int, item: DirectiveProgress, today: date) -> list[s
         return lines
     lines.append(
         msg.SUMMARY_BREAKDOWN.format(
-            on_time=counts.reported_on_time,
-            late=counts.reported_late,
-            missing=counts.not_reported,
-            unregistered=counts.unregistered,
+            on_time=format_number(counts.reported_on_time),
+            late=format_number(counts.reported_late),
+            missing=format_number(counts.not_reported),
+            unregistered=format_number(counts.unregistered),
         )
     )
     lines += [
