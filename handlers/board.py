@@ -86,10 +86,11 @@ async def _resolve(
     return None
 
 
-def _choices(directives: list[Directive], action: str) -> list[list[Button]]:
+def _choices(directives: list[Directive], action: str, limit: int = CANDIDATES_SHOWN) -> list[list[Button]]:
+    """One button per directive, carrying its id for `action`."""
     return [
         [Button(msg.CANDIDATE.format(number=d.number or "", date=msg.day(d.issued_on)), f"{action}:{d.id}")]
-        for d in directives[:CANDIDATES_SHOWN]
+        for d in directives[:limit]
     ]
 
 
@@ -111,7 +112,7 @@ async def tinhhinh(ctx: Context) -> None:
 async def _show_list(ctx: Context, scope: status.Scope) -> None:
     directives = await status.open_directives(ctx.session, scope, _today(ctx))
     counts = await status.counts_by_directive(ctx.session, scope, [d.id for d in directives[:PER_PAGE]])
-    ctx.reply(status.render_list(directives, counts, shown=PER_PAGE), _choices(directives[:PER_PAGE], "st"))
+    ctx.reply(status.render_list(directives, counts, shown=PER_PAGE), _choices(directives, "st", PER_PAGE))
 
 
 async def _show_status(ctx: Context, scope: status.Scope, directive: Directive) -> None:

@@ -166,7 +166,7 @@ SUMMARY_NONE = "Chưa có văn bản nào đang theo dõi trong phạm vi của 
 SUMMARY_DIRECTIVE = "{index}. {number} – {subject}"
 SUMMARY_DEADLINE = "   Hạn: {date} ({left})"
 SUMMARY_PROGRESS = "   Đã báo cáo: {progress}; {change}"
-SUMMARY_CHANGE = "so với hôm qua +{count} ({before})"
+SUMMARY_CHANGE = "tăng {count} đơn vị so với hôm qua ({before} → {now})"
 SUMMARY_NO_CHANGE = "không có báo cáo mới so với hôm qua"
 SUMMARY_BREAKDOWN = (
     "   Đúng hạn {on_time} · muộn {late} · chưa báo cáo {missing} · chưa kết nối {unregistered}"
