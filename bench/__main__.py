@@ -10,7 +10,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bench import broadcast, ingest
+from bench import board, broadcast, ingest
 
 Section = Callable[[str | None], Awaitable[dict[str, Any]]]
 
@@ -44,6 +44,13 @@ async def _ingest(pg: str | None) -> dict[str, Any]:
     return result
 
 
+async def _board(pg: str | None) -> dict[str, Any]:
+    result = {"sqlite": await board.board()}
+    if pg:
+        result["postgres"] = await board.board(pg)
+    return result
+
+
 SECTIONS: dict[str, tuple[str, Section]] = {
     "broadcast": (
         "Issue 3.1 – broadcast throughput, 10,000 cells x (card + attachment), limits off",
@@ -51,7 +58,11 @@ SECTIONS: dict[str, tuple[str, Section]] = {
     ),
     "pacing": ("Issue 3.2 – pacing under 30 msg/s overall and 1 msg/s per chat", _pacing),
     "crash": ("Issue 3.3 – hard kill half-way through a 10,000-cell broadcast, then restart", _crash),
-    "ingest": ("Issue 4 – one-message reports as updates, end to end (parsed, stored, receipt sent)", _ingest),
+    "ingest": (
+        "Issue 4 – one-message reports as updates, end to end (parsed, stored, receipt sent)",
+        _ingest,
+    ),
+    "board": ("Issue 5 – board views on 10,000 cells, 100 directives, 1,000,000 reports", _board),
 }
 
 
