@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.context import Context
+from bot.textnorm import fold
 from handlers import board, directive_intake, menu, registration, reports, secretary
 from handlers.commands import BOARD, EVERYONE, SECRETARY
 from messages import common
@@ -22,6 +23,8 @@ menu.TABLE.add("nhacnho", BOARD, board.nhacnho)
 menu.TABLE.add("tonghop", BOARD, board.tonghop)
 menu.TABLE.add("xuat", BOARD, board.xuat)
 menu.TABLE.add("baocao", BOARD, board.baocao)
+# On channels without buttons (Zalo) the board reads; what sends to many cells stays on Telegram and the CLI.
+ACTING_BOARD_COMMANDS = frozenset({"nhacnho"})
 
 
 async def route(ctx: Context) -> None:
@@ -69,9 +72,37 @@ async def route(ctx: Context) -> None:
     if registration.looks_like_code(event.text):
         await registration.try_code(ctx, event.text or "")
         return
+    if await _typed_word(ctx):
+        return
     if ctx.has_role(*SECRETARY) and await reports.on_free_message(ctx):
         return
     ctx.reply(common.NOT_UNDERSTOOD)
+
+
+async def _typed_word(ctx: Context) -> bool:
+    """The words that stand for buttons and commands where there are none (Zalo), on every channel alike."""
+    word = " ".join(fold(ctx.event.text or "").strip(" .!").split())
+    if word in common.WORDS_HELP:
+        await menu.show_help(ctx)
+    elif word in common.WORDS_CANCEL:
+        await cancel(ctx)
+    elif ctx.has_role(*SECRETARY) and word in common.WORDS_LIST:
+        await secretary.list_directives(ctx)
+    elif ctx.has_role(*SECRETARY) and word in common.WORDS_ACK:
+        directive_id = await secretary.latest_target(ctx, unacknowledged=True)
+        if directive_id is None:
+            ctx.reply(common.NOTHING_TO_ACK)
+        else:
+            await secretary.acknowledge(ctx, directive_id)
+    elif ctx.has_role(*SECRETARY) and word in common.WORDS_EDIT:
+        directive_id = await secretary.latest_target(ctx, reported=True)
+        if directive_id is None:
+            ctx.reply(common.NOTHING_TO_EDIT)
+        else:
+            await reports.open_report(ctx, directive_id)
+    else:
+        return False
+    return True
 
 
 async def _command(ctx: Context, name: str) -> None:
@@ -82,6 +113,9 @@ async def _command(ctx: Context, name: str) -> None:
     command = menu.TABLE.get(name, ctx.role_kinds)
     if command is None:
         ctx.reply(common.UNKNOWN_COMMAND)
+        return
+    if name in ACTING_BOARD_COMMANDS and not _has_buttons(ctx):
+        ctx.reply(common.BOARD_USE_TELEGRAM)
         return
     await command.handler(ctx)
 

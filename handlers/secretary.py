@@ -105,3 +105,19 @@ async def resend(ctx: Context, directive_id: int) -> None:
         unit_id=target.unit_id,
     )
     ctx.after_commit.append(ctx.runtime.sender.wake)
+
+
+async def latest_target(ctx: Context, *, unacknowledged: bool = False, reported: bool = False) -> int | None:
+    """The newest directive sent to the secretary's cell(s), optionally only unacknowledged or reported ones."""
+    query = (
+        select(DirectiveTarget.directive_id)
+        .join(Directive, Directive.id == DirectiveTarget.directive_id)
+        .where(DirectiveTarget.unit_id.in_(secretary_units(ctx)), Directive.status.in_(("sending", "sent")))
+        .order_by(Directive.sent_at.desc(), Directive.id.desc())
+        .limit(1)
+    )
+    if unacknowledged:
+        query = query.where(DirectiveTarget.acknowledged_at.is_(None))
+    if reported:
+        query = query.where(DirectiveTarget.reported_at.is_not(None))
+    return await ctx.session.scalar(query)

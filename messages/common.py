@@ -34,3 +34,12 @@ BOARD_USE_TELEGRAM = (
     "Trên Zalo, đồng chí xem được tình hình và bản tổng hợp. Việc gửi văn bản và nhắc nhở các chi bộ "
     "đồng chí làm trên Telegram hoặc trên máy tính (lệnh chibo)."
 )
+
+# Words typed instead of buttons or commands (compared without diacritics or case), e.g. on Zalo.
+WORDS_ACK = ("da nhan", "nhan roi", "da nhan van ban")
+WORDS_HELP = ("tro giup", "giup", "huong dan", "help")
+WORDS_CANCEL = ("huy", "huy bo")
+WORDS_LIST = ("van ban", "vanban", "danh sach van ban")
+WORDS_EDIT = ("sua", "sua bao cao", "sua lai")
+NOTHING_TO_ACK = "Đồng chí đã xác nhận nhận tất cả văn bản. Gõ «văn bản» để xem danh sách."
+NOTHING_TO_EDIT = "Chi bộ của đồng chí chưa gửi báo cáo nào để sửa. Gõ «báo cáo» để báo cáo."

@@ -122,3 +122,53 @@ async def test_person_on_both_channels_gets_pushes_where_they_were_last(
     async with transaction(bot.sessions) as session:
         active = await session.scalar(select(func.count()).where(ChannelAccount.active.is_(True)))
     assert active == 6  # board, 3 Telegram secretaries, and Lan on both channels
+
+
+async def test_quick_report_typed_words_and_a_reminder_on_zalo(
+    bot: Runtime, fake_tg: FakeTelegram, fake_zalo: FakeZalo
+) -> None:
+    from datetime import date
+
+    from bot.scheduler import reminders_job
+    from storage.models import Report
+    from tests.support import send_test_directive, travel_to
+
+    _, lan = await zalo_secretary(bot, fake_tg, fake_zalo)
+    await send_test_directive(bot, "747-CV/ĐUK", deadline=date(2024, 4, 10))
+    await lan.wait_until(lambda ms: any("VĂN BẢN MỚI" in m.text for m in ms))
+
+    await lan.send_text("Da nhan")
+    await until(lan, "Đã ghi nhận đồng chí đã nhận văn bản 747-CV/ĐUK")
+    await lan.send_text("tro giup")
+    await until(lan, "Các lệnh của đồng chí")
+
+    travel_to(bot, 2024, 4, 7, 8, 5)  # 3 days before the deadline, after 08:00
+    assert await reminders_job(bot) is not None
+    bot.sender.wake()
+    reminder = await until(lan, "Cần báo cáo:")
+    assert "747-CV/ĐUK" in reminder.text
+    assert "1. 📝 Báo cáo" in reminder.text  # the button, numbered for Zalo
+
+    await lan.send_text("06/4; chuyen de; 20/24; 5; Tốt; Không")
+    await until(lan, "Mã biên nhận")
+    async with transaction(bot.sessions) as session:
+        report = await session.scalar(select(Report))
+    assert report is not None and report.channel == "zalo"
+    assert report.values["dang_vien"] == {"attended": 20, "total": 24}
+
+
+async def test_board_on_zalo_reads_but_does_not_send(
+    bot: Runtime, fake_tg: FakeTelegram, fake_zalo: FakeZalo
+) -> None:
+    from tests.support import BOARD_PHONE, sample
+
+    await board_and_secretaries(bot, fake_tg)
+    board_zalo = fake_zalo.user("b0a7d", "Tuyên")
+    await register_zalo(bot, board_zalo, BOARD_PHONE, role="board")
+    await board_zalo.send_text("/tinhhinh")
+    await board_zalo.wait_until(lambda ms: len(ms) >= 4)
+    assert "Zalo" not in board_zalo.messages[-1].text
+    await board_zalo.send_text("/nhacnho 747")
+    await until(board_zalo, "làm trên Telegram")
+    await board_zalo.send_text(sample("directive-745-CV-DUK.txt"))
+    await until(board_zalo, "làm trên Telegram")
