@@ -35,6 +35,7 @@ from bot.fakes.zalo_users import FakeZaloUser
 from bot.runtime import Runtime
 from bot.sandbox import demo
 from bot.sandbox.chat import Persona, Render, TimeLine
+from messages import cli as msg
 from storage.db import transaction
 from storage.models import ChannelAccount
 
@@ -47,6 +48,7 @@ BOT_USERNAME = "chibo_sandbox_bot"
 JOIN_TIMEOUT = 15.0
 SETTLE_SECONDS = 10.0
 STEPS = ("hour", "day", "week", "morning", "summary")
+MORNING = time(8, 0)  # when reminders go out under the default policy; the page's "→ 08:00"
 
 
 class Refused(Exception):
@@ -232,8 +234,6 @@ class Sandbox:
         await persona.user.send_text(text)
 
     async def press(self, persona: Persona, message_id: int, data: str) -> None:
-        from messages import cli as msg
-
         if not isinstance(persona.user, FakeUser):
             raise Refused(msg.SANDBOX_NO_BUTTONS)
         message = next((m for m in persona.user.messages if m.message_id == message_id), None)
@@ -244,8 +244,6 @@ class Sandbox:
         await persona.user.press(data, message=message)
 
     async def share_contact(self, persona: Persona) -> None:
-        from messages import cli as msg
-
         if not isinstance(persona.user, FakeUser):
             raise Refused(msg.SANDBOX_NO_CONTACT)
         persona.remember("contact", self.clock.now(), text=persona.demo.phone)
@@ -271,8 +269,6 @@ class Sandbox:
             await persona.user.send_unsupported()
 
     async def send_sample(self, persona: Persona, key: str) -> None:
-        from messages import cli as msg
-
         sample = demo.SAMPLES.get(key)
         if sample is None:
             raise Refused(msg.SANDBOX_NO_SAMPLE)
@@ -285,8 +281,6 @@ class Sandbox:
     async def travel(self, step: str) -> datetime:
         """Move the clock (`hour`, `day`, `week`, to the next 08:00 `morning`, to the next daily `summary`), then
         run the reminder and summary jobs once, as the scheduler's next tick would."""
-        from messages import cli as msg
-
         if step not in STEPS:
             raise Refused(msg.SANDBOX_BAD_STEP)
         # Let what is being handled and sent finish first: a send in flight across a jump of a day would look
@@ -307,7 +301,7 @@ class Sandbox:
         fixed = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(days=7)}
         if step in fixed:
             return fixed[step]
-        target = time(8, 0) if step == "morning" else self.runtime.settings.summary_time
+        target = MORNING if step == "morning" else self.runtime.settings.summary_time
         now = self.now()
         when = now.replace(hour=target.hour, minute=target.minute, second=0, microsecond=0)
         if when <= now:

@@ -32,6 +32,7 @@ const state = {
   seen: {},
   poll: null,
   samples: [],
+  peopleShown: "",
 };
 
 const $ = (id) => document.getElementById(id);
@@ -79,7 +80,12 @@ async function refreshState() {
       const start = data.people.find((p) => p.key === wanted) || data.people[0];
       if (start) select(start.key);
     }
-    renderPeople();
+    // Redraw the list only when something in it changed, so a click never lands on a list being replaced.
+    const shown = JSON.stringify([data.people, state.current, state.seen]);
+    if (shown !== state.peopleShown) {
+      state.peopleShown = shown;
+      renderPeople();
+    }
     renderHeader();
     hideNotice(TEXT.offline);
   } catch (_) {

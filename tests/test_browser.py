@@ -1,0 +1,70 @@
+"""End to end in headless Chromium: in the sandbox page, the board member sends sample 747 to every cell, a
+Telegram secretary acknowledges and reports in one line, a Zalo secretary acknowledges by typing the number, and the
+board member sees the report in /tinhhinh. Skipped, with the reason, where no browser can be driven."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tools.browser import Browser, SandboxThread, missing
+
+pytestmark = pytest.mark.browser
+
+BOARD = "Nguyễn Thị Tuyên"
+CUC = "Trần Thị Cúc"
+PAO = "Lò Văn Páo"
+QUICK = "1/4; chuyên đề; 25/30; 12; Tốt; Không"
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Browser]:
+    reason = missing()
+    if reason is not None:
+        pytest.skip(f"no headless browser for the end-to-end test: {reason}")
+    server = SandboxThread(tmp_path / "sandbox")
+    url = server.start()
+    browser = Browser(url)
+    try:
+        browser.open()
+        yield browser
+    finally:
+        browser.close()
+        server.stop()
+
+
+def test_board_sends_a_directive_and_secretaries_answer_in_the_page(browser: Browser) -> None:
+    browser.pick(BOARD)
+    browser.send_sample("747")
+    browser.wait_bot("Văn bản tôi đọc được")
+    browser.press("✅ Xác nhận hạn 30/10/2024")
+    browser.wait_bot("Đã xác nhận hạn báo cáo 30/10/2024")
+    browser.press("➡️ Tiếp tục: chọn nơi nhận")
+    browser.wait_bot("Chọn mẫu báo cáo")
+    browser.press("Báo cáo kết quả sinh hoạt chính trị, tư tưởng")
+    browser.wait_bot("Chọn nơi nhận")
+    browser.press("🌐 Tất cả chi bộ trong phạm vi")
+    browser.wait_bot("Sẽ gửi tới 13 chi bộ")
+    browser.press("📤 Gửi ngay")
+    browser.wait_bot("Đã xếp lịch gửi văn bản 747-CV/ĐUK tới 13 chi bộ")
+
+    browser.pick(CUC)
+    browser.wait_bot("VĂN BẢN MỚI: Công văn số 747-CV/ĐUK")
+    browser.press("✅ Đã nhận")
+    browser.wait_bot("Đã ghi nhận đồng chí đã nhận văn bản 747-CV/ĐUK")
+    browser.type(QUICK)
+    receipt = browser.bot_text("Mã biên nhận")
+    assert "Số đảng viên tham gia / tổng số đảng viên: 25/30" in receipt
+
+    browser.pick(PAO)
+    card = browser.wait_bot("1. ✅ Đã nhận")
+    browser.type("1")
+    browser.wait_bot("Đã ghi nhận đồng chí đã nhận văn bản 747-CV/ĐUK", after=card)
+
+    browser.pick(BOARD)
+    seen = len(browser.bot_texts())
+    browser.type("/tinhhinh")
+    status = browser.bot_text("747-CV/ĐUK", after=seen)
+    assert "đã báo cáo 1/13" in status

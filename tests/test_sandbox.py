@@ -1,0 +1,270 @@
+"""The sandbox driven through its JSON API the way its page does: the demo province joins at start, the board member
+sends sample 747 to every cell, a Telegram secretary acknowledges and reports in one line, a Zalo secretary opens the
+download link, a person who had not joined joins from the page, and time travel moves the clock and brings the
+daily summary."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.sandbox.app import Sandbox
+
+JSON = dict[str, Any]
+BOARD = "Nguyễn Thị Tuyên"
+CUC = "Trần Thị Cúc"  # Chi bộ Sở Tài chính, on Telegram
+PAO = "Lò Văn Páo"  # Chi bộ bản Tả Phìn, on Zalo
+HANG = "Nguyễn Thu Hằng"  # Chi bộ Công ty Điện lực, on Telegram, not joined at start
+QUICK = "1/4; chuyên đề; 25/30; 12; Tốt; Không"
+
+
+class Page:
+    """What the page does: read the state, long-poll a chat, act as a person."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str) -> None:
+        self.http = http
+        self.url = url.rstrip("/")
+
+    async def state(self) -> JSON:
+        async with self.http.get(f"{self.url}/api/state") as resp:
+            assert resp.status == 200
+            return await resp.json()
+
+    async def key(self, name: str) -> str:
+        return next(p["key"] for p in (await self.state())["people"] if p["name"] == name)
+
+    async def chat(self, key: str, since: int | None = None) -> JSON:
+        query = f"?since={since}" if since is not None else ""
+        async with self.http.get(f"{self.url}/api/chat/{key}{query}") as resp:
+            assert resp.status == 200
+            return await resp.json()
+
+    async def post(self, path: str, body: JSON | None = None, status: int = 200) -> JSON:
+        async with self.http.post(f"{self.url}{path}", json=body or {}) as resp:
+            assert resp.status == status, await resp.text()
+            return await resp.json()
+
+    async def until(self, key: str, found: Callable[[JSON], bool], seconds: float = 15.0) -> JSON:
+        """Long-poll the chat until an entry satisfies `found`; return that entry."""
+        deadline = time.monotonic() + seconds
+        chat = await self.chat(key)
+        while True:
+            hit = next((e for e in reversed(chat["entries"]) if found(e)), None)
+            if hit is not None:
+                return hit
+            assert time.monotonic() < deadline, [e.get("text", "")[:80] for e in chat["entries"]]
+            chat = await self.chat(key, since=chat["version"])
+
+    async def text_appears(self, key: str, needle: str, seconds: float = 15.0) -> JSON:
+        return await self.until(key, lambda e: e["side"] == "bot" and needle in e["text"], seconds)
+
+    async def press(self, key: str, label: str) -> None:
+        """Tap the newest button with this label, as the page does (message id + callback data)."""
+        entry = await self.until(
+            key, lambda e: any(b["label"] == label for row in e.get("buttons", []) for b in row)
+        )
+        data = next(b["data"] for row in entry["buttons"] for b in row if b["label"] == label)
+        chat = await self.post(f"/api/chat/{key}/press", {"id": entry["id"], "data": data})
+        assert any(e["side"] == "me" and e["kind"] == "press" and e["text"] == label for e in chat["entries"])
+
+    async def say(self, key: str, text: str) -> JSON:
+        return await self.post(f"/api/chat/{key}/text", {"text": text})
+
+
+@pytest.fixture
+async def page(tmp_path: Path) -> AsyncIterator[Page]:
+    sandbox = Sandbox(tmp_path / "sandbox")
+    url = await sandbox.start("127.0.0.1", 0)
+    async with aiohttp.ClientSession() as http:
+        yield Page(http, url)
+    await sandbox.stop()
+
+
+async def broadcast_747(page: Page, board: str) -> None:
+    chat = await page.post(f"/api/chat/{board}/sample", {"sample": "747"})
+    sent = [e for e in chat["entries"] if e["side"] == "me" and e["kind"] == "document"]
+    assert sent and sent[-1]["file_name"] == "747-CV-DUK.docx"
+    preview = await page.text_appears(board, "📄 Văn bản tôi đọc được")
+    assert "747-CV/ĐUK" in preview["text"] and "30/10/2024" in preview["text"]
+    await page.press(board, "✅ Xác nhận hạn 30/10/2024")
+    await page.text_appears(board, "Đã xác nhận hạn báo cáo 30/10/2024")
+    await page.press(board, "➡️ Tiếp tục: chọn nơi nhận")
+    await page.text_appears(board, "Chọn mẫu báo cáo")
+    await page.press(board, "Báo cáo kết quả sinh hoạt chính trị, tư tưởng")
+    await page.text_appears(board, "Chọn nơi nhận")
+    await page.press(board, "🌐 Tất cả chi bộ trong phạm vi")
+    plan = await page.text_appears(board, "Sẽ gửi tới 13 chi bộ")
+    assert "2 chi bộ có bí thư chưa kết nối" in plan["text"]
+    await page.press(board, "📤 Gửi ngay")
+    await page.text_appears(board, "Đã xếp lịch gửi văn bản 747-CV/ĐUK tới 13 chi bộ")
+
+
+async def test_demo_province_is_seeded_and_joined(page: Page) -> None:
+    state = await page.state()
+    people = state["people"]
+    assert people[0]["name"] == BOARD and people[0]["role"] == "board" and people[0]["linked"]
+    assert len(people) == 17
+    waiting = {p["name"]: p for p in people if not p["linked"]}
+    assert set(waiting) == {HANG, "Lù Thị Mai"}
+    assert all(len(p["invite_code"]) == 11 for p in waiting.values())
+    assert {p["platform"] for p in people if p["linked"]} == {"telegram", "zalo"}
+    assert state["now_text"].endswith("03/04/2024")
+    for person in people:
+        if person["linked"]:
+            chat = await page.chat(person["key"])
+            assert any("Đã kết nối thành công" in e["text"] for e in chat["entries"] if e["side"] == "bot")
+            mine = [e["text"] for e in chat["entries"] if e["side"] == "me"]
+            assert mine[0] in ("/start", person["invite_code"] or mine[0])
+
+
+async def test_board_sends_747_secretary_acknowledges_and_reports(page: Page) -> None:
+    board, cuc = await page.key(BOARD), await page.key(CUC)
+    await broadcast_747(page, board)
+
+    card = await page.text_appears(cuc, "📄 VĂN BẢN MỚI")
+    assert "747-CV/ĐUK" in card["text"]
+    document = await page.until(cuc, lambda e: e["kind"] == "document" and e["side"] == "bot")
+    async with page.http.get(page.url + document["file"]["url"]) as resp:
+        assert resp.status == 200
+        # The DOCX the board member sent, as the secretary downloads it.
+        assert (await resp.read())[:2] == b"PK"
+    await page.press(cuc, "✅ Đã nhận")
+    await page.text_appears(cuc, "Đã ghi nhận đồng chí đã nhận văn bản 747-CV/ĐUK")
+    await page.say(cuc, QUICK)
+    receipt = await page.text_appears(cuc, "Mã biên nhận")
+    assert "747-CV/ĐUK" in receipt["text"]
+
+    final = await page.text_appears(board, "Đã gửi xong văn bản 747-CV/ĐUK: 11/13", seconds=30)
+    assert "Lù Thị Mai: bí thư chưa kết nối" in final["text"]
+    await page.say(board, "/tinhhinh")
+    status = await page.until(
+        board, lambda e: e["side"] == "bot" and e["index"] > final["index"] and "747-CV/ĐUK" in e["text"]
+    )
+    assert "1/13" in status["text"], status["text"]  # one cell has reported
+
+
+async def test_zalo_secretary_gets_numbered_choices_and_a_working_link(page: Page) -> None:
+    board, pao = await page.key(BOARD), await page.key(PAO)
+    await broadcast_747(page, board)
+    card = await page.text_appears(pao, "📄 VĂN BẢN MỚI")
+    assert card["buttons"] == []
+    link = await page.until(pao, lambda e: "/f/" in e["text"])
+    path = link["text"][link["text"].index("/f/") :].split()[0]
+    assert path.startswith("/f/"), "download links are rewritten to go through the sandbox page"
+    async with page.http.get(page.url + path) as resp:
+        assert resp.status == 200
+        assert (await resp.read())[:2] == b"PK"
+    choices = await page.until(pao, lambda e: "1. ✅ Đã nhận" in e["text"])
+    assert "2. 📝 Báo cáo" in choices["text"]
+    refused = await page.post(f"/api/chat/{pao}/press", {"id": 1, "data": "x"}, status=400)
+    assert "Zalo không có nút bấm" in refused["error"]
+
+
+def jpeg() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "red").save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+async def upload(page: Page, key: str, name: str, content: bytes, mime: str, *, as_photo: bool) -> JSON:
+    form = aiohttp.FormData()
+    form.add_field("file", content, filename=name, content_type=mime)
+    if as_photo:
+        form.add_field("as_photo", "1")
+    async with page.http.post(f"{page.url}/api/chat/{key}/file", data=form) as resp:
+        assert resp.status == 200, await resp.text()
+        return await resp.json()
+
+
+async def test_files_sent_from_the_page_reach_the_bot(page: Page) -> None:
+    board, pao = await page.key(BOARD), await page.key(PAO)
+    await broadcast_747(page, board)
+    await page.text_appears(pao, "Trả lời 1 hoặc 2")
+    chat = await upload(page, pao, "scan.pdf", b"%PDF-1.4 scan", "application/pdf", as_photo=False)
+    mine = chat["entries"][-1]
+    assert (mine["side"], mine["kind"], mine["file_name"]) == ("me", "document", "scan.pdf")
+    await page.text_appears(pao, "Tôi chỉ nhận được tin nhắn chữ và ảnh")  # what Zalo lets a bot see of a PDF
+
+    chat = await upload(page, pao, "hop-chi-bo.jpg", jpeg(), "image/jpeg", as_photo=True)
+    photo_url = chat["entries"][-1]["url"]
+    async with page.http.get(page.url + photo_url) as resp:
+        assert resp.status == 200 and resp.content_type == "image/jpeg"
+    # The bot fetched the photo from the URL Zalo gave it (this server) and began the report with it.
+    started = await page.text_appears(pao, "Mục 1/7")
+    chat = await page.chat(pao)
+    assert not any("Không tải được ảnh" in e["text"] for e in chat["entries"] if e["side"] == "bot")
+    assert started["index"] > 0
+
+
+async def test_a_person_joins_from_the_page(page: Page) -> None:
+    state = await page.state()
+    hang = next(p for p in state["people"] if p["name"] == HANG)
+    await page.say(hang["key"], hang["invite_code"])
+    await page.until(hang["key"], lambda e: e["side"] == "bot")
+    chat = await page.chat(hang["key"])
+    assert chat["keyboard"] == {"labels": ["📱 Gửi số điện thoại"], "request_contact": True}
+    await page.post(f"/api/chat/{hang['key']}/contact")
+    await page.text_appears(hang["key"], "Đã kết nối thành công")
+    chat = await page.chat(hang["key"])
+    assert {c["command"] for c in chat["commands"]} >= {"help", "vanban"}
+    state = await page.state()
+    assert next(p for p in state["people"] if p["name"] == HANG)["linked"]
+
+
+async def test_time_travel_moves_the_clock_and_brings_the_daily_summary(page: Page) -> None:
+    board = await page.key(BOARD)
+    await broadcast_747(page, board)
+    moved = await page.post("/api/time", {"step": "hour"})
+    assert moved["now_text"].startswith("10:00")
+    summary = await page.post("/api/time", {"step": "summary"})
+    assert summary["now_text"] == "17:00 03/04/2024"
+    daily = await page.text_appears(board, "TỔNG HỢP NGÀY 03/04/2024")
+    assert daily["time"] == "17:00 03/04"  # shown at the sandbox time it was sent, not the real time
+    later = await page.post("/api/time", {"step": "day"})
+    assert later["now_text"] == "17:00 04/04/2024"
+    bad = await page.post("/api/time", {"step": "yesterday"}, status=400)
+    assert bad["error"]
+
+
+async def test_unknown_people_and_empty_messages_are_refused(page: Page) -> None:
+    missing = await page.post("/api/chat/telegram-1/text", {"text": "xin chào"}, status=404)
+    assert "Không có người này" in missing["error"]
+    board = await page.key(BOARD)
+    empty = await page.post(f"/api/chat/{board}/text", {"text": "  "}, status=400)
+    assert "trống" in empty["error"]
+
+
+def test_chibo_run_without_a_token_starts_the_sandbox(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from bot import cli
+
+    monkeypatch.chdir(tmp_path)  # no .env here
+    for name in ("CHIBO_TELEGRAM_TOKEN", "CHIBO_ZALO_TOKEN", "CHIBO_PUBLIC_URL"):
+        monkeypatch.delenv(name, raising=False)
+    started: list[tuple[str, int]] = []
+    monkeypatch.setattr(cli, "_run_sandbox", lambda host, port: started.append((host, port)))
+    result = CliRunner().invoke(cli.app, ["run"])
+    assert result.exit_code == 0, result.output
+    assert started == [("127.0.0.1", 8000)]
+    assert "sandbox" in result.output and "CHIBO_TELEGRAM_TOKEN" in result.output
+
+    result = CliRunner().invoke(cli.app, ["sandbox", "--port", "8123", "--host", "0.0.0.0"])
+    assert result.exit_code == 0 and started[-1] == ("0.0.0.0", 8123)
+
+    # A server set up for production (here: a public URL) that lost its token refuses instead.
+    monkeypatch.setenv("CHIBO_PUBLIC_URL", "https://chibo.example.org")
+    result = CliRunner().invoke(cli.app, ["run"])
+    assert result.exit_code == 2 and len(started) == 2
+    assert "@BotFather" in result.output
