@@ -230,8 +230,10 @@ def deliveries(log: Path) -> Counter[int]:
     counts: Counter[int] = Counter()
     if log.exists():
         for line in log.read_text().splitlines():
-            if line.strip():
+            try:
                 counts[int(json.loads(line)["chat_id"])] += 1
+            except (ValueError, KeyError):  # the line the server is writing right now
+                continue
     return counts
 
 
