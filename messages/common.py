@@ -27,6 +27,7 @@ CANCELLED = "Đã hủy. Gõ /help để xem các việc đồng chí có thể 
 def reply(text: str) -> Reply:
     return Reply(text=text)
 
+
 UNSUPPORTED_FILE = (
     "Tôi chỉ nhận được tin nhắn chữ và ảnh. Đồng chí vui lòng gửi ảnh, hoặc gõ nội dung cần báo cáo bằng chữ."
 )

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
+from messages.documents import DOC_TYPE_NAMES
+
 MISSING = "— chưa tìm thấy"
 
 FIELD_LABELS: dict[str, str] = {
@@ -149,17 +151,7 @@ LIST_HINT = "Bấm một văn bản để nhận lại tệp."
 BUTTON_RESEND = "{number}"
 RESENDING = "Đang gửi lại văn bản {number} và tài liệu kèm theo."
 
-KINDS = {
-    "CV": "Công văn",
-    "KH": "Kế hoạch",
-    "HD": "Hướng dẫn",
-    "CT": "Chỉ thị",
-    "NQ": "Nghị quyết",
-    "KL": "Kết luận",
-    "TB": "Thông báo",
-    "QĐ": "Quyết định",
-    "BC": "Báo cáo",
-}
+KINDS = DOC_TYPE_NAMES
 KIND_DEFAULT = "Văn bản"
 
 

@@ -17,6 +17,7 @@ def human_size(size: int) -> str:
     megabytes = f"{size / (1024 * 1024):.1f}".replace(".", ",").removesuffix(",0")
     return f"{megabytes} MB"
 
+
 LINK_PAGE = """<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
@@ -28,7 +29,9 @@ LINK_TAMPERED_BODY = (
     "hoặc gõ «văn bản» để nhận lại tệp."
 )
 LINK_EXPIRED_TITLE = "Đường link đã hết hạn"
-LINK_EXPIRED_BODY = "Đường link tải tệp này đã hết hạn. Đồng chí gõ «văn bản» trong Zalo để nhận đường link mới."
+LINK_EXPIRED_BODY = (
+    "Đường link tải tệp này đã hết hạn. Đồng chí gõ «văn bản» trong Zalo để nhận đường link mới."
+)
 LINK_MISSING_TITLE = "Không tìm thấy tệp"
 LINK_MISSING_BODY = "Tệp này không còn trên máy chủ. Đồng chí liên hệ Ban Tuyên giáo."
 

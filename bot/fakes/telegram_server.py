@@ -13,7 +13,6 @@ import inspect
 import io
 import json
 import secrets
-import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any, TextIO
 from aiohttp import web
 
 from bot.fakes import telegram_control
+from bot.fakes.standalone import serve_until_signalled
 from bot.fakes.telegram_http import MAX_BODY, error_response, json_response, loggable, read_params
 from bot.fakes.telegram_limits import FaultPlan, RateLimiter
 from bot.fakes.telegram_methods import BotApi
@@ -448,14 +448,7 @@ async def _serve(args: argparse.Namespace) -> None:
         auto_users=args.auto_users,
         send_log=args.log,
     )
-    await fake.start(args.host, args.port)
-    print(fake.api_url, flush=True)
-    stopped = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stopped.set)
-    await stopped.wait()
-    await fake.stop()
+    await serve_until_signalled(fake, args.host, args.port)
 
 
 def main(argv: list[str] | None = None) -> None:

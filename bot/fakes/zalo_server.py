@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import inspect
 import json
-import signal
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -34,6 +33,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
+from bot.fakes.standalone import serve_until_signalled
 from bot.fakes.telegram_limits import TokenBucket
 from bot.fakes.zalo_users import JSON, FakeZaloUser, ZaloSent, now_ms, zalo_id
 
@@ -617,14 +617,7 @@ async def _serve(args: argparse.Namespace) -> None:
         updates_shape=args.updates_shape,
         auto_users=args.auto_users,
     )
-    await fake.start(args.host, args.port)
-    print(fake.api_url, flush=True)
-    stopped = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stopped.set)
-    await stopped.wait()
-    await fake.stop()
+    await serve_until_signalled(fake, args.host, args.port)
 
 
 def main(argv: list[str] | None = None) -> None:
