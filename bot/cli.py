@@ -257,7 +257,8 @@ def invite(
     if not issued:
         console.print(msg.NO_INVITEES, markup=False)
         return
-    rows = [_invite_row(i, username) for i in issued]
+    zalo = _zalo_how(Settings())
+    rows = [[*_invite_row(i, username), zalo.format(code=i.display_code)] for i in issued]
     if fmt == "table":
         _print_table(rows)
     else:
@@ -266,6 +267,9 @@ def invite(
         console.print(msg.INVITES_WRITTEN.format(path=target), markup=False)
     if qr is not None:
         _write_qr(qr, issued, rows)
+        bot_qr = _write_zalo_qr(qr, Settings())
+        if bot_qr is not None:
+            console.print(msg.ZALO_QR_WRITTEN.format(path=bot_qr), markup=False)
         console.print(msg.QR_WRITTEN.format(count=len(rows), path=qr), markup=False)
     console.print(msg.INVITES_ISSUED.format(count=len(issued), days=valid_days), markup=False)
     if username is None:
@@ -307,10 +311,13 @@ def _invite_row(issued: invite_service.Issued, username: str | None) -> list[str
 
 
 def _print_table(rows: list[list[str]]) -> None:
-    table = Table(*msg.INVITE_HEADERS)
+    """The invites without the long Zalo column, whose instructions are printed once underneath."""
+    table = Table(*msg.INVITE_HEADERS[:-1])
     for row in rows:
-        table.add_row(*row)
-    Console(width=max(160, console.width)).print(table)
+        table.add_row(*row[:-1])
+    wide = Console(width=max(200, console.width))
+    wide.print(table)
+    wide.print(msg.INVITE_HEADERS[-1] + ": " + _zalo_how(Settings()).format(code="…"), markup=False)
 
 
 def _write_csv(path: Path, rows: list[list[str]]) -> None:
@@ -345,6 +352,28 @@ def _write_qr(folder: Path, issued: list[invite_service.Issued], rows: list[list
     for item, row in zip(issued, rows, strict=True):
         content = row[5] or item.display_code
         qrcode.make(content).save(folder / f"{item.code}.png")
+
+
+def _zalo_how(settings: Settings) -> str:
+    """The Zalo instructions of an invite, with `{code}` left to fill: Zalo bots have no deep links."""
+    if settings.zalo_bot_url:
+        where = msg.ZALO_OPEN_LINK.format(url=settings.zalo_bot_url)
+    elif settings.zalo_bot_name:
+        where = msg.ZALO_OPEN_NAME.format(name=settings.zalo_bot_name)
+    else:
+        where = msg.ZALO_OPEN_QR
+    return msg.ZALO_HOW.replace("{open}", where)
+
+
+def _write_zalo_qr(folder: Path, settings: Settings) -> Path | None:
+    """One QR code that opens the Zalo bot, to print beside the invite codes."""
+    if not settings.zalo_bot_url:
+        return None
+    import qrcode
+
+    path = folder / "zalo-bot.png"
+    qrcode.make(settings.zalo_bot_url).save(path)
+    return path
 
 
 # -- directive -------------------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     telegram_bot_username: str | None = None
     zalo_token: SecretStr | None = None
     zalo_api_url: str = "https://bot-api.zaloplatforms.com"
+    zalo_bot_url: str | None = None  # the link that opens the bot in Zalo, for invites and their QR code
+    zalo_bot_name: str | None = None
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'chibo.db'}"
     data_dir: Path = DEFAULT_DATA_DIR
     public_url: str | None = None

@@ -31,7 +31,21 @@ NO_LINK = "Lưu ý: chưa biết tên bot Telegram nên không tạo được đ
 BAD_FORMAT = "Định dạng đầu ra phải là table, csv hoặc xlsx."
 BAD_ROLE = "Vai trò phải là secretary (bí thư chi bộ) hoặc board (cán bộ Ban Tuyên giáo)."
 
-INVITE_HEADERS = ["Họ tên", "Số điện thoại", "Đơn vị", "Vai trò", "Mã mời", "Đường link", "Hết hạn"]
+INVITE_HEADERS = [
+    "Họ tên",
+    "Số điện thoại",
+    "Đơn vị",
+    "Vai trò",
+    "Mã mời",
+    "Đường link",
+    "Hết hạn",
+    "Cách kết nối trên Zalo",
+]
+ZALO_HOW = "Mở Zalo, {open}, gửi mã {code} rồi gõ số điện thoại của mình"
+ZALO_OPEN_LINK = "mở {url} (hoặc quét mã QR của bot)"
+ZALO_OPEN_NAME = "tìm bot «{name}»"
+ZALO_OPEN_QR = "quét mã QR của bot"
+ZALO_QR_WRITTEN = "Mã QR mở bot Zalo: {path}"
 
 STAFF_ADDED = "Đã thêm {name} ({role}) phạm vi {scope}. Cấp mã mời bằng: chibo invite --role {role_kind} --phone {phone}"
 STAFF_SCOPE_ALL = "toàn bộ"
