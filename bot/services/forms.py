@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from importlib import resources
 from typing import Any
 
 import yaml
@@ -143,81 +144,16 @@ class FormErrors:
 
 
 # --- built-in forms ---------------------------------------------------------------------------------------
+# Their texts are what secretaries read, so they live in messages/builtin_forms/ as YAML, in the same format as a
+# board's own forms (`chibo forms add`), and are checked by the same loader.
 
-SINH_HOAT_CHINH_TRI = FormSpec(
-    key="sinh-hoat-chinh-tri",
-    title="Báo cáo kết quả sinh hoạt chính trị, tư tưởng",
-    fields=(
-        FieldSpec(
-            "ngay_to_chuc",
-            "Ngày tổ chức",
-            FieldType.DATE,
-            short="ngày",
-            hint="Ví dụ: 15/4, 15/4/2024 hoặc “hôm nay”",
-        ),
-        FieldSpec(
-            "hinh_thuc",
-            "Hình thức",
-            FieldType.CHOICE,
-            choices=(
-                "Sinh hoạt chi bộ thường kỳ",
-                "Sinh hoạt chuyên đề",
-                "Hội nghị / tọa đàm",
-                "Trực tuyến",
-                "Khác",
-            ),
-            short="hình thức",
-            hint="Chọn một hình thức, hoặc gõ số thứ tự",
-        ),
-        FieldSpec(
-            "dang_vien",
-            "Số đảng viên tham gia / tổng số đảng viên",
-            FieldType.RATIO,
-            short="số ĐV dự/tổng số",
-            hint="Ví dụ: 25/30",
-        ),
-        FieldSpec(
-            "quan_chung",
-            "Số quần chúng tham gia",
-            FieldType.NUMBER,
-            required=False,
-            short="số quần chúng",
-            hint="Ví dụ: 12; gõ “bỏ qua” nếu không có",
-        ),
-        FieldSpec("ket_qua", "Kết quả nổi bật", FieldType.TEXT, required=False, short="kết quả"),
-        FieldSpec("kho_khan", "Khó khăn, kiến nghị", FieldType.TEXT, required=False, short="khó khăn"),
-        FieldSpec(
-            "anh",
-            "Ảnh minh chứng",
-            FieldType.PHOTO,
-            required=False,
-            short="ảnh",
-            hint="Gửi ảnh chụp buổi sinh hoạt, hoặc gõ “bỏ qua”",
-        ),
-    ),
-)
 
-TUYEN_TRUYEN = FormSpec(
-    key="tuyen-truyen",
-    title="Báo cáo kết quả tuyên truyền",
-    fields=(
-        FieldSpec("so_hoat_dong", "Số hoạt động đã tổ chức", FieldType.NUMBER, short="số hoạt động"),
-        FieldSpec("luot_tham_gia", "Số lượt người tham gia", FieldType.NUMBER, short="số lượt tham gia"),
-        FieldSpec("so_tin_bai", "Số tin, bài đã đăng", FieldType.NUMBER, short="số tin bài"),
-        FieldSpec(
-            "tuong_tac",
-            "Lượt tương tác trên mạng xã hội",
-            FieldType.NUMBER,
-            required=False,
-            short="lượt tương tác",
-            hint="Tổng lượt thích, chia sẻ, bình luận; gõ “bỏ qua” nếu không có",
-        ),
-        FieldSpec("ket_qua", "Kết quả nổi bật", FieldType.TEXT, short="kết quả"),
-        FieldSpec("kho_khan", "Khó khăn, kiến nghị", FieldType.TEXT, short="khó khăn"),
-    ),
-)
-
-BUILTIN_FORMS: Mapping[str, FormSpec] = {form.key: form for form in (SINH_HOAT_CHINH_TRI, TUYEN_TRUYEN)}
+def _builtin(key: str) -> FormSpec:
+    text = (resources.files("messages") / "builtin_forms" / f"{key}.yaml").read_text(encoding="utf-8")
+    form = load_form_yaml(text)
+    if isinstance(form, FormErrors):
+        raise RuntimeError(f"built-in form {key} is invalid:\n{form.render()}")
+    return form
 
 
 # --- storage as JSON --------------------------------------------------------------------------------------
@@ -638,3 +574,8 @@ def _child(node: yaml.Node, part: str | int) -> tuple[int, yaml.Node] | None:
         item = node.value[part]
         return item.start_mark.line + 1, item
     return None
+
+
+SINH_HOAT_CHINH_TRI = _builtin("sinh-hoat-chinh-tri")
+TUYEN_TRUYEN = _builtin("tuyen-truyen")
+BUILTIN_FORMS: Mapping[str, FormSpec] = {form.key: form for form in (SINH_HOAT_CHINH_TRI, TUYEN_TRUYEN)}
