@@ -46,7 +46,11 @@ async def _mark_broadcast_sent(db_url: str) -> None:
     await engine.dispose()
 
 
-async def ingest(reports: int = 3_000, concurrency: int = 200, db_url: str | None = None) -> dict[str, float]:
+async def ingest(
+    reports: int = 3_000, concurrency: int = 200, db_url: str | None = None, offered_rate: float | None = None
+) -> dict[str, float]:
+    """Saturation (`concurrency` reports in flight) by default; with `offered_rate`, reports arrive at that steady
+    rate instead, which gives the latency a secretary sees when the bot is not overloaded."""
     with tempfile.TemporaryDirectory() as tmp:
         url = db_url or f"sqlite+aiosqlite:///{tmp}/bench.db"
         if db_url:
@@ -70,9 +74,11 @@ async def ingest(reports: int = 3_000, concurrency: int = 200, db_url: str | Non
 
             channel.send = timed_send  # type: ignore[method-assign]
             submitted: dict[str, float] = {}
-            slots = asyncio.Semaphore(concurrency)
+            slots = asyncio.Semaphore(reports if offered_rate else concurrency)
 
             async def one(i: int) -> None:
+                if offered_rate:
+                    await asyncio.sleep(i / offered_rate)
                 async with slots:
                     chat = CHAT_BASE + i
                     event = to_incoming(Update.de_json(_update(500_000 + i, chat), channel.bot))  # type: ignore[attr-defined]
