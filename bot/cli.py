@@ -257,17 +257,18 @@ def invite(
     if not issued:
         console.print(msg.NO_INVITEES, markup=False)
         return
-    zalo = _zalo_how(Settings())
-    rows = [[*_invite_row(i, username), zalo.format(code=i.display_code)] for i in issued]
+    settings = Settings()
+    zalo = _zalo_how(settings)
+    rows = [[*_invite_row(i, username, settings), zalo.format(code=i.display_code)] for i in issued]
     if fmt == "table":
-        _print_table(rows)
+        _print_table(rows, zalo)
     else:
         target = out or Path(f"invites.{fmt}")
         (_write_csv if fmt == "csv" else _write_xlsx)(target, rows)
         console.print(msg.INVITES_WRITTEN.format(path=target), markup=False)
     if qr is not None:
         _write_qr(qr, issued, rows)
-        bot_qr = _write_zalo_qr(qr, Settings())
+        bot_qr = _write_zalo_qr(qr, settings)
         if bot_qr is not None:
             console.print(msg.ZALO_QR_WRITTEN.format(path=bot_qr), markup=False)
         console.print(msg.QR_WRITTEN.format(count=len(rows), path=qr), markup=False)
@@ -296,7 +297,7 @@ async def _bot_username(settings: Settings) -> str | None:
         await channel.bot.shutdown()
 
 
-def _invite_row(issued: invite_service.Issued, username: str | None) -> list[str]:
+def _invite_row(issued: invite_service.Issued, username: str | None, settings: Settings) -> list[str]:
     unit = issued.unit.name if issued.unit else ""
     link = f"https://t.me/{username}?start={issued.code}" if username else ""
     return [
@@ -306,18 +307,18 @@ def _invite_row(issued: invite_service.Issued, username: str | None) -> list[str
         ROLE_NAMES[issued.role_kind],
         issued.display_code,
         link,
-        issued.expires_at.astimezone(Settings().tz).strftime("%d/%m/%Y"),
+        issued.expires_at.astimezone(settings.tz).strftime("%d/%m/%Y"),
     ]
 
 
-def _print_table(rows: list[list[str]]) -> None:
+def _print_table(rows: list[list[str]], zalo_how: str) -> None:
     """The invites without the long Zalo column, whose instructions are printed once underneath."""
     table = Table(*msg.INVITE_HEADERS[:-1])
     for row in rows:
         table.add_row(*row[:-1])
     wide = Console(width=max(200, console.width))
     wide.print(table)
-    wide.print(msg.INVITE_HEADERS[-1] + ": " + _zalo_how(Settings()).format(code="…"), markup=False)
+    wide.print(msg.INVITE_HEADERS[-1] + ": " + zalo_how.format(code="…"), markup=False)
 
 
 def _write_csv(path: Path, rows: list[list[str]]) -> None:

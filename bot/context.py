@@ -54,6 +54,19 @@ class Context:
     def settings(self) -> Settings:
         return self.runtime.settings
 
+    # -- where ---------------------------------------------------------------------------------------------
+
+    @property
+    def has_buttons(self) -> bool:
+        """Whether the event's channel shows buttons (else choices are numbered and typed)."""
+        channel = self.runtime.channels.get(self.event.channel)
+        return channel.has_buttons if channel is not None else True
+
+    @property
+    def can_share_contact(self) -> bool:
+        channel = self.runtime.channels.get(self.event.channel)
+        return channel.can_share_contact if channel is not None else False
+
     # -- who ----------------------------------------------------------------------------------------------
 
     def has_role(self, *kinds: str) -> bool:

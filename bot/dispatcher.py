@@ -91,7 +91,7 @@ class Dispatcher:
             if not await _first_time(session, event, runtime):
                 return
             channel = runtime.channels.get(event.channel)
-            if channel is not None and not getattr(channel, "has_buttons", True):
+            if channel is not None and not channel.has_buttons:
                 event = await resolve_typed_choice(session, event)
             ctx = Context(event=event, session=session, runtime=runtime)
             await _load_identity(ctx)

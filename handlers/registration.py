@@ -61,7 +61,7 @@ async def try_code(ctx: Context, typed: str) -> None:
         return
     unit = await ctx.session.get(Unit, invite.unit_id) if invite.unit_id else None
     await ctx.set_state(FLOW, "phone", {"invite_id": invite.id})
-    can_share = _can_share_contact(ctx)
+    can_share = ctx.can_share_contact
     ctx.reply(
         msg.greeting(
             invite.person.full_name,
@@ -96,7 +96,7 @@ async def on_phone_step(ctx: Context) -> None:
         return
     phone = normalize_phone(phone_given)
     if phone is None:
-        ctx.reply(msg.PHONE_INVALID, request_contact=_can_share_contact(ctx))
+        ctx.reply(msg.PHONE_INVALID, request_contact=ctx.can_share_contact)
         return
     person = invite.person
     if person.phone and person.phone != phone:
@@ -109,7 +109,7 @@ async def on_phone_step(ctx: Context) -> None:
 def _phone_given(ctx: Context) -> str | None:
     """The phone number in this event, or None after telling the person how to give it."""
     event = ctx.event
-    can_share = _can_share_contact(ctx)
+    can_share = ctx.can_share_contact
     if event.contact_phone:
         if not event.contact_is_own:
             ctx.reply(msg.PHONE_NOT_OWN, request_contact=True)
@@ -201,11 +201,6 @@ def _log_failure(task: asyncio.Task[None]) -> None:
 
 def _same_unit(unit_id: int | None) -> ColumnElement[bool]:
     return Role.unit_id == unit_id if unit_id is not None else Role.unit_id.is_(None)
-
-
-def _can_share_contact(ctx: Context) -> bool:
-    channel = ctx.runtime.channels.get(ctx.event.channel)
-    return bool(getattr(channel, "can_share_contact", False))
 
 
 def _actor(ctx: Context) -> str:

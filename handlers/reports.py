@@ -388,8 +388,7 @@ async def _reprompt(ctx: Context, step: str, item: Item, *lead: str) -> None:
 
 def _numbered(ctx: Context) -> bool:
     """True on channels without buttons, where choices arrive as a numbered list answered by number."""
-    channel = ctx.runtime.channels.get(ctx.event.channel)
-    return not getattr(channel, "has_buttons", True)
+    return not ctx.has_buttons
 
 
 def _typed_button(text: str, buttons: list[list[Button]], *, by_number: bool) -> str | None:

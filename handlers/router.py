@@ -61,7 +61,7 @@ async def route(ctx: Context) -> None:
             await directive_intake.on_text(ctx)
         return
     if ctx.has_role(*BOARD) and directive_intake.wants_new_directive(ctx):
-        if not _has_buttons(ctx):
+        if not ctx.has_buttons:
             ctx.reply(common.BOARD_USE_TELEGRAM)
             return
         if event.file is not None:
@@ -114,7 +114,7 @@ async def _command(ctx: Context, name: str) -> None:
     if command is None:
         ctx.reply(common.UNKNOWN_COMMAND)
         return
-    if name in ACTING_BOARD_COMMANDS and not _has_buttons(ctx):
+    if name in ACTING_BOARD_COMMANDS and not ctx.has_buttons:
         ctx.reply(common.BOARD_USE_TELEGRAM)
         return
     await command.handler(ctx)
@@ -141,8 +141,3 @@ async def _button(ctx: Context, data: str) -> None:
         await directive_intake.on_button(ctx, data)
         return
     ctx.reply(common.NOT_UNDERSTOOD)
-
-
-def _has_buttons(ctx: Context) -> bool:
-    """Whether the event's channel shows buttons; the board's sending flows need them (Telegram)."""
-    return bool(getattr(ctx.runtime.channels.get(ctx.event.channel), "has_buttons", True))

@@ -140,7 +140,6 @@ BUTTON_REPORT = "📝 Báo cáo"
 ACK_RECORDED = "✅ Đã ghi nhận đồng chí đã nhận văn bản {number} lúc {time}."
 ACK_ALREADY = "Đồng chí đã xác nhận nhận văn bản {number} lúc {time} rồi."
 NOT_A_TARGET = "Văn bản này không gửi tới chi bộ của đồng chí."
-REPORTS_SOON = "Chức năng báo cáo sẽ sớm được mở. Đồng chí vui lòng quay lại sau."
 
 LIST_TITLE = "📚 Văn bản đã nhận (mới nhất trước):"
 LIST_LINE = "{i}. {number} ({date}) – {subject}{status}"

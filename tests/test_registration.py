@@ -33,7 +33,7 @@ async def test_deep_link_and_contact_link_a_secretary(bot: Runtime, fake_tg: Fak
     await khanh.share_contact("+84 912 000 006")
     linked, help_msg = (await khanh.wait_for(3))[1:]
     assert "Đã kết nối thành công" in linked.text
-    assert "/vanban" not in help_msg.text or "Bí thư" in help_msg.text
+    assert "/vanban" in help_msg.text and "/tinhhinh" not in help_msg.text  # a secretary's commands only
     assert "/help" in help_msg.text
 
     (account,) = await accounts(bot)

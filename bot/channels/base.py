@@ -140,6 +140,8 @@ class Channel(Protocol):
     """What the rest of Chibo needs from a messaging platform."""
 
     name: ChannelName
+    has_buttons: bool  # False: choices go out as a numbered list answered by typing (Zalo)
+    can_share_contact: bool  # True: a button shares the user's phone number (Telegram)
 
     async def start(self, on_event: IncomingHandler) -> None:
         """Begin receiving events (polling or webhook) and hand each to `on_event`."""

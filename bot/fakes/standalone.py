@@ -15,6 +15,11 @@ class FakeServer(Protocol):
     async def stop(self) -> None: ...
 
 
+def rate_arg(value: str) -> float | None:
+    """A rate option on the command line: a number, or "off" for no limit."""
+    return None if value.lower() in ("off", "none", "0") else float(value)
+
+
 async def serve_until_signalled(fake: FakeServer, host: str, port: int) -> None:
     await fake.start(host, port)
     print(fake.api_url, flush=True)

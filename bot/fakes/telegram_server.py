@@ -21,7 +21,7 @@ from typing import Any, TextIO
 from aiohttp import web
 
 from bot.fakes import telegram_control
-from bot.fakes.standalone import serve_until_signalled
+from bot.fakes.standalone import rate_arg, serve_until_signalled
 from bot.fakes.telegram_http import MAX_BODY, error_response, json_response, loggable, read_params
 from bot.fakes.telegram_limits import FaultPlan, RateLimiter
 from bot.fakes.telegram_methods import BotApi
@@ -420,18 +420,14 @@ async def _wait(
 
 
 # --- standalone ---------------------------------------------------------------------------------------
-def _rate(value: str) -> float | None:
-    return None if value.lower() in ("off", "none", "0") else float(value)
-
-
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Fake Telegram Bot API server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--token", default="123456:TEST-TOKEN")
     parser.add_argument("--bot-username", default="chibo_test_bot")
-    parser.add_argument("--global-rate", type=_rate, default=30.0, help="msg/s overall, or 'off'")
-    parser.add_argument("--per-chat-rate", type=_rate, default=1.0, help="msg/s per chat, or 'off'")
+    parser.add_argument("--global-rate", type=rate_arg, default=30.0, help="msg/s overall, or 'off'")
+    parser.add_argument("--per-chat-rate", type=rate_arg, default=1.0, help="msg/s per chat, or 'off'")
     parser.add_argument("--burst", type=int, default=5)
     parser.add_argument("--auto-users", action="store_true", help="accept any positive chat_id as a user")
     parser.add_argument("--log", type=Path, default=None, help="append one JSON line per successful send")

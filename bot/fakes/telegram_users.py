@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from bot.fakes.inbox import Inbox
 from bot.fakes.telegram_models import JSON, SentMessage
 from bot.fakes.telegram_text import command_entities
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 _OTHER_CONTACT_OFFSET = 7_000_000_000
 
 
-class FakeUser:
+class FakeUser(Inbox[SentMessage]):
     """One person with a private chat with the bot (chat id == user id).
 
     `messages` keeps every message the bot sent here, in order; edits change them in place and deleted
@@ -35,6 +35,7 @@ class FakeUser:
         language_code: str = "vi",
         started: bool = True,
     ) -> None:
+        super().__init__()
         self.server = server
         self.id = user_id
         self.first_name = first_name
@@ -42,10 +43,8 @@ class FakeUser:
         self.username = username
         self.language_code = language_code
         self.started = started
-        self.messages: list[SentMessage] = []
         self.callback_answers: list[dict] = []
         self.version = 0  # bumped on every new message, edit or callback answer
-        self._changed: asyncio.Event | None = None
 
     # --- identity -------------------------------------------------------------------------------------
     def as_json(self) -> JSON:
@@ -135,48 +134,13 @@ class FakeUser:
             raise AssertionError(f"the bot sent nothing to user {self.id}")
         return self.messages[-1]
 
-    async def wait_for(self, count: int, timeout: float = 5.0) -> list[SentMessage]:  # noqa: ASYNC109 - public test API
-        """Wait until the bot has sent this user at least `count` messages; return all of them."""
-        try:
-            await self.wait_until(lambda msgs: len(msgs) >= count, timeout)
-        except AssertionError:
-            raise AssertionError(
-                f"expected {count} messages for user {self.id}; {self._describe()}"
-            ) from None
-        return list(self.messages)
-
-    async def wait_until(
-        self,
-        predicate: Callable[[list[SentMessage]], bool],
-        timeout: float = 5.0,  # noqa: ASYNC109 - public test API
-    ) -> None:
-        """Wait until `predicate(messages)` holds; re-checked on every new message and every edit."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if self._changed is None:
-                self._changed = asyncio.Event()
-            changed = self._changed
-            if predicate(self.messages):
-                return
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(
-                    f"condition not met within {timeout}s for user {self.id}; {self._describe()}"
-                )
-            try:
-                await asyncio.wait_for(changed.wait(), remaining)
-            except TimeoutError:
-                continue
-
     # --- used by the server ---------------------------------------------------------------------------
     def notify(self) -> None:
         """Wake waiters: a message arrived or changed."""
         self.version += 1
-        if self._changed is not None:
-            self._changed.set()
-            self._changed = None
+        self.changed()
 
-    def _describe(self) -> str:
+    def describe(self) -> str:
         if not self.messages:
             return "received nothing"
         lines = "\n  ".join(m.summary() for m in self.messages)
@@ -187,7 +151,7 @@ class FakeUser:
             if not sent.deleted and any(label_or_data in (b.label, b.data) for b in sent.buttons):
                 return sent
         raise AssertionError(
-            f"no message with button {label_or_data!r} for user {self.id}; {self._describe()}"
+            f"no message with button {label_or_data!r} for user {self.id}; {self.describe()}"
         )
 
     def _message(self) -> JSON:

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from bot.fakes.standalone import serve_until_signalled
+from bot.fakes.standalone import rate_arg, serve_until_signalled
 from bot.fakes.telegram_limits import TokenBucket
 from bot.fakes.zalo_users import JSON, FakeZaloUser, ZaloSent, now_ms, zalo_id
 
@@ -591,17 +591,15 @@ def _add_controls(app: web.Application, fake: FakeZalo) -> None:
 
 
 # --- standalone -------------------------------------------------------------------------------------------
-def _rate(value: str) -> float | None:
-    return None if value.lower() in ("off", "none", "0") else float(value)
-
-
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Fake Zalo Bot API server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8082)
     parser.add_argument("--token", default="1234567890:ZALO-TEST-SECRET")
     parser.add_argument("--bot-name", default="Chibo Zalo")
-    parser.add_argument("--rate", type=_rate, default=None, help="send calls per second before 429, or 'off'")
+    parser.add_argument(
+        "--rate", type=rate_arg, default=None, help="send calls per second before 429, or 'off'"
+    )
     parser.add_argument("--body-shape", choices=BODY_SHAPES, default="wrapped")
     parser.add_argument("--updates-shape", choices=UPDATES_SHAPES, default="single")
     parser.add_argument("--auto-users", action="store_true", help="accept any chat_id as a user")

@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from bot.fakes.inbox import Inbox
 
 if TYPE_CHECKING:
     from bot.fakes.zalo_server import FakeZalo
@@ -49,15 +50,14 @@ class ZaloSent:
         return f"{self.kind} {self.message_id}: {shown[:70]!r}{extra}"
 
 
-class FakeZaloUser:
+class FakeZaloUser(Inbox[ZaloSent]):
     """One person with a private chat with the bot (on Zalo the chat id is the user id)."""
 
     def __init__(self, server: FakeZalo, user_id: str, display_name: str) -> None:
+        super().__init__()
         self.server = server
         self.id = user_id
         self.display_name = display_name
-        self.messages: list[ZaloSent] = []
-        self._changed: asyncio.Event | None = None
 
     # --- actions --------------------------------------------------------------------------------------
     async def send_text(self, text: str) -> str:
@@ -85,37 +85,6 @@ class FakeZaloUser:
             raise AssertionError(f"the bot sent nothing to user {self.id}")
         return self.messages[-1]
 
-    async def wait_for(self, count: int, timeout: float = 5.0) -> list[ZaloSent]:  # noqa: ASYNC109 - public test API
-        """Wait until the bot has sent this user at least `count` messages; return all of them."""
-        try:
-            await self.wait_until(lambda msgs: len(msgs) >= count, timeout)
-        except AssertionError:
-            raise AssertionError(f"expected {count} messages for user {self.id}; {self.describe()}") from None
-        return list(self.messages)
-
-    async def wait_until(
-        self,
-        predicate: Callable[[list[ZaloSent]], bool],
-        timeout: float = 5.0,  # noqa: ASYNC109 - public test API
-    ) -> None:
-        """Wait until `predicate(messages)` holds; re-checked on every new message."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if self._changed is None:
-                self._changed = asyncio.Event()
-            changed = self._changed
-            if predicate(self.messages):
-                return
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(
-                    f"condition not met within {timeout}s for user {self.id}; {self.describe()}"
-                )
-            try:
-                await asyncio.wait_for(changed.wait(), remaining)
-            except TimeoutError:
-                continue
-
     def describe(self) -> str:
         if not self.messages:
             return "received nothing"
@@ -125,9 +94,7 @@ class FakeZaloUser:
     # --- used by the server ---------------------------------------------------------------------------
     def receive(self, sent: ZaloSent) -> None:
         self.messages.append(sent)
-        if self._changed is not None:
-            self._changed.set()
-            self._changed = None
+        self.changed()
 
     def event(self, event_name: str, extra: JSON) -> JSON:
         """An incoming event exactly as Zalo shapes it (ids are strings, `date` is in milliseconds)."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.channels.base import Button, OutFile, Reply
 from bot.clock import Clock
@@ -162,18 +163,16 @@ async def cells_under(session: AsyncSession, units: list[Unit]) -> list[int]:
 
 
 async def children_with_cell_counts(session: AsyncSession, parent: Unit) -> list[tuple[Unit, int]]:
-    children = (
-        await session.scalars(select(Unit).where(Unit.parent_id == parent.id).order_by(Unit.name))
-    ).all()
-    result = []
-    for child in children:
-        count = await session.scalar(
-            select(func.count()).where(
-                Unit.is_cell.is_(True), Unit.active.is_(True), Unit.path.startswith(child.path)
-            )
-        )
-        result.append((child, count or 0))
-    return result
+    """The parent's direct children, each with the number of active cells in its subtree (one query)."""
+    cell = aliased(Unit)
+    rows = await session.execute(
+        select(Unit, func.count(cell.id))
+        .outerjoin(cell, cell.path.startswith(Unit.path) & cell.is_cell.is_(True) & cell.active.is_(True))
+        .where(Unit.parent_id == parent.id)
+        .group_by(Unit.id)
+        .order_by(Unit.name)
+    )
+    return [(unit, count) for unit, count in rows.all()]
 
 
 async def units_by_codes(
