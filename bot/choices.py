@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Incoming
@@ -30,21 +31,32 @@ async def resolve_typed_choice(session: AsyncSession, event: Incoming) -> Incomi
     """`event` turned into a button press when its text picks one of the last offered choices; else unchanged."""
     if not event.text or event.command or event.button:
         return event
-    latest = (
-        await session.execute(
-            select(Outbox.parts)
-            .where(
-                Outbox.channel == event.channel,
-                Outbox.chat_id == event.chat_id,
-                Outbox.status.in_(("sent", "sending")),
-            )
-            .order_by(Outbox.id.desc())
-            .limit(1)
+    offered = await last_offered(session, event.channel, [event.chat_id])
+    return typed_choice(event, offered.get(event.chat_id, []))
+
+
+async def last_offered(
+    session: AsyncSession, channel: str, chat_ids: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """The parts of the last message sent (or being sent) to each chat, in one query."""
+    last = (
+        select(func.max(Outbox.id))
+        .where(
+            Outbox.channel == channel,
+            Outbox.chat_id.in_(list(set(chat_ids))),
+            Outbox.status.in_(("sent", "sending")),
         )
-    ).first()
-    if latest is None:
+        .group_by(Outbox.chat_id)
+    )
+    rows = await session.execute(select(Outbox.chat_id, Outbox.parts).where(Outbox.id.in_(last)))
+    return {chat_id: parts for chat_id, parts in rows}
+
+
+def typed_choice(event: Incoming, last_parts: list[dict[str, Any]]) -> Incoming:
+    """`event` as the press of the button its text picks among the last message's choices; else unchanged."""
+    if not event.text or event.command or event.button:
         return event
-    buttons = _last_buttons(latest[0])
+    buttons = _last_buttons(last_parts)
     key = _label_key(event.text)
     data = None
     if key.isdigit() and 1 <= int(key) <= len(buttons):

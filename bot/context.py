@@ -110,6 +110,10 @@ class Context:
             self._conversation_loaded = True
         return self._conversation
 
+    def set_no_conversation(self) -> None:
+        """The caller checked (for many events at once) that this user has no conversation row."""
+        self._conversation, self._conversation_loaded = None, True
+
     async def set_state(self, flow: str, step: str = "", data: dict[str, Any] | None = None) -> Conversation:
         conv = await self.conversation()
         now = self.clock.now()

@@ -3,6 +3,10 @@
 Each event runs in one database transaction: the update id is recorded (so a webhook retry is a no-op), the sender's
 account and roles are loaded, the router runs, and the answers are written to the outbox; after the commit the
 answers are sent at once by the outbox sender.
+
+Events a batch lane accepts (one-message reports, which arrive by the hundred near a deadline) are first offered to
+it together: the events waiting at that moment share one transaction, and whatever the lane leaves goes the
+ordinary way. Under light load a batch is a single event, so nobody waits for others to arrive.
 """
 
 from __future__ import annotations
@@ -10,11 +14,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +27,7 @@ from sqlalchemy.orm import joinedload
 
 from bot.channels.base import Incoming
 from bot.choices import resolve_typed_choice
+from bot.clock import Clock
 from bot.context import Context
 from bot.outbox import REPLY, enqueue
 from messages import common
@@ -34,15 +40,29 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 LAST_SEEN_GRANULARITY = timedelta(minutes=1)
 
+BATCH_LIMIT = 100
+
 Router = Callable[[Context], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class BatchLane:
+    """Events handled many at a time: `accepts` is a cheap test before any query; `handle` gets the contexts of a
+    batch (identities loaded, one shared session) and says for each whether it handled the event."""
+
+    accepts: Callable[[Incoming], bool]
+    handle: Callable[[list[Context]], Awaitable[list[bool]]]
+
+
 class Dispatcher:
-    def __init__(self, runtime: Runtime, router: Router) -> None:
+    def __init__(self, runtime: Runtime, router: Router, lane: BatchLane | None = None) -> None:
         self.runtime = runtime
         self.router = router
+        self.lane = lane
         self._queues: dict[tuple[str, str], deque[tuple[Incoming, asyncio.Future[None]]]] = {}
         self._drains: set[asyncio.Task[None]] = set()
+        self._offered: list[tuple[Incoming, asyncio.Future[bool]]] = []
+        self._batches: asyncio.Task[None] | None = None
 
     def submit(self, event: Incoming) -> asyncio.Future[None]:
         """Queue `event` behind earlier events of the same user; the future resolves once it is handled."""
@@ -70,7 +90,8 @@ class Dispatcher:
             while queue:
                 event, done = queue[0]
                 try:
-                    await self._handle(event)
+                    if not await self._offer(event):
+                        await self._handle(event)
                 except Exception:
                     log.exception("event %s of %s failed", event.update_id, event.channel)
                     await self._apologise(event)
@@ -88,7 +109,7 @@ class Dispatcher:
             if channel is not None:
                 await _quietly(channel.answer_button(event.callback_id))
         async with transaction(runtime.sessions) as session:
-            if not await _first_time(session, event, runtime):
+            if not (await first_times(session, runtime.clock, [event]))[0]:
                 return
             channel = runtime.channels.get(event.channel)
             if channel is not None and not channel.has_buttons:
@@ -97,11 +118,62 @@ class Dispatcher:
             await _load_identity(ctx)
             await self.router(ctx)
             rows = _outbox_rows(ctx)
-        runtime.sender.deliver_claimed(r for r in rows if r.claimed_by is not None)
+        self._committed([ctx], rows)
+
+    def _committed(self, ctxs: list[Context], rows: list[Outbox]) -> None:
+        """Send the answers the handlers wrote to the outbox and run their after-commit hooks."""
+        sender = self.runtime.sender
+        sender.deliver_claimed(r for r in rows if r.claimed_by is not None)
         if any(row.claimed_by is None for row in rows):
-            runtime.sender.wake()
-        for hook in ctx.after_commit:
-            hook()
+            sender.wake()
+        for ctx in ctxs:
+            for hook in ctx.after_commit:
+                hook()
+
+    async def _offer(self, event: Incoming) -> bool:
+        """Hand `event` to the batch lane with whatever else is waiting; True once the lane has handled it."""
+        if self.lane is None or not self.lane.accepts(event):
+            return False
+        taken: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._offered.append((event, taken))
+        if self._batches is None:
+            self._batches = asyncio.create_task(self._run_batches())
+        return await taken
+
+    async def _run_batches(self) -> None:
+        try:
+            while self._offered:
+                batch, self._offered = self._offered[:BATCH_LIMIT], self._offered[BATCH_LIMIT:]
+                handled = [False] * len(
+                    batch
+                )  # if even the fallback below fails, the ordinary way still runs
+                try:
+                    handled = await self._handle_batch([event for event, _ in batch])
+                finally:
+                    for (_, taken), done in zip(batch, handled, strict=True):
+                        taken.set_result(done)
+        finally:
+            self._batches = None
+
+    async def _handle_batch(self, events: list[Incoming]) -> list[bool]:
+        assert self.lane is not None
+        runtime = self.runtime
+        try:
+            async with transaction(runtime.sessions) as session:
+                ctxs = [Context(event=event, session=session, runtime=runtime) for event in events]
+                await _load_identities(ctxs)
+                handled = await self.lane.handle(ctxs)
+                ctxs = [ctx for ctx, done in zip(ctxs, handled, strict=True) if done]
+                for ctx in ctxs:
+                    if ctx.account is not None:
+                        _touch(ctx)
+                rows = [row for ctx in ctxs for row in _outbox_rows(ctx)]
+        except Exception:
+            # Nothing of the batch was kept: each event goes the ordinary way, in its own transaction.
+            log.exception("a batch of %d events failed; handling them one by one", len(events))
+            return [False] * len(events)
+        self._committed(ctxs, rows)
+        return handled
 
     async def _apologise(self, event: Incoming) -> None:
         try:
@@ -119,41 +191,67 @@ class Dispatcher:
             log.exception("could not even apologise to %s", event.user_id)
 
 
-async def _first_time(session: AsyncSession, event: Incoming, runtime: Runtime) -> bool:
+async def first_times(session: AsyncSession, clock: Clock, events: Sequence[Incoming]) -> list[bool]:
+    """Record the events' update ids; for each event, whether it is seen for the first time (else a retry)."""
+    if not events:
+        return []
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    result = await session.execute(
+    now = clock.now()
+    recorded = await session.execute(
         insert(ProcessedUpdate)
-        .values(channel=event.channel.value, update_key=event.update_id, at=runtime.clock.now())
+        .values([{"channel": e.channel.value, "update_key": e.update_id, "at": now} for e in events])
         .on_conflict_do_nothing()
+        .returning(ProcessedUpdate.channel, ProcessedUpdate.update_key)
     )
-    return bool(result.rowcount)
+    new = {(channel, key) for channel, key in recorded}
+    return [(e.channel.value, e.update_id) in new for e in events]
 
 
 async def _load_identity(ctx: Context) -> None:
-    event = ctx.event
-    account = await ctx.session.scalar(
-        select(ChannelAccount)
-        .where(
-            ChannelAccount.channel == event.channel,
-            ChannelAccount.user_id == event.user_id,
-            ChannelAccount.active.is_(True),
+    await _load_identities([ctx])
+    if ctx.account is not None:
+        _touch(ctx)
+
+
+async def _load_identities(ctxs: Sequence[Context]) -> None:
+    """Each event's active account, person and roles, in two queries whatever the number of events."""
+    session = ctxs[0].session
+    pairs = {(ctx.event.channel.value, ctx.event.user_id) for ctx in ctxs}
+    accounts = {
+        (a.channel, a.user_id): a
+        for a in await session.scalars(
+            select(ChannelAccount)
+            .where(
+                tuple_(ChannelAccount.channel, ChannelAccount.user_id).in_(pairs),
+                ChannelAccount.active.is_(True),
+            )
+            .options(joinedload(ChannelAccount.person))
         )
-        .options(joinedload(ChannelAccount.person))
-    )
-    if account is None:
+    }
+    if not accounts:
         return
+    roles: dict[int, list[Role]] = {}
+    person_ids = {a.person_id for a in accounts.values()}
+    for role in await session.scalars(select(Role).where(Role.person_id.in_(person_ids)).order_by(Role.id)):
+        roles.setdefault(role.person_id, []).append(role)
+    for ctx in ctxs:
+        account = accounts.get((ctx.event.channel.value, ctx.event.user_id))
+        if account is not None:
+            ctx.account, ctx.person = account, account.person
+            ctx.roles = list(roles.get(account.person_id, []))
+
+
+def _touch(ctx: Context) -> None:
+    """Note when the account was last used and where it writes from."""
+    account = ctx.account
+    assert account is not None
     now = ctx.clock.now()
     if (
         now - account.last_seen_at > LAST_SEEN_GRANULARITY
     ):  # "used last" needs minutes, not a write per message
         account.last_seen_at = now
-    if account.chat_id != event.chat_id:
-        account.chat_id = event.chat_id
-    ctx.account = account
-    ctx.person = account.person
-    ctx.roles = list(
-        (await ctx.session.scalars(select(Role).where(Role.person_id == account.person_id))).all()
-    )
+    if account.chat_id != ctx.event.chat_id:
+        account.chat_id = ctx.event.chat_id
 
 
 def _outbox_rows(ctx: Context) -> list[Outbox]:

@@ -51,6 +51,7 @@ class Runtime:
         cls, settings: Settings, *, clock: Clock | None = None, engine: AsyncEngine | None = None
     ) -> Runtime:
         from bot.dispatcher import Dispatcher
+        from handlers.quick_reports import LANE
         from handlers.router import route
 
         engine = engine or make_engine(settings.database_url)
@@ -80,7 +81,7 @@ class Runtime:
             reclaim_all_on_start=is_sqlite(settings.database_url),
             engine=engine,
         )
-        runtime.dispatcher = Dispatcher(runtime, route)
+        runtime.dispatcher = Dispatcher(runtime, route, LANE)
         runtime.progress = ProgressWatcher(runtime, settings.progress_interval)
         return runtime
 

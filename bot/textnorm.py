@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 # đ/Đ are letters of their own, not d plus a combining mark, so NFD leaves them intact.
 _D_STROKE = str.maketrans({"đ": "d", "Đ": "d"})
@@ -24,6 +25,19 @@ def fold(s: str) -> str:
     "Sinh hoạt  Chuyên ĐỀ" and "sinh hoat chuyen de" fold to the same string, whether the input
     arrived in NFC or NFD (as some phone keyboards send it).
     """
+    # Labels, choices and answer words are folded over and over while reports are read; long texts are not kept.
+    return _fold_short(s) if len(s) <= _CACHED_LENGTH else _fold(s)
+
+
+_CACHED_LENGTH = 80
+
+
+@lru_cache(maxsize=8192)
+def _fold_short(s: str) -> str:
+    return _fold(s)
+
+
+def _fold(s: str) -> str:
     decomposed = unicodedata.normalize("NFD", s.casefold())
     bare = _drop_invisible(decomposed).translate(_D_STROKE)
     return " ".join(bare.split())

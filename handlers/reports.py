@@ -135,7 +135,7 @@ async def on_free_message(ctx: Context) -> bool:
     text = event.text or ""
     if not text.strip():
         return False
-    if _word(text) in msg.WORDS_REPORT:
+    if asks_to_report(text):
         await _open_any(ctx)
         return True
     cands = await open_targets(ctx.session, secretary_units(ctx))
@@ -227,12 +227,17 @@ async def _form_of(ctx: Context, directive: Directive) -> FormSpec:
     return form or BUILTIN_FORMS[DEFAULT_FORM]
 
 
-def _today(ctx: Context) -> date:
+def local_today(ctx: Context) -> date:
     return ctx.clock.now().astimezone(ctx.settings.tz).date()
 
 
 def _word(text: str) -> str:
     return fold(text).rstrip(_TRAILING_PUNCT).strip()
+
+
+def asks_to_report(text: str) -> bool:
+    """ "báo cáo" and its like: open the form rather than read a report."""
+    return _word(text) in msg.WORDS_REPORT
 
 
 def _unit_suffix(item_or_open: Item | OpenTarget) -> str:
@@ -304,7 +309,7 @@ async def _answer(ctx: Context, item: Item, text: str) -> None:
     if spec.type is FieldType.PHOTO and (_word(text) in msg.WORDS_DONE or is_skip_word(text)):
         await _photos_done(ctx, item)
         return
-    await _accept(ctx, item, parse_field(spec, text, _today(ctx)))
+    await _accept(ctx, item, parse_field(spec, text, local_today(ctx)))
 
 
 async def _accept(ctx: Context, item: Item, result: ParseResult) -> None:
@@ -439,7 +444,7 @@ async def _field_button(ctx: Context, step: str, item: Item, action: str, rest: 
         await _accept(ctx, item, Ok(spec.choices[int(index)]))
     elif action == "rs":
         # The same rule as typing "bỏ qua": a required field refuses with its own message.
-        await _accept(ctx, item, parse_field(spec, "bỏ qua", _today(ctx)))
+        await _accept(ctx, item, parse_field(spec, "bỏ qua", local_today(ctx)))
     elif action == "rd":
         await _photos_done(ctx, item)
     else:
@@ -534,10 +539,10 @@ async def _submit(ctx: Context, item: Item) -> None:
         channel=str(ctx.event.channel),
     )
     await ctx.clear_state()
-    _receipt(ctx, item, report)
+    send_receipt(ctx, item, report)
 
 
-def _receipt(ctx: Context, item: Item, report: Report) -> None:
+def send_receipt(ctx: Context, item: Item, report: Report) -> None:
     directive = item.open.directive
     lines = [
         msg.RECEIPT.format(
@@ -718,7 +723,7 @@ async def _on_choose(ctx: Context, arg: str) -> None:
         numbers = await _open_numbers(ctx)
         form = await _form_of(ctx, opened.directive)
         await _apply_quick(
-            ctx, opened, form, parse_quick_reply(form, pending_text, _today(ctx), numbers), photos
+            ctx, opened, form, parse_quick_reply(form, pending_text, local_today(ctx), numbers), photos
         )
         return
     await _begin(ctx, opened, photos)
@@ -795,32 +800,70 @@ def _looks_like_report(text: str, form: FormSpec, parsed: QuickParse) -> bool:
     return _typed_answers(form, parsed) >= 1 and (given >= 2 or parsed.complete)
 
 
-async def _quick(ctx: Context, cands: list[OpenTarget], text: str, photos: list[str]) -> bool:
-    """Read `text` as a one-message report on one of `cands`; False when it does not look like one."""
-    today = _today(ctx)
-    numbers = list(dict.fromkeys(c.directive.number for c in cands if c.directive.number))
+@dataclass(frozen=True)
+class QuickPick:
+    """What a free message reads as: a one-message report on `targets[0]`, or on one of several to ask about."""
+
+    targets: list[OpenTarget]
+    forms: dict[str | None, FormSpec]
+    parses: dict[str | None, QuickParse]
+
+    @property
+    def form(self) -> FormSpec:
+        return self.forms[self.targets[0].directive.form_key]
+
+    @property
+    def parsed(self) -> QuickParse:
+        return self.parses[self.targets[0].directive.form_key]
+
+
+async def forms_of(ctx: Context, cands: list[OpenTarget]) -> dict[str | None, FormSpec]:
     forms: dict[str | None, FormSpec] = {}
     for c in cands:
         if c.directive.form_key not in forms:
             forms[c.directive.form_key] = await _form_of(ctx, c.directive)
+    return forms
+
+
+def read_quick(
+    cands: list[OpenTarget], forms: dict[str | None, FormSpec], text: str, today: date
+) -> QuickPick | None:
+    """Which open directive(s) `text` reports on, or None when it does not look like a one-message report."""
+    numbers = list(dict.fromkeys(c.directive.number for c in cands if c.directive.number))
     parses = {key: parse_quick_reply(form, text, today, numbers) for key, form in forms.items()}
     named = next((p.directive_number for p in parses.values() if p.directive_number), None)
     if named is not None:
         chosen = [c for c in cands if c.directive.number == named]
-        if len(chosen) > 1:
-            await _choose(ctx, chosen, text=text, photos=photos)
-        elif chosen:
-            key = chosen[0].directive.form_key
-            await _apply_quick(ctx, chosen[0], forms[key], parses[key], photos)
-        return bool(chosen)
+        return QuickPick(chosen, forms, parses) if chosen else None
     if not any(_looks_like_report(text, forms[key], parsed) for key, parsed in parses.items()):
+        return None
+    return QuickPick([c for c in cands if not c.reported] or cands, forms, parses)
+
+
+def quick_values(
+    form: FormSpec, parsed: QuickParse, latest: Report | None, photos: list[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """The answers a one-message report gives, and the keys of the fields still to ask, in form order."""
+    values: dict[str, Any] = dict(parsed.values)
+    if latest is not None:  # a text resend keeps the evidence photos sent before
+        for spec in form.photo_fields:
+            if latest.values.get(spec.key):
+                values[spec.key] = list(latest.values[spec.key])
+    _add_photos(form, values, photos)
+    asked = {*parsed.missing, *(issue.key for issue in parsed.invalid)}
+    missing_photos = {s.key for s in form.photo_fields if s.required and not values.get(s.key)}
+    return values, [spec.key for spec in form.fields if spec.key in asked | missing_photos]
+
+
+async def _quick(ctx: Context, cands: list[OpenTarget], text: str, photos: list[str]) -> bool:
+    """Read `text` as a one-message report on one of `cands`; False when it does not look like one."""
+    pick = read_quick(cands, await forms_of(ctx, cands), text, local_today(ctx))
+    if pick is None:
         return False
-    preferred = [c for c in cands if not c.reported] or cands
-    if len(preferred) > 1:
-        await _choose(ctx, preferred, text=text, photos=photos)
-        return True
-    key = preferred[0].directive.form_key
-    await _apply_quick(ctx, preferred[0], forms[key], parses[key], photos)
+    if len(pick.targets) > 1:
+        await _choose(ctx, pick.targets, text=text, photos=photos)
+    else:
+        await _apply_quick(ctx, pick.targets[0], pick.form, pick.parsed, photos)
     return True
 
 
@@ -831,17 +874,9 @@ async def _apply_quick(
     if parsed.refusal is not None:
         ctx.reply(parsed.refusal)
         return
-    values: dict[str, Any] = dict(parsed.values)
     latest = await latest_report(ctx.session, opened.directive.id, opened.target.unit_id)
-    if latest is not None:  # a text resend keeps the evidence photos sent before
-        for spec in form.photo_fields:
-            if latest.values.get(spec.key):
-                values[spec.key] = list(latest.values[spec.key])
-    _add_photos(form, values, photos)
+    values, queue = quick_values(form, parsed, latest, photos)
     item = Item(Draft(opened.directive.id, opened.target.unit_id, values), opened, form)
-    asked = {*parsed.missing, *(issue.key for issue in parsed.invalid)}
-    missing_photos = {s.key for s in form.photo_fields if s.required and not values.get(s.key)}
-    queue = [spec.key for spec in form.fields if spec.key in asked | missing_photos]
     if not queue:
         await _submit(ctx, item)
         return
@@ -851,6 +886,7 @@ async def _apply_quick(
         lines.extend(_value_lines(form, parsed.values, only_given=True))
     else:
         lines.append(msg.QUICK_NOTHING.format(number=item.number))
+    missing_photos = {s.key for s in form.photo_fields if s.required and not values.get(s.key)}
     missing_labels = [spec.label for spec in form.fields if spec.key in set(parsed.missing) | missing_photos]
     lines.append(forms_msg.quick_problems(missing_labels, [(i.label, i.message) for i in parsed.invalid]))
     lines.append(msg.QUICK_FOLLOW_UP.format(count=len(queue)))
@@ -866,7 +902,7 @@ async def _whole_report(ctx: Context, step: str, item: Item, text: str) -> bool:
     if step == ASK and item.spec is not None and item.spec.type is FieldType.TEXT:
         return False  # several lines are a fine answer to a text question
     number = item.open.directive.number
-    parsed = parse_quick_reply(item.form, text, _today(ctx), [number] if number else [])
+    parsed = parse_quick_reply(item.form, text, local_today(ctx), [number] if number else [])
     if not parsed.complete or len(parsed.values) < 2 or _typed_answers(item.form, parsed) < 1:
         return False
     values = dict(parsed.values)

@@ -79,9 +79,34 @@ async def route(ctx: Context) -> None:
     ctx.reply(common.NOT_UNDERSTOOD)
 
 
+def reaches_free_message(ctx: Context) -> bool:
+    """Whether `route` hands this event of a secretary with no conversation open straight to
+    `reports.on_free_message`: the condition of the batch lane (handlers/quick_reports.py), kept beside `route` so
+    the two cannot drift apart."""
+    event = ctx.event
+    return (
+        ctx.person is not None
+        and ctx.role_kinds == SECRETARY  # a board member's text may be a directive to send
+        and event.command is None
+        and event.button is None
+        and event.file is None
+        and not registration.looks_like_code(event.text)
+        and _word_of(event.text or "") not in TYPED_WORDS
+    )
+
+
+TYPED_WORDS = frozenset(
+    common.WORDS_HELP + common.WORDS_CANCEL + common.WORDS_LIST + common.WORDS_ACK + common.WORDS_EDIT
+)
+
+
+def _word_of(text: str) -> str:
+    return " ".join(fold(text).strip(" .!").split())
+
+
 async def _typed_word(ctx: Context) -> bool:
     """The words that stand for buttons and commands where there are none (Zalo), on every channel alike."""
-    word = " ".join(fold(ctx.event.text or "").strip(" .!").split())
+    word = _word_of(ctx.event.text or "")
     if word in common.WORDS_HELP:
         await menu.show_help(ctx)
     elif word in common.WORDS_CANCEL:

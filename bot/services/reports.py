@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -67,11 +67,21 @@ async def open_target(session: AsyncSession, directive_id: int, unit_id: int) ->
 
 
 async def latest_report(session: AsyncSession, directive_id: int, unit_id: int) -> Report | None:
-    return await session.scalar(
+    return (await latest_reports(session, [(directive_id, unit_id)])).get((directive_id, unit_id))
+
+
+async def latest_reports(
+    session: AsyncSession, keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], Report]:
+    """The version that counts of each (directive, cell) that has one."""
+    if not keys:
+        return {}
+    rows = await session.scalars(
         select(Report).where(
-            Report.directive_id == directive_id, Report.unit_id == unit_id, Report.is_latest.is_(True)
+            Report.is_latest.is_(True), tuple_(Report.directive_id, Report.unit_id).in_(list(set(keys)))
         )
     )
+    return {(r.directive_id, r.unit_id): r for r in rows}
 
 
 async def report_versions(session: AsyncSession, directive_id: int, unit_id: int) -> list[Report]:
@@ -99,13 +109,32 @@ def new_ref(length: int = REF_LENGTH) -> str:
     return REF_PREFIX + "".join(secrets.choice(REF_ALPHABET) for _ in range(length))
 
 
-async def _unused_ref(session: AsyncSession) -> str:
+async def _unused_refs(session: AsyncSession, count: int) -> list[str]:
+    """`count` distinct references no report has yet, checked in one query per round."""
+    refs: list[str] = []
     for attempt in range(_REF_TRIES):
         # After a few collisions the short space is crowded: lengthen rather than loop.
-        ref = new_ref(REF_LENGTH + attempt // 4)
-        if await session.scalar(select(Report.id).where(Report.ref == ref).limit(1)) is None:
-            return ref
-    return new_ref(REF_LENGTH + 4)
+        wanted = {new_ref(REF_LENGTH + attempt // 4) for _ in range(count - len(refs))} - set(refs)
+        taken = set(await session.scalars(select(Report.ref).where(Report.ref.in_(wanted))))
+        refs.extend(wanted - taken)
+        if len(refs) >= count:
+            return refs[:count]
+    return refs + [new_ref(REF_LENGTH + 4) for _ in range(count - len(refs))]
+
+
+@dataclass(frozen=True)
+class NewReport:
+    """What a cell submits: its answers to the directive's form, and who sent them from where."""
+
+    directive: Directive
+    unit_id: int
+    values: dict[str, Any]
+    person_id: int | None
+    channel: str
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.directive.id, self.unit_id)
 
 
 async def save_report(
@@ -119,41 +148,74 @@ async def save_report(
     person_id: int | None,
     channel: str,
 ) -> Report:
-    """Store `values` as the cell's newest version of its report, in the caller's transaction.
+    """Store `values` as the cell's newest version of its report, in the caller's transaction."""
+    new = NewReport(directive, unit_id, values, person_id, channel)
+    return (await save_reports(session, clock, tz, [new]))[0]
 
-    The target row is locked first (PostgreSQL), so two secretaries of one cell sending at the same moment get
-    versions n and n+1 instead of a conflict.
-    """
-    target = await session.scalar(
-        select(DirectiveTarget)
-        .where(DirectiveTarget.directive_id == directive.id, DirectiveTarget.unit_id == unit_id)
-        .with_for_update()
-    )
-    previous = await session.scalar(
-        select(func.max(Report.version)).where(Report.directive_id == directive.id, Report.unit_id == unit_id)
-    )
-    await session.execute(
-        update(Report)
-        .where(Report.directive_id == directive.id, Report.unit_id == unit_id, Report.is_latest.is_(True))
-        .values(is_latest=False)
-    )
+
+async def save_reports(
+    session: AsyncSession, clock: Clock, tz: tzinfo, submitted: Sequence[NewReport]
+) -> list[Report]:
+    """Store each submission as its cell's newest version, in the caller's transaction, in a handful of statements
+    however many there are (the one-message reports of many cells are saved together). Two submissions for one
+    cell are saved in their order, as versions n and n+1."""
+    saved: dict[int, Report] = {}
+    rest = list(enumerate(submitted))
+    while rest:
+        keys: set[tuple[int, int]] = set()
+        this_round: list[tuple[int, NewReport]] = []
+        later: list[tuple[int, NewReport]] = []
+        for index, new in rest:
+            (later if new.key in keys else this_round).append((index, new))
+            keys.add(new.key)
+        reports = await _save_distinct(session, clock, tz, [new for _, new in this_round])
+        saved.update((index, report) for (index, _), report in zip(this_round, reports, strict=True))
+        rest = later
+    return [saved[index] for index in range(len(submitted))]
+
+
+async def _save_distinct(
+    session: AsyncSession, clock: Clock, tz: tzinfo, submitted: Sequence[NewReport]
+) -> list[Report]:
+    keys = [new.key for new in submitted]
+    # Lock the targets first (PostgreSQL; SQLite's writer lock is already held), always in the same order, so two
+    # secretaries of one cell sending at the same moment get versions n and n+1 instead of a conflict.
+    targets = {
+        (t.directive_id, t.unit_id): t
+        for t in await session.scalars(
+            select(DirectiveTarget)
+            .where(tuple_(DirectiveTarget.directive_id, DirectiveTarget.unit_id).in_(keys))
+            .order_by(DirectiveTarget.directive_id, DirectiveTarget.unit_id)
+            .with_for_update()
+        )
+    }
+    previous = await latest_reports(session, keys)
+    refs = await _unused_refs(session, len(submitted))
     now = clock.now()
-    late = is_late(directive, now, tz)
-    report = Report(
-        directive_id=directive.id,
-        unit_id=unit_id,
-        person_id=person_id,
-        version=(previous or 0) + 1,
-        is_latest=True,
-        values=dict(values),
-        ref=await _unused_ref(session),
-        late=late,
-        submitted_at=now,
-        channel=channel,
-    )
-    session.add(report)
-    if target is not None:
-        target.reported_at = now
-        target.late = late
+    reports: list[Report] = []
+    for new, ref in zip(submitted, refs, strict=True):
+        before = previous.get(new.key)
+        if before is not None:
+            before.is_latest = False
+        late = is_late(new.directive, now, tz)
+        reports.append(
+            Report(
+                directive_id=new.directive.id,
+                unit_id=new.unit_id,
+                person_id=new.person_id,
+                version=before.version + 1 if before is not None else 1,
+                is_latest=True,
+                values=dict(new.values),
+                ref=ref,
+                late=late,
+                submitted_at=now,
+                channel=new.channel,
+            )
+        )
+        target = targets.get(new.key)
+        if target is not None:
+            target.reported_at = now
+            target.late = late
+    session.add_all(reports)
     await session.flush()
-    return report
+    return reports
