@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -63,6 +63,8 @@ class Dispatcher:
         self._drains: set[asyncio.Task[None]] = set()
         self._offered: list[tuple[Incoming, asyncio.Future[bool]]] = []
         self._batches: asyncio.Task[None] | None = None
+        # How the lane is doing (logged, and read by tests): batches run, events offered and events it handled.
+        self.lane_counts: Counter[str] = Counter()
 
     def submit(self, event: Incoming) -> asyncio.Future[None]:
         """Queue `event` behind earlier events of the same user; the future resolves once it is handled."""
@@ -173,6 +175,8 @@ class Dispatcher:
             log.exception("a batch of %d events failed; handling them one by one", len(events))
             return [False] * len(events)
         self._committed(ctxs, rows)
+        self.lane_counts.update(batches=1, offered=len(events), handled=len(ctxs))
+        log.debug("batch of %d events: %d handled by the lane", len(events), len(ctxs))
         return handled
 
     async def _apologise(self, event: Incoming) -> None:

@@ -150,3 +150,35 @@ async def bot(
     await runtime.start(migrate_db=False)
     yield runtime
     await runtime.stop()
+
+
+class Restartable:
+    """Runtimes built one after another on the same database and fake Telegram, as a restarted server is."""
+
+    def __init__(self, tmp_path: Path, db_url: str, fake: FakeTelegram, clock: Clock) -> None:
+        self.tmp_path, self.db_url, self.fake, self.clock = tmp_path, db_url, fake, clock
+        self.current: Runtime | None = None
+
+    async def start(self) -> Runtime:
+        runtime = Runtime.build(make_settings(self.tmp_path, self.db_url, self.fake), clock=self.clock)
+        await runtime.start(migrate_db=False)
+        self.current = runtime
+        return runtime
+
+    async def restart(self) -> Runtime:
+        await self.stop()
+        return await self.start()
+
+    async def stop(self) -> None:
+        if self.current is not None:
+            runtime, self.current = self.current, None
+            await runtime.stop()
+
+
+@pytest.fixture
+async def restartable(
+    tmp_path: Path, db_url: str, fake_tg: FakeTelegram, clock: Clock
+) -> AsyncIterator[Restartable]:
+    servers = Restartable(tmp_path, db_url, fake_tg, clock)
+    yield servers
+    await servers.stop()

@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import Awaitable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
 from bot.channels.base import Button, ChannelName, Incoming
-from bot.clock import Clock
 from bot.fakes.telegram_models import SentMessage
 from bot.fakes.telegram_server import FakeTelegram
 from bot.fakes.telegram_users import FakeUser
@@ -29,7 +26,7 @@ from bot.services.reports import OPEN_STATUSES, is_late, new_ref
 from handlers.reports import _typed_button
 from storage.db import transaction
 from storage.models import Conversation, Directive, DirectiveTarget, Report, StoredFile, Unit
-from tests.conftest import make_settings
+from tests.conftest import Restartable
 from tests.support import board_and_secretaries, load_roster, register, register_zalo
 
 CUC = "0912000003"  # Trần Thị Cúc, Chi bộ Văn phòng Sở Tài chính (Telegram user 801)
@@ -575,38 +572,6 @@ async def test_a_custom_form_with_a_required_photo(bot: Runtime, fake_tg: FakeTe
 
 
 # -- durability ---------------------------------------------------------------------------------------------------
-
-
-class Restartable:
-    """Runtimes built one after another on the same database and fake Telegram, as a restarted server is."""
-
-    def __init__(self, tmp_path: Path, db_url: str, fake: FakeTelegram, clock: Clock) -> None:
-        self.tmp_path, self.db_url, self.fake, self.clock = tmp_path, db_url, fake, clock
-        self.current: Runtime | None = None
-
-    async def start(self) -> Runtime:
-        runtime = Runtime.build(make_settings(self.tmp_path, self.db_url, self.fake), clock=self.clock)
-        await runtime.start(migrate_db=False)
-        self.current = runtime
-        return runtime
-
-    async def restart(self) -> Runtime:
-        await self.stop()
-        return await self.start()
-
-    async def stop(self) -> None:
-        if self.current is not None:
-            runtime, self.current = self.current, None
-            await runtime.stop()
-
-
-@pytest.fixture
-async def restartable(
-    tmp_path: Path, db_url: str, fake_tg: FakeTelegram, clock: Clock
-) -> AsyncIterator[Restartable]:
-    servers = Restartable(tmp_path, db_url, fake_tg, clock)
-    yield servers
-    await servers.stop()
 
 
 async def test_a_restart_and_a_day_of_silence_in_the_middle_of_a_form(

@@ -151,6 +151,7 @@ async def test_quick_report_typed_words_and_a_reminder_on_zalo(
 
     await lan.send_text("06/4; chuyen de; 20/24; 5; Tốt; Không")
     await until(lan, "Mã biên nhận")
+    assert bot.dispatcher.lane_counts["handled"] == 1  # past the check for a typed choice of the reminder
     async with transaction(bot.sessions) as session:
         report = await session.scalar(select(Report))
     assert report is not None and report.channel == "zalo"
