@@ -47,4 +47,7 @@ def is_blank(s: str | None) -> bool:
     """True when `s` is None or holds nothing but whitespace and invisible characters."""
     if s is None:
         return True
-    return not "".join(ch for ch in s if unicodedata.category(ch) != "Cf").strip()
+    stripped = s.strip()
+    if stripped and unicodedata.category(stripped[0]) != "Cf":
+        return False  # the usual case, decided by the first visible character without scanning the rest
+    return not "".join(ch for ch in stripped if unicodedata.category(ch) != "Cf").strip()

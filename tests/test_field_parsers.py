@@ -83,6 +83,12 @@ def test_is_blank(text: str | None, blank: bool) -> None:
     assert is_blank(text) is blank
 
 
+@given(st.text(alphabet=st.sampled_from(" \t\n\u200b\u200d\ufeff\u00ada.ệ")) | st.text())
+def test_is_blank_means_nothing_visible(text: str) -> None:
+    visible = [ch for ch in text if not ch.isspace() and unicodedata.category(ch) != "Cf"]
+    assert is_blank(text) is (not visible)
+
+
 @given(st.text())
 def test_fold_is_idempotent_and_accent_free(text: str) -> None:
     folded = fold(text)
