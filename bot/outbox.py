@@ -430,11 +430,12 @@ class Sender:
 
 
 def _merge(rows: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, Any]]:
-    """Fold several updates of one row into one, later values winning."""
+    """Fold several updates of one row into one, later values winning; in key order, the order in which every
+    writer of many rows locks them (see services.reports.save_reports), so two never wait for each other."""
     merged: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
         merged.setdefault(tuple(row[k] for k in key), {}).update(row)
-    return list(merged.values())
+    return [merged[k] for k in sorted(merged)]
 
 
 def _by_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
