@@ -146,14 +146,14 @@ class Dispatcher:
         try:
             while self._offered:
                 batch, self._offered = self._offered[:BATCH_LIMIT], self._offered[BATCH_LIMIT:]
-                handled = [False] * len(
-                    batch
-                )  # if even the fallback below fails, the ordinary way still runs
+                # Should even the batch's own fallback fail, every event still goes the ordinary way.
+                handled = [False] * len(batch)
                 try:
                     handled = await self._handle_batch([event for event, _ in batch])
                 finally:
                     for (_, taken), done in zip(batch, handled, strict=True):
-                        taken.set_result(done)
+                        if not taken.done():  # its drain may have been cancelled (shutdown)
+                            taken.set_result(done)
         finally:
             self._batches = None
 

@@ -5,15 +5,11 @@ parent unit's secretary, and /nhacnho."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import func, select
 
-from bot.clock import Clock
 from bot.fakes.telegram_models import SentMessage
 from bot.fakes.telegram_server import FakeTelegram
 from bot.fakes.telegram_users import FakeUser
@@ -23,7 +19,7 @@ from bot.services import reminders
 from bot.services.reminders import DEFAULT_POLICY, Policy, PolicyRefusal
 from storage.db import transaction
 from storage.models import Directive, Outbox, Reminder, Unit
-from tests.conftest import make_settings
+from tests.conftest import Restartable
 from tests.support import board_and_secretaries, file_report, register, send_test_directive, travel_to
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -211,41 +207,15 @@ async def test_quiet_hours_hold_reminders_until_morning(bot: Runtime, fake_tg: F
     assert len(texts) == 2 and "còn 1 ngày" in texts[0] and "hôm nay là hạn" in texts[1]
 
 
-class Servers:
-    """Runtimes started one after another on the same database, as a restarted server is."""
-
-    def __init__(self, tmp_path: Path, db_url: str, fake: FakeTelegram, clock: Clock) -> None:
-        self.tmp_path, self.db_url, self.fake, self.clock = tmp_path, db_url, fake, clock
-        self.current: Runtime | None = None
-
-    async def start(self) -> Runtime:
-        runtime = Runtime.build(make_settings(self.tmp_path, self.db_url, self.fake), clock=self.clock)
-        await runtime.start(migrate_db=False)
-        self.current = runtime
-        return runtime
-
-    async def stop(self) -> None:
-        if self.current is not None:
-            runtime, self.current = self.current, None
-            await runtime.stop()
-
-
-@pytest.fixture
-async def servers(tmp_path: Path, db_url: str, fake_tg: FakeTelegram, clock: Clock) -> AsyncIterator[Servers]:
-    running = Servers(tmp_path, db_url, fake_tg, clock)
-    yield running
-    await running.stop()
-
-
-async def test_a_restart_neither_loses_nor_repeats(servers: Servers, fake_tg: FakeTelegram) -> None:
-    bot = await servers.start()
+async def test_a_restart_neither_loses_nor_repeats(restartable: Restartable, fake_tg: FakeTelegram) -> None:
+    bot = await restartable.start()
     _, secretaries, _ = await setup(bot, fake_tg)
-    await servers.stop()  # down at 08:00 on the 7th...
+    await restartable.stop()  # down at 08:00 on the 7th...
     travel_to(bot, 2024, 4, 7, 10)
-    bot = await servers.start()
+    bot = await restartable.start()
     assert (await run_at(bot, 7, 10)).by_rule == {"before3@2024-04-10": 3}  # ...so sent when it is back
-    await servers.stop()
-    bot = await servers.start()
+    await restartable.stop()
+    bot = await restartable.start()
     assert (await run_at(bot, 7, 10, 5)).reminders == 0
     assert [len(reminders_of(user)) for user in secretaries.values()] == [1, 1, 1]
 
