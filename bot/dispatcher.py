@@ -201,11 +201,12 @@ async def first_times(session: AsyncSession, clock: Clock, events: Sequence[Inco
         return []
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     now = clock.now()
+    table = ProcessedUpdate.__table__  # a plain INSERT, without the ORM's bulk-insert bookkeeping
     recorded = await session.execute(
-        insert(ProcessedUpdate)
+        insert(table)
         .values([{"channel": e.channel.value, "update_key": e.update_id, "at": now} for e in events])
         .on_conflict_do_nothing()
-        .returning(ProcessedUpdate.channel, ProcessedUpdate.update_key)
+        .returning(table.c.channel, table.c.update_key)
     )
     new = {(channel, key) for channel, key in recorded}
     return [(e.channel.value, e.update_id) in new for e in events]
