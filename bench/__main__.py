@@ -39,11 +39,11 @@ async def _crash(pg: str | None) -> dict[str, Any]:
 
 async def _ingest(pg: str | None) -> dict[str, Any]:
     result = {
-        "sqlite, saturated (median of 3 runs)": await ingest.median_of(3, 3_000),
+        "sqlite, saturated (median of 5 runs)": await ingest.median_of(5, 3_000),
         "sqlite, 50 reports/s offered": await ingest.ingest(1_000, offered_rate=50),
     }
     if pg:
-        result["postgres, saturated (median of 3 runs)"] = await ingest.median_of(3, 3_000, db_url=pg)
+        result["postgres, saturated (median of 5 runs)"] = await ingest.median_of(5, 3_000, db_url=pg)
         result["postgres, 50 reports/s offered"] = await ingest.ingest(1_000, db_url=pg, offered_rate=50)
     return result
 

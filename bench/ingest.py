@@ -18,7 +18,7 @@ from bench.seed import CHAT_BASE
 from bench.util import fake_telegram_process
 from bot.channels.base import Reply, Sent
 from bot.channels.telegram import to_incoming
-from bot.runtime import Runtime
+from bot.runtime import Runtime, settle_memory
 from storage.db import make_engine
 from storage.models import Outbox, Report
 
@@ -60,6 +60,7 @@ async def ingest(
         async with fake_telegram_process("--global-rate", "off", "--per-chat-rate", "off") as api_url:
             runtime = Runtime.build(settings_for(url, Path(tmp), api_url))
             await runtime.start(migrate_db=False)
+            settle_memory()  # as `chibo run` does
             channel = runtime.channels["telegram"]
             sent_at: dict[str, float] = {}
             receipts = asyncio.Event()

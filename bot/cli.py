@@ -98,7 +98,7 @@ def run() -> None:
 
 
 async def _serve(settings: Settings) -> None:
-    from bot.runtime import Runtime
+    from bot.runtime import Runtime, settle_memory
 
     runtime = Runtime.build(settings)
     stop = asyncio.Event()
@@ -106,6 +106,7 @@ async def _serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await runtime.start()
+    settle_memory()
     mode = msg.MODE_WEBHOOK.format(url=settings.public_url) if settings.public_url else msg.MODE_POLLING
     console.print(msg.RUNNING.format(mode=mode), markup=False)
     try:

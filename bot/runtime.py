@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -23,6 +24,9 @@ from bot.progress import ProgressWatcher
 from bot.services.files import FileStore
 from bot.services.forms_store import install_builtin_forms
 from storage.db import is_sqlite, make_engine, make_sessionmaker, migrate
+
+# The youngest generation is collected after this many new objects (CPython's default is 700).
+GC_YOUNG_THRESHOLD = 10_000
 
 if TYPE_CHECKING:
     from bot.dispatcher import Dispatcher
@@ -148,3 +152,13 @@ class Runtime:
         if self._web_runner is not None:
             await self._web_runner.cleanup()
         await self.engine.dispose()
+
+
+def settle_memory(young_threshold: int = GC_YOUNG_THRESHOLD) -> None:
+    """Once the bot is up: collect, move everything start-up loaded out of the collector's sight, and collect the
+    youngest generation less often. Without it a bot under load spends about a sixth of its time in the cyclic
+    collector re-scanning modules and caches that never die (measured with `python -m bench ingest`)."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(young_threshold, middle, old)
