@@ -12,6 +12,7 @@ from bench.broadcast import _reset_postgres
 from bench.province import seed
 from bot.clock import Clock
 from bot.config import Settings
+from bot.runtime import settle_memory
 from bot.services import status, summary
 from bot.services.docx_report import build_docx
 from bot.services.xlsx_export import build_xlsx
@@ -40,6 +41,7 @@ async def board(db_url: str | None = None, cells: int = 10_000, directives: int 
         started = time.perf_counter()
         await seed(engine, clock, cells, directives)
         seeding = time.perf_counter() - started
+        settle_memory()  # as `chibo run` does once it is up
         sessions = make_sessionmaker(engine)
         now = clock.now()
         today = now.astimezone(tz).date()

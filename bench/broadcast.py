@@ -22,7 +22,7 @@ from bench.seed import CHAT_BASE, seed_province
 from bench.util import ROOT, TOKEN, Meter, fake_telegram_process, peak_rss_mb
 from bot.clock import Clock
 from bot.config import Settings
-from bot.runtime import Runtime
+from bot.runtime import Runtime, settle_memory
 from bot.services import directives
 from bot.services.files import FileStore
 from bot.services.forms_store import get_form, install_builtin_forms
@@ -156,6 +156,7 @@ async def throughput(cells: int = 10_000) -> dict[str, float]:
         directive_id = await prepare_elsewhere(db_url, Path(tmp), cells)
         async with fake_telegram_process("--global-rate", "off", "--per-chat-rate", "off") as api_url:
             runtime = Runtime.build(settings_for(db_url, Path(tmp), api_url))
+            settle_memory()  # as `chibo run` does (here before start: sending begins at once)
             with Meter() as m:
                 await runtime.start(migrate_db=False)
                 await wait_delivered(runtime, directive_id, poll=0.05)

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bench.broadcast import settings_for
-from bot.runtime import Runtime
+from bot.runtime import Runtime, settle_memory
 from storage.models import Outbox
 
 
@@ -17,6 +17,7 @@ async def main(args: argparse.Namespace) -> None:
     settings = settings_for(args.db, Path(args.data), args.api, sender_concurrency=args.concurrency)
     runtime = Runtime.build(settings)
     await runtime.start()
+    settle_memory()  # as `chibo run` does
     try:
         while True:
             await runtime.sender.flush()
