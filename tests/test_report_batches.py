@@ -4,6 +4,7 @@ every event that is not a complete one-message report is answered exactly as the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import Clock
+from bot.fakes.telegram_models import SentMessage
 from bot.fakes.telegram_server import FakeTelegram
 from bot.fakes.telegram_users import FakeUser
 from bot.runtime import Runtime
@@ -54,7 +56,7 @@ async def cells_with_secretaries(bot: Runtime, fake: FakeTelegram, tmp_path: Pat
     return users
 
 
-def has(needle: str, count: int = 1):
+def has(needle: str, count: int = 1) -> Callable[[list[SentMessage]], bool]:
     return lambda messages: sum(needle in m.text for m in messages) >= count
 
 
