@@ -167,8 +167,7 @@ class Dispatcher:
                 handled = await self.lane.handle(ctxs)
                 ctxs = [ctx for ctx, done in zip(ctxs, handled, strict=True) if done]
                 for ctx in ctxs:
-                    if ctx.account is not None:
-                        _touch(ctx)
+                    _touch(ctx)
                 rows = [row for ctx in ctxs for row in _outbox_rows(ctx)]
         except Exception:
             # Nothing of the batch was kept: each event goes the ordinary way, in its own transaction.
@@ -214,8 +213,7 @@ async def first_times(session: AsyncSession, clock: Clock, events: Sequence[Inco
 
 async def _load_identity(ctx: Context) -> None:
     await _load_identities([ctx])
-    if ctx.account is not None:
-        _touch(ctx)
+    _touch(ctx)
 
 
 async def _load_identities(ctxs: Sequence[Context]) -> None:
@@ -247,9 +245,10 @@ async def _load_identities(ctxs: Sequence[Context]) -> None:
 
 
 def _touch(ctx: Context) -> None:
-    """Note when the account was last used and where it writes from."""
+    """Note when the account (if any) was last used and where it writes from."""
     account = ctx.account
-    assert account is not None
+    if account is None:
+        return
     now = ctx.clock.now()
     if (
         now - account.last_seen_at > LAST_SEEN_GRANULARITY

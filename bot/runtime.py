@@ -154,11 +154,11 @@ class Runtime:
         await self.engine.dispose()
 
 
-def settle_memory(young_threshold: int = GC_YOUNG_THRESHOLD) -> None:
+def settle_memory() -> None:
     """Once the bot is up: collect, move everything start-up loaded out of the collector's sight, and collect the
     youngest generation less often. Without it a bot under load spends about a sixth of its time in the cyclic
     collector re-scanning modules and caches that never die (measured with `python -m bench ingest`)."""
     gc.collect()
     gc.freeze()
     _, middle, old = gc.get_threshold()
-    gc.set_threshold(young_threshold, middle, old)
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
