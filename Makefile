@@ -18,14 +18,15 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/chibo run
 
-test: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint
 	$(BIN)/pytest -q
 
+# The layering (import-linter contracts in pyproject.toml) and the types are checked, not hoped for.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -10,8 +10,8 @@ from typing import Any
 
 from bench.broadcast import _reset_postgres
 from bench.province import seed
-from bot.clock import Clock
-from bot.config import Settings
+from bot.core.clock import Clock
+from bot.core.config import Settings
 from bot.runtime import settle_memory
 from bot.services import status, summary
 from bot.services.docx_report import build_docx

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 
 from bench.seed import CHAT_BASE, seed_province
 from bench.util import ROOT, TOKEN, Meter, fake_telegram_process, peak_rss_mb
-from bot.clock import Clock
-from bot.config import Settings
+from bot.core.clock import Clock
+from bot.core.config import Settings
 from bot.runtime import Runtime, settle_memory
 from bot.services import directives
 from bot.services.files import FileStore

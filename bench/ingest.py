@@ -16,8 +16,8 @@ from telegram import Update
 from bench.broadcast import _reset_postgres, prepare, settings_for
 from bench.seed import CHAT_BASE
 from bench.util import fake_telegram_process
-from bot.channels.base import Reply, Sent
 from bot.channels.telegram import to_incoming
+from bot.core.events import Reply, Sent
 from bot.runtime import Runtime, settle_memory
 from storage.db import make_engine
 from storage.models import Outbox, Report

@@ -9,7 +9,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.seed import seed_province
-from bot.clock import Clock
+from bot.core.clock import Clock
 from storage.models import Directive, DirectiveTarget, Person, Report, Role
 
 CHUNK = 5_000

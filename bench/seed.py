@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import Clock
+from bot.core.clock import Clock
 from storage.models import ChannelAccount, Person, Role, Unit
 
 CHAT_BASE = 1_000_000

@@ -15,24 +15,21 @@ import asyncio
 import logging
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from bot.channels.base import Incoming
-from bot.choices import resolve_typed_choice
-from bot.clock import Clock
-from bot.context import Context
-from bot.outbox import REPLY, enqueue
+from bot.core.events import Incoming
+from bot.services.choices import resolve_typed_choice
+from bot.services.outbox import REPLY, enqueue
+from bot.services.updates import first_times
+from handlers.context import Context
+from handlers.lane import BatchLane
 from messages import common
 from storage.db import transaction
-from storage.models import ChannelAccount, Outbox, ProcessedUpdate, Role
+from storage.models import ChannelAccount, Outbox, Role
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -43,15 +40,6 @@ LAST_SEEN_GRANULARITY = timedelta(minutes=1)
 BATCH_LIMIT = 100
 
 Router = Callable[[Context], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class BatchLane:
-    """Events handled many at a time: `accepts` is a cheap test before any query; `handle` gets the contexts of a
-    batch (identities loaded, one shared session) and says for each whether it handled the event."""
-
-    accepts: Callable[[Incoming], bool]
-    handle: Callable[[list[Context]], Awaitable[list[bool]]]
 
 
 class Dispatcher:
@@ -192,23 +180,6 @@ class Dispatcher:
             self.runtime.sender.wake()
         except Exception:
             log.exception("could not even apologise to %s", event.user_id)
-
-
-async def first_times(session: AsyncSession, clock: Clock, events: Sequence[Incoming]) -> list[bool]:
-    """Record the events' update ids; for each event, whether it is seen for the first time (else a retry)."""
-    if not events:
-        return []
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    now = clock.now()
-    table = ProcessedUpdate.__table__  # a plain INSERT, without the ORM's bulk-insert bookkeeping
-    recorded = await session.execute(
-        insert(table)
-        .values([{"channel": e.channel.value, "update_key": e.update_id, "at": now} for e in events])
-        .on_conflict_do_nothing()
-        .returning(table.c.channel, table.c.update_key)
-    )
-    new = {(channel, key) for channel, key in recorded}
-    return [(e.channel.value, e.update_id) in new for e in events]
 
 
 async def _load_identity(ctx: Context) -> None:

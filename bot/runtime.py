@@ -14,15 +14,15 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import scheduler
-from bot.channels.base import Channel
-from bot.clock import Clock
-from bot.config import Settings
-from bot.downloads import Downloads
-from bot.outbox import Sender
-from bot.pacing import Pacer
-from bot.progress import ProgressWatcher
+from bot.core.clock import Clock
+from bot.core.config import Settings
+from bot.core.events import Channel
+from bot.delivery.pacing import Pacer
+from bot.delivery.progress import ProgressWatcher
+from bot.delivery.sender import Sender
 from bot.services.files import FileStore
 from bot.services.forms_store import install_builtin_forms
+from bot.web.downloads import Downloads
 from storage.db import is_sqlite, make_engine, make_sessionmaker, migrate
 
 # The youngest generation is collected after this many new objects (CPython's default is 700).

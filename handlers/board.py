@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from bot.channels.base import Button, Reply
-from bot.context import Context
-from bot.outbox import REPLY, enqueue
+from bot.core.events import Button, Reply
+from bot.core.textnorm import fold
 from bot.services import reminders, status
 from bot.services import summary as summary_service
 from bot.services.docx_report import build_docx
+from bot.services.outbox import REPLY, enqueue
 from bot.services.xlsx_export import build_xlsx
-from bot.textnorm import fold
+from handlers.context import Context
 from messages import board as msg
 from messages import common
 from storage.db import transaction

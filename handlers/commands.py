@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.context import Context
+from handlers.context import Context
 from messages.help import COMMAND_DESCRIPTIONS
 
 Handler = Callable[[Context], Awaitable[None]]

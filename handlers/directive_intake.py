@@ -7,8 +7,8 @@ import mimetypes
 import re
 from datetime import date
 
-from bot.channels.base import Button
-from bot.context import Context
+from bot.core.events import Button
+from bot.core.textnorm import fold
 from bot.services import directives
 from bot.services.directive_parser import parse_directive
 from bot.services.document_text import extract_text
@@ -16,7 +16,7 @@ from bot.services.field_parsers import Ok, parse_field
 from bot.services.files import FileTooLarge
 from bot.services.forms import FieldSpec, FieldType
 from bot.services.forms_store import DEFAULT_FORM, get_form, list_forms
-from bot.textnorm import fold
+from handlers.context import Context
 from messages import common
 from messages import directives as msg
 from storage.models import Directive, Unit

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.context import Context
 from handlers.commands import CommandTable
+from handlers.context import Context
 from messages.help import help_text
 
 TABLE = CommandTable()

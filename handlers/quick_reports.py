@@ -13,11 +13,12 @@ from collections import defaultdict
 
 from sqlalchemy import select, tuple_
 
-from bot.channels.base import ChannelName, Incoming
-from bot.choices import last_offered, typed_choice
-from bot.context import Context
-from bot.dispatcher import BatchLane, first_times
+from bot.core.events import ChannelName, Incoming
+from bot.services.choices import last_offered, typed_choice
 from bot.services.reports import NewReport, OpenTarget, latest_reports, open_targets, save_reports
+from bot.services.updates import first_times
+from handlers.context import Context
+from handlers.lane import BatchLane
 from handlers.reports import (
     Draft,
     Item,

@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, select, update
 
-from bot.context import Context
 from bot.services import directives, invites
 from bot.services.audit import audit
 from bot.services.invites import InviteStatus
 from bot.services.phones import normalize_phone
 from handlers import menu
+from handlers.context import Context
 from messages import common
 from messages import registration as msg
 from storage.models import ChannelAccount, Invite, Role, Unit

@@ -19,15 +19,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.channels.base import Button, IncomingFile
-from bot.context import Context
+from bot.core.events import Button, IncomingFile
+from bot.core.textnorm import fold
 from bot.services.field_parsers import Ok, ParseResult, Refusal, Skipped, is_skip_word, parse_field
 from bot.services.files import FileTooLarge
 from bot.services.forms import BUILTIN_FORMS, FieldSpec, FieldType, FormSpec
 from bot.services.forms_store import DEFAULT_FORM, get_form
 from bot.services.quick_reply import QuickParse, parse_quick_reply
 from bot.services.reports import OpenTarget, latest_report, open_target, open_targets, save_report
-from bot.textnorm import fold
+from handlers.context import Context
 from handlers.secretary import secretary_units, target_of
 from messages import forms as forms_msg
 from messages import reports as msg

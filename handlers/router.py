@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.context import Context
-from bot.textnorm import fold
+from bot.core.textnorm import fold
 from handlers import board, directive_intake, menu, registration, reports, secretary
 from handlers.commands import BOARD, EVERYONE, SECRETARY
+from handlers.context import Context
 from messages import common
 from messages import registration as registration_msg
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.channels.base import Button
-from bot.context import Context
-from bot.outbox import enqueue
+from bot.core.events import Button
 from bot.services import directives
 from bot.services.forms_store import get_form
+from bot.services.outbox import enqueue
+from handlers.context import Context
 from messages import directives as msg
 from storage.models import Directive, DirectiveTarget
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.channels.base import Reply
+from bot.core.events import Reply
 
 INTERNAL_ERROR = (
     "Xin lỗi, hệ thống vừa gặp lỗi khi xử lý tin nhắn của đồng chí. Đồng chí vui lòng gửi lại sau ít phút."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.channels.base import Button
+from bot.core.events import Button
 
 _BREAKS = ("\n\n", "\n", ". ", "; ", ", ", " ")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from bot.channels.base import ChannelName, Incoming
-from bot.context import Context
+from bot.core.events import ChannelName, Incoming
 from bot.runtime import Runtime
+from handlers.context import Context
 
 
 def event(update_id: int, user: str, text: str) -> Incoming:

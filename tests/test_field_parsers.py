@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.core.textnorm import fold, is_blank, nfc
 from bot.services.field_parsers import Ok, Refusal, Skipped, is_skip_word, parse_field
 from bot.services.forms import SINH_HOAT_CHINH_TRI, TUYEN_TRUYEN, FieldSpec, FieldType
-from bot.textnorm import fold, is_blank, nfc
 from messages.forms import format_date, format_number
 
 TODAY = date(2024, 4, 20)

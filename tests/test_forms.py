@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.core.textnorm import nfc
 from bot.services.forms import (
     BUILTIN_FORMS,
     SINH_HOAT_CHINH_TRI,
@@ -23,7 +24,6 @@ from bot.services.forms import (
     form_to_yaml,
     load_form_yaml,
 )
-from bot.textnorm import nfc
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "form-custom.yaml"
 TONES = ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323")

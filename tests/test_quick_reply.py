@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.core.textnorm import is_blank, nfc
 from bot.services.field_parsers import is_skip_word
 from bot.services.forms import SINH_HOAT_CHINH_TRI, TUYEN_TRUYEN, FormSpec
 from bot.services.quick_reply import QuickParse, parse_quick_reply
-from bot.textnorm import is_blank, nfc
 from messages.forms import format_number, quick_problems
 
 TODAY = date(2024, 4, 20)

@@ -163,7 +163,7 @@ async def fake_tg_wait_commands(fake: FakeTelegram, chat_id: int) -> None:
 
 
 async def test_same_update_twice_is_handled_once(bot: Runtime, fake_tg: FakeTelegram) -> None:
-    from bot.channels.base import ChannelName, Incoming
+    from bot.core.events import ChannelName, Incoming
 
     event = Incoming(
         channel=ChannelName.TELEGRAM,

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from PIL import Image
 from sqlalchemy import func, select
 
-from bot.channels.base import Button, ChannelName, Incoming
+from bot.core.events import Button, ChannelName, Incoming
 from bot.fakes.telegram_models import SentMessage
 from bot.fakes.telegram_server import FakeTelegram
 from bot.fakes.telegram_users import FakeUser

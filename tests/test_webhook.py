@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import Clock
+from bot.core.clock import Clock
 from bot.fakes.telegram_server import FakeTelegram
 from bot.runtime import Runtime
 from tests.conftest import free_port, make_settings

@@ -15,7 +15,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.channels.base import (
+from bot.channels.zalo import DEFAULT_RETRY_AFTER, SECRET_HEADER, WEBHOOK_PATH, ZaloChannel, to_incoming
+from bot.core.events import (
     Blocked,
     Button,
     ChannelName,
@@ -27,7 +28,6 @@ from bot.channels.base import (
     Reply,
     Transient,
 )
-from bot.channels.zalo import DEFAULT_RETRY_AFTER, SECRET_HEADER, WEBHOOK_PATH, ZaloChannel, to_incoming
 from bot.fakes.zalo_server import FakeZalo
 from bot.fakes.zalo_users import FakeZaloUser
 from messages.render import numbered_choices

@@ -30,7 +30,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.channels.base import (
+from bot.core.events import (
     Blocked,
     ChannelName,
     DeliveryError,

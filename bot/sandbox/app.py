@@ -26,15 +26,15 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from bot import scheduler
-from bot.clock import Clock
-from bot.config import Settings
+from bot.core.clock import Clock
+from bot.core.config import Settings
 from bot.fakes.telegram_server import FakeTelegram
 from bot.fakes.telegram_users import FakeUser
 from bot.fakes.zalo_server import FakeZalo
 from bot.fakes.zalo_users import FakeZaloUser
 from bot.runtime import Runtime
 from bot.sandbox import demo
-from bot.sandbox.chat import Persona, Render, TimeLine
+from bot.sandbox.chat import Persona, Refused, Render, TimeLine
 from messages import cli as msg
 from storage.db import transaction
 from storage.models import ChannelAccount
@@ -49,10 +49,6 @@ JOIN_TIMEOUT = 15.0
 SETTLE_SECONDS = 10.0
 STEPS = ("hour", "day", "week", "morning", "summary")
 MORNING = time(8, 0)  # when reminders go out under the default policy; the page's "→ 08:00"
-
-
-class Refused(Exception):
-    """An action the page asked for that this person cannot do; the message is shown as is."""
 
 
 @dataclass

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.clock import Clock
+from bot.core.clock import Clock
 from bot.fakes.telegram_models import SentMessage
 from bot.fakes.telegram_server import FakeTelegram
 from bot.fakes.telegram_users import FakeUser
@@ -26,6 +26,10 @@ from bot.sandbox.demo import DemoPerson
 
 JSON = dict[str, Any]
 _URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+class Refused(Exception):
+    """An action the page asked for that this person cannot do; the message is shown as is."""
 
 
 class TimeLine:

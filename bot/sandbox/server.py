@@ -23,7 +23,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.sandbox import demo
-from bot.sandbox.chat import Persona
+from bot.sandbox.chat import Persona, Refused
 from messages import cli as msg
 from messages.registration import ROLE_NAMES
 
@@ -68,7 +68,6 @@ def _refusal(text: str, status: int = 400) -> web.Response:
 
 def _refusing(handler: Handler) -> Handler:
     """Map the sandbox's refusals and unknown people to a JSON answer the page shows."""
-    from bot.sandbox.app import Refused
 
     async def wrapped(request: web.Request) -> web.StreamResponse:
         try:

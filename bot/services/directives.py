@@ -12,8 +12,8 @@ from sqlalchemy import func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.channels.base import Button, OutFile, Reply
-from bot.clock import Clock
+from bot.core.clock import Clock
+from bot.core.events import Button, OutFile, Reply
 from bot.services.audit import audit
 from bot.services.directive_parser import DirectiveMeta
 from bot.services.forms import FormSpec

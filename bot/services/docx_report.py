@@ -22,6 +22,7 @@ from docx.shared import Cm, Length, Mm, Pt
 from docx.table import Table, _Cell, _Row
 from docx.text.paragraph import Paragraph
 
+from bot.core.textnorm import fold
 from bot.services.report_data import (
     FieldType,
     FieldValue,
@@ -35,7 +36,6 @@ from bot.services.report_data import (
     as_options,
     as_ratio,
 )
-from bot.textnorm import fold
 from messages import documents as msg
 
 FONT_NAME = "Times New Roman"

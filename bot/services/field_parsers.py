@@ -12,8 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from bot.core.textnorm import fold, is_blank, nfc
 from bot.services.forms import MAX_NUMBER, FieldSpec, FieldType
-from bot.textnorm import fold, is_blank, nfc
 from messages import forms as msg
 
 JsonValue = str | int | dict[str, int]

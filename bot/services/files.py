@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import OutFile
-from bot.clock import Clock
+from bot.core.clock import Clock
+from bot.core.events import OutFile
 from storage.models import StoredFile
 
 

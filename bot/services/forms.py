@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from bot.textnorm import fold, is_blank, nfc
+from bot.core.textnorm import fold, is_blank, nfc
 from messages import forms as msg
 
 DEFAULT_MAX_LENGTH = 500

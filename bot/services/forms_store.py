@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
+from bot.core.clock import Clock
 from bot.services.forms import BUILTIN_FORMS, FormErrors, FormSpec, form_from_dict, form_to_dict
 from storage.models import FormDef
 

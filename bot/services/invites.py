@@ -11,7 +11,7 @@ from enum import StrEnum
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
+from bot.core.clock import Clock
 from bot.services.audit import audit
 from storage.models import ChannelAccount, Invite, Person, Role, Unit
 

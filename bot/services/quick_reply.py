@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from bot.core.textnorm import fold, is_blank, nfc
 from bot.services.field_parsers import JsonValue, Ok, Refusal, Skipped, parse_field
 from bot.services.forms import FieldSpec, FormSpec
-from bot.textnorm import fold, is_blank, nfc
 from messages import forms as msg
 
 

@@ -25,13 +25,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import Button, Reply
-from bot.clock import Clock
-from bot.outbox import enqueue
+from bot.core.clock import Clock
+from bot.core.events import Button, Reply
 from bot.services import directives as directive_service
 from bot.services import status
 from bot.services.forms import FormSpec
 from bot.services.forms_store import get_form
+from bot.services.outbox import enqueue
 from messages import board as msg
 from messages import directives as directive_msg
 from storage.db import transaction

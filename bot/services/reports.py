@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
+from bot.core.clock import Clock
 from storage.models import Directive, DirectiveTarget, Report, Unit
 
 # A directive takes reports once it has been (or is being) sent; drafts and cancelled ones do not.

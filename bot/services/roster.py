@@ -13,10 +13,10 @@ from openpyxl import load_workbook
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
+from bot.core.clock import Clock
+from bot.core.textnorm import fold
 from bot.services.audit import audit
 from bot.services.phones import normalize_phone
-from bot.textnorm import fold
 from messages import roster as msg
 from storage.models import Person, Role, Unit
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.core.textnorm import fold
 from bot.services import directives as directive_service
 from bot.services.forms import FieldSpec, FieldType, FormSpec
 from bot.services.forms_store import get_form
@@ -35,7 +36,6 @@ from bot.services.report_data import (
     UnitRow,
     UnitStatus,
 )
-from bot.textnorm import fold
 from messages import board as msg
 from messages.directives import KIND_DEFAULT, KINDS
 from messages.documents import EMPTY_ANSWERS, format_number, format_percent

@@ -19,14 +19,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import Reply
-from bot.clock import Clock
-from bot.outbox import enqueue
+from bot.core.clock import Clock
+from bot.core.events import Reply
 from bot.services import status
 from bot.services.charts import ProgressRow, build_progress_chart
 from bot.services.files import FileStore
 from bot.services.forms import FormSpec
 from bot.services.forms_store import get_form
+from bot.services.outbox import enqueue
 from bot.services.reminders import DEFAULT_POLICY, is_quiet
 from bot.services.report_data import Aggregates, Counts
 from messages import board as msg

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from bot.channels.base import Reply
-from bot.outbox import enqueue
+from bot.core.events import Reply
 from bot.services import directives
+from bot.services.outbox import enqueue
 from messages import directives as msg
 from storage.db import transaction
 from storage.models import Directive

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import Button, Incoming, Reply
-from bot.clock import Clock
-from bot.config import Settings
+from bot.core.clock import Clock
+from bot.core.config import Settings
+from bot.core.events import Button, Incoming, Reply
 from storage.models import ChannelAccount, Conversation, Person, Role
 
 if TYPE_CHECKING:

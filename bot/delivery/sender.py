@@ -22,7 +22,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.channels.base import (
+from bot.core.clock import Clock
+from bot.core.events import (
     Blocked,
     Channel,
     DeliveryError,
@@ -31,9 +32,9 @@ from bot.channels.base import (
     Rejected,
     Reply,
 )
-from bot.clock import Clock
-from bot.pacing import Pacer
+from bot.delivery.pacing import Pacer
 from bot.services.files import FileStore
+from bot.services.outbox import REPLY
 from storage.liveness import InstanceLock, dead_instances
 from storage.models import ChannelFile, DirectiveTarget, Outbox
 
@@ -44,42 +45,8 @@ DELIVERY: ContextVar[tuple[int | None, int | None]] = ContextVar("chibo_delivery
 
 LEASE = timedelta(seconds=30)
 MAX_BACKOFF = 300.0
-REPLY = "reply"
 FLUSH_INTERVAL = 0.05
 RECLAIM_EVERY = 5.0
-
-
-def enqueue(
-    session: AsyncSession,
-    clock: Clock,
-    channel: str,
-    chat_id: str,
-    parts: Iterable[Reply],
-    *,
-    kind: str,
-    directive_id: int | None = None,
-    unit_id: int | None = None,
-    claimed_by: str | None = None,
-) -> Outbox:
-    """Add a delivery row to the session; with `claimed_by` it is born claimed, for the caller to send at once."""
-    now = clock.now()
-    row = Outbox(
-        channel=channel,
-        chat_id=chat_id,
-        kind=kind,
-        directive_id=directive_id,
-        unit_id=unit_id,
-        parts=[p.to_dict() for p in parts],
-        next_part=0,
-        status="sending" if claimed_by else "pending",
-        attempts=0,
-        next_attempt_at=now,
-        claimed_by=claimed_by,
-        claimed_at=now if claimed_by else None,
-        created_at=now,
-    )
-    session.add(row)
-    return row
 
 
 @dataclass

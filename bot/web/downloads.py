@@ -12,8 +12,8 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import OutFile
-from bot.outbox import DELIVERY
+from bot.core.events import OutFile
+from bot.delivery.sender import DELIVERY
 from bot.services import links
 from messages import zalo as msg
 from storage.db import transaction

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.channels.base import Incoming
-from bot.textnorm import fold
+from bot.core.events import Incoming
+from bot.core.textnorm import fold
 from storage.models import Outbox
 
 _NOT_WORDS = re.compile(r"[^\w\s/]+")

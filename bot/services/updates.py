@@ -1,0 +1,30 @@
+"""Processed updates: each platform update is handled once, recorded in the same transaction as its effects."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.clock import Clock
+from bot.core.events import Incoming
+from storage.models import ProcessedUpdate
+
+
+async def first_times(session: AsyncSession, clock: Clock, events: Sequence[Incoming]) -> list[bool]:
+    """Record the events' update ids; for each event, whether it is seen for the first time (else a retry)."""
+    if not events:
+        return []
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    now = clock.now()
+    table = ProcessedUpdate.__table__  # a plain INSERT, without the ORM's bulk-insert bookkeeping
+    recorded = await session.execute(
+        insert(table)
+        .values([{"channel": e.channel.value, "update_key": e.update_id, "at": now} for e in events])
+        .on_conflict_do_nothing()
+        .returning(table.c.channel, table.c.update_key)
+    )
+    new = {(channel, key) for channel, key in recorded}
+    return [(e.channel.value, e.update_id) in new for e in events]
