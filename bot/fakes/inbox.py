@@ -8,12 +8,13 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 M = TypeVar("M")
+K = TypeVar("K")  # the platform's user id: int on Telegram, str on Zalo
 
 
-class Inbox(Generic[M]):
+class Inbox(Generic[M, K]):
     """`messages` the bot sent to one user, with waits that wake on every change (no polling)."""
 
-    id: object
+    id: K
 
     def __init__(self) -> None:
         self.messages: list[M] = []

@@ -83,7 +83,7 @@ async def read_params(request: web.Request) -> JSON:
         elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             form = await request.post()
             for key, value in form.items():
-                params[key] = value if isinstance(value, str) else _upload(value)
+                params[key] = value if isinstance(value, str | bytes | bytearray) else _upload(value)
     except web.HTTPRequestEntityTooLarge as exc:
         raise ApiError(413, "Request Entity Too Large") from exc
     except (ValueError, UnicodeDecodeError) as exc:

@@ -321,7 +321,7 @@ class BotApi:
 
     def api_deleteMessage(self, p: JSON) -> bool:
         user = self.tg.target(p)
-        msg = self.tg.bot_messages.get((user.id, p.get("message_id")))
+        msg = self.tg.bot_messages.get((user.id, _int(p.get("message_id")) or 0))
         if msg is None or msg.deleted:
             raise bad_request("message to delete not found")
         msg.deleted = True
@@ -417,6 +417,14 @@ class BotApi:
             "max_reaction_count": 11,
             "accepted_gift_types": gifts,
         }
+
+
+def _int(value: Any) -> int | None:
+    """An integer parameter, sent as a JSON number or as text (form posts)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _string(value: Any) -> str:

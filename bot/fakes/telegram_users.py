@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 _OTHER_CONTACT_OFFSET = 7_000_000_000
 
 
-class FakeUser(Inbox[SentMessage]):
+class FakeUser(Inbox[SentMessage, int]):
     """One person with a private chat with the bot (chat id == user id).
 
     `messages` keeps every message the bot sent here, in order; edits change them in place and deleted

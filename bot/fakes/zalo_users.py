@@ -50,7 +50,7 @@ class ZaloSent:
         return f"{self.kind} {self.message_id}: {shown[:70]!r}{extra}"
 
 
-class FakeZaloUser(Inbox[ZaloSent]):
+class FakeZaloUser(Inbox[ZaloSent, str]):
     """One person with a private chat with the bot (on Zalo the chat id is the user id)."""
 
     def __init__(self, server: FakeZalo, user_id: str, display_name: str) -> None:

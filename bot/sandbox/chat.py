@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -96,7 +96,7 @@ class Persona:
         return self.demo.platform
 
     @property
-    def bot_messages(self) -> list[SentMessage] | list[ZaloSent]:
+    def bot_messages(self) -> Sequence[SentMessage | ZaloSent]:
         return self.user.messages
 
     def version(self) -> int:

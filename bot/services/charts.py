@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from io import BytesIO
+from typing import Any
 
 import matplotlib as mpl
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -26,7 +27,7 @@ PERCENT_TICKS = (0, 25, 50, 75, 100)
 ANNOTATION_ROOM = 0.22  # share of the axis right of 100% kept for the "17/27" counts
 
 # Scoped to each drawing, so the chart never changes matplotlib settings for the rest of the process.
-_STYLE = {
+_STYLE: Any = {  # matplotlib types its keys as literals; these are checked by the chart tests
     "font.family": "DejaVu Sans",
     "font.size": 11,
     "axes.titlesize": 14,
@@ -60,7 +61,7 @@ def fold_rows(rows: Sequence[ProgressRow], limit: int = MAX_BARS) -> list[Progre
     kept = sorted(by_size[: limit - 1])
     rest = [rows[i] for i in by_size[limit - 1 :]]
     others = msg.CHART_OTHERS.format(count=msg.format_number(len(rest)))
-    on_time, late, missing = (sum(row[part] for row in rest) for part in (1, 2, 3))
+    on_time, late, missing = (sum(_parts(row)[part] for row in rest) for part in range(3))
     return [*(rows[i] for i in kept), (others, on_time, late, missing)]
 
 
@@ -73,7 +74,7 @@ def _draw(rows: Sequence[ProgressRow]) -> Figure:
     left = [0.0] * len(rows)
     names = (msg.CHART_ON_TIME, msg.CHART_LATE, msg.CHART_NOT_REPORTED)
     for part, (name, color) in enumerate(zip(names, COLORS, strict=True), start=1):
-        shares = [100 * row[part] / _total(row) if _total(row) else 0.0 for row in rows]
+        shares = [100 * _parts(row)[part - 1] / _total(row) if _total(row) else 0.0 for row in rows]
         axes.barh(positions, shares, left=left, color=color, label=name, height=0.7)
         left = [a + b for a, b in zip(left, shares, strict=True)]
     for position, row in zip(positions, rows, strict=True):
@@ -104,6 +105,11 @@ def _title(rows: Sequence[ProgressRow]) -> str:
         reported=msg.format_number(reported), total=msg.format_number(total), rate=rate
     )
     return f"{msg.CHART_TITLE}\n{subtitle}"
+
+
+def _parts(row: ProgressRow) -> tuple[int, int, int]:
+    """On time, late, not reported."""
+    return row[1], row[2], row[3]
 
 
 def _total(row: ProgressRow) -> int:

@@ -366,8 +366,8 @@ def _add_quotes(document: DocxDocument, quotes: Sequence[Quote]) -> bool:
     for label, merged in groups.items():
         if len(groups) > 1 and label:
             _line(document, msg.QUOTE_FIELD.format(label=label), EMPHASIS)
-        for quote in merged:
-            _add_quote(document, quote)
+        for grouped in merged:
+            _add_quote(document, grouped)
     return bool(groups)
 
 

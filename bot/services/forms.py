@@ -415,10 +415,10 @@ def _read_type(value: object, path: _Path, issues: list[_Issue]) -> FieldType | 
     if value is None:
         issues.append((path, msg.FIELD_TYPE_MISSING.format(types=_TYPE_NAMES)))
         return None
-    name = value.strip().lower() if isinstance(value, str) else value
+    name = value.strip().lower() if isinstance(value, str) else None
     try:
-        return FieldType(name)
-    except (ValueError, TypeError):
+        return FieldType(name) if name is not None else FieldType("")
+    except ValueError:
         issues.append((path, msg.FIELD_TYPE_UNKNOWN.format(value=value, types=_TYPE_NAMES)))
         return None
 

@@ -261,6 +261,7 @@ def as_number(value: object) -> int | float | None:
 
 def as_ratio(value: object) -> Ratio | None:
     """A Ratio, or the {"attended", "total"} mapping a report stores, as a Ratio of numbers; else None."""
+    parts: tuple[object, object]
     if isinstance(value, Ratio):
         parts = (value.attended, value.total)
     elif isinstance(value, Mapping):

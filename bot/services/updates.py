@@ -17,9 +17,11 @@ async def first_times(session: AsyncSession, clock: Clock, events: Sequence[Inco
     """Record the events' update ids; for each event, whether it is seen for the first time (else a retry)."""
     if not events:
         return []
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     now = clock.now()
-    table = ProcessedUpdate.__table__  # a plain INSERT, without the ORM's bulk-insert bookkeeping
+    table = ProcessedUpdate.metadata.tables[
+        ProcessedUpdate.__tablename__
+    ]  # a plain INSERT, without the ORM's bulk-insert bookkeeping
     recorded = await session.execute(
         insert(table)
         .values([{"channel": e.channel.value, "update_key": e.update_id, "at": now} for e in events])
