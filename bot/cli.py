@@ -6,19 +6,19 @@ import asyncio
 import csv
 import logging
 import signal
-import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.core.config import Settings
+from bot.core.config import Settings, public_port, refusals, wants_production
 from bot.services import invites as invite_service
 from bot.services import roster
 from bot.services.audit import audit
@@ -83,18 +83,48 @@ def _with_db(work: Callable[[AsyncSession, Settings, Clock], Awaitable[T]]) -> T
 
 @app.command()
 def run() -> None:
-    """Run the bot (Telegram polling, or webhook when CHIBO_PUBLIC_URL is set)."""
-    settings = Settings()
-    if settings.telegram_token is None:
-        if settings.zalo_token is None and settings.public_url is None:
-            _plain(msg.SANDBOX_INSTEAD)
-            _run_sandbox("127.0.0.1", 8000)
-            return
-        # A server configured for production but missing its token must fail loudly, not turn into a sandbox.
-        console.print(msg.NO_TOKEN, markup=False, highlight=False)
+    """Run the bot: Zalo and/or Telegram, polling or webhook (CHIBO_PUBLIC_URL); the sandbox if nothing is set."""
+    settings = _settings_or_exit()
+    if not wants_production(settings):
+        _plain(msg.SANDBOX_INSTEAD)
+        _run_sandbox("127.0.0.1", 8000)
+        return
+    # A server configured for production but missing or misconfiguring something must fail loudly, now.
+    refused = refusals(settings)
+    if refused:
+        _plain(msg.REFUSED)
+        port = public_port(settings.public_url)
+        for refusal in refused:
+            text = msg.REFUSALS[refusal].format(
+                url=settings.public_url, port=port, timezone=settings.timezone
+            )
+            _plain("\n" + text)
         raise typer.Exit(2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     asyncio.run(_serve(settings))
+
+
+def _settings_or_exit() -> Settings:
+    """The settings, or exit code 2 naming each environment variable whose value could not be read (not the value:
+    it may be a secret)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = [f"CHIBO_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()]
+        _plain(msg.SETTINGS_INVALID.format(details="\n".join(lines)))
+        raise typer.Exit(2) from None
+
+
+def _mode(settings: Settings) -> str:
+    """Which platforms the bot serves and how, e.g. "Zalo: webhook tại https://…"."""
+    names = [
+        name
+        for name, token in (("Zalo", settings.zalo_token), ("Telegram", settings.telegram_token))
+        if token
+    ]
+    if settings.public_url:
+        return ", ".join(msg.MODE_WEBHOOK.format(channel=n, url=settings.public_url) for n in names)
+    return ", ".join(msg.MODE_POLLING.format(channel=n) for n in names)
 
 
 async def _serve(settings: Settings) -> None:
@@ -107,8 +137,7 @@ async def _serve(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     await runtime.start()
     settle_memory()
-    mode = msg.MODE_WEBHOOK.format(url=settings.public_url) if settings.public_url else msg.MODE_POLLING
-    console.print(msg.RUNNING.format(mode=mode), markup=False)
+    console.print(msg.RUNNING.format(mode=_mode(settings)), markup=False)
     try:
         await stop.wait()
     finally:
@@ -645,4 +674,4 @@ def _run_sandbox(host: str, port: int) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

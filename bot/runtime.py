@@ -103,6 +103,7 @@ class Runtime:
                 public_url=s.public_url,
                 webhook_secret=secret,
                 web_app=self.web_app,
+                paid_broadcast=s.telegram_rate == 0,
             )
         if s.zalo_token:
             self.channels["zalo"] = ZaloChannel(

@@ -2,23 +2,80 @@
 
 from __future__ import annotations
 
+from bot.core.config import Refusal
+
 NO_TOKEN = """\
-Chưa cấu hình token Telegram. / No Telegram token is configured.
+Chưa cấu hình token Telegram hoặc Zalo. / No Telegram or Zalo token is configured.
 
 Tiếng Việt:
-  1. Mở Telegram, nhắn cho @BotFather, gõ /newbot và làm theo hướng dẫn để tạo bot.
-  2. BotFather sẽ gửi một token dạng 123456789:AAE...; chép token đó.
-  3. Đặt biến môi trường CHIBO_TELEGRAM_TOKEN=<token> (hoặc ghi vào tệp .env, xem .env.example), rồi chạy lại `make run`.
+  - Zalo: tạo bot trên Zalo Bot Platform (bot.zaloplatforms.com), chép token dạng <bot_id>:<mã bí mật> và đặt
+    CHIBO_ZALO_TOKEN=<token>.
+  - Telegram: nhắn cho @BotFather, gõ /newbot và làm theo hướng dẫn; BotFather gửi một token dạng
+    123456789:AAE...; đặt CHIBO_TELEGRAM_TOKEN=<token>.
+  Đặt biến môi trường (hoặc ghi vào tệp .env, xem .env.example), rồi chạy lại `make run`.
 
 English:
-  1. In Telegram, message @BotFather, send /newbot and follow the steps to create a bot.
-  2. BotFather replies with a token like 123456789:AAE...; copy it.
-  3. Set CHIBO_TELEGRAM_TOKEN=<token> in the environment (or in .env, see .env.example) and run `make run` again.
+  - Zalo: create a bot on the Zalo Bot Platform (bot.zaloplatforms.com), copy its token <bot_id>:<secret> and set
+    CHIBO_ZALO_TOKEN=<token>.
+  - Telegram: message @BotFather, send /newbot and follow the steps; BotFather replies with a token like
+    123456789:AAE...; set CHIBO_TELEGRAM_TOKEN=<token>.
+  Set it in the environment (or in .env, see .env.example) and run `make run` again.
 """
 
+# Why `chibo run` refuses to start; {url}, {port} and {timezone} are the configured values.
+REFUSALS: dict[Refusal, str] = {
+    Refusal.NO_TOKEN: NO_TOKEN,
+    Refusal.NO_WEBHOOK_SECRET: (
+        "Có CHIBO_PUBLIC_URL (chế độ webhook) nhưng chưa đặt CHIBO_WEBHOOK_SECRET: ai cũng có thể gửi tin giả tới bot. "
+        "Tạo một mã bằng `openssl rand -hex 32` rồi đặt CHIBO_WEBHOOK_SECRET=<mã>.\n"
+        "CHIBO_PUBLIC_URL is set (webhook mode) but CHIBO_WEBHOOK_SECRET is not: anyone could post fake updates to "
+        "the bot. Make one with `openssl rand -hex 32` and set CHIBO_WEBHOOK_SECRET=<secret>."
+    ),
+    Refusal.BAD_WEBHOOK_SECRET: (
+        "CHIBO_WEBHOOK_SECRET có ký tự Telegram không chấp nhận: chỉ dùng A-Z, a-z, 0-9, _ và -, dài 1 đến 256 ký tự "
+        "(ví dụ tạo bằng `openssl rand -hex 32`).\n"
+        "CHIBO_WEBHOOK_SECRET has characters Telegram does not accept: use only A-Z, a-z, 0-9, _ and -, 1 to 256 "
+        "characters (e.g. made with `openssl rand -hex 32`)."
+    ),
+    Refusal.PUBLIC_URL_NOT_HTTPS: (
+        "CHIBO_PUBLIC_URL «{url}» phải là một địa chỉ HTTPS đầy đủ, ví dụ https://chibo.example.org: Telegram và Zalo "
+        "chỉ gọi webhook qua HTTPS.\n"
+        "CHIBO_PUBLIC_URL «{url}» must be a full HTTPS address, e.g. https://chibo.example.org: Telegram and Zalo "
+        "call webhooks over HTTPS only."
+    ),
+    Refusal.PUBLIC_URL_BAD_PORT: (
+        "CHIBO_PUBLIC_URL dùng cổng {port}, Telegram chỉ gọi webhook qua cổng 443, 80, 88 hoặc 8443. "
+        "Đổi cổng trên reverse proxy (CHIBO_LISTEN_PORT có thể giữ nguyên).\n"
+        "CHIBO_PUBLIC_URL uses port {port}; Telegram calls webhooks on ports 443, 80, 88 or 8443 only. "
+        "Change the reverse proxy's port (CHIBO_LISTEN_PORT may stay as it is)."
+    ),
+    Refusal.UNKNOWN_TIMEZONE: (
+        "Không có múi giờ «{timezone}» (CHIBO_TIMEZONE); dùng tên như Asia/Ho_Chi_Minh.\n"
+        "Unknown time zone «{timezone}» (CHIBO_TIMEZONE); use a name like Asia/Ho_Chi_Minh."
+    ),
+    Refusal.ZALO_NEEDS_PUBLIC_URL: (
+        "Có CHIBO_ZALO_TOKEN nhưng chưa đặt CHIBO_PUBLIC_URL: bot Zalo không gửi được tệp, người dùng Zalo nhận "
+        "đường link tải tệp từ máy chủ của Chibo, nên máy chủ cần một địa chỉ HTTPS công khai "
+        "(xem docs/deploy.md, mục 4).\n"
+        "CHIBO_ZALO_TOKEN is set but CHIBO_PUBLIC_URL is not: Zalo bots cannot send files, so Zalo users get links "
+        "to download them from Chibo's own server, which needs a public HTTPS address (see docs/deploy.md, part 4)."
+    ),
+    Refusal.ZALO_OA_NEEDS_PUBLIC_URL: (
+        "Đã cấu hình Zalo OA (CHIBO_ZALO_OA_*) nhưng chưa đặt CHIBO_PUBLIC_URL: Zalo OA gửi tin nhắn đến bot qua "
+        "webhook, cần một địa chỉ HTTPS công khai (xem docs/deploy.md, mục 4).\n"
+        "A Zalo OA is configured (CHIBO_ZALO_OA_*) but CHIBO_PUBLIC_URL is not: the OA pushes messages to the bot's "
+        "webhook, which needs a public HTTPS address (see docs/deploy.md, part 4)."
+    ),
+}
+REFUSED = "Chibo không khởi động với cấu hình này. / Chibo will not start with these settings."
+SETTINGS_INVALID = (
+    "Giá trị cấu hình không hợp lệ; sửa các biến môi trường (hoặc tệp .env) dưới đây rồi chạy lại.\n"
+    "Invalid settings; fix these environment variables (or .env) and run again.\n{details}"
+)
+
 RUNNING = "Chibo đang chạy ({mode}). Nhấn Ctrl+C để dừng."
-MODE_POLLING = "Telegram: polling"
-MODE_WEBHOOK = "Telegram: webhook tại {url}"
+MODE_POLLING = "{channel}: polling"
+MODE_WEBHOOK = "{channel}: webhook tại {url}"
 STOPPED = "Đã dừng Chibo."
 DB_UPGRADED = "Cơ sở dữ liệu đã được cập nhật lên phiên bản mới nhất."
 
@@ -84,10 +141,10 @@ FORM_NOT_UTF8 = "Tệp {name} không đọc được dưới dạng UTF-8. Hãy 
 # -- sandbox (`chibo sandbox`, and `chibo run` without a token) ------------------------------------------------
 
 SANDBOX_INSTEAD = (
-    "Chưa có token Telegram: chạy chế độ thử nghiệm (sandbox) với Telegram và Zalo giả lập, không cần Internet. "
-    "Để chạy bot thật, đặt CHIBO_TELEGRAM_TOKEN (xem .env.example).\n"
-    "No Telegram token: starting the sandbox (fake Telegram and Zalo, no internet needed). "
-    "To run the real bot, set CHIBO_TELEGRAM_TOKEN (see .env.example)."
+    "Chưa cấu hình token Zalo hay Telegram: chạy chế độ thử nghiệm (sandbox) với Zalo và Telegram giả lập, "
+    "không cần Internet. Để chạy bot thật, đặt CHIBO_ZALO_TOKEN hoặc CHIBO_TELEGRAM_TOKEN (xem .env.example).\n"
+    "No Zalo or Telegram token: starting the sandbox (fake Zalo and Telegram, no internet needed). "
+    "To run the real bot, set CHIBO_ZALO_TOKEN or CHIBO_TELEGRAM_TOKEN (see .env.example)."
 )
 SANDBOX_STARTING = "Đang khởi động sandbox… / Starting the sandbox…"
 SANDBOX_READY = (

@@ -8,12 +8,13 @@ from sqlalchemy import select
 
 from bot.fakes.telegram_users import FakeUser
 from bot.runtime import Runtime
+from bot.sandbox.demo import SAMPLES_DIR
 from bot.services import invites, roster
 from storage.db import transaction
 from storage.models import Person, Role, Unit
 
 EXAMPLE_ROSTER = Path(__file__).resolve().parents[1] / "examples" / "roster.csv"
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SAMPLES = SAMPLES_DIR  # the two sample directives, one copy shared with the sandbox
 
 
 async def load_roster(runtime: Runtime, path: Path = EXAMPLE_ROSTER) -> roster.ImportResult:

@@ -6,12 +6,12 @@ import json
 import unicodedata
 from dataclasses import fields
 from datetime import date
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.sandbox.demo import SAMPLES_DIR as SAMPLES
 from bot.services.directive_parser import (
     TRACKED_FIELDS,
     CitedDocument,
@@ -19,8 +19,6 @@ from bot.services.directive_parser import (
     Recurrence,
     parse_directive,
 )
-
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 
 
 def _sample(name: str) -> str:

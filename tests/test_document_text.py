@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from bot.sandbox.demo import SAMPLES_DIR as SAMPLES
 from bot.services.directive_parser import DirectiveMeta, parse_directive
 from bot.services.document_text import ExtractedText, Refusal, SourceFormat, extract_text
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 SAMPLE_747 = SAMPLES / "directive-747-CV-DUK.txt"
 SAMPLE_745 = SAMPLES / "directive-745-CV-DUK.txt"
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")

@@ -62,6 +62,7 @@ class TelegramChannel:
         public_url: str | None = None,
         webhook_secret: str | None = None,
         web_app: web.Application | None = None,
+        paid_broadcast: bool = False,
     ) -> None:
         api_url = api_url.rstrip("/")
         self.bot = Bot(
@@ -75,6 +76,8 @@ class TelegramChannel:
         self.public_url = public_url
         self.webhook_secret = webhook_secret
         self.web_app = web_app
+        # Unpaced sending (CHIBO_TELEGRAM_RATE=0) asks Telegram to lift its ~30 msg/s limit, billed in Stars.
+        self._paid = True if paid_broadcast else None
         self.username: str | None = None
         self._on_event: IncomingHandler | None = None
         self._poller: asyncio.Task[None] | None = None
@@ -159,6 +162,7 @@ class TelegramChannel:
                     chat_id=int(chat_id),
                     text=chunk,
                     reply_markup=_markup(reply) if last else None,
+                    allow_paid_broadcast=self._paid,
                 )
             return Sent(str(result["message_id"]))
         except TelegramError as exc:
@@ -175,7 +179,9 @@ class TelegramChannel:
         caption = reply.text if len(reply.text) <= CAPTION_LIMIT else ""
         if reply.text and not caption:
             for chunk in split_text(reply.text, TEXT_LIMIT):
-                await self._call("sendMessage", chat_id=int(chat_id), text=chunk)
+                await self._call(
+                    "sendMessage", chat_id=int(chat_id), text=chunk, allow_paid_broadcast=self._paid
+                )
         payload: Any = file_ref or InputFile(self.files.read(reply.file.sha256), filename=reply.file.name)
         if reply.file.as_photo:
             result = await self._call(
@@ -184,6 +190,7 @@ class TelegramChannel:
                 photo=payload,
                 caption=caption or None,
                 reply_markup=_markup(reply),
+                allow_paid_broadcast=self._paid,
             )
             ref = result["photo"][-1]["file_id"] if result.get("photo") else None
         else:
@@ -193,6 +200,7 @@ class TelegramChannel:
                 document=payload,
                 caption=caption or None,
                 reply_markup=_markup(reply),
+                allow_paid_broadcast=self._paid,
             )
             ref = result["document"]["file_id"] if result.get("document") else None
         return Sent(str(result["message_id"]), file_ref=ref)

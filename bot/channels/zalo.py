@@ -1,6 +1,6 @@
 """The Zalo adapter: a thin aiohttp client of the Zalo Bot API, polling or webhook, mapped to the neutral model.
 
-Zalo bots cannot send documents, buttons or edits (see shared ZALO_BOT_API.md), so: choices go out as a numbered
+Zalo bots cannot send documents, buttons or edits (see docs/zalo-bot-api.md), so: choices go out as a numbered
 list the user answers by typing, a file goes out as a signed download link from Chibo's own server (`link_maker`),
 an image as sendPhoto with that link, and an edit as a new message.
 

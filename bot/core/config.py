@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
+from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
+# What Telegram's setWebhook accepts: the ports it will call and the characters of secret_token.
+TELEGRAM_WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
+TELEGRAM_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -61,3 +67,78 @@ class Settings(BaseSettings):
             s.get_secret_value() for s in (self.webhook_secret, self.telegram_token, self.zalo_token) if s
         ]
         return ("|".join(parts) or "chibo-local").encode()
+
+
+class Refusal(StrEnum):
+    """A setting `chibo run` refuses to start a production server with, because a platform would not work."""
+
+    NO_TOKEN = "no_token"
+    NO_WEBHOOK_SECRET = "no_webhook_secret"
+    BAD_WEBHOOK_SECRET = "bad_webhook_secret"
+    PUBLIC_URL_NOT_HTTPS = "public_url_not_https"
+    PUBLIC_URL_BAD_PORT = "public_url_bad_port"
+    UNKNOWN_TIMEZONE = "unknown_timezone"
+    ZALO_NEEDS_PUBLIC_URL = "zalo_needs_public_url"
+    ZALO_OA_NEEDS_PUBLIC_URL = "zalo_oa_needs_public_url"
+
+
+def wants_production(settings: Settings) -> bool:
+    """Whether anything of a real server is configured; with nothing at all, `chibo run` starts the sandbox."""
+    return any((settings.telegram_token, settings.zalo_token, _zalo_oa(settings), settings.public_url))
+
+
+def refusals(settings: Settings) -> list[Refusal]:
+    """Every setting that would break the running bot, found before it starts rather than in its first hour."""
+    found = [] if settings.telegram_token or settings.zalo_token or _zalo_oa(settings) else [Refusal.NO_TOKEN]
+    found += _webhook_refusals(settings)
+    if settings.zalo_token and not settings.public_url:
+        found.append(Refusal.ZALO_NEEDS_PUBLIC_URL)  # Zalo users get files as links to our own server
+    if _zalo_oa(settings) and not settings.public_url:
+        found.append(Refusal.ZALO_OA_NEEDS_PUBLIC_URL)  # the OA pushes its events to our webhook
+    if not _known_timezone(settings.timezone):
+        found.append(Refusal.UNKNOWN_TIMEZONE)
+    return found
+
+
+def _webhook_refusals(settings: Settings) -> list[Refusal]:
+    if not settings.public_url:
+        return []
+    found = []
+    url = urlsplit(settings.public_url)
+    port = public_port(settings.public_url)
+    if url.scheme != "https" or not url.hostname or port is None:
+        found.append(Refusal.PUBLIC_URL_NOT_HTTPS)
+    telegram = bool(settings.telegram_token)
+    if telegram and port is not None and port not in TELEGRAM_WEBHOOK_PORTS:
+        found.append(Refusal.PUBLIC_URL_BAD_PORT)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    if not secret:
+        # Without it anyone can post fake updates (Telegram), and every instance or restart of a Zalo bot would
+        # register a random secret of its own, refusing what the others registered.
+        found.append(Refusal.NO_WEBHOOK_SECRET)
+    elif telegram and not TELEGRAM_SECRET.fullmatch(secret):
+        found.append(Refusal.BAD_WEBHOOK_SECRET)
+    return found
+
+
+def public_port(url: str | None) -> int | None:
+    """The port the platforms call at `url` (443 when it names none), or None for no URL or a malformed port."""
+    if not url:
+        return None
+    try:
+        return urlsplit(url).port or 443
+    except ValueError:  # a port that is no number, or out of range
+        return None
+
+
+def _zalo_oa(settings: Settings) -> bool:
+    """Whether a Zalo Official Account is configured (its CHIBO_ZALO_OA_* settings may not exist in this build)."""
+    return bool(getattr(settings, "zalo_oa_app_id", None))
+
+
+def _known_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):  # ValueError: not a zone key at all, e.g. "../x" or ""
+        return False
+    return True
