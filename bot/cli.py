@@ -303,7 +303,7 @@ def invite(
             console.print(msg.ZALO_QR_WRITTEN.format(path=bot_qr), markup=False)
         console.print(msg.QR_WRITTEN.format(count=len(rows), path=qr), markup=False)
     console.print(msg.INVITES_ISSUED.format(count=len(issued), days=valid_days), markup=False)
-    if username is None:
+    if username is None and (settings.telegram_token or not settings.zalo_token):  # Zalo alone needs no link
         console.print(msg.NO_LINK, markup=False)
 
 
