@@ -70,6 +70,11 @@ REFUSED_CASES = [
         id="zalo-public-url-without-scheme",
     ),
     pytest.param(
+        TELEGRAM | WEBHOOK | {"CHIBO_PUBLIC_URL": "https://chibo.example.org:99999"},
+        ["«https://chibo.example.org:99999» phải là", "must be a full HTTPS address"],
+        id="port-out-of-range",
+    ),
+    pytest.param(
         TELEGRAM | WEBHOOK | {"CHIBO_PUBLIC_URL": "https://chibo.example.org:8080"},
         ["dùng cổng 8080", "uses port 8080"],
         id="port-telegram-will-not-call",

@@ -122,11 +122,12 @@ def _webhook_refusals(settings: Settings) -> list[Refusal]:
 
 
 def public_port(url: str | None) -> int | None:
-    """The port the platforms call at `url` (443 when it names none), or None for no URL or a malformed port."""
+    """The port the platforms call at `url` (its scheme's when it names none), or None for no URL or a bad port."""
     if not url:
         return None
+    parts = urlsplit(url)
     try:
-        return urlsplit(url).port or 443
+        return parts.port or (80 if parts.scheme == "http" else 443)
     except ValueError:  # a port that is no number, or out of range
         return None
 
