@@ -328,3 +328,17 @@ class Download(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     sha256: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
+
+
+class ZaloOaToken(Base):
+    """The Zalo OA's current token pair. Zalo rotates the refresh token on every renewal and the old one stops
+    working, so the newest pair lives here (not in settings) and is replaced in the transaction that renews it."""
+
+    __tablename__ = "zalo_oa_tokens"
+    oa_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    access_token: Mapped[str] = mapped_column(Text, default="")
+    access_expires_at: Mapped[datetime]
+    refresh_token: Mapped[str] = mapped_column(Text)
+    seed_hash: Mapped[str] = mapped_column(String(64), default="")  # which configured refresh token started it
+    renewals: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime]
