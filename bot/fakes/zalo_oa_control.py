@@ -130,7 +130,7 @@ class _Standalone:
         self.api_url = ""
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        await self.fake.start(host, port)
+        await self.fake.start(host, port, setup=lambda app: add_controls(app, self.fake))
         self.api_url = self.fake.url
 
     async def stop(self) -> None:

@@ -26,6 +26,7 @@ import json
 import secrets
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -84,15 +85,17 @@ class FakeZaloOA:
         self._runner: web.AppRunner | None = None
 
     # --- lifecycle ------------------------------------------------------------------------------------
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        from bot.fakes.zalo_oa_control import add_controls
-
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, setup: Callable[[web.Application], None] | None = None
+    ) -> None:
+        """Serve on `host:port` (0: any free port); `setup` adds routes (the control API of zalo_oa_control)."""
         app = web.Application(client_max_size=20 * 1024 * 1024)
         app.router.add_post("/v3.0/oa/message/{route}", self._handle)
         app.router.add_post("/v2.0/oa/upload/{kind}", self._handle)
         app.router.add_post("/v3.0/oa/quota/message", self._handle)
         app.router.add_post("/v4/oa/access_token", self._oauth)
-        add_controls(app, self)
+        if setup is not None:
+            setup(app)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await self._runner.setup()
         await web.TCPSite(self._runner, host, port).start()
