@@ -280,8 +280,6 @@ async def test_injected_faults(
 
 
 async def test_control_api(oa: FakeZaloOA, http: aiohttp.ClientSession, hook: Hook) -> None:
-    async with FakeZaloOA(clock=oa.clock) as other:
-        await other.stop()
     fake = FakeZaloOA(clock=oa.clock)
     await fake.start(setup=lambda app: add_controls(app, fake))
     try:

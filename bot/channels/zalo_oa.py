@@ -148,11 +148,18 @@ class ZaloOaChannel:
             raise Rejected("empty message: Zalo OA needs a text or an attachment")
         message_id, costs = "", []
         for part in parts:
-            data = await self._send_part(chat_id, part)
+            try:
+                data = await self._send_part(chat_id, part)
+            except Rejected as exc:
+                if type(exc) is not Rejected or reply.file is None or part != _file_part(_token(file_ref)):
+                    raise
+                token = await self._upload(reply.file)  # Zalo no longer knows the stored token: upload again
+                if token is None:
+                    raise
+                data, ref = await self._send_part(chat_id, _file_part(token)), FILE_REF + token
             message_id = str(data.get("message_id", ""))
             costs.append(_quota(data))
-        cost = max(costs, key=_cost_rank)
-        return Sent(message_id, file_ref=ref, cost=cost)
+        return Sent(message_id, file_ref=ref, cost=max(costs, key=_cost_rank))
 
     async def _send_part(self, chat_id: str, message: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -198,8 +205,10 @@ class ZaloOaChannel:
         """The upload token of a file Zalo can carry (reused from `file_ref`), else None: send it as a link."""
         if file.mime not in NATIVE_TYPES or file.size > self.file_max or self.files is None:
             return None
-        if file_ref and file_ref.startswith(FILE_REF):
-            return file_ref.removeprefix(FILE_REF)
+        return _token(file_ref) or await self._upload(file)
+
+    async def _upload(self, file: OutFile) -> str | None:
+        assert self.files is not None
         try:
             data = await self.api.upload("file", file.name, file.mime, self.files.read(file.sha256))
         except ZaloOaError as exc:
@@ -260,6 +269,14 @@ def _buttons(text: str, buttons: list[Button]) -> dict[str, Any]:
     shown = [{"title": b.label, "type": "oa.query.hide", "payload": BUTTON_PREFIX + b.data} for b in buttons]
     payload = {"template_type": "button", "text": text, "buttons": shown}
     return {"attachment": {"type": "template", "payload": payload}}
+
+
+def _token(file_ref: str | None) -> str | None:
+    return file_ref.removeprefix(FILE_REF) if file_ref and file_ref.startswith(FILE_REF) else None
+
+
+def _file_part(token: str | None) -> dict[str, Any]:
+    return {"attachment": {"type": "file", "payload": {"token": token}}}
 
 
 def _image(url: str) -> dict[str, Any]:

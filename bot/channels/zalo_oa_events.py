@@ -67,7 +67,8 @@ def to_incoming(event: Any) -> Incoming | None:
     if name == "user_submit_info":
         info = _object(event.get("info"))
         phone = str(info.get("phone") or "").strip()
-        return Incoming(**base, contact_phone=phone or None, display_name=_nfc(info.get("name") or ""))
+        base["display_name"] = _nfc(info.get("name") or "")
+        return Incoming(**base, contact_phone=phone or None)
     if name == "follow":
         return Incoming(**base, text="/start", command="start")  # following is how a user starts the OA chat
     return None
