@@ -339,6 +339,7 @@ class ZaloOaToken(Base):
     access_token: Mapped[str] = mapped_column(Text, default="")
     access_expires_at: Mapped[datetime]
     refresh_token: Mapped[str] = mapped_column(Text)
-    seed_hash: Mapped[str] = mapped_column(String(64), default="")  # which configured refresh token started it
+    # The SHA-256 of the configured refresh token the pair started from: a new one configured replaces the pair.
+    seed_hash: Mapped[str] = mapped_column(String(64), default="")
     renewals: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime]
