@@ -339,7 +339,7 @@ class ZaloOaToken(Base):
     access_token: Mapped[str] = mapped_column(Text, default="")
     access_expires_at: Mapped[datetime]
     refresh_token: Mapped[str] = mapped_column(Text)
-    # The SHA-256 of the configured refresh token the pair started from: a new one configured replaces the pair.
-    seed_hash: Mapped[str] = mapped_column(String(64), default="")
+    # SHA-256 digests (space-separated) of every configured refresh token seen: one never seen replaces the pair.
+    seed_hashes: Mapped[str] = mapped_column(Text, default="")
     renewals: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime]

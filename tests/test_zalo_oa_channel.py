@@ -343,9 +343,12 @@ async def test_crash_between_call_and_save_strict_zalo(
     with pytest.raises(AuthLost):  # Transient for the outbox: messages wait
         await restarted.access_token()
     consented = keeper(engine, oa, clock, http, oa.authorize()[1])  # an admin consents; the operator sets it
-    assert await consented.access_token() in oa.oauth.access
+    token = await consented.access_token()
+    assert token in oa.oauth.access
+    still_old = keeper(engine, oa, clock, http, seed)  # an instance not yet restarted with the new setting
+    assert await still_old.access_token() == token
     again = keeper(engine, oa, clock, http, oa.authorize()[1])
-    assert await again.access_token()  # a newer configured token also replaces the stored pair
+    assert await again.access_token() != token  # a newer configured token replaces the stored pair again
 
 
 async def test_crash_between_call_and_save_with_refresh_grace(

@@ -114,7 +114,12 @@ class ZaloOaChannel:
             )
             return
         self.web_app.router.add_post(WEBHOOK_PATH, self.webhook)
-        await self.tokens.access_token()  # fail early, at start, if the OA cannot be reached
+        try:
+            await (
+                self.tokens.access_token()
+            )  # say at start, not at the first send, that the OA cannot be reached
+        except Transient:
+            log.exception("Zalo OA token unavailable at start; messages wait in the outbox until it is")
 
     async def stop(self) -> None:
         self._on_event = None

@@ -12,7 +12,7 @@ transaction that holds a lock across the call and saves the new pair before it c
   a COMMIT, but it cannot be closed from our side. If Zalo then refuses the stored refresh token, `AuthLost` says
   so (a Transient error, so the outbox keeps every message), and setting a new CHIBO_ZALO_OA_REFRESH_TOKEN from a
   fresh consent is picked up without clearing anything: a configured token the table has not seen replaces the
-  stored one.
+  stored one (an instance still configured with an older token, as in a rolling restart, does not).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 LOCK_SPACE = 0x43484942  # "CHIB", the space of Chibo's advisory locks (keys 1 and 2 are the scheduler's jobs)
 TOKEN_LOCK = 3
 RENEW_MARGIN = timedelta(minutes=10)  # renew this long before the access token expires
+OAUTH_TIMEOUT = 15.0  # seconds; the renewal holds the database lock (SQLite: the one connection) meanwhile
 DEFAULT_LIFETIME = 90_000  # seconds (25 hours), when the answer has no usable expires_in
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -139,20 +140,21 @@ class TokenKeeper:
             return self._keep(row.access_token, row.access_expires_at)
 
     async def _row(self, session: AsyncSession) -> ZaloOaToken:
-        """The stored pair, created from (or replaced by) a configured refresh token the table has not seen."""
+        """The stored pair, created from (or replaced by) a configured refresh token the table has never seen. An
+        instance still configured with an older token (a rolling restart) keeps using the stored pair."""
         row = await session.get(ZaloOaToken, self.oa_id)
-        seed_hash = hashlib.sha256(self.seed.encode()).hexdigest() if self.seed else ""
-        if row is not None and (not seed_hash or row.seed_hash == seed_hash):
+        digest = hashlib.sha256(self.seed.encode()).hexdigest() if self.seed else ""
+        if row is not None and (not digest or digest in row.seed_hashes.split()):
             return row
         if not self.seed:
             raise AuthLost("no Zalo OA refresh token: set CHIBO_ZALO_OA_REFRESH_TOKEN")
         now = self.clock.now()
         if row is None:
-            row = ZaloOaToken(oa_id=self.oa_id, renewals=0)
+            row = ZaloOaToken(oa_id=self.oa_id, renewals=0, seed_hashes="")
             session.add(row)
         else:
             log.warning("a new CHIBO_ZALO_OA_REFRESH_TOKEN replaces the stored Zalo OA token pair")
-        row.refresh_token, row.seed_hash = self.seed, seed_hash
+        row.refresh_token, row.seed_hashes = self.seed, f"{row.seed_hashes} {digest}".strip()
         row.access_token, row.access_expires_at, row.updated_at = "", now, now
         await session.flush()
         return row
@@ -162,7 +164,7 @@ class TokenKeeper:
         headers = {"secret_key": self.secret_key}
         url = f"{self.oauth_url}/v4/oa/access_token"
         try:
-            timeout = aiohttp.ClientTimeout(total=30)
+            timeout = aiohttp.ClientTimeout(total=OAUTH_TIMEOUT)
             async with self.http().post(url, data=form, headers=headers, timeout=timeout) as resp:
                 status, raw = resp.status, await resp.read()
         except (TimeoutError, aiohttp.ClientError) as exc:

@@ -22,7 +22,7 @@ def upgrade() -> None:
         sa.Column("access_token", sa.Text(), nullable=False),
         sa.Column("access_expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("refresh_token", sa.Text(), nullable=False),
-        sa.Column("seed_hash", sa.String(64), nullable=False),
+        sa.Column("seed_hashes", sa.Text(), nullable=False),
         sa.Column("renewals", sa.Integer(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("oa_id", name=op.f("pk_zalo_oa_tokens")),
