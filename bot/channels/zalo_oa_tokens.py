@@ -117,7 +117,9 @@ class TokenKeeper:
         return changed
 
     async def _renew_locked(self, stale: str | None) -> str:
-        async with transaction(self.sessions) as session:  # a configured token is adopted for good, call or not
+        async with transaction(
+            self.sessions
+        ) as session:  # a configured token is adopted for good, call or not
             await _lock(session)
             await self._row(session)
         async with transaction(self.sessions) as session:
