@@ -27,7 +27,9 @@ PDF_MIME = "application/pdf"
 
 @pytest.fixture
 async def oa(clock: Clock) -> AsyncIterator[FakeZaloOA]:
-    fake = FakeZaloOA(clock=clock, policy=Policy(monthly_quota=2, per_window=8))
+    fake = FakeZaloOA(
+        clock=clock, policy=Policy(monthly_quota=2, per_window=8), oa_secret_key="oa-webhook-key"
+    )
     await fake.start()
     yield fake
     await fake.stop()
@@ -203,7 +205,7 @@ async def test_events_are_signed_and_shaped(oa: FakeZaloOA, hook: Hook, user: Fa
     assert len(hook.received) == 2
     for body, signature in hook.received:
         event = json.loads(body)
-        raw = oa.app_id.encode() + body + event["timestamp"].encode() + oa.secret_key.encode()
+        raw = oa.app_id.encode() + body + event["timestamp"].encode() + b"oa-webhook-key"
         assert signature == "mac=" + hashlib.sha256(raw).hexdigest()
     follow, text = (json.loads(body) for body, _ in hook.received)
     assert follow["event_name"] == "follow" and follow["follower"]["id"] == USER

@@ -82,7 +82,7 @@ class Bot:
 
 @pytest.fixture
 async def oa(clock: Clock) -> AsyncIterator[FakeZaloOA]:
-    fake = FakeZaloOA(clock=clock, policy=Policy(monthly_quota=1))
+    fake = FakeZaloOA(clock=clock, policy=Policy(monthly_quota=1), oa_secret_key="oa-webhook-key")
     await fake.start()
     yield fake
     await fake.stop()
@@ -125,7 +125,7 @@ async def bot(
     channel = ZaloOaChannel(
         keeper(engine, oa, clock, http, oa.authorize()[1]),
         app_id=oa.app_id,
-        secret_key=oa.secret_key,
+        oa_secret_key=oa.oa_secret_key,
         api_url=oa.url,
         files=files,
         public_url=PUBLIC,
@@ -280,7 +280,7 @@ async def test_webhook_refuses_unsigned_or_wrongly_signed_events(
         "message": {"msg_id": "m1", "text": "giả mạo"},
     }
     body = json.dumps(event).encode()
-    good = hashlib.sha256(oa.app_id.encode() + body + b"1712109600000" + oa.secret_key.encode()).hexdigest()
+    good = hashlib.sha256(oa.app_id.encode() + body + b"1712109600000" + b"oa-webhook-key").hexdigest()
     wrong = hashlib.sha256(oa.app_id.encode() + body + b"1712109600000" + b"other-secret").hexdigest()
     for headers in ({}, {SIGNATURE_HEADER: f"mac={wrong}"}, {SIGNATURE_HEADER: f"mac={good[:-1]}0"}):
         async with http.post(bot.webhook, data=body, headers=headers) as resp:
@@ -362,3 +362,21 @@ async def test_crash_between_call_and_save_with_refresh_grace(
         assert await restarted.access_token() in oa.oauth.access  # the stored token still worked
         clock.advance(timedelta(hours=25))
         assert await restarted.access_token() in oa.oauth.access and oa.oauth.refreshed == 3
+
+
+async def test_webhook_answers_in_time_while_a_slow_handling_goes_on(bot: Bot, user: FakeOaUser) -> None:
+    handled: list[str] = []
+
+    async def slow(event: Incoming) -> None:
+        await asyncio.sleep(1.0)
+        handled.append(event.update_id)
+
+    bot.channel.answer_within = 0.1
+    bot.channel._on_event = slow
+    msg_id = await user.send_text("Báo cáo")
+    started = asyncio.get_running_loop().time()
+    await user.server.settle()
+    assert asyncio.get_running_loop().time() - started < 0.8 and user.server.webhook_errors == []
+    assert handled == []
+    await bot.channel.stop()  # waits for the handling under way
+    assert handled == [msg_id]

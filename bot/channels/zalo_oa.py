@@ -20,6 +20,7 @@ Choices this adapter makes:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import Counter
@@ -35,6 +36,7 @@ from bot.channels.zalo_oa_tokens import TokenKeeper
 from bot.core.events import (
     Button,
     ChannelName,
+    Incoming,
     IncomingFile,
     IncomingHandler,
     OutFile,
@@ -78,7 +80,7 @@ class ZaloOaChannel:
         tokens: TokenKeeper,
         *,
         app_id: str,
-        secret_key: str,
+        oa_secret_key: str,  # signs webhooks: the OA's secret key, which one guide says is not the app's
         api_url: str,
         files: FileStore | None = None,
         public_url: str | None = None,
@@ -87,10 +89,11 @@ class ZaloOaChannel:
         price_vnd: int = 0,
         file_max: int = FILE_MAX,
         retry_after: float = 60.0,  # -32 is a per-minute limit
+        answer_within: float = 1.5,  # seconds; Zalo wants the webhook's 200 within 2
     ) -> None:
         self.tokens = tokens
         self.app_id = app_id
-        self.secret_key = secret_key
+        self.oa_secret_key = oa_secret_key
         self.files = files
         self.public_url = public_url
         self.web_app = web_app
@@ -98,6 +101,8 @@ class ZaloOaChannel:
         self.price_vnd = price_vnd
         self.file_max = file_max
         self.retry_after = retry_after
+        self.answer_within = answer_within
+        self._handling: set[asyncio.Task[None]] = set()
         self.api = OaApi(api_url, tokens, self._http)
         self.costs: Counter[str] = Counter()
         self.spent_vnd = 0
@@ -122,7 +127,9 @@ class ZaloOaChannel:
             log.exception("Zalo OA token unavailable at start; messages wait in the outbox until it is")
 
     async def stop(self) -> None:
+        """Stop taking events; those being handled finish first."""
         self._on_event = None
+        await asyncio.gather(*self._handling, return_exceptions=True)
 
     async def close(self) -> None:
         if self._session is not None:
@@ -130,20 +137,28 @@ class ZaloOaChannel:
             self._session = None
 
     async def webhook(self, request: web.Request) -> web.Response:
-        """Zalo's POST of one event: refused (401) unless signed with the OA secret key."""
+        """Zalo's POST of one event: refused (401) unless signed with the OA secret key. Zalo wants its 200 within
+        2 seconds or it retries for hours and may switch the webhook off, so a slow handling goes on after the
+        answer (`answer_within`); a retry of an event already handled is recognised by its update id."""
         body = await request.read()
-        if not signature_ok(self.app_id, self.secret_key, body, request.headers.get(SIGNATURE_HEADER)):
+        if not signature_ok(self.app_id, self.oa_secret_key, body, request.headers.get(SIGNATURE_HEADER)):
             return web.Response(status=401)
         try:
             incoming = to_incoming(json.loads(body))
         except ValueError:
             return web.Response(status=400)
         if incoming is not None and self._on_event is not None:
-            try:
-                await self._on_event(incoming)
-            except Exception:  # one bad event must not make Zalo retry it, nor fail the others
-                log.exception("handling Zalo OA event %s failed", incoming.update_id)
+            task = asyncio.create_task(self._dispatch(self._on_event, incoming))
+            self._handling.add(task)
+            task.add_done_callback(self._handling.discard)
+            await asyncio.wait({task}, timeout=self.answer_within)
         return web.json_response({"error": 0})
+
+    async def _dispatch(self, on_event: IncomingHandler, incoming: Incoming) -> None:
+        try:
+            await on_event(incoming)
+        except Exception:  # one bad event must not fail the others
+            log.exception("handling Zalo OA event %s failed", incoming.update_id)
 
     # -- sending ------------------------------------------------------------------------------------------
 

@@ -4,7 +4,8 @@ The bot calls `{url}/v3.0/oa/message/{cs,transaction,promotion}`, `{url}/v2.0/oa
 `{url}/v3.0/oa/quota/message` (header `access_token`) and `{url}/v4/oa/access_token` (the OAuth host; tests point
 both at this server). Every answer is `{"error": 0, "message": "Success", "data": {...}}` with HTTP 200, a
 refusal `{"error": <negative code>, "message": ...}`, also with HTTP 200. Users' events go to the webhook set with
-`set_webhook`, signed `X-ZEvent-Signature: mac=<sha256 hex of app_id + raw body + timestamp + OA secret key>`.
+`set_webhook`, signed `X-ZEvent-Signature: mac=<sha256 hex of app_id + raw body + timestamp + OA secret key>`
+(hainh.me's webhook guide and goclaw's verifier).
 Run standalone with `python -m bot.fakes.zalo_oa_control --port 8083`.
 
 Sources: developers.zalo.me (OAuth v4, rate limit -32), open-source clients (redai-zalo-sdk upload limits; goclaw
@@ -13,6 +14,8 @@ signature, error codes -201/-210/-216/-14014; chatwoot endpoints). Choices where
   "transaction"); sources name these types but not this exact place;
 - the file upload answers `data.token` (most clients) or, with `file_token_field="attachment_id"`, what one client's
   fixture shows; the image upload answers `data.attachment_id`;
+- `oa_secret_key` signs webhooks and `secret_key` (the app's) authorizes OAuth: one guide says the two differ,
+  other clients use one secret for both, so by default they are the same;
 - `signature_prefix` ("mac=" by default, "" for a bare hex digest as one client reads it);
 - the quota endpoint's `data` shape is the fake's (see Rules.remaining).
 """
@@ -48,7 +51,8 @@ class FakeZaloOA:
         self,
         *,
         app_id: str = "1234567890123456789",
-        secret_key: str = "fake-oa-secret-key",
+        secret_key: str = "fake-app-secret-key",
+        oa_secret_key: str | None = None,
         oa_id: str = "579745863508352884",
         clock: Clock | None = None,
         policy: Policy | None = None,
@@ -59,6 +63,7 @@ class FakeZaloOA:
         webhook_retries: int = 2,
     ) -> None:
         self.app_id, self.secret_key, self.oa_id = app_id, secret_key, oa_id
+        self.oa_secret_key = oa_secret_key or secret_key  # signs webhooks; Zalo's is not the app's secret
         self.clock = clock or Clock()
         self.rules = Rules(policy)
         self.oauth = FakeOAuth(
@@ -234,7 +239,7 @@ class FakeZaloOA:
 
     # --- events to the bot ----------------------------------------------------------------------------
     def signature(self, body: bytes, timestamp: str) -> str:
-        raw = self.app_id.encode() + body + timestamp.encode() + self.secret_key.encode()
+        raw = self.app_id.encode() + body + timestamp.encode() + self.oa_secret_key.encode()
         return self.signature_prefix + hashlib.sha256(raw).hexdigest()
 
     def emit(self, event: JSON) -> None:
