@@ -119,10 +119,8 @@ class ZaloOaChannel:
             )
             return
         self.web_app.router.add_post(WEBHOOK_PATH, self.webhook)
-        try:
-            await (
-                self.tokens.access_token()
-            )  # say at start, not at the first send, that the OA cannot be reached
+        try:  # say at start, not at the first send, that the OA cannot be reached
+            await self.tokens.access_token()
         except Transient:
             log.exception("Zalo OA token unavailable at start; messages wait in the outbox until it is")
 
@@ -206,10 +204,7 @@ class ZaloOaChannel:
                 text = "\n\n".join(p for p in (text, file_link(file.name, file.size, self._link(file))) if p)
                 ref = LINK_REF + file.sha256
             else:
-                attachment, ref = (
-                    {"attachment": {"type": "file", "payload": {"token": token}}},
-                    FILE_REF + token,
-                )
+                attachment, ref = _file_part(token), FILE_REF + token
         chunks = split_text(text, TEXT_LIMIT) if text else []
         parts: list[dict[str, Any]] = [{"text": chunk} for chunk in chunks]
         buttons = [b for row in reply.buttons for b in row]

@@ -116,21 +116,21 @@ class TokenKeeper:
         )
         return changed
 
-    async def _renew_locked(self, stale: str | None) -> str:
-        async with transaction(
-            self.sessions
-        ) as session:  # a configured token is adopted for good, call or not
+    async def _adopt(self) -> None:
+        """Store a configured refresh token never seen before in a transaction of its own, so that it counts as
+        seen even when the renewal that follows fails."""
+        async with transaction(self.sessions) as session:
             await _lock(session)
             await self._row(session)
+
+    async def _renew_locked(self, stale: str | None) -> str:
+        await self._adopt()
         async with transaction(self.sessions) as session:
             await _lock(session)
             row = await self._row(session)
-            if (
-                row.access_token
-                and row.access_token != stale
-                and self._fresh(row.access_token, row.access_expires_at)
-            ):
-                return self._keep(row.access_token, row.access_expires_at)
+            usable = row.access_token and row.access_token != stale
+            if usable and self._fresh(row.access_token, row.access_expires_at):
+                return self._keep(row.access_token, row.access_expires_at)  # another instance renewed it
             self._refused = row.refresh_token
             answer = await self._call(row.refresh_token)
             if self.before_save is not None:
