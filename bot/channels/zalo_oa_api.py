@@ -2,10 +2,10 @@
 invalid or expired, and Zalo's errors mapped to the delivery errors the outbox understands.
 
 Every answer is `{"error": 0, "message": ..., "data": {...}}`; a non-zero `error` (negative) is a refusal, with
-HTTP 200. Codes relied on: -216 invalid and -124 expired access token, -32 rate limit (developers.zalo.me),
--201 recipient not reachable (read as "unknown or not following"; one client reads it as a malformed request, and
-either way retrying cannot help), -213 window passed and quota spent, -230 no interaction for 7 days (integrators'
-notes, unconfirmed). Any other code is a refusal whose message is kept for the board.
+HTTP 200. Codes relied on: -216 invalid access token (goclaw's client), -32 rate limit (developers.zalo.me);
+from integrators' notes, unconfirmed: -124 expired access token, -213 window passed and quota spent, -230 no
+interaction for 7 days, -201 recipient not reachable (unknown or not following; one client reads -201 as a
+malformed request: either way retrying cannot help). Any other code is a refusal whose message is kept.
 """
 
 from __future__ import annotations
