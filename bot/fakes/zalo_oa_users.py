@@ -61,7 +61,7 @@ class OaSent:
         return f"{self.kind} via {self.route}/{self.quota}: {shown!r}{extra}"
 
 
-class FakeOaUser(Inbox[OaSent]):
+class FakeOaUser(Inbox[OaSent, str]):
     def __init__(self, server: FakeZaloOA, follower: Follower) -> None:
         super().__init__()
         self.server = server
