@@ -328,3 +328,18 @@ class Download(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     sha256: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime]
+
+
+class ZaloOaToken(Base):
+    """The Zalo OA's current token pair. Zalo rotates the refresh token on every renewal and the old one stops
+    working, so the newest pair lives here (not in settings) and is replaced in the transaction that renews it."""
+
+    __tablename__ = "zalo_oa_tokens"
+    oa_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    access_token: Mapped[str] = mapped_column(Text, default="")
+    access_expires_at: Mapped[datetime]
+    refresh_token: Mapped[str] = mapped_column(Text)
+    # SHA-256 digests (space-separated) of every configured refresh token seen: one never seen replaces the pair.
+    seed_hashes: Mapped[str] = mapped_column(Text, default="")
+    renewals: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime]

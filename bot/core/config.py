@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     zalo_api_url: str = "https://bot-api.zaloplatforms.com"
     zalo_bot_url: str | None = None  # the link that opens the bot in Zalo, for invites and their QR code
     zalo_bot_name: str | None = None
+    zalo_oa_app_id: str | None = None
+    zalo_oa_secret_key: SecretStr | None = None  # the app's secret: OAuth header and webhook signatures
+    zalo_oa_id: str | None = None
+    zalo_oa_refresh_token: SecretStr | None = None  # the first one only: later ones rotate in the database
+    zalo_oa_api_url: str = "https://openapi.zalo.me"
+    zalo_oa_oauth_url: str = "https://oauth.zaloapp.com"
+    zalo_oa_price_vnd: int = Field(55, ge=0, description="price of one paid Zalo OA message")
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'chibo.db'}"
     data_dir: Path = DEFAULT_DATA_DIR
     public_url: str | None = None

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 class ChannelName(StrEnum):
     TELEGRAM = "telegram"
     ZALO = "zalo"
+    ZALO_OA = "zalo_oa"
 
 
 @dataclass(frozen=True)
@@ -105,10 +106,13 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Sent:
-    """What the platform returned for a sent message; `file_ref` is the reusable handle of an uploaded file."""
+    """What the platform returned for a sent message; `file_ref` is the reusable handle of an uploaded file;
+    `cost` names the quota or price the platform charged it to (Zalo OA: "reply", "sub_quota", "purchase_quota"),
+    None where sending is free."""
 
     message_id: str
     file_ref: str | None = None
+    cost: str | None = None
 
 
 class DeliveryError(Exception):
@@ -131,6 +135,15 @@ class Transient(DeliveryError):
 
 class Rejected(DeliveryError):
     """The platform refused this message for good (bad request): retrying cannot help."""
+
+
+class OutsideWindow(Rejected):
+    """The platform allows no message to this user now (Zalo OA: no interaction for too long, window and quota
+    spent). Retrying the same route cannot help; `route_hint` names one that still could (e.g. "zns"), if any."""
+
+    def __init__(self, detail: str, route_hint: str | None = None) -> None:
+        super().__init__(detail)
+        self.route_hint = route_hint
 
 
 IncomingHandler = Callable[[Incoming], Awaitable[None]]
