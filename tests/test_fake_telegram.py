@@ -385,13 +385,20 @@ async def test_user_actions_produce_ptb_parsable_updates(user: FakeUser, bot: Bo
 
 
 # --- updates: webhook -------------------------------------------------------------------------------------
+PUBLIC_ORIGIN = "https://bot.example.vn"
+
+
 class WebhookTarget:
-    """A tiny bot-side webhook endpoint recording what Telegram posts; can be told to fail first."""
+    """A tiny bot-side webhook endpoint recording what Telegram posts; can be told to fail first.
+
+    It listens on plain HTTP locally; `url` is its public HTTPS address, which the fake maps to it (the stand-in
+    for DNS and the TLS proxy a real deployment has)."""
 
     def __init__(self, failures: int = 0) -> None:
         self.failures = failures
         self.received: list[tuple[dict, str | None]] = []
         self.url = ""
+        self.local_origin = ""
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -400,7 +407,8 @@ class WebhookTarget:
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/hook"
+        self.local_origin = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        self.url = f"{PUBLIC_ORIGIN}/hook"
 
     async def stop(self) -> None:
         assert self._runner is not None
@@ -415,9 +423,10 @@ class WebhookTarget:
 
 
 @pytest.fixture
-async def hook() -> AsyncIterator[WebhookTarget]:
+async def hook(tg: FakeTelegram) -> AsyncIterator[WebhookTarget]:
     target = WebhookTarget()
     await target.start()
+    tg.expose_webhook_host(PUBLIC_ORIGIN, target.local_origin)
     yield target
     await target.stop()
 
@@ -473,6 +482,27 @@ async def test_set_webhook_rejects_bad_secret(bot: Bot, hook: WebhookTarget) -> 
         await bot.set_webhook(hook.url, secret_token="has space")
 
 
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [
+        ("http://bot.example.vn/hook", "bad webhook: An HTTPS URL must be provided for webhook"),
+        ("https://bot.example.vn:8080/hook", "bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"),
+        ("https://bot.example.vn:99999/hook", "bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"),
+    ],
+)
+async def test_set_webhook_takes_https_on_telegrams_ports_only(
+    tg: FakeTelegram, http: aiohttp.ClientSession, url: str, error: str
+) -> None:
+    status, body = await call(http, tg, "setWebhook", url=url)
+    assert (status, body["description"]) == (400, f"Bad Request: {error}")
+    assert tg.webhook is None
+
+
+@pytest.mark.parametrize("port", ["", ":443", ":80", ":88", ":8443"])
+async def test_set_webhook_accepts_telegrams_ports(tg: FakeTelegram, http: aiohttp.ClientSession, port: str) -> None:
+    assert (await call(http, tg, "setWebhook", url=f"https://bot.example.vn{port}/hook"))[0] == 200
+
+
 # --- files ------------------------------------------------------------------------------------------------
 async def test_upload_once_then_reuse_by_file_id(tg: FakeTelegram, user: FakeUser, bot: Bot) -> None:
     first = await bot.send_document(USER_ID, b"%PDF-1.4 cong van", filename="747-CV.pdf", caption="Công văn")
@@ -495,6 +525,89 @@ async def test_photo_upload_validation_and_type_mismatch(tg: FakeTelegram, user:
         await bot.send_document(USER_ID, sent.photo[-1].file_id)
     await bot.send_photo(USER_ID, sent.photo[-1].file_id)
     assert tg.uploads == 1
+
+
+@pytest.mark.parametrize(
+    ("size", "error"),
+    [
+        ((9000, 1001), "PHOTO_INVALID_DIMENSIONS"),  # width + height over 10000
+        ((2100, 100), "PHOTO_INVALID_DIMENSIONS"),  # 21:1
+        ((100, 2100), "PHOTO_INVALID_DIMENSIONS"),  # 1:21
+    ],
+)
+async def test_photos_breaking_the_photo_rules_are_refused(
+    tg: FakeTelegram, user: FakeUser, http: aiohttp.ClientSession, size: tuple[int, int], error: str
+) -> None:
+    answer = await _upload(http, tg, "sendPhoto", "photo", "anh.png", png(*size), "image/png")
+    assert answer == {"ok": False, "error_code": 400, "description": f"Bad Request: {error}"}
+    assert user.messages == [] and tg.uploads == 0
+
+
+async def test_photos_at_the_photo_limits_pass(tg: FakeTelegram, user: FakeUser, bot: Bot) -> None:
+    await bot.send_photo(USER_ID, png(9000, 1000))  # width + height exactly 10000, ratio 9
+    await bot.send_photo(USER_ID, png(2000, 100))  # exactly 20:1
+    assert [m.kind for m in user.messages] == ["photo", "photo"] and tg.uploads == 2
+
+
+async def test_photo_over_10_mb_is_refused_with_telegrams_text(
+    tg: FakeTelegram, user: FakeUser, http: aiohttp.ClientSession
+) -> None:
+    big = png() + b"\0" * (10 * 1024 * 1024)
+    answer = await _upload(http, tg, "sendPhoto", "photo", "big.png", big, "image/png")
+    assert answer["description"] == "Bad Request: PHOTO_SAVE_FILE_INVALID"
+    assert user.messages == []
+
+
+@pytest.mark.parametrize(
+    ("name", "mime", "kind"),
+    [("bai-hat.mp3", "audio/mpeg", "audio"), ("clip.mp4", "video/mp4", "video")],
+)
+async def test_send_document_detects_audio_and_video_unless_told_not_to(
+    tg: FakeTelegram, user: FakeUser, bot: Bot, http: aiohttp.ClientSession, name: str, mime: str, kind: str
+) -> None:
+    detected = await _upload_document(http, tg, name, mime)
+    assert detected["ok"] and kind in detected["result"] and "document" not in detected["result"]
+    assert user.last.kind == kind
+    kept = await _upload_document(http, tg, name, mime, disable_content_type_detection="true")
+    assert kept["result"]["document"]["mime_type"] == mime and kind not in kept["result"]
+    assert user.last.kind == "document"
+    again = await bot.send_document(USER_ID, kept["result"]["document"]["file_id"])
+    assert again.document is not None and tg.uploads == 2
+
+
+async def test_a_gif_sent_as_document_becomes_an_animation_with_its_document(
+    tg: FakeTelegram, user: FakeUser, bot: Bot, http: aiohttp.ClientSession
+) -> None:
+    answer = (await _upload_document(http, tg, "hoat-hinh.gif", "image/gif"))["result"]
+    assert answer["animation"]["file_id"] == answer["document"]["file_id"]
+    message = await bot.send_document(USER_ID, b"GIF89a...", filename="b.gif")  # PTB parses the answer
+    assert message.animation is not None and user.last.kind == "animation"
+
+
+async def _upload_document(
+    http: aiohttp.ClientSession, tg: FakeTelegram, name: str, mime: str, **fields: str
+) -> dict:
+    return await _upload(http, tg, "sendDocument", "document", name, b"\xff\xfb media bytes", mime, **fields)
+
+
+async def _upload(
+    http: aiohttp.ClientSession,
+    tg: FakeTelegram,
+    method: str,
+    field: str,
+    name: str,
+    content: bytes,
+    mime: str,
+    **fields: str,
+) -> dict:
+    """A multipart upload as a client sends it; returns Telegram's decoded answer."""
+    form = aiohttp.FormData()
+    form.add_field("chat_id", str(USER_ID))
+    for key, value in fields.items():
+        form.add_field(key, value)
+    form.add_field(field, content, filename=name, content_type=mime)
+    async with http.post(f"{tg.api_url}/bot{tg.token}/{method}", data=form) as resp:
+        return await resp.json()
 
 
 async def test_uploads_over_50_mb_are_refused(

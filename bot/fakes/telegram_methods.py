@@ -32,6 +32,16 @@ if TYPE_CHECKING:
     from bot.fakes.telegram_server import FakeTelegram
 
 MAX_PHOTO = 10 * 1024 * 1024
+MAX_PHOTO_SIDES = 10_000  # width + height
+MAX_PHOTO_RATIO = 20
+WEBHOOK_PORTS = frozenset({80, 88, 443, 8443})
+# What Telegram makes of a document upload unless disable_content_type_detection is set.
+DETECTED_KINDS = {
+    "audio/mpeg": "audio",
+    "audio/mp4": "audio",
+    "video/mp4": "video",
+    "image/gif": "animation",
+}
 MAX_DOWNLOAD = 20 * 1024 * 1024
 MAX_CALLBACK_ANSWER = 200
 RATE_LIMITED = frozenset(
@@ -116,8 +126,7 @@ class BotApi:
         url = p.get("url") or ""
         if not url:
             return self.api_deleteWebhook(p)
-        if not url.startswith(("https://", "http://")):
-            raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        _check_webhook_url(url)
         secret = p.get("secret_token") or None
         if secret is not None and not _SECRET_RE.fullmatch(secret):
             raise bad_request("secret token contains unallowed characters")
@@ -127,7 +136,7 @@ class BotApi:
         self.tg.box.set_allowed(p.get("allowed_updates"))
         self.tg.box.terminate("terminated by setWebhook request")
         self.tg.webhook = {"url": url, "secret_token": secret, "max_connections": max_connections}
-        self.tg.sender.configure(url, secret, max_connections)
+        self.tg.sender.configure(self.tg.webhook_delivery_url(url), secret, max_connections)
         waiting = self.tg.box.take_all()
         if not p.get("drop_pending_updates"):
             for update in waiting:
@@ -208,7 +217,10 @@ class BotApi:
             if kind == "photo":
                 msg.photo = self.tg.store_photo(source.content)
             else:
-                msg.file = self.tg.store_file(kind, source.content, source.filename, _mime(source))
+                mime = _mime(source)
+                if not p.get("disable_content_type_detection"):
+                    msg.kind = DETECTED_KINDS.get(mime, kind)
+                msg.file = self.tg.store_file(msg.kind, source.content, source.filename, mime)
         elif kind == "photo":
             msg.photo = self.tg.photo_sizes.get(source.file_id, [source])
         else:
@@ -240,10 +252,8 @@ class BotApi:
             raise bad_request("file must be non-empty")
         if len(upload.content) > MAX_UPLOAD:
             raise ApiError(413, "Request Entity Too Large")
-        if kind == "photo" and len(upload.content) > MAX_PHOTO:
-            raise bad_request("PHOTO_SAVE_FILE_INVALID")
-        if kind == "photo" and not self.tg.image_size(upload.content):
-            raise bad_request("IMAGE_PROCESS_FAILED")
+        if kind == "photo":
+            _check_photo(len(upload.content), self.tg.image_size(upload.content))
         return upload
 
     def _reply_to(self, chat_id: int, p: JSON) -> int | None:
@@ -417,6 +427,30 @@ class BotApi:
             "max_reaction_count": 11,
             "accepted_gift_types": gifts,
         }
+
+
+def _check_photo(size: int, dimensions: tuple[int, int] | None) -> None:
+    """sendPhoto's rules: at most 10 MB, width + height at most 10000, sides at most 20 times each other."""
+    if size > MAX_PHOTO:
+        raise bad_request("PHOTO_SAVE_FILE_INVALID")
+    if dimensions is None:
+        raise bad_request("IMAGE_PROCESS_FAILED")
+    width, height = dimensions
+    if width + height > MAX_PHOTO_SIDES or max(width, height) > MAX_PHOTO_RATIO * max(1, min(width, height)):
+        raise bad_request("PHOTO_INVALID_DIMENSIONS")
+
+
+def _check_webhook_url(url: str) -> None:
+    """Telegram posts updates only over HTTPS, and only to ports 443, 80, 88 and 8443."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    try:
+        port = parts.port or 443
+    except ValueError:
+        port = 0
+    if port not in WEBHOOK_PORTS:
+        raise bad_request("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
 
 
 def _int(value: Any) -> int | None:

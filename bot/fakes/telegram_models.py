@@ -52,7 +52,7 @@ class StoredFile:
 
     file_id: str
     file_unique_id: str
-    kind: str  # "document" or "photo"
+    kind: str  # "document", "photo", or what Telegram made of a document: "audio", "video", "animation"
     content: bytes = field(repr=False)
     file_path: str = ""
     file_name: str | None = None
@@ -71,6 +71,12 @@ class StoredFile:
         if self.mime_type:
             doc["mime_type"] = self.mime_type
         return doc
+
+    def media_json(self) -> JSON:
+        """The Audio, Video or Animation object: a document with the fields those types require (the fake does
+        not decode media, so durations and sizes are 0)."""
+        extra: JSON = {"duration": 0} if self.kind == "audio" else {"duration": 0, "width": 0, "height": 0}
+        return self.document_json() | extra
 
     def photo_size_json(self) -> JSON:
         return {
@@ -114,7 +120,7 @@ class SentMessage:
     message_id: int
     chat_id: int
     date: int
-    kind: str  # "text", "document" or "photo"
+    kind: str  # "text", "document", "photo", "audio", "video" or "animation"
     method: str
     text: str = ""
     raw_text: str = ""

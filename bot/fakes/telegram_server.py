@@ -30,7 +30,15 @@ from bot.fakes.telegram_updates import UpdateBox, WebhookSender, update_kind
 from bot.fakes.telegram_users import FakeUser
 
 _DESCRIPTIONS = {"setwebhook": "Webhook was set", "deletewebhook": "Webhook was deleted"}
-_FILE_ID_PREFIX = {"document": "BQACAgUAAxkBAAI", "photo": "AgACAgUAAxkBAAI"}
+_FILE_ID_PREFIX = {
+    "document": "BQACAgUAAxkBAAI",
+    "photo": "AgACAgUAAxkBAAI",
+    "audio": "CQACAgUAAxkBAAI",
+    "video": "BAACAgUAAxkBAAI",
+    "animation": "CgACAgUAAxkBAAI",
+}
+_FOLDERS = {"photo": "photos", "audio": "music", "video": "videos", "animation": "animations"}
+_MEDIA = frozenset({"audio", "video", "animation"})
 _THUMB_SIDE = 90
 
 
@@ -68,6 +76,7 @@ class FakeTelegram:
         self.commands: dict[tuple[str, int | None], list[JSON]] = {}
         self.commands_by_language: dict[str, dict[tuple[str, int | None], list[JSON]]] = {}
         self.webhook: JSON | None = None
+        self.webhook_hosts: dict[str, str] = {}
         self.internal_errors: list[BaseException] = []
         self.delivered: set[int] = set()
         # world
@@ -166,6 +175,18 @@ class FakeTelegram:
         """The next `count` send*/edit* calls (or calls of `method`) answer 429 with this retry_after."""
         self.faults.force_429(retry_after, count, method)
 
+    def expose_webhook_host(self, public_origin: str, local_origin: str) -> None:
+        """Stand in for DNS and the TLS proxy in front of a bot: a webhook registered under `public_origin`
+        (https://host[:port], as Telegram demands) is POSTed to `local_origin` (http://127.0.0.1:PORT), same path."""
+        self.webhook_hosts[public_origin.rstrip("/")] = local_origin.rstrip("/")
+
+    def webhook_delivery_url(self, url: str) -> str:
+        """Where a registered webhook URL is reached from here (see expose_webhook_host)."""
+        for public, local in self.webhook_hosts.items():
+            if url == public or url.startswith(f"{public}/"):
+                return local + url[len(public) :]
+        return url
+
     def set_delay(self, seconds: float) -> None:
         """Every method answers this many seconds late."""
         self.delay = max(0.0, seconds)
@@ -257,7 +278,7 @@ class FakeTelegram:
         self, kind: str, content: bytes, file_name: str | None, mime_type: str | None
     ) -> StoredFile:
         self._sequence += 1
-        folder = "photos" if kind == "photo" else "documents"
+        folder = _FOLDERS.get(kind, "documents")
         suffix = Path(file_name).suffix if file_name else ".jpg"
         stored = StoredFile(
             file_id=f"{_FILE_ID_PREFIX[kind]}{self._sequence}{secrets.token_urlsafe(24)}",
@@ -323,8 +344,10 @@ class FakeTelegram:
         }
         if msg.edit_date:
             body["edit_date"] = msg.edit_date
-        if msg.kind == "document" and msg.file:
-            body["document"] = msg.file.document_json()
+        if msg.kind in _MEDIA and msg.file:
+            body[msg.kind] = msg.file.media_json()
+        if msg.kind in ("document", "animation") and msg.file:
+            body["document"] = msg.file.document_json()  # an animation comes with its document, as documented
         elif msg.kind == "photo":
             body["photo"] = [size.photo_size_json() for size in msg.photo]
         text_key, entities_key = (
@@ -431,6 +454,13 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--burst", type=int, default=5)
     parser.add_argument("--auto-users", action="store_true", help="accept any positive chat_id as a user")
     parser.add_argument("--log", type=Path, default=None, help="append one JSON line per successful send")
+    parser.add_argument(
+        "--webhook-host",
+        action="append",
+        default=[],
+        metavar="PUBLIC=LOCAL",
+        help="deliver webhooks registered under https://PUBLIC to LOCAL (e.g. https://chibo.test=http://127.0.0.1:8080)",
+    )
     return parser.parse_args(argv)
 
 
@@ -444,6 +474,9 @@ async def _serve(args: argparse.Namespace) -> None:
         auto_users=args.auto_users,
         send_log=args.log,
     )
+    for pair in args.webhook_host:
+        public, _, local = pair.partition("=")
+        fake.expose_webhook_host(public, local)
     await serve_until_signalled(fake, args.host, args.port)
 
 
