@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Iterable
 
-from bot.core.events import Button
+from bot.core.events import Button, Reply
+from bot.core.limits import MessageLimits
 
 _BREAKS = ("\n\n", "\n", ". ", "; ", ", ", " ")
 
@@ -30,6 +33,26 @@ def split_text(text: str, limit: int) -> list[str]:
     if rest:
         chunks.append(rest)
     return chunks or [""]
+
+
+def split_long(parts: Iterable[Reply], limits: MessageLimits | None) -> list[Reply]:
+    """`parts` with every text too long for one message on the channel split into parts of their own, so that a
+    retry resumes at the piece that failed instead of sending the earlier pieces again. The last piece keeps the
+    part's buttons, keyboard and file; the pieces before it are plain text. No limits: `parts` as they are."""
+    if limits is None:
+        return list(parts)
+    return [piece for part in parts for piece in _pieces(part, limits)]
+
+
+def _pieces(part: Reply, limits: MessageLimits) -> list[Reply]:
+    room = limits.text if part.file is None else limits.caption
+    if room is None or len(part.text) <= room:
+        return [part]
+    chunks = split_text(part.text, limits.text)
+    if part.file is not None:  # too long for a caption: the text goes first, the file follows without one
+        return [*(Reply(text=chunk) for chunk in chunks), dataclasses.replace(part, text="")]
+    *head, last = chunks
+    return [*(Reply(text=chunk) for chunk in head), dataclasses.replace(part, text=last)]
 
 
 def numbered_choices(buttons: list[list[Button]]) -> tuple[str, dict[str, str]]:

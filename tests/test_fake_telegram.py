@@ -275,6 +275,22 @@ async def test_force_429_reaches_ptb_as_retry_after(tg: FakeTelegram, user: Fake
     assert tg.too_many_requests == 2 and len(user.messages) == 1
 
 
+async def test_force_429_after_lets_calls_through_first(
+    tg: FakeTelegram, user: FakeUser, bot: Bot, http: aiohttp.ClientSession
+) -> None:
+    async with http.post(
+        f"{tg.api_url}/_fake/faults", json={"kind": "force_429", "retry_after": 2, "after": 2}
+    ) as resp:
+        assert resp.status == 200
+    await bot.send_message(USER_ID, "1")
+    await bot.get_me()  # not a send: neither counted nor failed
+    await bot.send_message(USER_ID, "2")
+    with pytest.raises(RetryAfter):
+        await bot.send_message(USER_ID, "3")
+    await bot.send_message(USER_ID, "3")
+    assert [m.text for m in user.messages] == ["1", "2", "3"] and tg.too_many_requests == 1
+
+
 async def test_blocked_user_gets_403_and_bot_sees_my_chat_member(
     tg: FakeTelegram, user: FakeUser, bot: Bot
 ) -> None:
@@ -486,8 +502,14 @@ async def test_set_webhook_rejects_bad_secret(bot: Bot, hook: WebhookTarget) -> 
     ("url", "error"),
     [
         ("http://bot.example.vn/hook", "bad webhook: An HTTPS URL must be provided for webhook"),
-        ("https://bot.example.vn:8080/hook", "bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"),
-        ("https://bot.example.vn:99999/hook", "bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"),
+        (
+            "https://bot.example.vn:8080/hook",
+            "bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443",
+        ),
+        (
+            "https://bot.example.vn:99999/hook",
+            "bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443",
+        ),
     ],
 )
 async def test_set_webhook_takes_https_on_telegrams_ports_only(
@@ -499,7 +521,9 @@ async def test_set_webhook_takes_https_on_telegrams_ports_only(
 
 
 @pytest.mark.parametrize("port", ["", ":443", ":80", ":88", ":8443"])
-async def test_set_webhook_accepts_telegrams_ports(tg: FakeTelegram, http: aiohttp.ClientSession, port: str) -> None:
+async def test_set_webhook_accepts_telegrams_ports(
+    tg: FakeTelegram, http: aiohttp.ClientSession, port: str
+) -> None:
     assert (await call(http, tg, "setWebhook", url=f"https://bot.example.vn{port}/hook"))[0] == 200
 
 

@@ -34,6 +34,7 @@ from bot.core.events import (
     Sent,
     Transient,
 )
+from bot.core.limits import LIMITS
 from bot.services.files import FileStore
 from messages.registration import SHARE_PHONE_BUTTON
 from messages.render import split_text
@@ -42,10 +43,14 @@ log = logging.getLogger(__name__)
 # We call do_api_request on purpose for raw results (see TelegramChannel._call); PTB nudges towards its typed methods.
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.(send|editMessageText)", category=PTBUserWarning)
 
-TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
+TEXT_LIMIT = LIMITS[ChannelName.TELEGRAM].text
+CAPTION_LIMIT = LIMITS[ChannelName.TELEGRAM].caption or 0
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Telegram's refusals of a file as a photo (over 10 MB, width + height over 10000, sides over 20:1, not an image
+# it can read): the file still goes out, as a document.
+PHOTO_REFUSALS = ("PHOTO_INVALID_DIMENSIONS", "IMAGE_PROCESS_FAILED", "PHOTO_SAVE_FILE_INVALID")
+AS_DOCUMENT = "document:"  # prefix of the file_ref of a photo that went out as a document
 
 
 class TelegramChannel:
@@ -182,28 +187,49 @@ class TelegramChannel:
                 await self._call(
                     "sendMessage", chat_id=int(chat_id), text=chunk, allow_paid_broadcast=self._paid
                 )
-        payload: Any = file_ref or InputFile(self.files.read(reply.file.sha256), filename=reply.file.name)
-        if reply.file.as_photo:
-            result = await self._call(
-                "sendPhoto",
-                chat_id=int(chat_id),
-                photo=payload,
-                caption=caption or None,
-                reply_markup=_markup(reply),
-                allow_paid_broadcast=self._paid,
-            )
-            ref = result["photo"][-1]["file_id"] if result.get("photo") else None
-        else:
-            result = await self._call(
-                "sendDocument",
-                chat_id=int(chat_id),
-                document=payload,
-                caption=caption or None,
-                reply_markup=_markup(reply),
-                allow_paid_broadcast=self._paid,
-            )
-            ref = result["document"]["file_id"] if result.get("document") else None
+        if reply.file.as_photo and not (file_ref or "").startswith(AS_DOCUMENT):
+            try:
+                return await self._send_photo(chat_id, reply, caption, file_ref)
+            except BadRequest as exc:
+                if not _breaks_photo_rules(exc):
+                    raise
+                log.info("%s is no photo for Telegram (%s): sending it as a document", reply.file.name, exc)
+        return await self._send_document(chat_id, reply, caption, file_ref)
+
+    async def _send_photo(self, chat_id: str, reply: Reply, caption: str, file_ref: str | None) -> Sent:
+        result = await self._call(
+            "sendPhoto",
+            chat_id=int(chat_id),
+            photo=file_ref or self._upload(reply),
+            caption=caption or None,
+            reply_markup=_markup(reply),
+            allow_paid_broadcast=self._paid,
+        )
+        ref = result["photo"][-1]["file_id"] if result.get("photo") else None
         return Sent(str(result["message_id"]), file_ref=ref)
+
+    async def _send_document(self, chat_id: str, reply: Reply, caption: str, file_ref: str | None) -> Sent:
+        """A file as a document, also when it is audio, video or a GIF: Telegram would otherwise turn it into
+        one of those, whose answer has no document to reuse, and every recipient would cost an upload."""
+        assert reply.file is not None
+        result = await self._call(
+            "sendDocument",
+            chat_id=int(chat_id),
+            document=file_ref.removeprefix(AS_DOCUMENT) if file_ref else self._upload(reply),
+            caption=caption or None,
+            reply_markup=_markup(reply),
+            disable_content_type_detection=True,
+            allow_paid_broadcast=self._paid,
+        )
+        ref = result["document"]["file_id"] if result.get("document") else None
+        # A photo that went out as a document says so in its handle, so later sends skip the doomed sendPhoto.
+        if ref and reply.file.as_photo:
+            ref = f"{AS_DOCUMENT}{ref}"
+        return Sent(str(result["message_id"]), file_ref=ref)
+
+    def _upload(self, reply: Reply) -> InputFile:
+        assert reply.file is not None
+        return InputFile(self.files.read(reply.file.sha256), filename=reply.file.name)
 
     async def edit(self, chat_id: str, message_id: str, reply: Reply) -> None:
         try:
@@ -265,6 +291,11 @@ def _markup(reply: Reply) -> Markup | None:
 
 def _seconds(value: int | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _breaks_photo_rules(exc: BadRequest) -> bool:
+    # python-telegram-bot rewrites "Bad Request: PHOTO_INVALID_DIMENSIONS" as "Photo_invalid_dimensions".
+    return any(refusal in str(exc).upper() for refusal in PHOTO_REFUSALS)
 
 
 def _delivery_error(exc: TelegramError) -> Exception:

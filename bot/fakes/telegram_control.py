@@ -69,7 +69,12 @@ class _Control:
                     body.get("description", "Internal Server Error"),
                 )
             elif kind == "force_429":
-                tg.force_429(int(body.get("retry_after", 1)), int(body.get("count", 1)), body.get("method"))
+                tg.force_429(
+                    int(body.get("retry_after", 1)),
+                    int(body.get("count", 1)),
+                    body.get("method"),
+                    after=int(body.get("after", 0)),
+                )
             elif kind == "delay":
                 tg.set_delay(float(body.get("seconds", 0)))
             elif kind == "block":

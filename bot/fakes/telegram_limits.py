@@ -74,6 +74,7 @@ class _Fault:
     description: str
     retry_after: int | None = None
     method: str | None = None  # for forced 429s: None means any send*/edit* call
+    skip: int = 0  # for forced 429s: matching calls to let through first
 
 
 class FaultPlan:
@@ -87,10 +88,13 @@ class FaultPlan:
         queue = self._by_method.setdefault(method.lower(), deque())
         queue.extend(_Fault(status, description) for _ in range(count))
 
-    def force_429(self, retry_after: int, count: int, method: str | None) -> None:
+    def force_429(self, retry_after: int, count: int, method: str | None, after: int = 0) -> None:
         error = too_many_requests(retry_after)
         wanted = method.lower() if method else None
-        self._floods.extend(_Fault(429, error.description, error.retry_after, wanted) for _ in range(count))
+        faults = [_Fault(429, error.description, error.retry_after, wanted) for _ in range(count)]
+        if faults:
+            faults[0].skip = max(0, after)
+        self._floods.extend(faults)
 
     def check(self, method: str, rate_limited: bool) -> None:
         """Raise the queued fault for this call, if any (consuming it)."""
@@ -102,5 +106,8 @@ class FaultPlan:
         if self._floods:
             wanted = self._floods[0].method
             if (wanted is None and rate_limited) or wanted == key:
+                if self._floods[0].skip > 0:
+                    self._floods[0].skip -= 1
+                    return
                 fault = self._floods.popleft()
                 raise ApiError(fault.status, fault.description, fault.retry_after)

@@ -171,9 +171,12 @@ class FakeTelegram:
         """The next `count` calls of `method` answer this error instead of running."""
         self.faults.fail_next(method, status, count, description)
 
-    def force_429(self, retry_after: int = 1, count: int = 1, method: str | None = None) -> None:
-        """The next `count` send*/edit* calls (or calls of `method`) answer 429 with this retry_after."""
-        self.faults.force_429(retry_after, count, method)
+    def force_429(
+        self, retry_after: int = 1, count: int = 1, method: str | None = None, *, after: int = 0
+    ) -> None:
+        """The next `count` send*/edit* calls (or calls of `method`) answer 429 with this retry_after; with
+        `after`, that many such calls go through first (e.g. after=1: the second piece of a long reply fails)."""
+        self.faults.force_429(retry_after, count, method, after)
 
     def expose_webhook_host(self, public_origin: str, local_origin: str) -> None:
         """Stand in for DNS and the TLS proxy in front of a bot: a webhook registered under `public_origin`

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.events import Reply
+from bot.core.limits import LIMITS
+from messages.render import split_long
 from storage.models import Outbox
 
 REPLY = "reply"
@@ -36,7 +38,7 @@ def enqueue(
         kind=kind,
         directive_id=directive_id,
         unit_id=unit_id,
-        parts=[p.to_dict() for p in parts],
+        parts=[p.to_dict() for p in split_long(parts, LIMITS.get(channel))],
         next_part=0,
         status="sending" if claimed_by else "pending",
         attempts=0,
