@@ -158,6 +158,8 @@ class TelegramChannel:
         try:
             if reply.file is not None:
                 return await self._send_file(chat_id, reply, file_ref)
+            # Rows built by services.outbox.enqueue hold texts that fit (split_long); this is the last resort for
+            # rows built elsewhere or before, where a 429 on a later chunk resends the earlier ones.
             chunks = split_text(reply.text, TEXT_LIMIT)
             result: dict[str, Any] = {}
             for i, chunk in enumerate(chunks):
