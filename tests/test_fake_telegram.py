@@ -29,6 +29,7 @@ from telegram import (
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter
 
 from bot.fakes import FakeTelegram, FakeUser
+from bot.fakes.telegram_server import from_args
 
 USER_ID = 5001
 
@@ -799,6 +800,14 @@ async def test_fast_enough_for_benchmarks(
     rate = count / (time.monotonic() - started)
     assert len(user.messages) == count
     assert rate > 500, f"only {rate:.0f} requests/s"
+
+
+def test_standalone_server_maps_a_public_webhook_host_to_a_local_one() -> None:
+    fake, _ = from_args(["--webhook-host", "https://chibo.example.vn:8443=http://127.0.0.1:8080"])
+    assert fake.webhook_delivery_url("https://chibo.example.vn:8443/telegram/webhook") == (
+        "http://127.0.0.1:8080/telegram/webhook"
+    )
+    assert fake.webhook_delivery_url("https://other.example.vn/hook") == "https://other.example.vn/hook"
 
 
 def test_standalone_server_logs_every_send(tmp_path: Path) -> None:

@@ -467,7 +467,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def _serve(args: argparse.Namespace) -> None:
+def from_args(argv: list[str] | None = None) -> tuple[FakeTelegram, argparse.Namespace]:
+    """The fake the command line describes, not yet started."""
+    args = _parse_args(argv)
     fake = FakeTelegram(
         args.token,
         bot_username=args.bot_username,
@@ -480,11 +482,16 @@ async def _serve(args: argparse.Namespace) -> None:
     for pair in args.webhook_host:
         public, _, local = pair.partition("=")
         fake.expose_webhook_host(public, local)
+    return fake, args
+
+
+async def _serve(argv: list[str] | None) -> None:
+    fake, args = from_args(argv)
     await serve_until_signalled(fake, args.host, args.port)
 
 
 def main(argv: list[str] | None = None) -> None:
-    asyncio.run(_serve(_parse_args(argv)))
+    asyncio.run(_serve(argv))
 
 
 if __name__ == "__main__":
