@@ -21,14 +21,21 @@ from bot.core.limits import LIMITS
 from bot.fakes.telegram_server import FakeTelegram
 from bot.fakes.telegram_users import FakeUser
 from bot.runtime import Runtime
-from bot.sandbox.demo import SAMPLES_DIR
 from messages.render import split_long
 from storage.db import transaction
 from storage.models import DirectiveTarget
 from tests.conftest import make_settings
-from tests.support import DOCX_MIME, add_staff, board_and_secretaries, docx_bytes, load_roster, register
+from tests.support import (
+    DOCX_MIME,
+    add_staff,
+    board_and_secretaries,
+    docx_bytes,
+    load_roster,
+    register,
+    sample,
+)
 
-DIRECTIVE_747 = docx_bytes((SAMPLES_DIR / "directive-747-CV-DUK.txt").read_text(encoding="utf-8"))
+DIRECTIVE_747 = docx_bytes(sample("directive-747-CV-DUK.txt"))
 
 
 def png(width: int, height: int) -> bytes:
