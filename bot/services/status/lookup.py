@@ -108,7 +108,7 @@ async def open_directives(session: AsyncSession, scope: Scope, today: date) -> l
 async def _with_targets_in_scope(session: AsyncSession, scope: Scope, ids: Sequence[int]) -> set[int]:
     if not ids or scope.empty:
         return set()
-    if scope.everything:  # every directive reaches some unit: no need to ask
+    if scope.everything:  # every target is in scope: nothing to ask the database
         return set(ids)
     query = select(DirectiveTarget.directive_id).where(DirectiveTarget.directive_id.in_(ids))
     query = in_scope(query, scope, join_on=DirectiveTarget.unit_id).distinct()

@@ -11,7 +11,7 @@ from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.orm import QueryableAttribute
 
 from bot.services import directives as directive_service
 from storage.models import DirectiveTarget, Role, Unit
@@ -41,24 +41,19 @@ class Scope:
     def names(self) -> list[str]:
         return [root.name for root in self.roots]
 
-    def unit_filter(self) -> ColumnElement[bool] | None:
-        """A condition on `Unit.path`, or None when every unit is in scope."""
-        if self.everything:
-            return None
-        if not self.roots:
-            return false()
-        return or_(*(Unit.path.startswith(root.path) for root in self.roots))
 
-
-def in_scope(query: Select[*Columns], scope: Scope, *, join_on: Any = None) -> Select[*Columns]:
-    """`query` limited to the units in scope. `join_on` is the unit id column to join `Unit` on, for a query
-    that does not read `Unit` already; with a scope of everything nothing is joined."""
-    where = scope.unit_filter()
-    if where is None:
+def in_scope(
+    query: Select[*Columns], scope: Scope, *, join_on: QueryableAttribute[int] | None = None
+) -> Select[*Columns]:
+    """`query` limited to the units in scope, by their materialised path. `join_on` is the unit id column to
+    join `Unit` on, for a query that does not read `Unit` already; a scope of everything is left unfiltered."""
+    if scope.everything:
         return query
     if join_on is not None:
         query = query.join(Unit, Unit.id == join_on)
-    return query.where(where)
+    if not scope.roots:
+        return query.where(false())
+    return query.where(or_(*(Unit.path.startswith(root.path) for root in scope.roots)))
 
 
 def targets_in_scope(scope: Scope, *columns: Any) -> Select[Any]:
