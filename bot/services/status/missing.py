@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Exists, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 
 from bot.services.status.scope import Scope, in_scope, targets_in_scope
 from bot.services.status.sql import TREE_ORDER, Parent, secretary_id_of_unit, status_of_target
@@ -43,12 +42,11 @@ async def missing_units(
     session: AsyncSession, scope: Scope, directive_id: int, *, page: int = 1, per_page: int = 10
 ) -> MissingPage:
     """One page of the units in scope that have not reported, in tree order, with their secretary."""
-    where = _missing_where(directive_id)
-    counted = select(func.count()).select_from(DirectiveTarget).join(Unit, Unit.id == DirectiveTarget.unit_id)
-    total = await session.scalar(in_scope(counted.where(*where), scope)) or 0
+    total = await session.scalar(_missing_targets(scope, directive_id, func.count())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    units = await _missing(session, scope, where, offset=(page - 1) * per_page, limit=per_page)
+    listed = _missing_targets(scope, directive_id, *_listed_columns())
+    units = await _missing(session, listed, offset=(page - 1) * per_page, limit=per_page)
     return MissingPage(units, total, page, pages)
 
 
@@ -57,49 +55,59 @@ async def all_missing_units(
 ) -> list[MissingUnit]:
     """Every unit in scope that has not reported, in tree order, with its secretary; with `without_rule`, only
     those that hold no reminder under that rule yet."""
-    where = _missing_where(directive_id)
+    listed = _missing_targets(scope, directive_id, *_listed_columns())
     if without_rule is not None:
-        held = (
-            select(Reminder.id)
-            .where(
-                Reminder.directive_id == DirectiveTarget.directive_id,
-                Reminder.unit_id == DirectiveTarget.unit_id,
-                Reminder.rule == without_rule,
-            )
-            .exists()
+        listed = listed.where(~_holds_reminder(without_rule))
+    return await _missing(session, listed)
+
+
+def _missing_targets(scope: Scope, directive_id: int, *columns: Any) -> Select[Any]:
+    """A query of `columns` over the targets in scope that have not reported the directive."""
+    query = (
+        select(*columns)
+        .select_from(DirectiveTarget)
+        .join(Unit, Unit.id == DirectiveTarget.unit_id)
+        .where(DirectiveTarget.directive_id == directive_id, DirectiveTarget.reported_at.is_(None))
+    )
+    return in_scope(query, scope)
+
+
+def _holds_reminder(rule: str) -> Exists:
+    """Whether the target's unit already holds a reminder of the directive under `rule`."""
+    return (
+        select(Reminder.id)
+        .where(
+            Reminder.directive_id == DirectiveTarget.directive_id,
+            Reminder.unit_id == DirectiveTarget.unit_id,
+            Reminder.rule == rule,
         )
-        where.append(~held)
-    return await _missing(session, scope, where)
+        .exists()
+    )
 
 
-def _missing_where(directive_id: int) -> list[ColumnElement[bool]]:
-    return [DirectiveTarget.directive_id == directive_id, DirectiveTarget.reported_at.is_(None)]
+def _listed_columns() -> tuple[Any, ...]:
+    """What `_missing` reads of each unit it lists."""
+    return (
+        Unit.id,
+        Unit.name,
+        Parent.path.label("parent_path"),
+        Unit.parent_id,
+        status_of_target().label("status"),
+        secretary_id_of_unit().label("secretary_id"),
+    )
 
 
 async def _missing(
-    session: AsyncSession,
-    scope: Scope,
-    where: Sequence[ColumnElement[bool]],
-    *,
-    offset: int = 0,
-    limit: int | None = None,
+    session: AsyncSession, listed: Select[Any], *, offset: int = 0, limit: int | None = None
 ) -> list[MissingUnit]:
-    secretary = secretary_id_of_unit().label("secretary_id")
-    listed: Select[Any] = (
-        select(
-            Unit.id,
-            Unit.name,
-            Parent.path.label("parent_path"),
-            Unit.parent_id,
-            status_of_target().label("status"),
-            secretary,
-        )
-        .select_from(DirectiveTarget)
-        .join(Unit, Unit.id == DirectiveTarget.unit_id)
-        .outerjoin(Parent, Parent.id == Unit.parent_id)
-        .where(*where)
+    """The units `listed` selects (see `_listed_columns`), in tree order, with their secretary's name and phone."""
+    page = (
+        listed.outerjoin(Parent, Parent.id == Unit.parent_id)
+        .order_by(*TREE_ORDER)
+        .offset(offset)
+        .limit(limit)
+        .subquery()
     )
-    page = in_scope(listed, scope).order_by(*TREE_ORDER).offset(offset).limit(limit).subquery()
     rows = (
         await session.execute(
             select(page, Person.full_name, Person.phone)
@@ -174,23 +182,11 @@ async def overdue_units(
     """The first units still missing a past-deadline directive, marking those escalated to their parent."""
     if directive.deadline is None:
         return []
-    escalated = (
-        select(Reminder.id)
-        .where(
-            Reminder.directive_id == DirectiveTarget.directive_id,
-            Reminder.unit_id == DirectiveTarget.unit_id,
-            Reminder.rule == escalation_rule(directive.deadline),
-        )
-        .exists()
-    )
+    escalated = _holds_reminder(escalation_rule(directive.deadline))
     query = (
-        select(Unit.name, escalated)
-        .select_from(DirectiveTarget)
-        .join(Unit, Unit.id == DirectiveTarget.unit_id)
+        _missing_targets(scope, directive.id, Unit.name, escalated)
         .outerjoin(Parent, Parent.id == Unit.parent_id)
-        .where(DirectiveTarget.directive_id == directive.id, DirectiveTarget.reported_at.is_(None))
         .order_by(*TREE_ORDER)
         .limit(limit)
     )
-    query = in_scope(query, scope)
     return [OverdueUnit(name, bool(flag)) for name, flag in (await session.execute(query)).all()]
