@@ -1,0 +1,205 @@
+"""The assembled status of one directive within a scope: the per-unit snapshot (`ReportData`) the Excel export
+and the Word draft are built from, and the `StatusView` the board's /tinhhinh and the shell's `chibo status`
+show (rendered by `messages.status`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.textnorm import fold
+from bot.services.forms import FieldType, FormSpec
+from bot.services.forms_store import get_form
+from bot.services.report_data import (
+    Aggregates,
+    Counts,
+    DirectiveSummary,
+    FormField,
+    ReportData,
+    Signature,
+    UnitRow,
+    UnitStatus,
+)
+from bot.services.status.counts import Subtree, counts_by_directive, counts_by_subtree
+from bot.services.status.figures import form_aggregates
+from bot.services.status.missing import MissingPage, escalated_counts, missing_units
+from bot.services.status.quotes import of_kind, quotes
+from bot.services.status.scope import Scope, in_scope
+from bot.services.status.sql import Parent, secretary_id_of_unit, status_of_target
+from messages import board as msg
+from storage.models import Directive, DirectiveTarget, Person, Report, Unit
+
+
+async def unit_rows(session: AsyncSession, scope: Scope, directive_id: int) -> list[UnitRow]:
+    """One row per target unit in scope, in tree order: its path below the scope, secretary, status, times,
+    the latest report's values and how many versions were sent."""
+    secretary = secretary_id_of_unit().label("secretary_id")
+    targets = (
+        select(
+            DirectiveTarget.unit_id,
+            DirectiveTarget.delivered_at,
+            DirectiveTarget.acknowledged_at,
+            DirectiveTarget.reported_at,
+            DirectiveTarget.late,
+            status_of_target().label("status"),
+            Unit.name,
+            Unit.path,
+            Parent.path.label("parent_path"),
+            secretary,
+        )
+        .join(Unit, Unit.id == DirectiveTarget.unit_id)
+        .outerjoin(Parent, Parent.id == Unit.parent_id)
+        .where(DirectiveTarget.directive_id == directive_id)
+    )
+    sub = in_scope(targets, scope).subquery()
+    rows = (
+        await session.execute(
+            select(sub, Person.full_name, Person.phone, Report.version, Report.values.label("report_values"))
+            .outerjoin(Person, Person.id == sub.c.secretary_id)
+            .outerjoin(
+                Report,
+                and_(
+                    Report.directive_id == directive_id,
+                    Report.unit_id == sub.c.unit_id,
+                    Report.is_latest.is_(True),
+                ),
+            )
+            .order_by(sub.c.parent_path, sub.c.name, sub.c.unit_id)
+        )
+    ).all()
+    names = await _ancestor_names(session, scope)
+    return [
+        UnitRow(
+            path=_path_text(row.path, names, scope, row.name),
+            name=row.name,
+            secretary=row.full_name or "",
+            phone=row.phone or "",
+            status=UnitStatus(row.status),
+            delivered_at=row.delivered_at,
+            acknowledged_at=row.acknowledged_at,
+            reported_at=row.reported_at,
+            late=bool(row.late),
+            versions=row.version or 0,
+            values=row.report_values or {},
+        )
+        for row in rows
+    ]
+
+
+async def _ancestor_names(session: AsyncSession, scope: Scope) -> dict[str, str]:
+    """Names of the non-cell units in scope (the few thousand parents of a province's cells), by id text."""
+    query = select(Unit.id, Unit.name).where(Unit.is_cell.is_(False))
+    query = in_scope(query, scope)
+    return {str(unit_id): name for unit_id, name in (await session.execute(query)).all()}
+
+
+def _path_text(path: str, names: Mapping[str, str], scope: Scope, own: str) -> str:
+    """ "Đảng bộ Sở Tài chính / Chi bộ Văn phòng": the unit's ancestors below the scope root, then itself."""
+    below = path
+    for root in scope.roots:
+        if path.startswith(root.path):
+            below = path[len(root.path) :]
+            break
+    ancestors = [names[part] for part in below.strip("/").split("/")[:-1] if part in names]
+    return " / ".join([*ancestors, own])
+
+
+def form_fields(form: FormSpec | None) -> tuple[FormField, ...]:
+    """The form's questions as the document builders take them; photos are left out of documents."""
+    if form is None:
+        return ()
+    return tuple(
+        FormField(f.key, f.label, f.type, unit=msg.FIELD_UNITS.get(f.key, ""), options=f.choices)
+        for f in form.fields
+        if f.type != FieldType.PHOTO
+    )
+
+
+def directive_summary(directive: Directive, form: FormSpec | None) -> DirectiveSummary:
+    meta = directive.meta or {}
+    return DirectiveSummary(
+        number=directive.number or "",
+        issuer_code=directive.issuer_code or "",
+        doc_type=directive.doc_type or "",
+        issued_on=directive.issued_on,
+        subject=directive.subject or meta.get("subject_hint") or "",
+        parent_body=directive.parent_body or "",
+        issuer=directive.issuer or "",
+        place=directive.place or "",
+        deadline=directive.deadline,
+        form_title=form.title if form is not None else "",
+        form_fields=form_fields(form),
+    )
+
+
+def _signature(directive: Directive) -> Signature:
+    authority = str((directive.meta or {}).get("signer_authority") or "")
+    body = re.sub(r"^\s*(T/M|TM\.?)\s+", "", authority, flags=re.IGNORECASE).strip()
+    return Signature(body=body) if body else Signature()
+
+
+async def report_data(
+    session: AsyncSession, scope: Scope, directive: Directive, today: date, timezone: str
+) -> ReportData:
+    """Everything the Excel export and the Word draft show for one directive, within the scope."""
+    form = await get_form(session, directive.form_key)
+    counts = (await counts_by_directive(session, scope, [directive.id]))[directive.id]
+    aggregates = (await form_aggregates(session, scope, [directive.id], form))[directive.id]
+    rows = await unit_rows(session, scope, directive.id)
+    said = await quotes(session, scope, [directive.id], form)
+    return ReportData(
+        directive=directive_summary(directive, form),
+        counts=counts,
+        rows=rows,
+        aggregates=aggregates,
+        generated_on=today,
+        highlights=of_kind(said, "highlights"),
+        difficulties=of_kind(said, "difficulties"),
+        recommendations=of_kind(said, "recommendations"),
+        signature=_signature(directive),
+        timezone=timezone,
+    )
+
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def file_slug(directive: Directive) -> str:
+    """The directive's number for a file name: "747-CV/ĐUK" -> "747-cv-duk"."""
+    return _SLUG.sub("-", fold(directive.number or str(directive.id))).strip("-")
+
+
+@dataclass(frozen=True, slots=True)
+class StatusView:
+    """What the board sees of one directive: its progress, the parts of the scope, the form's figures, one page
+    of the units still missing and how many were escalated."""
+
+    directive: Directive
+    counts: Counts
+    subtrees: list[Subtree]
+    form: FormSpec | None
+    aggregates: Aggregates
+    missing: MissingPage
+    escalated: int
+
+
+async def status_view(
+    session: AsyncSession, scope: Scope, directive: Directive, *, page: int = 1, per_page: int = 10
+) -> StatusView:
+    """The status of one directive within the scope, with page `page` of the missing units."""
+    form = await get_form(session, directive.form_key)
+    return StatusView(
+        directive=directive,
+        counts=(await counts_by_directive(session, scope, [directive.id]))[directive.id],
+        subtrees=await counts_by_subtree(session, scope, directive.id),
+        form=form,
+        aggregates=(await form_aggregates(session, scope, [directive.id], form))[directive.id],
+        missing=await missing_units(session, scope, directive.id, page=page, per_page=per_page),
+        escalated=(await escalated_counts(session, scope, [directive])).get(directive.id, 0),
+    )
