@@ -106,6 +106,22 @@ class DirectiveMeta:
             out[spec.name] = value
         return out
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DirectiveMeta:
+        """The metadata back from `to_json` (how the reading worker hands it over without pickle)."""
+        values = {spec.name: data[spec.name] for spec in fields(cls) if spec.name in data}
+        for name in _DATE_FIELDS:
+            values[name] = _from_iso(values.get(name))
+        values["cited"] = [
+            CitedDocument(**{**doc, "date": _from_iso(doc.get("date"))}) for doc in values.get("cited", [])
+        ]
+        recurring = values.get("deadline_recurring")
+        values["deadline_recurring"] = Recurrence(recurring) if recurring else None
+        return cls(**values)
+
+
+_DATE_FIELDS = ("issued_on", "period_start", "period_end", "deadline", "deadline_suggestion")
+
 
 # Fields reported in `missing` when not found. Helper fields (issued_text, subject_hint, deadline_text...)
 # only explain a missing value, and lists may legitimately be empty, so they are not listed.
@@ -285,7 +301,8 @@ _CITED_RE = re.compile(
     rf"(?:\s*+(?:,\s*+)?(?:ban\s+hanh\s+)?ngay\s++(?P<date>{_FULL_DATE}))?"
 )
 _ISSUE_DATE_RE = re.compile(
-    r"(?:(?P<place>[a-z]+\.?(?: [a-z]+\.?){0,5})\s*,\s*)?"
+    # A place starts at a word's start: tried from inside a long run of letters it would rescan the run.
+    r"(?:(?<![a-z])(?P<place>[a-z]+\.?(?: [a-z]+\.?){0,5})\s*,\s*)?"
     r"(?P<when>(?<![a-z])ngay[\s._…]*+(?P<day>\d{1,2})?[\s._…]*+thang[\s._…]*+(?P<month>\d{1,2})?[\s._…]*+"
     r"nam\s*+(?P<year>\d{4}))"
 )
@@ -805,18 +822,22 @@ def _materials(body_lines: list[str]) -> list[str]:
         label = _MATERIALS_LABEL_RE.match(line)
         if label is None:
             continue
-        items = _material_items(body_lines[i][label.end() :], body_lines[i + 1 :], folded[i + 1 :])
+        items = _material_items(body_lines[i][label.end() :], body_lines, folded, i + 1)
         if items:
             return items
     return []
 
 
-def _material_items(rest: str, following: list[str], following_folded: list[str]) -> list[str]:
-    """The items after a materials label: the label's line and the lines below, up to the next heading."""
+def _material_items(rest: str, lines: list[str], folded_lines: list[str], start: int) -> list[str]:
+    """The items after a materials label: the label's line and the lines from `start` on, up to the next heading.
+
+    The lines are walked by index, not sliced: many empty labels in a row would otherwise copy the rest of the
+    body once each."""
     parts = [rest.strip()] if rest.strip() else []
     numbered = _ITEM_NUMBER_RE.search(rest) is not None
     dash_items: list[str] = []
-    for line, folded in zip(following, following_folded, strict=True):
+    for k in range(start, len(lines)):
+        line, folded = lines[k], folded_lines[k]
         stripped = line.strip()
         if not stripped:
             # A paragraph break ends the list unless it falls inside an item (2) ... continued below.
@@ -1040,3 +1061,7 @@ def _subject_hint(sentences: list[str]) -> str | None:
 
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _from_iso(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None

@@ -1,7 +1,9 @@
 """Read the text of an uploaded directive file (DOCX, text-based PDF, .txt/.md) as NFC plain text.
 
 Bad or unreadable bytes never raise: the result then carries a refusal reason code instead of text, and
-the bot turns the code into a message for the user (`messages/`).
+the bot turns the code into a message for the user (`messages/`). A DOCX whose zip declares more unpacked data
+than a directive can hold (a zip bomb) is refused from its directory alone, before any member is unpacked.
+Reading is CPU- and memory-bound on hostile files: the bot runs it in a bounded worker (`bot.services.reading`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ class Refusal(StrEnum):
     ENCRYPTED = "encrypted"  # a PDF that needs a password to open
     CORRUPT_FILE = "corrupt_file"  # the bytes do not make a readable file of the type it claims
     EMPTY_DOCUMENT = "empty_document"  # a readable DOCX or text file with no text in it
+    TOO_LARGE = "too_large"  # a DOCX that would unpack into far more than any directive (a zip bomb)
+    # Set by the worker that reads files off the event loop (`bot.services.reading`), never by this module:
+    TOO_HEAVY = "too_heavy"  # reading ran over its time or memory budget
+    READ_FAILED = "read_failed"  # the reading worker died (crashed or was killed) before answering
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,38 +64,44 @@ SUPPORTED_EXTENSIONS = frozenset({".docx", ".pdf"}) | TEXT_EXTENSIONS
 # fewer letters than this per page on average means there is no real text layer.
 _MIN_PDF_LETTERS_PER_PAGE = 40
 _TEXT_ENCODINGS = ("utf-8-sig", "cp1258")
+_TEXT_MIME_TYPES = frozenset({"text/plain", "text/markdown", "text/x-markdown"})
+# A real directive's DOCX, images included, unpacks to a few MB. The limits leave a wide margin and stay far
+# below what the reading worker's memory budget can hold once python-docx has parsed the XML.
+MAX_DOCX_UNPACKED_BYTES = 64 * 1024 * 1024
+MAX_DOCX_MEMBERS = 2000
+# Office XML compresses about 10:1; a bomb's member 1000:1 or more. Small members (styles of an almost empty
+# document) may compress better without costing anything, so the ratio is checked above this size only.
+MAX_DOCX_RATIO = 100
+_RATIO_CHECKED_FROM_BYTES = 1024 * 1024
 
 
-def extract_text(data: bytes, filename: str) -> ExtractedText:
-    """Read the text of `data`; the format comes from the content, else from the name's extension."""
-    source_format = _sniff(data) or _format_from_name(filename)
-    if source_format is None:
-        claimed = PurePath(filename).suffix.lower()
-        refusal = Refusal.CORRUPT_FILE if claimed in {".docx", ".pdf"} else Refusal.UNSUPPORTED_TYPE
-        return ExtractedText(refusal=refusal)
-    reader = {SourceFormat.DOCX: _docx_text, SourceFormat.PDF: _pdf_text, SourceFormat.TEXT: _plain_text}
-    return reader[source_format](data)
-
-
-def _sniff(data: bytes) -> SourceFormat | None:
+def extract_text(data: bytes, filename: str, mime: str | None = None) -> ExtractedText:
+    """Read the text of `data`; the format comes from the content, else from the name's extension or MIME type."""
     if b"%PDF-" in data[:1024]:
-        return SourceFormat.PDF
-    if data.startswith(b"PK\x03\x04") and _is_docx_zip(data):
-        return SourceFormat.DOCX
-    return None
+        return _pdf_text(data)
+    members = _docx_members(data) if data.startswith(b"PK\x03\x04") else None
+    if members is not None:
+        return _docx_text(data, members)
+    if _named_as_text(filename, mime):
+        return _plain_text(data)
+    claimed = PurePath(filename).suffix.lower()
+    refusal = Refusal.CORRUPT_FILE if claimed in {".docx", ".pdf"} else Refusal.UNSUPPORTED_TYPE
+    return ExtractedText(refusal=refusal)
 
 
-def _is_docx_zip(data: bytes) -> bool:
+def _docx_members(data: bytes) -> list[zipfile.ZipInfo] | None:
+    """The zip's directory if it holds a DOCX's main part; reading it unpacks nothing."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return "word/document.xml" in archive.namelist()
+            members = archive.infolist()
     except Exception:  # any damage to the archive just means "not a DOCX"; the caller decides what to say
-        return False
+        return None
+    return members if any(member.filename == "word/document.xml" for member in members) else None
 
 
-def _format_from_name(filename: str) -> SourceFormat | None:
+def _named_as_text(filename: str, mime: str | None) -> bool:
     # DOCX and PDF are recognised by content only: a name alone does not make bytes readable as either.
-    return SourceFormat.TEXT if PurePath(filename).suffix.lower() in TEXT_EXTENSIONS else None
+    return PurePath(filename).suffix.lower() in TEXT_EXTENSIONS or (mime or "").lower() in _TEXT_MIME_TYPES
 
 
 def _finish(text: str, source_format: SourceFormat) -> ExtractedText:
@@ -125,7 +137,9 @@ def _decoded(data: bytes, encoding: str) -> ExtractedText:
 # --- DOCX -------------------------------------------------------------------------------------------------
 
 
-def _docx_text(data: bytes) -> ExtractedText:
+def _docx_text(data: bytes, members: list[zipfile.ZipInfo]) -> ExtractedText:
+    if _unpacks_too_large(members):
+        return ExtractedText(refusal=Refusal.TOO_LARGE, source_format=SourceFormat.DOCX)
     try:
         document = docx.Document(io.BytesIO(data))
         blocks = list(_blocks(document.iter_inner_content()))
@@ -134,6 +148,19 @@ def _docx_text(data: bytes) -> ExtractedText:
         return ExtractedText(refusal=Refusal.CORRUPT_FILE, source_format=SourceFormat.DOCX)
     # Paragraphs become blocks separated by a blank line; line breaks inside a paragraph stay single.
     return _finish("\n\n".join(block for block in blocks if block.strip()), SourceFormat.DOCX)
+
+
+def _unpacks_too_large(members: list[zipfile.ZipInfo]) -> bool:
+    """What the zip's directory declares, checked before python-docx unpacks every member into memory.
+
+    A member that lies about its size cannot get past this either: zipfile stops unpacking at the declared
+    size, and the CRC check then fails."""
+    if len(members) > MAX_DOCX_MEMBERS or sum(m.file_size for m in members) > MAX_DOCX_UNPACKED_BYTES:
+        return True
+    return any(
+        m.file_size >= _RATIO_CHECKED_FROM_BYTES and m.file_size > MAX_DOCX_RATIO * max(m.compress_size, 1)
+        for m in members
+    )
 
 
 def _blocks(items: Iterator[Paragraph | Table]) -> Iterator[str]:
