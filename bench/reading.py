@@ -55,8 +55,9 @@ INPUTS: dict[str, Callable[[int], str]] = {
 # --- Building hostile files ---------------------------------------------------------------------------------
 
 
-def zip_bomb_docx(unpacked_mb: int = 256) -> bytes:
-    """A real DOCX whose word/document.xml unpacks to `unpacked_mb` MiB of empty paragraphs (~1 KB per MiB).
+def zip_bomb_docx(unpacked_mb: int = 256, *, declared_size: int | None = None) -> bytes:
+    """A real DOCX whose word/document.xml unpacks to `unpacked_mb` MiB of empty paragraphs (~1 KB per MiB);
+    its zip directory declares the true size unless `declared_size` lies about it.
 
     Deflate cannot shrink data more than about 1000:1, so the stream is built without compressing it all:
     one MiB of paragraphs is compressed once, ending on a full flush (byte-aligned, no back reference into
@@ -80,7 +81,7 @@ def zip_bomb_docx(unpacked_mb: int = 256) -> bytes:
         "word/document.xml",
         head + block * unpacked_mb + tail,
         zlib.crc32(suffix, crc),
-        len(prefix) + len(chunk) * unpacked_mb + len(suffix),
+        len(prefix) + len(chunk) * unpacked_mb + len(suffix) if declared_size is None else declared_size,
     )
     members = [_Member.deflated(name, data) for name, data in parts.items() if name != "word/document.xml"]
     return _zip([*members, bomb])

@@ -1,7 +1,8 @@
 """Read the text of an uploaded directive file (DOCX, text-based PDF, .txt/.md) as NFC plain text.
 
 Bad or unreadable bytes never raise: the result then carries a refusal reason code instead of text, and
-the bot turns the code into a message for the user (`messages/`). A DOCX whose zip declares more unpacked data
+the bot turns the code into a message for the user (`messages/`). Only MemoryError escapes: it means the file
+outgrew the reading worker's memory budget, not that it is damaged, and the worker reports it as such. A DOCX whose zip declares more unpacked data
 than a directive can hold (a zip bomb) is refused from its directory alone, before any member is unpacked.
 Reading is CPU- and memory-bound on hostile files: the bot runs it in a bounded worker (`bot.services.reading`).
 """
@@ -94,6 +95,8 @@ def _docx_members(data: bytes) -> list[zipfile.ZipInfo] | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
+    except MemoryError:  # over the reading worker's budget, not damage: the worker says so
+        raise
     except Exception:  # any damage to the archive just means "not a DOCX"; the caller decides what to say
         return None
     return members if any(member.filename == "word/document.xml" for member in members) else None
@@ -143,6 +146,8 @@ def _docx_text(data: bytes, members: list[zipfile.ZipInfo]) -> ExtractedText:
     try:
         document = docx.Document(io.BytesIO(data))
         blocks = list(_blocks(document.iter_inner_content()))
+    except MemoryError:
+        raise
     except Exception:  # python-docx and lxml raise many types on damaged packages; none may escape
         log.info("unreadable DOCX", exc_info=True)
         return ExtractedText(refusal=Refusal.CORRUPT_FILE, source_format=SourceFormat.DOCX)
@@ -153,8 +158,9 @@ def _docx_text(data: bytes, members: list[zipfile.ZipInfo]) -> ExtractedText:
 def _unpacks_too_large(members: list[zipfile.ZipInfo]) -> bool:
     """What the zip's directory declares, checked before python-docx unpacks every member into memory.
 
-    A member that lies about its size cannot get past this either: zipfile stops unpacking at the declared
-    size, and the CRC check then fails."""
+    A member that declares less than it holds passes this check, and zipfile may unpack up to about 1000
+    times its compressed size before cutting it at the declared size: that is for the reading worker's memory
+    budget to stop."""
     if len(members) > MAX_DOCX_MEMBERS or sum(m.file_size for m in members) > MAX_DOCX_UNPACKED_BYTES:
         return True
     return any(
@@ -190,6 +196,8 @@ def _pdf_text(data: bytes) -> ExtractedText:
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = list(reader.pages) if not reader.is_encrypted or _unlocked(reader) else None
+    except MemoryError:
+        raise
     except Exception:  # pypdf raises many types on damaged files; none may escape
         log.info("unreadable PDF", exc_info=True)
         return ExtractedText(refusal=Refusal.CORRUPT_FILE, source_format=SourceFormat.PDF)
@@ -206,6 +214,8 @@ def _unlocked(reader: PdfReader) -> bool:
     """Open a PDF protected only by an owner password (empty user password), as viewers do."""
     try:
         return reader.decrypt("") != PasswordType.NOT_DECRYPTED
+    except MemoryError:
+        raise
     except Exception:  # e.g. an AES-encrypted file without a crypto backend: treat as locked
         return False
 
@@ -214,6 +224,8 @@ def _page_text(page: PageObject) -> str:
     # One damaged page should not cost the text of the others.
     try:
         return page.extract_text() or ""
+    except MemoryError:
+        raise
     except Exception:
         log.info("unreadable PDF page", exc_info=True)
         return ""
