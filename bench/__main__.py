@@ -10,7 +10,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bench import board, broadcast, ingest
+from bench import board, broadcast, ingest, reading
 
 Section = Callable[[str | None], Awaitable[dict[str, Any]]]
 
@@ -55,6 +55,10 @@ async def _board(pg: str | None) -> dict[str, Any]:
     return result
 
 
+async def _reading(_pg: str | None) -> dict[str, Any]:
+    return await reading.reading()
+
+
 SECTIONS: dict[str, tuple[str, Section]] = {
     "broadcast": (
         "Issue 3.1 – broadcast throughput, 10,000 cells x (card + attachment), limits off",
@@ -67,6 +71,7 @@ SECTIONS: dict[str, tuple[str, Section]] = {
         _ingest,
     ),
     "board": ("Issue 5 – board views on 10,000 cells, 100 directives, 1,000,000 reports", _board),
+    "reading": ("Hostile input – parser time by size, reads through the bounded worker", _reading),
 }
 
 

@@ -14,6 +14,7 @@ import importlib.util
 import io
 import random
 import struct
+import sys
 import time
 import zipfile
 import zlib
@@ -126,6 +127,7 @@ def _load_parser(path: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location("old_directive_parser", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while being built
     spec.loader.exec_module(module)
     return module
 
@@ -161,7 +163,7 @@ async def reads() -> dict[str, Any]:
         ("small text (worker start-up)", sample, "a.txt"),
         ("80 KB line of letters", b"a" * 80_000, "a.txt"),
         (f"zip bomb, {len(bomb) // 1024} KB -> 256 MiB", bomb, "bomb.docx"),
-        ("4 MB of words (over 20 s?)", _vietnamese_words(4_000_000).encode(), "big.txt"),
+        ("4 MB of words", _vietnamese_words(4_000_000).encode(), "big.txt"),
     ):
         started = time.monotonic()
         result, longest_gap = await _ticking(read_document(data, name))

@@ -28,10 +28,11 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     try:
         request = json.loads(sys.stdin.buffer.readline())
-        answer = json.dumps(_answer(request, sys.stdin.buffer.read()))
+        # Unescaped UTF-8: a third of the size of \u escapes for Vietnamese, quicker for the bot to decode.
+        answer = json.dumps(_answer(request, sys.stdin.buffer.read()), ensure_ascii=False).encode()
     except MemoryError:  # the file needed more than the budget; what it held is freed by now
-        answer = json.dumps({"refusal": Refusal.TOO_HEAVY.value})
-    sys.stdout.write(answer)
+        answer = json.dumps({"refusal": Refusal.TOO_HEAVY.value}).encode()
+    sys.stdout.buffer.write(answer)
 
 
 def _answer(request: dict[str, Any], data: bytes) -> dict[str, Any]:

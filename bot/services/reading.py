@@ -37,14 +37,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Budget:
-    """What one read may spend, and how many reads run at once (the others wait their turn)."""
+    """What one read may spend: wall-clock seconds (the worker is killed after them) and address space."""
 
     seconds: float = 20.0
     memory_mb: int = 512
-    concurrent: int = 2
 
 
 DEFAULT_BUDGET = Budget()
+# Reads running at once; more wait their turn, so a burst of uploads cannot take every core and all memory.
+MAX_CONCURRENT_READS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,26 +94,29 @@ async def read_pasted_text(
 
 # --- The worker -------------------------------------------------------------------------------------------
 
+# Refusals worth an operator's attention: a file that was (or looked) built to exhaust the bot, or a dead worker.
+_HOSTILE = frozenset({Reason.TOO_LARGE, Reason.TOO_HEAVY, Reason.READ_FAILED})
 # Reads waiting for a worker, per event loop (a semaphore belongs to the loop that first waits on it).
 _gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 
 
-def _gate(budget: Budget) -> asyncio.Semaphore:
+def _gate() -> asyncio.Semaphore:
     loop = asyncio.get_running_loop()
     if loop not in _gates:
-        _gates[loop] = asyncio.Semaphore(budget.concurrent)
+        _gates[loop] = asyncio.Semaphore(MAX_CONCURRENT_READS)
     return _gates[loop]
 
 
 async def _in_worker(
     request: dict[str, Any], data: bytes, budget: Budget, *, label: str
 ) -> ReadResult | Reason:
-    async with _gate(budget):
+    async with _gate():
         started = time.monotonic()
         answer = await _run_worker(json.dumps(request).encode() + b"\n" + data, budget)
         elapsed = time.monotonic() - started
     if isinstance(answer, Reason):
-        log.warning("reading %s (%d bytes) refused after %.1f s: %s", label, len(data), elapsed, answer)
+        level = logging.WARNING if answer in _HOSTILE else logging.INFO
+        log.log(level, "reading %s (%d bytes) refused after %.1f s: %s", label, len(data), elapsed, answer)
         return answer
     log.info("read %s (%d bytes) in %.1f s", label, len(data), elapsed)
     return _result(answer)
@@ -142,7 +146,8 @@ async def _run_worker(payload: bytes, budget: Budget) -> dict[str, Any] | Reason
         return Reason.TOO_HEAVY
     if worker.returncode != 0:
         return Reason.READ_FAILED
-    return _answer(output)
+    # A long text's answer takes a while to decode; in a thread the loop gets turns meanwhile.
+    return await asyncio.to_thread(_answer, output)
 
 
 def _answer(output: bytes) -> dict[str, Any] | Reason:
