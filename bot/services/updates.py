@@ -37,9 +37,9 @@ async def forget(session: AsyncSession, events: Sequence[Incoming]) -> None:
     """Drop the records of `events` (recorded in this transaction but left to be handled in another one)."""
     if not events:
         return
-    table = ProcessedUpdate.__table__
+    keys = [(e.channel.value, e.update_id) for e in events]
     await session.execute(
-        delete(table).where(
-            tuple_(table.c.channel, table.c.update_key).in_([(e.channel.value, e.update_id) for e in events])
-        )
+        delete(ProcessedUpdate)
+        .where(tuple_(ProcessedUpdate.channel, ProcessedUpdate.update_key).in_(keys))
+        .execution_options(synchronize_session=False)  # nothing of it is loaded in the session
     )
