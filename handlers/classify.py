@@ -20,7 +20,7 @@ from storage.models import Conversation
 
 
 class EventKind(StrEnum):
-    REGISTRATION_PHONE = "registration_phone"  # the phone number asked after an invite code
+    REGISTRATION_STEP = "registration_step"  # e.g. the phone number asked after an invite code
     INVITE_LINK = "invite_link"  # /start <code> from a deep link
     STRANGER = "stranger"  # not registered, and no code
     TYPED_CODE = "typed_code"  # an invite code typed
@@ -50,8 +50,8 @@ def classify(ctx: Context, conv: Conversation | None) -> EventKind:
     """The kind of `ctx.event` given the sender's conversation `conv` (None when they have none)."""
     event = ctx.event
     flow = conv.flow if conv is not None else None
-    if flow == registration.FLOW and conv is not None and conv.step == registration.RegistrationStep.PHONE:
-        return EventKind.REGISTRATION_PHONE
+    if flow == registration.FLOW and conv is not None and conv.step in registration.ON_MESSAGE:
+        return EventKind.REGISTRATION_STEP
     if event.command == "start" and event.args:
         return EventKind.INVITE_LINK
     if ctx.person is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -30,7 +31,7 @@ class RegistrationStep(StrEnum):
     """Where a registration stands (the value is what the conversation row stores)."""
 
     CODE = "code"  # no good code yet: the failed tries are counted, any message routes as usual
-    PHONE = "phone"  # a good code: waiting for the person's phone number (`on_phone_step`)
+    PHONE = "phone"  # a good code: waiting for the person's phone number
 
 
 MAX_FAILURES = 10
@@ -233,3 +234,9 @@ async def _count_failure(ctx: Context, data: dict[str, object]) -> None:
         data = {"fails": 0, "fail_since": now.isoformat()}
     data["fails"] = int(str(data.get("fails", 0))) + 1
     await ctx.set_state(FLOW, RegistrationStep.CODE, data)
+
+
+# The steps that take the next message whatever it is (at CODE a message routes as if there were no conversation).
+ON_MESSAGE: dict[RegistrationStep, Callable[[Context], Awaitable[None]]] = {
+    RegistrationStep.PHONE: on_phone_step
+}

@@ -79,6 +79,12 @@ async def _secretary_button(ctx: Context, pressed: buttons.SecretaryButton) -> N
         await reports.on_button(ctx, pressed)
 
 
+async def _registration_step(ctx: Context) -> None:
+    conv = await ctx.conversation()
+    assert conv is not None
+    await registration.ON_MESSAGE[registration.RegistrationStep(conv.step)](ctx)
+
+
 async def _new_directive(ctx: Context) -> None:
     if not ctx.has_buttons:
         ctx.reply(common.BOARD_USE_TELEGRAM)
@@ -117,7 +123,7 @@ def _answer(text: str) -> Handler:
 
 
 ROUTES: dict[EventKind, Handler] = {
-    EventKind.REGISTRATION_PHONE: registration.on_phone_step,
+    EventKind.REGISTRATION_STEP: _registration_step,
     EventKind.INVITE_LINK: lambda ctx: registration.try_code(ctx, ctx.event.args),
     EventKind.STRANGER: _answer(common.NOT_REGISTERED),
     EventKind.TYPED_CODE: lambda ctx: registration.try_code(ctx, ctx.event.text or ""),
