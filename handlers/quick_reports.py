@@ -65,12 +65,12 @@ LANE = BatchLane(accepts=may_be_report, handle=handle_batch)
 
 
 async def _free_messages(ctxs: list[Context]) -> list[Context]:
-    """The events the router would hand to `reports.on_free_message`, from secretaries of exactly one cell."""
+    """The events the router would hand to `reports.on_free_message`, from secretaries of exactly one cell.
+    Each is classified as if its sender had no conversation; those who have one are left out next."""
     ctxs = [
         ctx
         for ctx in ctxs
-        if classify(ctx, None)
-        is EventKind.FREE_MESSAGE  # as it would be without a conversation: checked next
+        if classify(ctx, None) is EventKind.FREE_MESSAGE
         and len(secretary_units(ctx)) == 1
         and (ctx.event.text or "").strip()
         and not asks_to_report(ctx.event.text or "")
