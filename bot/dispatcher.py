@@ -5,8 +5,8 @@ account and roles are loaded, the router runs, and the answers are written to th
 answers are sent at once by the outbox sender.
 
 Events a batch lane accepts (one-message reports, which arrive by the hundred near a deadline) are first offered to
-it together: the events waiting at that moment share one transaction, and whatever the lane leaves goes the
-ordinary way. Under light load a batch is a single event, so nobody waits for others to arrive.
+it together: the events waiting at that moment share one transaction, in which the dispatcher records their update
+ids before the lane sees them, and whatever the lane leaves goes the ordinary way. Under light load a batch is a single event, so nobody waits for others to arrive.
 """
 
 from __future__ import annotations
