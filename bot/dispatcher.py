@@ -5,8 +5,8 @@ account and roles are loaded, the router runs, and the answers are written to th
 answers are sent at once by the outbox sender.
 
 Events a batch lane accepts (one-message reports, which arrive by the hundred near a deadline) are first offered to
-it together: the events waiting at that moment share one transaction, and whatever the lane leaves goes the
-ordinary way. Under light load a batch is a single event, so nobody waits for others to arrive.
+it together: the events waiting at that moment share one transaction, in which the dispatcher records their update
+ids before the lane sees them, and whatever the lane leaves goes the ordinary way. Under light load a batch is a single event, so nobody waits for others to arrive.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy.orm import joinedload
 from bot.core.events import Incoming
 from bot.services.choices import resolve_typed_choice
 from bot.services.outbox import REPLY, enqueue
-from bot.services.updates import first_times
+from bot.services.updates import first_times, forget
 from handlers.context import Context
 from handlers.lane import BatchLane
 from messages import common
@@ -146,14 +146,23 @@ class Dispatcher:
             self._batches = None
 
     async def _handle_batch(self, events: list[Incoming]) -> list[bool]:
+        """Record the batch's update ids, hand the events seen for the first time to the lane, and forget the
+        records of those it leaves: the ordinary route records them with its own effects. A retry is handled
+        as done, with nothing more to do."""
         assert self.lane is not None
         runtime = self.runtime
         try:
             async with transaction(runtime.sessions) as session:
-                ctxs = [Context(event=event, session=session, runtime=runtime) for event in events]
-                await _load_identities(ctxs)
-                handled = await self.lane.handle(ctxs)
-                ctxs = [ctx for ctx, done in zip(ctxs, handled, strict=True) if done]
+                first = await first_times(session, runtime.clock, events)
+                fresh = [event for event, new in zip(events, first, strict=True) if new]
+                ctxs = [Context(event=event, session=session, runtime=runtime) for event in fresh]
+                taken: list[bool] = []
+                if ctxs:
+                    await _load_identities(ctxs)
+                    taken = await self.lane.handle(ctxs)
+                left = [ctx.event for ctx, done in zip(ctxs, taken, strict=True) if not done]
+                await forget(session, left)
+                ctxs = [ctx for ctx, done in zip(ctxs, taken, strict=True) if done]
                 for ctx in ctxs:
                     _touch(ctx)
                 rows = [row for ctx in ctxs for row in _outbox_rows(ctx)]
@@ -162,8 +171,10 @@ class Dispatcher:
             log.exception("a batch of %d events failed; handling them one by one", len(events))
             return [False] * len(events)
         self._committed(ctxs, rows)
-        self.lane_counts.update(batches=1, offered=len(events), handled=len(ctxs))
-        log.debug("batch of %d events: %d handled by the lane", len(events), len(ctxs))
+        handled_ids = {id(ctx.event) for ctx in ctxs}
+        handled = [not new or id(event) in handled_ids for event, new in zip(events, first, strict=True)]
+        self.lane_counts.update(batches=1, offered=len(events), handled=sum(handled))
+        log.debug("batch of %d events: %d handled by the lane", len(events), sum(handled))
         return handled
 
     async def _apologise(self, event: Incoming) -> None:

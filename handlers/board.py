@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -19,9 +20,9 @@ from bot.services import summary as summary_service
 from bot.services.docx_report import build_docx
 from bot.services.outbox import REPLY, enqueue
 from bot.services.xlsx_export import build_xlsx
+from handlers import buttons as b
 from handlers.context import Context
 from messages import board as msg
-from messages import common
 from storage.db import transaction
 from storage.models import Directive
 
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BUTTONS = frozenset({"st", "pg", "nn", "xl", "bc"})
 PER_PAGE = 10
 CANDIDATES_SHOWN = 8
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -51,8 +51,11 @@ async def _scope(ctx: Context) -> status.Scope | None:
     return scope
 
 
+Action = Callable[[int], b.BoardButton]  # the button a directive in a list of candidates gets
+
+
 async def _resolve(
-    ctx: Context, scope: status.Scope, query: str, command: str, action: str
+    ctx: Context, scope: status.Scope, query: str, command: str, action: Action
 ) -> Directive | None:
     """The one directive `query` names, or a helpful answer: the candidates to choose from, or what exists."""
     today = _today(ctx)
@@ -86,10 +89,16 @@ async def _resolve(
     return None
 
 
-def _choices(directives: list[Directive], action: str, limit: int = CANDIDATES_SHOWN) -> list[list[Button]]:
+def _choices(
+    directives: list[Directive], action: Action, limit: int = CANDIDATES_SHOWN
+) -> list[list[Button]]:
     """One button per directive, carrying its id for `action`."""
     return [
-        [Button(msg.CANDIDATE.format(number=d.number or "", date=msg.day(d.issued_on)), f"{action}:{d.id}")]
+        [
+            Button(
+                msg.CANDIDATE.format(number=d.number or "", date=msg.day(d.issued_on)), action(d.id).encode()
+            )
+        ]
         for d in directives[:limit]
     ]
 
@@ -104,7 +113,7 @@ async def tinhhinh(ctx: Context) -> None:
     if not ctx.event.args.strip():
         await _show_list(ctx, scope)
         return
-    directive = await _resolve(ctx, scope, ctx.event.args, "tinhhinh", "st")
+    directive = await _resolve(ctx, scope, ctx.event.args, "tinhhinh", b.ShowStatus)
     if directive is not None:
         await _show_status(ctx, scope, directive)
 
@@ -112,7 +121,9 @@ async def tinhhinh(ctx: Context) -> None:
 async def _show_list(ctx: Context, scope: status.Scope) -> None:
     directives = await status.open_directives(ctx.session, scope, _today(ctx))
     counts = await status.counts_by_directive(ctx.session, scope, [d.id for d in directives[:PER_PAGE]])
-    ctx.reply(status.render_list(directives, counts, shown=PER_PAGE), _choices(directives, "st", PER_PAGE))
+    ctx.reply(
+        status.render_list(directives, counts, shown=PER_PAGE), _choices(directives, b.ShowStatus, PER_PAGE)
+    )
 
 
 async def _show_status(ctx: Context, scope: status.Scope, directive: Directive) -> None:
@@ -121,11 +132,11 @@ async def _show_status(ctx: Context, scope: status.Scope, directive: Directive) 
     text = status.render_status(view, scope, _today(ctx), escalate_after=policy.escalate_after_days)
     buttons = _paging(directive.id, view.missing)
     actions = [
-        Button(msg.BUTTON_EXPORT, f"xl:{directive.id}"),
-        Button(msg.BUTTON_REPORT, f"bc:{directive.id}"),
+        Button(msg.BUTTON_EXPORT, b.ExportExcel(directive.id).encode()),
+        Button(msg.BUTTON_REPORT, b.DraftReport(directive.id).encode()),
     ]
     if view.missing.total:
-        buttons.append([Button(msg.BUTTON_NUDGE, f"nn:{directive.id}")])
+        buttons.append([Button(msg.BUTTON_NUDGE, b.Nudge(directive.id).encode())])
     buttons.append(actions)
     ctx.reply(text, buttons)
 
@@ -133,9 +144,9 @@ async def _show_status(ctx: Context, scope: status.Scope, directive: Directive) 
 def _paging(directive_id: int, page: status.MissingPage) -> list[list[Button]]:
     row = []
     if page.page > 1:
-        row.append(Button(msg.BUTTON_PREVIOUS, f"pg:{directive_id}:{page.page - 1}"))
+        row.append(Button(msg.BUTTON_PREVIOUS, b.MissingPage(directive_id, page.page - 1).encode()))
     if page.page < page.pages:
-        row.append(Button(msg.BUTTON_NEXT, f"pg:{directive_id}:{page.page + 1}"))
+        row.append(Button(msg.BUTTON_NEXT, b.MissingPage(directive_id, page.page + 1).encode()))
     return [row] if row else []
 
 
@@ -156,11 +167,11 @@ async def nhacnho(ctx: Context) -> None:
     switch = fold(words[-1]) if len(words) > 1 else ""
     if switch in _SWITCH_OFF + _SWITCH_ON:
         query = " ".join(words[:-1])
-        directive = await _resolve(ctx, scope, query, "nhacnho", "nn")
+        directive = await _resolve(ctx, scope, query, "nhacnho", b.Nudge)
         if directive is not None:
             await _switch(ctx, directive, query, on=switch in _SWITCH_ON)
         return
-    directive = await _resolve(ctx, scope, ctx.event.args, "nhacnho", "nn")
+    directive = await _resolve(ctx, scope, ctx.event.args, "nhacnho", b.Nudge)
     if directive is not None:
         await _nudge(ctx, scope, directive)
 
@@ -225,7 +236,7 @@ async def xuat(ctx: Context) -> None:
     scope = await _scope(ctx)
     if scope is None:
         return
-    directive = await _resolve(ctx, scope, ctx.event.args, "xuat", "xl")
+    directive = await _resolve(ctx, scope, ctx.event.args, "xuat", b.ExportExcel)
     if directive is not None:
         await _export(ctx, scope, directive)
 
@@ -234,7 +245,7 @@ async def baocao(ctx: Context) -> None:
     scope = await _scope(ctx)
     if scope is None:
         return
-    directive = await _resolve(ctx, scope, ctx.event.args, "baocao", "bc")
+    directive = await _resolve(ctx, scope, ctx.event.args, "baocao", b.DraftReport)
     if directive is not None:
         await _draft(ctx, scope, directive)
 
@@ -316,28 +327,26 @@ class _FileJob:
 # --- Buttons -------------------------------------------------------------------------------------------------
 
 
-async def on_button(ctx: Context, data: str) -> None:
-    action, _, rest = data.partition(":")
-    parts = rest.split(":")
-    if not all(part.isdigit() for part in parts) or not 1 <= len(parts) <= 2:
-        ctx.reply(common.NOT_UNDERSTOOD)
-        return
+async def on_button(ctx: Context, pressed: b.BoardButton) -> None:
+    """A board button: an action on one directive, checked against the member's scope today."""
     scope = await _scope(ctx)
     if scope is None:
         return
-    directive = await status.directive_in_scope(ctx.session, scope, int(parts[0]))
+    directive = await status.directive_in_scope(ctx.session, scope, pressed.directive_id)
     if directive is None:
         ctx.reply(msg.GONE)
         return
-    if action == "st":
-        await _show_status(ctx, scope, directive)
-    elif action == "pg":
-        await _show_page(ctx, scope, directive, int(parts[1]) if len(parts) > 1 else 1)
-    elif action == "nn":
-        await _nudge(ctx, scope, directive)
-    elif action == "xl":
-        await _export(ctx, scope, directive)
-    elif action == "bc":
-        await _draft(ctx, scope, directive)
+    if isinstance(pressed, b.MissingPage):
+        await _show_page(ctx, scope, directive, pressed.page)
     else:
-        ctx.reply(common.NOT_UNDERSTOOD)
+        await ACTIONS[type(pressed)](ctx, scope, directive)
+
+
+BoardAction = Callable[[Context, status.Scope, Directive], Awaitable[None]]
+# The board's buttons and what each does (paging also carries its page: see `on_button`).
+ACTIONS: dict[type[b.BoardButton], BoardAction] = {
+    b.ShowStatus: _show_status,
+    b.Nudge: _nudge,
+    b.ExportExcel: _export,
+    b.DraftReport: _draft,
+}

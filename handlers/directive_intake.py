@@ -1,11 +1,14 @@
 """The board's intake of a new directive: file or pasted text → parsed draft → corrections → deadline → report
-form → audience → send. Every step is stored in the conversation, so a restart loses nothing."""
+form → audience → send. Every step (`IntakeStep`) is stored in the conversation, so a restart loses nothing;
+docs/flows.md draws the flow."""
 
 from __future__ import annotations
 
 import mimetypes
 import re
+from collections.abc import Awaitable, Callable
 from datetime import date
+from enum import StrEnum
 
 from bot.core.events import Button
 from bot.core.textnorm import fold
@@ -16,6 +19,7 @@ from bot.services.field_parsers import Ok, parse_field
 from bot.services.files import FileTooLarge
 from bot.services.forms import FieldSpec, FieldType
 from bot.services.forms_store import DEFAULT_FORM, get_form, list_forms
+from handlers import buttons as b
 from handlers.context import Context
 from messages import common
 from messages import directives as msg
@@ -30,6 +34,17 @@ _CODE_SPLIT = re.compile(r"[\s,;]+")
 TEXT_FIELDS = ("parent_body", "issuer", "place", "subject")
 META_TEXT_FIELDS = ("recipients", "signer")
 LIST_FIELDS = ("cited", "materials")
+_KEEP_WORDS = ("huy", "thoi")  # typed instead of a corrected value: keep the value as it is
+
+
+class IntakeStep(StrEnum):
+    """Where the preparation of a directive stands (the value is what the conversation row stores)."""
+
+    REVIEW = "review"  # the parsed draft, with a button per field to correct
+    EDIT = "edit"  # waiting for the corrected value of one field (the state's "field")
+    FORM = "form"  # choosing the report form
+    AUDIENCE = "audience"  # choosing the cells
+    CODES = "codes"  # waiting for typed unit codes
 
 
 def wants_new_directive(ctx: Context) -> bool:
@@ -108,7 +123,7 @@ async def _new_draft(ctx: Context, text: str) -> Directive:
     directives.apply_meta(draft, meta)
     ctx.session.add(draft)
     await ctx.session.flush()
-    await ctx.set_state(FLOW, "review", {"id": draft.id})
+    await ctx.set_state(FLOW, IntakeStep.REVIEW, {"id": draft.id})
     return draft
 
 
@@ -130,17 +145,20 @@ async def show_preview(ctx: Context, draft: Directive) -> None:
         directives.preview_fields(draft), [f.name for f in files], form.title if form else None
     )
     edits = [
-        Button(msg.BUTTON_EDIT.format(label=label), f"de:{key}") for key, label in msg.FIELD_LABELS.items()
+        Button(msg.BUTTON_EDIT.format(label=label), b.CorrectField(key).encode())
+        for key, label in msg.FIELD_LABELS.items()
     ]
     rows = [edits[i : i + 3] for i in range(0, len(edits), 3)]
     if draft.deadline and not (draft.meta or {}).get("deadline_confirmed"):
-        rows.append([Button(msg.BUTTON_CONFIRM_DEADLINE.format(date=msg.day(draft.deadline)), "dc")])
-    rows.append([Button(msg.BUTTON_NEXT, "dn")])
-    rows.append([Button(msg.BUTTON_CANCEL, "dx")])
+        label = msg.BUTTON_CONFIRM_DEADLINE.format(date=msg.day(draft.deadline))
+        rows.append([Button(label, b.ConfirmDeadline().encode())])
+    rows.append([Button(msg.BUTTON_NEXT, b.ToForm().encode())])
+    rows.append([Button(msg.BUTTON_CANCEL, b.CancelDraft().encode())])
     ctx.reply(text, rows)
 
 
-async def on_button(ctx: Context, data: str) -> None:
+async def on_button(ctx: Context, pressed: b.IntakeButton) -> None:
+    """A button of the draft the board member has open."""
     draft = await _current(ctx)
     if draft is None:
         ctx.reply(msg.DRAFT_GONE)
@@ -148,36 +166,44 @@ async def on_button(ctx: Context, data: str) -> None:
     conv = await ctx.conversation()
     assert conv is not None
     state = dict(conv.data)
-    action, _, arg = data.partition(":")
-    if action == "de" and arg in msg.FIELD_LABELS:
-        await ctx.set_state(FLOW, f"edit:{arg}", state)
-        ctx.reply(msg.ASK_EDIT.format(prompt=msg.EDIT_PROMPTS[arg]))
-    elif action == "dc":
-        await _confirm_deadline(ctx, draft)
-    elif action == "dn":
-        await _ask_form(ctx, draft, state)
-    elif action == "df":
-        await _choose_form(ctx, draft, state, arg)
-    elif action == "da":
-        state.update(all=True, picked=[])
-        await _show_audience(ctx, draft, state)
-    elif action == "dt" and arg.isdigit():
-        picked = set(state.get("picked", []))
-        picked ^= {int(arg)}
-        state.update(all=False, picked=sorted(picked))
-        await _show_audience(ctx, draft, state)
-    elif action == "dk":
-        await ctx.set_state(FLOW, "codes", state)
-        ctx.reply(msg.ASK_CODES)
-    elif action == "ds":
-        await _send(ctx, draft, state)
-    elif action == "db":
-        await ctx.set_state(FLOW, "review", state)
-        await show_preview(ctx, draft)
-    elif action == "dx":
-        draft.status = "cancelled"
-        await ctx.clear_state()
-        ctx.reply(msg.CANCELLED)
+    state.pop("field", None)
+    match pressed:
+        case b.CorrectField(field=field) if field in msg.FIELD_LABELS:
+            await ctx.set_state(FLOW, IntakeStep.EDIT, {**state, "field": field})
+            ctx.reply(msg.ASK_EDIT.format(prompt=msg.EDIT_PROMPTS[field]))
+        case b.ConfirmDeadline():
+            await _confirm_deadline(ctx, draft)
+        case b.ToForm():
+            await _ask_form(ctx, draft, state)
+        case b.ChooseForm(key=key):
+            await _choose_form(ctx, draft, state, key)
+        case b.AllCells():
+            state.update(all=True, picked=[])
+            await _show_audience(ctx, draft, state)
+        case b.ToggleUnit(unit_id=unit_id):
+            state.update(all=False, picked=sorted(set(_picked(state)) ^ {unit_id}))
+            await _show_audience(ctx, draft, state)
+        case b.TypeCodes():
+            await ctx.set_state(FLOW, IntakeStep.CODES, state)
+            ctx.reply(msg.ASK_CODES)
+        case b.SendDirective():
+            await _send(ctx, draft, state)
+        case b.BackToPreview():
+            await _back_to_preview(ctx, draft, state)
+        case b.CancelDraft():
+            draft.status = "cancelled"
+            await ctx.clear_state()
+            ctx.reply(msg.CANCELLED)
+        case _:
+            ctx.reply(common.BUTTON_UNKNOWN)
+
+
+async def on_message(ctx: Context) -> None:
+    """A file or text from a board member whose conversation is in this flow."""
+    if ctx.event.file is not None:
+        await on_file(ctx)
+    else:
+        await on_text(ctx)
 
 
 async def on_text(ctx: Context) -> None:
@@ -188,26 +214,37 @@ async def on_text(ctx: Context) -> None:
         await ctx.clear_state()
         ctx.reply(msg.DRAFT_GONE)
         return
-    text = (ctx.event.text or "").strip()
-    state = dict(conv.data)
-    if conv.step.startswith("edit:"):
-        field = conv.step.removeprefix("edit:")
-        if fold(text) in ("huy", "thoi"):
-            await ctx.set_state(FLOW, "review", state)
-            await show_preview(ctx, draft)
-            return
-        if await _apply_edit(ctx, draft, field, text):
-            await ctx.set_state(FLOW, "review", state)
-            ctx.reply(msg.EDIT_SAVED.format(label=msg.FIELD_LABELS[field]))
-            await show_preview(ctx, draft)
-        return
-    if conv.step == "codes":
-        await _take_codes(ctx, draft, state, text)
-        return
-    if conv.step == "audience":
-        await _show_audience(ctx, draft, state)
-        return
+    step = IntakeStep(conv.step) if conv.step in _STEPS else IntakeStep.REVIEW
+    await ON_TEXT[step](ctx, draft, dict(conv.data), (ctx.event.text or "").strip())
+
+
+async def _back_to_preview(ctx: Context, draft: Directive, state: dict[str, object]) -> None:
+    await ctx.set_state(FLOW, IntakeStep.REVIEW, state)
     await show_preview(ctx, draft)
+
+
+async def _take_edit(ctx: Context, draft: Directive, state: dict[str, object], text: str) -> None:
+    field = state.pop("field", None)
+    if not isinstance(field, str) or field not in msg.FIELD_LABELS or fold(text) in _KEEP_WORDS:
+        await _back_to_preview(ctx, draft, state)
+        return
+    if await _apply_edit(ctx, draft, field, text):
+        await ctx.set_state(FLOW, IntakeStep.REVIEW, state)
+        ctx.reply(msg.EDIT_SAVED.format(label=msg.FIELD_LABELS[field]))
+        await show_preview(ctx, draft)
+
+
+async def _nudge_preview(ctx: Context, draft: Directive, state: dict[str, object], text: str) -> None:
+    await show_preview(ctx, draft)
+
+
+async def _nudge_audience(ctx: Context, draft: Directive, state: dict[str, object], text: str) -> None:
+    await _show_audience(ctx, draft, state)
+
+
+def _picked(state: dict[str, object]) -> list[int]:
+    picked = state.get("picked")
+    return [i for i in picked if isinstance(i, int)] if isinstance(picked, list) else []
 
 
 async def _apply_edit(ctx: Context, draft: Directive, field: str, text: str) -> bool:
@@ -222,7 +259,7 @@ async def _apply_edit(ctx: Context, draft: Directive, field: str, text: str) -> 
         if not isinstance(parsed, Ok):
             ctx.reply(msg.EDIT_BAD_DATE.format(prompt=prompt))
             return False
-        value = date.fromisoformat(parsed.value)
+        value = date.fromisoformat(str(parsed.value))
         if field == "deadline":
             if value < today:
                 ctx.reply(msg.DEADLINE_IN_PAST.format(date=msg.day(value)))
@@ -233,11 +270,12 @@ async def _apply_edit(ctx: Context, draft: Directive, field: str, text: str) -> 
             draft.issued_on = value
     elif field == "period":
         parts = [p for p in _PERIOD_SPLIT.split(text.removeprefix("từ").strip()) if p]
-        dates = [parse_field(_ANY_DATE, p, today) for p in parts]
-        if len(dates) != 2 or not all(isinstance(d, Ok) for d in dates):
+        parsed_dates = [parse_field(_ANY_DATE, p, today) for p in parts]
+        dates = sorted(date.fromisoformat(str(d.value)) for d in parsed_dates if isinstance(d, Ok))
+        if len(parts) != 2 or len(dates) != 2:
             ctx.reply(msg.EDIT_BAD_PERIOD.format(prompt=prompt))
             return False
-        draft.period_start, draft.period_end = sorted(date.fromisoformat(d.value) for d in dates)  # type: ignore[union-attr]
+        draft.period_start, draft.period_end = dates
     elif field == "number":
         parsed_number = parse_directive(f"Số {text}")
         draft.number = parsed_number.number or text
@@ -275,8 +313,8 @@ async def _ask_form(ctx: Context, draft: Directive, state: dict[str, object]) ->
         await show_preview(ctx, draft)
         return
     forms = await list_forms(ctx.session)
-    await ctx.set_state(FLOW, "form", state)
-    ctx.reply(msg.ASK_FORM, [[Button(f.title, f"df:{f.key}")] for f in forms])
+    await ctx.set_state(FLOW, IntakeStep.FORM, state)
+    ctx.reply(msg.ASK_FORM, [[Button(f.title, b.ChooseForm(f.key).encode())] for f in forms])
 
 
 async def _choose_form(ctx: Context, draft: Directive, state: dict[str, object], key: str) -> None:
@@ -294,7 +332,7 @@ async def _choose_form(ctx: Context, draft: Directive, state: dict[str, object],
 async def _selected_cells(ctx: Context, state: dict[str, object], scope: list[Unit]) -> list[int]:
     if state.get("all"):
         return await directives.cells_under(ctx.session, scope)
-    picked_ids = [int(i) for i in state.get("picked", [])]  # type: ignore[attr-defined]
+    picked_ids = _picked(state)
     if not picked_ids:
         return []
     picked = [u for u in [await ctx.session.get(Unit, i) for i in picked_ids] if u is not None]
@@ -307,20 +345,20 @@ async def _show_audience(ctx: Context, draft: Directive, state: dict[str, object
     if not scope:
         ctx.reply(msg.NOT_IN_SCOPE)
         return
-    await ctx.set_state(FLOW, "audience", state)
+    await ctx.set_state(FLOW, IntakeStep.AUDIENCE, state)
     cells = await _selected_cells(ctx, state, scope)
-    picked = set(state.get("picked", []))  # type: ignore[arg-type]
-    rows = [[Button(msg.BUTTON_ALL_CELLS, "da")]]
+    picked = set(_picked(state))
+    rows = [[Button(msg.BUTTON_ALL_CELLS, b.AllCells().encode())]]
     options: list[tuple[Unit, int]] = []
     for root in scope:
         options.extend(await directives.children_with_cell_counts(ctx.session, root) or [(root, 0)])
     for unit, count in options[:MAX_UNIT_BUTTONS]:
         label = msg.BUTTON_PICKED if unit.id in picked else msg.BUTTON_UNPICKED
-        rows.append([Button(label.format(name=unit.name, cells=count), f"dt:{unit.id}")])
-    rows.append([Button(msg.BUTTON_TYPE_CODES, "dk")])
+        rows.append([Button(label.format(name=unit.name, cells=count), b.ToggleUnit(unit.id).encode())])
+    rows.append([Button(msg.BUTTON_TYPE_CODES, b.TypeCodes().encode())])
     if cells:
-        rows.append([Button(msg.BUTTON_SEND, "ds")])
-    rows.append([Button(msg.BUTTON_BACK, "db")])
+        rows.append([Button(msg.BUTTON_SEND, b.SendDirective().encode())])
+    rows.append([Button(msg.BUTTON_BACK, b.BackToPreview().encode())])
     if cells:
         p = await directives.plan(ctx.session, cells)
         text = msg.AUDIENCE_SUMMARY.format(cells=p.cells, people=p.reachable, unregistered=p.unregistered)
@@ -365,3 +403,15 @@ async def _send(ctx: Context, draft: Directive, state: dict[str, object]) -> Non
 
 def _mime(name: str) -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+TextHandler = Callable[[Context, Directive, dict[str, object], str], Awaitable[None]]
+_STEPS = frozenset(IntakeStep)
+# What a typed message does at each step (a button moves between them: see `on_button`).
+ON_TEXT: dict[IntakeStep, TextHandler] = {
+    IntakeStep.REVIEW: _nudge_preview,
+    IntakeStep.EDIT: _take_edit,
+    IntakeStep.FORM: _nudge_preview,
+    IntakeStep.AUDIENCE: _nudge_audience,
+    IntakeStep.CODES: _take_codes,
+}

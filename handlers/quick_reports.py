@@ -15,21 +15,13 @@ from sqlalchemy import select, tuple_
 
 from bot.core.events import ChannelName, Incoming
 from bot.services.choices import last_offered, typed_choice
+from bot.services.quick_pick import quick_values, read_quick
 from bot.services.reports import NewReport, OpenTarget, latest_reports, open_targets, save_reports
-from bot.services.updates import first_times
+from handlers.classify import EventKind, classify
 from handlers.context import Context
 from handlers.lane import BatchLane
-from handlers.reports import (
-    Draft,
-    Item,
-    asks_to_report,
-    forms_of,
-    local_today,
-    quick_values,
-    read_quick,
-    send_receipt,
-)
-from handlers.router import reaches_free_message
+from handlers.report_prompts import send_receipt
+from handlers.report_state import Draft, Item, asks_to_report, forms_of, local_today
 from handlers.secretary import secretary_units
 from storage.models import Conversation
 
@@ -47,12 +39,9 @@ def may_be_report(event: Incoming) -> bool:
 
 
 async def handle_batch(ctxs: list[Context]) -> list[bool]:
-    """Save and receipt the complete one-message reports among `ctxs`; for each event, whether it was handled."""
+    """Save and receipt the complete one-message reports among `ctxs` (events seen for the first time: the
+    dispatcher recorded them); for each event, whether it was handled."""
     plans = await _plan(await _free_messages(ctxs))
-    handled = {id(ctx) for ctx, _ in plans}
-    if plans:
-        first = await first_times(ctxs[0].session, ctxs[0].clock, [ctx.event for ctx, _ in plans])
-        plans = [plan for plan, new in zip(plans, first, strict=True) if new]  # a retry: nothing more to do
     if plans:
         ctx0 = ctxs[0]
         submitted = [
@@ -68,6 +57,7 @@ async def handle_batch(ctxs: list[Context]) -> list[bool]:
         reports = await save_reports(ctx0.session, ctx0.clock, ctx0.settings.tz, submitted)
         for (ctx, item), report in zip(plans, reports, strict=True):
             send_receipt(ctx, item, report)
+    handled = {id(ctx) for ctx, _ in plans}
     return [id(ctx) in handled for ctx in ctxs]
 
 
@@ -75,11 +65,12 @@ LANE = BatchLane(accepts=may_be_report, handle=handle_batch)
 
 
 async def _free_messages(ctxs: list[Context]) -> list[Context]:
-    """The events the router would hand to `reports.on_free_message`, from secretaries of exactly one cell."""
+    """The events the router would hand to `reports.on_free_message`, from secretaries of exactly one cell.
+    Each is classified as if its sender had no conversation; those who have one are left out next."""
     ctxs = [
         ctx
         for ctx in ctxs
-        if reaches_free_message(ctx)
+        if classify(ctx, None) is EventKind.FREE_MESSAGE
         and len(secretary_units(ctx)) == 1
         and (ctx.event.text or "").strip()
         and not asks_to_report(ctx.event.text or "")

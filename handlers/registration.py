@@ -1,10 +1,14 @@
-"""Joining the bot: an invite code (deep link or typed), then the person's phone number, then the account is linked."""
+"""Joining the bot: an invite code (deep link or typed), then the person's phone number, then the account is linked.
+
+The steps are `RegistrationStep`; docs/flows.md draws the flow."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import ColumnElement, select, update
 
@@ -21,6 +25,15 @@ from storage.models import ChannelAccount, Invite, Role, Unit
 log = logging.getLogger(__name__)
 
 FLOW = "register"
+
+
+class RegistrationStep(StrEnum):
+    """Where a registration stands (the value is what the conversation row stores)."""
+
+    CODE = "code"  # no good code yet: the failed tries are counted, any message routes as usual
+    PHONE = "phone"  # a good code: waiting for the person's phone number
+
+
 MAX_FAILURES = 10
 FAILURE_WINDOW = timedelta(hours=1)
 
@@ -60,7 +73,7 @@ async def try_code(ctx: Context, typed: str) -> None:
         ctx.reply(msg.CODE_REVOKED)
         return
     unit = await ctx.session.get(Unit, invite.unit_id) if invite.unit_id else None
-    await ctx.set_state(FLOW, "phone", {"invite_id": invite.id})
+    await ctx.set_state(FLOW, RegistrationStep.PHONE, {"invite_id": invite.id})
     can_share = ctx.can_share_contact
     ctx.reply(
         msg.greeting(
@@ -220,4 +233,10 @@ async def _count_failure(ctx: Context, data: dict[str, object]) -> None:
     if not isinstance(since, str) or now - datetime.fromisoformat(since) >= FAILURE_WINDOW:
         data = {"fails": 0, "fail_since": now.isoformat()}
     data["fails"] = int(str(data.get("fails", 0))) + 1
-    await ctx.set_state(FLOW, "code", data)
+    await ctx.set_state(FLOW, RegistrationStep.CODE, data)
+
+
+# The steps that take the next message whatever it is (at CODE a message routes as if there were no conversation).
+ON_MESSAGE: dict[RegistrationStep, Callable[[Context], Awaitable[None]]] = {
+    RegistrationStep.PHONE: on_phone_step
+}

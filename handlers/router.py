@@ -1,13 +1,18 @@
-"""The router: decides which handler gets an event, from who sent it, what it is and where their conversation is."""
+"""The router: hands an event to its handler by the kind `classify` gives it (who sent it, what it is and where
+their conversation is), and a pressed button to the handler of its decoded action."""
 
 from __future__ import annotations
 
-from bot.core.textnorm import fold
-from handlers import board, directive_intake, menu, registration, reports, secretary
+from collections.abc import Awaitable, Callable
+
+from handlers import board, buttons, directive_intake, menu, registration, reports, secretary
+from handlers.classify import EventKind, classify
 from handlers.commands import BOARD, EVERYONE, SECRETARY
 from handlers.context import Context
 from messages import common
 from messages import registration as registration_msg
+
+Handler = Callable[[Context], Awaitable[None]]
 
 
 async def cancel(ctx: Context) -> None:
@@ -28,109 +33,12 @@ ACTING_BOARD_COMMANDS = frozenset({"nhacnho"})
 
 
 async def route(ctx: Context) -> None:
-    event = ctx.event
-    conv = await ctx.conversation()
-    if conv is not None and conv.flow == registration.FLOW and conv.step == "phone":
-        await registration.on_phone_step(ctx)
-        return
-    if event.command == "start" and event.args:
-        await registration.try_code(ctx, event.args)
-        return
-    if ctx.person is None:
-        if registration.looks_like_code(event.text) and not event.command:
-            await registration.try_code(ctx, event.text or "")
-        else:
-            ctx.reply(common.NOT_REGISTERED)
-        return
-    if event.command is not None:
-        await _command(ctx, event.command)
-        return
-    if event.button is not None:
-        await _button(ctx, event.button)
-        return
-    if conv is not None and conv.flow == reports.FLOW and ctx.has_role(*SECRETARY):
-        await reports.on_message(ctx)
-        return
-    if event.file is not None and event.file.kind == "unsupported":
-        ctx.reply(common.UNSUPPORTED_FILE)
-        return
-    if conv is not None and conv.flow == directive_intake.FLOW and ctx.has_role(*BOARD):
-        if event.file is not None:
-            await directive_intake.on_file(ctx)
-        else:
-            await directive_intake.on_text(ctx)
-        return
-    if ctx.has_role(*BOARD) and directive_intake.wants_new_directive(ctx):
-        if not ctx.has_buttons:
-            ctx.reply(common.BOARD_USE_TELEGRAM)
-            return
-        if event.file is not None:
-            await directive_intake.on_file(ctx)
-        else:
-            await directive_intake.on_pasted_text(ctx)
-        return
-    if registration.looks_like_code(event.text):
-        await registration.try_code(ctx, event.text or "")
-        return
-    if await _typed_word(ctx):
-        return
-    if ctx.has_role(*SECRETARY) and await reports.on_free_message(ctx):
-        return
-    ctx.reply(common.NOT_UNDERSTOOD)
+    await ROUTES[classify(ctx, await ctx.conversation())](ctx)
 
 
-def reaches_free_message(ctx: Context) -> bool:
-    """Whether `route` hands this event of a secretary with no conversation open straight to
-    `reports.on_free_message`: the condition of the batch lane (handlers/quick_reports.py), kept beside `route` so
-    the two cannot drift apart."""
-    event = ctx.event
-    return (
-        ctx.person is not None
-        and ctx.role_kinds == SECRETARY  # a board member's text may be a directive to send
-        and event.command is None
-        and event.button is None
-        and event.file is None
-        and not registration.looks_like_code(event.text)
-        and _word_of(event.text or "") not in TYPED_WORDS
-    )
-
-
-TYPED_WORDS = frozenset(
-    common.WORDS_HELP + common.WORDS_CANCEL + common.WORDS_LIST + common.WORDS_ACK + common.WORDS_EDIT
-)
-
-
-def _word_of(text: str) -> str:
-    return " ".join(fold(text).strip(" .!").split())
-
-
-async def _typed_word(ctx: Context) -> bool:
-    """The words that stand for buttons and commands where there are none (Zalo), on every channel alike."""
-    word = _word_of(ctx.event.text or "")
-    if word in common.WORDS_HELP:
-        await menu.show_help(ctx)
-    elif word in common.WORDS_CANCEL:
-        await cancel(ctx)
-    elif ctx.has_role(*SECRETARY) and word in common.WORDS_LIST:
-        await secretary.list_directives(ctx)
-    elif ctx.has_role(*SECRETARY) and word in common.WORDS_ACK:
-        directive_id = await secretary.latest_target(ctx, unacknowledged=True)
-        if directive_id is None:
-            ctx.reply(common.NOTHING_TO_ACK)
-        else:
-            await secretary.acknowledge(ctx, directive_id)
-    elif ctx.has_role(*SECRETARY) and word in common.WORDS_EDIT:
-        directive_id = await secretary.latest_target(ctx, reported=True)
-        if directive_id is None:
-            ctx.reply(common.NOTHING_TO_EDIT)
-        else:
-            await reports.open_report(ctx, directive_id)
-    else:
-        return False
-    return True
-
-
-async def _command(ctx: Context, name: str) -> None:
+async def _command(ctx: Context) -> None:
+    name = ctx.event.command
+    assert name is not None
     if name == "start":
         assert ctx.person is not None
         ctx.reply(registration_msg.welcome_back(ctx.person.full_name))
@@ -145,24 +53,91 @@ async def _command(ctx: Context, name: str) -> None:
     await command.handler(ctx)
 
 
-async def _button(ctx: Context, data: str) -> None:
-    action, _, arg = data.partition(":")
-    if action in ("ack", "rep", "vb") and arg.isdigit() and ctx.has_role(*SECRETARY):
-        directive_id = int(arg)
-        if action == "ack":
-            await secretary.acknowledge(ctx, directive_id)
-        elif action == "vb":
-            await secretary.resend(ctx, directive_id)
-        else:
-            await reports.open_report(ctx, directive_id)
-        return
-    if action in reports.BUTTONS and ctx.has_role(*SECRETARY):
-        await reports.on_button(ctx, action, arg)
-        return
-    if action in board.BUTTONS and ctx.has_role(*BOARD):
-        await board.on_button(ctx, data)
-        return
-    if action.startswith("d") and ctx.has_role(*BOARD):
-        await directive_intake.on_button(ctx, data)
-        return
-    ctx.reply(common.NOT_UNDERSTOOD)
+async def _button(ctx: Context) -> None:
+    data = ctx.event.button
+    pressed = buttons.decode(data) if data is not None else None
+    if pressed is None:
+        ctx.reply(common.BUTTON_UNKNOWN)  # forged, or from a version of the bot that made other buttons
+    elif isinstance(pressed, buttons.SecretaryButton) and ctx.has_role(*SECRETARY):
+        await _secretary_button(ctx, pressed)
+    elif isinstance(pressed, buttons.BoardButton) and ctx.has_role(*BOARD):
+        await board.on_button(ctx, pressed)
+    elif isinstance(pressed, buttons.IntakeButton) and ctx.has_role(*BOARD):
+        await directive_intake.on_button(ctx, pressed)
+    else:
+        ctx.reply(common.NOT_UNDERSTOOD)
+
+
+async def _secretary_button(ctx: Context, pressed: buttons.SecretaryButton) -> None:
+    if isinstance(pressed, buttons.Acknowledge):
+        await secretary.acknowledge(ctx, pressed.directive_id)
+    elif isinstance(pressed, buttons.ResendDirective):
+        await secretary.resend(ctx, pressed.directive_id)
+    elif isinstance(pressed, buttons.OpenReport):
+        await reports.open_report(ctx, pressed.directive_id)
+    elif isinstance(pressed, buttons.ReportButton):
+        await reports.on_button(ctx, pressed)
+
+
+async def _registration_step(ctx: Context) -> None:
+    conv = await ctx.conversation()
+    assert conv is not None
+    await registration.ON_MESSAGE[registration.RegistrationStep(conv.step)](ctx)
+
+
+async def _new_directive(ctx: Context) -> None:
+    if not ctx.has_buttons:
+        ctx.reply(common.BOARD_USE_TELEGRAM)
+    elif ctx.event.file is not None:
+        await directive_intake.on_file(ctx)
+    else:
+        await directive_intake.on_pasted_text(ctx)
+
+
+async def _acknowledge_latest(ctx: Context) -> None:
+    directive_id = await secretary.latest_target(ctx, unacknowledged=True)
+    if directive_id is None:
+        ctx.reply(common.NOTHING_TO_ACK)
+    else:
+        await secretary.acknowledge(ctx, directive_id)
+
+
+async def _edit_latest(ctx: Context) -> None:
+    directive_id = await secretary.latest_target(ctx, reported=True)
+    if directive_id is None:
+        ctx.reply(common.NOTHING_TO_EDIT)
+    else:
+        await reports.open_report(ctx, directive_id)
+
+
+async def _free_message(ctx: Context) -> None:
+    if not await reports.on_free_message(ctx):
+        ctx.reply(common.NOT_UNDERSTOOD)
+
+
+def _answer(text: str) -> Handler:
+    async def answer(ctx: Context) -> None:
+        ctx.reply(text)
+
+    return answer
+
+
+ROUTES: dict[EventKind, Handler] = {
+    EventKind.REGISTRATION_STEP: _registration_step,
+    EventKind.INVITE_LINK: lambda ctx: registration.try_code(ctx, ctx.event.args),
+    EventKind.STRANGER: _answer(common.NOT_REGISTERED),
+    EventKind.TYPED_CODE: lambda ctx: registration.try_code(ctx, ctx.event.text or ""),
+    EventKind.COMMAND: _command,
+    EventKind.BUTTON: _button,
+    EventKind.REPORT_FLOW: reports.on_message,
+    EventKind.UNSUPPORTED_FILE: _answer(common.UNSUPPORTED_FILE),
+    EventKind.DIRECTIVE_FLOW: directive_intake.on_message,
+    EventKind.NEW_DIRECTIVE: _new_directive,
+    EventKind.HELP_WORD: menu.show_help,
+    EventKind.CANCEL_WORD: cancel,
+    EventKind.LIST_WORD: secretary.list_directives,
+    EventKind.ACK_WORD: _acknowledge_latest,
+    EventKind.EDIT_WORD: _edit_latest,
+    EventKind.FREE_MESSAGE: _free_message,
+    EventKind.NOT_UNDERSTOOD: _answer(common.NOT_UNDERSTOOD),
+}

@@ -21,6 +21,8 @@ UNKNOWN_COMMAND = (
 
 NOT_UNDERSTOOD = "Tôi chưa hiểu tin nhắn này. Gõ /help để xem các việc đồng chí có thể làm."
 
+BUTTON_UNKNOWN = "Nút này không còn dùng được. Gõ /help để xem các việc đồng chí có thể làm."
+
 CANCELLED = "Đã hủy. Gõ /help để xem các việc đồng chí có thể làm."
 
 

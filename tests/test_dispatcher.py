@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from bot.core.events import ChannelName, Incoming
 from bot.runtime import Runtime
 from handlers.context import Context
+from handlers.lane import BatchLane
 
 
 def event(update_id: int, user: str, text: str) -> Incoming:
@@ -48,3 +49,25 @@ async def test_in_order_per_user_and_concurrent_across_users(bot: Runtime) -> No
     duplicate = bot.dispatcher.submit(event(1, "A", "a1"))
     await duplicate
     assert log.count("start a1") == 1  # the same update id is handled once
+
+
+async def test_the_dispatcher_records_a_batch_and_the_lane_sees_each_update_once(bot: Runtime) -> None:
+    routed: list[str] = []
+    laned: list[str] = []
+
+    async def router(ctx: Context) -> None:
+        routed.append(ctx.event.text or "")
+
+    async def handle(ctxs: list[Context]) -> list[bool]:
+        laned.extend(ctx.event.text or "" for ctx in ctxs)
+        return [(ctx.event.text or "").startswith("lane") for ctx in ctxs]
+
+    bot.dispatcher.router = router
+    bot.dispatcher.lane = BatchLane(accepts=lambda _event: True, handle=handle)
+    batch = [event(1, "A", "lane a"), event(2, "B", "route b")]
+    await asyncio.gather(*(bot.dispatcher.submit(e) for e in batch))
+    assert laned == ["lane a", "route b"]
+    assert routed == ["route b"]  # left by the lane: its update id was forgotten, the route recorded it
+    await asyncio.gather(*(bot.dispatcher.submit(e) for e in batch))  # webhook retries of both
+    assert laned == ["lane a", "route b"] and routed == ["route b"]
+    assert bot.dispatcher.lane_counts["handled"] == 3  # "lane a", then both retries (nothing more to do)

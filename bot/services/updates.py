@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import delete, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,3 +31,15 @@ async def first_times(session: AsyncSession, clock: Clock, events: Sequence[Inco
     )
     new = {(channel, key) for channel, key in recorded}
     return [(e.channel.value, e.update_id) in new for e in events]
+
+
+async def forget(session: AsyncSession, events: Sequence[Incoming]) -> None:
+    """Drop the records of `events` (recorded in this transaction but left to be handled in another one)."""
+    if not events:
+        return
+    keys = [(e.channel.value, e.update_id) for e in events]
+    await session.execute(
+        delete(ProcessedUpdate)
+        .where(tuple_(ProcessedUpdate.channel, ProcessedUpdate.update_key).in_(keys))
+        .execution_options(synchronize_session=False)  # nothing of it is loaded in the session
+    )
