@@ -191,7 +191,7 @@ async def on_button(ctx: Context, pressed: b.IntakeButton) -> None:
         case b.BackToPreview():
             await _back_to_preview(ctx, draft, state)
         case b.CancelDraft():
-            draft.status = "cancelled"
+            directives.cancel(draft)
             await ctx.clear_state()
             ctx.reply(msg.CANCELLED)
         case _:

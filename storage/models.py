@@ -4,6 +4,7 @@ reports, reminders and the audit log. The same schema runs on SQLite and Postgre
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -215,6 +216,15 @@ class Outbox(Base):
     message_id: Mapped[str | None] = mapped_column(String(64))
 
 
+class DirectiveStatus(StrEnum):
+    """Where a directive is in its life; only bot.services.directives moves it from one to the next."""
+
+    DRAFT = "draft"  # being prepared by a board member
+    CANCELLED = "cancelled"  # the draft was dropped
+    SENDING = "sending"  # queued: some target's delivery is not finished yet
+    SENT = "sent"  # every target's delivery is finished (sent, blocked, failed or unregistered)
+
+
 class Directive(Base):
     __tablename__ = "directives"
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -233,7 +243,7 @@ class Directive(Base):
     deadline: Mapped[date | None] = mapped_column(Date)
     form_key: Mapped[str | None] = mapped_column(String(64))
     reminder_policy: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="draft")
+    status: Mapped[str] = mapped_column(String(16), default=DirectiveStatus.DRAFT)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))  # the board's unit that sent it
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]

@@ -82,7 +82,7 @@ class ZaloChannel:
         public_url: str | None = None,
         webhook_secret: str | None = None,
         web_app: web.Application | None = None,
-        link_maker: Callable[[OutFile], str] | None = None,  # reads the delivery in progress itself
+        link_maker: Callable[[OutFile], str] | None = None,  # the file names whom it is delivered for
         poll_timeout: int = POLL_TIMEOUT,
         retry_after: float = DEFAULT_RETRY_AFTER,
         request_timeout: float = 15.0,

@@ -29,13 +29,16 @@ class Button:
 
 @dataclass(frozen=True)
 class OutFile:
-    """A stored file to send: `sha256` names it in the content-addressed store."""
+    """A stored file to send: `sha256` names it in the content-addressed store. The outbox fills in the directive
+    and cell a copy is delivered for, so a download link minted for it can tell who fetched the file."""
 
     sha256: str
     name: str
     mime: str
     size: int
     as_photo: bool = False
+    directive_id: int | None = None
+    unit_id: int | None = None
 
 
 @dataclass

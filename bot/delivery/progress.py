@@ -1,6 +1,7 @@
 """Live progress of a broadcast for the board member who sent it: one message edited in place (sent / total,
 failed, blocked, time left), then a final summary of who could not be reached and why. Watchers resume after a
-restart from what the directive row remembers."""
+restart from what the directive row remembers. The watcher only reports: the directive's status is the domain's
+(services.directives.settle), moved whoever finished the deliveries."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -17,13 +19,15 @@ from bot.services import directives
 from bot.services.outbox import enqueue
 from messages import directives as msg
 from storage.db import transaction
-from storage.models import Directive
+from storage.models import Directive, DirectiveStatus
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 DONE_STATES = ("sent", "blocked", "failed", "unregistered")
+# A broadcast that finished while the bot was stopping still gets its final summary after a restart within this.
+RESUME_WITHIN = timedelta(days=2)
 
 
 class ProgressWatcher:
@@ -40,12 +44,25 @@ class ProgressWatcher:
             task.add_done_callback(lambda _t: self._tasks.pop(directive_id, None))
 
     async def resume(self) -> None:
-        """Pick up the watchers of broadcasts still sending when the bot stopped."""
+        """Pick up the watchers of broadcasts whose final summary was not yet given when the bot stopped."""
+        recent = self.runtime.clock.now() - RESUME_WITHIN
         async with self.runtime.sessions() as session:
-            rows = (await session.scalars(select(Directive).where(Directive.status == "sending"))).all()
+            rows = (
+                await session.scalars(
+                    select(Directive).where(
+                        (Directive.status == DirectiveStatus.SENDING)
+                        | ((Directive.status == DirectiveStatus.SENT) & (Directive.sent_at >= recent))
+                    )
+                )
+            ).all()
         for d in rows:
             where = (d.meta or {}).get("progress")
-            if where and d.id not in self._tasks:
+            # Rows from before the `reported` flag were reported unless still sending.
+            if (
+                where
+                and where.get("reported", d.status != DirectiveStatus.SENDING) is False
+                and d.id not in self._tasks
+            ):
                 task = asyncio.create_task(
                     self._run(d.id, where["channel"], where["chat_id"], where.get("message_id"))
                 )
@@ -103,13 +120,14 @@ class ProgressWatcher:
         async with transaction(self.runtime.sessions) as session:
             directive = await session.get(Directive, directive_id)
             if directive is not None:
-                where = {"channel": channel, "chat_id": chat_id, "message_id": message_id}
+                where = {"channel": channel, "chat_id": chat_id, "message_id": message_id, "reported": False}
                 directive.meta = {**(directive.meta or {}), "progress": where}
 
     async def _finish(self, directive_id: int, channel: str, chat_id: str) -> None:
         async with transaction(self.runtime.sessions) as session:
             directive = await session.get(Directive, directive_id)
-            if directive is None or directive.status != "sending":
+            where = (directive.meta or {}).get("progress") or {} if directive is not None else {}
+            if directive is None or where.get("reported") is True:
                 return
             counts = await directives.delivery_counts(session, directive_id)
             problems = await directives.unreachable(session, directive_id)
@@ -127,7 +145,7 @@ class ProgressWatcher:
                             unit=unit.name, secretary=secretary or msg.NO_NAME, reason=reason
                         )
                     )
-            directive.status = "sent"
+            directive.meta = {**directive.meta, "progress": {**where, "reported": True}}
             enqueue(
                 session, self.runtime.clock, channel, chat_id, [Reply(text="\n".join(lines))], kind="notice"
             )

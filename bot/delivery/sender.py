@@ -14,8 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -33,15 +32,13 @@ from bot.core.events import (
     Reply,
 )
 from bot.delivery.pacing import Pacer
+from bot.services import directives
 from bot.services.files import FileStore
-from bot.services.outbox import REPLY
+from bot.services.outbox import DIRECTIVE, REPLY
 from storage.liveness import InstanceLock, dead_instances
 from storage.models import ChannelFile, DirectiveTarget, Outbox
 
 log = logging.getLogger(__name__)
-
-# The directive and unit a message is being delivered for, for adapters that mint per-recipient download links.
-DELIVERY: ContextVar[tuple[int | None, int | None]] = ContextVar("chibo_delivery", default=(None, None))
 
 LEASE = timedelta(seconds=30)
 MAX_BACKOFF = 300.0
@@ -197,6 +194,7 @@ class Sender:
                         await session.execute(update(Outbox), group)
                     for group in _by_keys(_merge(writes.targets, ("directive_id", "unit_id"))):
                         await session.execute(update(DirectiveTarget), group)
+                    await directives.settle(session, {t["directive_id"] for t in writes.targets})
             except Exception:
                 # Keep the progress for the next flush; losing it would resend messages after a restart.
                 self._writes.outbox[:0] = writes.outbox
@@ -279,13 +277,12 @@ class Sender:
 
     async def _deliver(self, job: _Job) -> int:
         """Send the job's remaining parts; returns the write batch that records how far it got."""
-        DELIVERY.set((job.directive_id, job.unit_id))
         channel = self.channels.get(job.channel)
         pacer = self.pacers.get(job.channel)
         if channel is None or pacer is None:
             return self._finish(job, "failed", error=f"channel {job.channel} is not configured")
         while True:
-            reply = Reply.from_dict(job.parts[job.next_part])
+            reply = _addressed(job, Reply.from_dict(job.parts[job.next_part]))
             await pacer.wait(job.chat_id, per_chat=job.kind != REPLY)
             try:
                 sent_id = await self._send_part(channel, job, reply)
@@ -373,7 +370,7 @@ class Sender:
         if error:
             values["last_error"] = error[:500]
         batch = self._record(job.id, **values, **extra)
-        if job.directive_id is not None and job.unit_id is not None and job.kind == "directive":
+        if job.directive_id is not None and job.unit_id is not None and job.kind == DIRECTIVE:
             target: dict[str, Any] = {
                 "directive_id": job.directive_id,
                 "unit_id": job.unit_id,
@@ -394,6 +391,13 @@ class Sender:
                 await asyncio.shield(self.flush())
             except Exception:
                 log.exception("could not record outbox progress; will retry")
+
+
+def _addressed(job: _Job, reply: Reply) -> Reply:
+    """Name on the file the directive and cell this copy goes to (a download link minted for it records them)."""
+    if reply.file is not None and job.directive_id is not None:
+        reply.file = replace(reply.file, directive_id=job.directive_id, unit_id=job.unit_id)
+    return reply
 
 
 def _merge(rows: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -1,14 +1,16 @@
-"""Directives: drafts built from parsed documents, their files, audiences within a board's scope, and queueing a
-broadcast (one target row per cell, one outbox row per reachable secretary) in one transaction."""
+"""Directives: drafts built from parsed documents, their files, audiences within a board's scope, queueing a
+broadcast (one target row per cell, one outbox row per reachable secretary) in one transaction, and the directive's
+status: this module is the only one that moves it (`cancel`, `queue_broadcast`, `settle`)."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -18,18 +20,24 @@ from bot.services.audit import audit
 from bot.services.directive_parser import DirectiveMeta
 from bot.services.forms import FormSpec
 from bot.services.forms_store import get_form
+from bot.services.outbox import DIRECTIVE, Address, enqueue, enqueue_many
 from messages import directives as msg
 from storage.models import (
     ChannelAccount,
     Directive,
     DirectiveFile,
+    DirectiveStatus,
     DirectiveTarget,
-    Outbox,
     Person,
     Role,
     StoredFile,
     Unit,
 )
+
+# A target whose delivery is not finished; every other value (sent, blocked, failed, unregistered) is final.
+UNDELIVERED = "pending"
+# Directives the cells have in hand (or soon will): the ones reports, reminders and the board's views are about.
+OUT = (DirectiveStatus.SENDING, DirectiveStatus.SENT)
 
 
 @dataclass(frozen=True)
@@ -197,6 +205,8 @@ async def recipients(session: AsyncSession, cell_ids: list[int]) -> list[Recipie
     best: dict[int, Recipient] = {}
     seen: dict[int, tuple[bool, Any]] = {}
     for unit_id, person_id, pinned, account in rows.all():
+        if unit_id is None:  # excluded by the filter on cells; said again for the type checker
+            continue
         if account is None:
             best.setdefault(unit_id, Recipient(unit_id, person_id, None, None))
             continue
@@ -256,54 +266,60 @@ async def queue_broadcast(
     person_id: int | None = None,
 ) -> Plan:
     """Write every target and delivery row before anything is sent: the outbox does the rest."""
-    now = clock.now()
     files = await files_of(session, directive.id)
-    parts = [p.to_dict() for p in card_parts(directive, files, form)]
+    parts = card_parts(directive, files, form)
     people = await recipients(session, cell_ids)
-    targets = []
-    deliveries = []
-    for r in people:
-        reachable = r.chat_id is not None
-        targets.append(
-            {
-                "directive_id": directive.id,
-                "unit_id": r.unit_id,
-                "delivery": "pending" if reachable else "unregistered",
-            }
-        )
-        if reachable:
-            deliveries.append(_delivery_row(directive.id, r, parts, now))
+    addresses = [Address(r.channel, r.chat_id, r.unit_id) for r in people if r.channel and r.chat_id]
+    reached = {a.unit_id for a in addresses}
+    targets = [
+        {
+            "directive_id": directive.id,
+            "unit_id": r.unit_id,
+            "delivery": UNDELIVERED if r.unit_id in reached else "unregistered",
+        }
+        for r in people
+    ]
     if targets:
         await session.execute(insert(DirectiveTarget), targets)
-    if deliveries:
-        await session.execute(insert(Outbox), deliveries)
-    directive.status = "sending" if deliveries else "sent"
-    directive.sent_at = now
+    queued = await enqueue_many(session, clock, addresses, parts, kind=DIRECTIVE, directive_id=directive.id)
+    directive.status = DirectiveStatus.SENDING
+    directive.sent_at = clock.now()
+    await settle(session, [directive.id])  # nobody reachable: nothing left to deliver
     await audit(
         session,
         clock,
         "directive.send",
         person_id=person_id,
         actor=actor,
-        details={"directive_id": directive.id, "cells": len(cell_ids), "queued": len(deliveries)},
+        details={"directive_id": directive.id, "cells": len(cell_ids), "queued": queued},
     )
-    return Plan(cells=len(cell_ids), reachable=len(deliveries), unregistered=len(cell_ids) - len(deliveries))
+    return Plan(cells=len(cell_ids), reachable=queued, unregistered=len(cell_ids) - queued)
 
 
-def _delivery_row(directive_id: int, r: Recipient, parts: list[dict[str, Any]], now: Any) -> dict[str, Any]:
-    return {
-        "channel": r.channel,
-        "chat_id": r.chat_id,
-        "kind": "directive",
-        "directive_id": directive_id,
-        "unit_id": r.unit_id,
-        "parts": parts,
-        "next_part": 0,
-        "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": now,
-        "created_at": now,
-    }
+def cancel(draft: Directive) -> None:
+    """Drop a draft: it will never be sent."""
+    draft.status = DirectiveStatus.CANCELLED
+
+
+async def settle(session: AsyncSession, directive_ids: Iterable[int]) -> None:
+    """Mark sent those of these directives that are sending and have no target left to deliver to.
+
+    The outbox only records what happened to each delivery; whoever finishes deliveries (the sender, after
+    recording them; a broadcast that reached nobody) calls this, so a directive ends sent however it was queued."""
+    ids = sorted(set(directive_ids))
+    if not ids:
+        return
+    undelivered = (
+        select(DirectiveTarget.directive_id)
+        .where(DirectiveTarget.directive_id == Directive.id, DirectiveTarget.delivery == UNDELIVERED)
+        .exists()
+    )
+    await session.execute(
+        update(Directive)
+        .where(Directive.id.in_(ids), Directive.status == DirectiveStatus.SENDING, ~undelivered)
+        .values(status=DirectiveStatus.SENT)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 async def delivery_counts(session: AsyncSession, directive_id: int) -> Counter[str]:
@@ -346,18 +362,23 @@ async def catch_up(
             .where(
                 DirectiveTarget.unit_id.in_(unit_ids),
                 DirectiveTarget.delivery == "unregistered",
-                Directive.status.in_(("sending", "sent")),
+                Directive.status.in_(OUT),
             )
             .order_by(Directive.sent_at)
         )
     ).all()
-    now = clock.now()
     for target, directive in rows:
         files = await files_of(session, directive.id)
-        parts = [
-            p.to_dict() for p in card_parts(directive, files, await get_form(session, directive.form_key))
-        ]
-        recipient = Recipient(target.unit_id, None, channel, chat_id)
-        session.add(Outbox(**_delivery_row(directive.id, recipient, parts, now)))
-        target.delivery = "pending"
+        parts = card_parts(directive, files, await get_form(session, directive.form_key))
+        enqueue(
+            session,
+            clock,
+            channel,
+            chat_id,
+            parts,
+            kind=DIRECTIVE,
+            directive_id=directive.id,
+            unit_id=target.unit_id,
+        )
+        target.delivery = UNDELIVERED
     return len(rows)

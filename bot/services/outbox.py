@@ -1,12 +1,17 @@
 """Outbox rows: every message is a row before it is sent; the sender (bot/delivery/sender.py) works them off.
 
-This is the one place that builds a delivery row, so what a row means is decided here and nowhere else.
+This is the one place that builds a delivery row, so what a row means is decided here and nowhere else. A row
+records only what happened to its delivery; what that means for a directive is decided in services.directives.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
@@ -16,6 +21,16 @@ from messages.render import split_long
 from storage.models import Outbox
 
 REPLY = "reply"
+DIRECTIVE = "directive"
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where one delivery goes, and the cell it is for when it carries a directive."""
+
+    channel: str
+    chat_id: str
+    unit_id: int | None = None
 
 
 def enqueue(
@@ -31,21 +46,59 @@ def enqueue(
     claimed_by: str | None = None,
 ) -> Outbox:
     """Add a delivery row to the session; with `claimed_by` it is born claimed, for the caller to send at once."""
-    now = clock.now()
-    row = Outbox(
-        channel=channel,
-        chat_id=chat_id,
-        kind=kind,
-        directive_id=directive_id,
-        unit_id=unit_id,
-        parts=[p.to_dict() for p in split_long(parts, LIMITS.get(channel))],
-        next_part=0,
-        status="sending" if claimed_by else "pending",
-        attempts=0,
-        next_attempt_at=now,
-        claimed_by=claimed_by,
-        claimed_at=now if claimed_by else None,
-        created_at=now,
-    )
+    address = Address(channel, chat_id, unit_id)
+    row = Outbox(**_row(clock.now(), address, _encoded(parts, channel), kind, directive_id, claimed_by))
     session.add(row)
     return row
+
+
+async def enqueue_many(
+    session: AsyncSession,
+    clock: Clock,
+    addresses: Iterable[Address],
+    parts: Iterable[Reply],
+    *,
+    kind: str,
+    directive_id: int | None = None,
+) -> int:
+    """Write one delivery row per address in one statement (a broadcast); returns how many."""
+    now, parts = clock.now(), list(parts)
+    encoded: dict[str, list[dict[str, Any]]] = {}  # shared by every row of a channel: encoded once
+    rows = []
+    for a in addresses:
+        if a.channel not in encoded:
+            encoded[a.channel] = _encoded(parts, a.channel)
+        rows.append(_row(now, a, encoded[a.channel], kind, directive_id, None))
+    if rows:
+        await session.execute(insert(Outbox), rows)
+    return len(rows)
+
+
+def _encoded(parts: Iterable[Reply], channel: str) -> list[dict[str, Any]]:
+    """The parts as stored, each text too long for one message on the channel split into parts of its own."""
+    return [p.to_dict() for p in split_long(parts, LIMITS.get(channel))]
+
+
+def _row(
+    now: datetime,
+    address: Address,
+    parts: list[dict[str, Any]],
+    kind: str,
+    directive_id: int | None,
+    claimed_by: str | None,
+) -> dict[str, Any]:
+    return {
+        "channel": address.channel,
+        "chat_id": address.chat_id,
+        "kind": kind,
+        "directive_id": directive_id,
+        "unit_id": address.unit_id,
+        "parts": parts,
+        "next_part": 0,
+        "status": "sending" if claimed_by else "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "claimed_by": claimed_by,
+        "claimed_at": now if claimed_by else None,
+        "created_at": now,
+    }

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.events import OutFile
-from bot.delivery.sender import DELIVERY
 from bot.services import links
 from messages import zalo as msg
 from storage.db import transaction
@@ -33,11 +32,10 @@ class Downloads:
         return (s.public_url or f"http://{_reachable(s.listen_host)}:{s.listen_port}").rstrip("/")
 
     def link(self, file: OutFile) -> str:
-        """A link to `file` for the delivery in progress (its directive and unit come from the outbox)."""
-        directive_id, unit_id = DELIVERY.get()
+        """A link to `file` that records, when followed, the directive and cell the file was delivered for."""
         expires = self.runtime.clock.now() + timedelta(days=self.runtime.settings.link_days)
         return self.base_url + links.sign(
-            self.runtime.settings.link_secret, file.sha256, directive_id, unit_id, expires
+            self.runtime.settings.link_secret, file.sha256, file.directive_id, file.unit_id, expires
         )
 
     def install(self, app: web.Application) -> None:
