@@ -7,8 +7,9 @@ import asyncio
 import contextlib
 import gc
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Runtime:
+    """The running bot; handlers and services see it through the narrow `bot.core.host.Host`."""
+
     settings: Settings
     clock: Clock
     engine: AsyncEngine
@@ -48,6 +51,7 @@ class Runtime:
     progress: ProgressWatcher = field(init=False)
     downloads: Downloads = field(init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _background: set[asyncio.Task[None]] = field(default_factory=set)
     _web_runner: web.AppRunner | None = None
 
     @classmethod
@@ -86,7 +90,7 @@ class Runtime:
             engine=engine,
         )
         runtime.dispatcher = Dispatcher(runtime, route, LANE)
-        runtime.progress = ProgressWatcher(runtime, settings.progress_interval)
+        runtime.progress = ProgressWatcher(runtime, runtime.sender, settings.progress_interval)
         return runtime
 
     def _add_channels(self) -> None:
@@ -115,6 +119,17 @@ class Runtime:
                 link_maker=self.downloads.link,
             )
 
+    def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
+        """Run background work started by a handler (a workbook being built, a menu being set); `stop` awaits it."""
+        task = asyncio.create_task(work, name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("background work %s failed", task.get_name(), exc_info=task.exception())
+
     async def start(self, *, migrate_db: bool = True, serve_web: bool | None = None) -> None:
         if migrate_db:
             await migrate(self.engine)
@@ -142,6 +157,10 @@ class Runtime:
             with contextlib.suppress(Exception):
                 await channel.stop()
         await self.dispatcher.idle()
+        while (
+            self._background
+        ):  # what handlers started may queue messages: let it finish before the sender stops
+            await asyncio.gather(*self._background, return_exceptions=True)
         await self.progress.stop()
         for task in self._tasks:
             task.cancel()

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -20,12 +20,18 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.core.host import Host
 from bot.services import reminders, summary
 
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
-
 log = logging.getLogger(__name__)
+
+
+class Bot(Host, Protocol):
+    """The running bot as the jobs see it: a host, and the engine that takes the jobs' cross-instance locks."""
+
+    @property
+    def engine(self) -> AsyncEngine: ...
+
 
 INTERVAL_SECONDS = 60
 LOCK_SPACE = 0x43484942  # "CHIB": the first key of Chibo's advisory locks
@@ -33,7 +39,7 @@ REMINDERS_LOCK = 1
 SUMMARY_LOCK = 2
 
 
-async def reminders_job(runtime: Runtime) -> reminders.Run | None:
+async def reminders_job(runtime: Bot) -> reminders.Run | None:
     """Queue the reminders and escalations due now; None when another instance is running the job."""
     async with exclusive(runtime.engine, REMINDERS_LOCK) as held:
         if not held:
@@ -41,7 +47,7 @@ async def reminders_job(runtime: Runtime) -> reminders.Run | None:
         return await reminders.send_due(runtime)
 
 
-async def summary_job(runtime: Runtime) -> int | None:
+async def summary_job(runtime: Bot) -> int | None:
     """Send today's summary to the board members still waiting for it; None when another instance runs it."""
     async with exclusive(runtime.engine, SUMMARY_LOCK) as held:
         if not held:
@@ -73,7 +79,7 @@ async def exclusive(engine: AsyncEngine, key: int) -> AsyncIterator[bool]:
                 await conn.commit()
 
 
-async def _guarded(job: str, runtime: Runtime) -> None:
+async def _guarded(job: str, runtime: Bot) -> None:
     try:
         if job == "reminders":
             await reminders_job(runtime)
@@ -83,7 +89,7 @@ async def _guarded(job: str, runtime: Runtime) -> None:
         log.exception("scheduled job %s failed; it runs again at the next tick", job)
 
 
-def build(runtime: Runtime) -> AsyncIOScheduler:
+def build(runtime: Bot) -> AsyncIOScheduler:
     settings = runtime.settings
     scheduler = AsyncIOScheduler(timezone=settings.tz)
     every_minute = IntervalTrigger(seconds=INTERVAL_SECONDS)
@@ -101,7 +107,7 @@ def build(runtime: Runtime) -> AsyncIOScheduler:
     return scheduler
 
 
-async def run(runtime: Runtime) -> None:
+async def run(runtime: Bot) -> None:
     """Run the scheduler until cancelled (the runtime starts this as a task and cancels it on stop)."""
     scheduler = build(runtime)
     scheduler.start()

@@ -11,9 +11,9 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 from bot.core.events import Button, Reply
+from bot.core.host import Host
 from bot.core.textnorm import fold
 from bot.services import reminders, status
 from bot.services import summary as summary_service
@@ -25,9 +25,6 @@ from handlers.context import Context
 from messages import board as msg
 from storage.db import transaction
 from storage.models import Directive
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -261,25 +258,17 @@ async def _draft(ctx: Context, scope: status.Scope, directive: Directive) -> Non
 
 
 # Files are built after the event's transaction has committed: a province-wide workbook takes seconds, and on
-# SQLite an open transaction holds the write lock for everyone else.
-_BUILDING: set[asyncio.Task[None]] = set()
-
-
+# SQLite an open transaction holds the write lock for everyone else. The runtime owns the work and awaits it at stop.
 def _after_commit(ctx: Context, scope: status.Scope, directive: Directive, kind: str) -> None:
     runtime, channel, chat_id = ctx.runtime, str(ctx.event.channel), ctx.event.chat_id
     job = _FileJob(runtime, scope, directive.id, _today(ctx), kind, channel, chat_id)
 
-    def start() -> None:
-        task = asyncio.create_task(job.run())
-        _BUILDING.add(task)
-        task.add_done_callback(_BUILDING.discard)
-
-    ctx.after_commit.append(start)
+    ctx.after_commit.append(lambda: runtime.spawn(job.run(), name=f"{kind} of directive {job.directive_id}"))
 
 
 @dataclass(frozen=True)
 class _FileJob:
-    runtime: Runtime
+    runtime: Host
     scope: status.Scope
     directive_id: int
     today: date

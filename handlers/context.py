@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,10 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.core.events import Button, Incoming, Reply
+from bot.core.host import Host
 from storage.models import ChannelAccount, Conversation, Person, Role
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 
 @dataclass
@@ -36,7 +34,7 @@ class Push:
 class Context:
     event: Incoming
     session: AsyncSession
-    runtime: Runtime
+    runtime: Host  # the running bot, as far as a handler may use it
     account: ChannelAccount | None = None
     person: Person | None = None
     roles: list[Role] = field(default_factory=list)

@@ -4,7 +4,6 @@ The steps are `RegistrationStep`; docs/flows.md draws the flow."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -203,13 +202,7 @@ def _refresh_menu(ctx: Context) -> None:
     channel = ctx.runtime.channels.get(ctx.event.channel)
     if channel is None:
         return
-    task = asyncio.create_task(channel.set_commands(ctx.event.chat_id, menu.commands_for(ctx)))
-    task.add_done_callback(_log_failure)
-
-
-def _log_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception():
-        log.warning("could not set the command menu: %s", task.exception())
+    ctx.runtime.spawn(channel.set_commands(ctx.event.chat_id, menu.commands_for(ctx)), name="command menu")
 
 
 def _same_unit(unit_id: int | None) -> ColumnElement[bool]:

@@ -10,19 +10,17 @@ import contextlib
 import logging
 import time
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from bot.core.events import Reply
+from bot.core.host import Host
+from bot.delivery.sender import Sender
 from bot.services import directives
 from bot.services.outbox import enqueue
 from messages import directives as msg
 from storage.db import transaction
 from storage.models import Directive, DirectiveStatus
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 DONE_STATES = ("sent", "blocked", "failed", "unregistered")
@@ -31,8 +29,9 @@ RESUME_WITHIN = timedelta(days=2)
 
 
 class ProgressWatcher:
-    def __init__(self, runtime: Runtime, interval: float = 2.0) -> None:
-        self.runtime = runtime
+    def __init__(self, host: Host, sender: Sender, interval: float = 2.0) -> None:
+        self.host = host
+        self.sender = sender
         self.interval = interval
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._stopping = asyncio.Event()
@@ -45,8 +44,8 @@ class ProgressWatcher:
 
     async def resume(self) -> None:
         """Pick up the watchers of broadcasts whose final summary was not yet given when the bot stopped."""
-        recent = self.runtime.clock.now() - RESUME_WITHIN
-        async with self.runtime.sessions() as session:
+        recent = self.host.clock.now() - RESUME_WITHIN
+        async with self.host.sessions() as session:
             rows = (
                 await session.scalars(
                     select(Directive).where(
@@ -74,7 +73,7 @@ class ProgressWatcher:
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
     async def _run(self, directive_id: int, channel_name: str, chat_id: str, message_id: str | None) -> None:
-        channel = self.runtime.channels.get(channel_name)
+        channel = self.host.channels.get(channel_name)
         if channel is None:
             return
         started = time.monotonic()
@@ -110,21 +109,21 @@ class ProgressWatcher:
         await self._finish(directive_id, channel_name, chat_id)
 
     async def _counts(self, directive_id: int) -> tuple[str, dict[str, int]]:
-        await self.runtime.sender.flush()
-        async with self.runtime.sessions() as session:
+        await self.sender.flush()
+        async with self.host.sessions() as session:
             directive = await session.get(Directive, directive_id)
             counts = await directives.delivery_counts(session, directive_id)
         return (directive.number or "" if directive else ""), counts
 
     async def _remember(self, directive_id: int, channel: str, chat_id: str, message_id: str) -> None:
-        async with transaction(self.runtime.sessions) as session:
+        async with transaction(self.host.sessions) as session:
             directive = await session.get(Directive, directive_id)
             if directive is not None:
                 where = {"channel": channel, "chat_id": chat_id, "message_id": message_id, "reported": False}
                 directive.meta = {**(directive.meta or {}), "progress": where}
 
     async def _finish(self, directive_id: int, channel: str, chat_id: str) -> None:
-        async with transaction(self.runtime.sessions) as session:
+        async with transaction(self.host.sessions) as session:
             directive = await session.get(Directive, directive_id)
             where = (directive.meta or {}).get("progress") or {} if directive is not None else {}
             if directive is None or where.get("reported") is True:
@@ -146,10 +145,8 @@ class ProgressWatcher:
                         )
                     )
             directive.meta = {**directive.meta, "progress": {**where, "reported": True}}
-            enqueue(
-                session, self.runtime.clock, channel, chat_id, [Reply(text="\n".join(lines))], kind="notice"
-            )
-        self.runtime.sender.wake()
+            enqueue(session, self.host.clock, channel, chat_id, [Reply(text="\n".join(lines))], kind="notice")
+        self.sender.wake()
 
 
 def _eta(remaining: int, done_since_start: int, elapsed: float) -> float | None:

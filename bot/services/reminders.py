@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.events import Button, Reply
+from bot.core.host import Host
 from bot.services import directives as directive_service
 from bot.services import status
 from bot.services.forms import FormSpec
@@ -36,9 +37,6 @@ from messages import board as msg
 from messages import directives as directive_msg
 from storage.db import transaction
 from storage.models import Directive, DirectiveTarget, Reminder, Unit
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -283,13 +281,13 @@ class Run:
     by_rule: dict[str, int] = field(default_factory=dict)
 
 
-async def send_due(runtime: Runtime) -> Run:
+async def send_due(host: Host) -> Run:
     """Queue every reminder and escalation due now. Which directives have something due is decided from one
     read of the directives; each of those then gets its own transaction."""
-    clock, tz = runtime.clock, runtime.settings.tz
+    clock, tz = host.clock, host.settings.tz
     now = clock.now()
     today = now.astimezone(tz).date()
-    async with runtime.sessions() as session:
+    async with host.sessions() as session:
         candidates = (
             await session.scalars(
                 select(Directive).where(
@@ -303,10 +301,10 @@ async def send_due(runtime: Runtime) -> Run:
     run = Run()
     for directive in candidates:
         if _something_due(directive, now, tz):
-            async with transaction(runtime.sessions) as session:
+            async with transaction(host.sessions) as session:
                 await _directive_due(session, clock, tz, directive.id, run)
     if run.reminders or run.escalations:
-        runtime.sender.wake()
+        host.sender.wake()
     return run
 
 

@@ -11,7 +11,6 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -21,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.events import Reply
+from bot.core.host import Files, Host
 from bot.services import status
 from bot.services.charts import ProgressRow, build_progress_chart
-from bot.services.files import FileStore
 from bot.services.forms import FormSpec
 from bot.services.forms_store import get_form
 from bot.services.outbox import enqueue
@@ -33,9 +32,6 @@ from messages import board as msg
 from messages.documents import format_number, format_percent
 from storage.db import transaction
 from storage.models import ChannelAccount, DailySummary, Directive, Role
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +243,7 @@ def chart_caption(summary: Summary) -> str:
     return msg.SUMMARY_CHART.format(scope=msg.SUMMARY_CHART_BY_SUBTREE.format(number=number))
 
 
-async def replies(session: AsyncSession, clock: Clock, files: FileStore, summary: Summary) -> list[Reply]:
+async def replies(session: AsyncSession, clock: Clock, files: Files, summary: Summary) -> list[Reply]:
     """The summary as messages: the text, then the chart as a photo."""
     parts = [Reply(text=render(summary))]
     png = await chart(summary)
@@ -278,24 +274,24 @@ class _Member:
     chat_id: str
 
 
-async def send_due(runtime: Runtime) -> int:
+async def send_due(host: Host) -> int:
     """Send today's summary to each board member who has not had it; returns how many were sent."""
-    clock, tz = runtime.clock, runtime.settings.tz
+    clock, tz = host.clock, host.settings.tz
     now = clock.now()
-    if not summary_due(now, tz, runtime.settings.summary_time):
+    if not summary_due(now, tz, host.settings.summary_time):
         return 0
     today = now.astimezone(tz).date()
-    async with runtime.sessions() as session:
+    async with host.sessions() as session:
         members = await _members_due(session, today)
     built: dict[tuple[int, ...], Summary] = {}
     sent = 0
     for member in members:
         try:
-            sent += await _send_one(runtime, member, today, built)
+            sent += await _send_one(host, member, today, built)
         except Exception:
             log.exception("daily summary for person %s failed", member.person_id)
     if sent:
-        runtime.sender.wake()
+        host.sender.wake()
     return sent
 
 
@@ -331,11 +327,9 @@ async def _members_due(session: AsyncSession, today: date) -> list[_Member]:
     ]
 
 
-async def _send_one(
-    runtime: Runtime, member: _Member, today: date, built: dict[tuple[int, ...], Summary]
-) -> int:
-    clock, tz = runtime.clock, runtime.settings.tz
-    async with transaction(runtime.sessions) as session:
+async def _send_one(host: Host, member: _Member, today: date, built: dict[tuple[int, ...], Summary]) -> int:
+    clock, tz = host.clock, host.settings.tz
+    async with transaction(host.sessions) as session:
         if not await _claim(session, member.person_id, today, clock.now()):
             return 0  # another run got there first
         scope = await status.scope_of(session, list(member.roles))
@@ -347,7 +341,7 @@ async def _send_one(
         summary = built[key]
         if summary.empty:
             return 0  # nothing open: no message, but recorded so it is not rebuilt every minute
-        parts = await replies(session, clock, runtime.files, summary)
+        parts = await replies(session, clock, host.files, summary)
         enqueue(session, clock, member.channel, member.chat_id, parts, kind="summary")
     return 1
 

@@ -5,7 +5,6 @@ the directive."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from aiohttp import web
@@ -13,29 +12,27 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.events import OutFile
+from bot.core.host import Host
 from bot.services import links
 from messages import zalo as msg
 from storage.db import transaction
 from storage.models import DirectiveTarget, Download, StoredFile
 
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
-
 
 class Downloads:
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self, host: Host) -> None:
+        self.host = host
 
     @property
     def base_url(self) -> str:
-        s = self.runtime.settings
+        s = self.host.settings
         return (s.public_url or f"http://{_reachable(s.listen_host)}:{s.listen_port}").rstrip("/")
 
     def link(self, file: OutFile) -> str:
         """A link to `file` that records, when followed, the directive and cell the file was delivered for."""
-        expires = self.runtime.clock.now() + timedelta(days=self.runtime.settings.link_days)
+        expires = self.host.clock.now() + timedelta(days=self.host.settings.link_days)
         return self.base_url + links.sign(
-            self.runtime.settings.link_secret, file.sha256, file.directive_id, file.unit_id, expires
+            self.host.settings.link_secret, file.sha256, file.directive_id, file.unit_id, expires
         )
 
     def install(self, app: web.Application) -> None:
@@ -43,15 +40,13 @@ class Downloads:
 
     async def serve(self, request: web.Request) -> web.StreamResponse:
         sha256 = request.match_info["sha256"]
-        check = links.verify(
-            self.runtime.settings.link_secret, sha256, request.query, self.runtime.clock.now()
-        )
+        check = links.verify(self.host.settings.link_secret, sha256, request.query, self.host.clock.now())
         if check.status is links.LinkStatus.TAMPERED:
             return _page(403, msg.LINK_TAMPERED_TITLE, msg.LINK_TAMPERED_BODY)
         if check.status is links.LinkStatus.EXPIRED:
             return _page(410, msg.LINK_EXPIRED_TITLE, msg.LINK_EXPIRED_BODY)
-        path = self.runtime.files.path(sha256)
-        async with transaction(self.runtime.sessions) as session:
+        path = self.host.files.path(sha256)
+        async with transaction(self.host.sessions) as session:
             stored = await session.get(StoredFile, sha256)
             if stored is None or not path.exists():
                 return _page(404, msg.LINK_MISSING_TITLE, msg.LINK_MISSING_BODY)
@@ -67,7 +62,7 @@ class Downloads:
     async def _record(
         self, session: AsyncSession, sha256: str, directive_id: int | None, unit_id: int | None
     ) -> None:
-        now = self.runtime.clock.now()
+        now = self.host.clock.now()
         if directive_id is None:
             return
         session.add(Download(directive_id=directive_id, unit_id=unit_id, sha256=sha256, at=now))
