@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import logging
 import signal
@@ -19,8 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.config import Settings, public_port, refusals, wants_production
+from bot.core.events import ChannelName
 from bot.services import invites as invite_service
-from bot.services import roster
+from bot.services import roster, staff
 from bot.services.audit import audit
 from bot.services.forms_store import install_builtin_forms
 from bot.services.phones import normalize_phone
@@ -28,7 +30,7 @@ from messages import cli as msg
 from messages import roster as roster_msg
 from messages.registration import ROLE_NAMES
 from storage.db import make_engine, make_sessionmaker, migrate, transaction
-from storage.models import Person, Role, Unit
+from storage.models import Unit
 
 app = typer.Typer(
     help="Chibo: directives to party cells and their reports, on Telegram and Zalo.",
@@ -212,27 +214,13 @@ def staff_add(
         raise typer.Exit(1)
 
     async def work(session: AsyncSession, _settings: Settings, clock: Clock) -> str:
-        scope = await session.scalar(select(Unit).where(Unit.code == unit)) if unit else None
-        if unit and scope is None:
-            raise CliError(msg.UNIT_NOT_FOUND.format(code=unit))
-        person = await session.scalar(select(Person).where(Person.phone == normalized).limit(1))
-        if person is None:
-            person = Person(full_name=name, phone=normalized, created_at=clock.now())
-            session.add(person)
-            await session.flush()
-        kind = "admin" if admin else "board"
-        unit_id = scope.id if scope and not admin else None
-        held = await session.scalar(
-            select(Role).where(
-                Role.person_id == person.id,
-                Role.kind == kind,
-                Role.unit_id == unit_id if unit_id else Role.unit_id.is_(None),
+        try:
+            added = await staff.add_staff(
+                session, clock, name=name, phone=normalized, unit_code=unit, admin=admin, actor="cli"
             )
-        )
-        if held is None:
-            session.add(Role(person_id=person.id, kind=kind, unit_id=unit_id))
-        await audit(session, clock, "staff.add", person_id=person.id, actor="cli", details={"role": kind})
-        return scope.name if scope and not admin else msg.STAFF_SCOPE_ALL
+        except staff.UnknownUnit as exc:
+            raise CliError(msg.UNIT_NOT_FOUND.format(code=exc.code)) from None
+        return added.scope.name if added.scope else msg.STAFF_SCOPE_ALL
 
     scope_name = _with_db(work)
     kind = "admin" if admin else "board"
@@ -270,7 +258,7 @@ def invite(
 
     async def work(
         session: AsyncSession, settings: Settings, clock: Clock
-    ) -> tuple[list[Any], int, str | None]:
+    ) -> tuple[list[Any], int, Callable[[str], str | None]]:
         for code in filter(None, (unit, subtree)):
             if await session.scalar(select(Unit.id).where(Unit.code == code)) is None:
                 raise CliError(msg.UNIT_NOT_FOUND.format(code=code))
@@ -281,15 +269,15 @@ def invite(
             people = [(p, u) for p, u in people if p.phone == wanted_phone]
         valid_days = days or settings.invite_days
         issued = [await invite_service.issue(session, clock, p, role, u, valid_days) for p, u in people]
-        return issued, valid_days, await _bot_username(settings)
+        return issued, valid_days, await _invite_linker(settings)
 
-    issued, valid_days, username = _with_db(work)
+    issued, valid_days, linker = _with_db(work)
     if not issued:
         console.print(msg.NO_INVITEES, markup=False)
         return
     settings = Settings()
     zalo = _zalo_how(settings)
-    rows = [[*_invite_row(i, username, settings), zalo.format(code=i.display_code)] for i in issued]
+    rows = [[*_invite_row(i, linker(i.code), settings), zalo.format(code=i.display_code)] for i in issued]
     if fmt == "table":
         _print_table(rows, zalo)
     else:
@@ -303,40 +291,39 @@ def invite(
             console.print(msg.ZALO_QR_WRITTEN.format(path=bot_qr), markup=False)
         console.print(msg.QR_WRITTEN.format(count=len(rows), path=qr), markup=False)
     console.print(msg.INVITES_ISSUED.format(count=len(issued), days=valid_days), markup=False)
-    if username is None and (settings.telegram_token or not settings.zalo_token):  # Zalo alone needs no link
+    if not any(row[5] for row in rows) and (
+        settings.telegram_token or not settings.zalo_token
+    ):  # Zalo needs none
         console.print(msg.NO_LINK, markup=False)
 
 
-async def _bot_username(settings: Settings) -> str | None:
-    if settings.telegram_bot_username:
-        return settings.telegram_bot_username.lstrip("@")
-    if settings.telegram_token is None:
-        return None
-    from bot.channels.telegram import TelegramChannel
+async def _invite_linker(settings: Settings) -> Callable[[str], str | None]:
+    """The deep link of an invite code, as the Telegram channel makes it; the channel asks Telegram for the bot's
+    name unless it is configured. No link (None) without Telegram or when Telegram cannot be reached."""
+    from bot.runtime import build_channels
     from bot.services.files import FileStore
 
-    channel = TelegramChannel(
-        settings.telegram_token.get_secret_value(), settings.telegram_api_url, FileStore(Path(), 0)
-    )
-    try:
-        await channel.bot.initialize()
-        return channel.bot.username
-    except Exception:
-        return None
-    finally:
-        await channel.bot.shutdown()
+    channel = build_channels(settings, FileStore(settings.files_dir, 0)).get(ChannelName.TELEGRAM)
+    if channel is None:
+        return lambda _code: None
+    if channel.invite_link("") is None:  # the bot's name is not configured
+        try:
+            with contextlib.suppress(Exception):  # the invites are still worth having without their links
+                await channel.open()
+        finally:
+            await channel.close()
+    return channel.invite_link
 
 
-def _invite_row(issued: invite_service.Issued, username: str | None, settings: Settings) -> list[str]:
+def _invite_row(issued: invite_service.Issued, link: str | None, settings: Settings) -> list[str]:
     unit = issued.unit.name if issued.unit else ""
-    link = f"https://t.me/{username}?start={issued.code}" if username else ""
     return [
         issued.person.full_name,
         issued.person.phone or "",
         unit,
         ROLE_NAMES[issued.role_kind],
         issued.display_code,
-        link,
+        link or "",
         issued.expires_at.astimezone(settings.tz).strftime("%d/%m/%Y"),
     ]
 
@@ -466,7 +453,6 @@ def directive_send(
     from bot.services.directive_parser import parse_directive
     from bot.services.files import FileStore, FileTooLarge
     from bot.services.forms_store import DEFAULT_FORM, get_form, list_forms
-    from storage.models import Directive
 
     try:
         due = datetime.strptime(deadline.strip(), "%d/%m/%Y").date()
@@ -488,14 +474,13 @@ def directive_send(
         if not cells:
             raise CliError(msg.DIRECTIVE_NO_CELLS)
         store = FileStore(settings.files_dir, settings.max_file_mb * 1024 * 1024)
-        draft = Directive(status="draft", created_at=clock.now(), form_key=chosen.key)
-        directives.apply_meta(draft, parse_directive(text, today=clock.now().astimezone(settings.tz).date()))
-        draft.deadline = due
-        draft.meta = {**draft.meta, "deadline_confirmed": True}
+        today = clock.now().astimezone(settings.tz).date()
+        draft = await directives.new_draft(
+            session, clock, parse_directive(text, today=today), form_key=chosen.key
+        )
+        directives.confirm_deadline(draft, due)
         if subject:
             draft.subject = subject
-        session.add(draft)
-        await session.flush()
         for path in paths:
             mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             try:
@@ -561,22 +546,18 @@ def board_status(
 
 
 def _write_board_file(number: str, out: Path | None, kind: str) -> None:
-    from bot.services import status
-    from bot.services.docx_report import build_docx
-    from bot.services.xlsx_export import build_xlsx
+    from bot.services import board_files, status
     from messages import board as board_msg
 
-    async def work(session: AsyncSession, settings: Settings, clock: Clock) -> tuple[bytes, str]:
+    async def work(session: AsyncSession, settings: Settings, clock: Clock) -> board_files.BoardFile:
         scope, directive = await _named_directive(session, clock, settings.tz, number)
         today = clock.now().astimezone(settings.tz).date()
         data = await status.report_data(session, scope, directive, today, settings.timezone)
-        template = board_msg.XLSX_NAME if kind == "xlsx" else board_msg.DOCX_NAME
-        name = template.format(number=status.file_slug(directive), date=today.strftime("%Y%m%d"))
-        return (build_xlsx(data) if kind == "xlsx" else build_docx(data)), name
+        return board_files.render(kind, data, directive, today)
 
-    content, name = _with_db(work)
-    target = out or Path(name)
-    target.write_bytes(content)
+    built = _with_db(work)
+    target = out or Path(built.name)
+    target.write_bytes(built.content)
     console.print(board_msg.CLI_WRITTEN.format(path=target), markup=False, highlight=False)
 
 

@@ -107,7 +107,7 @@ class Dispatcher:
             ctx = Context(event=event, session=session, runtime=runtime)
             await _load_identity(ctx)
             await self.router(ctx)
-            rows = _outbox_rows(ctx)
+            rows = _outbox_rows(ctx, runtime.sender.instance)
         self._committed([ctx], rows)
 
     def _committed(self, ctxs: list[Context], rows: list[Outbox]) -> None:
@@ -165,7 +165,7 @@ class Dispatcher:
                 ctxs = [ctx for ctx, done in zip(ctxs, taken, strict=True) if done]
                 for ctx in ctxs:
                     _touch(ctx)
-                rows = [row for ctx in ctxs for row in _outbox_rows(ctx)]
+                rows = [row for ctx in ctxs for row in _outbox_rows(ctx, runtime.sender.instance)]
         except Exception:
             # Nothing of the batch was kept: each event goes the ordinary way, in its own transaction.
             log.exception("a batch of %d events failed; handling them one by one", len(events))
@@ -240,7 +240,8 @@ def _touch(ctx: Context) -> None:
         account.chat_id = ctx.event.chat_id
 
 
-def _outbox_rows(ctx: Context) -> list[Outbox]:
+def _outbox_rows(ctx: Context, claimer: str) -> list[Outbox]:
+    """The handler's answers, born claimed by `claimer` (this instance's sender) to go out at once, and its pushes."""
     runtime = ctx.runtime
     rows: list[Outbox] = []
     if ctx.replies:
@@ -252,7 +253,7 @@ def _outbox_rows(ctx: Context) -> list[Outbox]:
                 ctx.event.chat_id,
                 ctx.replies,
                 kind=REPLY,
-                claimed_by=runtime.sender.instance,
+                claimed_by=claimer,
             )
         )
     for push in ctx.pushes:

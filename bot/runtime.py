@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot import scheduler
 from bot.core.clock import Clock
 from bot.core.config import Settings
-from bot.core.events import Channel
+from bot.core.events import Channel, ChannelName, OutFile
 from bot.delivery.pacing import Pacer
 from bot.delivery.progress import ProgressWatcher
 from bot.delivery.sender import Sender
@@ -73,7 +73,9 @@ class Runtime:
         )
         runtime.downloads = Downloads(runtime)
         runtime.downloads.install(runtime.web_app)
-        runtime._add_channels()
+        runtime.channels.update(
+            build_channels(settings, runtime.files, runtime.web_app, runtime.downloads.link)
+        )
         pacers = {
             "telegram": Pacer(settings.telegram_rate, settings.telegram_chat_interval),
             "zalo": Pacer(settings.zalo_rate, settings.zalo_chat_interval),
@@ -92,32 +94,6 @@ class Runtime:
         runtime.dispatcher = Dispatcher(runtime, route, LANE)
         runtime.progress = ProgressWatcher(runtime, runtime.sender, settings.progress_interval)
         return runtime
-
-    def _add_channels(self) -> None:
-        from bot.channels.telegram import TelegramChannel
-        from bot.channels.zalo import ZaloChannel
-
-        s = self.settings
-        secret = s.webhook_secret.get_secret_value() if s.webhook_secret else None
-        if s.telegram_token:
-            self.channels["telegram"] = TelegramChannel(
-                s.telegram_token.get_secret_value(),
-                s.telegram_api_url,
-                self.files,
-                public_url=s.public_url,
-                webhook_secret=secret,
-                web_app=self.web_app,
-                paid_broadcast=s.telegram_rate == 0,
-            )
-        if s.zalo_token:
-            self.channels["zalo"] = ZaloChannel(
-                s.zalo_token.get_secret_value(),
-                s.zalo_api_url,
-                public_url=s.public_url,
-                webhook_secret=secret,
-                web_app=self.web_app,
-                link_maker=self.downloads.link,
-            )
 
     def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
         """Run background work started by a handler (a workbook being built, a menu being set); `stop` awaits it."""
@@ -172,6 +148,41 @@ class Runtime:
         if self._web_runner is not None:
             await self._web_runner.cleanup()
         await self.engine.dispose()
+
+
+def build_channels(
+    settings: Settings,
+    files: FileStore,
+    web_app: web.Application | None = None,
+    link_maker: Callable[[OutFile], str] | None = None,
+) -> dict[str, Channel]:
+    """The channels the settings configure (the command line builds them too, to make invite links)."""
+    from bot.channels.telegram import TelegramChannel
+    from bot.channels.zalo import ZaloChannel
+
+    s = settings
+    secret = s.webhook_secret.get_secret_value() if s.webhook_secret else None
+    channels: dict[str, Channel] = {}
+    if s.telegram_token:
+        channels[ChannelName.TELEGRAM] = TelegramChannel(
+            s.telegram_token.get_secret_value(),
+            s.telegram_api_url,
+            files,
+            public_url=s.public_url,
+            webhook_secret=secret,
+            web_app=web_app,
+            paid_broadcast=s.telegram_rate == 0,
+        )
+    if s.zalo_token:
+        channels[ChannelName.ZALO] = ZaloChannel(
+            s.zalo_token.get_secret_value(),
+            s.zalo_api_url,
+            public_url=s.public_url,
+            webhook_secret=secret,
+            web_app=web_app,
+            link_maker=link_maker,
+        )
+    return channels
 
 
 def settle_memory() -> None:

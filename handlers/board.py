@@ -15,11 +15,9 @@ from datetime import date
 from bot.core.events import Button, Reply
 from bot.core.host import Host
 from bot.core.textnorm import fold
-from bot.services import reminders, status
+from bot.services import board_files, reminders, status
 from bot.services import summary as summary_service
-from bot.services.docx_report import build_docx
 from bot.services.outbox import REPLY, enqueue
-from bot.services.xlsx_export import build_xlsx
 from handlers import buttons as b
 from handlers.context import Context
 from messages import board as msg
@@ -30,8 +28,6 @@ log = logging.getLogger(__name__)
 
 PER_PAGE = 10
 CANDIDATES_SHOWN = 8
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _SWITCH_OFF = ("tat", "off")
 _SWITCH_ON = ("bat", "on")
 
@@ -279,22 +275,22 @@ class _FileJob:
     async def run(self) -> None:
         runtime = self.runtime
         try:
-            reply = await self._build()
+            built = await self._build()
         except Exception:
             log.exception("building the %s of directive %s failed", self.kind, self.directive_id)
-            reply = None
+            built = None
         async with transaction(runtime.sessions) as session:
-            if reply is None:
+            if built is None:
                 parts = [Reply(text=msg.EXPORT_FAILED)]
             else:
-                content, name, caption = reply
-                mime = XLSX_MIME if self.kind == "xlsx" else DOCX_MIME
-                stored = await runtime.files.save(session, runtime.clock, content, name, mime)
-                parts = [Reply(text=caption, file=stored)]
+                stored = await runtime.files.save(
+                    session, runtime.clock, built.content, built.name, built.mime
+                )
+                parts = [Reply(text=built.caption, file=stored)]
             enqueue(session, runtime.clock, self.channel, self.chat_id, parts, kind=REPLY)
         runtime.sender.wake()
 
-    async def _build(self) -> tuple[bytes, str, str]:
+    async def _build(self) -> board_files.BoardFile:
         runtime = self.runtime
         async with runtime.sessions() as session:
             directive = await session.get(Directive, self.directive_id)
@@ -303,14 +299,7 @@ class _FileJob:
             data = await status.report_data(
                 session, self.scope, directive, self.today, runtime.settings.timezone
             )
-            number, slug = directive.number or "", status.file_slug(directive)
-        day = self.today.strftime("%Y%m%d")
-        if self.kind == "xlsx":
-            content = await asyncio.to_thread(build_xlsx, data)
-            caption = msg.EXPORT_CAPTION.format(number=number, reported=data.counts.reported)
-            return content, msg.XLSX_NAME.format(number=slug, date=day), caption
-        content = await asyncio.to_thread(build_docx, data)
-        return content, msg.DOCX_NAME.format(number=slug, date=day), msg.REPORT_CAPTION.format(number=number)
+        return await asyncio.to_thread(board_files.render, self.kind, data, directive, self.today)
 
 
 # --- Buttons -------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.fakes.telegram_users import FakeUser
 from bot.runtime import Runtime
 from bot.sandbox.demo import SAMPLES_DIR
-from bot.services import invites, roster
+from bot.services import invites, roster, staff
 from storage.db import transaction
 from storage.models import Person, Role, Unit
 
@@ -28,11 +28,15 @@ async def add_staff(
     runtime: Runtime, name: str, phone: str, unit_code: str | None, kind: str = "board"
 ) -> None:
     async with transaction(runtime.sessions) as session:
-        person = Person(full_name=name, phone=phone, created_at=runtime.clock.now())
-        session.add(person)
-        await session.flush()
-        unit_id = await session.scalar(select(Unit.id).where(Unit.code == unit_code)) if unit_code else None
-        session.add(Role(person_id=person.id, kind=kind, unit_id=unit_id))
+        await staff.add_staff(
+            session,
+            runtime.clock,
+            name=name,
+            phone=phone,
+            unit_code=unit_code,
+            admin=kind == "admin",
+            actor="test",
+        )
 
 
 async def invite_code(runtime: Runtime, phone: str, role: str = "secretary", days: int = 14) -> str:
@@ -111,15 +115,12 @@ async def send_test_directive(
     from bot.services import directives
     from bot.services.directive_parser import parse_directive
     from bot.services.forms_store import get_form
-    from storage.models import Directive
 
     async with transaction(runtime.sessions) as session:
-        directive = Directive(status="draft", created_at=runtime.clock.now(), form_key=form_key)
-        directives.apply_meta(directive, parse_directive(sample("directive-747-CV-DUK.txt")))
+        meta = parse_directive(sample("directive-747-CV-DUK.txt"))
+        directive = await directives.new_draft(session, runtime.clock, meta, form_key=form_key)
         directive.number = number
         directive.deadline = deadline if isinstance(deadline, date) else date(2024, 4, 10)
-        session.add(directive)
-        await session.flush()
         scope = list((await session.scalars(select(Unit).where(Unit.code.in_(units)))).all())
         cells = await directives.cells_under(session, scope)
         form = await get_form(session, form_key)

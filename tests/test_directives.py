@@ -3,16 +3,22 @@ progress, acknowledgement, /vanban, failures, and the cells that join late."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import func, select
 
 from bot.fakes.telegram_server import FakeTelegram
 from bot.runtime import Runtime
+from bot.services import directives
+from bot.services.directive_parser import parse_directive
+from bot.services.forms_store import DEFAULT_FORM, get_form
 from storage.db import transaction
-from storage.models import Directive, DirectiveTarget
+from storage.models import Directive, DirectiveStatus, DirectiveTarget, Unit
 from tests.support import (
     DOCX_MIME,
     board_and_secretaries,
     docx_bytes,
+    load_roster,
     register,
     sample,
 )
@@ -211,3 +217,48 @@ async def test_a_long_text_from_a_secretary_is_not_taken_for_a_directive(
     user = secretaries["0912000006"]
     await user.send_text("x" * 300)
     await until(user, "Tôi chưa hiểu tin nhắn này")
+
+
+async def directive_status(bot: Runtime, directive_id: int) -> str | None:
+    async with bot.sessions() as session:
+        return await session.scalar(select(Directive.status).where(Directive.id == directive_id))
+
+
+async def queue_as_the_shell_does(bot: Runtime, units: list[str]) -> tuple[int, str]:
+    """What `chibo directive send` does, through the same services; returns the id and the status at queueing."""
+    async with transaction(bot.sessions) as session:
+        meta = parse_directive(sample("directive-747-CV-DUK.txt"))
+        draft = await directives.new_draft(session, bot.clock, meta, form_key=DEFAULT_FORM)
+        directives.confirm_deadline(draft, date(2030, 10, 30))
+        scope = list((await session.scalars(select(Unit).where(Unit.code.in_(units)))).all())
+        cells = await directives.cells_under(session, scope)
+        form = await get_form(session, DEFAULT_FORM)
+        await directives.queue_broadcast(session, bot.clock, draft, cells, form, actor="cli")
+        return draft.id, draft.status
+
+
+async def test_a_directive_queued_from_the_shell_ends_sent_once_delivered(
+    bot: Runtime, fake_tg: FakeTelegram
+) -> None:
+    """No progress watcher follows a directive queued from the shell: the sender's record of the deliveries alone
+    moves it to sent, once every cell's delivery is finished (delivered, blocked or unregistered)."""
+    board, secretaries = await board_and_secretaries(bot, fake_tg)
+    fake_tg.block(801)
+    directive_id, queued = await queue_as_the_shell_does(bot, ["DUK"])
+    assert queued == DirectiveStatus.SENDING
+    for user in secretaries.values():
+        if user.id != 801:
+            await user.wait_until(lambda ms: any(m.text.startswith("📄 VĂN BẢN MỚI") for m in ms))
+    await bot.sender.idle()
+    assert await directive_status(bot, directive_id) == DirectiveStatus.SENT
+    async with bot.sessions() as session:
+        deliveries = await directives.delivery_counts(session, directive_id)
+    assert deliveries == {"sent": 2, "blocked": 1, "unregistered": 2}
+    assert not [m for m in board.messages if "Đã gửi xong" in m.text]  # nobody watched this broadcast
+
+
+async def test_a_directive_nobody_can_receive_is_sent_at_once(bot: Runtime) -> None:
+    await load_roster(bot)
+    directive_id, queued = await queue_as_the_shell_does(bot, ["DUK"])
+    assert queued == DirectiveStatus.SENT
+    assert await directive_status(bot, directive_id) == DirectiveStatus.SENT

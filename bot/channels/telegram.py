@@ -89,10 +89,13 @@ class TelegramChannel:
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 
-    async def start(self, on_event: IncomingHandler) -> None:
-        self._on_event = on_event
+    async def open(self) -> None:
         await self.bot.initialize()
         self.username = self.bot.username
+
+    async def start(self, on_event: IncomingHandler) -> None:
+        self._on_event = on_event
+        await self.open()
         if self.public_url and self.web_app is not None:
             self.web_app.router.add_post(WEBHOOK_PATH, self._webhook)
             await self.bot.set_webhook(

@@ -102,10 +102,13 @@ class ZaloChannel:
 
     # -- lifecycle ----------------------------------------------------------------------------------------
 
-    async def start(self, on_event: IncomingHandler) -> None:
-        self._on_event = on_event
+    async def open(self) -> None:
         self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256, keepalive_timeout=60))
         self.me = await self._request("getMe")
+
+    async def start(self, on_event: IncomingHandler) -> None:
+        self._on_event = on_event
+        await self.open()
         if self.public_url and self.web_app is not None:
             self.web_app.router.add_post(WEBHOOK_PATH, self._webhook)
             url = f"{self.public_url.rstrip('/')}{WEBHOOK_PATH}"

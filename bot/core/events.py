@@ -159,6 +159,9 @@ class Channel(Protocol):
     has_buttons: bool  # False: choices go out as a numbered list answered by typing (Zalo)
     can_share_contact: bool  # True: a button shares the user's phone number (Telegram)
 
+    async def open(self) -> None:
+        """Connect to the platform, to send only (the command line); `start` opens the channel itself."""
+
     async def start(self, on_event: IncomingHandler) -> None:
         """Begin receiving events (polling or webhook) and hand each to `on_event`."""
 

@@ -55,6 +55,35 @@ class Plan:
     unregistered: int
 
 
+async def new_draft(
+    session: AsyncSession,
+    clock: Clock,
+    meta: DirectiveMeta,
+    *,
+    form_key: str,
+    created_by: int | None = None,
+    unit_id: int | None = None,
+) -> Directive:
+    """A draft from what the parser read, saved (it has an id) so its files can be attached."""
+    draft = Directive(
+        status=DirectiveStatus.DRAFT,
+        created_by=created_by,
+        unit_id=unit_id,
+        created_at=clock.now(),
+        form_key=form_key,
+    )
+    apply_meta(draft, meta)
+    session.add(draft)
+    await session.flush()
+    return draft
+
+
+def confirm_deadline(directive: Directive, deadline: date) -> None:
+    """The report deadline as the sender confirmed it: reminders and the board's views count from it."""
+    directive.deadline = deadline
+    directive.meta = {**(directive.meta or {}), "deadline_confirmed": True}
+
+
 def apply_meta(directive: Directive, meta: DirectiveMeta) -> None:
     """Copy what the parser found onto the draft; what it did not find stays empty, never guessed."""
     directive.number = meta.number
