@@ -298,20 +298,22 @@ def invite(
 
 
 async def _invite_linker(settings: Settings) -> Callable[[str], str | None]:
-    """The deep link of an invite code, as the Telegram channel makes it; the channel asks Telegram for the bot's
-    name unless it is configured. No link (None) without Telegram or when Telegram cannot be reached."""
+    """The deep link of an invite code: from the bot's name when configured, else as the Telegram channel makes it
+    once it has asked Telegram for the name. No link (None) without Telegram or when Telegram cannot be reached."""
     from bot.runtime import build_channels
     from bot.services.files import FileStore
 
+    username = settings.telegram_bot_username
+    if username:
+        return lambda code: invite_service.telegram_link(username, code)
     channel = build_channels(settings, FileStore(settings.files_dir, 0)).get(ChannelName.TELEGRAM)
     if channel is None:
         return lambda _code: None
-    if channel.invite_link("") is None:  # the bot's name is not configured
-        try:
-            with contextlib.suppress(Exception):  # the invites are still worth having without their links
-                await channel.open()
-        finally:
-            await channel.close()
+    try:
+        with contextlib.suppress(Exception):  # the invites are still worth having without their links
+            await channel.open()
+    finally:
+        await channel.close()
     return channel.invite_link
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.fakes.telegram_server import FakeTelegram
 from storage.db import make_engine, make_sessionmaker
 from storage.models import DirectiveTarget, Invite, Outbox, Person, Role, Unit
 from tests.support import EXAMPLE_ROSTER, SAMPLES
@@ -150,6 +153,38 @@ def test_invites_for_pending_secretaries_in_every_form(cli: CliRunner, db_url: s
     sheet = load_workbook(xlsx).active
     assert sheet.max_row == 1 + 12  # every secretary in the roster (cells and parent units); none has joined
     assert sheet.freeze_panes == "A2"
+
+
+@pytest.fixture
+def telegram_elsewhere() -> Iterator[FakeTelegram]:
+    """The fake Telegram on its own event loop: the command line runs its own with asyncio.run."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    fake = FakeTelegram(global_rate=None, per_chat_rate=None)
+    asyncio.run_coroutine_threadsafe(fake.start(), loop).result(10)
+    yield fake
+    asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    loop.close()
+
+
+def test_invite_links_name_the_bot_telegram_knows(
+    cli: CliRunner, telegram_elsewhere: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a configured bot name the Telegram channel asks Telegram for it (getMe) to make the deep links."""
+    monkeypatch.delenv("CHIBO_TELEGRAM_BOT_USERNAME")
+    monkeypatch.setenv("CHIBO_TELEGRAM_TOKEN", telegram_elsewhere.token)
+    monkeypatch.setenv("CHIBO_TELEGRAM_API_URL", telegram_elsewhere.api_url)
+    cli.invoke(app, ["units", "import", str(EXAMPLE_ROSTER)])
+    table = cli.invoke(app, ["invite", "--subtree", "DUK-SYT"])
+    assert table.exit_code == 0, table.output
+    assert f"https://t.me/{telegram_elsewhere.bot_username}?start=" in table.output
+    monkeypatch.setenv("CHIBO_TELEGRAM_API_URL", "http://127.0.0.1:9")  # Telegram out of reach
+    unreachable = cli.invoke(app, ["invite", "--subtree", "DUK-SYT"])
+    assert unreachable.exit_code == 0, unreachable.output
+    assert "https://t.me/" not in unreachable.output
 
 
 def test_staff_add_and_board_invite(cli: CliRunner, db_url: str) -> None:

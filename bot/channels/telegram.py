@@ -36,6 +36,7 @@ from bot.core.events import (
 )
 from bot.core.limits import LIMITS
 from bot.services.files import FileStore
+from bot.services.invites import telegram_link
 from messages.registration import SHARE_PHONE_BUTTON
 from messages.render import split_text
 
@@ -264,7 +265,7 @@ class TelegramChannel:
         await self.bot.set_my_commands([BotCommand(c, d) for c, d in commands], scope=scope)
 
     def invite_link(self, code: str) -> str | None:
-        return f"https://t.me/{self.username}?start={code}" if self.username else None
+        return telegram_link(self.username, code) if self.username else None
 
 
 # reply_markup as the Bot API's JSON: building PTB's keyboard objects and serialising them cost five times as much,

@@ -41,6 +41,11 @@ class Issued:
         return format_code(self.code)
 
 
+def telegram_link(bot_username: str, code: str) -> str:
+    """The deep link that opens the Telegram bot with the invite code filled in."""
+    return f"https://t.me/{bot_username.lstrip('@')}?start={code}"
+
+
 def new_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
 
