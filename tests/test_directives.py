@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.fakes.telegram_server import FakeTelegram
 from bot.runtime import Runtime
@@ -14,6 +14,7 @@ from bot.services.directive_parser import parse_directive
 from bot.services.forms_store import DEFAULT_FORM, get_form
 from storage.db import transaction
 from storage.models import Directive, DirectiveStatus, DirectiveTarget, Unit
+from tests.conftest import Restartable
 from tests.support import (
     DOCX_MIME,
     board_and_secretaries,
@@ -261,4 +262,19 @@ async def test_a_directive_nobody_can_receive_is_sent_at_once(bot: Runtime) -> N
     await load_roster(bot)
     directive_id, queued = await queue_as_the_shell_does(bot, ["DUK"])
     assert queued == DirectiveStatus.SENT
+    assert await directive_status(bot, directive_id) == DirectiveStatus.SENT
+
+
+async def test_a_directive_left_sending_is_settled_when_the_bot_starts(
+    restartable: Restartable, fake_tg: FakeTelegram
+) -> None:
+    """Directives an older version left sending although every delivery had finished end sent at the next start."""
+    bot = await restartable.start()
+    await load_roster(bot)
+    directive_id, _ = await queue_as_the_shell_does(bot, ["DUK"])
+    async with transaction(bot.sessions) as session:  # as the version without `settle` left it
+        await session.execute(
+            update(Directive).where(Directive.id == directive_id).values(status=DirectiveStatus.SENDING)
+        )
+    bot = await restartable.restart()
     assert await directive_status(bot, directive_id) == DirectiveStatus.SENT

@@ -144,7 +144,7 @@ class ProgressWatcher:
                             unit=unit.name, secretary=secretary or msg.NO_NAME, reason=reason
                         )
                     )
-            directive.meta = {**directive.meta, "progress": {**where, "reported": True}}
+            directive.meta = {**(directive.meta or {}), "progress": {**where, "reported": True}}
             enqueue(session, self.host.clock, channel, chat_id, [Reply(text="\n".join(lines))], kind="notice")
         self.sender.wake()
 

@@ -134,11 +134,14 @@ class Sender:
             self._spawn(_Job.of(row))
 
     async def recover(self) -> None:
-        """Announce this instance alive and take back what dead ones left claimed; call before sending anything."""
+        """Announce this instance alive, take back what dead ones left claimed, and settle the directives whose
+        deliveries all finished while nobody recorded it (a crash, an older version); call before sending anything."""
         if self.engine is not None:
             self._liveness = InstanceLock(self.engine, self.instance)
             await self._liveness.hold()
         await self._reclaim(everything=self._reclaim_all)
+        async with self.sessions() as session, session.begin():
+            await directives.settle(session)
 
     def start(self) -> None:
         self._runner = asyncio.create_task(self.run())

@@ -330,22 +330,26 @@ def cancel(draft: Directive) -> None:
     draft.status = DirectiveStatus.CANCELLED
 
 
-async def settle(session: AsyncSession, directive_ids: Iterable[int]) -> None:
-    """Mark sent those of these directives that are sending and have no target left to deliver to.
+async def settle(session: AsyncSession, directive_ids: Iterable[int] | None = None) -> None:
+    """Mark sent those of these directives (None: all) that are sending and have no target left to deliver to.
 
     The outbox only records what happened to each delivery; whoever finishes deliveries (the sender, after
-    recording them; a broadcast that reached nobody) calls this, so a directive ends sent however it was queued."""
-    ids = sorted(set(directive_ids))
-    if not ids:
-        return
+    recording them; a broadcast that reached nobody) calls this, so a directive ends sent however it was queued.
+    The sender also settles them all when it starts, for those a crash or an older version left sending."""
     undelivered = (
         select(DirectiveTarget.directive_id)
         .where(DirectiveTarget.directive_id == Directive.id, DirectiveTarget.delivery == UNDELIVERED)
         .exists()
     )
+    which = Directive.status == DirectiveStatus.SENDING
+    if directive_ids is not None:
+        ids = sorted(set(directive_ids))
+        if not ids:
+            return
+        which = which & Directive.id.in_(ids)
     await session.execute(
         update(Directive)
-        .where(Directive.id.in_(ids), Directive.status == DirectiveStatus.SENDING, ~undelivered)
+        .where(which, ~undelivered)
         .values(status=DirectiveStatus.SENT)
         .execution_options(synchronize_session="fetch")
     )
