@@ -113,16 +113,14 @@ async def _new_draft(ctx: Context, text: str) -> Directive:
     today = ctx.clock.now().astimezone(ctx.settings.tz).date()
     meta = parse_directive(text, today=today)
     scope = await directives.scope_units(ctx.session, ctx.roles)
-    draft = Directive(
-        status="draft",
+    draft = await directives.new_draft(
+        ctx.session,
+        ctx.clock,
+        meta,
+        form_key=DEFAULT_FORM,
         created_by=ctx.person.id,
         unit_id=scope[0].id if scope else None,
-        created_at=ctx.clock.now(),
-        form_key=DEFAULT_FORM,
     )
-    directives.apply_meta(draft, meta)
-    ctx.session.add(draft)
-    await ctx.session.flush()
     await ctx.set_state(FLOW, IntakeStep.REVIEW, {"id": draft.id})
     return draft
 
