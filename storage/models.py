@@ -264,7 +264,10 @@ class DirectiveTarget(Base):
     """One target cell of a directive and how far it got: the row every status figure is counted from."""
 
     __tablename__ = "directive_targets"
-    __table_args__ = (Index("ix_targets_unit", "unit_id"),)
+    __table_args__ = (
+        Index("ix_targets_unit", "unit_id"),
+        Index("ix_targets_delivery", "directive_id", "delivery"),  # is any still undelivered? (settling)
+    )
     directive_id: Mapped[int] = mapped_column(
         ForeignKey("directives.id", ondelete="CASCADE"), primary_key=True
     )
