@@ -11,6 +11,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -74,11 +75,19 @@ class Runtime:
         runtime.downloads = Downloads(runtime)
         runtime.downloads.install(runtime.web_app)
         runtime.channels.update(
-            build_channels(settings, runtime.files, runtime.web_app, runtime.downloads.link)
+            build_channels(
+                settings,
+                runtime.files,
+                runtime.web_app,
+                runtime.downloads.link,
+                sessions=runtime.sessions,
+                clock=runtime.clock,
+            )
         )
-        pacers = {
-            "telegram": Pacer(settings.telegram_rate, settings.telegram_chat_interval),
-            "zalo": Pacer(settings.zalo_rate, settings.zalo_chat_interval),
+        pacers: dict[str, Pacer] = {
+            ChannelName.TELEGRAM: Pacer(settings.telegram_rate, settings.telegram_chat_interval),
+            ChannelName.ZALO: Pacer(settings.zalo_rate, settings.zalo_chat_interval),
+            ChannelName.ZALO_OA: Pacer(settings.zalo_rate, settings.zalo_chat_interval),
         }
         runtime.sender = Sender(
             runtime.sessions,
@@ -117,7 +126,15 @@ class Runtime:
         self._tasks.append(asyncio.create_task(scheduler.run(self)))  # cancelled with the others in stop()
         await self.progress.resume()
         # The web server carries webhooks and the download links Zalo users get for files.
-        if serve_web if serve_web is not None else bool(self.settings.public_url or "zalo" in self.channels):
+        if (
+            serve_web
+            if serve_web is not None
+            else bool(
+                self.settings.public_url
+                or ChannelName.ZALO in self.channels
+                or ChannelName.ZALO_OA in self.channels
+            )
+        ):
             await self._serve_web()
 
     async def _serve_web(self) -> None:
@@ -155,8 +172,13 @@ def build_channels(
     files: FileStore,
     web_app: web.Application | None = None,
     link_maker: Callable[[OutFile], str] | None = None,
+    *,
+    sessions: async_sessionmaker[AsyncSession] | None = None,
+    clock: Clock | None = None,
 ) -> dict[str, Channel]:
-    """The channels the settings configure (the command line builds them too, to make invite links)."""
+    """The channels the settings configure (the command line builds them too, to make invite links). A Zalo
+    Official Account needs the database (its rotating refresh token lives there), so it is built only when
+    `sessions` and `clock` are given."""
     from bot.channels.telegram import TelegramChannel
     from bot.channels.zalo import ZaloChannel
 
@@ -182,7 +204,53 @@ def build_channels(
             web_app=web_app,
             link_maker=link_maker,
         )
+    if s.zalo_oa_app_id and sessions is not None and clock is not None:
+        channels[ChannelName.ZALO_OA] = _zalo_oa(s, sessions, clock, files, web_app, link_maker)
     return channels
+
+
+def _zalo_oa(
+    s: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    files: FileStore,
+    web_app: web.Application | None,
+    link_maker: Callable[[OutFile], str] | None,
+) -> Channel:
+    from bot.channels.zalo_oa import ZaloOaChannel
+    from bot.channels.zalo_oa_tokens import TokenKeeper
+
+    app_secret = s.zalo_oa_secret_key.get_secret_value() if s.zalo_oa_secret_key else ""
+    webhook_key = s.zalo_oa_webhook_key.get_secret_value() if s.zalo_oa_webhook_key else app_secret
+    seed = s.zalo_oa_refresh_token.get_secret_value() if s.zalo_oa_refresh_token else None
+    channel: ZaloOaChannel | None = None
+
+    def http() -> aiohttp.ClientSession:  # the keeper renews tokens over the channel's own connection pool
+        assert channel is not None
+        return channel.http()
+
+    keeper = TokenKeeper(
+        sessions,
+        clock,
+        oa_id=s.zalo_oa_id or "",
+        app_id=s.zalo_oa_app_id or "",
+        secret_key=app_secret,
+        seed_refresh_token=seed,
+        oauth_url=s.zalo_oa_oauth_url,
+        http=http,
+    )
+    channel = ZaloOaChannel(
+        keeper,
+        app_id=s.zalo_oa_app_id or "",
+        oa_secret_key=webhook_key,
+        api_url=s.zalo_oa_api_url,
+        files=files,
+        public_url=s.public_url,
+        web_app=web_app,
+        link_maker=link_maker,
+        price_vnd=s.zalo_oa_price_vnd,
+    )
+    return channel
 
 
 def settle_memory() -> None:

@@ -103,13 +103,16 @@ class ZaloOaChannel:
         self.retry_after = retry_after
         self.answer_within = answer_within
         self._handling: set[asyncio.Task[None]] = set()
-        self.api = OaApi(api_url, tokens, self._http)
+        self.api = OaApi(api_url, tokens, self.http)
         self.costs: Counter[str] = Counter()
         self.spent_vnd = 0
         self._session: aiohttp.ClientSession | None = None
         self._on_event: IncomingHandler | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Send-only use (the command line): the connection pool opens on the first call."""
 
     async def start(self, on_event: IncomingHandler) -> None:
         self._on_event = on_event
@@ -121,8 +124,10 @@ class ZaloOaChannel:
         self.web_app.router.add_post(WEBHOOK_PATH, self.webhook)
         try:  # say at start, not at the first send, that the OA cannot be reached
             await self.tokens.access_token()
-        except Transient:
-            log.exception("Zalo OA token unavailable at start; messages wait in the outbox until it is")
+        except Transient as exc:
+            log.warning(
+                "Zalo OA token unavailable at start (%s); messages wait in the outbox until it is", exc
+            )
 
     async def stop(self) -> None:
         """Stop taking events; those being handled finish first."""
@@ -249,7 +254,7 @@ class ZaloOaChannel:
             raise Rejected("this file has no link")
         try:
             timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=60)
-            async with self._http().get(file.ref, timeout=timeout) as resp:
+            async with self.http().get(file.ref, timeout=timeout) as resp:
                 if resp.status >= 400:
                     raise (Transient if resp.status >= 500 else Rejected)(
                         f"download failed: HTTP {resp.status}"
@@ -267,7 +272,7 @@ class ZaloOaChannel:
     def invite_link(self, code: str) -> str | None:
         return None
 
-    def _http(self) -> aiohttp.ClientSession:
+    def http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=256, keepalive_timeout=60)

@@ -32,7 +32,10 @@ class Settings(BaseSettings):
     zalo_bot_url: str | None = None  # the link that opens the bot in Zalo, for invites and their QR code
     zalo_bot_name: str | None = None
     zalo_oa_app_id: str | None = None
-    zalo_oa_secret_key: SecretStr | None = None  # the app's secret: OAuth header and webhook signatures
+    zalo_oa_secret_key: SecretStr | None = None  # the app's secret: the OAuth renewal's header
+    zalo_oa_webhook_key: SecretStr | None = (
+        None  # the OA secret key signing webhook events; default: the app's
+    )
     zalo_oa_id: str | None = None
     zalo_oa_refresh_token: SecretStr | None = None  # the first one only: later ones rotate in the database
     zalo_oa_api_url: str = "https://openapi.zalo.me"
