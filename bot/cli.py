@@ -476,7 +476,7 @@ def directive_send(
         if not cells:
             raise CliError(msg.DIRECTIVE_NO_CELLS)
         store = FileStore(settings.files_dir, settings.max_file_mb * 1024 * 1024)
-        today = clock.now().astimezone(settings.tz).date()
+        today = clock.today(settings.tz)
         draft = await directives.new_draft(
             session, clock, parse_directive(text, today=today), form_key=chosen.key
         )
@@ -513,7 +513,7 @@ async def _named_directive(session: AsyncSession, clock: Clock, tz: Any, number:
     from bot.services import status
 
     scope = await status.whole_scope(session)
-    lookup = await status.find_directive(session, scope, number, clock.now().astimezone(tz).date())
+    lookup = await status.find_directive(session, scope, number, clock.today(tz))
     if lookup.found is not None:
         return scope, lookup.found
     if lookup.matches:
@@ -533,7 +533,7 @@ def board_status(
     from bot.services import reminders, status
 
     async def work(session: AsyncSession, settings: Settings, clock: Clock) -> str:
-        today = clock.now().astimezone(settings.tz).date()
+        today = clock.today(settings.tz)
         if number is None:
             scope = await status.whole_scope(session)
             directives = await status.open_directives(session, scope, today)
@@ -553,7 +553,7 @@ def _write_board_file(number: str, out: Path | None, kind: str) -> None:
 
     async def work(session: AsyncSession, settings: Settings, clock: Clock) -> board_files.BoardFile:
         scope, directive = await _named_directive(session, clock, settings.tz, number)
-        today = clock.now().astimezone(settings.tz).date()
+        today = clock.today(settings.tz)
         data = await status.report_data(session, scope, directive, today, settings.timezone)
         return board_files.render(kind, data, directive, today)
 

@@ -21,6 +21,7 @@ from bot.services.outbox import REPLY, enqueue
 from handlers import buttons as b
 from handlers.context import Context
 from messages import board as msg
+from messages.formats import day
 from storage.db import transaction
 from storage.models import Directive
 
@@ -30,10 +31,6 @@ PER_PAGE = 10
 CANDIDATES_SHOWN = 8
 _SWITCH_OFF = ("tat", "off")
 _SWITCH_ON = ("bat", "on")
-
-
-def _today(ctx: Context) -> date:
-    return ctx.clock.now().astimezone(ctx.settings.tz).date()
 
 
 async def _scope(ctx: Context) -> status.Scope | None:
@@ -51,7 +48,7 @@ async def _resolve(
     ctx: Context, scope: status.Scope, query: str, command: str, action: Action
 ) -> Directive | None:
     """The one directive `query` names, or a helpful answer: the candidates to choose from, or what exists."""
-    today = _today(ctx)
+    today = ctx.today
     if not query.strip():
         recent = await status.open_directives(ctx.session, scope, today)
         ctx.reply(msg.NEED_NUMBER.format(command=command), _choices(recent, action))
@@ -87,11 +84,7 @@ def _choices(
 ) -> list[list[Button]]:
     """One button per directive, carrying its id for `action`."""
     return [
-        [
-            Button(
-                msg.CANDIDATE.format(number=d.number or "", date=msg.day(d.issued_on)), action(d.id).encode()
-            )
-        ]
+        [Button(msg.CANDIDATE.format(number=d.number or "", date=day(d.issued_on)), action(d.id).encode())]
         for d in directives[:limit]
     ]
 
@@ -112,7 +105,7 @@ async def tinhhinh(ctx: Context) -> None:
 
 
 async def _show_list(ctx: Context, scope: status.Scope) -> None:
-    directives = await status.open_directives(ctx.session, scope, _today(ctx))
+    directives = await status.open_directives(ctx.session, scope, ctx.today)
     counts = await status.counts_by_directive(ctx.session, scope, [d.id for d in directives[:PER_PAGE]])
     ctx.reply(
         status.render_list(directives, counts, shown=PER_PAGE), _choices(directives, b.ShowStatus, PER_PAGE)
@@ -122,7 +115,7 @@ async def _show_list(ctx: Context, scope: status.Scope) -> None:
 async def _show_status(ctx: Context, scope: status.Scope, directive: Directive) -> None:
     view = await status.status_view(ctx.session, scope, directive, per_page=PER_PAGE)
     policy = reminders.policy_of(directive)
-    text = status.render_status(view, scope, _today(ctx), escalate_after=policy.escalate_after_days)
+    text = status.render_status(view, scope, ctx.today, escalate_after=policy.escalate_after_days)
     buttons = _paging(directive.id, view.missing)
     actions = [
         Button(msg.BUTTON_EXPORT, b.ExportExcel(directive.id).encode()),
@@ -257,7 +250,7 @@ async def _draft(ctx: Context, scope: status.Scope, directive: Directive) -> Non
 # SQLite an open transaction holds the write lock for everyone else. The runtime owns the work and awaits it at stop.
 def _after_commit(ctx: Context, scope: status.Scope, directive: Directive, kind: str) -> None:
     runtime, channel, chat_id = ctx.runtime, str(ctx.event.channel), ctx.event.chat_id
-    job = _FileJob(runtime, scope, directive.id, _today(ctx), kind, channel, chat_id)
+    job = _FileJob(runtime, scope, directive.id, ctx.today, kind, channel, chat_id)
 
     ctx.after_commit.append(lambda: runtime.spawn(job.run(), name=f"{kind} of directive {job.directive_id}"))
 

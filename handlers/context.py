@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -51,6 +52,11 @@ class Context:
     @property
     def settings(self) -> Settings:
         return self.runtime.settings
+
+    @property
+    def today(self) -> date:
+        """Today where the users are."""
+        return self.clock.today(self.settings.tz)
 
     # -- where ---------------------------------------------------------------------------------------------
 

@@ -110,7 +110,7 @@ async def on_pasted_text(ctx: Context) -> None:
 
 async def _new_draft(ctx: Context, text: str) -> Directive:
     assert ctx.person is not None
-    today = ctx.clock.now().astimezone(ctx.settings.tz).date()
+    today = ctx.today
     meta = parse_directive(text, today=today)
     scope = await directives.scope_units(ctx.session, ctx.roles)
     draft = await directives.new_draft(
@@ -251,7 +251,7 @@ async def _apply_edit(ctx: Context, draft: Directive, field: str, text: str) -> 
         ctx.reply(msg.EDIT_EMPTY.format(prompt=prompt))
         return False
     meta = dict(draft.meta or {})
-    today = ctx.clock.now().astimezone(ctx.settings.tz).date()
+    today = ctx.today
     if field in ("issued_on", "deadline"):
         parsed = parse_field(_ANY_DATE, text, today)
         if not isinstance(parsed, Ok):
@@ -290,7 +290,7 @@ async def _apply_edit(ctx: Context, draft: Directive, field: str, text: str) -> 
 
 
 async def _confirm_deadline(ctx: Context, draft: Directive) -> None:
-    today = ctx.clock.now().astimezone(ctx.settings.tz).date()
+    today = ctx.today
     if draft.deadline is None:
         ctx.reply(msg.NEED_DEADLINE)
         return

@@ -21,7 +21,7 @@ from handlers.classify import EventKind, classify
 from handlers.context import Context
 from handlers.lane import BatchLane
 from handlers.report_prompts import send_receipt
-from handlers.report_state import Draft, Item, asks_to_report, forms_of, local_today
+from handlers.report_state import Draft, Item, asks_to_report, forms_of
 from handlers.secretary import secretary_units
 from storage.models import Conversation
 
@@ -122,7 +122,7 @@ async def _plan(ctxs: list[Context]) -> list[tuple[Context, Item]]:
         if not cands:
             continue
         their_forms = {c.directive.form_key: forms[c.directive.form_key] for c in cands}
-        pick = read_quick(cands, their_forms, ctx.event.text or "", local_today(ctx))
+        pick = read_quick(cands, their_forms, ctx.event.text or "", ctx.today)
         if pick is not None and len(pick.targets) == 1 and pick.parsed.refusal is None:
             picks.append((ctx, pick))
     latest = await latest_reports(

@@ -12,7 +12,7 @@ from handlers import buttons as b
 from handlers.context import Context
 from handlers.report_state import FLOW, Item, ReportStep, unit_suffix
 from messages import reports as msg
-from messages.directives import day, moment
+from messages.formats import day, moment
 from storage.models import Report
 
 

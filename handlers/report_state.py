@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -142,10 +141,6 @@ async def forms_of(ctx: Context, cands: list[OpenTarget]) -> dict[str | None, Fo
         if c.directive.form_key not in forms:
             forms[c.directive.form_key] = await form_of(ctx, c.directive)
     return forms
-
-
-def local_today(ctx: Context) -> date:
-    return ctx.clock.now().astimezone(ctx.settings.tz).date()
 
 
 def word(text: str) -> str:

@@ -49,7 +49,6 @@ from handlers.report_state import (
     form_of,
     forms_of,
     load,
-    local_today,
     report_step,
     unit_suffix,
     word,
@@ -57,7 +56,8 @@ from handlers.report_state import (
 from handlers.secretary import secretary_units, target_of
 from messages import forms as forms_msg
 from messages import reports as msg
-from messages.directives import NOT_A_TARGET, moment
+from messages.directives import NOT_A_TARGET
+from messages.formats import moment
 from storage.models import Directive
 
 _LEADING_SYMBOLS = re.compile(r"^[^\w]+")
@@ -162,7 +162,7 @@ async def _answer(ctx: Context, item: Item, text: str) -> None:
     if spec.type is FieldType.PHOTO and (word(text) in msg.WORDS_DONE or is_skip_word(text)):
         await _photos_done(ctx, item)
         return
-    await _accept(ctx, item, parse_field(spec, text, local_today(ctx)))
+    await _accept(ctx, item, parse_field(spec, text, ctx.today))
 
 
 async def _accept(ctx: Context, item: Item, result: ParseResult) -> None:
@@ -304,7 +304,7 @@ async def _field_button(
             await reprompt(ctx, step, item, msg.STALE_BUTTON)
     elif isinstance(pressed, b.SkipField):
         # The same rule as typing "bỏ qua": a required field refuses with its own message.
-        await _accept(ctx, item, parse_field(spec, SKIP_TYPED, local_today(ctx)))
+        await _accept(ctx, item, parse_field(spec, SKIP_TYPED, ctx.today))
     else:
         await _photos_done(ctx, item)
 
@@ -399,7 +399,7 @@ async def _on_choose(ctx: Context, directive_id: int, unit_id: int) -> None:
     if pending.text is not None:
         numbers = await open_numbers(ctx)
         form = await form_of(ctx, opened.directive)
-        parsed = parse_quick_reply(form, pending.text, local_today(ctx), numbers)
+        parsed = parse_quick_reply(form, pending.text, ctx.today, numbers)
         await _apply_quick(ctx, opened, form, parsed, pending.photos)
         return
     await _begin(ctx, opened, pending.photos)
@@ -439,7 +439,7 @@ async def _choose_typed(ctx: Context) -> None:
 
 async def _quick(ctx: Context, cands: list[OpenTarget], text: str, photos: list[str]) -> bool:
     """Read `text` as a one-message report on one of `cands`; False when it does not look like one."""
-    pick_ = read_quick(cands, await forms_of(ctx, cands), text, local_today(ctx))
+    pick_ = read_quick(cands, await forms_of(ctx, cands), text, ctx.today)
     if pick_ is None:
         return False
     if len(pick_.targets) > 1:
@@ -484,7 +484,7 @@ async def _whole_report(ctx: Context, step: ReportStep, item: Item, text: str) -
     if step is ASK and item.spec is not None and item.spec.type is FieldType.TEXT:
         return False  # several lines are a fine answer to a text question
     number = item.open.directive.number
-    parsed = parse_quick_reply(item.form, text, local_today(ctx), [number] if number else [])
+    parsed = parse_quick_reply(item.form, text, ctx.today, [number] if number else [])
     if not parsed.complete or len(parsed.values) < 2 or typed_answers(item.form, parsed) < 1:
         return False
     values = dict(parsed.values)

@@ -10,6 +10,7 @@ from bot.services.forms_store import get_form
 from bot.services.outbox import enqueue
 from handlers.context import Context
 from messages import directives as msg
+from messages.formats import moment
 from storage.models import Directive, DirectiveTarget
 
 LIST_LIMIT = 10
@@ -38,14 +39,10 @@ async def acknowledge(ctx: Context, directive_id: int) -> None:
         return
     number = directive.number or ""
     if target.acknowledged_at is not None:
-        ctx.reply(
-            msg.ACK_ALREADY.format(number=number, time=msg.moment(target.acknowledged_at, ctx.settings.tz))
-        )
+        ctx.reply(msg.ACK_ALREADY.format(number=number, time=moment(target.acknowledged_at, ctx.settings.tz)))
         return
     target.acknowledged_at = ctx.clock.now()
-    ctx.reply(
-        msg.ACK_RECORDED.format(number=number, time=msg.moment(target.acknowledged_at, ctx.settings.tz))
-    )
+    ctx.reply(msg.ACK_RECORDED.format(number=number, time=moment(target.acknowledged_at, ctx.settings.tz)))
 
 
 async def list_directives(ctx: Context) -> None:

@@ -6,13 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from messages.documents import NO_VALUE, format_number, format_percent
+from messages.formats import format_number, format_percent
 
 # --- Shared renderings ------------------------------------------------------------------------------------
-
-
-def day(value: date | None) -> str:
-    return value.strftime("%d/%m/%Y") if value else NO_VALUE
 
 
 def share(part: int, whole: int) -> str:

@@ -4,8 +4,9 @@ the secretary's list of directives."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 
+from messages import formats
 from messages.documents import DOC_TYPE_NAMES
 
 MISSING = "— chưa tìm thấy"
@@ -155,11 +156,7 @@ KIND_DEFAULT = "Văn bản"
 
 
 def day(value: date | None) -> str:
-    return value.strftime("%d/%m/%Y") if value else MISSING
-
-
-def moment(value: datetime, tz: object) -> str:
-    return value.astimezone(tz).strftime("%H:%M %d/%m/%Y")  # type: ignore[arg-type]
+    return formats.day(value, MISSING)
 
 
 def eta(seconds: float | None) -> str:

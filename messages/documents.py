@@ -7,25 +7,6 @@ from datetime import date
 
 # --- Renderings -------------------------------------------------------------------------------------------
 
-NO_VALUE = "—"
-_VIETNAMESE_SEPARATORS = str.maketrans({",": ".", ".": ","})
-
-
-def format_number(value: float, decimals: int = 1) -> str:
-    """1234567 -> "1.234.567"; 1234.5 -> "1.234,5" (Vietnamese grouping and decimal comma)."""
-    number = round(value, decimals) if isinstance(value, float) else value
-    if isinstance(number, float) and number.is_integer():
-        number = int(number)
-    text = f"{number:,}" if isinstance(number, int) else f"{number:,.{decimals}f}".rstrip("0").rstrip(".")
-    return text.translate(_VIETNAMESE_SEPARATORS)
-
-
-def format_percent(rate: float | None) -> str:
-    """0.8333 -> "83,3%"; 1.0 -> "100%"; None (no denominator) -> "—"."""
-    if rate is None:
-        return NO_VALUE
-    return f"{format_number(round(rate * 100, 1))}%"
-
 
 def _party_day_month(day: date) -> tuple[str, str]:
     # Party and state texts pad days below 10 and the months January and February: 03/4, 18/01.

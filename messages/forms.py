@@ -3,19 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
 
 # --- rendering helpers ------------------------------------------------------------------------------------
-
-
-def format_number(value: int) -> str:
-    """Vietnamese digit grouping: 1234567 → "1.234.567"."""
-    return f"{value:,}".replace(",", ".")
-
-
-def format_date(value: date) -> str:
-    """dd/mm/yyyy, the way Vietnamese documents write dates."""
-    return f"{value.day:02d}/{value.month:02d}/{value.year}"
 
 
 def numbered_options(choices: Sequence[str], only: Iterable[int] | None = None) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from messages.forms import format_date, format_number
+from messages.formats import format_date, format_number
 
 # --- buttons ----------------------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from messages import board as msg
 from messages.directives import KIND_DEFAULT, KINDS
-from messages.documents import format_number, format_percent
+from messages.formats import day, format_number, format_percent
 
 if TYPE_CHECKING:
     from bot.services.forms import FormSpec
@@ -38,7 +38,7 @@ def render_status(
         lines.append(msg.STATUS_SUBJECT.format(subject=subject))
     if directive.deadline is not None:
         left = msg.days_left(directive.deadline, today)
-        lines.append(msg.STATUS_DEADLINE.format(date=msg.day(directive.deadline), left=left))
+        lines.append(msg.STATUS_DEADLINE.format(date=day(directive.deadline), left=left))
     else:
         lines.append(msg.STATUS_NO_DEADLINE)
     lines.append(msg.STATUS_SCOPE.format(names=msg.join_names(scope.names)))
@@ -139,7 +139,7 @@ def render_list(directives: Sequence[Directive], counts: Mapping[int, Counts], s
     for index, directive in enumerate(directives[:shown], start=1):
         c = counts[directive.id]
         deadline = (
-            msg.LIST_DEADLINE.format(date=msg.day(directive.deadline))
+            msg.LIST_DEADLINE.format(date=day(directive.deadline))
             if directive.deadline
             else msg.LIST_NO_DEADLINE
         )
@@ -147,7 +147,7 @@ def render_list(directives: Sequence[Directive], counts: Mapping[int, Counts], s
             msg.LIST_LINE.format(
                 index=index,
                 number=directive.number or "",
-                date=msg.day(directive.issued_on),
+                date=day(directive.issued_on),
                 deadline=deadline,
                 progress=msg.share(c.reported, c.targeted),
             )

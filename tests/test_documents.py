@@ -44,7 +44,8 @@ from bot.services.report_data import (
     UnitStatus,
 )
 from bot.services.xlsx_export import MAX_WIDTH, build_xlsx
-from messages.documents import format_number, format_percent, party_date, party_place_date
+from messages.documents import party_date, party_place_date
+from messages.formats import format_number, format_percent
 
 FIELDS = (
     FormField("ngay", "Ngày tổ chức", FieldType.DATE),

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bot.core.textnorm import fold, is_blank, nfc
 from bot.services.field_parsers import Ok, Refusal, Skipped, is_skip_word, parse_field
 from bot.services.forms import SINH_HOAT_CHINH_TRI, TUYEN_TRUYEN, FieldSpec, FieldType
-from messages.forms import format_date, format_number
+from messages.formats import format_date, format_number
 
 TODAY = date(2024, 4, 20)
 TONES = ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323")

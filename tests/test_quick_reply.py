@@ -14,7 +14,8 @@ from bot.core.textnorm import is_blank, nfc
 from bot.services.field_parsers import is_skip_word
 from bot.services.forms import SINH_HOAT_CHINH_TRI, TUYEN_TRUYEN, FormSpec
 from bot.services.quick_reply import QuickParse, parse_quick_reply
-from messages.forms import format_number, quick_problems
+from messages.formats import format_number
+from messages.forms import quick_problems
 
 TODAY = date(2024, 4, 20)
 KNOWN = ["747-CV/ĐUK", "745-CV/ĐUK", "100 - KL/TW"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 
 class Clock:
@@ -15,6 +15,10 @@ class Clock:
     def now(self) -> datetime:
         base = self._frozen if self._frozen is not None else datetime.now(UTC)
         return base + self._shift
+
+    def today(self, tz: tzinfo) -> date:
+        """The calendar day it is now where the users are (deadlines, reminders and dates typed without a year)."""
+        return self.now().astimezone(tz).date()
 
     @classmethod
     def starting_at(cls, when: datetime) -> Clock:

@@ -13,6 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from messages import documents as msg
+from messages.formats import format_number, format_percent
 
 ProgressRow = tuple[str, int, int, int]  # label, reported on time, reported late, not reported
 
@@ -60,7 +61,7 @@ def fold_rows(rows: Sequence[ProgressRow], limit: int = MAX_BARS) -> list[Progre
     by_size = sorted(range(len(rows)), key=lambda i: _total(rows[i]), reverse=True)
     kept = sorted(by_size[: limit - 1])
     rest = [rows[i] for i in by_size[limit - 1 :]]
-    others = msg.CHART_OTHERS.format(count=msg.format_number(len(rest)))
+    others = msg.CHART_OTHERS.format(count=format_number(len(rest)))
     on_time, late, missing = (sum(_parts(row)[part] for row in rest) for part in range(3))
     return [*(rows[i] for i in kept), (others, on_time, late, missing)]
 
@@ -78,7 +79,7 @@ def _draw(rows: Sequence[ProgressRow]) -> Figure:
         axes.barh(positions, shares, left=left, color=color, label=name, height=0.7)
         left = [a + b for a, b in zip(left, shares, strict=True)]
     for position, row in zip(positions, rows, strict=True):
-        counts = f" {msg.format_number(row[1] + row[2])}/{msg.format_number(_total(row))}"
+        counts = f" {format_number(row[1] + row[2])}/{format_number(_total(row))}"
         axes.text(100, position, counts, va="center", fontsize=10)
     axes.set_yticks(positions, [_short(row[0]) for row in rows])
     axes.invert_yaxis()  # first row on top, as the caller listed them
@@ -100,9 +101,9 @@ def _draw_empty() -> Figure:
 def _title(rows: Sequence[ProgressRow]) -> str:
     reported = sum(row[1] + row[2] for row in rows)
     total = sum(_total(row) for row in rows)
-    rate = msg.format_percent(reported / total if total else None)
+    rate = format_percent(reported / total if total else None)
     subtitle = msg.CHART_SUBTITLE.format(
-        reported=msg.format_number(reported), total=msg.format_number(total), rate=rate
+        reported=format_number(reported), total=format_number(total), rate=rate
     )
     return f"{msg.CHART_TITLE}\n{subtitle}"
 

@@ -37,6 +37,7 @@ from bot.services.report_data import (
     as_ratio,
 )
 from messages import documents as msg
+from messages.formats import format_number, format_percent
 
 FONT_NAME = "Times New Roman"
 BODY_SIZE = Pt(14)
@@ -250,14 +251,14 @@ def _add_deployment(document: DocxDocument, data: ReportData) -> None:
 
 
 def _deployment_sentences(data: ReportData) -> Iterator[str]:
-    counts, n = data.counts, msg.format_number
+    counts, n = data.counts, format_number
     if counts.targeted <= 0:
         yield msg.DEPLOY_NO_TARGETS
         return
     yield msg.DEPLOY_SENT.format(
         targeted=n(counts.targeted),
         delivered=n(counts.delivered),
-        delivered_rate=msg.format_percent(counts.delivery_rate),
+        delivered_rate=format_percent(counts.delivery_rate),
         acknowledged=n(counts.acknowledged),
     )
     if counts.not_reported <= 0 and counts.reported >= counts.targeted:
@@ -268,7 +269,7 @@ def _deployment_sentences(data: ReportData) -> Iterator[str]:
         yield msg.DEPLOY_REPORTED.format(
             reported=n(counts.reported),
             targeted=n(counts.targeted),
-            rate=msg.format_percent(counts.report_rate),
+            rate=format_percent(counts.report_rate),
             on_time=n(counts.reported_on_time),
             late=n(counts.reported_late),
             not_reported=n(counts.not_reported),
@@ -289,7 +290,7 @@ def _add_results(document: DocxDocument, data: ReportData) -> None:
     if data.counts.reported <= 0 and data.aggregates.sessions_held <= 0:
         _line(document, msg.RESULTS_NONE, BODY)
     else:
-        _line(document, msg.RESULTS_INTRO.format(count=msg.format_number(data.counts.reported)), BODY)
+        _line(document, msg.RESULTS_INTRO.format(count=format_number(data.counts.reported)), BODY)
         for sentence in _result_sentences(data):
             _line(document, sentence, BODY)
     if any(_merge_quotes([quote]) for quote in data.highlights):
@@ -299,7 +300,7 @@ def _add_results(document: DocxDocument, data: ReportData) -> None:
 
 def _result_sentences(data: ReportData) -> Iterator[str]:
     aggregates = data.aggregates
-    yield msg.RESULTS_SESSIONS.format(count=msg.format_number(aggregates.sessions_held))
+    yield msg.RESULTS_SESSIONS.format(count=format_number(aggregates.sessions_held))
     for form_field in data.directive.form_fields:
         sentence = _field_sentence(form_field, data)
         if sentence:
@@ -313,7 +314,7 @@ def _field_sentence(form_field: FormField, data: ReportData) -> str | None:
         total = as_number(aggregates.sums.get(form_field.key))
         if total is None:
             return None
-        return msg.RESULTS_NUMBER.format(label=label, value=msg.format_number(total), unit=unit)
+        return msg.RESULTS_NUMBER.format(label=label, value=format_number(total), unit=unit)
     if form_field.type == FieldType.RATIO:
         return _ratio_sentence(label, unit, aggregates.ratios.get(form_field.key))
     if form_field.type == FieldType.CHOICE:
@@ -326,9 +327,7 @@ def _choice_sentence(label: str, counts: Mapping[str, int]) -> str | None:
     for option, count in counts.items():
         number = as_number(count)
         if number is not None and number > 0 and _clean(option):
-            parts.append(
-                msg.RESULTS_CHOICE_PART.format(option=_clean(option), count=msg.format_number(number))
-            )
+            parts.append(msg.RESULTS_CHOICE_PART.format(option=_clean(option), count=format_number(number)))
     return (
         msg.RESULTS_CHOICE.format(label=label, parts=msg.RESULTS_CHOICE_JOINER.join(parts)) if parts else None
     )
@@ -338,10 +337,10 @@ def _ratio_sentence(label: str, unit: str, value: Ratio | None) -> str | None:
     ratio = as_ratio(value)
     if ratio is None:
         return None
-    attended, total = msg.format_number(ratio.attended), msg.format_number(ratio.total)
+    attended, total = format_number(ratio.attended), format_number(ratio.total)
     if ratio.rate is None:
         return msg.RESULTS_RATIO_NO_RATE.format(label=label, unit=unit, attended=attended, total=total)
-    rate = msg.format_percent(ratio.rate)
+    rate = format_percent(ratio.rate)
     return msg.RESULTS_RATIO.format(label=label, unit=unit, attended=attended, total=total, rate=rate)
 
 
@@ -458,7 +457,7 @@ def _add_units_table(document: DocxDocument, rows: Sequence[UnitRow], fields: Se
         _format_paragraph(cell.paragraphs[0], style)
         _run(cell.paragraphs[0], " ", style)
     lines = (
-        [msg.format_number(index), _clean(row.path or row.name), _status(row)]
+        [format_number(index), _clean(row.path or row.name), _status(row)]
         + [_appendix_value(f, row.values.get(f.key)) for f in fields]
         for index, row in enumerate(rows, start=1)
     )
@@ -470,13 +469,13 @@ def _appendix_value(form_field: FormField, value: FieldValue) -> str:
     if value is None:
         return ""
     if form_field.type == FieldType.RATIO and (ratio := as_ratio(value)) is not None:
-        return f"{msg.format_number(ratio.attended)}/{msg.format_number(ratio.total)}"
+        return f"{format_number(ratio.attended)}/{format_number(ratio.total)}"
     if form_field.type == FieldType.DATE and (day := as_date(value)) is not None:
         return msg.party_date(day)
     if isinstance(value, tuple | list):
         return ", ".join(_clean(option) for option in as_options(value))
     number = as_number(value)
-    return msg.format_number(number) if number is not None else _clean(value)
+    return format_number(number) if number is not None else _clean(value)
 
 
 def _add_not_reported(document: DocxDocument, rows: Sequence[UnitRow]) -> None:
@@ -486,7 +485,7 @@ def _add_not_reported(document: DocxDocument, rows: Sequence[UnitRow]) -> None:
     if not missing:
         _line(document, msg.ALL_UNITS_REPORTED, LIST_NOTE)
         return
-    _line(document, msg.NOT_REPORTED_TITLE.format(count=msg.format_number(len(missing))), LIST_TITLE)
+    _line(document, msg.NOT_REPORTED_TITLE.format(count=format_number(len(missing))), LIST_TITLE)
     template = _line(document, " ", LIST_ITEM)
     lines = (
         [msg.NOT_REPORTED_LINE.format(index=i, unit=_clean(row.path or row.name), status=_status(row))]

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from bot.core.textnorm import fold, is_blank, nfc
 from bot.services.forms import MAX_NUMBER, FieldSpec, FieldType
 from messages import forms as msg
+from messages.formats import format_date, format_number
 
 JsonValue = str | int | dict[str, int]
 
@@ -189,13 +190,13 @@ def _date_without_year(spec: FieldSpec, day: int, month: int, today: date) -> Pa
 
 def _check_window(spec: FieldSpec, value: date | None, today: date) -> ParseResult:
     start, end = _window(spec, today)
-    bounds = {"start": msg.format_date(start), "end": msg.format_date(end)}
+    bounds = {"start": format_date(start), "end": format_date(end)}
     if value is None:
-        return _refuse(msg.DATE_TOO_EARLY, date=msg.format_date(start), **bounds)
+        return _refuse(msg.DATE_TOO_EARLY, date=format_date(start), **bounds)
     if value > end:
-        return _refuse(msg.DATE_TOO_LATE, date=msg.format_date(value), **bounds)
+        return _refuse(msg.DATE_TOO_LATE, date=format_date(value), **bounds)
     if value < start:
-        return _refuse(msg.DATE_TOO_EARLY, date=msg.format_date(value), **bounds)
+        return _refuse(msg.DATE_TOO_EARLY, date=format_date(value), **bounds)
     return Ok(value.isoformat())
 
 
@@ -259,16 +260,16 @@ def _parse_number(spec: FieldSpec, text: str, today: date) -> ParseResult:
     if spec.min is not None and value < spec.min:
         return _refuse(
             msg.NUMBER_TOO_SMALL,
-            value=msg.format_number(value),
+            value=format_number(value),
             label=spec.label,
-            min=msg.format_number(spec.min),
+            min=format_number(spec.min),
         )
     if spec.max is not None and value > spec.max:
         return _refuse(
             msg.NUMBER_TOO_LARGE,
-            value=msg.format_number(value),
+            value=format_number(value),
             label=spec.label,
-            max=msg.format_number(spec.max),
+            max=format_number(spec.max),
         )
     return Ok(value)
 
@@ -294,7 +295,7 @@ def _read_count(compact: str, original: str) -> int | Refusal:
         return _refuse(msg.NUMBER_WORDS)
     significant = digits.lstrip("0")
     if len(significant) > _MAX_DIGITS or int(significant or "0") > MAX_NUMBER:
-        return _refuse(msg.NUMBER_HUGE, max=msg.format_number(MAX_NUMBER))
+        return _refuse(msg.NUMBER_HUGE, max=format_number(MAX_NUMBER))
     return int(significant or "0")
 
 
@@ -315,7 +316,7 @@ def _parse_ratio(spec: FieldSpec, text: str, today: date) -> ParseResult:
     if total == 0:
         return _refuse(msg.RATIO_ZERO_TOTAL)
     if attended > total:
-        return _refuse(msg.RATIO_OVER, attended=msg.format_number(attended), total=msg.format_number(total))
+        return _refuse(msg.RATIO_OVER, attended=format_number(attended), total=format_number(total))
     return Ok({"attended": attended, "total": total})
 
 
@@ -365,7 +366,7 @@ def _parse_text(spec: FieldSpec, text: str, today: date) -> ParseResult:
     value = text.strip()
     if len(value) > spec.text_limit:
         return _refuse(
-            msg.TEXT_TOO_LONG, length=msg.format_number(len(value)), max=msg.format_number(spec.text_limit)
+            msg.TEXT_TOO_LONG, length=format_number(len(value)), max=format_number(spec.text_limit)
         )
     return Ok(value)
 

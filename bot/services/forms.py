@@ -18,6 +18,7 @@ import yaml
 
 from bot.core.textnorm import fold, is_blank, nfc
 from messages import forms as msg
+from messages.formats import format_number
 
 DEFAULT_MAX_LENGTH = 500
 MAX_TEXT_LENGTH = 4000  # Telegram caps a message at 4,096 characters
@@ -199,7 +200,7 @@ def form_from_dict(data: object) -> FormSpec | FormErrors:
 def load_form_yaml(text: str) -> FormSpec | FormErrors:
     """Read a custom form from YAML text; errors name the YAML path and line of each problem."""
     if len(text) > MAX_YAML_CHARS:
-        return _single_error(msg.YAML_TOO_LARGE.format(size=msg.format_number(len(text))))
+        return _single_error(msg.YAML_TOO_LARGE.format(size=format_number(len(text))))
     try:
         node, data = _compose_and_construct(text)
     except yaml.MarkedYAMLError as exc:
@@ -527,7 +528,7 @@ def _bound_ok(kind: FieldType, value: int, path: _Path, issues: list[_Issue]) ->
         issues.append((path, msg.NUMBER_BOUND_NEGATIVE))
         return False
     if value > MAX_NUMBER:
-        issues.append((path, msg.NUMBER_BOUND_HUGE.format(max=msg.format_number(MAX_NUMBER))))
+        issues.append((path, msg.NUMBER_BOUND_HUGE.format(max=format_number(MAX_NUMBER))))
         return False
     return True
 

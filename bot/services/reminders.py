@@ -35,6 +35,7 @@ from bot.services.forms_store import get_form
 from bot.services.outbox import enqueue
 from messages import board as msg
 from messages import directives as directive_msg
+from messages.formats import day
 from storage.db import transaction
 from storage.models import Directive, DirectiveTarget, Reminder, Unit
 
@@ -394,7 +395,7 @@ async def _queue_reminders(
         return 0
     people = [r for r in await directive_service.recipients(session, list(names)) if r.chat_id]
     recorded = await record(session, clock, directive.id, [r.unit_id for r in people], rule)
-    today = clock.now().astimezone(tz).date()
+    today = clock.today(tz)
     for person in people:
         if person.unit_id not in recorded or person.channel is None or person.chat_id is None:
             continue
@@ -452,7 +453,7 @@ async def _escalate(
     parent_names = dict(
         (await session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(list(by_parent))))).all()
     )
-    today = clock.now().astimezone(tz).date()
+    today = clock.today(tz)
     messages = 0
     for parent in parents:
         if parent.channel is None or parent.chat_id is None:
@@ -527,9 +528,9 @@ def reminder_reply(
         msg.REMINDER_BODY.format(
             kind=_kind_name(directive),
             number=directive.number or "",
-            date=msg.day(directive.issued_on),
+            date=day(directive.issued_on),
             subject=subject,
-            deadline=msg.day(directive.deadline),
+            deadline=day(directive.deadline),
             left=msg.days_left(directive.deadline, today),
             unit=unit_name,
             form=form.title if form is not None else msg.REMINDER_FORM_DEFAULT,
@@ -552,7 +553,7 @@ def escalation_text(
             parent=parent,
             kind=_kind_name(directive),
             number=directive.number or "",
-            deadline=msg.day(directive.deadline),
+            deadline=day(directive.deadline),
             left=msg.days_left(directive.deadline, today),
         )
     ]

@@ -29,7 +29,7 @@ from bot.services.outbox import enqueue
 from bot.services.reminders import DEFAULT_POLICY, is_quiet
 from bot.services.report_data import Aggregates, Counts
 from messages import board as msg
-from messages.documents import format_number, format_percent
+from messages.formats import day, format_number, format_percent
 from storage.db import transaction
 from storage.models import ChannelAccount, DailySummary, Directive, Role
 
@@ -136,7 +136,7 @@ def _row(label: str, counts: Counts) -> ProgressRow:
 
 def render(summary: Summary) -> str:
     lines = [
-        msg.SUMMARY_TITLE.format(date=msg.day(summary.day)),
+        msg.SUMMARY_TITLE.format(date=day(summary.day)),
         msg.SUMMARY_SCOPE.format(names=msg.join_names(summary.scope.names)),
     ]
     if summary.empty:
@@ -166,7 +166,7 @@ def _directive_lines(index: int, item: DirectiveProgress, today: date) -> list[s
     lines = [
         msg.SUMMARY_DIRECTIVE.format(index=index, number=directive.number or "", subject=subject),
         msg.SUMMARY_DEADLINE.format(
-            date=msg.day(directive.deadline), left=msg.days_left(directive.deadline, today)
+            date=day(directive.deadline), left=msg.days_left(directive.deadline, today)
         ),
         msg.SUMMARY_PROGRESS.format(progress=msg.share(counts.reported, counts.targeted), change=change),
     ]

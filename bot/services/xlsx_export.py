@@ -29,6 +29,7 @@ from bot.services.report_data import (
     as_ratio,
 )
 from messages import documents as msg
+from messages.formats import format_number
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -250,7 +251,7 @@ def _display_width(value: Value) -> int:
         return DATE_WIDTH
     if isinstance(value, str):
         return len(value)
-    return len(msg.format_number(value)) + 1
+    return len(format_number(value)) + 1
 
 
 def _fixed_width(kind: str) -> int:
@@ -276,9 +277,9 @@ def _text(value: FieldValue) -> str | None:
     if isinstance(value, date):
         return msg.party_date(value)
     if (ratio := as_ratio(value)) is not None:
-        return f"{msg.format_number(ratio.attended)}/{msg.format_number(ratio.total)}"
+        return f"{format_number(ratio.attended)}/{format_number(ratio.total)}"
     number = as_number(value)
-    return msg.format_number(number) if number is not None else str(value)
+    return format_number(number) if number is not None else str(value)
 
 
 def _number_or_text(value: FieldValue) -> Value:
