@@ -3,11 +3,10 @@ what waits meanwhile in the conversation (a one-message report, photos), and rea
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from bot.core.events import Button
-from bot.core.textnorm import fold
+from bot.services.directive_numbers import match_number
 from bot.services.reports import OpenTarget, open_targets
 from handlers import buttons as b
 from handlers.context import Context
@@ -109,19 +108,9 @@ def typed_choice(word: str, offered: list[OpenTarget]) -> OpenTarget | None:
         return None
     if word.isdigit() and 1 <= int(word) <= len(offered):
         return offered[int(word) - 1]
-    compact = re.sub(r"\s+", "", word)
-    matches = [
-        c
-        for c in offered
-        if c.directive.number
-        and compact in (re.sub(r"\s+", "", fold(c.directive.number)), _leading_number(c.directive.number))
-    ]
-    return matches[0] if len(matches) == 1 else None
-
-
-def _leading_number(number: str) -> str | None:
-    match = re.match(r"[0-9]+", fold(number))
-    return match[0] if match else None
+    numbered = {index: c.directive.number for index, c in enumerate(offered) if c.directive.number}
+    matches = match_number(word, numbered)
+    return offered[matches[0]] if len(matches) == 1 else None
 
 
 async def open_numbers(ctx: Context) -> list[str]:

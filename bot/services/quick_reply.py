@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.core.textnorm import fold, is_blank, nfc
+from bot.services.directive_numbers import match_number
 from bot.services.field_parsers import JsonValue, Ok, Refusal, Skipped, parse_field
 from bot.services.forms import FieldSpec, FormSpec
 from messages import forms as msg
@@ -178,31 +179,11 @@ def _replace_first(parts: list[str], rest: str) -> list[str]:
     return parts[1:] if is_blank(rest) else [rest.strip(), *parts[1:]]
 
 
-def _segments(number: str) -> tuple[str, ...]:
-    """ "747 – CV/ĐUK" → ("747", "cv", "duk"): diacritics, case, spaces and dash kinds ignored."""
-    canon = re.sub(r"\s+", "", re.sub(_DASH_CLASS, "-", fold(number)))
-    start = _FIRST_DIGITS.search(canon)
-    if start is None:
-        return ()
-    pieces = [piece for piece in re.split(r"[-/]", canon[start.start() :]) if piece]
-    pieces[0] = pieces[0].lstrip("0") or "0"
-    return tuple(pieces)
-
-
-def _matches(said: tuple[str, ...], known: tuple[str, ...]) -> bool:
-    """Same number, and the typed type/issuer parts appear in order in the known number."""
-    if not said or not known or said[0] != known[0]:
-        return False
-    remaining = iter(known[1:])
-    return all(piece in remaining for piece in said[1:])
-
-
 def _resolve(ref: str, known_numbers: Sequence[str]) -> str | Refusal:
-    said = _segments(ref)
-    candidates = list(dict.fromkeys(known for known in known_numbers if _matches(said, _segments(known))))
-    exact = [known for known in candidates if _segments(known) == said]
-    if len(candidates) == 1 or len(exact) == 1:
-        return exact[0] if len(exact) == 1 else candidates[0]
+    known = list(dict.fromkeys(known_numbers))
+    candidates = match_number(ref, dict(zip(known, known, strict=True)))
+    if len(candidates) == 1:
+        return candidates[0]
     shown = " ".join(ref.split())
     if not candidates:
         message = msg.QUICK_DIRECTIVE_UNKNOWN.format(ref=shown)

@@ -28,8 +28,6 @@ from bot.services.status.lookup import (
     Lookup,
     directive_in_scope,
     find_directive,
-    match_number,
-    normalize_number,
     open_directives,
 )
 from bot.services.status.missing import (
@@ -94,11 +92,9 @@ __all__ = [
     "form_aggregates",
     "form_fields",
     "in_scope",
-    "match_number",
     "missing_line",
     "missing_units",
     "new_reports_since",
-    "normalize_number",
     "of_kind",
     "open_directives",
     "overdue_units",

@@ -4,15 +4,14 @@ id a button carries, or the list of directives still followed. Only sent directi
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.textnorm import fold
+from bot.services.directive_numbers import match_number
 from bot.services.status.scope import Scope, in_scope
 from storage.models import Directive, DirectiveTarget
 
@@ -32,38 +31,6 @@ class Lookup:
         return self.matches[0] if len(self.matches) == 1 else None
 
 
-_DASHES = re.compile(r"[–—‐−]")
-_SPACES = re.compile(r"\s+")
-_LEADING_DIGITS = re.compile(r"\d+")
-
-
-def normalize_number(text: str) -> str:
-    """ "747 – CV/ĐUK" -> "747-cv/duk": how a typed number is compared with the stored one."""
-    return _SPACES.sub("", _DASHES.sub("-", fold(text)))
-
-
-def match_number(query: str, numbers: Mapping[int, str]) -> list[int]:
-    """Ids whose number matches `query`: the exact number, else the same leading number ("747"), else any
-    number containing the query. The first level with a match wins, so "747" is not ambiguous with "1747"."""
-    wanted = normalize_number(query)
-    if not wanted:
-        return []
-    normalized = {key: normalize_number(number) for key, number in numbers.items()}
-    exact = [key for key, number in normalized.items() if number == wanted]
-    if exact:
-        return exact
-    if wanted.isdigit():
-        same = [key for key, number in normalized.items() if _leading(number) == wanted.lstrip("0")]
-        if same:
-            return same
-    return [key for key, number in normalized.items() if wanted in number]
-
-
-def _leading(number: str) -> str:
-    found = _LEADING_DIGITS.match(number)
-    return found.group().lstrip("0") if found else ""
-
-
 async def find_directive(session: AsyncSession, scope: Scope, query: str, today: date) -> Lookup:
     """Resolve a typed number ("747", "747-CV", "cv/đuk") among the sent directives in scope."""
     rows = (
@@ -73,7 +40,7 @@ async def find_directive(session: AsyncSession, scope: Scope, query: str, today:
             )
         )
     ).all()
-    ids = match_number(query, {row.id: row.number for row in rows})
+    ids = match_number(query, {row.id: row.number for row in rows}, loose=True)
     in_reach = await _with_targets_in_scope(session, scope, ids)
     matches = await _directives(session, [i for i in ids if i in in_reach])
     recent = [] if len(matches) == 1 else await open_directives(session, scope, today)
