@@ -4,13 +4,14 @@ docs/flows.md draws the flow."""
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import re
 from collections.abc import Awaitable, Callable
 from datetime import date
 from enum import StrEnum
 
-from bot.core.events import Button
+from bot.core.events import Button, DeliveryError
 from bot.core.textnorm import fold
 from bot.services import directives
 from bot.services.directive_parser import parse_directive
@@ -24,6 +25,8 @@ from handlers.context import Context
 from messages import common
 from messages import directives as msg
 from storage.models import Directive, Unit
+
+log = logging.getLogger(__name__)
 
 FLOW = "directive"
 MIN_TEXT = 200
@@ -71,7 +74,8 @@ async def on_file(ctx: Context) -> None:
     channel = ctx.runtime.channels[event.channel]
     try:
         data = await channel.download(event.file)
-    except Exception:
+    except DeliveryError as exc:
+        log.warning("could not download %s from %s: %s", event.file.kind, event.channel, exc)
         ctx.reply(msg.FILE_DOWNLOAD_FAILED.format(name=name))
         return
     try:

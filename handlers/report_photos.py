@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from bot.core.events import IncomingFile
+from bot.core.events import DeliveryError, IncomingFile, Rejected
 from bot.services.files import FileTooLarge
 from bot.services.forms import FormSpec
 from handlers.context import Context
 from messages import reports as msg
+
+log = logging.getLogger(__name__)
 
 DEFAULT_NAME, DEFAULT_MIME = "anh-minh-chung.jpg", "image/jpeg"
 
@@ -32,9 +35,10 @@ async def store_photo(ctx: Context) -> str | None:
     channel = ctx.runtime.channels.get(ctx.event.channel)
     try:
         if channel is None:
-            raise LookupError(ctx.event.channel)
+            raise Rejected(f"no channel {ctx.event.channel}")
         data = await channel.download(file)
-    except Exception:
+    except DeliveryError as exc:
+        log.warning("could not download a photo from %s: %s", ctx.event.channel, exc)
         ctx.reply(msg.PHOTO_DOWNLOAD_FAILED)
         return None
     try:

@@ -177,3 +177,6 @@ def preview(fields: Mapping[str, str | None], files: Sequence[str], form_title: 
     if form_title:
         lines.append(PREVIEW_FORM.format(title=form_title))
     return "\n".join(lines)
+
+
+CITED_DATE = "ngày {date}"  # after a cited document's number in the preview

@@ -218,3 +218,6 @@ CHART_NOT_REPORTED = "Chưa báo cáo"
 CHART_AXIS = "Tỷ lệ đơn vị trong từng nhóm"
 CHART_NO_DATA = "Chưa có dữ liệu để vẽ biểu đồ"
 CHART_OTHERS = "Khác ({count} đơn vị)"
+
+# Who signs a draft when the directive does not say: "T/M BAN THƯỜNG VỤ".
+DEFAULT_SIGNER_BODY = "BAN THƯỜNG VỤ"

@@ -151,7 +151,8 @@ class TelegramChannel:
             return web.Response(status=403)
         try:
             update = Update.de_json(await request.json(), self.bot)
-        except Exception:
+        except Exception as exc:  # any malformed body: PTB raises many kinds
+            log.warning("webhook body refused: %r", exc)
             return web.Response(status=400)
         await self._dispatch(update)
         return web.Response(text="ok")
@@ -256,9 +257,13 @@ class TelegramChannel:
         await self.bot.answer_callback_query(callback_id)
 
     async def download(self, file: IncomingFile) -> bytes:
-        assert file.ref is not None
-        remote = await self.bot.get_file(file.ref)
-        return bytes(await remote.download_as_bytearray())
+        if file.ref is None:
+            raise Rejected("this file has no handle")
+        try:
+            remote = await self.bot.get_file(file.ref)
+            return bytes(await remote.download_as_bytearray())
+        except TelegramError as exc:
+            raise _delivery_error(exc) from exc
 
     async def set_commands(self, chat_id: str | None, commands: list[tuple[str, str]]) -> None:
         scope = BotCommandScopeChat(int(chat_id)) if chat_id else BotCommandScopeDefault()

@@ -179,7 +179,8 @@ class Channel(Protocol):
 
     async def answer_button(self, callback_id: str) -> None: ...
 
-    async def download(self, file: IncomingFile) -> bytes: ...
+    async def download(self, file: IncomingFile) -> bytes:
+        """The bytes of a file the user sent; fails with a `DeliveryError` only."""
 
     async def set_commands(self, chat_id: str | None, commands: list[tuple[str, str]]) -> None:
         """Show `commands` in the platform's menu for one chat (or as the default when chat_id is None)."""

@@ -22,6 +22,7 @@ from bot.services.forms import FormSpec
 from bot.services.forms_store import get_form
 from bot.services.outbox import DIRECTIVE, Address, enqueue, enqueue_many
 from messages import directives as msg
+from messages.formats import format_date
 from storage.models import (
     ChannelAccount,
     Directive,
@@ -117,7 +118,7 @@ def apply_meta(directive: Directive, meta: DirectiveMeta) -> None:
 def _cited_line(cited: dict[str, Any]) -> str:
     parts = [cited.get("kind") or "", cited["number"]]
     if cited.get("date"):
-        parts.append(f"ngày {date.fromisoformat(cited['date']).strftime('%d/%m/%Y')}")
+        parts.append(msg.CITED_DATE.format(date=format_date(date.fromisoformat(cited["date"]))))
     return " ".join(p for p in parts if p)
 
 

@@ -97,7 +97,10 @@ def _docx_members(data: bytes) -> list[zipfile.ZipInfo] | None:
             members = archive.infolist()
     except MemoryError:  # over the reading worker's budget, not damage: the worker says so
         raise
-    except Exception:  # any damage to the archive just means "not a DOCX"; the caller decides what to say
+    except (
+        Exception
+    ) as exc:  # any damage to the archive just means "not a DOCX"; the caller decides what to say
+        log.info("not a zip archive: %r", exc)
         return None
     return members if any(member.filename == "word/document.xml" for member in members) else None
 
@@ -216,7 +219,8 @@ def _unlocked(reader: PdfReader) -> bool:
         return reader.decrypt("") != PasswordType.NOT_DECRYPTED
     except MemoryError:
         raise
-    except Exception:  # e.g. an AES-encrypted file without a crypto backend: treat as locked
+    except Exception as exc:  # e.g. an AES-encrypted file without a crypto backend: treat as locked
+        log.info("PDF could not be decrypted: %r", exc)
         return False
 
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from bot.services.forms import FieldType  # the form engine's field kinds, re-exported for the builders
+from messages.documents import DEFAULT_SIGNER_BODY
 
 __all__ = [
     "Aggregates",
@@ -215,7 +216,7 @@ class Quote:
 class Signature:
     """Who signs the draft: "T/M <body>", then the signer's title and name (left blank for the clerk if empty)."""
 
-    body: str = "BAN THƯỜNG VỤ"
+    body: str = DEFAULT_SIGNER_BODY
     title: str = ""
     name: str = ""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from bot.services.audit import audit
 from bot.services.phones import normalize_phone
 from messages import roster as msg
 from storage.models import Person, Role, Unit
+
+log = logging.getLogger(__name__)
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "code": ("ma", "ma don vi", "code", "unit code"),
@@ -97,6 +100,7 @@ def read_table(path: Path) -> list[tuple[int, dict[str, Any]]]:
     except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
         if isinstance(exc, ValueError) and str(exc) == msg.UNSUPPORTED:
             raise
+        log.info("unreadable roster file: %r", exc)
         raise ValueError(msg.UNREADABLE.format(reason=exc)) from exc
     if not table:
         raise ValueError(msg.EMPTY)
