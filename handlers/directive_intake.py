@@ -35,7 +35,6 @@ _ANY_DATE = FieldSpec(key="date", label="date", type=FieldType.DATE, min=-3660, 
 _PERIOD_SPLIT = re.compile(r"\s*(?:-|–|—|đến|den)\s*", re.IGNORECASE)
 _CODE_SPLIT = re.compile(r"[\s,;]+")
 TEXT_FIELDS = ("parent_body", "issuer", "place", "subject")
-META_TEXT_FIELDS = ("recipients", "signer")
 LIST_FIELDS = ("cited", "materials")
 _KEEP_WORDS = ("huy", "thoi")  # typed instead of a corrected value: keep the value as it is
 

@@ -116,7 +116,6 @@ PROGRESS = (
     "Lỗi: {failed} · Chặn bot: {blocked} · Chưa kết nối: {unregistered}\n"
     "Còn lại khoảng: {eta}"
 )
-PROGRESS_DONE_ETA = "xong"
 FINAL = "✅ Đã gửi xong văn bản {number}: {sent}/{total} chi bộ đã nhận."
 FINAL_PROBLEMS = "Chưa gửi được tới {count} chi bộ:"
 FINAL_LINE = "• {unit} – {secretary}: {reason}"

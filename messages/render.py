@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterable
 
 from bot.core.events import Button, Reply
@@ -62,10 +61,3 @@ def numbered_choices(buttons: list[list[Button]]) -> tuple[str, dict[str, str]]:
     numbers = ", ".join(str(i) for i in range(1, len(flat)))
     hint = f"Trả lời {numbers} hoặc {len(flat)}." if len(flat) > 1 else "Trả lời 1."
     return "\n".join([*lines, hint]), {str(i): b.data for i, b in enumerate(flat, start=1)}
-
-
-_SPACE = re.compile(r"\s+")
-
-
-def one_line(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()

@@ -60,7 +60,6 @@ class ExtractedText:
 
 
 TEXT_EXTENSIONS = frozenset({".txt", ".md", ".markdown"})
-SUPPORTED_EXTENSIONS = frozenset({".docx", ".pdf"}) | TEXT_EXTENSIONS
 # A scanned PDF often still carries a few letters per page (a scanner app's watermark, a page number);
 # fewer letters than this per page on average means there is no real text layer.
 _MIN_PDF_LETTERS_PER_PAGE = 40

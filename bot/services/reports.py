@@ -84,19 +84,6 @@ async def latest_reports(
     return {(r.directive_id, r.unit_id): r for r in rows}
 
 
-async def report_versions(session: AsyncSession, directive_id: int, unit_id: int) -> list[Report]:
-    """Every version a cell sent on a directive, oldest first."""
-    return list(
-        (
-            await session.scalars(
-                select(Report)
-                .where(Report.directive_id == directive_id, Report.unit_id == unit_id)
-                .order_by(Report.version)
-            )
-        ).all()
-    )
-
-
 def is_late(directive: Directive, submitted_at: datetime, tz: tzinfo) -> bool:
     """Late when sent after the end of the deadline day, in local time; no deadline means never late."""
     if directive.deadline is None:
