@@ -1,7 +1,8 @@
-"""The sandbox driven through its JSON API the way its page does: the demo province joins at start, the board member
-sends sample 747 to every cell, a Telegram secretary acknowledges and reports in one line, a Zalo secretary opens the
-download link, a person who had not joined joins from the page, and time travel moves the clock and brings the
-daily summary."""
+"""The sandbox driven through its JSON API the way its page does: the demo province joins at start (mostly on Zalo,
+both the Zalo Bot Platform and a Zalo Official Account), the board member sends sample 747 to every cell, a Telegram
+secretary acknowledges and reports in one line, a Zalo Bot secretary opens the download link, an OA secretary joins
+with the OA's phone form, gets the DOCX as a native file and acknowledges with the template button, a person who had
+not joined joins from the page, and time travel moves the clock and brings the daily summary."""
 
 from __future__ import annotations
 
@@ -12,23 +13,30 @@ from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import select
 
 from bot.sandbox.app import Sandbox
+from messages import directives as directive_msg
+from storage.db import transaction
+from storage.models import DirectiveTarget, Unit
 
 JSON = dict[str, Any]
 BOARD = "Nguyễn Thị Tuyên"
 CUC = "Trần Thị Cúc"  # Chi bộ Sở Tài chính, on Telegram
 PAO = "Lò Văn Páo"  # Chi bộ bản Tả Phìn, on Zalo
 HANG = "Nguyễn Thu Hằng"  # Chi bộ Công ty Điện lực, on Telegram, not joined at start
+DUNG = "Sần Thị Dung"  # Chi bộ Trường THCS Đoàn Kết, on the Zalo OA, not joined at start
+KHANH = "Hoàng Văn Khánh"  # Chi bộ Sở Y tế, on the Zalo OA
 QUICK = "1/4; chuyên đề; 25/30; 12; Tốt; Không"
 
 
 class Page:
     """What the page does: read the state, long-poll a chat, act as a person."""
 
-    def __init__(self, http: aiohttp.ClientSession, url: str) -> None:
+    def __init__(self, http: aiohttp.ClientSession, url: str, sandbox: Sandbox) -> None:
         self.http = http
         self.url = url.rstrip("/")
+        self.sandbox = sandbox  # only to read the database, never to act
 
     async def state(self) -> JSON:
         async with self.http.get(f"{self.url}/api/state") as resp:
@@ -81,11 +89,11 @@ async def page(tmp_path: Path) -> AsyncIterator[Page]:
     sandbox = Sandbox(tmp_path / "sandbox")
     url = await sandbox.start("127.0.0.1", 0)
     async with aiohttp.ClientSession() as http:
-        yield Page(http, url)
+        yield Page(http, url, sandbox)
     await sandbox.stop()
 
 
-async def broadcast_747(page: Page, board: str) -> None:
+async def broadcast_747(page: Page, board: str, *, unlinked: int = 3) -> None:
     chat = await page.post(f"/api/chat/{board}/sample", {"sample": "747"})
     sent = [e for e in chat["entries"] if e["side"] == "me" and e["kind"] == "document"]
     assert sent and sent[-1]["file_name"] == "747-CV-DUK.docx"
@@ -99,7 +107,7 @@ async def broadcast_747(page: Page, board: str) -> None:
     await page.text_appears(board, "Chọn nơi nhận")
     await page.press(board, "🌐 Tất cả chi bộ trong phạm vi")
     plan = await page.text_appears(board, "Sẽ gửi tới 13 chi bộ")
-    assert "2 chi bộ có bí thư chưa kết nối" in plan["text"]
+    assert f"{unlinked} chi bộ có bí thư chưa kết nối" in plan["text"]
     await page.press(board, "📤 Gửi ngay")
     await page.text_appears(board, "Đã xếp lịch gửi văn bản 747-CV/ĐUK tới 13 chi bộ")
 
@@ -110,15 +118,20 @@ async def test_demo_province_is_seeded_and_joined(page: Page) -> None:
     assert people[0]["name"] == BOARD and people[0]["role"] == "board" and people[0]["linked"]
     assert len(people) == 17
     waiting = {p["name"]: p for p in people if not p["linked"]}
-    assert set(waiting) == {HANG, "Lù Thị Mai"}
+    assert set(waiting) == {HANG, "Lù Thị Mai", DUNG}
     assert all(len(p["invite_code"]) == 11 for p in waiting.values())
-    assert {p["platform"] for p in people if p["linked"]} == {"telegram", "zalo"}
+    secretaries = [p["platform"] for p in people if p["role"] == "secretary"]
+    assert {p["platform"] for p in people if p["linked"]} == {"telegram", "zalo", "zalo_oa"}
+    zalo = sum(platform in ("zalo", "zalo_oa") for platform in secretaries)
+    assert zalo > len(secretaries) / 2 and secretaries.count("zalo_oa") >= 3  # Zalo first, both products
+    first = next(p for p in people if p["key"] == state["first"])
+    assert first["role"] == "secretary" and first["platform"].startswith("zalo") and first["linked"]
     assert state["now_text"].endswith("03/04/2024")
     for person in people:
         if person["linked"]:
             chat = await page.chat(person["key"])
             assert any("Đã kết nối thành công" in e["text"] for e in chat["entries"] if e["side"] == "bot")
-            mine = [e["text"] for e in chat["entries"] if e["side"] == "me"]
+            mine = [e["text"] for e in chat["entries"] if e["side"] == "me" and e["kind"] == "text"]
             assert mine[0] in ("/start", person["invite_code"] or mine[0])
 
 
@@ -139,7 +152,7 @@ async def test_board_sends_747_secretary_acknowledges_and_reports(page: Page) ->
     receipt = await page.text_appears(cuc, "Mã biên nhận")
     assert "747-CV/ĐUK" in receipt["text"]
 
-    final = await page.text_appears(board, "Đã gửi xong văn bản 747-CV/ĐUK: 11/13", seconds=30)
+    final = await page.text_appears(board, "Đã gửi xong văn bản 747-CV/ĐUK: 10/13", seconds=30)
     assert "Lù Thị Mai: bí thư chưa kết nối" in final["text"]
     await page.say(board, "/tinhhinh")
     status = await page.until(
@@ -163,6 +176,56 @@ async def test_zalo_secretary_gets_numbered_choices_and_a_working_link(page: Pag
     assert "2. 📝 Báo cáo" in choices["text"]
     refused = await page.post(f"/api/chat/{pao}/press", {"id": 1, "data": "x"}, status=400)
     assert "Zalo không có nút bấm" in refused["error"]
+
+
+async def acknowledged(page: Page, unit_code: str) -> bool:
+    async with transaction(page.sandbox.runtime.sessions) as session:
+        when = await session.scalar(
+            select(DirectiveTarget.acknowledged_at)
+            .join(Unit, Unit.id == DirectiveTarget.unit_id)
+            .where(Unit.code == unit_code)
+        )
+    return when is not None
+
+
+async def test_oa_secretary_joins_with_the_form_gets_a_native_file_and_acknowledges(page: Page) -> None:
+    dung = next(p for p in (await page.state())["people"] if p["name"] == DUNG)
+    key = dung["key"]
+    assert dung["platform"] == "zalo_oa" and not dung["linked"]
+    await page.say(key, dung["invite_code"])
+    form = await page.until(key, lambda e: e["side"] == "bot" and "form" in e)
+    assert form["form"]["title"] and form["form"]["subtitle"]
+    chat = await page.post(f"/api/chat/{key}/contact")
+    assert (chat["entries"][-1]["kind"], chat["entries"][-1]["text"]) == ("contact", dung["phone"])
+    await page.text_appears(key, "Đã kết nối thành công")
+    assert next(p for p in (await page.state())["people"] if p["key"] == key)["linked"]
+
+    await broadcast_747(page, await page.key(BOARD), unlinked=2)
+    card = await page.until(
+        key,
+        lambda e: any(b["label"] == directive_msg.BUTTON_ACK for row in e.get("buttons", []) for b in row),
+    )
+    assert card["kind"] == "text" and card["text"]
+    await page.text_appears(key, "747-CV/ĐUK")
+    document = await page.until(key, lambda e: e["side"] == "bot" and e["kind"] == "document")
+    assert document["file"]["name"] == "747-CV-DUK.docx" and "/f/" not in document["text"]  # native, no link
+    async with page.http.get(page.url + document["file"]["url"]) as resp:
+        assert resp.status == 200 and (await resp.read())[:2] == b"PK"
+    assert not await acknowledged(page, "P-DK-TH")  # a native file opened tells the bot nothing
+    await page.press(key, directive_msg.BUTTON_ACK)
+    deadline = time.monotonic() + 15
+    while not await acknowledged(page, "P-DK-TH"):
+        assert time.monotonic() < deadline, "the template button did not record the acknowledgement"
+        await page.chat(key, since=(await page.chat(key))["version"])
+
+
+async def test_oa_buttons_and_forms_are_refused_when_stale(page: Page) -> None:
+    khanh = await page.key(KHANH)
+    refused = await page.post(f"/api/chat/{khanh}/press", {"id": "nope", "data": "x"}, status=400)
+    assert refused["error"]
+    dung = next(p for p in (await page.state())["people"] if p["name"] == DUNG)
+    refused = await page.post(f"/api/chat/{dung['key']}/contact", status=400)  # the OA never asked her
+    assert refused["error"]
 
 
 def jpeg() -> bytes:

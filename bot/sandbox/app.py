@@ -1,8 +1,9 @@
-"""Start the sandbox: the fake Telegram and Zalo servers on free localhost ports, the real runtime pointed at them
+"""Start the sandbox: the fake Telegram, Zalo Bot Platform and Zalo Official Account servers on free localhost ports, the real runtime pointed at them
 on a fresh SQLite database under `data/sandbox/`, the demo province, and the web page; and act as its people.
 
 The bot is built by `Runtime.build(Settings(...))` like in production: only its API URLs, tokens and clock differ.
-People act only through the fakes (`FakeUser`, `FakeZaloUser`), so every flow the page shows is the real one.
+People act only through the fakes (`FakeUser`, `FakeZaloUser`, `FakeOaUser`), so every flow the page shows is the
+real one. The fake OA posts its signed events to the bot's own web port, as the HTTPS proxy in front of a server does.
 Time travel moves the runtime's clock and then runs the scheduler's jobs once (`bot.scheduler.reminders_job` and
 `summary_job`), so reminders and the daily summary due at the new time go out at once instead of within a minute.
 """
@@ -26,15 +27,17 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from bot import scheduler
+from bot.channels.zalo_oa import WEBHOOK_PATH as OA_WEBHOOK_PATH
 from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.fakes.telegram_server import FakeTelegram
 from bot.fakes.telegram_users import FakeUser
+from bot.fakes.zalo_oa_server import FakeZaloOA
+from bot.fakes.zalo_oa_users import FakeOaUser
 from bot.fakes.zalo_server import FakeZalo
-from bot.fakes.zalo_users import FakeZaloUser
 from bot.runtime import Runtime
 from bot.sandbox import demo
-from bot.sandbox.chat import Persona, Refused, Render, TimeLine
+from bot.sandbox.chat import Persona, Refused, Render, TimeLine, User
 from messages import cli as msg
 from storage.db import transaction
 from storage.models import ChannelAccount
@@ -44,6 +47,7 @@ log = logging.getLogger(__name__)
 DEFAULT_DIR = Path("data") / "sandbox"
 TELEGRAM_TOKEN = "777000111:SANDBOX-TELEGRAM-TOKEN"
 ZALO_TOKEN = "2718281828:SANDBOX-ZALO-SECRET"
+OA_WEBHOOK_KEY = "sandbox-oa-secret-key"  # the OA's own key, not the app's: Zalo signs events with it
 BOT_USERNAME = "chibo_sandbox_bot"
 JOIN_TIMEOUT = 15.0
 SETTLE_SECONDS = 10.0
@@ -69,6 +73,9 @@ class Sandbox:
         self.timeline = TimeLine(self.clock)
         self.telegram = FakeTelegram(TELEGRAM_TOKEN, bot_username=BOT_USERNAME, per_chat_rate=None)
         self.zalo = FakeZalo(ZALO_TOKEN, bot_name="Chibo")
+        self.zalo_oa = FakeZaloOA(
+            clock=self.clock, oa_secret_key=OA_WEBHOOK_KEY
+        )  # its windows follow time travel
         self.personas: dict[str, Persona] = {}
         self.uploads: dict[str, Upload] = {}
         self.url = ""
@@ -100,10 +107,15 @@ class Sandbox:
         self.data_dir.mkdir(parents=True)
         await self.telegram.start()
         await self.zalo.start()
+        await self.zalo_oa.start()
         runtime = Runtime.build(self._settings(), clock=self.clock)
         self._runtime = runtime
         await runtime.start(serve_web=True)
-        self._render = Render(runtime.settings.tz, self.timeline, self.telegram, self._page_link)
+        bot_web = f"http://127.0.0.1:{runtime.settings.listen_port}"
+        self.zalo_oa.set_webhook(bot_web + OA_WEBHOOK_PATH)  # what the developer console's webhook URL does
+        self._render = Render(
+            runtime.settings.tz, self.timeline, self.telegram, self._page_link, lambda t: f"/api/oa-files/{t}"
+        )
         self._web = web.AppRunner(
             build_app(self), access_log=None, handle_signals=False, shutdown_timeout=1.0
         )
@@ -131,6 +143,7 @@ class Sandbox:
         if self._runtime is not None:
             await self._runtime.stop()
             self._runtime = None
+        await self.zalo_oa.stop()
         await self.zalo.stop()
         await self.telegram.stop()
 
@@ -142,6 +155,13 @@ class Sandbox:
             "telegram_bot_username": BOT_USERNAME,
             "zalo_token": SecretStr(self.zalo.token),
             "zalo_api_url": self.zalo.api_url,
+            "zalo_oa_app_id": self.zalo_oa.app_id,
+            "zalo_oa_secret_key": SecretStr(self.zalo_oa.secret_key),
+            "zalo_oa_webhook_key": SecretStr(self.zalo_oa.oa_secret_key),
+            "zalo_oa_id": self.zalo_oa.oa_id,
+            "zalo_oa_refresh_token": SecretStr(self.zalo_oa.authorize()[1]),  # the OA admin's consent
+            "zalo_oa_api_url": self.zalo_oa.url,
+            "zalo_oa_oauth_url": self.zalo_oa.url,
             "database_url": f"sqlite+aiosqlite:///{self.data_dir / 'chibo.db'}",
             "data_dir": self.data_dir,
             "public_url": None,
@@ -170,14 +190,17 @@ class Sandbox:
         if linked != len(joining):
             raise RuntimeError(f"only {linked} of {len(joining)} demo people could join")
 
-    def _fake_user(self, person: demo.DemoPerson) -> FakeUser | FakeZaloUser:
+    def _fake_user(self, person: demo.DemoPerson) -> User:
         first, _, last = person.full_name.rpartition(" ")
         if person.platform == "telegram":
             return self.telegram.user(int(person.user_id), last or person.full_name, first, started=False)
+        if person.platform == demo.OA:
+            return self.zalo_oa.user(person.user_id, person.full_name)
         return self.zalo.user(person.user_id, person.full_name)
 
     async def join(self, persona: Persona) -> None:
-        """Join with the invite as a person does: the deep link (Telegram) or the typed code, then the phone."""
+        """Join with the invite as a person does: the deep link (Telegram) or the typed code, then the phone
+        (Telegram's contact button, the OA's information form, typed on the Zalo Bot Platform)."""
         code = persona.demo.invite_code
         before = len(persona.bot_messages)
         if isinstance(persona.user, FakeUser):
@@ -186,6 +209,16 @@ class Sandbox:
             await persona.user.send_command("/start", code.replace("-", ""))
             await self._wait(persona, lambda: len(persona.bot_messages) > before)
             await self.share_contact(persona)
+        elif isinstance(persona.user, FakeOaUser):
+            oa_user = persona.user
+            await self.follow(persona)
+            await self._wait(persona, lambda: len(persona.bot_messages) > before)
+            await self.say(persona, code)
+            await oa_user.wait_until(lambda ms: ms[-1].kind == "request_info", timeout=JOIN_TIMEOUT)
+            asked = len(persona.bot_messages)
+            await self.share_contact(persona)
+            await self._wait(persona, lambda: len(persona.bot_messages) > asked)
+            return
         else:
             await self.say(persona, code)
             await self._wait(persona, lambda: len(persona.bot_messages) > before)
@@ -199,6 +232,13 @@ class Sandbox:
 
     def now(self) -> datetime:
         return self.clock.now().astimezone(self.runtime.settings.tz)
+
+    def first_persona(self) -> str:
+        """The person the page opens with: a Zalo secretary (see `demo.FIRST_PERSON_UNIT`)."""
+        return next(
+            (k for k, p in self.personas.items() if p.demo.unit_code == demo.FIRST_PERSON_UNIT),
+            next(iter(self.personas), ""),
+        )
 
     def persona(self, key: str) -> Persona:
         found = self.personas.get(key)
@@ -229,27 +269,52 @@ class Sandbox:
         persona.remember("text", self.clock.now(), text=text)
         await persona.user.send_text(text)
 
-    async def press(self, persona: Persona, message_id: int, data: str) -> None:
-        if not isinstance(persona.user, FakeUser):
+    async def follow(self, persona: Persona) -> None:
+        """Follow the Official Account (the OA's "Quan tâm"), which lets it write to this person."""
+        if not isinstance(persona.user, FakeOaUser):
+            raise Refused(msg.SANDBOX_NO_SUCH_BUTTON)
+        persona.remember("follow", self.clock.now())
+        await persona.user.follow()
+
+    async def press(self, persona: Persona, message_id: str, data: str) -> None:
+        """Tap a button: Telegram's inline button, or a button of an OA template (it sends its payload back)."""
+        user = persona.user
+        if isinstance(user, FakeOaUser):
+            sent = next((m for m in user.messages if m.message_id == message_id), None)
+            oa_button = next((b for b in sent.buttons if b.payload == data), None) if sent else None
+            if sent is None or oa_button is None:
+                raise Refused(msg.SANDBOX_NO_SUCH_BUTTON)
+            persona.remember("press", self.clock.now(), text=oa_button.title)
+            await user.press(oa_button.title, message=sent)
+            return
+        if not isinstance(user, FakeUser):
             raise Refused(msg.SANDBOX_NO_BUTTONS)
-        message = next((m for m in persona.user.messages if m.message_id == message_id), None)
+        message = next((m for m in user.messages if str(m.message_id) == message_id), None)
         button = next((b for b in message.buttons if b.data == data), None) if message else None
         if message is None or button is None:
             raise Refused(msg.SANDBOX_NO_SUCH_BUTTON)
         persona.remember("press", self.clock.now(), text=button.label)
-        await persona.user.press(data, message=message)
+        await user.press(data, message=message)
 
     async def share_contact(self, persona: Persona) -> None:
-        if not isinstance(persona.user, FakeUser):
+        """Share the roster's phone: Telegram's contact button, or the OA's information form, submitted."""
+        user = persona.user
+        if isinstance(user, FakeOaUser):
+            if not any(m.kind == "request_info" for m in user.messages):
+                raise Refused(msg.SANDBOX_NO_SUCH_BUTTON)
+            persona.remember("contact", self.clock.now(), text=persona.demo.phone)
+            await user.submit_info(persona.demo.phone)
+            return
+        if not isinstance(user, FakeUser):
             raise Refused(msg.SANDBOX_NO_CONTACT)
         persona.remember("contact", self.clock.now(), text=persona.demo.phone)
-        await persona.user.share_contact(persona.demo.phone)
+        await user.share_contact(persona.demo.phone)
 
     async def send_file(
         self, persona: Persona, name: str, content: bytes, mime: str, *, as_photo: bool
     ) -> None:
-        """A document or a photo. Zalo passes bots only photos (as a URL); any other file arrives as
-        "unsupported", which is what the bot gets from the real Zalo."""
+        """A document or a photo. The Zalo Bot Platform passes bots only photos (as a URL); any other file arrives
+        as "unsupported", which is what the bot gets from the real Zalo. An OA gets photos and files as URLs."""
         token = secrets.token_urlsafe(12)
         self.uploads[token] = Upload(name, mime, content)
         kind = "photo" if as_photo else "document"
@@ -259,6 +324,12 @@ class Sandbox:
                 await persona.user.send_photo(content)
             else:
                 await persona.user.send_document(name, content, mime)
+        elif isinstance(persona.user, FakeOaUser):
+            url = f"{self._self_url}/uploads/{token}"
+            if as_photo:
+                await persona.user.send_image(url)
+            else:
+                await persona.user.send_file(url, name, len(content), Path(name).suffix.lstrip(".").lower())
         elif as_photo:
             await persona.user.send_image(f"{self._self_url}/uploads/{token}")
         else:

@@ -1,4 +1,4 @@
-"""One person the sandbox page can play: their fake Telegram or Zalo user, what they did (the fakes keep only what
+"""One person the sandbox page can play: their fake Telegram, Zalo Bot Platform or Zalo OA user, what they did (the fakes keep only what
 the bot sent, so the person's own side is kept here), and their chat as JSON for the page.
 
 A person's own message is placed after the bot messages their chat held when they acted (`after`), so both sides
@@ -21,10 +21,14 @@ from bot.core.clock import Clock
 from bot.fakes.telegram_models import SentMessage
 from bot.fakes.telegram_server import FakeTelegram
 from bot.fakes.telegram_users import FakeUser
+from bot.fakes.zalo_oa_users import FakeOaUser, OaSent
 from bot.fakes.zalo_users import FakeZaloUser, ZaloSent
 from bot.sandbox.demo import DemoPerson
 
 JSON = dict[str, Any]
+User = FakeUser | FakeZaloUser | FakeOaUser
+BotMessage = SentMessage | ZaloSent | OaSent
+OA_KINDS = {"buttons": "text", "list": "text", "image": "photo", "file": "document"}  # else the same name
 _URL = re.compile(r"https?://[^\s<>\"']+")
 
 
@@ -72,7 +76,7 @@ class Own:
     """Something the person did: typed, sent a file or photo, shared their number, tapped a button."""
 
     after: int
-    kind: str  # text | document | photo | contact | press | unsupported
+    kind: str  # text | document | photo | contact | press | follow | unsupported
     at: datetime
     text: str = ""
     file_name: str | None = None
@@ -84,7 +88,7 @@ class Persona:
     """A person of the demo province on one platform, and everything they did in the sandbox."""
 
     demo: DemoPerson
-    user: FakeUser | FakeZaloUser
+    user: User
     own: list[Own] = field(default_factory=list)
 
     @property
@@ -96,7 +100,7 @@ class Persona:
         return self.demo.platform
 
     @property
-    def bot_messages(self) -> Sequence[SentMessage | ZaloSent]:
+    def bot_messages(self) -> Sequence[BotMessage]:
         return self.user.messages
 
     def version(self) -> int:
@@ -118,6 +122,7 @@ class Render:
     timeline: TimeLine
     telegram: FakeTelegram
     rewrite_link: Callable[[str], str]  # a bot download link (Zalo) -> a link the page can open
+    oa_file_url: Callable[[str], str]  # an OA upload token -> where the page downloads that file
 
     def chat(self, persona: Persona) -> JSON:
         bot = [self._bot(i, m) for i, m in enumerate(persona.bot_messages)]
@@ -151,9 +156,11 @@ class Render:
             "time": self._stamp(own.at),
         }
 
-    def _bot(self, index: int, message: SentMessage | ZaloSent) -> JSON:
+    def _bot(self, index: int, message: BotMessage) -> JSON:
         if isinstance(message, ZaloSent):
             return self._zalo(index, message)
+        if isinstance(message, OaSent):
+            return self._oa(index, message)
         return self._telegram(index, message)
 
     def _telegram(self, index: int, m: SentMessage) -> JSON:
@@ -201,6 +208,40 @@ class Render:
                 "mime": "image/jpeg",
                 "url": self.rewrite_link(m.photo),
             }
+        return entry
+
+    def _oa(self, index: int, m: OaSent) -> JSON:
+        """An OA message: text, a template with buttons (pressed by payload), an image, a native file, or the
+        request_user_info form (`form`, which the page lets the person submit with their phone)."""
+        entry: JSON = {
+            "side": "bot",
+            "index": index,
+            "id": m.message_id,
+            "kind": OA_KINDS.get(m.kind, m.kind),
+            "text": _URL.sub(lambda found: self.rewrite_link(found.group(0)), m.text),
+            "entities": [],
+            "edited": False,
+            "deleted": False,
+            "time": self._stamp(self.timeline.at_wall(m.date / 1000)),
+            "buttons": [[{"label": b.title, "data": b.payload, "url": None}] for b in m.buttons],
+        }
+        if m.kind == "image" and m.image:
+            url = m.image if m.image.startswith("http") else self.oa_file_url(m.image)
+            entry["file"] = {
+                "name": "photo.jpg",
+                "size": None,
+                "mime": "image/jpeg",
+                "url": self.rewrite_link(url),
+            }
+        elif m.kind == "file" and m.file is not None:
+            entry["file"] = {
+                "name": m.file.name,
+                "size": len(m.file.data),
+                "mime": m.file.mime,
+                "url": self.oa_file_url(m.file.token),
+            }
+        elif m.kind == "request_info":
+            entry["form"] = {"title": m.title, "subtitle": m.subtitle}
         return entry
 
     def _keyboard(self, persona: Persona) -> JSON | None:

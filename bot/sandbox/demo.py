@@ -1,7 +1,8 @@
 """The demo province the sandbox starts with, seeded through the real services, and the two sample directives.
 
 The province: a tỉnh ủy, three đảng ủy and thirteen chi bộ, each with a secretary; one board member of the
-province. The roster goes in through `roster.import_roster` and everyone gets an invite through `invites.issue`,
+province. Most secretaries are on Zalo, some on the Zalo Bot Platform ("zalo"), some following the committee's
+Zalo Official Account ("zalo_oa"); a few are on Telegram, and so is the board member, who uploads directives. The roster goes in through `roster.import_roster` and everyone gets an invite through `invites.issue`,
 exactly as an administrator's `chibo units import` and `chibo invite` do. Who joins, and on which platform, is
 decided here (`DemoPerson`); the joining itself is done by `app.Sandbox` through the fakes, the way people do it.
 """
@@ -30,7 +31,9 @@ DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 START_LOCAL = datetime(2024, 4, 3, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 INVITE_DAYS = 14
 
-Platform = Literal["telegram", "zalo"]
+Platform = Literal["telegram", "zalo", "zalo_oa"]  # the ChannelName values
+TELEGRAM: Platform = "telegram"
+OA: Platform = "zalo_oa"  # a Zalo Official Account; plain "zalo" is the Zalo Bot Platform
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class DemoUnit:
     kind: str
     secretary: str | None = None
     phone: str | None = None
-    platform: Platform = "telegram"
+    platform: Platform = "zalo"  # most secretaries are on Zalo
     joined: bool = True
 
 
@@ -54,10 +57,11 @@ UNITS: tuple[DemoUnit, ...] = (
         "Đảng ủy khối",
         "Lý Công Hà",
         "0912000001",
+        OA,
     ),
-    DemoUnit("DUK-STC", "Chi bộ Sở Tài chính", "DUK", "Chi bộ", "Trần Thị Cúc", "0912000003"),
-    DemoUnit("DUK-SYT", "Chi bộ Sở Y tế", "DUK", "Chi bộ", "Hoàng Văn Khánh", "0912000006"),
-    DemoUnit("DUK-BAO", "Chi bộ Báo Lai Châu", "DUK", "Chi bộ", "Đỗ Văn Minh", "0912000008"),
+    DemoUnit("DUK-STC", "Chi bộ Sở Tài chính", "DUK", "Chi bộ", "Trần Thị Cúc", "0912000003", TELEGRAM),
+    DemoUnit("DUK-SYT", "Chi bộ Sở Y tế", "DUK", "Chi bộ", "Hoàng Văn Khánh", "0912000006", OA),
+    DemoUnit("DUK-BAO", "Chi bộ Báo Lai Châu", "DUK", "Chi bộ", "Đỗ Văn Minh", "0912000008", OA),
     DemoUnit(
         "DUK-DL",
         "Chi bộ Công ty Điện lực Lai Châu",
@@ -65,12 +69,13 @@ UNITS: tuple[DemoUnit, ...] = (
         "Chi bộ",
         "Nguyễn Thu Hằng",
         "0912000012",
+        TELEGRAM,
         joined=False,
     ),
-    DemoUnit("X-TP", "Đảng ủy xã Tân Phong", "TU", "Đảng ủy xã", "Giàng A Nủ", "0912000009", "zalo"),
-    DemoUnit("X-TP-B1", "Chi bộ bản Tả Phìn", "X-TP", "Chi bộ", "Lò Văn Páo", "0912000010", "zalo"),
-    DemoUnit("X-TP-B2", "Chi bộ bản Sin Suối Hồ", "X-TP", "Chi bộ", "Vàng Thị Sua", "0912000011", "zalo"),
-    DemoUnit("X-TP-YT", "Chi bộ Trạm Y tế xã", "X-TP", "Chi bộ", "Tẩn Văn Hừ", "0912000013", "zalo"),
+    DemoUnit("X-TP", "Đảng ủy xã Tân Phong", "TU", "Đảng ủy xã", "Giàng A Nủ", "0912000009"),
+    DemoUnit("X-TP-B1", "Chi bộ bản Tả Phìn", "X-TP", "Chi bộ", "Lò Văn Páo", "0912000010"),
+    DemoUnit("X-TP-B2", "Chi bộ bản Sin Suối Hồ", "X-TP", "Chi bộ", "Vàng Thị Sua", "0912000011"),
+    DemoUnit("X-TP-YT", "Chi bộ Trạm Y tế xã", "X-TP", "Chi bộ", "Tẩn Văn Hừ", "0912000013"),
     DemoUnit(
         "X-TP-TH",
         "Chi bộ Trường Tiểu học Tân Phong",
@@ -78,22 +83,30 @@ UNITS: tuple[DemoUnit, ...] = (
         "Chi bộ",
         "Lù Thị Mai",
         "0912000014",
-        "zalo",
         joined=False,
     ),
-    DemoUnit("P-DK", "Đảng ủy phường Đoàn Kết", "TU", "Đảng ủy phường", "Phạm Thị Hoa", "0912000005"),
-    DemoUnit("P-DK-1", "Chi bộ Tổ dân phố số 1", "P-DK", "Chi bộ", "Lê Văn Dũng", "0912000004"),
-    DemoUnit("P-DK-2", "Chi bộ Tổ dân phố số 2", "P-DK", "Chi bộ", "Vũ Thị Lan", "0912000007", "zalo"),
-    DemoUnit("P-DK-3", "Chi bộ Tổ dân phố số 3", "P-DK", "Chi bộ", "Bùi Quang Huy", "0912000015"),
-    DemoUnit("P-DK-CA", "Chi bộ Công an phường", "P-DK", "Chi bộ", "Đặng Minh Tuấn", "0912000016"),
+    DemoUnit("P-DK", "Đảng ủy phường Đoàn Kết", "TU", "Đảng ủy phường", "Phạm Thị Hoa", "0912000005", OA),
+    DemoUnit("P-DK-1", "Chi bộ Tổ dân phố số 1", "P-DK", "Chi bộ", "Lê Văn Dũng", "0912000004", OA),
+    DemoUnit("P-DK-2", "Chi bộ Tổ dân phố số 2", "P-DK", "Chi bộ", "Vũ Thị Lan", "0912000007"),
+    DemoUnit("P-DK-3", "Chi bộ Tổ dân phố số 3", "P-DK", "Chi bộ", "Bùi Quang Huy", "0912000015", TELEGRAM),
+    DemoUnit("P-DK-CA", "Chi bộ Công an phường", "P-DK", "Chi bộ", "Đặng Minh Tuấn", "0912000016", TELEGRAM),
     DemoUnit(
-        "P-DK-TH", "Chi bộ Trường THCS Đoàn Kết", "P-DK", "Chi bộ", "Sần Thị Dung", "0912000017", "zalo"
+        "P-DK-TH",
+        "Chi bộ Trường THCS Đoàn Kết",
+        "P-DK",
+        "Chi bộ",
+        "Sần Thị Dung",
+        "0912000017",
+        OA,
+        joined=False,
     ),
 )
 
 BOARD_NAME = "Nguyễn Thị Tuyên"
 BOARD_PHONE = "0988000001"
 BOARD_SCOPE = "TU"
+# The person the page opens with: a Zalo secretary, as most are (here on the Official Account).
+FIRST_PERSON_UNIT = "DUK-SYT"
 
 
 @dataclass(frozen=True)
@@ -111,10 +124,13 @@ class DemoPerson:
 
     @property
     def user_id(self) -> str:
-        """A stable platform id: a Telegram integer id, or 20 hex characters as Zalo writes them."""
+        """A stable platform id: a Telegram integer id, 20 hex characters as the Zalo Bot Platform writes them,
+        or the decimal follower id an Official Account gives."""
         digest = hashlib.sha256(self.phone.encode()).hexdigest()
         if self.platform == "zalo":
             return digest[:20]
+        if self.platform == OA:
+            return str(1_000_000_000_000_000_000 + int(digest[:15], 16))
         return str(5_000_000_000 + int(digest[:8], 16) % 1_000_000_000)
 
 

@@ -1,12 +1,14 @@
 """The sandbox's web server: the chat page (static files) and the JSON API the page drives.
 
 API (all JSON; refusals answer 400/404 with `{"ok": false, "error": "<Vietnamese text>"}`):
-- `GET  /api/state`: sandbox time, the people one can play, the sample directives.
+- `GET  /api/state`: sandbox time, the people one can play (`first`: the one the page opens with), the samples.
 - `GET  /api/chat/{key}?since=V`: that person's chat; waits up to 20 s for a change while its version is still V.
-- `POST /api/chat/{key}/text` `{"text"}`, `/press` `{"id", "data"}`, `/contact`, `/sample` `{"sample"}`,
-  `/file` (multipart: `file`, optional `as_photo=1`): act as that person; answers with the chat.
+- `POST /api/chat/{key}/text` `{"text"}`, `/press` `{"id", "data"}`, `/contact` (Telegram's contact button, the
+  OA's phone form), `/sample` `{"sample"}`, `/file` (multipart: `file`, optional `as_photo=1`): act as that
+  person; answers with the chat.
 - `POST /api/time` `{"step": "hour"|"day"|"week"|"morning"|"summary"}`: time travel.
-- `GET  /api/files/{file_id}`: a file the bot sent on Telegram; `GET /uploads/{token}`: a file a person sent;
+- `GET  /api/files/{file_id}`: a file the bot sent on Telegram; `GET /api/oa-files/{token}`: one the bot uploaded
+  to the Zalo OA; `GET /uploads/{token}`: a file a person sent;
   `GET  /f/...`: the bot's signed download links (Zalo), passed through to the bot's own web server.
 """
 
@@ -53,6 +55,7 @@ def build_app(sandbox: Sandbox) -> web.Application:
     app.router.add_post("/api/chat/{key}/file", _refusing(_file))
     app.router.add_post("/api/time", _refusing(_time))
     app.router.add_get("/api/files/{file_id}", _bot_file)
+    app.router.add_get("/api/oa-files/{token}", _oa_file)
     app.router.add_get("/uploads/{token}", _upload)
     app.router.add_get("/f/{rest:.*}", _download_link)
     return app
@@ -110,6 +113,7 @@ async def _state(request: web.Request) -> web.Response:
             "now": now.isoformat(),
             "now_text": now.strftime("%H:%M %d/%m/%Y"),
             "people": [_person(p, p.key in linked) for p in sandbox.personas.values()],
+            "first": sandbox.first_persona(),
             "samples": [{"key": s.key, "label": s.label} for s in demo.SAMPLES.values()],
         }
     )
@@ -171,11 +175,10 @@ async def _press(request: web.Request) -> web.Response:
     sandbox = _sandbox(request)
     persona = sandbox.persona(request.match_info["key"])
     body = await _body(request)
-    try:
-        message_id = int(body.get("id"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    message_id = body.get("id")  # Telegram's is a number, the OA's a string
+    if not isinstance(message_id, int | str) or isinstance(message_id, bool):
         return _refusal(msg.SANDBOX_NO_SUCH_BUTTON)
-    await sandbox.press(persona, message_id, str(body.get("data") or ""))
+    await sandbox.press(persona, str(message_id), str(body.get("data") or ""))
     return await _answer(sandbox, persona)
 
 
@@ -233,6 +236,17 @@ async def _bot_file(request: web.Request) -> web.StreamResponse:
     headers = {} if stored.kind == "photo" else {"Content-Disposition": _attachment(name)}
     return web.Response(
         body=stored.content, content_type=stored.mime_type or "application/octet-stream", headers=headers
+    )
+
+
+async def _oa_file(request: web.Request) -> web.StreamResponse:
+    """A file or image the bot uploaded to the fake OA, as the Zalo app shows it to the follower."""
+    stored = _sandbox(request).zalo_oa.uploads.get(request.match_info["token"])
+    if stored is None:
+        raise web.HTTPNotFound()
+    headers = {} if stored.kind == "image" else {"Content-Disposition": _attachment(stored.name)}
+    return web.Response(
+        body=stored.data, content_type=stored.mime or "application/octet-stream", headers=headers
     )
 
 

@@ -4,12 +4,15 @@
 
 const TEXT = {
   telegram: "Telegram",
-  zalo: "Zalo",
+  zalo: "Zalo Bot",
+  zalo_oa: "Zalo OA",
   board: "Ban Tuyên giáo",
   notLinked: "chưa kết nối",
   inviteCode: "mã mời",
   pressed: "Đã bấm",
   phoneShared: "📱 Đã gửi số điện thoại",
+  followed: "Đã quan tâm Official Account",
+  formSend: "📱 Gửi thông tin",
   unsupported: "(tệp Zalo không chuyển cho bot)",
   edited: "đã sửa",
   download: "Tải xuống",
@@ -22,6 +25,9 @@ const TEXT = {
   groupBoard: "Ban Tuyên giáo",
   sendSample: "Gửi văn bản mẫu dưới dạng DOCX:",
 };
+
+const DOT = { telegram: "T", zalo: "Z", zalo_oa: "OA" };
+const ZALO = new Set(["zalo", "zalo_oa"]);
 
 const state = {
   people: [],
@@ -77,7 +83,8 @@ async function refreshState() {
     $("clock").textContent = data.now_text;
     if (!state.current) {
       const wanted = decodeURIComponent(location.hash.slice(1));
-      const start = data.people.find((p) => p.key === wanted) || data.people[0];
+      const start =
+        data.people.find((p) => p.key === wanted) || data.people.find((p) => p.key === data.first) || data.people[0];
       if (start) select(start.key);
     }
     // Redraw the list only when something in it changed, so a click never lands on a list being replaced.
@@ -132,10 +139,10 @@ function renderPeople() {
       ? ""
       : `<span class="pending">${TEXT.notLinked} · ${TEXT.inviteCode} <code>${escapeHtml(p.invite_code || "")}</code></span>`;
     item.innerHTML =
-      `<span class="dot ${p.platform}" title="${TEXT[p.platform]}">${p.platform === "zalo" ? "Z" : "T"}</span>` +
+      `<span class="dot ${p.platform}" title="${TEXT[p.platform]}">${DOT[p.platform] || "?"}</span>` +
       `<span class="pname"><b>${escapeHtml(p.name)}</b><small>${escapeHtml(
         p.role === "board" ? p.role_label + " – " + p.unit : p.unit
-      )}</small>${status}</span>` +
+      )}</small><small class="platform-label">${TEXT[p.platform]}</small>${status}</span>` +
       (unread ? `<span class="badge">${unread}</span>` : "");
     item.addEventListener("click", () => select(p.key));
     list.appendChild(item);
@@ -147,7 +154,8 @@ function renderHeader() {
   if (!p) return;
   const phone = $("phone");
   phone.classList.toggle("telegram", p.platform === "telegram");
-  phone.classList.toggle("zalo", p.platform === "zalo");
+  phone.classList.toggle("zalo", ZALO.has(p.platform));
+  phone.classList.toggle("oa", p.platform === "zalo_oa");
   $("platform-name").textContent = TEXT[p.platform];
   $("chat-who").textContent = `${p.name} · ${p.role === "board" ? p.role_label : p.unit}`;
   $("sample-button").hidden = p.role !== "board";
@@ -234,10 +242,10 @@ function renderChat(data) {
 }
 
 function renderEntry(entry, p) {
-  if (entry.side === "me" && entry.kind === "press") {
+  if (entry.side === "me" && (entry.kind === "press" || entry.kind === "follow")) {
     const note = document.createElement("div");
-    note.className = "system press";
-    note.textContent = `${TEXT.pressed} «${entry.text}»`;
+    note.className = `system ${entry.kind}`;
+    note.textContent = entry.kind === "follow" ? TEXT.followed : `${TEXT.pressed} «${entry.text}»`;
     return note;
   }
   const row = document.createElement("div");
@@ -258,6 +266,7 @@ function renderEntry(entry, p) {
   } else if (file) {
     bubble.appendChild(fileCard(file));
   }
+  if (entry.form) bubble.appendChild(infoForm(entry.form));
   let text = entry.text;
   if (entry.side === "me" && entry.kind === "contact") text = `${TEXT.phoneShared}: ${entry.text}`;
   if (entry.side === "me" && entry.kind === "document" && p && p.platform === "zalo") text = TEXT.unsupported;
@@ -287,6 +296,20 @@ function fileCard(file) {
   card.setAttribute("download", file.name || "");
   const size = file.size ? ` · ${formatSize(file.size)}` : "";
   card.innerHTML = `<span class="icon">📄</span><span class="fname">${escapeHtml(file.name || "")}<small>${TEXT.download}${size}</small></span>`;
+  return card;
+}
+
+// The OA's request_user_info template: Zalo shows a card; tapping it sends the name and phone the user confirms.
+function infoForm(form) {
+  const card = document.createElement("div");
+  card.className = "info-form";
+  card.innerHTML = `<b>${escapeHtml(form.title)}</b><small>${escapeHtml(form.subtitle)}</small>`;
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "form-submit";
+  button.textContent = TEXT.formSend;
+  button.addEventListener("click", shareContact);
+  card.appendChild(button);
   return card;
 }
 
