@@ -1,6 +1,8 @@
-"""End to end in headless Chromium: in the sandbox page, the board member sends sample 747 to every cell, a
-Telegram secretary acknowledges and reports in one line, a Zalo secretary acknowledges by typing the number, and the
-board member sees the report in /tinhhinh. Skipped, with the reason, where no browser can be driven."""
+"""End to end in headless Chromium: the sandbox page opens on a Zalo secretary; a secretary on the Zalo Official
+Account joins through the OA's phone form; the board member sends sample 747 to every cell; the OA secretary gets the
+DOCX as a native file and acknowledges with the template button; a Telegram secretary acknowledges and reports in
+one line, a Zalo Bot secretary acknowledges by typing the number, and the board member sees the report in
+/tinhhinh. Skipped, with the reason, where no browser can be driven."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from messages import directives as directive_msg
+from messages import zalo_oa as oa_msg
 from tools.browser import Browser, SandboxThread, missing
 
 pytestmark = pytest.mark.browser
@@ -16,6 +20,9 @@ pytestmark = pytest.mark.browser
 BOARD = "Nguyễn Thị Tuyên"
 CUC = "Trần Thị Cúc"
 PAO = "Lò Văn Páo"
+KHANH = "Hoàng Văn Khánh"  # on the Zalo OA: the page opens on him
+DUNG = "Sần Thị Dung"  # on the Zalo OA, not joined at start
+ACKED = directive_msg.ACK_RECORDED.split("{")[0]  # the acknowledgement, whatever its details
 QUICK = "1/4; chuyên đề; 25/30; 12; Tốt; Không"
 
 
@@ -36,6 +43,17 @@ def browser(tmp_path: Path) -> Iterator[Browser]:
 
 
 def test_board_sends_a_directive_and_secretaries_answer_in_the_page(browser: Browser) -> None:
+    who, platform = browser.wait(lambda: browser.current()[0] and browser.current(), "the first chat")
+    assert KHANH in who and "Zalo" in platform
+
+    browser.pick(DUNG)
+    browser.type(browser.invite_code(DUNG))
+    browser.wait(lambda: browser.css(".info-form .form-submit"), "the OA's phone form")
+    browser.wait_bot(oa_msg.SHARE_PHONE_TITLE)
+    joined = len(browser.bot_texts())
+    browser.submit_form()
+    browser.wait_bot("Đã kết nối thành công", after=joined)
+
     browser.pick(BOARD)
     browser.send_sample("747")
     browser.wait_bot("Văn bản tôi đọc được")
@@ -49,6 +67,12 @@ def test_board_sends_a_directive_and_secretaries_answer_in_the_page(browser: Bro
     browser.wait_bot("Sẽ gửi tới 13 chi bộ")
     browser.press("📤 Gửi ngay")
     browser.wait_bot("Đã xếp lịch gửi văn bản 747-CV/ĐUK tới 13 chi bộ")
+
+    browser.pick(DUNG)
+    browser.wait(lambda: "747-CV-DUK.docx" in browser.file_names(), "the directive as a native file")
+    seen = len(browser.bot_texts())
+    browser.press(directive_msg.BUTTON_ACK)
+    browser.bot_text(ACKED, after=seen)
 
     browser.pick(CUC)
     browser.wait_bot("VĂN BẢN MỚI: Công văn số 747-CV/ĐUK")

@@ -206,6 +206,7 @@ async def test_oa_secretary_joins_with_the_form_gets_a_native_file_and_acknowled
         lambda e: any(b["label"] == directive_msg.BUTTON_ACK for row in e.get("buttons", []) for b in row),
     )
     assert card["kind"] == "text" and card["text"]
+    assert card["time"].endswith("03/04")  # the sandbox's day, not the real one
     await page.text_appears(key, "747-CV/ĐUK")
     document = await page.until(key, lambda e: e["side"] == "bot" and e["kind"] == "document")
     assert document["file"]["name"] == "747-CV-DUK.docx" and "/f/" not in document["text"]  # native, no link

@@ -208,6 +208,26 @@ class Browser:
         """Tap Telegram's «📱 Gửi số điện thoại» button under the text box."""
         self._click("#keyboard .key")
 
+    def submit_form(self) -> None:
+        """Send the Zalo OA's information form (name and phone), the newest one in the chat."""
+        self._click(".info-form .form-submit", last=True)
+
+    def file_names(self) -> list[str]:
+        """The names on the file cards of the bot's messages (files sent natively, not as links)."""
+        return list(
+            self.driver.execute_script(
+                "return Array.from(document.querySelectorAll('.msg.bot .file .fname'))"
+                ".map(e => e.firstChild.textContent)"
+            )
+        )
+
+    def current(self) -> tuple[str, str]:
+        """Whose chat is open (the header line) and the platform it shows."""
+        return (
+            self.driver.find_element("id", "chat-who").text,
+            self.driver.find_element("id", "platform-name").text,
+        )
+
     def invite_code(self, name: str) -> str:
         """The invite code the side panel shows for someone who has not joined."""
         return str(

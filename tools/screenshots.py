@@ -17,15 +17,17 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `python tools/screenshots.py` works as well as `python -m tools.screenshots`
     sys.path.insert(0, str(ROOT))
 
+from messages import directives as directive_msg  # noqa: E402
 from tools.browser import Browser, SandboxThread, missing  # noqa: E402
 
 BOARD = "Nguyễn Thị Tuyên"
 CUC = "Trần Thị Cúc"  # Telegram, reports step by step
-KHANH = "Hoàng Văn Khánh"  # Telegram, reports in one message
-DUNG = "Lê Văn Dũng"  # Telegram, gets the board's reminder
-PAO = "Lò Văn Páo"  # Zalo
+KHANH = "Hoàng Văn Khánh"  # Zalo OA: the directive as a native file, "Đã nhận" as a template button; one-message report
+LAN = "Vũ Thị Lan"  # Zalo Bot Platform, gets the board's reminder and the deadline reminders
+PAO = "Lò Văn Páo"  # Zalo Bot Platform
 HANG = "Nguyễn Thu Hằng"  # Telegram, joins during the session
-MAI = "Lù Thị Mai"  # Zalo, joins during the session
+MAI = "Lù Thị Mai"  # Zalo Bot Platform, joins during the session
+SAN_DUNG = "Sần Thị Dung"  # Zalo OA, joins during the session through the OA's phone form
 QUICK = "2/4; chuyên đề; 18/20; 5; Đảng viên nắm chắc nội dung hai tác phẩm; Không"
 
 
@@ -115,7 +117,12 @@ def secretary_reports(s: Shots, photo: Path) -> None:
     s.phone("bithu-10-vanban.png", focus="Văn bản đã nhận")
 
     b.pick(KHANH)
-    b.wait_bot("VĂN BẢN MỚI")
+    b.wait(lambda: "747-CV-DUK.docx" in b.file_names(), "the directive as a native OA file")
+    s.phone("bithu-03b-oa-van-ban.png", focus="747-CV-DUK.docx")
+    seen = len(b.bot_texts())
+    b.press(directive_msg.BUTTON_ACK)
+    b.wait_bot("Đã ghi nhận đồng chí đã nhận", after=seen)
+    s.phone("bithu-04b-oa-da-nhan.png")
     b.type(QUICK)
     b.wait_bot("Mã biên nhận")
     s.phone("bithu-08-bao-cao-nhanh.png", focus="Mã biên nhận")
@@ -146,6 +153,14 @@ def people_join(s: Shots) -> None:
     b.wait_bot("Đã kết nối thành công")
     s.phone("bithu-02-ket-noi-zalo.png", focus="Đã kết nối thành công")
 
+    b.pick(SAN_DUNG)
+    b.type(b.invite_code(SAN_DUNG))
+    b.wait(lambda: b.css(".info-form .form-submit"), "the OA's phone form")
+    s.phone("bithu-02b-oa-ket-noi.png")
+    b.submit_form()
+    b.wait_bot("Đã kết nối thành công")
+    s.phone("bithu-02c-oa-da-ket-noi.png", focus="Đã kết nối thành công")
+
 
 def board_follows_up(s: Shots) -> None:
     b = s.b
@@ -160,7 +175,7 @@ def board_follows_up(s: Shots) -> None:
     b.wait_bot("Đã nhắc")
     s.phone("bt-07-nhacnho.png", focus="Đã nhắc")
 
-    b.pick(DUNG)
+    b.pick(LAN)
     b.wait_bot("NHẮC BÁO CÁO")
     s.phone("bithu-11-nhac.png", focus="NHẮC BÁO CÁO")
 
@@ -204,13 +219,13 @@ def reminders_and_escalation(s: Shots) -> None:
     b.wait_bot("Đã gửi xong văn bản 745-CV/ĐUK", timeout=30)
 
     b.travel("morning")  # 04/04 08:00: one day before the deadline
-    b.pick(DUNG)
+    b.pick(LAN)
     b.wait_bot("NHẮC BÁO CÁO: còn 1 ngày")
     s.phone("bithu-12-nhac-han.png", focus="NHẮC BÁO CÁO: còn 1 ngày")
     b.travel("week")  # 11/04 08:00: six days late
     b.wait_bot("ĐÔN ĐỐC BÁO CÁO")
     s.phone("bithu-13-don-doc.png", focus="ĐÔN ĐỐC BÁO CÁO")
-    b.pick("Phạm Thị Hoa")  # secretary of the đảng ủy phường above Dũng's cell
+    b.pick("Phạm Thị Hoa")  # secretary of the đảng ủy phường above Lan's cell
     b.wait_bot("ĐỀ NGHỊ ĐÔN ĐỐC")
     s.phone("bithu-14-de-nghi-don-doc.png", focus="ĐỀ NGHỊ ĐÔN ĐỐC")
 

@@ -222,7 +222,8 @@ class Render:
             "entities": [],
             "edited": False,
             "deleted": False,
-            "time": self._stamp(self.timeline.at_wall(m.date / 1000)),
+            # The fake OA stamps with the sandbox's own clock, so no shift is added.
+            "time": self._stamp(datetime.fromtimestamp(m.date / 1000, UTC)),
             "buttons": [[{"label": b.title, "data": b.payload, "url": None}] for b in m.buttons],
         }
         if m.kind == "image" and m.image:

@@ -85,7 +85,7 @@ UNITS: tuple[DemoUnit, ...] = (
         "0912000014",
         joined=False,
     ),
-    DemoUnit("P-DK", "Đảng ủy phường Đoàn Kết", "TU", "Đảng ủy phường", "Phạm Thị Hoa", "0912000005", OA),
+    DemoUnit("P-DK", "Đảng ủy phường Đoàn Kết", "TU", "Đảng ủy phường", "Phạm Thị Hoa", "0912000005"),
     DemoUnit("P-DK-1", "Chi bộ Tổ dân phố số 1", "P-DK", "Chi bộ", "Lê Văn Dũng", "0912000004", OA),
     DemoUnit("P-DK-2", "Chi bộ Tổ dân phố số 2", "P-DK", "Chi bộ", "Vũ Thị Lan", "0912000007"),
     DemoUnit("P-DK-3", "Chi bộ Tổ dân phố số 3", "P-DK", "Chi bộ", "Bùi Quang Huy", "0912000015", TELEGRAM),
