@@ -315,7 +315,7 @@ def test_chibo_run_without_a_token_starts_the_sandbox(
     from bot import cli
 
     monkeypatch.chdir(tmp_path)  # no .env here
-    for name in ("CHIBO_TELEGRAM_TOKEN", "CHIBO_ZALO_TOKEN", "CHIBO_PUBLIC_URL"):
+    for name in ("CHIBO_TELEGRAM_TOKEN", "CHIBO_ZALO_TOKEN", "CHIBO_ZALO_OA_APP_ID", "CHIBO_PUBLIC_URL"):
         monkeypatch.delenv(name, raising=False)
     started: list[tuple[str, int]] = []
     monkeypatch.setattr(cli, "_run_sandbox", lambda host, port: started.append((host, port)))

@@ -116,15 +116,12 @@ class ZaloOaChannel:
 
     async def start(self, on_event: IncomingHandler) -> None:
         self._on_event = on_event
-        if self.web_app is None:
-            return
-        # Served even without a public URL: a proxy or tunnel (the sandbox's fake OA) may still reach it.
-        self.web_app.router.add_post(WEBHOOK_PATH, self.webhook)
-        if not self.public_url:
+        if self.web_app is None or not self.public_url:
             log.warning(
-                "Zalo OA has no long polling: set CHIBO_PUBLIC_URL so Zalo can reach %s", WEBHOOK_PATH
+                "Zalo OA has no long polling: set CHIBO_PUBLIC_URL to receive events at %s", WEBHOOK_PATH
             )
             return
+        self.web_app.router.add_post(WEBHOOK_PATH, self.webhook)
         try:  # say at start, not at the first send, that the OA cannot be reached
             await self.tokens.access_token()
         except Transient as exc:

@@ -28,8 +28,10 @@ from sqlalchemy import func, select
 
 from bot import scheduler
 from bot.channels.zalo_oa import WEBHOOK_PATH as OA_WEBHOOK_PATH
+from bot.channels.zalo_oa import ZaloOaChannel
 from bot.core.clock import Clock
 from bot.core.config import Settings
+from bot.core.events import ChannelName
 from bot.fakes.telegram_server import FakeTelegram
 from bot.fakes.telegram_users import FakeUser
 from bot.fakes.zalo_oa_server import FakeZaloOA
@@ -110,8 +112,13 @@ class Sandbox:
         await self.zalo_oa.start()
         runtime = Runtime.build(self._settings(), clock=self.clock)
         self._runtime = runtime
-        await runtime.start(serve_web=True)
+        # The fake OA reaches the bot on its own port, as Zalo reaches it through the public URL's proxy: the OA
+        # channel serves its webhook only when it has an address, and the rest of the bot keeps no public URL.
         bot_web = f"http://127.0.0.1:{runtime.settings.listen_port}"
+        oa = runtime.channels.get(ChannelName.ZALO_OA)
+        if isinstance(oa, ZaloOaChannel):
+            oa.public_url = bot_web
+        await runtime.start(serve_web=True)
         self.zalo_oa.set_webhook(bot_web + OA_WEBHOOK_PATH)  # what the developer console's webhook URL does
         self._render = Render(
             runtime.settings.tz, self.timeline, self.telegram, self._page_link, lambda t: f"/api/oa-files/{t}"
