@@ -332,3 +332,43 @@ def test_chibo_run_without_a_token_starts_the_sandbox(
     result = CliRunner().invoke(cli.app, ["run"])
     assert result.exit_code == 2 and len(started) == 2
     assert "@BotFather" in result.output
+
+
+def test_oa_images_and_files_are_shown_with_their_sandbox_links() -> None:
+    """An OA image (by URL: the bot's signed link; or by attachment id) and a native file, as the page gets them."""
+    from zoneinfo import ZoneInfo
+
+    from bot.core.clock import Clock
+    from bot.fakes.telegram_server import FakeTelegram
+    from bot.fakes.zalo_oa_server import FakeZaloOA
+    from bot.fakes.zalo_oa_users import OaSent, OaUpload
+    from bot.sandbox import demo
+    from bot.sandbox.chat import Persona, Render, TimeLine
+
+    clock = Clock.starting_at(demo.START_LOCAL)
+    user = FakeZaloOA(clock=clock).user("1", "Sần Thị Dung")
+    date = int(clock.now().timestamp() * 1000)
+    upload = OaUpload("tok", "file", "747-CV-DUK.docx", demo.DOCX_MIME, b"PK..")
+    for sent in (
+        OaSent("1", "a", date, "cs", "reply", "image", image="http://127.0.0.1:9/f/abc"),
+        OaSent("1", "b", date, "cs", "reply", "image", image="attachment-7"),
+        OaSent("1", "c", date, "cs", "reply", "file", file=upload),
+    ):
+        user.receive(sent)
+    person = demo.DemoPerson(
+        "Sần Thị Dung", "0912000017", "secretary", "X", "Chi bộ X", "zalo_oa", True, "A-B"
+    )
+    render = Render(
+        ZoneInfo("Asia/Ho_Chi_Minh"),
+        TimeLine(clock),
+        FakeTelegram(),
+        lambda url: url.removeprefix("http://127.0.0.1:9"),
+        lambda token: f"/api/oa-files/{token}",
+    )
+    entries = render.chat(Persona(person, user))["entries"]
+    assert [(e["kind"], e["file"]["url"]) for e in entries] == [
+        ("photo", "/f/abc"),
+        ("photo", "/api/oa-files/attachment-7"),
+        ("document", "/api/oa-files/tok"),
+    ]
+    assert entries[2]["file"]["name"] == "747-CV-DUK.docx" and entries[2]["time"] == "09:00 03/04"

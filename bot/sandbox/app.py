@@ -217,11 +217,13 @@ class Sandbox:
             await self._wait(persona, lambda: len(persona.bot_messages) > before)
             await self.share_contact(persona)
         elif isinstance(persona.user, FakeOaUser):
-            oa_user = persona.user
-            await self.follow(persona)
+            persona.remember(
+                "follow", self.clock.now()
+            )  # the OA's "Quan tâm": it may now write to this person
+            await persona.user.follow()
             await self._wait(persona, lambda: len(persona.bot_messages) > before)
             await self.say(persona, code)
-            await oa_user.wait_until(lambda ms: ms[-1].kind == "request_info", timeout=JOIN_TIMEOUT)
+            await self._wait(persona, lambda: persona.bot_messages[-1].kind == "request_info")
             asked = len(persona.bot_messages)
             await self.share_contact(persona)
             await self._wait(persona, lambda: len(persona.bot_messages) > asked)
@@ -275,13 +277,6 @@ class Sandbox:
     async def say(self, persona: Persona, text: str) -> None:
         persona.remember("text", self.clock.now(), text=text)
         await persona.user.send_text(text)
-
-    async def follow(self, persona: Persona) -> None:
-        """Follow the Official Account (the OA's "Quan tâm"), which lets it write to this person."""
-        if not isinstance(persona.user, FakeOaUser):
-            raise Refused(msg.SANDBOX_NO_SUCH_BUTTON)
-        persona.remember("follow", self.clock.now())
-        await persona.user.follow()
 
     async def press(self, persona: Persona, message_id: str, data: str) -> None:
         """Tap a button: Telegram's inline button, or a button of an OA template (it sends its payload back)."""
