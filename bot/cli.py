@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.config import Settings, public_port, refusals, wants_production
-from bot.core.events import ChannelName
+from bot.core.events import ChannelName, WindowRules
 from bot.services import invites as invite_service
 from bot.services import roster, staff
 from bot.services.audit import audit
@@ -297,6 +297,21 @@ def invite(
         console.print(msg.NO_LINK, markup=False)
 
 
+async def _channel_windows(
+    session: AsyncSession, settings: Settings, clock: Clock
+) -> dict[str, WindowRules | None]:
+    """The window rules of the channels the settings configure (built, never opened: nothing is sent)."""
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from bot.runtime import build_channels
+    from bot.services import reach
+    from bot.services.files import FileStore
+
+    sessions = async_sessionmaker(session.bind, expire_on_commit=False)
+    channels = build_channels(settings, FileStore(settings.files_dir, 0), sessions=sessions, clock=clock)
+    return reach.channel_windows(channels)
+
+
 async def _invite_linker(settings: Settings) -> Callable[[str], str | None]:
     """The deep link of an invite code: from the bot's name when configured, else as the Telegram channel makes it
     once it has asked Telegram for the name. No link (None) without Telegram or when Telegram cannot be reached."""
@@ -451,7 +466,7 @@ def directive_send(
     import mimetypes
     from datetime import datetime
 
-    from bot.services import directives
+    from bot.services import directives, reach
     from bot.services.directive_parser import parse_directive
     from bot.services.files import FileStore, FileTooLarge
     from bot.services.forms_store import DEFAULT_FORM, get_form, list_forms
@@ -493,14 +508,18 @@ def directive_send(
                     msg.FILE_TOO_LARGE.format(name=path.name, size=size, limit=settings.max_file_mb)
                 ) from exc
             await directives.attach(session, draft.id, stored)
+        forecast = await reach.forecast_broadcast(
+            session, clock, await _channel_windows(session, settings, clock), draft.id, cells
+        )
         plan = await directives.queue_broadcast(session, clock, draft, cells, chosen, actor="cli")
-        return msg.DIRECTIVE_QUEUED.format(
+        queued = msg.DIRECTIVE_QUEUED.format(
             number=draft.number or "",
             id=draft.id,
             cells=plan.cells,
             reachable=plan.reachable,
             unregistered=plan.unregistered,
         )
+        return f"{queued}\n{reach.describe(forecast)}"
 
     console.print(_with_db(work), markup=False)
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import joinedload
 
 from bot.core.events import Incoming
 from bot.services.choices import resolve_typed_choice
-from bot.services.outbox import REPLY, enqueue
+from bot.services.outbox import REPLY, enqueue, release_held
 from bot.services.updates import first_times, forget
 from handlers.context import Context
 from handlers.lane import BatchLane
@@ -164,7 +164,7 @@ class Dispatcher:
                 await forget(session, left)
                 ctxs = [ctx for ctx, done in zip(ctxs, taken, strict=True) if done]
                 for ctx in ctxs:
-                    _touch(ctx)
+                    await _touch(ctx)
                 rows = [row for ctx in ctxs for row in _outbox_rows(ctx, runtime.sender.instance)]
         except Exception:
             # Nothing of the batch was kept: each event goes the ordinary way, in its own transaction.
@@ -195,7 +195,7 @@ class Dispatcher:
 
 async def _load_identity(ctx: Context) -> None:
     await _load_identities([ctx])
-    _touch(ctx)
+    await _touch(ctx)
 
 
 async def _load_identities(ctxs: Sequence[Context]) -> None:
@@ -226,8 +226,13 @@ async def _load_identities(ctxs: Sequence[Context]) -> None:
             ctx.roles = list(roles.get(account.person_id, []))
 
 
-def _touch(ctx: Context) -> None:
-    """Note when the account (if any) was last used and where it writes from."""
+async def _touch(ctx: Context) -> None:
+    """Note when the account (if any) was last used and where it writes from; on a channel with windows, every
+    event (a message, a button press such as «Đã nhận», the phone form) is an interaction that opens a new one, so
+    the deliveries held for this user go now.
+
+    last_seen_at is written at most once a minute: forecasts read it against windows of hours and days, and a
+    minute's lag only makes them count a window closed up to a minute early. Releasing does not wait on it."""
     account = ctx.account
     if account is None:
         return
@@ -238,6 +243,10 @@ def _touch(ctx: Context) -> None:
         account.last_seen_at = now
     if account.chat_id != ctx.event.chat_id:
         account.chat_id = ctx.event.chat_id
+    channel = ctx.runtime.channels.get(ctx.event.channel)
+    windowed = channel is not None and channel.windows is not None
+    if windowed and await release_held(ctx.session, ctx.clock, ctx.event.channel, ctx.event.chat_id):
+        ctx.after_commit.append(ctx.runtime.sender.wake)
 
 
 def _outbox_rows(ctx: Context, claimer: str) -> list[Outbox]:

@@ -249,6 +249,7 @@ def _zalo_oa(
         web_app=web_app,
         link_maker=link_maker,
         price_vnd=s.zalo_oa_price_vnd,
+        monthly_quota=s.zalo_oa_monthly_quota,
     )
     return channel
 

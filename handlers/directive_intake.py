@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from bot.core.events import Button, DeliveryError
 from bot.core.textnorm import fold
-from bot.services import directives
+from bot.services import directives, reach
 from bot.services.directive_parser import parse_directive
 from bot.services.document_text import extract_text
 from bot.services.field_parsers import Ok, parse_field
@@ -363,6 +363,10 @@ async def _show_audience(ctx: Context, draft: Directive, state: dict[str, object
     if cells:
         p = await directives.plan(ctx.session, cells)
         text = msg.AUDIENCE_SUMMARY.format(cells=p.cells, people=p.reachable, unregistered=p.unregistered)
+        windows = reach.channel_windows(ctx.runtime.channels)
+        if p.reachable:
+            forecast = await reach.forecast_broadcast(ctx.session, ctx.clock, windows, draft.id, cells)
+            text = f"{text}\n\n{reach.describe(forecast)}"
     else:
         text = msg.AUDIENCE_EMPTY
     ctx.reply(f"{msg.ASK_AUDIENCE}\n\n{text}", rows)

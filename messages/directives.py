@@ -85,6 +85,17 @@ AUDIENCE_SUMMARY = (
     "Sẽ gửi tới {cells} chi bộ ({people} bí thư đã kết nối). "
     "{unregistered} chi bộ có bí thư chưa kết nối: sẽ nhận văn bản ngay khi kết nối."
 )
+CHANNEL_LABELS = {"telegram": "Telegram", "zalo": "Zalo", "zalo_oa": "Zalo OA"}
+FORECAST_HEAD = "Dự kiến chi phí gửi:"
+FORECAST_FREE_CHANNEL = "• {channel}: {count} bí thư, miễn phí."
+FORECAST_CHANNEL = (
+    "• {channel}: {free} bí thư miễn phí (đã tương tác trong 48 giờ) · {quota} dùng hạn mức tin của tháng · "
+    "{paid} tin trả phí (khoảng {vnd} đồng) · chưa gửi được lúc này: {silent} quá 7 ngày không tương tác, "
+    "{not_following} đã bỏ quan tâm OA."
+)
+FORECAST_HELD_HINT = (
+    "Văn bản tới những bí thư chưa gửi được lúc này được giữ lại và tự động gửi ngay khi họ nhắn cho OA."
+)
 AUDIENCE_EMPTY = "Chưa chọn chi bộ nào. Đồng chí chọn ít nhất một đơn vị."
 NOT_IN_SCOPE = "Đồng chí chưa được giao phạm vi đơn vị nào. Liên hệ quản trị hệ thống."
 
@@ -113,14 +124,18 @@ TEXT_TOO_SHORT = "Nội dung quá ngắn để là một văn bản. Đồng ch�
 PROGRESS = (
     "📤 Đang gửi văn bản {number}\n"
     "Đã gửi: {sent}/{total}\n"
-    "Lỗi: {failed} · Chặn bot: {blocked} · Chưa kết nối: {unregistered}\n"
+    "Lỗi: {failed} · Chặn bot: {blocked} · Chờ bí thư nhắn lại: {held} · Chưa kết nối: {unregistered}\n"
     "Còn lại khoảng: {eta}"
 )
 FINAL = "✅ Đã gửi xong văn bản {number}: {sent}/{total} chi bộ đã nhận."
 FINAL_PROBLEMS = "Chưa gửi được tới {count} chi bộ:"
 FINAL_LINE = "• {unit} – {secretary}: {reason}"
+FINAL_COSTS = (
+    "Chi phí: {free} tin miễn phí · {quota} tin dùng hạn mức tháng · {paid} tin trả phí (khoảng {vnd} đồng)."
+)
 REASONS = {
-    "blocked": "bí thư đã chặn bot",
+    "blocked": "bí thư đã chặn bot hoặc bỏ quan tâm OA",
+    "held": "chưa nhắn được vì bí thư lâu không tương tác với OA; văn bản được giữ và sẽ tự gửi khi bí thư nhắn lại",
     "failed": "lỗi gửi ({error})",
     "unregistered": "bí thư chưa kết nối",
     "no_secretary": "chưa có bí thư trong danh sách",
@@ -179,3 +194,8 @@ def preview(fields: Mapping[str, str | None], files: Sequence[str], form_title: 
 
 
 CITED_DATE = "ngày {date}"  # after a cited document's number in the preview
+
+
+def money(vnd: int) -> str:
+    """An amount of đồng: 12.345."""
+    return formats.format_number(vnd)

@@ -214,6 +214,10 @@ class Outbox(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     message_id: Mapped[str | None] = mapped_column(String(64))
+    # What delivering it cost (bot.core.events.Cost: free, quota, paid; None: not sent or the platform did not say)
+    # and how many of its platform messages were paid, so a broadcast's costs can be summed.
+    cost: Mapped[str | None] = mapped_column(String(16))
+    paid: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class DirectiveStatus(StrEnum):

@@ -161,7 +161,7 @@ async def test_text_and_buttons_come_back_as_a_button_press(
     sent = await bot.channel.send(USER, Reply(text="Công văn 747-CV/ĐUK mới.", buttons=CHOICES))
     assert (user.last.kind, user.last.text) == ("buttons", "Công văn 747-CV/ĐUK mới.")
     assert [b.title for b in user.last.buttons] == ["Đã nhận", "Báo cáo"]
-    assert sent.message_id == user.last.message_id and sent.cost == "reply"
+    assert sent.message_id == user.last.message_id and sent.cost == "free"
     await user.press("Đã nhận")
     pressed = (await bot.inbox.wait(2))[-1]
     assert (pressed.button, pressed.text, pressed.channel) == ("ack:747", None, ChannelName.ZALO_OA)
@@ -219,8 +219,8 @@ async def test_request_contact_then_submitted_phone(bot: Bot, user: FakeOaUser) 
 
 async def test_costs_outside_the_window(bot: Bot, user: FakeOaUser, oa: FakeZaloOA, clock: Clock) -> None:
     clock.advance(timedelta(hours=49))
-    assert (await bot.channel.send(USER, Reply(text="Nhắc báo cáo"))).cost == "sub_quota"
-    assert (await bot.channel.send(USER, Reply(text="Nhắc lần hai"))).cost == "purchase_quota"
+    assert (await bot.channel.send(USER, Reply(text="Nhắc báo cáo"))).cost == "quota"
+    assert (await bot.channel.send(USER, Reply(text="Nhắc lần hai"))).cost == "paid"
     assert bot.channel.spent_vnd == 55 and bot.channel.costs["purchase_quota"] == 1
     oa.rules.policy.paid = False
     with pytest.raises(OutsideWindow) as closed:

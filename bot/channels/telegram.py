@@ -33,6 +33,7 @@ from bot.core.events import (
     Reply,
     Sent,
     Transient,
+    WindowRules,
 )
 from bot.core.limits import LIMITS
 from bot.services.files import FileStore
@@ -58,6 +59,7 @@ class TelegramChannel:
     name = ChannelName.TELEGRAM
     can_share_contact = True
     has_buttons = True
+    windows: WindowRules | None = None
 
     def __init__(
         self,

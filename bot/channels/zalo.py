@@ -43,6 +43,7 @@ from bot.core.events import (
     Reply,
     Sent,
     Transient,
+    WindowRules,
 )
 from messages.render import numbered_choices, split_text
 from messages.zalo import file_link
@@ -73,6 +74,7 @@ class ZaloChannel:
     name = ChannelName.ZALO
     can_share_contact = False
     has_buttons = False
+    windows: WindowRules | None = None
 
     def __init__(
         self,

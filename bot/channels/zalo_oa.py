@@ -8,8 +8,9 @@ answered by a `user_submit_info` event, `can_share_contact`).
 
 Choices this adapter makes:
 - every message goes by the consultation route (`/v3.0/oa/message/cs`); Zalo decides what it costs, and
-  `Sent.cost` reports the dearest quota any part of the message used ("reply" is free, "sub_quota" is the
-  package's monthly quota, "purchase_quota" a paid message, counted in `spent_vnd` at `price_vnd`);
+  `Sent.cost` reports the dearest quota any part of the message used ("reply" is free, "sub_quota" the package's
+  monthly quota, "purchase_quota" a paid message, counted in `spent_vnd` at `price_vnd`), `Sent.paid` how many
+  parts were paid; `windows` describes these rules to the domain (forecasts, holding what may not go);
 - an image goes as a media template by URL (a signed link): uploaded images live 7 days on Zalo's side, so a
   stored attachment_id would go stale; a file Zalo will not take (type, size, upload quota) goes as a link too;
 - a file token Zalo no longer knows is uploaded again once (the outbox keeps the old one; that costs one upload);
@@ -36,6 +37,7 @@ from bot.channels.zalo_oa_tokens import TokenKeeper
 from bot.core.events import (
     Button,
     ChannelName,
+    Cost,
     Incoming,
     IncomingFile,
     IncomingHandler,
@@ -44,6 +46,7 @@ from bot.core.events import (
     Reply,
     Sent,
     Transient,
+    WindowRules,
 )
 from bot.services.files import FileStore
 from messages import zalo_oa as msg
@@ -66,6 +69,16 @@ NATIVE_TYPES = frozenset(
 )
 MAX_DOWNLOAD = 50 * 1024 * 1024
 COST_ORDER = ("reply", "promotion", "sub_quota", "transaction", "purchase_quota")  # cheapest first
+COSTS = {
+    "reply": Cost.FREE,
+    "promotion": Cost.QUOTA,
+    "sub_quota": Cost.QUOTA,
+    "transaction": Cost.PAID,
+    "purchase_quota": Cost.PAID,
+}
+# Consultation messages, as integrators cite them (docs/zalo-oa-api.md): free 48 h after the user's last
+# interaction, about 8 per window; none after 7 days of silence.
+FREE_HOURS, FREE_PER_WINDOW, HARD_LIMIT_DAYS = 48, 8, 7
 FILE_REF = "file:"
 LINK_REF = "link:"
 
@@ -87,6 +100,7 @@ class ZaloOaChannel:
         web_app: web.Application | None = None,
         link_maker: Callable[[OutFile], str] | None = None,
         price_vnd: int = 0,
+        monthly_quota: int = 1000,
         file_max: int = FILE_MAX,
         retry_after: float = 60.0,  # -32 is a per-minute limit
         answer_within: float = 1.5,  # seconds; Zalo wants the webhook's 200 within 2
@@ -99,6 +113,13 @@ class ZaloOaChannel:
         self.web_app = web_app
         self.link_maker = link_maker
         self.price_vnd = price_vnd
+        self.windows: WindowRules | None = WindowRules(
+            free_hours=FREE_HOURS,
+            free_per_window=FREE_PER_WINDOW,
+            hard_limit_days=HARD_LIMIT_DAYS,
+            monthly_quota=monthly_quota,
+            price_vnd=price_vnd,
+        )
         self.file_max = file_max
         self.retry_after = retry_after
         self.answer_within = answer_within
@@ -182,7 +203,9 @@ class ZaloOaChannel:
                 data, ref = await self._send_part(chat_id, _file_part(token)), FILE_REF + token
             message_id = str(data.get("message_id", ""))
             costs.append(_quota(data))
-        return Sent(message_id, file_ref=ref, cost=max(costs, key=_cost_rank))
+        dearest = max(costs, key=_cost_rank)
+        paid = sum(1 for c in costs if COSTS.get(c) == Cost.PAID)
+        return Sent(message_id, file_ref=ref, cost=COSTS.get(dearest), paid=paid)
 
     async def _send_part(self, chat_id: str, message: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     zalo_oa_api_url: str = "https://openapi.zalo.me"
     zalo_oa_oauth_url: str = "https://oauth.zaloapp.com"
     zalo_oa_price_vnd: int = Field(55, ge=0, description="price of one paid Zalo OA message")
+    zalo_oa_monthly_quota: int = Field(
+        1000, ge=0, description="consultation messages outside the free window the OA package covers a month"
+    )
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR / 'chibo.db'}"
     data_dir: Path = DEFAULT_DATA_DIR
     public_url: str | None = None

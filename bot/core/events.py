@@ -107,15 +107,37 @@ class Incoming:
     file: IncomingFile | None = None
 
 
+class Cost(StrEnum):
+    """What a delivered message cost, whatever the platform's names for its quotas."""
+
+    FREE = "free"  # inside the free window (or a platform without charges)
+    QUOTA = "quota"  # drew on a monthly free quota outside the window
+    PAID = "paid"  # charged at the channel's price per message
+
+
+@dataclass(frozen=True)
+class WindowRules:
+    """When a channel lets a bot write to a user, and what it costs (Zalo OA consultation messages). Free for
+    `free_hours` after the user's last interaction (at most `free_per_window` messages), then on a monthly quota of
+    `monthly_quota`, then at `price_vnd` each; after `hard_limit_days` of silence not at all until the user writes."""
+
+    free_hours: int = 48
+    free_per_window: int = 8
+    hard_limit_days: int = 7
+    monthly_quota: int = 0
+    price_vnd: int = 0
+
+
 @dataclass(frozen=True)
 class Sent:
     """What the platform returned for a sent message; `file_ref` is the reusable handle of an uploaded file;
-    `cost` names the quota or price the platform charged it to (Zalo OA: "reply", "sub_quota", "purchase_quota"),
-    None where sending is free."""
+    `cost` is the dearest charge of the platform messages it took (None: the platform did not say; free where the
+    channel has no windows), `paid` how many of them were charged at the channel's price."""
 
     message_id: str
     file_ref: str | None = None
-    cost: str | None = None
+    cost: Cost | None = None
+    paid: int = 0
 
 
 class DeliveryError(Exception):
@@ -158,6 +180,7 @@ class Channel(Protocol):
     name: ChannelName
     has_buttons: bool  # False: choices go out as a numbered list answered by typing (Zalo)
     can_share_contact: bool  # True: a button shares the user's phone number (Telegram)
+    windows: WindowRules | None  # None: the bot may write any time, free (Telegram, Zalo Bot Platform)
 
     async def open(self) -> None:
         """Connect to the platform, to send only (the command line); `start` opens the channel itself."""

@@ -1,5 +1,6 @@
 """Live progress of a broadcast for the board member who sent it: one message edited in place (sent / total,
-failed, blocked, time left), then a final summary of who could not be reached and why. Watchers resume after a
+failed, blocked, held, time left), then a final summary of who could not be reached and why (held outside the
+channel's window, blocked, failed, not joined) and, on channels that charge, what it cost. Watchers resume after a
 restart from what the directive row remembers. The watcher only reports: the directive's status is the domain's
 (services.directives.settle), moved whoever finished the deliveries."""
 
@@ -16,14 +17,15 @@ from sqlalchemy import select
 from bot.core.events import Reply
 from bot.core.host import Host
 from bot.delivery.sender import Sender
-from bot.services import directives
+from bot.services import directives, reach
 from bot.services.outbox import enqueue
 from messages import directives as msg
 from storage.db import transaction
 from storage.models import Directive, DirectiveStatus
 
 log = logging.getLogger(__name__)
-DONE_STATES = ("sent", "blocked", "failed", "unregistered")
+# "held" is done for the broadcast: the delivery waits for the user's next interaction, which may never come.
+DONE_STATES = ("sent", "blocked", "failed", "unregistered", "held")
 # A broadcast that finished while the bot was stopping still gets its final summary after a restart within this.
 RESUME_WITHIN = timedelta(days=2)
 
@@ -89,6 +91,7 @@ class ProgressWatcher:
                 total=total,
                 failed=counts["failed"],
                 blocked=counts["blocked"],
+                held=counts["held"],
                 unregistered=counts["unregistered"],
                 eta=msg.eta(_eta(total - done, done - first_done, time.monotonic() - started)),
             )
@@ -144,6 +147,13 @@ class ProgressWatcher:
                             unit=unit.name, secretary=secretary or msg.NO_NAME, reason=reason
                         )
                     )
+            costs = await reach.spent(session, reach.channel_windows(self.host.channels), directive_id)
+            if costs is not None:
+                lines.append(
+                    msg.FINAL_COSTS.format(
+                        free=costs.free, quota=costs.quota, paid=costs.paid, vnd=msg.money(costs.vnd)
+                    )
+                )
             directive.meta = {**(directive.meta or {}), "progress": {**where, "reported": True}}
             enqueue(session, self.host.clock, channel, chat_id, [Reply(text="\n".join(lines))], kind="notice")
         self.sender.wake()

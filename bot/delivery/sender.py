@@ -4,6 +4,10 @@ A row is one delivery to one chat (a directive card and its files, a reminder, a
 (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several instances can share the work), sends their parts in order under
 the channel's pacing, and records progress part by part in batched writes. A crash leaves claimed rows behind; they
 are taken up again once their lease runs out, so nobody is skipped and only in-flight parts can be sent twice.
+
+A delivery the channel refuses as outside its window (`OutsideWindow`) is held, not failed: the row keeps its place
+and reason for the board, and goes again when the user next interacts (services.outbox.release_held). Each
+delivered row records what it cost (the dearest of its parts, and how many paid messages) for the board's sums.
 """
 
 from __future__ import annotations
@@ -25,16 +29,19 @@ from bot.core.clock import Clock
 from bot.core.events import (
     Blocked,
     Channel,
+    Cost,
     DeliveryError,
     OutFile,
+    OutsideWindow,
     RateLimited,
     Rejected,
     Reply,
+    Sent,
 )
 from bot.delivery.pacing import Pacer
 from bot.services import directives
 from bot.services.files import FileStore
-from bot.services.outbox import DIRECTIVE, REPLY
+from bot.services.outbox import DIRECTIVE, HELD, REPLY
 from storage.liveness import InstanceLock, dead_instances
 from storage.models import ChannelFile, DirectiveTarget, Outbox
 
@@ -57,6 +64,8 @@ class _Job:
     parts: list[dict[str, Any]]
     next_part: int
     attempts: int
+    cost: str | None = None
+    paid: int = 0
 
     @classmethod
     def of(cls, row: Outbox) -> _Job:
@@ -70,6 +79,8 @@ class _Job:
             list(row.parts),
             row.next_part,
             row.attempts,
+            row.cost,
+            row.paid or 0,
         )
 
 
@@ -288,12 +299,14 @@ class Sender:
             reply = _addressed(job, Reply.from_dict(job.parts[job.next_part]))
             await pacer.wait(job.chat_id, per_chat=job.kind != REPLY)
             try:
-                sent_id = await self._send_part(channel, job, reply)
+                sent = await self._send_part(channel, job, reply)
             except RateLimited as exc:
                 pacer.pause(exc.retry_after)
                 return self._retry_later(job, exc.retry_after, str(exc), count_attempt=False)
             except Blocked as exc:
                 return self._finish(job, "blocked", error=str(exc) or "blocked")
+            except OutsideWindow as exc:
+                return self._finish(job, HELD, error=str(exc) or HELD, cost=job.cost, paid=job.paid)
             except Rejected as exc:
                 return self._finish(job, "failed", error=str(exc))
             except DeliveryError as exc:
@@ -301,22 +314,25 @@ class Sender:
                     return self._finish(job, "failed", error=str(exc), attempts=job.attempts + 1)
                 return self._retry_later(job, min(MAX_BACKOFF, 2.0 ** (job.attempts + 1)), str(exc))
             job.next_part += 1
+            job.cost = _dearer(job.cost, sent.cost or (Cost.FREE if channel.windows is None else None))
+            job.paid += sent.paid
             if job.next_part >= len(job.parts):
-                return self._finish(job, "sent", message_id=sent_id)
+                return self._finish(job, "sent", message_id=sent.message_id, cost=job.cost, paid=job.paid)
             await self._until_durable(
-                self._record(job.id, next_part=job.next_part, claimed_at=self.clock.now())
+                self._record(
+                    job.id, next_part=job.next_part, claimed_at=self.clock.now(), cost=job.cost, paid=job.paid
+                )
             )
 
-    async def _send_part(self, channel: Channel, job: _Job, reply: Reply) -> str:
+    async def _send_part(self, channel: Channel, job: _Job, reply: Reply) -> Sent:
         file_ref = None
         if reply.file is not None:
             file_ref = await self._file_ref(job.channel, reply.file)
             if file_ref is None:
                 return await self._upload(channel, job, reply)
-        sent = await channel.send(job.chat_id, reply, file_ref=file_ref)
-        return sent.message_id
+        return await channel.send(job.chat_id, reply, file_ref=file_ref)
 
-    async def _upload(self, channel: Channel, job: _Job, reply: Reply) -> str:
+    async def _upload(self, channel: Channel, job: _Job, reply: Reply) -> Sent:
         """Upload a file once per channel; concurrent senders of the same file wait and reuse its handle."""
         assert reply.file is not None
         key = (job.channel, reply.file.sha256)
@@ -327,8 +343,8 @@ class Sender:
                 sent = await channel.send(job.chat_id, reply)
                 if sent.file_ref:
                     await self._remember_file(key, sent.file_ref)
-                return sent.message_id
-        return (await channel.send(job.chat_id, reply, file_ref=ref)).message_id
+                return sent
+        return await channel.send(job.chat_id, reply, file_ref=ref)
 
     async def _file_ref(self, channel: str, file: OutFile) -> str | None:
         key = (channel, file.sha256)
@@ -394,6 +410,13 @@ class Sender:
                 await asyncio.shield(self.flush())
             except Exception:
                 log.exception("could not record outbox progress; will retry")
+
+
+_COST_RANK: dict[str | None, int] = {None: 0, Cost.FREE: 1, Cost.QUOTA: 2, Cost.PAID: 3}
+
+
+def _dearer(a: str | None, b: str | None) -> str | None:
+    return a if _COST_RANK.get(a, 0) >= _COST_RANK.get(b, 0) else b
 
 
 def _addressed(job: _Job, reply: Reply) -> Reply:

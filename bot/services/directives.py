@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
@@ -47,6 +47,7 @@ class Recipient:
     person_id: int | None
     channel: str | None
     chat_id: str | None
+    last_seen: datetime | None = None  # the account's last interaction (to a minute): its channel's window
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,9 @@ async def recipients(session: AsyncSession, cell_ids: list[int]) -> list[Recipie
         rank = (account.channel == pinned, account.last_seen_at)
         if unit_id not in seen or rank > seen[unit_id]:
             seen[unit_id] = rank
-            best[unit_id] = Recipient(unit_id, person_id, account.channel, account.chat_id)
+            best[unit_id] = Recipient(
+                unit_id, person_id, account.channel, account.chat_id, account.last_seen_at
+            )
     return [best.get(uid, Recipient(uid, None, None, None)) for uid in cell_ids]
 
 
@@ -376,7 +379,7 @@ async def unreachable(
         .outerjoin(Person, Person.id == Role.person_id)
         .where(
             DirectiveTarget.directive_id == directive_id,
-            DirectiveTarget.delivery.in_(("blocked", "failed", "unregistered")),
+            DirectiveTarget.delivery.in_(("held", "blocked", "failed", "unregistered")),
         )
         .order_by(Unit.path)
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
@@ -22,6 +22,9 @@ from storage.models import Outbox
 
 REPLY = "reply"
 DIRECTIVE = "directive"
+# A delivery the channel may not carry now (outside its window, past its hard limit): kept, not failed, until the
+# user interacts again (release_held). The sender holds rows; only release_held puts them back.
+HELD = "held"
 
 
 @dataclass(frozen=True)
@@ -102,3 +105,15 @@ def _row(
         "claimed_at": now if claimed_by else None,
         "created_at": now,
     }
+
+
+async def release_held(session: AsyncSession, clock: Clock, channel: str, chat_id: str) -> int:
+    """The user interacted: their held deliveries may go now, oldest first as the sender claims them. The one
+    owner of the held -> pending change; returns how many were released (the caller wakes the sender)."""
+    result = await session.execute(
+        update(Outbox)
+        .where(Outbox.channel == channel, Outbox.chat_id == chat_id, Outbox.status == HELD)
+        .values(status="pending", next_attempt_at=clock.now(), claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
