@@ -179,15 +179,24 @@ async def test_a_tap_on_received_opens_a_window_so_the_reminder_is_free(
     await load_roster(oa_bot)
     tapper = await join(oa_bot, fake_oa, "0912000003")
     quiet = await join(oa_bot, fake_oa, "0912000004")
+    async with oa_bot.sessions() as session:
+        units = dict((await session.execute(select(Unit.code, Unit.id))).tuples().all())
+    tapper_unit, quiet_unit = units["DUK-STC-VP"], units["DUK-STC-NS"]
     clock.advance(timedelta(hours=1))
     await send_test_directive(oa_bot, units=("DUK",))
     for user in (tapper, quiet):
         assert (await row_of(oa_bot, user, "directive", until=("sent",))).cost == "free"
     clock.advance(timedelta(hours=46))  # 47 h after joining: the joining window is nearly spent
     card = next(m for m in reversed(tapper.messages) if m.buttons)
+    before = len(tapper.messages)
     await tapper.press(msg.BUTTON_ACK, card)
+    await tapper.wait_for(before + 1)  # the bot's thanks: the tap was handled
     await settled(oa_bot)
     clock.advance(timedelta(hours=40))  # 87 h after joining, 40 h after the tap
+    async with oa_bot.sessions() as session:  # the tap was seen as an interaction: the board's forecast knows
+        people = await directives.recipients(session, [tapper_unit, quiet_unit])
+        forecast = await reach.forecast(session, clock, reach.channel_windows(oa_bot.channels), people)
+    assert [(c.free, c.quota, c.paid) for c in forecast.channels] == [(1, 1, 0)]
     async with transaction(oa_bot.sessions) as session:
         for user in (tapper, quiet):
             enqueue(session, clock, OA, user.id, [Reply(text="⏰ Nhắc báo cáo")], kind="reminder")
