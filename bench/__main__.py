@@ -10,7 +10,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bench import board, broadcast, ingest, reading
+from bench import board, broadcast, ingest, oa_broadcast, reading
 
 Section = Callable[[str | None], Awaitable[dict[str, Any]]]
 
@@ -55,6 +55,13 @@ async def _board(pg: str | None) -> dict[str, Any]:
     return result
 
 
+async def _oa(pg: str | None) -> dict[str, Any]:
+    result = {"sqlite": await oa_broadcast.oa_broadcast(1_000)}
+    if pg:
+        result["postgres"] = await oa_broadcast.oa_broadcast(1_000, db_url=pg)
+    return result
+
+
 async def _reading(_pg: str | None) -> dict[str, Any]:
     return await reading.reading()
 
@@ -71,6 +78,10 @@ SECTIONS: dict[str, tuple[str, Section]] = {
         _ingest,
     ),
     "board": ("Issue 5 – board views on 10,000 cells, 100 directives, 1,000,000 reports", _board),
+    "oa": (
+        "Issue 12 – 1,000-cell broadcast over the Zalo OA: the board's forecast against free / quota / paid / held",
+        _oa,
+    ),
     "reading": ("Hostile input – parser time by size, reads through the bounded worker", _reading),
 }
 
