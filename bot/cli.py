@@ -519,7 +519,7 @@ def directive_send(
             reachable=plan.reachable,
             unregistered=plan.unregistered,
         )
-        return f"{queued}\n{reach.describe(forecast)}"
+        return "\n".join(line for line in (queued, reach.describe(forecast)) if line)
 
     console.print(_with_db(work), markup=False)
 

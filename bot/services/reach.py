@@ -194,7 +194,9 @@ def channel_windows(channels: Mapping[str, Channel]) -> dict[str, WindowRules | 
 
 
 def describe(forecast: Forecast) -> str:
-    """The forecast as the board reads it, one line per channel."""
+    """The forecast as the board reads it, one line per channel; empty when nobody can be sent to yet."""
+    if not forecast.channels:
+        return ""
     lines = [msg.FORECAST_HEAD]
     for c in forecast.channels:
         label = msg.CHANNEL_LABELS.get(c.channel, c.channel)
