@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.config import Settings, public_port, refusals, wants_production
-from bot.core.events import ChannelName, WindowRules
+from bot.core.events import Channel, ChannelName
 from bot.services import invites as invite_service
 from bot.services import roster, staff
 from bot.services.audit import audit
@@ -297,19 +297,15 @@ def invite(
         console.print(msg.NO_LINK, markup=False)
 
 
-async def _channel_windows(
-    session: AsyncSession, settings: Settings, clock: Clock
-) -> dict[str, WindowRules | None]:
-    """The window rules of the channels the settings configure (built, never opened: nothing is sent)."""
+async def _built_channels(session: AsyncSession, settings: Settings, clock: Clock) -> dict[str, Channel]:
+    """The channels the settings configure, built to read their rules (windows, message counts); never opened."""
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
     from bot.runtime import build_channels
-    from bot.services import reach
     from bot.services.files import FileStore
 
     sessions = async_sessionmaker(session.bind, expire_on_commit=False)
-    channels = build_channels(settings, FileStore(settings.files_dir, 0), sessions=sessions, clock=clock)
-    return reach.channel_windows(channels)
+    return build_channels(settings, FileStore(settings.files_dir, 0), sessions=sessions, clock=clock)
 
 
 async def _invite_linker(settings: Settings) -> Callable[[str], str | None]:
@@ -508,9 +504,8 @@ def directive_send(
                     msg.FILE_TOO_LARGE.format(name=path.name, size=size, limit=settings.max_file_mb)
                 ) from exc
             await directives.attach(session, draft.id, stored)
-        forecast = await reach.forecast_broadcast(
-            session, clock, await _channel_windows(session, settings, clock), draft.id, cells
-        )
+        channels = await _built_channels(session, settings, clock)
+        forecast = await reach.forecast_broadcast(session, clock, channels, draft, cells, chosen)
         plan = await directives.queue_broadcast(session, clock, draft, cells, chosen, actor="cli")
         queued = msg.DIRECTIVE_QUEUED.format(
             number=draft.number or "",

@@ -363,9 +363,10 @@ async def _show_audience(ctx: Context, draft: Directive, state: dict[str, object
     if cells:
         p = await directives.plan(ctx.session, cells)
         text = msg.AUDIENCE_SUMMARY.format(cells=p.cells, people=p.reachable, unregistered=p.unregistered)
-        windows = reach.channel_windows(ctx.runtime.channels)
         if p.reachable:
-            forecast = await reach.forecast_broadcast(ctx.session, ctx.clock, windows, draft.id, cells)
+            form = await get_form(ctx.session, draft.form_key)
+            channels = ctx.runtime.channels
+            forecast = await reach.forecast_broadcast(ctx.session, ctx.clock, channels, draft, cells, form)
             text = f"{text}\n\n{reach.describe(forecast)}"
     else:
         text = msg.AUDIENCE_EMPTY

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.clock import Clock
 from bot.core.config import Settings
-from bot.core.events import ChannelName, Reply
+from bot.core.events import Button, ChannelName, Reply
 from bot.fakes.zalo_oa_rules import Policy
 from bot.fakes.zalo_oa_server import FakeZaloOA
 from bot.fakes.zalo_oa_users import FakeOaUser
@@ -131,7 +131,7 @@ async def test_forecast_matches_the_broadcast_held_rows_wait_for_the_next_intera
         assert duk is not None
         cells = await directives.cells_under(session, [duk])
         people = await directives.recipients(session, cells)
-        forecast = await reach.forecast(session, clock, reach.channel_windows(oa_bot.channels), people)
+        forecast = await reach.forecast(session, clock, oa_bot.channels, people, [Reply(text="Thẻ văn bản")])
     [oa] = forecast.channels
     assert (oa.channel, oa.free, oa.quota, oa.paid, oa.silent, oa.not_following) == (OA, 1, 1, 1, 1, 0)
     assert forecast.unregistered == 1 and oa.vnd == PRICE
@@ -195,7 +195,7 @@ async def test_a_tap_on_received_opens_a_window_so_the_reminder_is_free(
     clock.advance(timedelta(hours=40))  # 87 h after joining, 40 h after the tap
     async with oa_bot.sessions() as session:  # the tap was seen as an interaction: the board's forecast knows
         people = await directives.recipients(session, [tapper_unit, quiet_unit])
-        forecast = await reach.forecast(session, clock, reach.channel_windows(oa_bot.channels), people)
+        forecast = await reach.forecast(session, clock, oa_bot.channels, people, [Reply(text="Nhắc")])
     assert [(c.free, c.quota, c.paid) for c in forecast.channels] == [(1, 1, 0)]
     async with transaction(oa_bot.sessions) as session:
         for user in (tapper, quiet):
@@ -204,3 +204,23 @@ async def test_a_tap_on_received_opens_a_window_so_the_reminder_is_free(
     assert (await row_of(oa_bot, tapper, "reminder", until=("sent",))).cost == "free"
     assert (await row_of(oa_bot, quiet, "reminder", until=("sent",))).cost == "quota"
     assert fake_oa.users[tapper.id].messages[-1].quota == "reply"
+
+
+async def test_the_forecast_counts_messages_as_the_oa_sends_them(
+    oa_bot: Runtime, fake_oa: FakeZaloOA
+) -> None:
+    """What the forecast charges per delivery is what the adapter then sends, message for message."""
+    await load_roster(oa_bot)
+    user = await join(oa_bot, fake_oa, "0912000003")
+    channel = oa_bot.channels[OA]
+    buttons = [[Button(f"Lựa chọn {i}", f"c:{i}") for i in range(6)]]
+    for reply in (
+        Reply(text="Một dòng"),
+        Reply(text="Có nút", buttons=buttons),
+        Reply(text="Dài " * 700, buttons=buttons[:1]),
+        Reply(buttons=buttons),
+        Reply(text="Xin số điện thoại", request_contact=True),
+    ):
+        before = len(user.messages)
+        await channel.send(user.id, reply)
+        assert len(user.messages) - before == channel.message_count(reply), reply

@@ -271,6 +271,10 @@ class TelegramChannel:
         scope = BotCommandScopeChat(int(chat_id)) if chat_id else BotCommandScopeDefault()
         await self.bot.set_my_commands([BotCommand(c, d) for c, d in commands], scope=scope)
 
+    def message_count(self, reply: Reply) -> int:
+        """Sending costs nothing here: no forecast needs the exact count."""
+        return 1
+
     def invite_link(self, code: str) -> str | None:
         return telegram_link(self.username, code) if self.username else None
 

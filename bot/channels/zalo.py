@@ -244,6 +244,10 @@ class ZaloChannel:
     async def set_commands(self, chat_id: str | None, commands: list[tuple[str, str]]) -> None:
         """Zalo bots have no command menu."""
 
+    def message_count(self, reply: Reply) -> int:
+        """Sending costs nothing here: no forecast needs the exact count."""
+        return 1
+
     def invite_link(self, code: str) -> str | None:
         return None
 

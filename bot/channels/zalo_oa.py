@@ -295,6 +295,22 @@ class ZaloOaChannel:
     def invite_link(self, code: str) -> str | None:
         return None
 
+    def message_count(self, reply: Reply) -> int:
+        """How many OA messages `reply` becomes, each charged on its own: as `_parts` builds them, without
+        uploading (a file Zalo will not carry joins the text as a link)."""
+        file = reply.file
+        attached = file is not None and (
+            file.as_photo
+            or (file.mime in NATIVE_TYPES and file.size <= self.file_max and self.files is not None)
+        )
+        text = reply.text.strip() or ("link" if file is not None and not attached else "")
+        chunks = len(split_text(text, TEXT_LIMIT)) if text else 0
+        buttons = sum(len(row) for row in reply.buttons)
+        templates = -(-buttons // BUTTONS_PER_TEMPLATE)
+        if templates:
+            chunks = max(chunks - 1, 0) + templates  # the buttons ride on the last piece of text
+        return chunks + int(attached) + int(reply.request_contact)
+
     def http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(

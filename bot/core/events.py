@@ -210,3 +210,7 @@ class Channel(Protocol):
 
     def invite_link(self, code: str) -> str | None:
         """A link that opens the bot with `code` pre-filled, where the platform has one."""
+
+    def message_count(self, reply: Reply) -> int:
+        """How many platform messages `reply` becomes: what a channel with windows charges per (forecasts).
+        Channels without windows may answer 1."""

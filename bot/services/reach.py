@@ -12,7 +12,7 @@ quota by delivered rows. The benchmark (bench/oa_broadcast.py) prints it beside 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,12 +20,13 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.core.events import Channel, Cost, WindowRules
+from bot.core.events import Channel, Cost, Reply, WindowRules
 from bot.services import directives
 from bot.services.directives import Recipient
+from bot.services.forms import FormSpec
 from bot.services.outbox import DIRECTIVE
 from messages import directives as msg
-from storage.models import Outbox
+from storage.models import Directive, Outbox
 
 
 @dataclass(frozen=True)
@@ -67,23 +68,24 @@ class Forecast:
 async def forecast_broadcast(
     session: AsyncSession,
     clock: Clock,
-    windows: Mapping[str, WindowRules | None],
-    directive_id: int,
+    channels: Mapping[str, Channel],
+    directive: Directive,
     cell_ids: list[int],
+    form: FormSpec | None,
 ) -> Forecast:
-    """The forecast for sending directive `directive_id` (its card and files) to these cells."""
-    messages = 1 + len(await directives.files_of(session, directive_id))
-    return await forecast(session, clock, windows, await directives.recipients(session, cell_ids), messages)
+    """The forecast for sending `directive` (its card and files, as queue_broadcast builds them) to these cells."""
+    parts = directives.card_parts(directive, await directives.files_of(session, directive.id), form)
+    return await forecast(session, clock, channels, await directives.recipients(session, cell_ids), parts)
 
 
 async def forecast(
     session: AsyncSession,
     clock: Clock,
-    windows: Mapping[str, WindowRules | None],
+    channels: Mapping[str, Channel],
     people: list[Recipient],
-    messages: int = 1,
+    parts: Sequence[Reply],
 ) -> Forecast:
-    """Split `people` per channel by what a delivery of `messages` platform messages will cost each."""
+    """Split `people` per channel by what delivering `parts` will cost each (in the channel's own messages)."""
     now = clock.now()
     reachable = [r for r in people if r.channel and r.chat_id]
     gone = await _not_following(session, reachable)
@@ -93,7 +95,9 @@ async def forecast(
         by_channel.setdefault(r.channel, []).append(r)
     result = []
     for channel, group in sorted(by_channel.items()):
-        rules = windows.get(channel)
+        found = channels.get(channel)
+        rules = found.windows if found is not None else None
+        messages = sum(found.message_count(p) for p in parts) if found is not None else len(parts)
         if rules is None:
             result.append(ChannelForecast(channel, free=len(group), messages=messages))
             continue
