@@ -128,6 +128,7 @@ async def _run(cells: int, url: str, tmp: Path, clock: Clock, fake: FakeZaloOA) 
         "forecast: free / quota / paid / unreachable (7 days, not following)": (
             f"{oa.free} / {oa.quota} / {oa.paid} / {oa.unreachable} ({oa.silent}, {oa.not_following})"
         ),
+        "forecast paid messages": oa.paid_messages,
         "forecast VND": oa.vnd,
         "actual deliveries: free / quota / paid / held / blocked / failed": actual["deliveries"],
         "actual paid messages": actual["paid_messages"],

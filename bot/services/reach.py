@@ -36,11 +36,12 @@ class ChannelForecast:
     channel: str
     free: int = 0  # inside the free window
     quota: int = 0  # outside it, on the monthly quota
-    paid: int = 0  # outside it, quota spent: charged
+    paid: int = 0  # outside it, at least one message charged once the quota is spent
     silent: int = 0  # past the hard limit: held until they write
     not_following: int = 0  # their last delivery found them gone: held or refused until they follow again
     messages: int = 1  # platform messages per delivery
     price_vnd: int = 0
+    paid_messages: int = 0  # what the quota leaves to pay for
 
     @property
     def recipients(self) -> int:
@@ -52,7 +53,7 @@ class ChannelForecast:
 
     @property
     def vnd(self) -> int:
-        return self.paid * self.messages * self.price_vnd
+        return self.paid_messages * self.price_vnd
 
 
 @dataclass(frozen=True)
@@ -102,12 +103,14 @@ async def forecast(
             result.append(ChannelForecast(channel, free=len(group), messages=messages))
             continue
         left = max(0, rules.monthly_quota - await _quota_used(session, channel, now))
-        counts = {"free": 0, "quota": 0, "paid": 0, "silent": 0, "not_following": 0}
+        counts = {"free": 0, "quota": 0, "paid": 0, "silent": 0, "not_following": 0, "paid_messages": 0}
         for r in group:
             kind = _classify(r, rules, now, messages, gone)
             if kind == "outside":
-                kind = "quota" if left >= messages else "paid"
-                left -= messages if kind == "quota" else 0
+                on_quota = min(left, messages)
+                left -= on_quota
+                kind = "quota" if on_quota == messages else "paid"
+                counts["paid_messages"] += messages - on_quota
             counts[kind] += 1
         result.append(ChannelForecast(channel, **counts, messages=messages, price_vnd=rules.price_vnd))
     return Forecast(result, unregistered=len(people) - len(reachable))
