@@ -67,6 +67,7 @@ async def test_board_sends_a_directive_end_to_end(bot: Runtime, fake_tg: FakeTel
     await board.press("🌐 Tất cả chi bộ trong phạm vi")
     summary = await until(board, "Sẽ gửi tới 5 chi bộ")
     assert "(3 bí thư đã kết nối)" in summary.text and "2 chi bộ có bí thư chưa kết nối" in summary.text
+    assert "Telegram: 3 bí thư, miễn phí." in summary.text  # the forecast: no windows, nothing to pay
     await board.press("📤 Gửi ngay")
     await until(board, "Đã xếp lịch gửi văn bản 747-CV/ĐUK tới 5 chi bộ")
 
