@@ -19,11 +19,12 @@ from bot.services import directives
 from bot.services.directive_parser import parse_directive
 from bot.services.files import FileStore
 from bot.services.forms_store import get_form
+from handlers.classify import board_command
 from handlers.report_state import FLOW as REPORT_FLOW
 from storage.db import transaction
 from storage.models import Conversation, Directive, DirectiveTarget, Outbox, Report, Unit
 from tests.support import BOARD_PHONE, DOCX_MIME, add_staff, docx_bytes, load_roster, sample, travel_to
-from tests.zalo_fixtures import OA, ZaloPerson, ZaloWorld, eventually, zalo
+from tests.zalo_fixtures import OA, Received, ZaloPerson, ZaloWorld, eventually, zalo
 
 __all__ = ["zalo"]  # the fixture, imported for pytest
 
@@ -255,6 +256,24 @@ async def test_a_reminder_after_a_long_silence_is_never_lost(
     assert row.status in ("sent", "pending", "held"), (row.status, row.last_error)  # delivered or held
 
 
+@pytest.mark.parametrize(
+    ("typed", "command"),
+    [
+        ("Tình hình", ("tinhhinh", "")),
+        ("tinh hinh 747-CV/ĐUK", ("tinhhinh", "747-CV/ĐUK")),
+        ("Nhắc nhở 747 tắt.", ("nhacnho", "747 tắt")),
+        ("Báo cáo Word 747", ("baocao", "747")),
+        ("xuất 745", ("xuat", "745")),
+        ("Tổng hợp!", ("tonghop", "")),
+        ("tình hình tốt; 25/30; 12", None),  # a report, not a command
+        ("báo cáo\nNgày 1/4 sinh hoạt chuyên đề, 25/30", None),
+        ("xin chào", None),
+    ],
+)
+def test_board_words(typed: str, command: tuple[str, str] | None) -> None:
+    assert board_command(typed) == command
+
+
 # -- a board member ------------------------------------------------------------------------------------------
 
 
@@ -278,7 +297,9 @@ async def test_board_on_zalo_status_nudge_summary_and_reminders(zalo: ZaloWorld)
 
     status = await tuyen.say("tình hình 747")  # /tinhhinh by its word
     assert "747-CV/ĐUK" in status.text, tuyen.describe()
-    assert await tuyen.say("tình hình") != status  # the list of open directives
+    listed = await tuyen.say("tình hình")  # the open directives, each a choice
+    chosen = await tuyen.tap("747-CV/ĐUK")
+    assert chosen != listed and "747-CV/ĐUK" in chosen.text, tuyen.describe()
     before = len(lan.messages)
     await tuyen.say("nhắc nhở 747")  # nudge the late cells: Lan has not reported
 
@@ -314,7 +335,7 @@ async def test_board_on_zalo_gets_the_export_and_the_report(
     tuyen = await board_member(zalo)
     await tuyen.say(words)
 
-    def delivered(ms: list) -> bool:  # type: ignore[type-arg]
+    def delivered(ms: list[Received]) -> bool:
         return any((m.file_name or "").endswith(name_end) or (m.links and name_end in m.text) for m in ms)
 
     await tuyen.wait_until(delivered)

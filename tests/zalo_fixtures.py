@@ -40,7 +40,7 @@ PRODUCTS = [BOT_PLATFORM, OA]
 _URL = re.compile(r"https?://\S+")
 
 
-def _common(tmp_path: Path, db_url: str, port: int) -> dict[str, object]:
+def _common(tmp_path: Path, db_url: str, port: int) -> dict[str, Any]:
     return {
         "public_url": PUBLIC,
         "webhook_secret": SecretStr("zalo-webhook-secret-0123456789"),
@@ -59,7 +59,7 @@ def bot_platform_settings(tmp_path: Path, db_url: str, fake: FakeZalo, port: int
         "zalo_api_url": fake.api_url,
         "zalo_bot_name": "Chibo Lai Châu",
     }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 def oa_settings(tmp_path: Path, db_url: str, fake: FakeZaloOA, port: int) -> Settings:
@@ -72,7 +72,7 @@ def oa_settings(tmp_path: Path, db_url: str, fake: FakeZaloOA, port: int) -> Set
         "zalo_oa_api_url": fake.url,
         "zalo_oa_oauth_url": fake.url,
     }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ class ZaloPerson:
 
     def _typed_choice(self, label: str) -> str:
         for message in reversed(self.messages):
-            for line in message.text.splitlines():
+            for line in reversed(message.text.splitlines()):  # the choices come last
                 if label.lower() in line.lower():
                     key = re.match(r"\s*(\S+?)[.)]?\s", line)
                     assert key is not None, line
@@ -234,14 +234,15 @@ async def zalo(
 ) -> AsyncIterator[ZaloWorld]:
     """The bot with ONE Zalo product configured and nothing else, against that product's fake."""
     port = free_port()
+    fake: FakeZalo | FakeZaloOA
     if request.param == BOT_PLATFORM:
-        fake: FakeZalo | FakeZaloOA = FakeZalo()
-        await fake.start()
-        settings = bot_platform_settings(tmp_path, db_url, fake, port)
+        fake = bot_fake = FakeZalo()
+        await bot_fake.start()
+        settings = bot_platform_settings(tmp_path, db_url, bot_fake, port)
     else:
-        fake = FakeZaloOA(clock=clock, oa_secret_key="oa-webhook-key")
-        await fake.start()
-        settings = oa_settings(tmp_path, db_url, fake, port)
+        fake = oa_fake = FakeZaloOA(clock=clock, oa_secret_key="oa-webhook-key")
+        await oa_fake.start()
+        settings = oa_settings(tmp_path, db_url, oa_fake, port)
     runtime = Runtime.build(settings, clock=clock, engine=engine)
     await runtime.start(migrate_db=False)
     # What the HTTPS reverse proxy does: what Zalo posts to the public URL reaches the bot's own port.
