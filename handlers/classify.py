@@ -15,6 +15,7 @@ from handlers import directive_intake, registration
 from handlers.commands import BOARD, SECRETARY
 from handlers.context import Context
 from handlers.report_state import FLOW as REPORT_FLOW
+from handlers.report_state import asks_to_report
 from messages import common
 from storage.models import Conversation
 
@@ -35,6 +36,9 @@ class EventKind(StrEnum):
     LIST_WORD = "list_word"
     ACK_WORD = "ack_word"
     EDIT_WORD = "edit_word"
+    BOARD_WORD = (
+        "board_word"  # a board command typed by its words ("tình hình 747"), for channels without a menu
+    )
     FREE_MESSAGE = "free_message"  # a secretary's text or photo outside any flow: maybe a one-message report
     NOT_UNDERSTOOD = "not_understood"
 
@@ -82,9 +86,32 @@ def classify(ctx: Context, conv: Conversation | None) -> EventKind:
         for words, kind in _SECRETARY_WORDS:
             if word in words:
                 return kind
-        return EventKind.FREE_MESSAGE
-    return EventKind.NOT_UNDERSTOOD
+        if asks_to_report(word):
+            return EventKind.FREE_MESSAGE  # a secretary's "báo cáo" is her own report, even on the board too
+    if board and board_command(event.text or "") is not None:
+        return EventKind.BOARD_WORD
+    return EventKind.FREE_MESSAGE if secretary else EventKind.NOT_UNDERSTOOD
 
 
 def typed_word(text: str) -> str:
     return " ".join(fold(text).strip(" .!").split())
+
+
+_BOARD_LEADS = sorted(
+    common.WORDS_BOARD, key=lambda lead: -len(lead.split())
+)  # "bao cao word" before "bao cao"
+_BOARD_ARGS_MAX = 40  # what follows a board word names a directive, maybe "tắt"/"bật": never a long text
+
+
+def board_command(text: str) -> tuple[str, str] | None:
+    """The board command `text` types by its words, with what follows them: ("tinhhinh", "747"), else None."""
+    words = text.split()
+    folded = typed_word(text).split()
+    for lead in _BOARD_LEADS:
+        size = len(lead.split())
+        if folded[:size] == lead.split():
+            args = " ".join(words[size:]).strip(" .!")
+            if len(args) <= _BOARD_ARGS_MAX and ";" not in args and "\n" not in text.strip():
+                return common.WORDS_BOARD[lead], args
+            return None
+    return None

@@ -4,9 +4,10 @@ their conversation is), and a pressed button to the handler of its decoded actio
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from handlers import board, buttons, directive_intake, menu, registration, reports, secretary
-from handlers.classify import EventKind, classify
+from handlers.classify import EventKind, board_command, classify
 from handlers.commands import BOARD, EVERYONE, SECRETARY
 from handlers.context import Context
 from messages import common
@@ -28,8 +29,6 @@ menu.TABLE.add("nhacnho", BOARD, board.nhacnho)
 menu.TABLE.add("tonghop", BOARD, board.tonghop)
 menu.TABLE.add("xuat", BOARD, board.xuat)
 menu.TABLE.add("baocao", BOARD, board.baocao)
-# On channels without buttons (Zalo) the board reads; what sends to many cells stays on Telegram and the CLI.
-ACTING_BOARD_COMMANDS = frozenset({"nhacnho"})
 
 
 async def route(ctx: Context) -> None:
@@ -47,10 +46,16 @@ async def _command(ctx: Context) -> None:
     if command is None:
         ctx.reply(common.UNKNOWN_COMMAND)
         return
-    if name in ACTING_BOARD_COMMANDS and not ctx.has_buttons:
-        ctx.reply(common.BOARD_USE_TELEGRAM)
-        return
     await command.handler(ctx)
+
+
+async def _board_word(ctx: Context) -> None:
+    """A board command typed by its words: run as the command it names, with what follows as its arguments."""
+    typed = board_command(ctx.event.text or "")
+    assert typed is not None
+    name, args = typed
+    ctx.event = replace(ctx.event, command=name, args=args)
+    await _command(ctx)
 
 
 async def _button(ctx: Context) -> None:
@@ -138,6 +143,7 @@ ROUTES: dict[EventKind, Handler] = {
     EventKind.LIST_WORD: secretary.list_directives,
     EventKind.ACK_WORD: _acknowledge_latest,
     EventKind.EDIT_WORD: _edit_latest,
+    EventKind.BOARD_WORD: _board_word,
     EventKind.FREE_MESSAGE: _free_message,
     EventKind.NOT_UNDERSTOOD: _answer(common.NOT_UNDERSTOOD),
 }

@@ -34,8 +34,8 @@ UNSUPPORTED_FILE = (
     "Tôi chỉ nhận được tin nhắn chữ và ảnh. Đồng chí vui lòng gửi ảnh, hoặc gõ nội dung cần báo cáo bằng chữ."
 )
 BOARD_USE_TELEGRAM = (
-    "Trên Zalo, đồng chí xem được tình hình và bản tổng hợp. Việc gửi văn bản và nhắc nhở các chi bộ "
-    "đồng chí làm trên Telegram hoặc trên máy tính (lệnh chibo)."
+    "Trên Zalo, đồng chí xem tình hình, nhắc nhở các chi bộ, xem tổng hợp, xuất Excel và dự thảo báo cáo. "
+    "Việc gửi văn bản mới đồng chí làm trên Telegram hoặc trên máy tính (lệnh chibo)."
 )
 
 # Words typed instead of buttons or commands (compared without diacritics or case), e.g. on Zalo.
@@ -44,5 +44,20 @@ WORDS_HELP = ("tro giup", "giup", "huong dan", "help")
 WORDS_CANCEL = ("huy", "huy bo")
 WORDS_LIST = ("van ban", "vanban", "danh sach van ban")
 WORDS_EDIT = ("sua", "sua bao cao", "sua lai")
+# The board's commands typed as words, each followed by what the command takes ("tình hình 747", "nhắc nhở 747 tắt").
+WORDS_BOARD: dict[str, str] = {
+    "tinh hinh": "tinhhinh",
+    "tinhhinh": "tinhhinh",
+    "nhac nho": "nhacnho",
+    "nhacnho": "nhacnho",
+    "tong hop": "tonghop",
+    "tonghop": "tonghop",
+    "xuat": "xuat",
+    "xuat excel": "xuat",
+    "bao cao": "baocao",
+    "baocao": "baocao",
+    "bao cao word": "baocao",
+    "du thao bao cao": "baocao",
+}
 NOTHING_TO_ACK = "Đồng chí đã xác nhận nhận tất cả văn bản. Gõ «văn bản» để xem danh sách."
 NOTHING_TO_EDIT = "Chi bộ của đồng chí chưa gửi báo cáo nào để sửa. Gõ «báo cáo» để báo cáo."
