@@ -16,11 +16,12 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.config import Settings, public_port, refusals, wants_production
-from bot.core.events import Channel, ChannelName
+from bot.core.events import Channel, ChannelName, DeliveryError
 from bot.services import invites as invite_service
 from bot.services import roster, staff
 from bot.services.audit import audit
@@ -51,7 +52,23 @@ T = TypeVar("T")
 
 
 def main() -> None:
-    app()
+    """The `chibo` command. What the machine around it can break (no network, a database that is away or locked)
+    ends the command with one line in each language saying what to check, never a traceback."""
+    try:
+        app()
+    except DeliveryError as exc:
+        _plain(msg.PLATFORM_UNREACHABLE.format(reason=_reason(exc)))
+        raise SystemExit(1) from None
+    except (DBAPIError, OSError, TimeoutError) as exc:
+        _plain(msg.DATABASE_UNAVAILABLE.format(reason=_reason(exc)))
+        raise SystemExit(1) from None
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of what went wrong, without the SQL or the driver's backtrace."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    text = str(cause).strip().splitlines()
+    return text[0][:120] if text else type(cause).__name__
 
 
 class CliError(Exception):
@@ -137,7 +154,14 @@ async def _serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await runtime.start()
+    try:
+        await runtime.start()
+    except (
+        BaseException
+    ):  # e.g. no network: release what started (connections, the web port) before saying so
+        with contextlib.suppress(Exception):
+            await runtime.stop()
+        raise
     settle_memory()
     console.print(msg.RUNNING.format(mode=_mode(settings)), markup=False)
     try:

@@ -163,3 +163,15 @@ SANDBOX_UNKNOWN_PERSON = "Không có người này trong sandbox; hãy tải l�
 SANDBOX_EMPTY_TEXT = "Tin nhắn đang trống."
 SANDBOX_NO_FILE = "Chưa chọn tệp để gửi."
 SANDBOX_FILE_TOO_LARGE = "Tệp quá lớn cho sandbox (tối đa {mb} MB)."
+
+# What the machine around the bot can break: one line in each language, then exit code 1.
+PLATFORM_UNREACHABLE = (
+    "Không kết nối được tới nền tảng nhắn tin ({reason}). Kiểm tra mạng của máy chủ và địa chỉ API, rồi chạy lại.\n"
+    "Cannot reach the messaging platform ({reason}). Check the server's network and the API address, then run again."
+)
+DATABASE_UNAVAILABLE = (
+    "Không mở được cơ sở dữ liệu ({reason}). Kiểm tra CHIBO_DATABASE_URL, máy chủ PostgreSQL, hoặc tệp SQLite "
+    "đang bị chương trình khác khóa.\n"
+    "Cannot open the database ({reason}). Check CHIBO_DATABASE_URL, the PostgreSQL server, or whether another "
+    "program holds the SQLite file locked."
+)

@@ -93,7 +93,10 @@ class TelegramChannel:
     # -- lifecycle ----------------------------------------------------------------------------------------
 
     async def open(self) -> None:
-        await self.bot.initialize()
+        try:
+            await self.bot.initialize()
+        except TelegramError as exc:  # no network, a wrong token: the caller says so in one line
+            raise _delivery_error(exc) from exc
         self.username = self.bot.username
 
     async def start(self, on_event: IncomingHandler) -> None:
