@@ -23,7 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.host import Host
@@ -62,30 +62,41 @@ class Leadership:
             return
         try:
             while True:
-                await self.check()
+                try:
+                    await self.check()
+                except Exception:  # a bug, not the database going away: keep trying, never stop the loop
+                    log.exception("scheduler leadership check failed")
+                    await self._drop()
                 await asyncio.sleep(self.interval)
         finally:
             await self._drop()
 
     async def check(self) -> bool:
         try:
-            if self._conn is None:
-                self._conn = await self.engine.connect()
-            if self.held:  # the session is alive, so it still holds the lock
-                taken = bool(await self._conn.scalar(text("SELECT 1")))
-            else:
-                taken = bool(
-                    await self._conn.scalar(
-                        text("SELECT pg_try_advisory_lock(:space, :key)"),
-                        {"space": LOCK_SPACE, "key": LEADER_LOCK},
-                    )
-                )
-            await self._conn.commit()
-        except (OSError, DBAPIError, SQLAlchemyError) as exc:
+            async with asyncio.timeout(max(5.0, self.interval)):  # a hung connection counts as lost
+                return self._settle(await self._ask())
+        except (OSError, SQLAlchemyError) as exc:  # OSError includes TimeoutError
             # The connection went away (and the lock with it): another instance may lead now.
             log.warning("scheduler leadership check failed (%s); retrying", type(exc).__name__)
             await self._drop()
             return False
+
+    async def _ask(self) -> bool:
+        if self._conn is None:
+            self._conn = await self.engine.connect()
+        if self.held:  # the session is alive, so it still holds the lock
+            taken = bool(await self._conn.scalar(text("SELECT 1")))
+        else:
+            taken = bool(
+                await self._conn.scalar(
+                    text("SELECT pg_try_advisory_lock(:space, :key)"),
+                    {"space": LOCK_SPACE, "key": LEADER_LOCK},
+                )
+            )
+        await self._conn.commit()
+        return taken
+
+    def _settle(self, taken: bool) -> bool:
         if taken and not self.held:
             log.info("this instance now runs the scheduled jobs")
         self.held = taken

@@ -146,8 +146,9 @@ async def test_a_killed_leader_is_replaced_and_its_reminders_sent_once(
         await follower.start(migrate_db=False)
         travel_to(follower, 2024, 4, 7, 8)  # three cells are due a reminder now
         await asyncio.sleep(3)  # several job ticks and leadership checks
-        assert not follower.leadership.held
-        assert await waiting(follower, "reminder") == 0
+        state = f"other instance exit code {leader.returncode}, leaders {await leader_backends(probe)}"
+        assert not follower.leadership.held, state
+        assert await waiting(follower, "reminder") == 0, state
         assert all(reminders_to(user) == 0 for user in secretaries.values())
 
         leader.send_signal(signal.SIGKILL)
