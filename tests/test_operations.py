@@ -226,6 +226,7 @@ def test_json_log_lines() -> None:
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
     try:
+        root.handlers[:] = []  # as in a fresh `chibo run` process
         logs.configure("json")
         handler = root.handlers[0]
         assert isinstance(handler, logging.StreamHandler)

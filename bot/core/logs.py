@@ -30,11 +30,8 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure(log_format: str, level: int = logging.INFO) -> None:
-    """Send the root logger's lines to stderr in `log_format` ("text" or "json"), replacing earlier handlers."""
+    """Send the root logger's lines to stderr in `log_format` ("text" or "json"), unless logging is already set
+    up (as `logging.basicConfig` does: a host such as a test runner keeps its own handlers)."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(level)
+    logging.basicConfig(level=level, handlers=[handler])
