@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import logs
 from bot.core.clock import Clock
 from bot.core.config import Settings, public_port, refusals, wants_production
 from bot.core.events import Channel, ChannelName, DeliveryError
@@ -30,7 +31,8 @@ from bot.services.phones import normalize_phone
 from messages import cli as msg
 from messages import roster as roster_msg
 from messages.registration import ROLE_NAMES
-from storage.db import make_engine, make_sessionmaker, migrate, transaction
+from storage import backup
+from storage.db import make_engine, make_sessionmaker, migrate, sqlite_path, transaction
 from storage.models import Unit
 
 app = typer.Typer(
@@ -119,7 +121,7 @@ def run() -> None:
             )
             _plain("\n" + text)
         raise typer.Exit(2)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(settings.log_format)
     asyncio.run(_serve(settings))
 
 
@@ -183,6 +185,42 @@ def db_upgrade() -> None:
 
     _with_db(work)
     console.print(msg.DB_UPGRADED, markup=False)
+
+
+@app.command("backup")
+def backup_command(
+    out: Annotated[Path, typer.Argument(dir_okay=False, help="The backup file to write")],
+) -> None:
+    """Copy the SQLite database to OUT, consistently, while the bot may run (PostgreSQL: pg_dump)."""
+    database = _sqlite_file_or_exit()
+    backup.backup(database, out)
+    _plain(msg.BACKUP_DONE.format(out=out))
+
+
+@app.command("restore")
+def restore_command(
+    source: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="A file `chibo backup` wrote")],
+    force: Annotated[bool, typer.Option(help="Restore even though a running bot uses the database")] = False,
+) -> None:
+    """Replace the SQLite database with a backup; refused while the bot runs (PostgreSQL: pg_restore)."""
+    database = _sqlite_file_or_exit()
+    try:
+        revision = backup.restore(source, database, force=force)
+    except backup.RestoreRefused as exc:
+        _plain(msg.RESTORE_REFUSED[exc.reason].format(detail=exc.detail))
+        raise typer.Exit(2) from None
+    _plain(msg.RESTORE_DONE.format(source=source, revision=revision))
+
+
+def _sqlite_file_or_exit() -> Path:
+    database = sqlite_path(_settings_or_exit().database_url)
+    if database is None:
+        _plain(msg.BACKUP_POSTGRES)
+        raise typer.Exit(2)
+    if not database.exists():
+        _plain(msg.BACKUP_NO_DATABASE.format(path=database))
+        raise typer.Exit(2)
+    return database
 
 
 # -- units -----------------------------------------------------------------------------------------------------

@@ -7,25 +7,29 @@ import asyncio
 import contextlib
 import gc
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import scheduler
+from bot.core import metrics
 from bot.core.clock import Clock
 from bot.core.config import Settings
-from bot.core.events import Channel, ChannelName, OutFile
+from bot.core.events import Channel, ChannelName, Incoming, OutFile
 from bot.delivery.pacing import Pacer
 from bot.delivery.progress import ProgressWatcher
 from bot.delivery.sender import Sender
 from bot.services.files import FileStore
 from bot.services.forms_store import install_builtin_forms
 from bot.web.downloads import Downloads
-from storage.db import is_sqlite, make_engine, make_sessionmaker, migrate
+from bot.web.health import Health
+from storage.backup import hold_in_use
+from storage.db import is_sqlite, make_engine, make_sessionmaker, migrate, sqlite_path
 
 # The youngest generation is collected after this many new objects (CPython's default is 700).
 GC_YOUNG_THRESHOLD = 10_000
@@ -51,9 +55,11 @@ class Runtime:
     dispatcher: Dispatcher = field(init=False)
     progress: ProgressWatcher = field(init=False)
     downloads: Downloads = field(init=False)
+    leadership: scheduler.Leadership = field(init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _background: set[asyncio.Task[None]] = field(default_factory=set)
     _web_runner: web.AppRunner | None = None
+    _in_use: IO[bytes] | None = None  # SQLite: the shared lock that makes `chibo restore` refuse while we run
 
     @classmethod
     def build(
@@ -74,6 +80,7 @@ class Runtime:
         )
         runtime.downloads = Downloads(runtime)
         runtime.downloads.install(runtime.web_app)
+        Health(engine, runtime.channels, settings, runtime.clock).install(runtime.web_app)
         runtime.channels.update(
             build_channels(
                 settings,
@@ -102,6 +109,7 @@ class Runtime:
         )
         runtime.dispatcher = Dispatcher(runtime, route, LANE)
         runtime.progress = ProgressWatcher(runtime, runtime.sender, settings.progress_interval)
+        runtime.leadership = scheduler.Leadership(engine, settings.leader_interval)
         return runtime
 
     def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
@@ -115,27 +123,32 @@ class Runtime:
         if not task.cancelled() and task.exception() is not None:
             log.warning("background work %s failed", task.get_name(), exc_info=task.exception())
 
-    async def start(self, *, migrate_db: bool = True, serve_web: bool | None = None) -> None:
+    async def start(self, *, migrate_db: bool = True, serve_web: bool = True) -> None:
+        database = sqlite_path(self.settings.database_url)
+        if database is not None:
+            self._in_use = hold_in_use(database)
         if migrate_db:
             await migrate(self.engine)
         await install_builtin_forms(self.sessions, self.clock)
         await self.sender.recover()
         for channel in self.channels.values():
-            await channel.start(self.dispatcher.handle)
+            await channel.start(self._on_event)
         self.sender.start()
-        self._tasks.append(asyncio.create_task(scheduler.run(self)))  # cancelled with the others in stop()
+        self._tasks.append(
+            asyncio.create_task(scheduler.run(self, self.leadership))
+        )  # cancelled with the others in stop()
         await self.progress.resume()
-        # The web server carries webhooks and the download links Zalo users get for files.
-        if (
-            serve_web
-            if serve_web is not None
-            else bool(
-                self.settings.public_url
-                or ChannelName.ZALO in self.channels
-                or ChannelName.ZALO_OA in self.channels
-            )
-        ):
+        # The web server carries webhooks, the download links Zalo users get for files, and /healthz, /readyz
+        # and /metrics, so it listens in every mode (polling too).
+        if serve_web:
             await self._serve_web()
+
+    async def _on_event(self, event: Incoming) -> None:
+        started = time.perf_counter()
+        try:
+            await self.dispatcher.handle(event)
+        finally:
+            metrics.UPDATE_SECONDS.labels(channel=str(event.channel)).observe(time.perf_counter() - started)
 
     async def _serve_web(self) -> None:
         self._web_runner = web.AppRunner(self.web_app)
@@ -165,6 +178,9 @@ class Runtime:
         if self._web_runner is not None:
             await self._web_runner.cleanup()
         await self.engine.dispose()
+        if self._in_use is not None:
+            self._in_use.close()
+            self._in_use = None
 
 
 def build_channels(

@@ -2,13 +2,18 @@
 (checked every minute too, so a restart after that time still sends it).
 
 APScheduler only decides when to look; what is due is decided from the database and `runtime.clock`, never from
-the wall clock, so tests move the clock and call `reminders_job` / `summary_job` directly. On PostgreSQL each run
-takes an advisory lock first, so when several instances share the database only one runs a job at a time.
+the wall clock, so tests move the clock and call `reminders_job` / `summary_job` directly.
+
+When several instances share a PostgreSQL database, one of them leads: it holds a session-level advisory lock on a
+connection of its own, and only the leader's scheduler runs the jobs. When the leader dies its connection closes,
+PostgreSQL frees the lock, and another instance takes it at its next check (CHIBO_LEADER_INTERVAL seconds). Each run
+also takes a per-job advisory lock, so a leader that lost its connection mid-job cannot overlap with the next one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +23,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.host import Host
 from bot.services import reminders, summary
@@ -37,6 +43,71 @@ INTERVAL_SECONDS = 60
 LOCK_SPACE = 0x43484942  # "CHIB": the first key of Chibo's advisory locks
 REMINDERS_LOCK = 1
 SUMMARY_LOCK = 2
+LEADER_LOCK = 3
+
+
+class Leadership:
+    """Whether this instance leads the scheduler: a session advisory lock held on a dedicated connection (always
+    True on SQLite, which one process serves)."""
+
+    def __init__(self, engine: AsyncEngine, interval: float) -> None:
+        self.engine = engine
+        self.interval = interval
+        self._conn: AsyncConnection | None = None
+        self.held = engine.dialect.name != "postgresql"
+
+    async def run(self) -> None:
+        """Check every `interval` seconds that the lock is still held, or try to take it; until cancelled."""
+        if self.engine.dialect.name != "postgresql":
+            return
+        try:
+            while True:
+                try:
+                    await self.check()
+                except Exception:  # a bug, not the database going away: keep trying, never stop the loop
+                    log.exception("scheduler leadership check failed")
+                    await self._drop()
+                await asyncio.sleep(self.interval)
+        finally:
+            await self._drop()
+
+    async def check(self) -> bool:
+        try:
+            async with asyncio.timeout(max(5.0, self.interval)):  # a hung connection counts as lost
+                return self._settle(await self._ask())
+        except (OSError, SQLAlchemyError) as exc:  # OSError includes TimeoutError
+            # The connection went away (and the lock with it): another instance may lead now.
+            log.warning("scheduler leadership check failed (%s); retrying", type(exc).__name__)
+            await self._drop()
+            return False
+
+    async def _ask(self) -> bool:
+        if self._conn is None:
+            self._conn = await self.engine.connect()
+        if self.held:  # the session is alive, so it still holds the lock
+            taken = bool(await self._conn.scalar(text("SELECT 1")))
+        else:
+            taken = bool(
+                await self._conn.scalar(
+                    text("SELECT pg_try_advisory_lock(:space, :key)"),
+                    {"space": LOCK_SPACE, "key": LEADER_LOCK},
+                )
+            )
+        await self._conn.commit()
+        return taken
+
+    def _settle(self, taken: bool) -> bool:
+        if taken and not self.held:
+            log.info("this instance now runs the scheduled jobs")
+        self.held = taken
+        return taken
+
+    async def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        self.held = False
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.invalidate()  # never back to the pool: its session may still hold the lock
 
 
 async def reminders_job(runtime: Bot) -> reminders.Run | None:
@@ -79,7 +150,9 @@ async def exclusive(engine: AsyncEngine, key: int) -> AsyncIterator[bool]:
                 await conn.commit()
 
 
-async def _guarded(job: str, runtime: Bot) -> None:
+async def _guarded(job: str, runtime: Bot, leader: Leadership) -> None:
+    if not leader.held:
+        return
     try:
         if job == "reminders":
             await reminders_job(runtime)
@@ -89,29 +162,30 @@ async def _guarded(job: str, runtime: Bot) -> None:
         log.exception("scheduled job %s failed; it runs again at the next tick", job)
 
 
-def build(runtime: Bot) -> AsyncIOScheduler:
+def build(runtime: Bot, leader: Leadership) -> AsyncIOScheduler:
     settings = runtime.settings
     scheduler = AsyncIOScheduler(timezone=settings.tz)
     every_minute = IntervalTrigger(seconds=INTERVAL_SECONDS)
     options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": INTERVAL_SECONDS}
-    scheduler.add_job(_guarded, every_minute, args=["reminders", runtime], id="reminders", **options)
-    scheduler.add_job(_guarded, every_minute, args=["summary", runtime], id="summary", **options)
+    scheduler.add_job(_guarded, every_minute, args=["reminders", runtime, leader], id="reminders", **options)
+    scheduler.add_job(_guarded, every_minute, args=["summary", runtime, leader], id="summary", **options)
     at = settings.summary_time
     scheduler.add_job(
         _guarded,
         CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=settings.tz),
-        args=["summary", runtime],
+        args=["summary", runtime, leader],
         id="summary-at-time",
         **options,
     )
     return scheduler
 
 
-async def run(runtime: Bot) -> None:
+async def run(runtime: Bot, leader: Leadership) -> None:
     """Run the scheduler until cancelled (the runtime starts this as a task and cancels it on stop)."""
-    scheduler = build(runtime)
+    scheduler = build(runtime, leader)
     scheduler.start()
     try:
+        await leader.run()
         await asyncio.Event().wait()
     finally:
         scheduler.shutdown(wait=False)

@@ -79,6 +79,34 @@ MODE_WEBHOOK = "{channel}: webhook tại {url}"
 STOPPED = "Đã dừng Chibo."
 DB_UPGRADED = "Cơ sở dữ liệu đã được cập nhật lên phiên bản mới nhất."
 
+BACKUP_DONE = "Đã sao lưu cơ sở dữ liệu vào {out}. / The database was backed up to {out}."
+BACKUP_POSTGRES = (
+    "`chibo backup` và `chibo restore` chỉ dùng cho SQLite; với PostgreSQL hãy dùng pg_dump và pg_restore "
+    "(xem docs/deploy.md).\n"
+    "`chibo backup` and `chibo restore` are for SQLite; on PostgreSQL use pg_dump and pg_restore (docs/deploy.md)."
+)
+BACKUP_NO_DATABASE = "Không có tệp cơ sở dữ liệu {path}. / There is no database file {path}."
+RESTORE_DONE = (
+    "Đã khôi phục cơ sở dữ liệu từ {source} (phiên bản {revision}). / "
+    "The database was restored from {source} (migration {revision})."
+)
+# Why `chibo restore` refused; {detail} says more when there is more to say.
+RESTORE_REFUSED: dict[str, str] = {
+    "in_use": (
+        "Bot đang chạy và dùng cơ sở dữ liệu này: hãy dừng bot rồi khôi phục, hoặc thêm --force nếu chắc chắn.\n"
+        "The bot is running on this database: stop it first, or add --force if you are sure."
+    ),
+    "not_sqlite": "Tệp này không phải cơ sở dữ liệu SQLite. / This file is not a SQLite database. {detail}",
+    "not_chibo": "Tệp này không phải cơ sở dữ liệu của Chibo. / This file is not a Chibo database.",
+    "wrong_revision": (
+        "Bản sao lưu ở phiên bản cơ sở dữ liệu khác với phiên bản Chibo này: {detail}. Hãy dùng đúng phiên bản "
+        "Chibo đã tạo bản sao lưu.\n"
+        "The backup is at another database migration than this version of Chibo expects: {detail}. Use the "
+        "version of Chibo that made it."
+    ),
+    "damaged": "Tệp sao lưu bị hỏng (kiểm tra toàn vẹn thất bại). / The backup is damaged (integrity check failed).",
+}
+
 UNIT_NOT_FOUND = "Không tìm thấy đơn vị có mã {code}."
 NO_INVITEES = "Không có ai cần cấp mã mời theo điều kiện đã chọn."
 INVITES_ISSUED = "Đã cấp {count} mã mời, hết hạn sau {days} ngày. Mỗi mã chỉ dùng được một lần; mã cũ của cùng người đã bị thu hồi."

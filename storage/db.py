@@ -9,15 +9,25 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# PostgreSQL advisory lock taken while migrating: "CHIB" and 0 (the scheduler's locks use the same first key).
+MIGRATION_LOCK = (0x43484942, 0)
 
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite database URL; None for PostgreSQL or an in-memory database."""
+    if not is_sqlite(url):
+        return None
+    database = make_url(url).database
+    return Path(database) if database and database != ":memory:" else None
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -78,6 +88,14 @@ def _upgrade(connection: Connection, revision: str) -> None:
 async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
     """Apply migrations on an open engine (used at start, by `chibo db upgrade` and by the tests)."""
     async with engine.begin() as conn:
+        # Two instances starting together would both create the tables; the second waits here for the first to
+        # commit, then finds the database at head. On SQLite the transaction's BEGIN IMMEDIATE (_sqlite_begin)
+        # already holds the database's write lock, which serves the same purpose.
+        if conn.dialect.name == "postgresql":
+            space, key = MIGRATION_LOCK
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(:space, :key)"), {"space": space, "key": key}
+            )
         await conn.run_sync(_upgrade, revision)
 
 

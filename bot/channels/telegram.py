@@ -113,6 +113,11 @@ class TelegramChannel:
             await self.bot.delete_webhook()
             self._poller = asyncio.create_task(self._poll())
 
+    @property
+    def receiving(self) -> bool:
+        """Started, and its polling loop (if it polls) still running: read by /readyz."""
+        return self._on_event is not None and (self._poller is None or not self._poller.done())
+
     async def stop(self) -> None:
         if self._poller:
             self._poller.cancel()

@@ -7,6 +7,7 @@ from datetime import time
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -64,6 +65,14 @@ class Settings(BaseSettings):
     send_retries: int = Field(5, ge=0)
     sender_concurrency: int = Field(64, ge=1)
     progress_interval: float = Field(2.0, gt=0, description="seconds between edits of a broadcast's progress")
+    leader_interval: float = Field(
+        10.0,
+        gt=0,
+        description="seconds between checks that this instance leads the scheduler, or may take over",
+    )
+    ready_backlog: int = Field(10_000, ge=1, description="/readyz fails when more outbox messages wait")
+    ready_timeout: float = Field(2.0, gt=0, description="seconds /readyz waits for the database")
+    log_format: Literal["text", "json"] = "text"
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.core import metrics
 from bot.core.clock import Clock
 from bot.core.events import (
     Blocked,
@@ -301,6 +302,7 @@ class Sender:
             try:
                 sent = await self._send_part(channel, job, reply)
             except RateLimited as exc:
+                metrics.RATE_LIMITED.labels(channel=job.channel).inc()
                 pacer.pause(exc.retry_after)
                 return self._retry_later(job, exc.retry_after, str(exc), count_attempt=False)
             except Blocked as exc:
@@ -371,6 +373,7 @@ class Sender:
 
     def _retry_later(self, job: _Job, delay: float, error: str, *, count_attempt: bool = True) -> int:
         attempts = job.attempts + (1 if count_attempt else 0)
+        metrics.delivery(job.channel, "retried")
         return self._record(
             job.id,
             status="pending",
@@ -383,6 +386,7 @@ class Sender:
 
     def _finish(self, job: _Job, status: str, *, error: str | None = None, **extra: Any) -> int:
         now = self.clock.now()
+        metrics.delivery(job.channel, status)
         values: dict[str, Any] = {"status": status, "next_part": job.next_part, "claimed_by": None}
         if status == "sent":
             values["sent_at"] = now

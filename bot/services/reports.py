@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import event, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import metrics
 from bot.core.clock import Clock
 from storage.models import Directive, DirectiveTarget, Report, Unit
 
@@ -158,7 +159,15 @@ async def save_reports(
         reports = await _save_distinct(session, clock, tz, [new for _, new in this_round])
         saved.update((index, report) for (index, _), report in zip(this_round, reports, strict=True))
         rest = later
+    _count_on_commit(session, len(submitted))
     return [saved[index] for index in range(len(submitted))]
+
+
+def _count_on_commit(session: AsyncSession, stored: int) -> None:
+    # Counted once the caller's transaction commits, so a rolled-back handler counts nothing.
+    event.listen(
+        session.sync_session, "after_commit", lambda _s: metrics.REPORTS_STORED.inc(stored), once=True
+    )
 
 
 async def _save_distinct(
