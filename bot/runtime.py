@@ -134,9 +134,9 @@ class Runtime:
         for channel in self.channels.values():
             await channel.start(self._on_event)
         self.sender.start()
-        self._tasks.append(
-            asyncio.create_task(scheduler.run(self, self.leadership))
-        )  # cancelled with the others in stop()
+        schedule = asyncio.create_task(scheduler.run(self, self.leadership), name="scheduler")
+        schedule.add_done_callback(_report_death)  # a scheduler that dies must not die silently
+        self._tasks.append(schedule)  # cancelled with the others in stop()
         await self.progress.resume()
         # The web server carries webhooks, the download links Zalo users get for files, and /healthz, /readyz
         # and /metrics, so it listens in every mode (polling too).
@@ -268,6 +268,11 @@ def _zalo_oa(
         monthly_quota=s.zalo_oa_monthly_quota,
     )
     return channel
+
+
+def _report_death(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s stopped", task.get_name(), exc_info=task.exception())
 
 
 def settle_memory() -> None:

@@ -63,7 +63,8 @@ def _parse_time(text: str) -> float:
 @pytest.mark.parametrize("make", INPUTS.values(), ids=INPUTS.keys())
 def test_parse_time_grows_linearly(make: Callable[[int], str]) -> None:
     small, large = _parse_time(make(10_000)), _parse_time(make(80_000))
-    assert large / small < 24, f"80 KB took {large / small:.1f} times as long as 10 KB"
+    # Linear is about 8, quadratic 64; a loaded machine stretches single timings, hence the room up to 32.
+    assert large / small < 32, f"80 KB took {large / small:.1f} times as long as 10 KB"
 
 
 def test_a_70_kb_line_of_letters_costs_about_70_times_a_1_kb_one() -> None:
