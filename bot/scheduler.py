@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.host import Host
 from bot.services import reminders, summary
+from storage.locks import SPACE, LockKey
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +41,10 @@ class Bot(Host, Protocol):
 
 
 INTERVAL_SECONDS = 60
-LOCK_SPACE = 0x43484942  # "CHIB": the first key of Chibo's advisory locks
-REMINDERS_LOCK = 1
-SUMMARY_LOCK = 2
-LEADER_LOCK = 3
+LOCK_SPACE = SPACE
+REMINDERS_LOCK = LockKey.REMINDERS
+SUMMARY_LOCK = LockKey.SUMMARY
+LEADER_LOCK = LockKey.LEADER
 
 
 class Leadership:

@@ -13,9 +13,10 @@ from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.locks import SPACE, LockKey
+
 MIGRATIONS = Path(__file__).with_name("migrations")
-# PostgreSQL advisory lock taken while migrating: "CHIB" and 0 (the scheduler's locks use the same first key).
-MIGRATION_LOCK = (0x43484942, 0)
+MIGRATION_LOCK = (SPACE, LockKey.MIGRATIONS)
 
 
 def is_sqlite(url: str) -> bool:

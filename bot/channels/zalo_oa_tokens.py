@@ -32,12 +32,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.clock import Clock
 from bot.core.events import Transient
 from storage.db import transaction
+from storage.locks import SPACE, LockKey
 from storage.models import ZaloOaToken
 
 log = logging.getLogger(__name__)
 
-LOCK_SPACE = 0x43484942  # "CHIB", the space of Chibo's advisory locks (keys 1 and 2 are the scheduler's jobs)
-TOKEN_LOCK = 3
+LOCK_SPACE = SPACE
+TOKEN_LOCK = LockKey.ZALO_OA_TOKEN
 RENEW_MARGIN = timedelta(minutes=10)  # renew this long before the access token expires
 OAUTH_TIMEOUT = 15.0  # seconds; the renewal holds the database lock (SQLite: the one connection) meanwhile
 DEFAULT_LIFETIME = 90_000  # seconds (25 hours), when the answer has no usable expires_in
