@@ -69,8 +69,11 @@ async def test_directive_arrives_as_text_and_signed_links(
     assert "1. ✅ Đã nhận" in file_message.text and "2. 📝 Báo cáo" in file_message.text
     url = link_in(file_message.text)
 
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(headers={"User-Agent": "Mozilla/5.0 (Linux; Android 10) Mobile"}) as http:
         async with http.get(url) as response:
+            assert response.status == 200
+            assert "Tải xuống" in await response.text()  # the page with the download button
+        async with http.post(url) as response:
             assert response.status == 200
             body = await response.read()
             assert body[:2] == b"PK"  # the DOCX itself
@@ -89,7 +92,7 @@ async def test_directive_arrives_as_text_and_signed_links(
         acknowledged = await session.scalar(
             select(func.count()).where(DirectiveTarget.acknowledged_at.is_not(None))
         )
-    assert acknowledged == 1  # the download counts as received
+    assert acknowledged == 1  # the button's download counts as received
 
 
 async def test_typed_number_answers_the_choices(
