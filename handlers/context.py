@@ -67,6 +67,12 @@ class Context:
         return channel.has_buttons if channel is not None else True
 
     @property
+    def has_commands(self) -> bool:
+        """Whether the event's channel has slash commands with a menu (else texts name the words to type)."""
+        channel = self.runtime.channels.get(self.event.channel)
+        return channel.has_commands if channel is not None else True
+
+    @property
     def can_share_contact(self) -> bool:
         channel = self.runtime.channels.get(self.event.channel)
         return channel.can_share_contact if channel is not None else False

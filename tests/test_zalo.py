@@ -143,7 +143,10 @@ async def test_quick_report_typed_words_and_a_reminder_on_zalo(
     await lan.send_text("Da nhan")
     await until(lan, "Đã ghi nhận đồng chí đã nhận văn bản 747-CV/ĐUK")
     await lan.send_text("tro giup")
-    await until(lan, "Các lệnh của đồng chí")
+    help_text = (await until(lan, "Các từ đồng chí có thể gõ")).text
+    assert "/" not in help_text and "bấm" not in help_text.lower()
+    for word in ("«văn bản»", "«báo cáo»", "«đã nhận»", "«sửa»", "«hủy»", "«quay lại»", "«trợ giúp»"):
+        assert word in help_text
 
     travel_to(bot, 2024, 4, 7, 8, 5)  # 3 days before the deadline, after 08:00
     assert await reminders_job(bot) is not None

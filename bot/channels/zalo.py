@@ -75,6 +75,7 @@ class ZaloChannel:
     can_share_contact = False
     has_buttons = False
     windows: WindowRules | None = None
+    has_commands = False
 
     def __init__(
         self,

@@ -181,6 +181,7 @@ class Channel(Protocol):
     has_buttons: bool  # False: choices go out as a numbered list answered by typing (Zalo)
     can_share_contact: bool  # True: a button shares the user's phone number (Telegram)
     windows: WindowRules | None  # None: the bot may write any time, free (Telegram, Zalo Bot Platform)
+    has_commands: bool  # True: slash commands with a menu of them (Telegram); else people type words
 
     async def open(self) -> None:
         """Connect to the platform, to send only (the command line); `start` opens the channel itself."""
