@@ -95,6 +95,7 @@ class Context:
         *,
         request_contact: bool = False,
         remove_keyboard: bool = False,
+        listed: bool = False,
     ) -> None:
         self.replies.append(
             Reply(
@@ -102,6 +103,7 @@ class Context:
                 buttons=buttons or [],
                 request_contact=request_contact,
                 remove_keyboard=remove_keyboard,
+                listed=listed,
             )
         )
 

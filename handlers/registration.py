@@ -11,12 +11,12 @@ from enum import StrEnum
 
 from sqlalchemy import ColumnElement, select, update
 
+from bot.core.events import Reply
 from bot.services import directives, invites
 from bot.services.audit import audit
 from bot.services.invites import InviteStatus
 from bot.services.phones import normalize_phone
 from handlers import menu
-from bot.core.events import Reply
 from handlers.context import Context, Push
 from messages import common
 from messages import registration as msg

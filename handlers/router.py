@@ -63,7 +63,9 @@ async def _button(ctx: Context) -> None:
     data = ctx.event.button
     pressed = buttons.decode(data) if data is not None else None
     if pressed is None:
-        ctx.reply(common.for_channel(common.BUTTON_UNKNOWN, commands=ctx.has_commands))  # forged, or from a version of the bot that made other buttons
+        ctx.reply(
+            common.for_channel(common.BUTTON_UNKNOWN, commands=ctx.has_commands)
+        )  # forged, or from a version of the bot that made other buttons
     elif isinstance(pressed, buttons.SecretaryButton) and ctx.has_role(*SECRETARY):
         await _secretary_button(ctx, pressed)
     elif isinstance(pressed, buttons.BoardButton) and ctx.has_role(*BOARD):

@@ -69,7 +69,9 @@ async def test_directive_arrives_as_text_and_signed_links(
     assert "1. ✅ Đã nhận" in file_message.text and "2. 📝 Báo cáo" in file_message.text
     url = link_in(file_message.text)
 
-    async with aiohttp.ClientSession(headers={"User-Agent": "Mozilla/5.0 (Linux; Android 10) Mobile"}) as http:
+    async with aiohttp.ClientSession(
+        headers={"User-Agent": "Mozilla/5.0 (Linux; Android 10) Mobile"}
+    ) as http:
         async with http.get(url) as response:
             assert response.status == 200
             assert "Tải xuống" in await response.text()  # the page with the download button

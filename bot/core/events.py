@@ -50,6 +50,9 @@ class Reply:
     file: OutFile | None = None
     request_contact: bool = False
     remove_keyboard: bool = False
+    # The text already lists the choices, numbered in the buttons' order: a channel without buttons answers the
+    # typed number but does not print the list again (no "1. 1. 747-CV/ĐUK").
+    listed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"text": self.text}
@@ -62,6 +65,8 @@ class Reply:
             data["request_contact"] = True
         if self.remove_keyboard:
             data["remove_keyboard"] = True
+        if self.listed:
+            data["listed"] = True
         return data
 
     @classmethod
@@ -73,6 +78,7 @@ class Reply:
             file=OutFile(*file) if file else None,
             request_contact=data.get("request_contact", False),
             remove_keyboard=data.get("remove_keyboard", False),
+            listed=data.get("listed", False),
         )
 
 
