@@ -87,8 +87,9 @@ async def test_a_mistyped_phone_is_typed_again_then_the_code_is_needed(
     await mai.send_text(await invite_code(bot, ZALO_PHONE))
     await until(mai, "gõ số điện thoại")
     for wrong in ("0912000008", "0912000009", "0912000010"):
+        before = len(mai.messages)
         await mai.send_text(wrong)
-        await mai.wait_until(lambda ms, n=len(mai.messages): len(ms) > n)
+        await mai.wait_until(lambda ms, before=before: len(ms) > before)
     assert "gõ lại mã mời" in mai.messages[-1].body
     await mai.send_text(ZALO_PHONE)  # no longer waiting for a phone: the code must come first
     await until(mai, "Đây là trợ lý nhận văn bản")  # what anyone not yet joined reads
