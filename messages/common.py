@@ -24,7 +24,7 @@ UNKNOWN_COMMAND = "Lệnh này không có hoặc đồng chí không có quyền
 
 NOT_UNDERSTOOD = "Tôi chưa hiểu tin nhắn này. {help} để xem các việc đồng chí có thể làm."
 
-BUTTON_UNKNOWN = "Lựa chọn này không còn dùng được. {help} để xem các việc đồng chí có thể làm."
+BUTTON_UNKNOWN = "Nút này không còn dùng được. {help} để xem các việc đồng chí có thể làm."
 
 CANCELLED = "Đã hủy. {help} để xem các việc đồng chí có thể làm."
 
