@@ -67,6 +67,12 @@ class Context:
         return channel.has_buttons if channel is not None else True
 
     @property
+    def has_commands(self) -> bool:
+        """Whether the event's channel has slash commands with a menu (else texts name the words to type)."""
+        channel = self.runtime.channels.get(self.event.channel)
+        return channel.has_commands if channel is not None else True
+
+    @property
     def can_share_contact(self) -> bool:
         channel = self.runtime.channels.get(self.event.channel)
         return channel.can_share_contact if channel is not None else False
@@ -89,6 +95,7 @@ class Context:
         *,
         request_contact: bool = False,
         remove_keyboard: bool = False,
+        listed: bool = False,
     ) -> None:
         self.replies.append(
             Reply(
@@ -96,6 +103,7 @@ class Context:
                 buttons=buttons or [],
                 request_contact=request_contact,
                 remove_keyboard=remove_keyboard,
+                listed=listed,
             )
         )
 

@@ -90,7 +90,7 @@ async def on_file(ctx: Context) -> None:
         await show_preview(ctx, draft)
         return
     if event.file.kind != "document":
-        ctx.reply(common.NOT_UNDERSTOOD)
+        ctx.reply(common.for_channel(common.NOT_UNDERSTOOD, commands=ctx.has_commands))
         return
     extracted = extract_text(data, name)
     if extracted.text is None:
@@ -196,7 +196,7 @@ async def on_button(ctx: Context, pressed: b.IntakeButton) -> None:
             await ctx.clear_state()
             ctx.reply(msg.CANCELLED)
         case _:
-            ctx.reply(common.BUTTON_UNKNOWN)
+            ctx.reply(common.for_channel(common.BUTTON_UNKNOWN, commands=ctx.has_commands))
 
 
 async def on_message(ctx: Context) -> None:

@@ -14,7 +14,8 @@ def commands_for(ctx: Context) -> list[tuple[str, str]]:
 
 
 def help_for(ctx: Context) -> str:
-    return help_text(sorted(ctx.role_kinds), [name for name, _ in commands_for(ctx)])
+    commands = [name for name, _ in commands_for(ctx)]
+    return help_text(sorted(ctx.role_kinds), commands, words=not ctx.has_commands, buttons=ctx.has_buttons)
 
 
 async def show_help(ctx: Context) -> None:

@@ -27,14 +27,15 @@ from storage.models import Conversation
 
 
 def may_be_report(event: Incoming) -> bool:
-    """Before any query: plain text in at least two parts (a report with one answer goes the ordinary way)."""
+    """Before any query: plain text that may hold two parts or more (";", lines, or commas: quick_reply reads
+    which); a report with one answer goes the ordinary way."""
     text = event.text or ""
     return (
         event.command is None
         and event.button is None
         and event.file is None
         and event.contact_phone is None
-        and (";" in text or "\n" in text.strip())
+        and (";" in text or "," in text or "\n" in text.strip())
     )
 
 

@@ -11,12 +11,13 @@ from enum import StrEnum
 
 from sqlalchemy import ColumnElement, select, update
 
+from bot.core.events import Reply
 from bot.services import directives, invites
 from bot.services.audit import audit
 from bot.services.invites import InviteStatus
 from bot.services.phones import normalize_phone
 from handlers import menu
-from handlers.context import Context
+from handlers.context import Context, Push
 from messages import common
 from messages import registration as msg
 from storage.models import ChannelAccount, Invite, Role, Unit
@@ -35,6 +36,7 @@ class RegistrationStep(StrEnum):
 
 MAX_FAILURES = 10
 FAILURE_WINDOW = timedelta(hours=1)
+MAX_PHONE_TRIES = 3  # typed phones that do not match the roster, before she must ask the board
 
 REFUSALS = {
     InviteStatus.UNKNOWN: msg.CODE_UNKNOWN,
@@ -112,10 +114,25 @@ async def on_phone_step(ctx: Context) -> None:
         return
     person = invite.person
     if person.phone and person.phone != phone:
-        ctx.reply(msg.PHONE_MISMATCH, remove_keyboard=True)
         await audit(ctx.session, ctx.clock, "account.phone_mismatch", person_id=person.id, actor=_actor(ctx))
+        await _mismatch(ctx, dict(conv.data))
         return
     await _link(ctx, invite, phone)
+
+
+async def _mismatch(ctx: Context, data: dict[str, object]) -> None:
+    """A phone that is not the roster's. A shared contact is the account's own number: only the board can help.
+    A typed one may be a slip, so she may type it again a few times; then she needs the board and her code again."""
+    if ctx.can_share_contact:
+        ctx.reply(msg.PHONE_MISMATCH, remove_keyboard=True)
+        return
+    tries = int(str(data.get("phone_tries", 0))) + 1
+    if tries >= MAX_PHONE_TRIES:
+        await ctx.clear_state()
+        ctx.reply(msg.PHONE_MISMATCH_LAST)
+        return
+    await ctx.set_state(FLOW, RegistrationStep.PHONE, {**data, "phone_tries": tries})
+    ctx.reply(msg.PHONE_MISMATCH_TYPED.format(left=MAX_PHONE_TRIES - tries))
 
 
 def _phone_given(ctx: Context) -> str | None:
@@ -191,11 +208,16 @@ async def _link(ctx: Context, invite: Invite, phone: str) -> None:
     ctx.reply(
         msg.linked(person.full_name, invite.role_kind, unit.name if unit else None), remove_keyboard=True
     )
-    ctx.reply(menu.help_for(ctx))
     _refresh_menu(ctx)
     cells = [r.unit_id for r in roles if r.kind == "secretary" and r.unit_id is not None]
+    help_reply = Reply(text=menu.help_for(ctx))
     if await directives.catch_up(ctx.session, ctx.clock, cells, event.channel.value, event.chat_id):
+        # The directives she missed come right after the welcome, each card with its files; the help comes last,
+        # as a row of its own after theirs (the outbox sends a chat's rows one after another, by creation).
+        ctx.pushes.append(Push(event.channel.value, event.chat_id, help_reply))
         ctx.after_commit.append(ctx.runtime.sender.wake)
+    else:
+        ctx.send(help_reply)
 
 
 def _refresh_menu(ctx: Context) -> None:

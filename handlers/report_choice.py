@@ -66,7 +66,8 @@ async def choose(
         },
     )
     several_units = len({c.target.unit_id for c in shown}) > 1
-    lines = [*(lead or []), msg.CHOOSE.format(count=len(cands))]
+    choose = msg.CHOOSE if ctx.has_buttons else msg.CHOOSE_TYPED
+    lines = [*(lead or []), choose.format(count=len(cands))]
     buttons = []
     for index, c in enumerate(shown, start=1):
         number = c.directive.number or msg.NO_NUMBER
@@ -88,11 +89,14 @@ async def choose(
             )
             label = msg.BUTTON_DIRECTIVE.format(index=index, number=number)
         buttons.append([Button(label, b.PickDirective(c.directive.id, c.target.unit_id).encode())])
-    buttons.append([Button(msg.BUTTON_CANCEL, b.CancelReport().encode())])
+    if ctx.has_buttons:
+        buttons.append([Button(msg.BUTTON_CANCEL, b.CancelReport().encode())])
+    else:  # numbers pick only the directives listed; cancelling is a word
+        lines.append(msg.CANCEL_HINT_TYPED)
     if text and shown[0].directive.number:
         first_line = " ".join(text.split())[:TIP_LENGTH]
         lines.append(msg.CHOOSE_TIP.format(example=f"{shown[0].directive.number}: {first_line}"))
-    ctx.reply("\n".join(lines), buttons)
+    ctx.reply("\n".join(lines), buttons, listed=True)
 
 
 def _short_subject(subject: str | None) -> str:

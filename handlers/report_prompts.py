@@ -21,6 +21,11 @@ def numbered(ctx: Context) -> bool:
     return not ctx.has_buttons
 
 
+def said(ctx: Context, pressed: str, typed: str) -> str:
+    """The text for the channel: `pressed` speaks of buttons, `typed` of the words to type where there are none."""
+    return typed if numbered(ctx) else pressed
+
+
 def value_lines(form: FormSpec, values: dict[str, Any], *, only_given: bool = False) -> list[str]:
     items = [
         (index, spec.label, spec.type.value, values.get(spec.key))
@@ -54,27 +59,35 @@ async def ask(ctx: Context, item: Item, *lead: str) -> None:
     if spec.type is FieldType.PHOTO:
         count = len(value or [])
         if count:
-            lines.append(msg.PHOTO_RECEIVED.format(count=count))
+            lines.append(said(ctx, msg.PHOTO_RECEIVED, msg.PHOTO_RECEIVED_TYPED).format(count=count))
+        elif spec.required:
+            lines.append(msg.PHOTO_PROMPT)
         else:
-            lines.append(msg.PHOTO_PROMPT if spec.required else msg.PHOTO_PROMPT_SKIP)
+            lines.append(said(ctx, msg.PHOTO_PROMPT_SKIP, msg.PHOTO_PROMPT_SKIP_TYPED))
     else:
         if value is not None:
             lines.append(msg.CURRENT_VALUE.format(value=msg.render_value(spec.type.value, value)))
         if spec.type is FieldType.CHOICE:
-            lines.append(msg.CHOICES_PROMPT)
-        elif not spec.required and not spec.hint:
+            lines.append(said(ctx, msg.CHOICES_PROMPT, msg.CHOICES_PROMPT_TYPED))
+        elif not spec.required and (not spec.hint or numbered(ctx)):
             lines.append(msg.SKIP_HINT)
-    if spec.type is FieldType.NUMBER and numbered(ctx):
-        # Where buttons become a numbered list, "2" would pick a button instead of answering 2: words only.
-        lines.append(msg.TYPED_NAV_HINT)
-        ctx.reply("\n".join(lines))
+    if numbered(ctx):
+        # Without buttons, numbers pick only a choice field's options; going back or stopping is a word, so "2"
+        # or "25/30" typed at a number or ratio question is always its answer. The options come last.
+        lines.insert(len(lines) - 1 if spec.type is FieldType.CHOICE else len(lines), msg.TYPED_NAV_HINT)
+        ctx.reply("\n".join(lines), choice_buttons(item, spec))
         return
     ctx.reply("\n".join(lines), ask_buttons(item, spec))
 
 
+def choice_buttons(item: Item, spec: FieldSpec) -> list[list[Button]]:
+    d = item.directive_id
+    return [[Button(choice, b.PickChoice(d, spec.key, i).encode())] for i, choice in enumerate(spec.choices)]
+
+
 def ask_buttons(item: Item, spec: FieldSpec) -> list[list[Button]]:
     d = item.directive_id
-    rows = [[Button(choice, b.PickChoice(d, spec.key, i).encode())] for i, choice in enumerate(spec.choices)]
+    rows = choice_buttons(item, spec)
     nav = [Button(msg.BUTTON_BACK, b.Back(d).encode())]
     photos = item.draft.values.get(spec.key) or []
     if spec.type is FieldType.PHOTO and photos:
@@ -118,8 +131,11 @@ async def summary(ctx: Context, item: Item, *lead: str, short: bool = False) -> 
     if not short:
         lines.append(msg.SUMMARY_TITLE.format(number=item.number, unit=unit_suffix(item.open)))
         lines.extend(value_lines(item.form, item.draft.values))
-        lines.append(msg.SUMMARY_HINT)
-    ctx.reply("\n".join(lines), summary_buttons(item))
+        lines.append(said(ctx, msg.SUMMARY_HINT, msg.SUMMARY_HINT_TYPED))
+    elif numbered(ctx):
+        lines.append(msg.SUMMARY_HINT_TYPED)
+    # Without buttons: "gửi", "sửa", "quay lại", "hủy" are typed words (reports._summary_typed), no numbers.
+    ctx.reply("\n".join(lines), [] if numbered(ctx) else summary_buttons(item))
 
 
 # -- ReportStep.PICK ------------------------------------------------------------------------------------------------
@@ -139,7 +155,16 @@ def pick_buttons(item: Item) -> list[list[Button]]:
 
 async def pick(ctx: Context, item: Item, *lead: str) -> None:
     await ctx.set_state(FLOW, ReportStep.PICK, item.draft.to_data())
-    ctx.reply("\n".join([*lead, msg.PICK]), pick_buttons(item))
+    if not numbered(ctx):
+        ctx.reply("\n".join([*lead, msg.PICK]), pick_buttons(item))
+        return
+    # Without buttons the fields are listed once, numbered; only they are picked by number (no "1. 1. Ngày").
+    fields = [
+        msg.PICK_LINE.format(index=index, label=spec.label)
+        for index, spec in enumerate(item.form.fields, start=1)
+    ]
+    text = "\n".join([*lead, msg.PICK_TYPED, *fields, msg.PICK_NAV_TYPED])
+    ctx.reply(text, pick_buttons(item)[:-1], listed=True)
 
 
 async def reprompt(ctx: Context, step: ReportStep, item: Item, *lead: str) -> None:
@@ -190,5 +215,9 @@ def send_receipt(ctx: Context, item: Item, report: Report) -> None:
         lines.append(msg.RECEIPT_LATE.format(deadline=day(directive.deadline)))
     lines.append(msg.RECEIPT_CONTENT)
     lines.extend(value_lines(item.form, item.draft.values))
+    if numbered(ctx):  # "sửa" is typed; a lone numbered choice would take the next "1" for itself
+        lines.append(msg.RECEIPT_EDIT_HINT_TYPED)
+        ctx.reply("\n".join(lines))
+        return
     lines.append(msg.RECEIPT_EDIT_HINT)
     ctx.reply("\n".join(lines), [[Button(msg.BUTTON_EDIT_REPORT, b.OpenReport(directive.id).encode())]])

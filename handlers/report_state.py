@@ -108,12 +108,12 @@ async def load(ctx: Context) -> tuple[ReportStep, Item] | None:
     conv = await ctx.conversation()
     step = await report_step(ctx)
     if conv is None or step not in FORM_STEPS:
-        ctx.reply(msg.SESSION_GONE)
+        ctx.reply(msg.SESSION_GONE if ctx.has_buttons else msg.SESSION_GONE_TYPED)
         return None
     draft = Draft.from_data(conv.data)
     if draft is None or draft.unit_id not in secretary_units(ctx):
         await ctx.clear_state()
-        ctx.reply(msg.SESSION_GONE)
+        ctx.reply(msg.SESSION_GONE if ctx.has_buttons else msg.SESSION_GONE_TYPED)
         return None
     opened = await open_target(ctx.session, draft.directive_id, draft.unit_id)
     if opened is None:

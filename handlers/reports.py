@@ -309,14 +309,20 @@ async def _field_button(
         await _photos_done(ctx, item)
 
 
+def added_summary(ctx: Context) -> str:
+    return msg.PHOTO_ADDED_SUMMARY if ctx.has_buttons else msg.PHOTO_ADDED_SUMMARY_TYPED
+
+
 async def _cancel(ctx: Context) -> None:
     conv = await ctx.conversation()
     if conv is None or conv.flow != FLOW:
-        ctx.reply(msg.SESSION_GONE)  # an old "Hủy" button must not end some other flow
+        ctx.reply(
+            msg.SESSION_GONE if ctx.has_buttons else msg.SESSION_GONE_TYPED
+        )  # an old "Hủy" button must not end some other flow
         return
     draft = Draft.from_data(conv.data)
     await ctx.clear_state()
-    lines = [msg.CANCELLED]
+    lines = [msg.CANCELLED if ctx.has_buttons else msg.CANCELLED_TYPED]
     if draft is not None:
         kept = await latest_report(ctx.session, draft.directive_id, draft.unit_id)
         if kept is not None:
@@ -367,7 +373,7 @@ async def _begin(ctx: Context, opened: OpenTarget, photos: list[str] | None = No
             )
         ]
         if add_photos(form, draft.values, photos):
-            lead.append(msg.PHOTO_ADDED_SUMMARY.format(count=photo_count(form, draft.values)))
+            lead.append(added_summary(ctx).format(count=photo_count(form, draft.values)))
         await summary(ctx, item, *lead)
         return
     add_photos(form, draft.values, photos)
@@ -383,7 +389,7 @@ async def _begin(ctx: Context, opened: OpenTarget, photos: list[str] | None = No
 
 async def _on_choose(ctx: Context, directive_id: int, unit_id: int) -> None:
     if unit_id not in secretary_units(ctx):
-        ctx.reply(msg.SESSION_GONE)
+        ctx.reply(msg.SESSION_GONE if ctx.has_buttons else msg.SESSION_GONE_TYPED)
         return
     pending = Pending()
     if await report_step(ctx) is CHOOSE:
@@ -546,6 +552,6 @@ async def _photo_in_flow(ctx: Context, step: ReportStep, item: Item) -> None:
     if step is ASK and current is spec:
         await ask(ctx, item)
     elif step is SUMMARY:
-        await summary(ctx, item, msg.PHOTO_ADDED_SUMMARY.format(count=count), short=True)
+        await summary(ctx, item, added_summary(ctx).format(count=count), short=True)
     else:
         await reprompt(ctx, step, item, msg.PHOTO_ADDED.format(count=count))

@@ -18,7 +18,7 @@ Handler = Callable[[Context], Awaitable[None]]
 
 async def cancel(ctx: Context) -> None:
     await ctx.clear_state()
-    ctx.reply(common.CANCELLED, remove_keyboard=True)
+    ctx.reply(common.for_channel(common.CANCELLED, commands=ctx.has_commands), remove_keyboard=True)
 
 
 menu.TABLE.add("vanban", SECRETARY, secretary.list_directives)
@@ -40,11 +40,12 @@ async def _command(ctx: Context) -> None:
     assert name is not None
     if name == "start":
         assert ctx.person is not None
-        ctx.reply(registration_msg.welcome_back(ctx.person.full_name))
+        hint = common.HELP_BY_COMMAND if ctx.has_commands else common.HELP_BY_WORD
+        ctx.reply(registration_msg.welcome_back(ctx.person.full_name, hint))
         return
     command = menu.TABLE.get(name, ctx.role_kinds)
     if command is None:
-        ctx.reply(common.UNKNOWN_COMMAND)
+        ctx.reply(common.for_channel(common.UNKNOWN_COMMAND, commands=ctx.has_commands))
         return
     await command.handler(ctx)
 
@@ -62,7 +63,9 @@ async def _button(ctx: Context) -> None:
     data = ctx.event.button
     pressed = buttons.decode(data) if data is not None else None
     if pressed is None:
-        ctx.reply(common.BUTTON_UNKNOWN)  # forged, or from a version of the bot that made other buttons
+        ctx.reply(
+            common.for_channel(common.BUTTON_UNKNOWN, commands=ctx.has_commands)
+        )  # forged, or from a version of the bot that made other buttons
     elif isinstance(pressed, buttons.SecretaryButton) and ctx.has_role(*SECRETARY):
         await _secretary_button(ctx, pressed)
     elif isinstance(pressed, buttons.BoardButton) and ctx.has_role(*BOARD):
@@ -70,7 +73,7 @@ async def _button(ctx: Context) -> None:
     elif isinstance(pressed, buttons.IntakeButton) and ctx.has_role(*BOARD):
         await directive_intake.on_button(ctx, pressed)
     else:
-        ctx.reply(common.NOT_UNDERSTOOD)
+        ctx.reply(common.for_channel(common.NOT_UNDERSTOOD, commands=ctx.has_commands))
 
 
 async def _secretary_button(ctx: Context, pressed: buttons.SecretaryButton) -> None:
@@ -117,7 +120,11 @@ async def _edit_latest(ctx: Context) -> None:
 
 async def _free_message(ctx: Context) -> None:
     if not await reports.on_free_message(ctx):
-        ctx.reply(common.NOT_UNDERSTOOD)
+        ctx.reply(common.for_channel(common.NOT_UNDERSTOOD, commands=ctx.has_commands))
+
+
+async def _not_understood(ctx: Context) -> None:
+    ctx.reply(common.for_channel(common.NOT_UNDERSTOOD, commands=ctx.has_commands))
 
 
 def _answer(text: str) -> Handler:
@@ -145,5 +152,5 @@ ROUTES: dict[EventKind, Handler] = {
     EventKind.EDIT_WORD: _edit_latest,
     EventKind.BOARD_WORD: _board_word,
     EventKind.FREE_MESSAGE: _free_message,
-    EventKind.NOT_UNDERSTOOD: _answer(common.NOT_UNDERSTOOD),
+    EventKind.NOT_UNDERSTOOD: _not_understood,
 }

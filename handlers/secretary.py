@@ -78,8 +78,8 @@ async def list_directives(ctx: Context) -> None:
         buttons.append(
             [Button(msg.BUTTON_RESEND.format(number=f"{i}. {directive.number or ''}"), f"vb:{directive.id}")]
         )
-    lines.append(msg.LIST_HINT)
-    ctx.reply("\n".join(lines), buttons)
+    lines.append(msg.LIST_HINT if ctx.has_buttons else msg.LIST_HINT_TYPED)
+    ctx.reply("\n".join(lines), buttons, listed=True)
 
 
 async def resend(ctx: Context, directive_id: int) -> None:

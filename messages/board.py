@@ -143,7 +143,8 @@ REMINDER_BODY = (
 REMINDER_FIELDS = "Cần báo cáo: {fields}."
 REMINDER_OPTIONAL = " (không bắt buộc)"
 REMINDER_QUICK = "Báo cáo nhanh trong một tin nhắn: {template}"
-REMINDER_ACTION = "Bấm «📝 Báo cáo» để gửi ngay."
+# A reminder goes to every channel alike: it names the choice without saying how to make it (press or type).
+REMINDER_ACTION = "Chọn «📝 Báo cáo» để gửi ngay."
 REMINDER_BUTTON = "📝 Báo cáo"
 REMINDER_FORM_DEFAULT = "báo cáo kết quả thực hiện"
 

@@ -15,15 +15,23 @@ NOT_REGISTERED = (
     "Nếu chưa có mã, đồng chí vui lòng liên hệ Ban Tuyên giáo cấp trên."
 )
 
-UNKNOWN_COMMAND = (
-    "Lệnh này không có hoặc đồng chí không có quyền dùng. Gõ /help để xem các lệnh của đồng chí."
-)
+# Texts that send people to the help end in {help}: the command where the channel has a command menu, else the word
+# to type (`for_channel`), so a Zalo user never reads a slash command.
+HELP_BY_COMMAND = "Gõ /help"
+HELP_BY_WORD = "Gõ «trợ giúp»"
 
-NOT_UNDERSTOOD = "Tôi chưa hiểu tin nhắn này. Gõ /help để xem các việc đồng chí có thể làm."
+UNKNOWN_COMMAND = "Lệnh này không có hoặc đồng chí không có quyền dùng. {help} để xem các lệnh của đồng chí."
 
-BUTTON_UNKNOWN = "Nút này không còn dùng được. Gõ /help để xem các việc đồng chí có thể làm."
+NOT_UNDERSTOOD = "Tôi chưa hiểu tin nhắn này. {help} để xem các việc đồng chí có thể làm."
 
-CANCELLED = "Đã hủy. Gõ /help để xem các việc đồng chí có thể làm."
+BUTTON_UNKNOWN = "Nút này không còn dùng được. {help} để xem các việc đồng chí có thể làm."
+
+CANCELLED = "Đã hủy. {help} để xem các việc đồng chí có thể làm."
+
+
+def for_channel(text: str, *, commands: bool) -> str:
+    """`text` with its {help} filled in for a channel with (`commands`) or without a command menu."""
+    return text.format(help=HELP_BY_COMMAND if commands else HELP_BY_WORD)
 
 
 def reply(text: str) -> Reply:

@@ -1,4 +1,5 @@
-"""The /help text and the command menu descriptions, per role."""
+"""The help text and the command menu descriptions, per role: commands where the channel has a command menu,
+else the words to type (Zalo)."""
 
 from __future__ import annotations
 
@@ -25,10 +26,41 @@ INTRO = {
     "admin": "Đồng chí là quản trị hệ thống, có quyền như cán bộ Ban Tuyên giáo trên toàn bộ đơn vị.",
 }
 
+# Where the channel shows no buttons and no command menu, a secretary reads what to type instead.
+INTRO_TYPED_SECRETARY = (
+    "Đồng chí là Bí thư chi bộ. Khi có văn bản mới, tôi sẽ gửi đến đồng chí kèm đường link tải tài liệu. "
+    "Đồng chí trả lời bằng cách gõ chữ, không cần dấu."
+)
 COMMANDS_HEADER = "Các lệnh của đồng chí:"
+WORDS_HEADER = "Các từ đồng chí có thể gõ:"
+# The words a secretary types (handlers/classify.py and the report form understand them), in the order she needs.
+SECRETARY_WORDS = (
+    ("đã nhận", "xác nhận đã nhận văn bản mới nhất"),
+    ("báo cáo", "gửi báo cáo kết quả thực hiện"),
+    ("sửa", "sửa báo cáo đã gửi"),
+    ("văn bản", "danh sách văn bản đã nhận, nhận lại tệp"),
+    ("quay lại", "về câu hỏi trước khi đang báo cáo"),
+    ("hủy", "dừng việc đang làm"),
+    ("trợ giúp", "xem lại hướng dẫn này"),
+)
+# Commands a secretary's words above stand for; the others (the board's) are still typed as commands.
+TYPED_AS_WORDS = frozenset({"help", "huy", "vanban"})
 
 
-def help_text(roles: list[str], commands: list[str]) -> str:
-    intro = [INTRO[r] for r in ("admin", "board", "secretary") if r in roles]
-    lines = [f"/{c} – {COMMAND_DESCRIPTIONS[c]}" for c in commands]
-    return "\n\n".join([*intro, COMMANDS_HEADER + "\n" + "\n".join(lines)])
+def help_text(roles: list[str], commands: list[str], *, words: bool = False, buttons: bool = True) -> str:
+    """The help for `roles`; `words`: the channel has no command menu, so a secretary reads the words to type;
+    `buttons`: the channel shows buttons (else the secretary's introduction speaks of typing, not pressing)."""
+    typed = words and "secretary" in roles
+    intro = [
+        INTRO_TYPED_SECRETARY if not buttons and r == "secretary" else INTRO[r]
+        for r in ("admin", "board", "secretary")
+        if r in roles
+    ]
+    sections = [*intro]
+    if typed:
+        sections.append(WORDS_HEADER + "\n" + "\n".join(f"«{w}» – {what}" for w, what in SECRETARY_WORDS))
+        commands = [c for c in commands if c not in TYPED_AS_WORDS]
+    if commands:
+        lines = [f"/{c} – {COMMAND_DESCRIPTIONS[c]}" for c in commands]
+        sections.append(COMMANDS_HEADER + "\n" + "\n".join(lines))
+    return "\n\n".join(sections)

@@ -27,6 +27,15 @@ PHONE_MISMATCH = (
     "Số điện thoại này không khớp với số trong danh sách của Ban Tuyên giáo. "
     "Đồng chí vui lòng liên hệ Ban Tuyên giáo để cập nhật số, rồi dùng lại mã mời."
 )
+PHONE_MISMATCH_TYPED = (
+    "Số điện thoại này không khớp với số trong danh sách của Ban Tuyên giáo. "
+    "Nếu gõ nhầm, đồng chí gõ lại số điện thoại (còn {left} lần thử). "
+    "Nếu đồng chí đã đổi số, hãy liên hệ Ban Tuyên giáo để cập nhật số, rồi gõ lại mã mời."
+)
+PHONE_MISMATCH_LAST = (
+    "Số điện thoại vẫn không khớp với số trong danh sách của Ban Tuyên giáo. "
+    "Đồng chí vui lòng liên hệ Ban Tuyên giáo để cập nhật số, rồi gõ lại mã mời."
+)
 
 
 def greeting(name: str, role: str, unit: str | None, *, can_share_contact: bool) -> str:
@@ -47,5 +56,6 @@ def linked(name: str, role: str, unit: str | None) -> str:
     )
 
 
-def welcome_back(name: str) -> str:
-    return f"Chào đồng chí {name}! Đồng chí đã được kết nối. Gõ /help để xem các việc có thể làm."
+def welcome_back(name: str, help_hint: str) -> str:
+    """`help_hint` says how to reach the help on this channel ("Gõ /help", "Gõ «trợ giúp»")."""
+    return f"Chào đồng chí {name}! Đồng chí đã được kết nối. {help_hint} để xem các việc có thể làm."

@@ -49,6 +49,12 @@ PHOTO_PROMPT = "Gửi ảnh chụp làm minh chứng (có thể gửi nhiều �
 PHOTO_PROMPT_SKIP = "Gửi ảnh chụp làm minh chứng (có thể gửi nhiều ảnh), hoặc bấm “Bỏ qua” nếu không có."
 PHOTO_RECEIVED = "Đã nhận {count} ảnh. Gửi thêm ảnh, hoặc bấm “Xong” để sang bước tiếp."
 TYPED_NAV_HINT = "Gõ “quay lại” để về mục trước, “hủy” để dừng."
+# Where the channel has no buttons, choices that are not answers are words, never numbers: a number typed at a
+# question is always its answer.
+CHOICES_PROMPT_TYPED = "Gõ số thứ tự của lựa chọn:"
+SKIP_HINT_TYPED = "Gõ “bỏ qua” nếu không có."
+PHOTO_PROMPT_SKIP_TYPED = "Gửi ảnh chụp làm minh chứng (có thể gửi nhiều ảnh), hoặc gõ “bỏ qua” nếu không có."
+PHOTO_RECEIVED_TYPED = "Đã nhận {count} ảnh. Gửi thêm ảnh, hoặc gõ “xong” để sang bước tiếp."
 FIRST_QUESTION = "Đây là mục đầu tiên, không có mục nào trước đó."
 STALE_BUTTON = "Nút này thuộc một câu hỏi trước. Câu hỏi hiện tại:"
 UNSUPPORTED = "Tôi chỉ đọc được tin nhắn chữ và ảnh."
@@ -58,12 +64,18 @@ UNSUPPORTED = "Tôi chỉ đọc được tin nhắn chữ và ảnh."
 SUMMARY_TITLE = "📋 Báo cáo văn bản {number}{unit}:"
 SUMMARY_LINE = "{index}. {label}: {value}"
 SUMMARY_HINT = "Bấm “Gửi” để gửi báo cáo, hoặc “Sửa” để sửa một mục."
+SUMMARY_HINT_TYPED = (
+    "Gõ “gửi” để gửi báo cáo, “sửa” để sửa một mục, “quay lại” để về mục trước, “hủy” để dừng."
+)
 SUMMARY_NUDGE = "Báo cáo chưa được gửi."
 EXISTING = (
     "Chi bộ đã gửi báo cáo văn bản {number} lúc {time} (mã {ref}). Đồng chí có thể sửa rồi gửi lại: "
     "bản mới sẽ thay bản cũ, bản cũ vẫn được lưu."
 )
 PICK = "Chọn mục cần sửa (bấm hoặc gõ số thứ tự):"
+PICK_TYPED = "Chọn mục cần sửa, gõ số thứ tự:"
+PICK_LINE = "{index}. {label}"
+PICK_NAV_TYPED = "Gõ “quay lại” để về bản tóm tắt, “hủy” để dừng."
 VALUE_SKIPPED = "(bỏ qua)"
 VALUE_PHOTOS = "{count} ảnh"
 VALUE_RATIO = "{attended}/{total}"
@@ -78,6 +90,8 @@ QUICK_FOLLOW_UP = "Tôi sẽ hỏi lần lượt {count} mục còn lại."
 # --- choosing the directive -------------------------------------------------------------------------------
 
 CHOOSE = "Đồng chí có {count} văn bản đang chờ báo cáo. Báo cáo này cho văn bản nào? Bấm hoặc gõ số thứ tự:"
+CHOOSE_TYPED = "Đồng chí có {count} văn bản đang chờ báo cáo. Báo cáo này cho văn bản nào? Gõ số thứ tự:"
+CANCEL_HINT_TYPED = "Gõ “hủy” để dừng."
 CHOOSE_LINE = "{index}. {number} ({date}) – {subject}{status}"
 CHOOSE_LINE_UNIT = "{index}. {number} – {unit}{status}"
 CHOOSE_REPORTED = " – đã báo cáo"
@@ -92,6 +106,7 @@ RECEIPT_VERSION = "Đây là bản thứ {version}, thay cho bản trước (cá
 RECEIPT_LATE = "⚠️ Hạn báo cáo là {deadline}; báo cáo này được ghi nhận là nộp muộn."
 RECEIPT_CONTENT = "Nội dung đã ghi:"
 RECEIPT_EDIT_HINT = "Nếu cần sửa, bấm “Sửa báo cáo” hoặc gửi lại cả báo cáo trong một tin nhắn."
+RECEIPT_EDIT_HINT_TYPED = "Nếu cần sửa, gõ “sửa” hoặc gửi lại cả báo cáo trong một tin nhắn."
 
 # --- refusals and endings ---------------------------------------------------------------------------------
 
@@ -100,11 +115,14 @@ NOT_OPEN = "Văn bản {number} không còn nhận báo cáo."
 SESSION_GONE = (
     "Phiên báo cáo này đã kết thúc. Bấm “📝 Báo cáo” trên văn bản, hoặc gõ “báo cáo”, để bắt đầu lại."
 )
+SESSION_GONE_TYPED = "Phiên báo cáo này đã kết thúc. Gõ “báo cáo” để bắt đầu lại."
 CANCELLED = "Đã hủy, chưa gửi gì thêm. Bấm “📝 Báo cáo” trên văn bản, hoặc gõ “báo cáo”, khi cần báo cáo lại."
+CANCELLED_TYPED = "Đã hủy, chưa gửi gì thêm. Gõ “báo cáo” khi cần báo cáo lại."
 CANCELLED_KEPT = "Báo cáo đã gửi trước đó (mã {ref}) vẫn giữ nguyên."
 REQUIRED_LEFT = "Còn mục bắt buộc chưa trả lời: {labels}."
 PHOTO_ADDED = "📷 Đã nhận ảnh (tổng {count} ảnh), sẽ gửi kèm báo cáo."
 PHOTO_ADDED_SUMMARY = "📷 Đã thêm ảnh (tổng {count} ảnh). Bấm “Gửi” để cập nhật báo cáo."
+PHOTO_ADDED_SUMMARY_TYPED = "📷 Đã thêm ảnh (tổng {count} ảnh). Gõ “gửi” để cập nhật báo cáo."
 PHOTO_NO_FIELD = "Mẫu báo cáo của văn bản {number} không có mục ảnh, nên ảnh này chưa được lưu."
 PHOTO_TOO_MANY = "Mỗi báo cáo nhận tối đa {max} ảnh; ảnh này chưa được lưu."
 PHOTO_DOWNLOAD_FAILED = "Không tải được ảnh, có thể do đường truyền yếu. Đồng chí vui lòng gửi lại ảnh."

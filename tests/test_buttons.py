@@ -107,8 +107,9 @@ async def test_a_forged_button_gets_a_short_answer_and_changes_nothing(
     cuc = secretaries[CUC]
     card = await card_for(cuc, "747-CV/ĐUK")
     card.buttons[0] = SentButton(card.buttons[0].label, "ack:747x")  # a client that rewrites callback data
-    notice = await answer(cuc, cuc.press("ack:747x", message=card), common.BUTTON_UNKNOWN)
-    assert notice.text == common.BUTTON_UNKNOWN
+    unknown = common.for_channel(common.BUTTON_UNKNOWN, commands=True)
+    notice = await answer(cuc, cuc.press("ack:747x", message=card), unknown)
+    assert notice.text == unknown
     # The forged press acknowledged nothing: typed afterwards, the acknowledgement is the first one.
     receipt = await answer(cuc, cuc.send_text("đã nhận"), "747-CV/ĐUK")
     assert receipt.text.startswith("✅ Đã ghi nhận đồng chí đã nhận văn bản 747-CV/ĐUK")

@@ -358,3 +358,27 @@ def test_problem_summary_lists_refused_then_missing_fields() -> None:
     assert lines[0] == "Chưa hợp lệ:"
     assert lines[1].startswith("• Ngày tổ chức: ") and "30 ngày" in lines[1]
     assert lines[2:] == ["Còn thiếu:", "• Hình thức", "• Số đảng viên tham gia / tổng số đảng viên"]
+
+
+# --- commas as separators ---------------------------------------------------------------------------------
+
+
+def test_commas_separate_answers_when_the_reading_is_unambiguous() -> None:
+    result = quick("15/4, chuyên đề, 25/30, 12, Tốt, Không")
+    assert result.complete and result.values == FULL_VALUES
+    named = quick("747: 15/4,chuyên đề,25/30, 12,Tốt,Không")  # "30,12" with no space would be a decimal
+    assert named.directive_number == "747-CV/ĐUK" and named.values == FULL_VALUES
+
+
+def test_commas_inside_the_last_text_answer_stay_in_it() -> None:
+    result = quick("15/4, chuyên đề, 25/30, 12, Tốt, Thiếu kinh phí, thiếu người")
+    assert result.complete
+    assert result.values["kho_khan"] == "Thiếu kinh phí, thiếu người"
+
+
+def test_a_decimal_comma_is_no_separator_and_a_wrong_count_is_no_comma_reading() -> None:
+    # "1,5" is one number: read with it, the parts are five, not six, so the commas are not taken as separators.
+    assert quick("15/4, chuyên đề, 25/30, 1,5, Tốt").values.get("ngay_to_chuc") is None
+    assert quick("15/4, chuyên đề, 25/30").values.get("ngay_to_chuc") is None  # three parts for six fields
+    with_semicolons = quick("15/4; chuyên đề; 25/30; 12; Tốt, rất tốt; Không")
+    assert with_semicolons.values["ket_qua"] == "Tốt, rất tốt"  # ";" given: commas are the answer's own

@@ -91,7 +91,7 @@ async def test_reports_arriving_together_are_handled_together_and_each_as_if_alo
         await users[i].wait_until(has("Mã biên nhận"))
     await users[7].wait_until(has("Mục 1/1: Số đảng viên tham gia"))
     await users[8].wait_until(has("Mã biên nhận", 2))
-    await users[9].wait_until(has(common.CANCELLED))
+    await users[9].wait_until(has(common.for_channel(common.CANCELLED, commands=True)))
     await stranger.wait_until(has("chưa được kết nối"))
 
     refs = [REF.search(next(m.text for m in users[i].messages if "Mã biên nhận" in m.text)) for i in complete]

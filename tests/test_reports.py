@@ -659,6 +659,11 @@ async def zalo_answer(user: FakeZaloUser, action: Awaitable[str], needle: str) -
     return next(m for m in user.messages[before:] if needle in m.body)
 
 
+async def bot_conversation_flow(bot: Runtime) -> str | None:
+    async with transaction(bot.sessions) as session:
+        return await session.scalar(select(Conversation.flow))
+
+
 async def test_a_zalo_secretary_answers_by_typing_numbers_and_words(
     bot: Runtime, fake_zalo: FakeZalo
 ) -> None:
@@ -671,8 +676,13 @@ async def test_a_zalo_secretary_answers_by_typing_numbers_and_words(
 
     await zalo_answer(cuc, cuc.send_text("2"), "Mục 1/7: Ngày tổ chức")
     choice = await zalo_answer(cuc, cuc.send_text("hom qua"), "Mục 2/7: Hình thức")
-    assert "2. Sinh hoạt chuyên đề" in choice.body and "6. ⬅️ Quay lại" in choice.body
-    await zalo_answer(cuc, cuc.send_text("2"), "Mục 3/7")
+    assert "2. Sinh hoạt chuyên đề" in choice.body and "6." not in choice.body  # no numbered navigation
+    assert "“quay lại”" in choice.body and "bấm" not in choice.body.lower()
+    ratio = await zalo_answer(cuc, cuc.send_text("2"), "Mục 3/7")
+    assert "1." not in ratio.body and "“hủy”" in ratio.body, "a ratio question offers no numbered choices"
+    await cuc.send_text("2")  # at the ratio question a number is an answer, never "2. Hủy"
+    await cuc.wait_until(lambda ms: "Mục 3/7" in ms[-1].body and ms[-1] is not ratio)
+    assert (await bot_conversation_flow(bot)) == "report"
     number = await zalo_answer(cuc, cuc.send_text("25/30"), "Mục 4/7")
     assert "Quay lại" not in number.body.replace("quay lại", ""), (
         "a number question offers no numbered buttons"
@@ -683,8 +693,9 @@ async def test_a_zalo_secretary_answers_by_typing_numbers_and_words(
     await zalo_answer(cuc, cuc.send_text("bo qua"), "Mục 6/7")
     await zalo_answer(cuc, cuc.send_text("Khong co"), "Mục 7/7")
     summary = await zalo_answer(cuc, cuc.send_text("bo qua"), "📋 Báo cáo văn bản 747-CV/ĐUK")
-    assert "1. 📤 Gửi" in summary.body
-    await zalo_answer(cuc, cuc.send_text("1"), "Mã biên nhận")
+    assert "📤 Gửi" not in summary.body and "Gõ “gửi”" in summary.body  # words, not numbers
+    receipt = await zalo_answer(cuc, cuc.send_text("gui"), "Mã biên nhận")
+    assert "gõ “sửa”" in receipt.body and "bấm" not in receipt.body.lower()
     (report,) = await reports_of(bot)
     assert report.channel == "zalo"
     assert report.values == {

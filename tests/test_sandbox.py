@@ -169,7 +169,11 @@ async def test_zalo_secretary_gets_numbered_choices_and_a_working_link(page: Pag
     link = await page.until(pao, lambda e: "/f/" in e["text"])
     path = link["text"][link["text"].index("/f/") :].split()[0]
     assert path.startswith("/f/"), "download links are rewritten to go through the sandbox page"
-    async with page.http.get(page.url + path) as resp:
+    browser = {"User-Agent": "Mozilla/5.0 (Linux; Android 10) Mobile Safari"}
+    async with page.http.get(page.url + path, headers=browser) as resp:
+        assert resp.status == 200
+        assert "Tải xuống" in await resp.text()  # the link's page, with its download button
+    async with page.http.post(page.url + path, headers=browser) as resp:  # the button, through the sandbox
         assert resp.status == 200
         assert (await resp.read())[:2] == b"PK"
     choices = await page.until(pao, lambda e: "1. ✅ Đã nhận" in e["text"])

@@ -69,8 +69,13 @@ async def test_directive_arrives_as_text_and_signed_links(
     assert "1. ✅ Đã nhận" in file_message.text and "2. 📝 Báo cáo" in file_message.text
     url = link_in(file_message.text)
 
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(
+        headers={"User-Agent": "Mozilla/5.0 (Linux; Android 10) Mobile"}
+    ) as http:
         async with http.get(url) as response:
+            assert response.status == 200
+            assert "Tải xuống" in await response.text()  # the page with the download button
+        async with http.post(url) as response:
             assert response.status == 200
             body = await response.read()
             assert body[:2] == b"PK"  # the DOCX itself
@@ -89,7 +94,7 @@ async def test_directive_arrives_as_text_and_signed_links(
         acknowledged = await session.scalar(
             select(func.count()).where(DirectiveTarget.acknowledged_at.is_not(None))
         )
-    assert acknowledged == 1  # the download counts as received
+    assert acknowledged == 1  # the button's download counts as received
 
 
 async def test_typed_number_answers_the_choices(
@@ -140,7 +145,10 @@ async def test_quick_report_typed_words_and_a_reminder_on_zalo(
     await lan.send_text("Da nhan")
     await until(lan, "Đã ghi nhận đồng chí đã nhận văn bản 747-CV/ĐUK")
     await lan.send_text("tro giup")
-    await until(lan, "Các lệnh của đồng chí")
+    help_text = (await until(lan, "Các từ đồng chí có thể gõ")).text
+    assert "/" not in help_text and "bấm" not in help_text.lower()
+    for word in ("«văn bản»", "«báo cáo»", "«đã nhận»", "«sửa»", "«hủy»", "«quay lại»", "«trợ giúp»"):
+        assert word in help_text
 
     travel_to(bot, 2024, 4, 7, 8, 5)  # 3 days before the deadline, after 08:00
     assert await reminders_job(bot) is not None

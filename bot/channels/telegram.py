@@ -60,6 +60,7 @@ class TelegramChannel:
     can_share_contact = True
     has_buttons = True
     windows: WindowRules | None = None
+    has_commands = True
 
     def __init__(
         self,

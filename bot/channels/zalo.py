@@ -75,6 +75,7 @@ class ZaloChannel:
     can_share_contact = False
     has_buttons = False
     windows: WindowRules | None = None
+    has_commands = False
 
     def __init__(
         self,
@@ -188,7 +189,7 @@ class ZaloChannel:
 
     async def send(self, chat_id: str, reply: Reply, file_ref: str | None = None) -> Sent:
         """Send `reply`; `file_ref` is ignored (see the module docstring): a fresh link is made every time."""
-        choices = numbered_choices(reply.buttons)[0] if reply.buttons else ""
+        choices = numbered_choices(reply.buttons)[0] if reply.buttons and not reply.listed else ""
         if reply.file is not None and reply.file.as_photo:
             return await self._send_photo(chat_id, reply, reply.file, choices)
         chunks = _fit(split_text(reply.text, TEXT_LIMIT)) if reply.text.strip() else []
@@ -226,7 +227,7 @@ class ZaloChannel:
 
     async def edit(self, chat_id: str, message_id: str, reply: Reply) -> None:
         """Zalo cannot edit a message: the new text is sent as a new message."""
-        await self.send(chat_id, Reply(text=reply.text, buttons=reply.buttons))
+        await self.send(chat_id, Reply(text=reply.text, buttons=reply.buttons, listed=reply.listed))
 
     async def answer_button(self, callback_id: str) -> None:
         """Zalo has no buttons, so there is nothing to answer."""

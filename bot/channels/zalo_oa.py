@@ -86,6 +86,7 @@ LINK_REF = "link:"
 class ZaloOaChannel:
     name = ChannelName.ZALO_OA
     has_buttons = True
+    has_commands = False  # an OA's menu is set in its admin page, not by the bot
     can_share_contact = True
 
     def __init__(

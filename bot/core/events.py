@@ -50,6 +50,9 @@ class Reply:
     file: OutFile | None = None
     request_contact: bool = False
     remove_keyboard: bool = False
+    # The text already lists the choices, numbered in the buttons' order: a channel without buttons answers the
+    # typed number but does not print the list again (no "1. 1. 747-CV/ĐUK").
+    listed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"text": self.text}
@@ -62,6 +65,8 @@ class Reply:
             data["request_contact"] = True
         if self.remove_keyboard:
             data["remove_keyboard"] = True
+        if self.listed:
+            data["listed"] = True
         return data
 
     @classmethod
@@ -73,6 +78,7 @@ class Reply:
             file=OutFile(*file) if file else None,
             request_contact=data.get("request_contact", False),
             remove_keyboard=data.get("remove_keyboard", False),
+            listed=data.get("listed", False),
         )
 
 
@@ -181,6 +187,7 @@ class Channel(Protocol):
     has_buttons: bool  # False: choices go out as a numbered list answered by typing (Zalo)
     can_share_contact: bool  # True: a button shares the user's phone number (Telegram)
     windows: WindowRules | None  # None: the bot may write any time, free (Telegram, Zalo Bot Platform)
+    has_commands: bool  # True: slash commands with a menu of them (Telegram); else people type words
 
     async def open(self) -> None:
         """Connect to the platform, to send only (the command line); `start` opens the channel itself."""

@@ -128,6 +128,9 @@ class Sender:
         self._file_refs: dict[tuple[str, str], str] = {}
         self._upload_locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # The last job spawned for each chat: a chat's rows go out one after another in the order they were
+        # spawned (claimed by id), so two rows' parts never interleave (a late joiner's cards, then her help).
+        self._chat_tails: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._stopping = False
         self._reclaim_all = reclaim_all_on_start
         self.engine = engine
@@ -275,9 +278,16 @@ class Sender:
 
     def _spawn(self, job: _Job) -> None:
         self._active += 1
-        task = asyncio.create_task(self._work(job))
+        key = (job.channel, job.chat_id)
+        task = asyncio.create_task(self._work(job, self._chat_tails.get(key)))
+        self._chat_tails[key] = task
         self._tasks.add(task)
         task.add_done_callback(self._done)
+        task.add_done_callback(lambda done: self._forget_tail(key, done))
+
+    def _forget_tail(self, key: tuple[str, str], task: asyncio.Task[None]) -> None:
+        if self._chat_tails.get(key) is task:
+            del self._chat_tails[key]
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -286,7 +296,9 @@ class Sender:
             log.error("outbox worker crashed", exc_info=task.exception())
         self._wake.set()
 
-    async def _work(self, job: _Job) -> None:
+    async def _work(self, job: _Job, after: asyncio.Task[None] | None) -> None:
+        if after is not None:
+            await asyncio.wait([after])  # only its end matters here; its outcome is its own
         async with self._slots:
             await self._until_durable(await self._deliver(job))
 

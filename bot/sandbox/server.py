@@ -58,6 +58,7 @@ def build_app(sandbox: Sandbox) -> web.Application:
     app.router.add_get("/api/oa-files/{token}", _oa_file)
     app.router.add_get("/uploads/{token}", _upload)
     app.router.add_get("/f/{rest:.*}", _download_link)
+    app.router.add_post("/f/{rest:.*}", _download_link)  # the download button of the link's page
     return app
 
 
@@ -259,11 +260,15 @@ async def _upload(request: web.Request) -> web.StreamResponse:
 
 
 async def _download_link(request: web.Request) -> web.StreamResponse:
-    """Pass a signed link through to the bot's server, which checks it and counts the download."""
+    """Pass a signed link through to the bot's server, which checks it, shows its page, and counts a download by
+    the page's button (a POST) from the browser whose User-Agent is passed on."""
     base = _sandbox(request).runtime.downloads.base_url
+    agent = {"User-Agent": request.headers.get("User-Agent", "")}
     async with (
         aiohttp.ClientSession() as session,
-        session.get(base + request.path_qs, allow_redirects=False) as upstream,
+        session.request(
+            request.method, base + request.path_qs, headers=agent, allow_redirects=False
+        ) as upstream,
     ):
         body = await upstream.read()
         headers = {k: v for k, v in upstream.headers.items() if k.lower() in _PASSED_HEADERS}

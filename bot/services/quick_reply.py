@@ -3,6 +3,10 @@
 Parts are separated by ";" or new lines and answer the form's non-photo fields in order. The message may
 start with the directive it reports on ("747: ..." or "747-CV/ĐUK ..."), matched against the numbers the
 caller says are pending.
+
+A one-line message without ";" may separate its parts by commas ("15/4, chuyên đề, 25/30, 12, Tốt, Không") when
+that reading is unambiguous (`_comma_reading`): as many parts as the form has fields (extra commas only inside a
+last text answer, and then only if every answer reads), a comma between two digits ("1,5") never splits.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from datetime import date
 from bot.core.textnorm import fold, is_blank, nfc
 from bot.services.directive_numbers import match_number
 from bot.services.field_parsers import JsonValue, Ok, Refusal, Skipped, parse_field
-from bot.services.forms import FieldSpec, FormSpec
+from bot.services.forms import FieldSpec, FieldType, FormSpec
 from messages import forms as msg
 
 
@@ -59,6 +63,8 @@ def parse_quick_reply(
     if not parts:
         return QuickParse(refusal=nfc(msg.QUICK_EMPTY.format(template=template)))
     fields = form.quick_fields
+    if len(parts) == 1 and (by_comma := _comma_reading(fields, parts[0], today, known_numbers)) is not None:
+        return by_comma
     directive = _take_directive(parts, fields, today, known_numbers)
     if isinstance(directive, Refusal):
         return QuickParse(refusal=directive.message)
@@ -85,6 +91,31 @@ def _split_parts(text: str) -> list[str]:
     while parts and is_blank(parts[-1]):
         parts.pop()
     return parts
+
+
+# A comma that is not a decimal comma: "1,5" stays one number, "25/30, 12" and "Tốt,Không" split.
+_COMMA = re.compile(r",(?![0-9])|(?<![0-9]),")
+
+
+def _comma_reading(
+    fields: Sequence[FieldSpec], line: str, today: date, known_numbers: Sequence[str]
+) -> QuickParse | None:
+    """`line` read with commas between the answers, or None when that reading is not clearly the one meant."""
+    pieces = [piece.strip() for piece in _COMMA.split(line)]
+    if len(pieces) < 2 or any(is_blank(piece) for piece in pieces) or not fields:
+        return None
+    directive = _take_directive(pieces, fields, today, known_numbers)
+    if isinstance(directive, Refusal):
+        return None
+    number, answers = directive
+    if len(answers) > len(fields) and fields[-1].type is FieldType.TEXT:
+        # Commas beyond the form's fields can only belong to the last, free-text answer; kept only if all read.
+        head = len(fields) - 1
+        parsed = _parse_parts(fields, [*answers[:head], ", ".join(answers[head:])], today, number)
+        return parsed if parsed.complete else None
+    if len(answers) != len(fields):
+        return None
+    return _parse_parts(fields, answers, today, number)
 
 
 def _parse_parts(
