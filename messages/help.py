@@ -33,6 +33,7 @@ INTRO_TYPED_SECRETARY = (
 )
 COMMANDS_HEADER = "Các lệnh của đồng chí:"
 WORDS_HEADER = "Các từ đồng chí có thể gõ:"
+BOARD_WORDS_HEADER = "Việc của Ban, đồng chí gõ:"
 # The words a secretary types (handlers/classify.py and the report form understand them), in the order she needs.
 SECRETARY_WORDS = (
     ("đã nhận", "xác nhận đã nhận văn bản mới nhất"),
@@ -43,14 +44,26 @@ SECRETARY_WORDS = (
     ("hủy", "dừng việc đang làm"),
     ("trợ giúp", "xem lại hướng dẫn này"),
 )
-# Commands a secretary's words above stand for; the others (the board's) are still typed as commands.
+# The board's commands typed as words (messages/common.py WORDS_BOARD), each followed by what it takes.
+BOARD_WORDS = (
+    ("tình hình [số văn bản]", "tình hình thực hiện văn bản"),
+    ("nhắc nhở <số văn bản> [tắt | bật]", "nhắc các chi bộ chưa báo cáo, hoặc tắt, bật nhắc tự động"),
+    ("tổng hợp", "tổng hợp kết quả trong ngày"),
+    ("xuất <số văn bản>", "xuất kết quả ra Excel"),
+    ("báo cáo word <số văn bản>", "dự thảo báo cáo tổng hợp (Word)"),
+    ("hủy", "dừng việc đang làm"),
+    ("trợ giúp", "xem lại hướng dẫn này"),
+)
+# Commands the typed words above stand for: where there is no command menu, none is shown with a slash.
 TYPED_AS_WORDS = frozenset({"help", "huy", "vanban"})
+BOARD_TYPED_AS_WORDS = frozenset({"help", "huy", "tinhhinh", "nhacnho", "tonghop", "xuat", "baocao"})
 
 
 def help_text(roles: list[str], commands: list[str], *, words: bool = False, buttons: bool = True) -> str:
     """The help for `roles`; `words`: the channel has no command menu, so a secretary reads the words to type;
     `buttons`: the channel shows buttons (else the secretary's introduction speaks of typing, not pressing)."""
     typed = words and "secretary" in roles
+    board_typed = words and bool({"board", "admin"} & set(roles))
     intro = [
         INTRO_TYPED_SECRETARY if not buttons and r == "secretary" else INTRO[r]
         for r in ("admin", "board", "secretary")
@@ -60,6 +73,11 @@ def help_text(roles: list[str], commands: list[str], *, words: bool = False, but
     if typed:
         sections.append(WORDS_HEADER + "\n" + "\n".join(f"«{w}» – {what}" for w, what in SECRETARY_WORDS))
         commands = [c for c in commands if c not in TYPED_AS_WORDS]
+    if board_typed:
+        sections.append(BOARD_WORDS_HEADER + "\n" + "\n".join(f"«{w}» – {what}" for w, what in BOARD_WORDS))
+        commands = [c for c in commands if c not in BOARD_TYPED_AS_WORDS]
+    if commands and words:
+        commands = []  # no command menu: a slash command is never shown where it cannot be chosen
     if commands:
         lines = [f"/{c} – {COMMAND_DESCRIPTIONS[c]}" for c in commands]
         sections.append(COMMANDS_HEADER + "\n" + "\n".join(lines))

@@ -367,3 +367,14 @@ async def test_a_secretary_on_the_board_still_reports_with_her_words(zalo: ZaloW
     assert flow == REPORT_FLOW
     await lan.say("bỏ qua")  # nothing else arrives: no Word draft was started
     assert not any((m.file_name or "").endswith(".docx") or ".docx" in m.text for m in lan.messages)
+
+
+async def test_a_board_member_on_zalo_reads_the_words_to_type_not_slash_commands(zalo: ZaloWorld) -> None:
+    await load_roster(zalo.runtime)
+    tuyen = await board_member(zalo)
+    help_text = (await tuyen.say("trợ giúp")).text
+    assert "/" not in help_text.replace("tắt | bật", ""), (
+        help_text
+    )  # no command menu: nothing to pick a slash from
+    for word in ("tình hình", "nhắc nhở", "tổng hợp", "xuất", "báo cáo word"):
+        assert f"«{word}" in help_text, help_text
