@@ -7,6 +7,13 @@ answers are sent at once by the outbox sender.
 Events a batch lane accepts (one-message reports, which arrive by the hundred near a deadline) are first offered to
 it together: the events waiting at that moment share one transaction, in which the dispatcher records their update
 ids before the lane sees them, and whatever the lane leaves goes the ordinary way. Under light load a batch is a single event, so nobody waits for others to arrive.
+
+Faults: an event whose transaction fails for a transient reason (the database unreachable, locked, its connection
+cut) is tried again with back-off, in order with the same user's later events, for up to `patience` seconds; past
+that its future raises `NotStored` so the channel does not confirm it and the platform hands it over again. While
+any event waits so, the dispatcher is not `healthy` (readiness). An update a channel could not read at all
+(`Unreadable`) is set aside in `set_aside_updates` and counted; a handler's own bug is logged with its traceback
+and the user gets an apology, since trying again would fail the same way.
 """
 
 from __future__ import annotations
@@ -16,19 +23,21 @@ import logging
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import joinedload
 
-from bot.core.events import Incoming
+from bot.core.events import Incoming, NotStored, Unreadable
 from bot.services.choices import resolve_typed_choice
 from bot.services.outbox import REPLY, enqueue, release_held
-from bot.services.updates import first_times, forget
+from bot.services.updates import first_times, forget, set_aside
 from handlers.context import Context
 from handlers.lane import BatchLane
 from messages import common
 from storage.db import transaction
+from storage.faults import is_transient, reason
 from storage.models import ChannelAccount, Outbox, Role
 
 if TYPE_CHECKING:
@@ -38,13 +47,18 @@ log = logging.getLogger(__name__)
 LAST_SEEN_GRANULARITY = timedelta(minutes=1)
 
 BATCH_LIMIT = 100
+FIRST_BACKOFF = 0.2
+MAX_BACKOFF = 5.0
 
 Router = Callable[[Context], Awaitable[None]]
 
 
 class Dispatcher:
-    def __init__(self, runtime: Runtime, router: Router, lane: BatchLane | None = None) -> None:
+    def __init__(
+        self, runtime: Runtime, router: Router, lane: BatchLane | None = None, *, patience: float = 30.0
+    ) -> None:
         self.runtime = runtime
+        self.patience = patience
         self.router = router
         self.lane = lane
         self._queues: dict[tuple[str, str], deque[tuple[Incoming, asyncio.Future[None]]]] = {}
@@ -53,6 +67,15 @@ class Dispatcher:
         self._batches: asyncio.Task[None] | None = None
         # How the lane is doing (logged, and read by tests): batches run, events offered and events it handled.
         self.lane_counts: Counter[str] = Counter()
+        # Faults met: "retried" (attempts that failed for a transient reason), "not_stored" (events given back to
+        # the channel unconfirmed), "set_aside" (unreadable updates kept for inspection).
+        self.fault_counts: Counter[str] = Counter()
+        self._waiting = 0  # events now waiting for the database to come back
+
+    @property
+    def healthy(self) -> bool:
+        """False while some event waits for the database (readiness)."""
+        return self._waiting == 0
 
     def submit(self, event: Incoming) -> asyncio.Future[None]:
         """Queue `event` behind earlier events of the same user; the future resolves once it is handled."""
@@ -67,8 +90,51 @@ class Dispatcher:
         queue.append((event, done))
         return done
 
-    async def handle(self, event: Incoming) -> None:
+    async def handle(self, event: Incoming | Unreadable) -> None:
+        """Return once `event` is stored (or set aside); raise NotStored if a transient fault outlasted patience."""
+        if isinstance(event, Unreadable):
+            await self._set_aside(event)
+            return
         await self.submit(event)
+
+    async def _set_aside(self, event: Unreadable) -> None:
+        log.warning("update %s of %s set aside: %s", event.update_id, event.channel, event.reason)
+
+        async def keep() -> None:
+            async with transaction(self.runtime.sessions) as session:
+                set_aside(session, self.runtime.clock, event)
+
+        await self._patiently(keep, f"set-aside update {event.update_id}")
+        self.fault_counts["set_aside"] += 1
+
+    async def _patiently(self, attempt: Callable[[], Awaitable[None]], what: str) -> None:
+        """Run `attempt` until it succeeds; a transient failure is tried again with back-off, within patience."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + self.patience
+        delay = FIRST_BACKOFF
+        waiting = False
+        try:
+            while True:
+                try:
+                    await attempt()
+                    return
+                except Exception as exc:
+                    if not is_transient(exc):
+                        raise
+                    self.fault_counts["retried"] += 1
+                    if loop.time() + delay > give_up:
+                        self.fault_counts["not_stored"] += 1
+                        log.warning("%s not stored, left to the platform to hand over again: %s", what, reason(exc))
+                        raise NotStored(reason(exc)) from exc
+                    log.warning("%s: database unavailable (%s), retrying in %.1fs", what, reason(exc), delay)
+                    if not waiting:
+                        waiting = True
+                        self._waiting += 1
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF)
+        finally:
+            if waiting:
+                self._waiting -= 1
 
     async def idle(self) -> None:
         """Wait until every queued event is handled (shutdown, tests)."""
@@ -80,17 +146,26 @@ class Dispatcher:
             while queue:
                 event, done = queue[0]
                 try:
-                    if not await self._offer(event):
-                        await self._handle(event)
+                    await self._patiently(partial(self._offer_or_handle, event), f"event {event.update_id}")
+                except NotStored as exc:
+                    # Later events of this user wait behind it, so they go back unconfirmed with it, in order.
+                    for _, later in queue:
+                        if not later.done():
+                            later.set_exception(NotStored(str(exc)))
+                    queue.clear()
+                    break
                 except Exception:
                     log.exception("event %s of %s failed", event.update_id, event.channel)
                     await self._apologise(event)
-                finally:
-                    queue.popleft()
-                    if not done.done():
-                        done.set_result(None)
+                queue.popleft()
+                if not done.done():
+                    done.set_result(None)
         finally:
             del self._queues[key]
+
+    async def _offer_or_handle(self, event: Incoming) -> None:
+        if not await self._offer(event):
+            await self._handle(event)
 
     async def _handle(self, event: Incoming) -> None:
         runtime = self.runtime
@@ -166,9 +241,12 @@ class Dispatcher:
                 for ctx in ctxs:
                     await _touch(ctx)
                 rows = [row for ctx in ctxs for row in _outbox_rows(ctx, runtime.sender.instance)]
-        except Exception:
+        except Exception as exc:
             # Nothing of the batch was kept: each event goes the ordinary way, in its own transaction.
-            log.exception("a batch of %d events failed; handling them one by one", len(events))
+            if is_transient(exc):
+                log.warning("a batch of %d events was not stored (%s); one by one", len(events), reason(exc))
+            else:
+                log.exception("a batch of %d events failed; handling them one by one", len(events))
             return [False] * len(events)
         self._committed(ctxs, rows)
         handled_ids = {id(ctx.event) for ctx in ctxs}
@@ -189,8 +267,11 @@ class Dispatcher:
                     kind=REPLY,
                 )
             self.runtime.sender.wake()
-        except Exception:
-            log.exception("could not even apologise to %s", event.user_id)
+        except Exception as exc:
+            if is_transient(exc):
+                log.warning("could not apologise to %s: %s", event.user_id, reason(exc))
+            else:
+                log.exception("could not even apologise to %s", event.user_id)
 
 
 async def _load_identity(ctx: Context) -> None:

@@ -23,7 +23,7 @@ from bot.core.config import Settings
 from bot.core.events import Channel, ChannelName, Incoming, OutFile
 from bot.delivery.pacing import Pacer
 from bot.delivery.progress import ProgressWatcher
-from bot.delivery.sender import Sender
+from bot.delivery.sender import RetrySchedule, Sender
 from bot.services.files import FileStore
 from bot.services.forms_store import install_builtin_forms
 from bot.web.downloads import Downloads
@@ -102,15 +102,22 @@ class Runtime:
             pacers,
             runtime.files,
             runtime.clock,
-            max_attempts=settings.send_retries,
+            retries=RetrySchedule(
+                settings.delivery_retry_first, settings.delivery_retry_max, settings.delivery_retry_for
+            ),
             concurrency=settings.sender_concurrency,
             reclaim_all_on_start=is_sqlite(settings.database_url),
             engine=engine,
         )
-        runtime.dispatcher = Dispatcher(runtime, route, LANE)
+        runtime.dispatcher = Dispatcher(runtime, route, LANE, patience=settings.event_patience)
         runtime.progress = ProgressWatcher(runtime, runtime.sender, settings.progress_interval)
         runtime.leadership = scheduler.Leadership(engine, settings.leader_interval)
         return runtime
+
+    @property
+    def ready(self) -> bool:
+        """Whether the bot can take work now: False while events or the sender wait for the database (/readyz)."""
+        return self.dispatcher.healthy and self.sender.healthy
 
     def spawn(self, work: Coroutine[Any, Any, None], *, name: str) -> None:
         """Run background work started by a handler (a workbook being built, a menu being set); `stop` awaits it."""

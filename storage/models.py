@@ -159,6 +159,19 @@ class ProcessedUpdate(Base):
     at: Mapped[datetime] = mapped_column(index=True)
 
 
+class SetAsideUpdate(Base):
+    """A platform update that can never be handled (malformed): kept for inspection instead of blocking the
+    receive loop; its payload is the raw update as it came."""
+
+    __tablename__ = "set_aside_updates"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    update_key: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(500))
+    payload: Mapped[str] = mapped_column(Text)
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Id, primary_key=True)

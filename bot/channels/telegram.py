@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import warnings
 from datetime import UTC, datetime, timedelta
@@ -28,11 +29,13 @@ from bot.core.events import (
     Incoming,
     IncomingFile,
     IncomingHandler,
+    NotStored,
     RateLimited,
     Rejected,
     Reply,
     Sent,
     Transient,
+    Unreadable,
     WindowRules,
 )
 from bot.core.limits import LIMITS
@@ -43,7 +46,7 @@ from messages.render import split_text
 
 log = logging.getLogger(__name__)
 # We call do_api_request on purpose for raw results (see TelegramChannel._call); PTB nudges towards its typed methods.
-warnings.filterwarnings("ignore", message=r"Please use 'Bot\.(send|editMessageText)", category=PTBUserWarning)
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.(send|editMessageText|getUpdates)", category=PTBUserWarning)
 
 TEXT_LIMIT = LIMITS[ChannelName.TELEGRAM].text
 CAPTION_LIMIT = LIMITS[ChannelName.TELEGRAM].caption or 0
@@ -53,6 +56,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # it can read): the file still goes out, as a document.
 PHOTO_REFUSALS = ("PHOTO_INVALID_DIMENSIONS", "IMAGE_PROCESS_FAILED", "PHOTO_SAVE_FILE_INVALID")
 AS_DOCUMENT = "document:"  # prefix of the file_ref of a photo that went out as a document
+POLL_TIMEOUT = 25
+ALLOWED_UPDATES = ["message", "callback_query"]
+MAX_BACKOFF = 30.0
 
 
 class TelegramChannel:
@@ -108,7 +114,7 @@ class TelegramChannel:
             await self.bot.set_webhook(
                 f"{self.public_url.rstrip('/')}{WEBHOOK_PATH}",
                 secret_token=self.webhook_secret,
-                allowed_updates=["message", "callback_query"],
+                allowed_updates=ALLOWED_UPDATES,
             )
         else:
             await self.bot.delete_webhook()
@@ -129,30 +135,63 @@ class TelegramChannel:
         await self.bot.shutdown()
 
     async def _poll(self) -> None:
+        """Long-poll raw updates and confirm a batch (the next offset) only once every update in it is stored or
+        set aside: an update the dispatcher could not store comes again with the same offset, after a back-off."""
         offset: int | None = None
         backoff = 1.0
         while True:
             try:
-                updates = await self.bot.get_updates(
-                    offset=offset, timeout=25, allowed_updates=["message", "callback_query"]
-                )
-                backoff = 1.0
+                updates = await self._get_updates(offset)
             except RetryAfter as exc:
                 await asyncio.sleep(_seconds(exc.retry_after))
                 continue
             except TelegramError as exc:
                 log.warning("getUpdates failed: %s", exc)
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
+                backoff = min(backoff * 2, MAX_BACKOFF)
                 continue
             if not updates:
+                backoff = 1.0
                 continue
-            # Confirm the batch (next offset) only once every event in it is handled, so a crash loses none.
-            await asyncio.gather(*(self._dispatch(u) for u in updates))
-            offset = updates[-1].update_id + 1
+            outcomes = await asyncio.gather(*(self._dispatch(u) for u in updates), return_exceptions=True)
+            failed = [o for o in outcomes if isinstance(o, BaseException)]
+            if failed:
+                for other in failed:
+                    if not isinstance(other, NotStored):
+                        raise other  # a bug in the dispatcher itself, not a fault to wait out
+                log.warning("%d updates not stored, asking for them again in %.0fs", len(failed), backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+                continue
+            backoff = 1.0
+            ids = [u["update_id"] for u in updates if isinstance(u.get("update_id"), int)]
+            if ids:
+                offset = max(ids) + 1
 
-    async def _dispatch(self, update: Update) -> None:
-        event = to_incoming(update)
+    async def _get_updates(self, offset: int | None) -> list[dict[str, Any]]:
+        """The raw updates: each is parsed on its own (`_dispatch`), so one Telegram cannot parse stops none."""
+        result = await self.bot.do_api_request(
+            "getUpdates",
+            api_kwargs={
+                k: v
+                for k, v in {
+                    "offset": offset,
+                    "timeout": POLL_TIMEOUT,
+                    "allowed_updates": ALLOWED_UPDATES,
+                }.items()
+                if v is not None
+            },
+            read_timeout=POLL_TIMEOUT + 15,
+        )
+        return [u for u in result if isinstance(u, dict)] if isinstance(result, list) else []
+
+    async def _dispatch(self, raw: dict[str, Any]) -> None:
+        """Hand one raw update to the dispatcher, as an `Incoming` or, when it cannot be read, as `Unreadable`."""
+        try:
+            event: Incoming | Unreadable | None = to_incoming(Update.de_json(raw, self.bot))
+        except Exception as exc:  # malformed: whatever the shape, it is kept for inspection, not retried
+            payload = json.dumps(raw, ensure_ascii=False, default=str)
+            event = Unreadable(self.name, str(raw.get("update_id")), payload, f"{type(exc).__name__}: {exc}")
         if event is not None and self._on_event is not None:
             await self._on_event(event)
 
@@ -161,11 +200,16 @@ class TelegramChannel:
         if not self.webhook_secret or not hmac.compare_digest(given, self.webhook_secret):
             return web.Response(status=403)
         try:
-            update = Update.de_json(await request.json(), self.bot)
-        except Exception as exc:  # any malformed body: PTB raises many kinds
+            raw = await request.json()
+        except ValueError as exc:
             log.warning("webhook body refused: %r", exc)
             return web.Response(status=400)
-        await self._dispatch(update)
+        if not isinstance(raw, dict):
+            return web.Response(status=400)
+        try:
+            await self._dispatch(raw)
+        except NotStored:
+            return web.Response(status=503)  # not stored: Telegram delivers it again
         return web.Response(text="ok")
 
     # -- sending ------------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from bot.core.events import (
     Incoming,
     IncomingFile,
     IncomingHandler,
+    NotStored,
     OutFile,
     RateLimited,
     Rejected,
@@ -158,7 +159,20 @@ class ZaloChannel:
                 backoff = min(backoff * 2, _MAX_BACKOFF)
                 continue
             events = result if isinstance(result, list) else [result] if result else []
-            await asyncio.gather(*(self._dispatch(event) for event in events))
+            await asyncio.gather(*(self._dispatch_until_stored(event) for event in events))
+
+    async def _dispatch_until_stored(self, event: Any) -> None:
+        """Zalo hands a polled event out only once: one not stored is kept here and offered again after a
+        back-off until the database takes it (the poller waits meanwhile, so nothing new piles up)."""
+        backoff = 1.0
+        while True:
+            try:
+                await self._dispatch(event)
+                return
+            except NotStored as exc:
+                log.warning("Zalo event not stored (%s), offering it again in %.0fs", exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, _MAX_BACKOFF)
 
     async def _dispatch(self, event: Any) -> None:
         incoming = to_incoming(event)
@@ -166,7 +180,7 @@ class ZaloChannel:
             return
         try:
             await self._on_event(incoming)
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, NotStored):
             raise
         except Exception:  # one bad event must not stop the poller or fail the webhook for others
             log.exception("handling Zalo event %s failed", incoming.update_id)
@@ -182,7 +196,10 @@ class ZaloChannel:
         event = unwrap(body)
         if event is None:
             return web.Response(status=400)
-        await self._dispatch(event)
+        try:
+            await self._dispatch(event)
+        except NotStored:
+            return web.Response(status=503)  # not stored: answered 5xx so the platform may deliver it again
         return web.json_response({"ok": True})
 
     # -- sending ------------------------------------------------------------------------------------------

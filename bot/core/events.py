@@ -177,7 +177,24 @@ class OutsideWindow(Rejected):
         self.route_hint = route_hint
 
 
-IncomingHandler = Callable[[Incoming], Awaitable[None]]
+@dataclass(frozen=True)
+class Unreadable:
+    """An update a channel could not make sense of (a message without a chat, a number where text belongs, ...):
+    it can never be handled, so it is set aside for inspection instead of stopping the receive loop."""
+
+    channel: ChannelName
+    update_id: str
+    payload: str  # the raw update as received, for whoever inspects it
+    reason: str
+
+
+class NotStored(Exception):
+    """An event could not be stored for a transient reason (database unreachable, locked, connection cut) within
+    the dispatcher's patience: the channel must not confirm it to the platform, so it comes again."""
+
+
+# Returns once the event is stored (or set aside); raises NotStored when it is not, and may be retried.
+IncomingHandler = Callable[[Incoming | Unreadable], Awaitable[None]]
 
 
 class Channel(Protocol):

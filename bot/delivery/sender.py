@@ -8,6 +8,11 @@ are taken up again once their lease runs out, so nobody is skipped and only in-f
 A delivery the channel refuses as outside its window (`OutsideWindow`) is held, not failed: the row keeps its place
 and reason for the board, and goes again when the user next interacts (services.outbox.release_held). Each
 delivered row records what it cost (the dearest of its parts, and how many paid messages) for the board's sums.
+
+Faults: a delivery failing for a transient reason (5xx, network) is tried again on a `RetrySchedule` (by default
+1 min doubling to 1 h, for a day) before it is marked failed, which the board's final progress summary then names
+with its reason. A database error in the claim loop or a progress write is logged in one line and retried with
+back-off: sending goes on once the database is back, and `healthy` is False meanwhile (readiness).
 """
 
 from __future__ import annotations
@@ -43,15 +48,31 @@ from bot.delivery.pacing import Pacer
 from bot.services import directives
 from bot.services.files import FileStore
 from bot.services.outbox import DIRECTIVE, HELD, REPLY
+from storage.faults import is_transient, reason
 from storage.liveness import InstanceLock, dead_instances
 from storage.models import ChannelFile, DirectiveTarget, Outbox
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=30)
-MAX_BACKOFF = 300.0
 FLUSH_INTERVAL = 0.05
 RECLAIM_EVERY = 5.0
+LOOP_MAX_BACKOFF = 10.0
+
+
+@dataclass(frozen=True)
+class RetrySchedule:
+    """When a delivery that failed for a transient reason is tried again: `first` seconds after the first failure,
+    doubling up to `longest`, until the waits add up to more than `within`; then it is marked failed."""
+
+    first: float = 60.0
+    longest: float = 3600.0
+    within: float = 86400.0
+
+    def delay(self, failures: int) -> float | None:
+        """The wait after the `failures`-th failure (1-based), or None once the schedule is spent."""
+        waits = [min(self.longest, self.first * 2.0**i) for i in range(failures)]
+        return waits[-1] if sum(waits) <= self.within else None
 
 
 @dataclass
@@ -102,7 +123,7 @@ class Sender:
         files: FileStore,
         clock: Clock,
         *,
-        max_attempts: int = 5,
+        retries: RetrySchedule | None = None,
         concurrency: int = 64,
         reclaim_all_on_start: bool = False,
         engine: AsyncEngine | None = None,
@@ -112,7 +133,8 @@ class Sender:
         self.pacers = pacers
         self.files = files
         self.clock = clock
-        self.max_attempts = max_attempts
+        self.retries = retries or RetrySchedule()
+        self._db_failures = 0  # consecutive failed claim-loop steps: not healthy while above zero
         self.instance = uuid.uuid4().hex[:12]
         self._slots = asyncio.Semaphore(concurrency)
         self._concurrency = concurrency
@@ -132,6 +154,7 @@ class Sender:
         # spawned (claimed by id), so two rows' parts never interleave (a late joiner's cards, then her help).
         self._chat_tails: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._stopping = False
+        self._stop_asked = asyncio.Event()
         self._reclaim_all = reclaim_all_on_start
         self.engine = engine
         self._liveness: InstanceLock | None = None
@@ -139,6 +162,11 @@ class Sender:
         self._runner: asyncio.Task[None] | None = None
 
     # -- public -------------------------------------------------------------------------------------------
+
+    @property
+    def healthy(self) -> bool:
+        """False while the claim loop cannot reach the database (readiness)."""
+        return self._db_failures == 0
 
     def wake(self) -> None:
         self._wake.set()
@@ -165,13 +193,18 @@ class Sender:
         flusher = asyncio.create_task(self._flush_forever())
         try:
             while not self._stopping:
-                claimed = await self._claim(self._concurrency - self._active)
-                for job in claimed:
-                    self._spawn(job)
+                try:
+                    claimed = await self._step()
+                except Exception as exc:
+                    # Whatever the database did, sending must go on once it is back: one line, back off, again.
+                    self._db_failures += 1
+                    delay = min(LOOP_MAX_BACKOFF, 0.2 * 2.0 ** min(self._db_failures, 10))
+                    log.warning("outbox: database error (%s), retrying in %.1fs", reason(exc), delay)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop_asked.wait(), timeout=delay)
+                    continue
+                self._db_failures = 0
                 if not claimed:
-                    if time.monotonic() - self._last_reclaim > RECLAIM_EVERY:
-                        self._last_reclaim = time.monotonic()
-                        await self._reclaim(everything=False)
                     self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=0.5)
@@ -180,9 +213,20 @@ class Sender:
         finally:
             flusher.cancel()  # it only ever waits here between flushes: a flush itself is shielded
 
+    async def _step(self) -> list[_Job]:
+        """Claim what is due and start sending it; reclaim the rows of dead claimers now and then when idle."""
+        claimed = await self._claim(self._concurrency - self._active)
+        for job in claimed:
+            self._spawn(job)
+        if not claimed and time.monotonic() - self._last_reclaim > RECLAIM_EVERY:
+            self._last_reclaim = time.monotonic()
+            await self._reclaim(everything=False)
+        return claimed
+
     async def stop(self) -> None:
         """Let the claim loop finish its step (never cancel it inside a transaction), then drain."""
         self._stopping = True
+        self._stop_asked.set()
         self._wake.set()
         if self._runner is not None:
             await self._runner
@@ -324,9 +368,11 @@ class Sender:
             except Rejected as exc:
                 return self._finish(job, "failed", error=str(exc))
             except DeliveryError as exc:
-                if job.attempts + 1 >= self.max_attempts:
+                delay = self.retries.delay(job.attempts + 1)
+                if delay is None:
                     return self._finish(job, "failed", error=str(exc), attempts=job.attempts + 1)
-                return self._retry_later(job, min(MAX_BACKOFF, 2.0 ** (job.attempts + 1)), str(exc))
+                log.warning("delivery %s to %s failed (%s), retry in %.0fs", job.id, job.channel, exc, delay)
+                return self._retry_later(job, delay, str(exc))
             job.next_part += 1
             job.cost = _dearer(job.cost, sent.cost or (Cost.FREE if channel.windows is None else None))
             job.paid += sent.paid
@@ -373,9 +419,15 @@ class Sender:
 
     async def _remember_file(self, key: tuple[str, str], ref: str) -> None:
         self._file_refs[key] = ref
-        async with self.sessions() as session, session.begin():
-            if await session.get(ChannelFile, key) is None:
-                session.add(ChannelFile(channel=key[0], sha256=key[1], ref=ref))
+        try:
+            async with self.sessions() as session, session.begin():
+                if await session.get(ChannelFile, key) is None:
+                    session.add(ChannelFile(channel=key[0], sha256=key[1], ref=ref))
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            # Kept in memory: only another instance or a restart uploads the file once more.
+            log.warning("could not store the handle of an uploaded file (%s)", reason(exc))
 
     # -- recording ----------------------------------------------------------------------------------------
 
@@ -424,8 +476,12 @@ class Sender:
             try:
                 # Cancelling a flush mid-transaction could lose progress and leave SQLite's write lock held.
                 await asyncio.shield(self.flush())
-            except Exception:
-                log.exception("could not record outbox progress; will retry")
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.exception("could not record outbox progress; will retry")
+                else:
+                    log.warning("could not record outbox progress (%s); will retry", reason(exc))
+                    await asyncio.sleep(0.5)
 
 
 _COST_RANK: dict[str | None, int] = {None: 0, Cost.FREE: 1, Cost.QUOTA: 2, Cost.PAID: 3}

@@ -10,8 +10,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.core.events import Incoming
-from storage.models import ProcessedUpdate
+from bot.core.events import Incoming, Unreadable
+from storage.models import ProcessedUpdate, SetAsideUpdate
 
 
 async def first_times(session: AsyncSession, clock: Clock, events: Sequence[Incoming]) -> list[bool]:
@@ -42,4 +42,17 @@ async def forget(session: AsyncSession, events: Sequence[Incoming]) -> None:
         delete(ProcessedUpdate)
         .where(tuple_(ProcessedUpdate.channel, ProcessedUpdate.update_key).in_(keys))
         .execution_options(synchronize_session=False)  # nothing of it is loaded in the session
+    )
+
+
+def set_aside(session: AsyncSession, clock: Clock, event: Unreadable) -> None:
+    """Keep an update that can never be handled, for whoever inspects it (`set_aside_updates`)."""
+    session.add(
+        SetAsideUpdate(
+            at=clock.now(),
+            channel=event.channel.value,
+            update_key=event.update_id[:64],
+            reason=event.reason[:500],
+            payload=event.payload.replace("\x00", ""),
+        )
     )

@@ -1,0 +1,34 @@
+"""Keep the platform updates that can never be handled (malformed) for inspection, instead of retrying them forever.
+
+Revision ID: 0007
+Revises: 0006
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "set_aside_updates",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("channel", sa.String(16), nullable=False),
+        sa.Column("update_key", sa.String(64), nullable=False),
+        sa.Column("reason", sa.String(500), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_set_aside_updates")),
+    )
+    op.create_index("ix_set_aside_updates_at", "set_aside_updates", ["at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_set_aside_updates_at", table_name="set_aside_updates")
+    op.drop_table("set_aside_updates")
