@@ -124,7 +124,9 @@ class Dispatcher:
                     self.fault_counts["retried"] += 1
                     if loop.time() + delay > give_up:
                         self.fault_counts["not_stored"] += 1
-                        log.warning("%s not stored, left to the platform to hand over again: %s", what, reason(exc))
+                        log.warning(
+                            "%s not stored, left to the platform to hand over again: %s", what, reason(exc)
+                        )
                         raise NotStored(reason(exc)) from exc
                     log.warning("%s: database unavailable (%s), retrying in %.1fs", what, reason(exc), delay)
                     if not waiting:

@@ -155,18 +155,15 @@ async def nhacnho(ctx: Context) -> None:
         query = " ".join(words[:-1])
         directive = await _resolve(ctx, scope, query, "nhacnho", b.Nudge)
         if directive is not None:
-            await _switch(ctx, directive, query, on=switch in _SWITCH_ON)
+            await _switch(ctx, scope, directive, query, on=switch in _SWITCH_ON)
         return
     directive = await _resolve(ctx, scope, ctx.event.args, "nhacnho", b.Nudge)
     if directive is not None:
         await _nudge(ctx, scope, directive)
 
 
-async def _switch(ctx: Context, directive: Directive, query: str, *, on: bool) -> None:
-    result = await reminders.set_policy(ctx.session, directive, {"enabled": on})
-    if isinstance(result, reminders.PolicyRefusal):
-        ctx.reply(result.message)
-        return
+async def _switch(ctx: Context, scope: status.Scope, directive: Directive, query: str, *, on: bool) -> None:
+    await reminders.switch(ctx.session, directive, scope, on=on)
     template = msg.POLICY_ON if on else msg.POLICY_OFF
     ctx.reply(template.format(number=directive.number or "", query=query))
 

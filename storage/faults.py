@@ -37,7 +37,12 @@ def is_transient(exc: BaseException) -> bool:
         return True
     # asyncpg raises its own classes for a connection lost between statements.
     name = type(exc).__name__
-    return name in {"ConnectionDoesNotExistError", "InterfaceError", "CannotConnectNowError", "TooManyConnectionsError"}
+    return name in {
+        "ConnectionDoesNotExistError",
+        "InterfaceError",
+        "CannotConnectNowError",
+        "TooManyConnectionsError",
+    }
 
 
 def reason(exc: BaseException) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -297,6 +298,8 @@ class DirectiveTarget(Base):
     acknowledged_at: Mapped[datetime | None]
     reported_at: Mapped[datetime | None]
     late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Switched off by a board member for the cells in their scope only (/nhacnho ... tat), not for other boards'.
+    reminders_off: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class FormDef(Base):

@@ -43,7 +43,9 @@ def _short_busy_timeout(engine: AsyncEngine) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running(tmp_path: Path, url: str, fake: FakeTelegram, clock: Clock, **settings: Any) -> AsyncIterator[Runtime]:
+async def running(
+    tmp_path: Path, url: str, fake: FakeTelegram, clock: Clock, **settings: Any
+) -> AsyncIterator[Runtime]:
     engine = make_engine(url)
     if is_sqlite(url):
         _short_busy_timeout(engine)
@@ -161,7 +163,9 @@ class CuttableProxy:
             return
         up_reader, up_writer = await asyncio.open_connection(*self.target)
         self._links |= {writer, up_writer}
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True)
+        await asyncio.gather(
+            self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True
+        )
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -201,7 +205,13 @@ async def test_reports_sent_while_the_postgres_connection_is_cut_are_stored_and_
 def _malformed(fake: FakeTelegram, user_id: int, shape: str) -> dict[str, Any]:
     sender = {"id": user_id, "is_bot": False, "first_name": "Lạ"}
     chat = {"id": user_id, "type": "private", "first_name": "Lạ"}
-    message: dict[str, Any] = {"message_id": 1, "date": 1712000000, "from": sender, "chat": chat, "text": "chào"}
+    message: dict[str, Any] = {
+        "message_id": 1,
+        "date": 1712000000,
+        "from": sender,
+        "chat": chat,
+        "text": "chào",
+    }
     if shape == "message without a chat":
         del message["chat"]
     elif shape == "a number where text belongs":

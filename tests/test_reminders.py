@@ -20,7 +20,14 @@ from bot.services.reminders import DEFAULT_POLICY, Policy, PolicyRefusal
 from storage.db import transaction
 from storage.models import Directive, Outbox, Reminder, Unit
 from tests.conftest import Restartable
-from tests.support import board_and_secretaries, file_report, register, send_test_directive, travel_to
+from tests.support import (
+    add_staff,
+    board_and_secretaries,
+    file_report,
+    register,
+    send_test_directive,
+    travel_to,
+)
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DEADLINE = date(2024, 4, 10)
@@ -319,3 +326,24 @@ async def test_only_one_holder_of_the_scheduler_lock(engine) -> None:  # type: i
 def test_send_times_are_local_time() -> None:
     before3 = reminders.schedule(DEFAULT_POLICY, DEADLINE, TZ)[0]
     assert before3.at == datetime(2024, 4, 7, 1, tzinfo=UTC)  # 08:00 in Hà Nội
+
+
+async def test_a_board_members_switch_reaches_only_the_cells_in_their_scope(
+    bot: Runtime, fake_tg: FakeTelegram
+) -> None:
+    """Two boards share a directive: the Finance Department's board switching reminders off silences its own cells
+    (Cúc, Dũng), never the Health Department's (Khánh) that the bloc committee's board also oversees."""
+    board, secretaries, _ = await setup(bot, fake_tg)
+    await add_staff(bot, "Trần Văn Tài", "0988000002", "DUK-STC")
+    finance = fake_tg.user(701, "Tài")
+    await register(bot, finance, "0988000002", role="board")
+
+    await _board_reply(finance, "/nhacnho", "747 tắt", "Đã tắt nhắc nhở tự động")
+    assert (await run_at(bot, 11, 8)).reminders == 1
+    assert reminders_of(secretaries[KHANH]) and not reminders_of(secretaries[CUC])
+    assert not reminders_of(secretaries[DUNG])
+
+    await _board_reply(finance, "/nhacnho", "747 bật", "Đã bật lại")
+    assert (await run_at(bot, 12, 9)).reminders == 3
+    await _board_reply(board, "/nhacnho", "747 tắt", "Đã tắt nhắc nhở tự động")
+    assert (await run_at(bot, 13, 9)).reminders == 0

@@ -46,7 +46,9 @@ from messages.render import split_text
 
 log = logging.getLogger(__name__)
 # We call do_api_request on purpose for raw results (see TelegramChannel._call); PTB nudges towards its typed methods.
-warnings.filterwarnings("ignore", message=r"Please use 'Bot\.(send|editMessageText|getUpdates)", category=PTBUserWarning)
+warnings.filterwarnings(
+    "ignore", message=r"Please use 'Bot\.(send|editMessageText|getUpdates)", category=PTBUserWarning
+)
 
 TEXT_LIMIT = LIMITS[ChannelName.TELEGRAM].text
 CAPTION_LIMIT = LIMITS[ChannelName.TELEGRAM].caption or 0

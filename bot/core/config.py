@@ -64,11 +64,15 @@ class Settings(BaseSettings):
     zalo_chat_interval: float = Field(1.0, ge=0)
     # A delivery failing for a transient reason (5xx, network) is retried after retry_first seconds, doubling up
     # to retry_max, for retry_for seconds in all, before it is marked failed and the board is told.
-    delivery_retry_first: float = Field(60.0, gt=0, description="seconds before the first retry of a delivery")
+    delivery_retry_first: float = Field(
+        60.0, gt=0, description="seconds before the first retry of a delivery"
+    )
     delivery_retry_max: float = Field(3600.0, gt=0, description="longest wait between two delivery retries")
     delivery_retry_for: float = Field(86400.0, ge=0, description="seconds a failing delivery is retried")
     event_patience: float = Field(
-        30.0, gt=0, description="seconds an incoming event waits for the database before it is left unconfirmed"
+        30.0,
+        gt=0,
+        description="seconds an incoming event waits for the database before it is left unconfirmed",
     )
     sender_concurrency: int = Field(64, ge=1)
     progress_interval: float = Field(2.0, gt=0, description="seconds between edits of a broadcast's progress")

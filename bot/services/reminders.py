@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -169,6 +169,21 @@ async def set_policy(
     directive.reminder_policy = stored
     await session.flush()
     return policy
+
+
+async def switch(session: AsyncSession, directive: Directive, scope: status.Scope, *, on: bool) -> int:
+    """Turn automatic reminders (and escalations) on or off for the directive's cells in `scope` only: another
+    board's cells keep theirs. Returns how many cells it changed."""
+    cells = status.in_scope(select(Unit.id), scope)
+    result = await session.execute(
+        update(DirectiveTarget)
+        .where(
+            DirectiveTarget.directive_id == directive.id, DirectiveTarget.unit_id.in_(cells.scalar_subquery())
+        )
+        .values(reminders_off=not on)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # --- When --------------------------------------------------------------------------------------------------
@@ -367,6 +382,7 @@ async def _remind(
                 DirectiveTarget.directive_id == directive.id,
                 DirectiveTarget.reported_at.is_(None),
                 DirectiveTarget.delivery.not_in(UNREACHABLE),
+                DirectiveTarget.reminders_off.is_(False),
                 ~already,
             )
         )
@@ -442,6 +458,16 @@ async def _escalate(
     rule = status.escalation_rule(directive.deadline)
     whole = await status.whole_scope(session)
     missing = await status.all_missing_units(session, whole, directive.id, without_rule=rule)
+    muted = set(
+        (
+            await session.scalars(
+                select(DirectiveTarget.unit_id).where(
+                    DirectiveTarget.directive_id == directive.id, DirectiveTarget.reminders_off.is_(True)
+                )
+            )
+        ).all()
+    )
+    missing = [unit for unit in missing if unit.unit_id not in muted]
     recorded = await record(session, clock, directive.id, [u.unit_id for u in missing], rule)
     by_parent: dict[int, list[status.MissingUnit]] = defaultdict(list)
     for unit in missing:

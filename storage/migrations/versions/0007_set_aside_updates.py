@@ -1,4 +1,5 @@
-"""Keep the platform updates that can never be handled (malformed) for inspection, instead of retrying them forever.
+"""Keep the platform updates that can never be handled (malformed) for inspection, instead of retrying them forever;
+and switch reminders off per target, so a board member's switch reaches only the cells in their scope.
 
 Revision ID: 0007
 Revises: 0006
@@ -27,8 +28,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_set_aside_updates")),
     )
     op.create_index("ix_set_aside_updates_at", "set_aside_updates", ["at"])
+    with op.batch_alter_table("directive_targets") as batch:
+        batch.add_column(sa.Column("reminders_off", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("directive_targets") as batch:
+        batch.drop_column("reminders_off")
     op.drop_index("ix_set_aside_updates_at", table_name="set_aside_updates")
     op.drop_table("set_aside_updates")
