@@ -10,7 +10,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bench import board, broadcast, ingest, oa_broadcast, reading
+from bench import board, broadcast, faults, ingest, oa_broadcast, reading
 
 Section = Callable[[str | None], Awaitable[dict[str, Any]]]
 
@@ -62,6 +62,10 @@ async def _oa(pg: str | None) -> dict[str, Any]:
     return result
 
 
+async def _faults(pg: str | None) -> dict[str, Any]:
+    return await faults.faults(pg)
+
+
 async def _reading(_pg: str | None) -> dict[str, Any]:
     return await reading.reading()
 
@@ -81,6 +85,10 @@ SECTIONS: dict[str, tuple[str, Section]] = {
     "oa": (
         "Issue 12 – 1,000-cell broadcast over the Zalo OA: the board's forecast against free / quota / paid / held",
         _oa,
+    ),
+    "faults": (
+        "Issue 13 – 2,000-cell broadcast under 20 % injected 502/429/slow answers, SIGKILLed twice and restarted",
+        _faults,
     ),
     "reading": ("Hostile input – parser time by size, reads through the bounded worker", _reading),
 }

@@ -48,6 +48,7 @@ class _Control:
                 "pending_updates": len(tg.box.pending),
                 "webhook": tg.webhook,
                 "users": len(tg.users),
+                "chaos": dict(tg.chaos.counts),
             }
         )
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections import deque
+import random
+from collections import Counter, deque
 from dataclasses import dataclass
 
 from bot.fakes.telegram_models import ApiError
@@ -111,3 +112,31 @@ class FaultPlan:
                     return
                 fault = self._floods.popleft()
                 raise ApiError(fault.status, fault.description, fault.retry_after)
+
+
+# Start-up calls stay reliable under chaos: a bot that cannot start is another matter than one that meets faults.
+_CALM = frozenset({"getme", "deletewebhook", "setwebhook", "setmycommands", "getwebhookinfo"})
+
+
+class Chaos:
+    """Random faults on a share of calls, for fault benchmarks: a 5xx, a 429 or a slow answer, in equal parts."""
+
+    def __init__(self, share: float = 0.0, seed: int = 13, slow_seconds: float = 2.0) -> None:
+        self.share = share
+        self.slow_seconds = slow_seconds
+        self.counts: Counter[str] = Counter()
+        self._random = random.Random(seed)
+
+    def roll(self, method: str) -> str | None:
+        """The fault this call meets ("error", "flood" or "slow"), or None."""
+        if not self.share or method.lower() in _CALM or self._random.random() >= self.share:
+            return None
+        kind = self._random.choice(("error", "flood", "slow"))
+        self.counts[kind] += 1
+        return kind
+
+    @staticmethod
+    def error(kind: str) -> ApiError:
+        if kind == "flood":
+            return too_many_requests(1)
+        return ApiError(502, "Bad Gateway")

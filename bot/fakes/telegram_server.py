@@ -23,7 +23,7 @@ from aiohttp import web
 from bot.fakes import telegram_control
 from bot.fakes.standalone import rate_arg, serve_until_signalled
 from bot.fakes.telegram_http import MAX_BODY, error_response, json_response, loggable, read_params
-from bot.fakes.telegram_limits import FaultPlan, RateLimiter
+from bot.fakes.telegram_limits import Chaos, FaultPlan, RateLimiter
 from bot.fakes.telegram_methods import BotApi
 from bot.fakes.telegram_models import JSON, ApiError, Call, SentMessage, StoredFile, bad_request
 from bot.fakes.telegram_updates import UpdateBox, WebhookSender, update_kind
@@ -91,6 +91,7 @@ class FakeTelegram:
         # behaviour
         self.limiter = RateLimiter(global_rate, per_chat_rate, burst)
         self.faults = FaultPlan()
+        self.chaos = Chaos()
         self.delay = 0.0
         self.box = UpdateBox(self._mark_delivered)
         self.sender = WebhookSender(self._mark_delivered, self.box.push, webhook_retries, webhook_retry_delay)
@@ -401,6 +402,11 @@ class FakeTelegram:
             call.params, call.chat_id = loggable(params), params.get("chat_id")
             if self.delay:
                 await asyncio.sleep(self.delay)
+            chaos = self.chaos.roll(name)
+            if chaos == "slow":
+                await asyncio.sleep(self.chaos.slow_seconds)
+            elif chaos is not None:
+                raise self.chaos.error(chaos)
             self.faults.check(name, rate_limited)
             result: Any = handler(params)
             if inspect.isawaitable(result):
@@ -458,6 +464,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--auto-users", action="store_true", help="accept any positive chat_id as a user")
     parser.add_argument("--log", type=Path, default=None, help="append one JSON line per successful send")
     parser.add_argument(
+        "--chaos", type=float, default=0.0, help="share of calls answered 502, 429 or slowly (fault benchmarks)"
+    )
+    parser.add_argument(
         "--webhook-host",
         action="append",
         default=[],
@@ -479,6 +488,7 @@ def from_args(argv: list[str] | None = None) -> tuple[FakeTelegram, argparse.Nam
         auto_users=args.auto_users,
         send_log=args.log,
     )
+    fake.chaos = Chaos(args.chaos)
     for pair in args.webhook_host:
         public, _, local = pair.partition("=")
         fake.expose_webhook_host(public, local)
