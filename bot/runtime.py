@@ -20,7 +20,7 @@ from bot import scheduler
 from bot.core import metrics
 from bot.core.clock import Clock
 from bot.core.config import Settings
-from bot.core.events import Channel, ChannelName, Incoming, OutFile
+from bot.core.events import Channel, ChannelName, DeliveryError, Incoming, OutFile
 from bot.delivery.pacing import Pacer
 from bot.delivery.progress import ProgressWatcher
 from bot.delivery.sender import RetrySchedule, Sender
@@ -30,6 +30,7 @@ from bot.web.downloads import Downloads
 from bot.web.health import Health
 from storage.backup import hold_in_use
 from storage.db import is_sqlite, make_engine, make_sessionmaker, migrate, sqlite_path
+from storage.faults import is_transient, reason
 
 # The youngest generation is collected after this many new objects (CPython's default is 700).
 GC_YOUNG_THRESHOLD = 10_000
@@ -127,8 +128,12 @@ class Runtime:
 
     def _background_done(self, task: asyncio.Task[None]) -> None:
         self._background.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.warning("background work %s failed", task.get_name(), exc_info=task.exception())
+        if task.cancelled() or (exc := task.exception()) is None:
+            return
+        if isinstance(exc, DeliveryError) or is_transient(exc):  # the platform or database failed: expected
+            log.warning("background work %s failed: %s", task.get_name(), reason(exc))
+        else:
+            log.warning("background work %s failed", task.get_name(), exc_info=exc)
 
     async def start(self, *, migrate_db: bool = True, serve_web: bool = True) -> None:
         database = sqlite_path(self.settings.database_url)

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.host import Host
 from bot.services import reminders, summary
+from storage.faults import is_transient, reason
 from storage.locks import SPACE, LockKey
 
 log = logging.getLogger(__name__)
@@ -159,8 +160,15 @@ async def _guarded(job: str, runtime: Bot, leader: Leadership) -> None:
             await reminders_job(runtime)
         else:
             await summary_job(runtime)
-    except Exception:
-        log.exception("scheduled job %s failed; it runs again at the next tick", job)
+    except Exception as exc:
+        if not is_transient(exc):
+            log.exception("scheduled job %s failed; it runs again at the next tick", job)
+        else:
+            log.warning(
+                "scheduled job %s: database unavailable (%s); it runs again at the next tick",
+                job,
+                reason(exc),
+            )
 
 
 def build(runtime: Bot, leader: Leadership) -> AsyncIOScheduler:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -307,3 +308,36 @@ async def test_a_delivery_failing_for_a_day_is_retried_then_named_to_the_board(
     assert row.attempts > 20, "retried over hours, not given up after seconds"
     assert clock.now() - started > timedelta(hours=23)
     await board.wait_until(lambda ms: any("Chi bộ Văn phòng Sở Tài chính" in m.text for m in ms), timeout=30)
+
+
+async def test_faults_leave_no_trace_but_retries(
+    tmp_path: Path, db_url: str, fake_tg: FakeTelegram, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A broadcast and conversations while a fifth of Telegram's answers are 502, 429 or slow: everything arrives
+    in the end, and the log holds one line per expected failure, never a traceback."""
+    from bot.fakes.telegram_limits import Chaos
+    from tests.support import board_and_secretaries
+
+    fast_retries = {"delivery_retry_first": 0.2, "delivery_retry_max": 1.0}
+    async with running(tmp_path, db_url, fake_tg, clock, **fast_retries) as bot:
+        board, secretaries = await board_and_secretaries(bot, fake_tg)
+        caplog.clear()
+        fake_tg.chaos = Chaos(0.2, slow_seconds=0.3)
+        await queue_directive(bot, "747-CV/ĐUK")
+        users = list(secretaries.values())
+        for user in users:
+            await card_for(user, "747-CV/ĐUK")
+        for i, user in enumerate(users):
+            await user.send_text(quick(10 + i))
+            await user.send_command("/help")
+        await board.send_command("/tinhhinh", "747")
+        await board.send_command("/nhacnho", "747")
+        for user in users:
+            await user.wait_until(has("Mã biên nhận"), timeout=60)
+        await board.wait_until(has("TÌNH HÌNH THỰC HIỆN"), timeout=60)
+        await bot.dispatcher.idle()
+        await bot.sender.idle()
+        assert sum(fake_tg.chaos.counts.values()) > 0, "no fault was injected"
+        fake_tg.chaos = Chaos()
+    traced = [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert not traced, [f"{r.name}: {r.getMessage()}" for r in traced]

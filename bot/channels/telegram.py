@@ -324,7 +324,10 @@ class TelegramChannel:
 
     async def set_commands(self, chat_id: str | None, commands: list[tuple[str, str]]) -> None:
         scope = BotCommandScopeChat(int(chat_id)) if chat_id else BotCommandScopeDefault()
-        await self.bot.set_my_commands([BotCommand(c, d) for c, d in commands], scope=scope)
+        try:
+            await self.bot.set_my_commands([BotCommand(c, d) for c, d in commands], scope=scope)
+        except TelegramError as exc:
+            raise _delivery_error(exc) from exc
 
     def message_count(self, reply: Reply) -> int:
         """Sending costs nothing here: no forecast needs the exact count."""

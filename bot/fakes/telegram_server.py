@@ -464,7 +464,10 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--auto-users", action="store_true", help="accept any positive chat_id as a user")
     parser.add_argument("--log", type=Path, default=None, help="append one JSON line per successful send")
     parser.add_argument(
-        "--chaos", type=float, default=0.0, help="share of calls answered 502, 429 or slowly (fault benchmarks)"
+        "--chaos",
+        type=float,
+        default=0.0,
+        help="share of calls answered 502, 429 or slowly (fault benchmarks)",
     )
     parser.add_argument(
         "--webhook-host",
