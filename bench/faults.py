@@ -60,7 +60,9 @@ async def fault_run(
                 mark = expected * (kill + 1) // (kills + 1)
                 while sum(deliveries(sent_log).values()) < mark:
                     if worker.poll() is not None:
-                        raise RuntimeError(f"the bot ended early:\n{bot_log.read_text()[-2000:]}")
+                        raise RuntimeError(
+                            f"the bot ended early (exit {worker.returncode}, {sum(deliveries(sent_log).values())} of {mark} sent):\n{bot_log.read_text()[-1500:]}"
+                        )
                     await asyncio.sleep(0.02)
                 worker.send_signal(signal.SIGKILL)
                 worker.wait()

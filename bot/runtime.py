@@ -8,7 +8,7 @@ import contextlib
 import gc
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ from bot import scheduler
 from bot.core import metrics
 from bot.core.clock import Clock
 from bot.core.config import Settings
-from bot.core.events import Channel, ChannelName, DeliveryError, Incoming, OutFile
+from bot.core.events import Channel, ChannelName, DeliveryError, Incoming, OutFile, Unreadable
 from bot.delivery.pacing import Pacer
 from bot.delivery.progress import ProgressWatcher
 from bot.delivery.sender import RetrySchedule, Sender
@@ -140,9 +140,11 @@ class Runtime:
         if database is not None:
             self._in_use = hold_in_use(database)
         if migrate_db:
-            await migrate(self.engine)
-        await install_builtin_forms(self.sessions, self.clock)
-        await self.sender.recover()
+            await self._patiently(lambda: migrate(self.engine), "migrating the database")
+        await self._patiently(
+            lambda: install_builtin_forms(self.sessions, self.clock), "installing the forms"
+        )
+        await self._patiently(self.sender.recover, "recovering the outbox")
         for channel in self.channels.values():
             await channel.start(self._on_event)
         self.sender.start()
@@ -155,12 +157,26 @@ class Runtime:
         if serve_web:
             await self._serve_web()
 
-    async def _on_event(self, event: Incoming) -> None:
+    async def _on_event(self, event: Incoming | Unreadable) -> None:
         started = time.perf_counter()
         try:
             await self.dispatcher.handle(event)
         finally:
             metrics.UPDATE_SECONDS.labels(channel=str(event.channel)).observe(time.perf_counter() - started)
+
+    async def _patiently(self, step: Callable[[], Awaitable[None]], what: str) -> None:
+        """Run a start-up step, waiting with back-off while the database is unreachable or locked."""
+        delay = 0.5
+        while True:
+            try:
+                await step()
+                return
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                log.warning("%s: database unavailable (%s), retrying in %.0fs", what, reason(exc), delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
 
     async def _serve_web(self) -> None:
         self._web_runner = web.AppRunner(self.web_app)

@@ -341,3 +341,32 @@ async def test_faults_leave_no_trace_but_retries(
         fake_tg.chaos = Chaos()
     traced = [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
     assert not traced, [f"{r.name}: {r.getMessage()}" for r in traced]
+
+
+async def test_a_webhook_update_not_stored_is_answered_5xx_and_handled_when_redelivered(
+    tmp_path: Path, db_url: str, fake_tg: FakeTelegram, clock: Clock
+) -> None:
+    from tests.conftest import free_port
+
+    port = free_port()
+    public = "https://bot.example.org"
+    fake_tg.expose_webhook_host(public, f"http://127.0.0.1:{port}")
+    settings = {
+        "public_url": public,
+        "webhook_secret": "s3cret-token",
+        "listen_port": port,
+        "event_patience": 0.5,
+    }
+    async with running(tmp_path, db_url, fake_tg, clock, **settings) as bot:
+        stranger = fake_tg.user(991, "Người lạ")
+        async with database_locked(db_url):
+            await stranger.send_text("xin chào")
+            await asyncio.sleep(2.0)
+        await stranger.wait_until(lambda messages: len(messages) >= 1, timeout=30)
+        await bot.dispatcher.idle()
+        await bot.sender.idle()
+        if is_sqlite(db_url):  # PostgreSQL waits on the lock instead of failing
+            assert bot.dispatcher.fault_counts["not_stored"] >= 1
+            assert fake_tg.sender.last_error_message, "the webhook answered an error while nothing was stored"
+        assert len(stranger.messages) == 1
+        assert not fake_tg.sender.failed

@@ -21,6 +21,7 @@ from bot.services import directives, reach
 from bot.services.outbox import enqueue
 from messages import directives as msg
 from storage.db import transaction
+from storage.faults import is_transient, reason
 from storage.models import Directive, DirectiveStatus
 
 log = logging.getLogger(__name__)
@@ -81,7 +82,16 @@ class ProgressWatcher:
         started = time.monotonic()
         first_done: int | None = None
         while True:
-            number, counts = await self._counts(directive_id)
+            try:
+                number, counts = await self._counts(directive_id)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                # The database is away: the broadcast's progress waits for it like everything else.
+                log.warning("progress of directive %s: database unavailable (%s)", directive_id, reason(exc))
+                if await self._stopped_within(self.interval):
+                    return
+                continue
             total = sum(counts.values())
             done = sum(counts[s] for s in DONE_STATES)
             first_done = done if first_done is None else first_done
@@ -105,11 +115,14 @@ class ProgressWatcher:
                 log.warning("progress update failed: %s", exc)
             if done >= total:
                 break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.interval)
-            if self._stopping.is_set():
+            if await self._stopped_within(self.interval):
                 return
         await self._finish(directive_id, channel_name, chat_id)
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        return self._stopping.is_set()
 
     async def _counts(self, directive_id: int) -> tuple[str, dict[str, int]]:
         await self.sender.flush()
