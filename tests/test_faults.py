@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.clock import Clock
 from bot.delivery.sender import RetrySchedule
 from bot.fakes.telegram_server import FakeTelegram
+from bot.fakes.zalo_server import FakeZalo
 from bot.runtime import Runtime
 from storage.db import is_sqlite, make_engine, transaction
 from storage.models import Outbox, SetAsideUpdate
@@ -370,3 +372,26 @@ async def test_a_webhook_update_not_stored_is_answered_5xx_and_handled_when_rede
             assert fake_tg.sender.last_error_message, "the webhook answered an error while nothing was stored"
         assert len(stranger.messages) == 1
         assert not fake_tg.sender.failed
+
+
+async def test_a_zalo_event_polled_while_the_database_is_locked_is_kept_and_handled(
+    tmp_path: Path, db_url: str, fake_tg: FakeTelegram, fake_zalo: FakeZalo, clock: Clock
+) -> None:
+    """Zalo hands a polled event out once: the bot keeps it and offers it again until it is stored."""
+    if not is_sqlite(db_url):
+        pytest.skip("PostgreSQL waits on the lock instead of failing")
+    settings = {
+        "zalo_token": SecretStr(fake_zalo.token),
+        "zalo_api_url": fake_zalo.api_url,
+        "event_patience": 0.3,
+    }
+    async with running(tmp_path, db_url, fake_tg, clock, **settings) as bot:
+        stranger = fake_zalo.user("z-991", "Người lạ")
+        async with database_locked(db_url):
+            await stranger.send_text("xin chào")
+            await asyncio.sleep(2.0)
+        await stranger.wait_until(lambda messages: len(messages) >= 1, timeout=30)
+        await bot.dispatcher.idle()
+        await bot.sender.idle()
+        assert bot.dispatcher.fault_counts["not_stored"] >= 1
+        assert len(stranger.messages) == 1
