@@ -395,3 +395,22 @@ async def test_a_zalo_event_polled_while_the_database_is_locked_is_kept_and_hand
         await bot.sender.idle()
         assert bot.dispatcher.fault_counts["not_stored"] >= 1
         assert len(stranger.messages) == 1
+
+
+async def test_a_polled_update_not_stored_is_left_unconfirmed_and_fetched_again(
+    tmp_path: Path, db_url: str, fake_tg: FakeTelegram, clock: Clock
+) -> None:
+    if not is_sqlite(db_url):
+        pytest.skip("PostgreSQL waits on the lock instead of failing")
+    async with running(tmp_path, db_url, fake_tg, clock, event_patience=0.3) as bot:
+        users = [fake_tg.user(991 + i, f"Người lạ {i}") for i in range(3)]
+        async with database_locked(db_url):
+            for user in users:
+                await user.send_text("xin chào")
+            await asyncio.sleep(2.0)
+        for user in users:
+            await user.wait_until(lambda messages: len(messages) >= 1, timeout=30)
+        await bot.dispatcher.idle()
+        await bot.sender.idle()
+        assert bot.dispatcher.fault_counts["not_stored"] >= 1
+        assert [len(user.messages) for user in users] == [1, 1, 1]
