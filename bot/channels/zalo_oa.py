@@ -41,6 +41,7 @@ from bot.core.events import (
     Incoming,
     IncomingFile,
     IncomingHandler,
+    NotStored,
     OutFile,
     Rejected,
     Reply,
@@ -180,10 +181,19 @@ class ZaloOaChannel:
         return web.json_response({"error": 0})
 
     async def _dispatch(self, on_event: IncomingHandler, incoming: Incoming) -> None:
-        try:
-            await on_event(incoming)
-        except Exception:  # one bad event must not fail the others
-            log.exception("handling Zalo OA event %s failed", incoming.update_id)
+        backoff = 1.0
+        while True:
+            try:
+                await on_event(incoming)
+                return
+            except NotStored as exc:
+                # Answered already (Zalo OA wants an answer within seconds): keep it here until it is stored.
+                log.warning("Zalo OA event %s not stored (%s), again in %.0fs", incoming.update_id, exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+            except Exception:  # one bad event must not fail the others
+                log.exception("handling Zalo OA event %s failed", incoming.update_id)
+                return
 
     # -- sending ------------------------------------------------------------------------------------------
 
