@@ -3,7 +3,8 @@ progress, acknowledgement, /vanban, failures, and the cells that join late."""
 
 from __future__ import annotations
 
-from datetime import date
+import asyncio
+from datetime import date, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -138,6 +139,13 @@ async def test_blocked_and_failing_chats_are_reported(bot: Runtime, fake_tg: Fak
     fake_tg.block(801)
     fake_tg.fail_next("sendDocument", status=502, count=1)
     await broadcast_747(bot, board)
+    # The 502 is retried a minute later (the delivery retry schedule), on the moved clock.
+    for _ in range(100):
+        if any("Đã gửi xong văn bản 747-CV/ĐUK" in m.text for m in board.messages):
+            break
+        bot.clock.advance(timedelta(seconds=61))
+        bot.sender.wake()
+        await asyncio.sleep(0.1)
     final = await until(board, "Đã gửi xong văn bản 747-CV/ĐUK", wait=15)
     assert "Chi bộ Văn phòng Sở Tài chính – Trần Thị Cúc: bí thư đã chặn bot" in final.text
     assert "2/5" in final.text
