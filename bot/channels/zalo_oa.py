@@ -188,7 +188,9 @@ class ZaloOaChannel:
                 return
             except NotStored as exc:
                 # Answered already (Zalo OA wants an answer within seconds): keep it here until it is stored.
-                log.warning("Zalo OA event %s not stored (%s), again in %.0fs", incoming.update_id, exc, backoff)
+                log.warning(
+                    "Zalo OA event %s not stored (%s), again in %.0fs", incoming.update_id, exc, backoff
+                )
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
             except Exception:  # one bad event must not fail the others
