@@ -1,8 +1,8 @@
 """Keep the platform updates that can never be handled (malformed) for inspection, instead of retrying them forever;
 and switch reminders off per target, so a board member's switch reaches only the cells in their scope.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007_costs
 """
 
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007_costs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
