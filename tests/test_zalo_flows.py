@@ -291,10 +291,14 @@ async def board_member(world: ZaloWorld) -> ZaloPerson:
 
 
 async def _policy_enabled(world: ZaloWorld, directive_id: int) -> bool | None:
+    """Whether reminders are on for the directive's cells (a board member switches them for their scope's cells)."""
     async with transaction(world.runtime.sessions) as session:
-        directive = await session.get(Directive, directive_id)
-        assert directive is not None
-        return (directive.reminder_policy or {}).get("enabled")
+        off = (
+            await session.scalars(
+                select(DirectiveTarget.reminders_off).where(DirectiveTarget.directive_id == directive_id)
+            )
+        ).all()
+        return not any(off) if off else None
 
 
 async def test_board_on_zalo_status_nudge_summary_and_reminders(zalo: ZaloWorld) -> None:
