@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import joinedload
 
+from bot.core import metrics
 from bot.core.events import Incoming, NotStored, Unreadable
 from bot.services.choices import resolve_typed_choice
 from bot.services.outbox import REPLY, enqueue, release_held
@@ -106,6 +107,7 @@ class Dispatcher:
 
         await self._patiently(keep, f"set-aside update {event.update_id}")
         self.fault_counts["set_aside"] += 1
+        metrics.EVENTS_SET_ASIDE.inc()
 
     async def _patiently(self, attempt: Callable[[], Awaitable[None]], what: str) -> None:
         """Run `attempt` until it succeeds; a transient failure is tried again with back-off, within patience."""

@@ -81,7 +81,9 @@ class Runtime:
         )
         runtime.downloads = Downloads(runtime)
         runtime.downloads.install(runtime.web_app)
-        Health(engine, runtime.channels, settings, runtime.clock).install(runtime.web_app)
+        Health(engine, runtime.channels, settings, runtime.clock, lambda: runtime.ready).install(
+            runtime.web_app
+        )
         runtime.channels.update(
             build_channels(
                 settings,

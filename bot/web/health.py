@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +44,8 @@ class Health:
     channels: Mapping[str, Channel]
     settings: Settings
     clock: Clock
+    # False while incoming events or the sender wait for the database (Runtime.ready), retrying with back-off.
+    unhindered: Callable[[], bool] = field(default=lambda: True)
 
     def install(self, app: web.Application) -> None:
         app.router.add_get("/healthz", self.healthz)
@@ -60,6 +62,8 @@ class Health:
         except Exception as exc:  # any failure to read means the database is not usable now
             failed["database"] = f"unreachable: {type(exc).__name__}"
             backlog = None
+        if "database" not in failed and not self.unhindered():
+            failed["database"] = "events or deliveries waiting for it (retrying)"
         if backlog is not None and backlog.waiting >= self.settings.ready_backlog:
             failed["outbox"] = f"{backlog.waiting} messages waiting (limit {self.settings.ready_backlog})"
         for name, channel in self.channels.items():
