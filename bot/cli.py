@@ -8,8 +8,9 @@ import csv
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -34,6 +35,9 @@ from messages.registration import ROLE_NAMES
 from storage import backup
 from storage.db import make_engine, make_sessionmaker, migrate, sqlite_path, transaction
 from storage.models import Unit
+
+if TYPE_CHECKING:
+    from bot.services.reading import ReadResult
 
 app = typer.Typer(
     help="Chibo: directives to party cells and their reports, on Telegram and Zalo.",
@@ -472,17 +476,18 @@ def _write_zalo_qr(folder: Path, settings: Settings) -> Path | None:
 # -- directive -------------------------------------------------------------------------------------------------
 
 
-def _read_directive(path: Path) -> tuple[bytes, str]:
-    from bot.services.document_text import extract_text
-    from messages.directives import UNREADABLE_REASONS
+async def _read_directive(path: Path, today: date | None = None) -> ReadResult:
+    """The directive read in a bounded worker (`bot.services.reading`); a CliError when it cannot be sent."""
+    from bot.services.reading import Refusal, read_document
+    from bot.services.secrecy import secrecy_grade
 
-    data = path.read_bytes()
-    extracted = extract_text(data, path.name)
-    if extracted.text is None:
-        reason = UNREADABLE_REASONS.get(str(extracted.refusal), str(extracted.refusal))
-        console.print(msg.DIRECTIVE_UNREADABLE.format(name=path.name, reason=reason), markup=False)
-        raise typer.Exit(1)
-    return data, extracted.text
+    read = await read_document(await asyncio.to_thread(path.read_bytes), path.name, today=today)
+    if isinstance(read, Refusal):
+        raise CliError(read.message)
+    grade = secrecy_grade(read.text)
+    if grade is not None:
+        raise CliError(msg.DIRECTIVE_CLASSIFIED.format(name=path.name, grade=grade))
+    return read
 
 
 @directive_app.command("parse")
@@ -496,12 +501,14 @@ def directive_parse(
     import json
 
     from bot.services import directives
-    from bot.services.directive_parser import parse_directive
     from messages.directives import preview
     from storage.models import Directive
 
-    _, text = _read_directive(path)
-    meta = parse_directive(text)
+    try:
+        meta = asyncio.run(_read_directive(path)).meta
+    except CliError as exc:
+        console.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
     if as_json:
         print(json.dumps(meta.to_json(), ensure_ascii=False, indent=2))
         return
@@ -525,7 +532,6 @@ def directive_send(
     from datetime import datetime
 
     from bot.services import directives, reach
-    from bot.services.directive_parser import parse_directive
     from bot.services.files import FileStore, FileTooLarge
     from bot.services.forms_store import DEFAULT_FORM, get_form, list_forms
 
@@ -534,9 +540,10 @@ def directive_send(
     except ValueError:
         console.print(msg.DIRECTIVE_BAD_DEADLINE.format(value=deadline), markup=False)
         raise typer.Exit(2) from None
-    _, text = _read_directive(paths[0])
 
     async def work(session: AsyncSession, settings: Settings, clock: Clock) -> str:
+        # Read before any write: a refused file leaves nothing behind.
+        read = await _read_directive(paths[0], clock.today(settings.tz))
         chosen = await get_form(session, form or DEFAULT_FORM)
         if chosen is None:
             keys = ", ".join(f.key for f in await list_forms(session))
@@ -549,10 +556,7 @@ def directive_send(
         if not cells:
             raise CliError(msg.DIRECTIVE_NO_CELLS)
         store = FileStore(settings.files_dir, settings.max_file_mb * 1024 * 1024)
-        today = clock.today(settings.tz)
-        draft = await directives.new_draft(
-            session, clock, parse_directive(text, today=today), form_key=chosen.key
-        )
+        draft = await directives.new_draft(session, clock, read.meta, form_key=chosen.key)
         directives.confirm_deadline(draft, due)
         if subject:
             draft.subject = subject

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import joinedload
 
-from bot.core.events import Incoming
+from bot.core.events import Incoming, scrubbed
 from bot.services.choices import resolve_typed_choice
 from bot.services.outbox import REPLY, enqueue, release_held
 from bot.services.updates import first_times, forget
@@ -57,6 +57,7 @@ class Dispatcher:
     def submit(self, event: Incoming) -> asyncio.Future[None]:
         """Queue `event` behind earlier events of the same user; the future resolves once it is handled."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        event = scrubbed(event)
         key = (event.channel.value, event.user_id)
         queue = self._queues.get(key)
         if queue is None:

@@ -137,7 +137,10 @@ STAFF_SCOPE_ALL = "toàn bộ"
 STAFF_NEEDS_UNIT = "Cán bộ Ban Tuyên giáo cần có đơn vị phạm vi (--unit MÃ)."
 BAD_PHONE = "Số điện thoại «{phone}» không đúng định dạng (ví dụ đúng: 0912345678)."
 
-DIRECTIVE_UNREADABLE = "Không đọc được văn bản trong tệp {name}: {reason}"
+DIRECTIVE_CLASSIFIED = (
+    "Văn bản {name} có độ mật «{grade}»: văn bản mật không được gửi qua ứng dụng nhắn tin. Không gửi.\n"
+    "{name} is marked «{grade}» (classified): classified documents are never sent over messengers. Not sent."
+)
 DIRECTIVE_BAD_DEADLINE = "Hạn báo cáo «{value}» không đúng; dùng dạng ngày/tháng/năm, ví dụ 30/10/2024."
 DIRECTIVE_UNKNOWN_UNITS = "Không tìm thấy đơn vị: {codes}"
 DIRECTIVE_UNKNOWN_FORM = "Không có mẫu báo cáo «{key}». Các mẫu hiện có: {keys}"
