@@ -248,3 +248,34 @@ def test_directive_parse_json_and_send_from_the_shell(cli: CliRunner, db_url: st
         ],
     )
     assert bad.exit_code == 2
+
+
+def test_directive_commands_refuse_classified_and_hostile_files_and_fit_long_fields(
+    cli: CliRunner, db_url: str, tmp_path: Path
+) -> None:
+    from bench.reading import zip_bomb_docx
+    from storage.models import Directive, StoredFile
+
+    text = (SAMPLES / "directive-747-CV-DUK.txt").read_text(encoding="utf-8")
+    cli.invoke(app, ["units", "import", str(EXAMPLE_ROSTER)])
+    classified = tmp_path / "747-mat.txt"
+    classified.write_text(text.replace("Số 747-CV/ĐUK", "TỐI MẬT\n\nSố 747-CV/ĐUK"), encoding="utf-8")
+    bomb = tmp_path / "bom.docx"
+    bomb.write_bytes(zip_bomb_docx(64))
+    for path in (classified, bomb):
+        parsed = cli.invoke(app, ["directive", "parse", str(path)])
+        assert parsed.exit_code == 1 and path.name in parsed.output, parsed.output
+        sent = cli.invoke(app, ["directive", "send", str(path), "--deadline", "30/10/2030", "--to", "DUK"])
+        assert sent.exit_code == 1 and path.name in sent.output, sent.output
+    refused = cli.invoke(app, ["directive", "send", str(classified), "--deadline", "30/10/2030", "--to", "DUK"])
+    assert "Tối mật" in refused.output and "classified" in refused.output
+    assert query(db_url, select(func.count()).select_from(Directive)) == [(0,)]
+    assert query(db_url, select(func.count()).select_from(StoredFile)) == [(0,)]
+
+    # A header over 255 characters and a 250-character file name (NUL-free: a shell path cannot hold one).
+    long = tmp_path / ("cong-van-" + "x" * 240 + ".txt")
+    long.write_text(text.replace("ĐẢNG BỘ TỈNH LAI CHÂU", "ĐẢNG BỘ TỈNH LAI CHÂU" + " VÀ CÁC HUYỆN" * 30), encoding="utf-8")
+    sent = cli.invoke(app, ["directive", "send", str(long), "--deadline", "30/10/2030", "--to", "DUK"])
+    assert sent.exit_code == 0, sent.output
+    [(parent_body,)] = query(db_url, select(Directive.parent_body))
+    assert len(parent_body) == 255 and parent_body.endswith("…")
