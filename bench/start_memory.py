@@ -52,7 +52,13 @@ async def measure() -> dict[str, object]:
         for name in ("CHIBO_PUBLIC_URL", "CHIBO_ZALO_TOKEN"):
             env.pop(name, None)
         child = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
         )
         try:
             deadline = time.monotonic() + 120

@@ -26,7 +26,7 @@ from bot.core.config import Settings, public_port, refusals, wants_production
 from bot.core.events import Channel, ChannelName, DeliveryError
 from bot.services import invites as invite_service
 from bot.services import roster, staff
-from bot.services.audit import audit
+from bot.services.audit import EXPORT_DOCX, EXPORT_XLSX, VIEW_STATUS, audit, audit_view
 from bot.services.forms_store import install_builtin_forms
 from bot.services.phones import normalize_phone
 from messages import cli as msg
@@ -52,6 +52,8 @@ app.add_typer(units_app, name="units")
 app.add_typer(staff_app, name="staff")
 directive_app = typer.Typer(help="Directives: read one, or send one from the shell.")
 app.add_typer(directive_app, name="directive")
+person_app = typer.Typer(help="Personal data of one person (Law 91/2025/QH15): export it, or erase it.")
+app.add_typer(person_app, name="person")
 
 console = Console()
 T = TypeVar("T")
@@ -296,6 +298,70 @@ def staff_add(
         ),
         markup=False,
     )
+
+
+# -- person ----------------------------------------------------------------------------------------------------
+
+
+@person_app.command("export")
+def person_export(
+    phone: Annotated[str, typer.Argument(help="The person's phone number")],
+    out: Annotated[Path | None, typer.Option(help="Write the JSON here instead of printing it")] = None,
+) -> None:
+    """Everything held about a person (roles, accounts, invites, reports, audit entries), as JSON; audited."""
+    import json
+
+    from bot.services import personal_data
+
+    normalized = _phone_or_exit(phone)
+
+    async def work(session: AsyncSession, _settings: Settings, clock: Clock) -> dict[str, Any]:
+        person = await personal_data.find_person(session, normalized)
+        if person is None:
+            raise CliError(msg.PERSON_NOT_FOUND.format(phone=normalized))
+        return await personal_data.export_person(session, clock, person, actor="cli")
+
+    text = json.dumps(_with_db(work), ensure_ascii=False, indent=2)
+    if out is None:
+        print(text)
+        return
+    out.write_text(text + "\n", encoding="utf-8")
+    console.print(msg.PERSON_EXPORTED.format(path=out), markup=False)
+
+
+@person_app.command("erase")
+def person_erase(
+    phone: Annotated[str, typer.Argument(help="The person's phone number")],
+    yes: Annotated[bool, typer.Option("--yes", help="Erase without asking")] = False,
+) -> None:
+    """Erase a person's personal data; their reports stay counted, anonymised (no name, text or photos)."""
+    from bot.services import personal_data
+    from bot.services.files import FileStore
+
+    normalized = _phone_or_exit(phone)
+    if not yes and not typer.confirm(msg.PERSON_ERASE_CONFIRM.format(phone=normalized)):
+        raise typer.Exit(1)
+
+    async def work(session: AsyncSession, settings: Settings, clock: Clock) -> personal_data.Erased:
+        person = await personal_data.find_person(session, normalized)
+        if person is None:
+            raise CliError(msg.PERSON_NOT_FOUND.format(phone=normalized))
+        files = FileStore(settings.files_dir, settings.max_file_mb * 1024 * 1024)
+        return await personal_data.erase_person(session, clock, files, person, actor="cli")
+
+    erased = _with_db(work)
+    console.print(
+        msg.PERSON_ERASED.format(reports=erased.reports, accounts=erased.accounts, photos=erased.photos),
+        markup=False,
+    )
+
+
+def _phone_or_exit(phone: str) -> str:
+    normalized = normalize_phone(phone)
+    if normalized is None:
+        console.print(msg.BAD_PHONE.format(phone=phone), markup=False)
+        raise typer.Exit(1)
+    return normalized
 
 
 # -- invite ----------------------------------------------------------------------------------------------------
@@ -620,6 +686,7 @@ def board_status(
             counts = await status.counts_by_directive(session, scope, [d.id for d in directives])
             return status.render_list(directives, counts, shown=len(directives) or 1)
         scope, directive = await _named_directive(session, clock, settings.tz, number)
+        await audit_view(session, clock, VIEW_STATUS, directive_id=directive.id, units=None, actor="cli")
         view = await status.status_view(session, scope, directive, per_page=1_000_000)
         after = reminders.policy_of(directive).escalate_after_days
         return status.render_status(view, scope, today, escalate_after=after, subtrees_shown=1_000)
@@ -633,6 +700,8 @@ def _write_board_file(number: str, out: Path | None, kind: str) -> None:
 
     async def work(session: AsyncSession, settings: Settings, clock: Clock) -> board_files.BoardFile:
         scope, directive = await _named_directive(session, clock, settings.tz, number)
+        action = EXPORT_XLSX if kind == "xlsx" else EXPORT_DOCX
+        await audit_view(session, clock, action, directive_id=directive.id, units=None, actor="cli")
         today = clock.today(settings.tz)
         data = await status.report_data(session, scope, directive, today, settings.timezone)
         return board_files.render(kind, data, directive, today)

@@ -206,3 +206,13 @@ DATABASE_UNAVAILABLE = (
     "Cannot open the database ({reason}). Check CHIBO_DATABASE_URL, the PostgreSQL server, or whether another "
     "program holds the SQLite file locked."
 )
+PERSON_NOT_FOUND = "Không có ai với số điện thoại {phone}. / Nobody has the phone number {phone}."
+PERSON_EXPORTED = "Đã ghi dữ liệu cá nhân vào {path}. / Personal data written to {path}."
+PERSON_ERASE_CONFIRM = (
+    "Xoá dữ liệu cá nhân của người có số {phone}? Báo cáo vẫn được tính nhưng không còn tên, nội dung chữ, ảnh. "
+    "/ Erase the personal data of {phone}? Reports stay counted, without name, text or photos."
+)
+PERSON_ERASED = (
+    "Đã xoá dữ liệu cá nhân: {accounts} tài khoản, {photos} ảnh; {reports} báo cáo vẫn được tính, đã ẩn danh.\n"
+    "Personal data erased: {accounts} accounts, {photos} photos; {reports} reports still counted, anonymised."
+)

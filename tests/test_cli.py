@@ -267,14 +267,19 @@ def test_directive_commands_refuse_classified_and_hostile_files_and_fit_long_fie
         assert parsed.exit_code == 1 and path.name in parsed.output, parsed.output
         sent = cli.invoke(app, ["directive", "send", str(path), "--deadline", "30/10/2030", "--to", "DUK"])
         assert sent.exit_code == 1 and path.name in sent.output, sent.output
-    refused = cli.invoke(app, ["directive", "send", str(classified), "--deadline", "30/10/2030", "--to", "DUK"])
+    refused = cli.invoke(
+        app, ["directive", "send", str(classified), "--deadline", "30/10/2030", "--to", "DUK"]
+    )
     assert "Tối mật" in refused.output and "classified" in refused.output
     assert query(db_url, select(func.count()).select_from(Directive)) == [(0,)]
     assert query(db_url, select(func.count()).select_from(StoredFile)) == [(0,)]
 
     # A header over 255 characters and a 250-character file name (NUL-free: a shell path cannot hold one).
     long = tmp_path / ("cong-van-" + "x" * 240 + ".txt")
-    long.write_text(text.replace("ĐẢNG BỘ TỈNH LAI CHÂU", "ĐẢNG BỘ TỈNH LAI CHÂU" + " VÀ CÁC HUYỆN" * 30), encoding="utf-8")
+    long.write_text(
+        text.replace("ĐẢNG BỘ TỈNH LAI CHÂU", "ĐẢNG BỘ TỈNH LAI CHÂU" + " VÀ CÁC HUYỆN" * 30),
+        encoding="utf-8",
+    )
     sent = cli.invoke(app, ["directive", "send", str(long), "--deadline", "30/10/2030", "--to", "DUK"])
     assert sent.exit_code == 0, sent.output
     [(parent_body,)] = query(db_url, select(Directive.parent_body))
