@@ -244,10 +244,13 @@ def units_import(path: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
     async def work(session: AsyncSession, _settings: Settings, clock: Clock) -> roster.ImportResult:
         result = await roster.import_roster(session, clock, raw)
         if not result.ok:
-            lines = [roster_msg.PROBLEMS_HEADER.format(count=len(result.problems))]
+            by_row: dict[tuple[int, str], list[str]] = {}
+            for problem in result.problems:
+                by_row.setdefault((problem.line, problem.code), []).append(problem.reason)
+            lines = [roster_msg.PROBLEMS_HEADER.format(count=len(by_row))]
             lines += [
-                roster_msg.PROBLEM_LINE.format(line=p.line, code=p.code or "—", reason=p.reason)
-                for p in result.problems
+                roster_msg.PROBLEM_LINE.format(line=line, code=code or "—", reason="; ".join(reasons))
+                for (line, code), reasons in by_row.items()
             ]
             raise CliError("\n".join(lines))  # nothing half-imported: the transaction is rolled back
         return result
@@ -260,6 +263,49 @@ def units_import(path: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
     if result.not_in_file:
         codes = ", ".join(result.not_in_file[:20]) + ("…" if len(result.not_in_file) > 20 else "")
         console.print(roster_msg.NOT_IN_FILE.format(count=len(result.not_in_file), codes=codes), markup=False)
+
+
+@units_app.command("list")
+def units_list() -> None:
+    """The units tree: code, name, cells and their secretaries, retired units marked."""
+    from bot.services import units
+
+    async def work(session: AsyncSession, _settings: Settings, _clock: Clock) -> list[units.TreeLine]:
+        return await units.tree(session)
+
+    lines = _with_db(work)
+    if not lines:
+        console.print(roster_msg.TREE_EMPTY, markup=False)
+        return
+    for line in lines:
+        notes = [roster_msg.TREE_CELL] if line.is_cell else []
+        if line.is_cell:
+            notes.append(line.secretary or roster_msg.TREE_NO_SECRETARY)
+        if not line.active:
+            notes.append(roster_msg.TREE_INACTIVE)
+        suffix = f" ({', '.join(notes)})" if notes else ""
+        console.print(f"{'  ' * line.depth}{line.code}  {line.name}{suffix}", markup=False, highlight=False)
+
+
+@units_app.command("remove")
+def units_remove(code: Annotated[str, typer.Argument(help="The unit's code")]) -> None:
+    """Remove a unit: deleted if it never took part, retired (kept for past figures) if it has history, refused
+    while units are under it."""
+    from bot.services import units
+
+    async def work(session: AsyncSession, _settings: Settings, clock: Clock) -> units.Removed:
+        return await units.remove(session, clock, code, actor="cli")
+
+    removed = _with_db(work)
+    text = {
+        units.Removal.UNKNOWN: roster_msg.UNIT_UNKNOWN,
+        units.Removal.HAS_CHILDREN: roster_msg.UNIT_HAS_CHILDREN,
+        units.Removal.DELETED: roster_msg.UNIT_DELETED,
+        units.Removal.RETIRED: roster_msg.UNIT_RETIRED,
+    }[removed.outcome]
+    console.print(text.format(code=code, count=removed.children), markup=False)
+    if removed.outcome in (units.Removal.UNKNOWN, units.Removal.HAS_CHILDREN):
+        raise typer.Exit(1)
 
 
 # -- staff -----------------------------------------------------------------------------------------------------
@@ -378,8 +424,14 @@ def invite(
     fmt: Annotated[str, typer.Option("--format", help="table, csv or xlsx")] = "table",
     out: Annotated[Path | None, typer.Option(help="File to write (csv/xlsx)")] = None,
     qr: Annotated[Path | None, typer.Option(help="Folder to write one QR-code PNG per invite")] = None,
+    list_only: Annotated[
+        bool, typer.Option("--list", help="Show who holds a valid unused invite; issue nothing")
+    ] = False,
+    replace: Annotated[
+        bool, typer.Option(help="Also re-issue for people holding a valid invite, revoking it")
+    ] = False,
 ) -> None:
-    """Issue invites; each revokes the person's previous one."""
+    """Issue invites to people without a valid one (--replace: to them too, revoking theirs); --list shows them."""
     if fmt not in ("table", "csv", "xlsx"):
         console.print(msg.BAD_FORMAT, markup=False)
         raise typer.Exit(2)
@@ -388,9 +440,8 @@ def invite(
         raise typer.Exit(2)
     wanted_phone = normalize_phone(phone) if phone else None
 
-    async def work(
-        session: AsyncSession, settings: Settings, clock: Clock
-    ) -> tuple[list[Any], int, Callable[[str], str | None]]:
+    async def selected(session: AsyncSession, clock: Clock) -> tuple[list[Any], dict[int, Any]]:
+        """The people the options select, and the valid unused invite each already holds."""
         for code in filter(None, (unit, subtree)):
             if await session.scalar(select(Unit.id).where(Unit.code == code)) is None:
                 raise CliError(msg.UNIT_NOT_FOUND.format(code=code))
@@ -399,11 +450,31 @@ def invite(
         )
         if phone:
             people = [(p, u) for p, u in people if p.phone == wanted_phone]
+        return people, await invite_service.open_invites(session, clock, people, role)
+
+    if list_only:
+
+        async def listing(session: AsyncSession, settings: Settings, clock: Clock) -> list[list[str]]:
+            return _held_rows(*await selected(session, clock), settings)
+
+        _print_held(_with_db(listing))
+        return
+
+    async def work(
+        session: AsyncSession, settings: Settings, clock: Clock
+    ) -> tuple[list[Any], int, Callable[[str], str | None], list[Any]]:
+        people, held = await selected(session, clock)
+        # Printed codes stay valid: someone holding one is skipped unless --replace asks to revoke it.
+        kept = [] if replace else [p for p, _ in people if p.id in held]
+        people = [(p, u) for p, u in people if replace or p.id not in held]
         valid_days = days or settings.invite_days
         issued = [await invite_service.issue(session, clock, p, role, u, valid_days) for p, u in people]
-        return issued, valid_days, await _invite_linker(settings)
+        return issued, valid_days, await _invite_linker(settings), kept
 
-    issued, valid_days, linker = _with_db(work)
+    issued, valid_days, linker, kept = _with_db(work)
+    if kept:
+        names = ", ".join(p.full_name for p in kept[:10]) + ("…" if len(kept) > 10 else "")
+        console.print(msg.INVITES_KEPT.format(count=len(kept), names=names), markup=False)
     if not issued:
         console.print(msg.NO_INVITEES, markup=False)
         return
@@ -438,6 +509,30 @@ async def _built_channels(session: AsyncSession, settings: Settings, clock: Cloc
 
     sessions = async_sessionmaker(session.bind, expire_on_commit=False)
     return build_channels(settings, FileStore(settings.files_dir, 0), sessions=sessions, clock=clock)
+
+
+def _held_rows(people: list[tuple[Any, Any]], held: dict[int, Any], settings: Settings) -> list[list[str]]:
+    return [
+        [
+            person.full_name,
+            person.phone or "",
+            unit.name if unit else "",
+            held[person.id].expires_at.astimezone(settings.tz).strftime("%d/%m/%Y"),
+        ]
+        for person, unit in people
+        if person.id in held
+    ]
+
+
+def _print_held(rows: list[list[str]]) -> None:
+    if not rows:
+        console.print(msg.NO_VALID_INVITES, markup=False)
+        return
+    table = Table(*msg.HELD_HEADERS)
+    for row in rows:
+        table.add_row(*row)
+    Console(width=max(160, console.width)).print(table)
+    console.print(msg.HELD_NOTE.format(count=len(rows)), markup=False)
 
 
 async def _invite_linker(settings: Settings) -> Callable[[str], str | None]:
@@ -509,12 +604,14 @@ def _write_xlsx(path: Path, rows: list[list[str]]) -> None:
 
 
 def _write_qr(folder: Path, issued: list[invite_service.Issued], rows: list[list[str]]) -> None:
-    import qrcode
+    from bot.services.invite_cards import card_png
 
     folder.mkdir(parents=True, exist_ok=True)
     for item, row in zip(issued, rows, strict=True):
         content = row[5] or item.display_code
-        qrcode.make(content).save(folder / f"{item.code}.png")
+        unit = item.unit.name if item.unit else None
+        png = card_png(content, item.person.full_name, unit, item.display_code)
+        (folder / f"{item.code}.png").write_bytes(png)
 
 
 def _zalo_how(settings: Settings) -> str:

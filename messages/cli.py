@@ -110,6 +110,19 @@ RESTORE_REFUSED: dict[str, str] = {
 UNIT_NOT_FOUND = "Không tìm thấy đơn vị có mã {code}."
 NO_INVITEES = "Không có ai cần cấp mã mời theo điều kiện đã chọn."
 INVITES_ISSUED = "Đã cấp {count} mã mời, hết hạn sau {days} ngày. Mỗi mã chỉ dùng được một lần; mã cũ của cùng người đã bị thu hồi."
+INVITES_KEPT = (
+    "{count} người đã có mã mời còn hạn nên không cấp lại (mã đã in vẫn dùng được): {names}.\n"
+    "Cấp mã mới và thu hồi mã cũ: thêm --replace. Xem ai đang có mã: chibo invite --list.\n"
+    "{count} people already hold a valid invite, kept (printed codes still work). "
+    "To revoke and re-issue: --replace. To see them: chibo invite --list."
+)
+NO_VALID_INVITES = "Không ai trong danh sách đang có mã mời còn hạn. / Nobody selected holds a valid invite."
+HELD_HEADERS = ("Họ tên", "Số điện thoại", "Đơn vị", "Mã còn hạn đến")
+HELD_NOTE = (
+    "{count} mã mời còn hạn, chưa dùng. Mã chỉ lưu dạng băm nên không in lại được; cần in lại thì cấp mới bằng "
+    "--replace.\n{count} valid unused invites. Codes are stored hashed and cannot be shown again; to re-print, "
+    "re-issue with --replace."
+)
 INVITES_WRITTEN = "Đã ghi danh sách mã mời vào {path}."
 QR_WRITTEN = "Đã tạo {count} mã QR trong thư mục {path}."
 NO_LINK = "Lưu ý: chưa biết tên bot Telegram nên không tạo được đường link; đặt CHIBO_TELEGRAM_BOT_USERNAME hoặc CHIBO_TELEGRAM_TOKEN."
