@@ -19,9 +19,18 @@ from bot import scheduler
 from bot.cli import app
 from bot.fakes.telegram_server import FakeTelegram
 from bot.runtime import Runtime
+from bot.services import directives
 from bot.services.personal_data import PURGED_MARK
 from storage.db import transaction
-from storage.models import AuditEntry, ChannelAccount, Directive, DirectiveStatus, Person, Report
+from storage.models import (
+    AuditEntry,
+    ChannelAccount,
+    Directive,
+    DirectiveStatus,
+    Person,
+    Report,
+    StoredFile,
+)
 from tests.support import add_staff, register
 from tests.test_cli import query
 from tests.test_reports import CUC, answer, card_for, one_secretary, queue_directive
@@ -141,6 +150,10 @@ async def test_export_then_erase_keeps_the_figures(
 
 async def test_the_daily_purge_keeps_counts_and_drops_old_texts(bot: Runtime, fake_tg: FakeTelegram) -> None:
     directive_id = await _report(bot, fake_tg)
+    async with transaction(bot.sessions) as session:  # a board export of the reports, and a directive's file
+        export = await bot.files.save(session, bot.clock, b"xlsx of reports", "bao-cao.xlsx", "application/x")
+        attached = await bot.files.save(session, bot.clock, b"the directive", "747.docx", "application/x")
+        await directives.attach(session, directive_id, attached)
     async with transaction(bot.sessions) as session:
         directive = await session.get(Directive, directive_id)
         assert directive is not None
@@ -161,5 +174,8 @@ async def test_the_daily_purge_keeps_counts_and_drops_old_texts(bot: Runtime, fa
     assert count == 1 and report.values[PURGED_MARK] is True
     assert report.values["dang_vien"] == {"attended": 25, "total": 30}
     assert "ket_qua" not in report.values and "kho_khan" not in report.values
+    assert not bot.files.path(export.sha256).exists() and bot.files.path(attached.sha256).exists()
+    async with transaction(bot.sessions) as session:
+        assert await session.get(StoredFile, export.sha256) is None
     again = await scheduler.purge_job(bot)
     assert again is not None and again.reports == 0

@@ -8,7 +8,8 @@ and the free text and photos of reports, never the report rows themselves, so ev
 - `erase_person`: the person, their roles, accounts, invites and conversations deleted; their reports kept,
   counted and unlinked from them, without free text or photos; audit entries kept without who they were.
 - `purge_expired`: reports of directives whose deadline is older than the retention period lose their free text
-  and photos; audit entries and delivered outbox messages older than it are deleted.
+  and photos; audit entries, delivered outbox messages, abandoned conversations (half-filled reports) and stored
+  files attached to no directive (photos, the board's exports) older than it are deleted.
 """
 
 from __future__ import annotations
@@ -192,7 +193,13 @@ async def purge_expired(session: AsyncSession, clock: Clock, files: Files, reten
     for report in reports:
         photos |= await _strip(session, report)
     await session.flush()
-    deleted = await _delete_unused_files(session, files, photos)
+    old_files = await session.scalars(
+        select(StoredFile.sha256)
+        .where(StoredFile.created_at < cutoff)
+        .where(~StoredFile.sha256.in_(select(DirectiveFile.sha256)))
+    )
+    deleted = await _delete_unused_files(session, files, photos | set(old_files))
+    await session.execute(delete(Conversation).where(Conversation.updated_at < cutoff))
     entries = await session.execute(delete(AuditEntry).where(AuditEntry.at < cutoff))
     messages = await session.execute(
         delete(Outbox).where(Outbox.status.in_(("sent", "failed", "blocked")), Outbox.created_at < cutoff)
