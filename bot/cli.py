@@ -8,8 +8,9 @@ import csv
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -25,7 +26,7 @@ from bot.core.config import Settings, public_port, refusals, wants_production
 from bot.core.events import Channel, ChannelName, DeliveryError
 from bot.services import invites as invite_service
 from bot.services import roster, staff
-from bot.services.audit import audit
+from bot.services.audit import EXPORT_DOCX, EXPORT_XLSX, VIEW_STATUS, audit, audit_view
 from bot.services.forms_store import install_builtin_forms
 from bot.services.phones import normalize_phone
 from messages import cli as msg
@@ -34,6 +35,9 @@ from messages.registration import ROLE_NAMES
 from storage import backup
 from storage.db import make_engine, make_sessionmaker, migrate, sqlite_path, transaction
 from storage.models import Unit
+
+if TYPE_CHECKING:
+    from bot.services.reading import ReadResult
 
 app = typer.Typer(
     help="Chibo: directives to party cells and their reports, on Telegram and Zalo.",
@@ -48,6 +52,8 @@ app.add_typer(units_app, name="units")
 app.add_typer(staff_app, name="staff")
 directive_app = typer.Typer(help="Directives: read one, or send one from the shell.")
 app.add_typer(directive_app, name="directive")
+person_app = typer.Typer(help="Personal data of one person (Law 91/2025/QH15): export it, or erase it.")
+app.add_typer(person_app, name="person")
 
 console = Console()
 T = TypeVar("T")
@@ -238,10 +244,13 @@ def units_import(path: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
     async def work(session: AsyncSession, _settings: Settings, clock: Clock) -> roster.ImportResult:
         result = await roster.import_roster(session, clock, raw)
         if not result.ok:
-            lines = [roster_msg.PROBLEMS_HEADER.format(count=len(result.problems))]
+            by_row: dict[tuple[int, str], list[str]] = {}
+            for problem in result.problems:
+                by_row.setdefault((problem.line, problem.code), []).append(problem.reason)
+            lines = [roster_msg.PROBLEMS_HEADER.format(count=len(by_row))]
             lines += [
-                roster_msg.PROBLEM_LINE.format(line=p.line, code=p.code or "—", reason=p.reason)
-                for p in result.problems
+                roster_msg.PROBLEM_LINE.format(line=line, code=code or "—", reason="; ".join(reasons))
+                for (line, code), reasons in by_row.items()
             ]
             raise CliError("\n".join(lines))  # nothing half-imported: the transaction is rolled back
         return result
@@ -254,6 +263,49 @@ def units_import(path: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
     if result.not_in_file:
         codes = ", ".join(result.not_in_file[:20]) + ("…" if len(result.not_in_file) > 20 else "")
         console.print(roster_msg.NOT_IN_FILE.format(count=len(result.not_in_file), codes=codes), markup=False)
+
+
+@units_app.command("list")
+def units_list() -> None:
+    """The units tree: code, name, cells and their secretaries, retired units marked."""
+    from bot.services import units
+
+    async def work(session: AsyncSession, _settings: Settings, _clock: Clock) -> list[units.TreeLine]:
+        return await units.tree(session)
+
+    lines = _with_db(work)
+    if not lines:
+        console.print(roster_msg.TREE_EMPTY, markup=False)
+        return
+    for line in lines:
+        notes = [roster_msg.TREE_CELL] if line.is_cell else []
+        if line.is_cell:
+            notes.append(line.secretary or roster_msg.TREE_NO_SECRETARY)
+        if not line.active:
+            notes.append(roster_msg.TREE_INACTIVE)
+        suffix = f" ({', '.join(notes)})" if notes else ""
+        console.print(f"{'  ' * line.depth}{line.code}  {line.name}{suffix}", markup=False, highlight=False)
+
+
+@units_app.command("remove")
+def units_remove(code: Annotated[str, typer.Argument(help="The unit's code")]) -> None:
+    """Remove a unit: deleted if it never took part, retired (kept for past figures) if it has history, refused
+    while units are under it."""
+    from bot.services import units
+
+    async def work(session: AsyncSession, _settings: Settings, clock: Clock) -> units.Removed:
+        return await units.remove(session, clock, code, actor="cli")
+
+    removed = _with_db(work)
+    text = {
+        units.Removal.UNKNOWN: roster_msg.UNIT_UNKNOWN,
+        units.Removal.HAS_CHILDREN: roster_msg.UNIT_HAS_CHILDREN,
+        units.Removal.DELETED: roster_msg.UNIT_DELETED,
+        units.Removal.RETIRED: roster_msg.UNIT_RETIRED,
+    }[removed.outcome]
+    console.print(text.format(code=code, count=removed.children), markup=False)
+    if removed.outcome in (units.Removal.UNKNOWN, units.Removal.HAS_CHILDREN):
+        raise typer.Exit(1)
 
 
 # -- staff -----------------------------------------------------------------------------------------------------
@@ -294,6 +346,70 @@ def staff_add(
     )
 
 
+# -- person ----------------------------------------------------------------------------------------------------
+
+
+@person_app.command("export")
+def person_export(
+    phone: Annotated[str, typer.Argument(help="The person's phone number")],
+    out: Annotated[Path | None, typer.Option(help="Write the JSON here instead of printing it")] = None,
+) -> None:
+    """Everything held about a person (roles, accounts, invites, reports, audit entries), as JSON; audited."""
+    import json
+
+    from bot.services import personal_data
+
+    normalized = _phone_or_exit(phone)
+
+    async def work(session: AsyncSession, _settings: Settings, clock: Clock) -> dict[str, Any]:
+        person = await personal_data.find_person(session, normalized)
+        if person is None:
+            raise CliError(msg.PERSON_NOT_FOUND.format(phone=normalized))
+        return await personal_data.export_person(session, clock, person, actor="cli")
+
+    text = json.dumps(_with_db(work), ensure_ascii=False, indent=2)
+    if out is None:
+        print(text)
+        return
+    out.write_text(text + "\n", encoding="utf-8")
+    console.print(msg.PERSON_EXPORTED.format(path=out), markup=False)
+
+
+@person_app.command("erase")
+def person_erase(
+    phone: Annotated[str, typer.Argument(help="The person's phone number")],
+    yes: Annotated[bool, typer.Option("--yes", help="Erase without asking")] = False,
+) -> None:
+    """Erase a person's personal data; their reports stay counted, anonymised (no name, text or photos)."""
+    from bot.services import personal_data
+    from bot.services.files import FileStore
+
+    normalized = _phone_or_exit(phone)
+    if not yes and not typer.confirm(msg.PERSON_ERASE_CONFIRM.format(phone=normalized)):
+        raise typer.Exit(1)
+
+    async def work(session: AsyncSession, settings: Settings, clock: Clock) -> personal_data.Erased:
+        person = await personal_data.find_person(session, normalized)
+        if person is None:
+            raise CliError(msg.PERSON_NOT_FOUND.format(phone=normalized))
+        files = FileStore(settings.files_dir, settings.max_file_mb * 1024 * 1024)
+        return await personal_data.erase_person(session, clock, files, person, actor="cli")
+
+    erased = _with_db(work)
+    console.print(
+        msg.PERSON_ERASED.format(reports=erased.reports, accounts=erased.accounts, photos=erased.photos),
+        markup=False,
+    )
+
+
+def _phone_or_exit(phone: str) -> str:
+    normalized = normalize_phone(phone)
+    if normalized is None:
+        console.print(msg.BAD_PHONE.format(phone=phone), markup=False)
+        raise typer.Exit(1)
+    return normalized
+
+
 # -- invite ----------------------------------------------------------------------------------------------------
 
 
@@ -308,8 +424,14 @@ def invite(
     fmt: Annotated[str, typer.Option("--format", help="table, csv or xlsx")] = "table",
     out: Annotated[Path | None, typer.Option(help="File to write (csv/xlsx)")] = None,
     qr: Annotated[Path | None, typer.Option(help="Folder to write one QR-code PNG per invite")] = None,
+    list_only: Annotated[
+        bool, typer.Option("--list", help="Show who holds a valid unused invite; issue nothing")
+    ] = False,
+    replace: Annotated[
+        bool, typer.Option(help="Also re-issue for people holding a valid invite, revoking it")
+    ] = False,
 ) -> None:
-    """Issue invites; each revokes the person's previous one."""
+    """Issue invites to people without a valid one (--replace: to them too, revoking theirs); --list shows them."""
     if fmt not in ("table", "csv", "xlsx"):
         console.print(msg.BAD_FORMAT, markup=False)
         raise typer.Exit(2)
@@ -318,9 +440,8 @@ def invite(
         raise typer.Exit(2)
     wanted_phone = normalize_phone(phone) if phone else None
 
-    async def work(
-        session: AsyncSession, settings: Settings, clock: Clock
-    ) -> tuple[list[Any], int, Callable[[str], str | None]]:
+    async def selected(session: AsyncSession, clock: Clock) -> tuple[list[Any], dict[int, Any]]:
+        """The people the options select, and the valid unused invite each already holds."""
         for code in filter(None, (unit, subtree)):
             if await session.scalar(select(Unit.id).where(Unit.code == code)) is None:
                 raise CliError(msg.UNIT_NOT_FOUND.format(code=code))
@@ -329,11 +450,31 @@ def invite(
         )
         if phone:
             people = [(p, u) for p, u in people if p.phone == wanted_phone]
+        return people, await invite_service.open_invites(session, clock, people, role)
+
+    if list_only:
+
+        async def listing(session: AsyncSession, settings: Settings, clock: Clock) -> list[list[str]]:
+            return _held_rows(*await selected(session, clock), settings)
+
+        _print_held(_with_db(listing))
+        return
+
+    async def work(
+        session: AsyncSession, settings: Settings, clock: Clock
+    ) -> tuple[list[Any], int, Callable[[str], str | None], list[Any]]:
+        people, held = await selected(session, clock)
+        # Printed codes stay valid: someone holding one is skipped unless --replace asks to revoke it.
+        kept = [] if replace else [p for p, _ in people if p.id in held]
+        people = [(p, u) for p, u in people if replace or p.id not in held]
         valid_days = days or settings.invite_days
         issued = [await invite_service.issue(session, clock, p, role, u, valid_days) for p, u in people]
-        return issued, valid_days, await _invite_linker(settings)
+        return issued, valid_days, await _invite_linker(settings), kept
 
-    issued, valid_days, linker = _with_db(work)
+    issued, valid_days, linker, kept = _with_db(work)
+    if kept:
+        names = ", ".join(p.full_name for p in kept[:10]) + ("…" if len(kept) > 10 else "")
+        console.print(msg.INVITES_KEPT.format(count=len(kept), names=names), markup=False)
     if not issued:
         console.print(msg.NO_INVITEES, markup=False)
         return
@@ -368,6 +509,30 @@ async def _built_channels(session: AsyncSession, settings: Settings, clock: Cloc
 
     sessions = async_sessionmaker(session.bind, expire_on_commit=False)
     return build_channels(settings, FileStore(settings.files_dir, 0), sessions=sessions, clock=clock)
+
+
+def _held_rows(people: list[tuple[Any, Any]], held: dict[int, Any], settings: Settings) -> list[list[str]]:
+    return [
+        [
+            person.full_name,
+            person.phone or "",
+            unit.name if unit else "",
+            held[person.id].expires_at.astimezone(settings.tz).strftime("%d/%m/%Y"),
+        ]
+        for person, unit in people
+        if person.id in held
+    ]
+
+
+def _print_held(rows: list[list[str]]) -> None:
+    if not rows:
+        console.print(msg.NO_VALID_INVITES, markup=False)
+        return
+    table = Table(*msg.HELD_HEADERS)
+    for row in rows:
+        table.add_row(*row)
+    Console(width=max(160, console.width)).print(table)
+    console.print(msg.HELD_NOTE.format(count=len(rows)), markup=False)
 
 
 async def _invite_linker(settings: Settings) -> Callable[[str], str | None]:
@@ -439,12 +604,14 @@ def _write_xlsx(path: Path, rows: list[list[str]]) -> None:
 
 
 def _write_qr(folder: Path, issued: list[invite_service.Issued], rows: list[list[str]]) -> None:
-    import qrcode
+    from bot.services.invite_cards import card_png
 
     folder.mkdir(parents=True, exist_ok=True)
     for item, row in zip(issued, rows, strict=True):
         content = row[5] or item.display_code
-        qrcode.make(content).save(folder / f"{item.code}.png")
+        unit = item.unit.name if item.unit else None
+        png = card_png(content, item.person.full_name, unit, item.display_code)
+        (folder / f"{item.code}.png").write_bytes(png)
 
 
 def _zalo_how(settings: Settings) -> str:
@@ -472,17 +639,18 @@ def _write_zalo_qr(folder: Path, settings: Settings) -> Path | None:
 # -- directive -------------------------------------------------------------------------------------------------
 
 
-def _read_directive(path: Path) -> tuple[bytes, str]:
-    from bot.services.document_text import extract_text
-    from messages.directives import UNREADABLE_REASONS
+async def _read_directive(path: Path, today: date | None = None) -> ReadResult:
+    """The directive read in a bounded worker (`bot.services.reading`); a CliError when it cannot be sent."""
+    from bot.services.reading import Refusal, read_document
+    from bot.services.secrecy import secrecy_grade
 
-    data = path.read_bytes()
-    extracted = extract_text(data, path.name)
-    if extracted.text is None:
-        reason = UNREADABLE_REASONS.get(str(extracted.refusal), str(extracted.refusal))
-        console.print(msg.DIRECTIVE_UNREADABLE.format(name=path.name, reason=reason), markup=False)
-        raise typer.Exit(1)
-    return data, extracted.text
+    read = await read_document(await asyncio.to_thread(path.read_bytes), path.name, today=today)
+    if isinstance(read, Refusal):
+        raise CliError(read.message)
+    grade = secrecy_grade(read.text)
+    if grade is not None:
+        raise CliError(msg.DIRECTIVE_CLASSIFIED.format(name=path.name, grade=grade))
+    return read
 
 
 @directive_app.command("parse")
@@ -496,12 +664,14 @@ def directive_parse(
     import json
 
     from bot.services import directives
-    from bot.services.directive_parser import parse_directive
     from messages.directives import preview
     from storage.models import Directive
 
-    _, text = _read_directive(path)
-    meta = parse_directive(text)
+    try:
+        meta = asyncio.run(_read_directive(path)).meta
+    except CliError as exc:
+        console.print(str(exc), markup=False)
+        raise typer.Exit(1) from None
     if as_json:
         print(json.dumps(meta.to_json(), ensure_ascii=False, indent=2))
         return
@@ -525,7 +695,6 @@ def directive_send(
     from datetime import datetime
 
     from bot.services import directives, reach
-    from bot.services.directive_parser import parse_directive
     from bot.services.files import FileStore, FileTooLarge
     from bot.services.forms_store import DEFAULT_FORM, get_form, list_forms
 
@@ -534,9 +703,10 @@ def directive_send(
     except ValueError:
         console.print(msg.DIRECTIVE_BAD_DEADLINE.format(value=deadline), markup=False)
         raise typer.Exit(2) from None
-    _, text = _read_directive(paths[0])
 
     async def work(session: AsyncSession, settings: Settings, clock: Clock) -> str:
+        # Read before any write: a refused file leaves nothing behind.
+        read = await _read_directive(paths[0], clock.today(settings.tz))
         chosen = await get_form(session, form or DEFAULT_FORM)
         if chosen is None:
             keys = ", ".join(f.key for f in await list_forms(session))
@@ -549,10 +719,7 @@ def directive_send(
         if not cells:
             raise CliError(msg.DIRECTIVE_NO_CELLS)
         store = FileStore(settings.files_dir, settings.max_file_mb * 1024 * 1024)
-        today = clock.today(settings.tz)
-        draft = await directives.new_draft(
-            session, clock, parse_directive(text, today=today), form_key=chosen.key
-        )
+        draft = await directives.new_draft(session, clock, read.meta, form_key=chosen.key)
         directives.confirm_deadline(draft, due)
         if subject:
             draft.subject = subject
@@ -616,6 +783,7 @@ def board_status(
             counts = await status.counts_by_directive(session, scope, [d.id for d in directives])
             return status.render_list(directives, counts, shown=len(directives) or 1)
         scope, directive = await _named_directive(session, clock, settings.tz, number)
+        await audit_view(session, clock, VIEW_STATUS, directive_id=directive.id, units=None, actor="cli")
         view = await status.status_view(session, scope, directive, per_page=1_000_000)
         after = reminders.policy_of(directive).escalate_after_days
         return status.render_status(view, scope, today, escalate_after=after, subtrees_shown=1_000)
@@ -629,6 +797,8 @@ def _write_board_file(number: str, out: Path | None, kind: str) -> None:
 
     async def work(session: AsyncSession, settings: Settings, clock: Clock) -> board_files.BoardFile:
         scope, directive = await _named_directive(session, clock, settings.tz, number)
+        action = EXPORT_XLSX if kind == "xlsx" else EXPORT_DOCX
+        await audit_view(session, clock, action, directive_id=directive.id, units=None, actor="cli")
         today = clock.today(settings.tz)
         data = await status.report_data(session, scope, directive, today, settings.timezone)
         return board_files.render(kind, data, directive, today)

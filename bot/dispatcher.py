@@ -30,7 +30,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import joinedload
 
 from bot.core import metrics
-from bot.core.events import Incoming, NotStored, Unreadable
+from bot.core.events import Incoming, NotStored, Unreadable, scrubbed
 from bot.services.choices import resolve_typed_choice
 from bot.services.outbox import REPLY, enqueue, release_held
 from bot.services.updates import first_times, forget, set_aside
@@ -81,6 +81,7 @@ class Dispatcher:
     def submit(self, event: Incoming) -> asyncio.Future[None]:
         """Queue `event` behind earlier events of the same user; the future resolves once it is handled."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        event = scrubbed(event)
         key = (event.channel.value, event.user_id)
         queue = self._queues.get(key)
         if queue is None:

@@ -27,7 +27,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.host import Host
-from bot.services import reminders, summary
+from bot.services import personal_data, reminders, summary
+from storage.db import transaction
 from storage.faults import is_transient, reason
 from storage.locks import SPACE, LockKey
 
@@ -46,6 +47,8 @@ LOCK_SPACE = SPACE
 REMINDERS_LOCK = LockKey.REMINDERS
 SUMMARY_LOCK = LockKey.SUMMARY
 LEADER_LOCK = LockKey.LEADER
+PURGE_LOCK = LockKey.RETENTION_PURGE
+PURGE_TIME = (3, 30)  # local time of the daily retention purge, when nobody is reporting
 
 
 class Leadership:
@@ -128,6 +131,25 @@ async def summary_job(runtime: Bot) -> int | None:
         return await summary.send_due(runtime)
 
 
+async def purge_job(runtime: Bot) -> personal_data.Purged | None:
+    """Apply the retention period (CHIBO_RETENTION_DAYS); None when another instance is running the job."""
+    async with exclusive(runtime.engine, PURGE_LOCK) as held:
+        if not held:
+            return None
+        async with transaction(runtime.sessions) as session:
+            purged = await personal_data.purge_expired(
+                session, runtime.clock, runtime.files, runtime.settings.retention_days
+            )
+        log.info(
+            "retention purge: %d reports, %d photos, %d audit entries, %d messages",
+            purged.reports,
+            purged.photos,
+            purged.audit_entries,
+            purged.messages,
+        )
+        return purged
+
+
 @asynccontextmanager
 async def exclusive(engine: AsyncEngine, key: int) -> AsyncIterator[bool]:
     """Hold a PostgreSQL advisory lock for the block (yields False if another session holds it). SQLite serves
@@ -158,6 +180,8 @@ async def _guarded(job: str, runtime: Bot, leader: Leadership) -> None:
     try:
         if job == "reminders":
             await reminders_job(runtime)
+        elif job == "purge":
+            await purge_job(runtime)
         else:
             await summary_job(runtime)
     except Exception as exc:
@@ -184,6 +208,13 @@ def build(runtime: Bot, leader: Leadership) -> AsyncIOScheduler:
         CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=settings.tz),
         args=["summary", runtime, leader],
         id="summary-at-time",
+        **options,
+    )
+    scheduler.add_job(
+        _guarded,
+        CronTrigger(hour=PURGE_TIME[0], minute=PURGE_TIME[1], timezone=settings.tz),
+        args=["purge", runtime, leader],
+        id="purge",
         **options,
     )
     return scheduler

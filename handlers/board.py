@@ -15,7 +15,7 @@ from datetime import date
 from bot.core.events import Button, Reply
 from bot.core.host import Host
 from bot.core.textnorm import fold
-from bot.services import board_files, reminders, status
+from bot.services import audit, board_files, reminders, status
 from bot.services import summary as summary_service
 from bot.services.outbox import REPLY, enqueue
 from handlers import buttons as b
@@ -112,7 +112,21 @@ async def _show_list(ctx: Context, scope: status.Scope) -> None:
     )
 
 
+async def _viewed(ctx: Context, action: str, scope: status.Scope, directive_id: int | None) -> None:
+    """Record in the audit log that this board member saw or took away cells' reports."""
+    await audit.audit_view(
+        ctx.session,
+        ctx.clock,
+        action,
+        directive_id=directive_id,
+        units=None if scope.everything else [root.id for root in scope.roots],
+        person_id=ctx.person.id if ctx.person else None,
+        actor=f"{ctx.event.channel.value}:{ctx.event.user_id}",
+    )
+
+
 async def _show_status(ctx: Context, scope: status.Scope, directive: Directive) -> None:
+    await _viewed(ctx, audit.VIEW_STATUS, scope, directive.id)
     view = await status.status_view(ctx.session, scope, directive, per_page=PER_PAGE)
     policy = reminders.policy_of(directive)
     text = status.render_status(view, scope, ctx.today, escalate_after=policy.escalate_after_days)
@@ -207,6 +221,7 @@ async def tonghop(ctx: Context) -> None:
     scope = await _scope(ctx)
     if scope is None:
         return
+    await _viewed(ctx, audit.VIEW_SUMMARY, scope, None)
     built = await summary_service.build_summary(ctx.session, scope, ctx.clock.now(), ctx.settings.tz)
     for part in await summary_service.replies(ctx.session, ctx.clock, ctx.runtime.files, built):
         ctx.send(part)
@@ -234,11 +249,13 @@ async def baocao(ctx: Context) -> None:
 
 
 async def _export(ctx: Context, scope: status.Scope, directive: Directive) -> None:
+    await _viewed(ctx, audit.EXPORT_XLSX, scope, directive.id)
     ctx.reply(msg.EXPORT_STARTED.format(number=directive.number or ""))
     _after_commit(ctx, scope, directive, "xlsx")
 
 
 async def _draft(ctx: Context, scope: status.Scope, directive: Directive) -> None:
+    await _viewed(ctx, audit.EXPORT_DOCX, scope, directive.id)
     ctx.reply(msg.REPORT_STARTED.format(number=directive.number or ""))
     _after_commit(ctx, scope, directive, "docx")
 

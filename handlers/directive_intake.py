@@ -14,12 +14,13 @@ from enum import StrEnum
 from bot.core.events import Button, DeliveryError
 from bot.core.textnorm import fold
 from bot.services import directives, reach
-from bot.services.directive_parser import parse_directive
-from bot.services.document_text import extract_text
+from bot.services.directive_parser import DirectiveMeta, parse_directive
 from bot.services.field_parsers import Ok, parse_field
 from bot.services.files import FileTooLarge
 from bot.services.forms import FieldSpec, FieldType
 from bot.services.forms_store import DEFAULT_FORM, get_form, list_forms
+from bot.services.reading import ReadResult, Refusal, read_document, read_pasted_text
+from bot.services.secrecy import secrecy_grade
 from handlers import buttons as b
 from handlers.context import Context
 from messages import common
@@ -77,6 +78,12 @@ async def on_file(ctx: Context) -> None:
         log.warning("could not download %s from %s: %s", event.file.kind, event.channel, exc)
         ctx.reply(msg.FILE_DOWNLOAD_FAILED.format(name=name))
         return
+    read: ReadResult | None = None
+    if draft is None and event.file.kind == "document":
+        # Read (in a bounded worker) before anything is written, so a refused file leaves nothing behind.
+        read = await _read(ctx, await read_document(data, name, event.file.mime, today=ctx.today))
+        if read is None:
+            return
     try:
         stored = await ctx.runtime.files.save(
             ctx.session, ctx.clock, data, name, event.file.mime or _mime(name)
@@ -89,15 +96,10 @@ async def on_file(ctx: Context) -> None:
         ctx.reply(msg.FILE_ADDED.format(name=name))
         await show_preview(ctx, draft)
         return
-    if event.file.kind != "document":
+    if read is None:
         ctx.reply(common.for_channel(common.NOT_UNDERSTOOD, commands=ctx.has_commands))
         return
-    extracted = extract_text(data, name)
-    if extracted.text is None:
-        reason = msg.UNREADABLE_REASONS.get(str(extracted.refusal), str(extracted.refusal))
-        ctx.reply(msg.FILE_UNREADABLE.format(name=name, reason=reason))
-        return
-    draft = await _new_draft(ctx, extracted.text)
+    draft = await _new_draft(ctx, read.meta)
     await directives.attach(ctx.session, draft.id, stored)
     await show_preview(ctx, draft)
 
@@ -107,14 +109,26 @@ async def on_pasted_text(ctx: Context) -> None:
     if len(text.strip()) < MIN_TEXT:
         ctx.reply(msg.TEXT_TOO_SHORT)
         return
-    draft = await _new_draft(ctx, text)
-    await show_preview(ctx, draft)
+    read = await _read(ctx, await read_pasted_text(text, today=ctx.today))
+    if read is not None:
+        draft = await _new_draft(ctx, read.meta)
+        await show_preview(ctx, draft)
 
 
-async def _new_draft(ctx: Context, text: str) -> Directive:
+async def _read(ctx: Context, read: ReadResult | Refusal) -> ReadResult | None:
+    """The directive read, or None after telling the board member why it cannot be taken (unreadable, classified)."""
+    if isinstance(read, Refusal):
+        ctx.reply(read.message)
+        return None
+    grade = secrecy_grade(read.text)
+    if grade is not None:
+        ctx.reply(msg.CLASSIFIED.format(grade=grade))
+        return None
+    return read
+
+
+async def _new_draft(ctx: Context, meta: DirectiveMeta) -> Directive:
     assert ctx.person is not None
-    today = ctx.today
-    meta = parse_directive(text, today=today)
     scope = await directives.scope_units(ctx.session, ctx.roles)
     draft = await directives.new_draft(
         ctx.session,

@@ -74,7 +74,9 @@ async def try_code(ctx: Context, typed: str) -> None:
         ctx.reply(msg.CODE_REVOKED)
         return
     unit = await ctx.session.get(Unit, invite.unit_id) if invite.unit_id else None
-    await ctx.set_state(FLOW, RegistrationStep.PHONE, {"invite_id": invite.id})
+    # The wrong-code count goes on: a valid code (one's own) between guesses must not reset the lockout.
+    failures: dict[str, object] = {key: data[key] for key in ("fails", "fail_since") if key in data}
+    await ctx.set_state(FLOW, RegistrationStep.PHONE, {**failures, "invite_id": invite.id})
     can_share = ctx.can_share_contact
     ctx.reply(
         msg.greeting(

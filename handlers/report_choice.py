@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.core.events import Button
+from bot.core.textnorm import small_number
 from bot.services.directive_numbers import match_number
 from bot.services.reports import OpenTarget, open_targets
 from handlers import buttons as b
@@ -110,8 +111,9 @@ def typed_choice(word: str, offered: list[OpenTarget]) -> OpenTarget | None:
     """The directive a typed answer picks: its place in the list, or its number ("747", "747-CV/ĐUK")."""
     if not word:
         return None
-    if word.isdigit() and 1 <= int(word) <= len(offered):
-        return offered[int(word) - 1]
+    number = small_number(word)
+    if number is not None and 1 <= number <= len(offered):
+        return offered[number - 1]
     numbered = {index: c.directive.number for index, c in enumerate(offered) if c.directive.number}
     matches = match_number(word, numbered)
     return offered[matches[0]] if len(matches) == 1 else None

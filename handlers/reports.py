@@ -15,7 +15,7 @@ import re
 from collections.abc import Awaitable, Callable
 
 from bot.core.events import Button
-from bot.core.textnorm import fold
+from bot.core.textnorm import fold, small_number
 from bot.services.field_parsers import Ok, ParseResult, Refusal, Skipped, is_skip_word, parse_field
 from bot.services.forms import FieldType, FormSpec
 from bot.services.quick_pick import MAX_PHOTOS, add_photos, quick_values, read_quick, typed_answers
@@ -233,8 +233,9 @@ async def _pick_typed(ctx: Context, item: Item, text: str) -> None:
     typed = word(text).rstrip(").")
     fields = item.form.fields
     spec = next((s for s in fields if typed in (fold(s.label), fold(s.short_label))), None)
-    if spec is None and typed.isdigit() and 1 <= int(typed) <= len(fields):
-        spec = fields[int(typed) - 1]  # the fields are numbered in the list on every channel
+    number = small_number(typed)
+    if spec is None and number is not None and 1 <= number <= len(fields):
+        spec = fields[number - 1]  # the fields are numbered in the list on every channel
     if spec is not None:
         await _act(ctx, PICK, item, b.EditField(item.directive_id, spec.key))
     elif (pressed := _typed_press(ctx, text, pick_buttons(item))) is not None:
@@ -255,8 +256,9 @@ def _typed_button(text: str, buttons: list[list[Button]], *, by_number: bool) ->
     """The button a typed answer stands for: its words, or (`by_number`) its place in the numbered list."""
     flat = [button for row in buttons for button in row]
     key = word(text).rstrip(").")
-    if key.isdigit():
-        index = int(key) - 1
+    number = small_number(key)
+    if number is not None or key.isdigit():  # a number too long to be one is no label either
+        index = (number or 0) - 1
         return flat[index].data if by_number and 0 <= index < len(flat) else None
     for button in flat:
         if key and fold(_LEADING_SYMBOLS.sub("", button.label)) == key:

@@ -110,6 +110,19 @@ RESTORE_REFUSED: dict[str, str] = {
 UNIT_NOT_FOUND = "Không tìm thấy đơn vị có mã {code}."
 NO_INVITEES = "Không có ai cần cấp mã mời theo điều kiện đã chọn."
 INVITES_ISSUED = "Đã cấp {count} mã mời, hết hạn sau {days} ngày. Mỗi mã chỉ dùng được một lần; mã cũ của cùng người đã bị thu hồi."
+INVITES_KEPT = (
+    "{count} người đã có mã mời còn hạn nên không cấp lại (mã đã in vẫn dùng được): {names}.\n"
+    "Cấp mã mới và thu hồi mã cũ: thêm --replace. Xem ai đang có mã: chibo invite --list.\n"
+    "{count} people already hold a valid invite, kept (printed codes still work). "
+    "To revoke and re-issue: --replace. To see them: chibo invite --list."
+)
+NO_VALID_INVITES = "Không ai trong danh sách đang có mã mời còn hạn. / Nobody selected holds a valid invite."
+HELD_HEADERS = ("Họ tên", "Số điện thoại", "Đơn vị", "Mã còn hạn đến")
+HELD_NOTE = (
+    "{count} mã mời còn hạn, chưa dùng. Mã chỉ lưu dạng băm nên không in lại được; cần in lại thì cấp mới bằng "
+    "--replace.\n{count} valid unused invites. Codes are stored hashed and cannot be shown again; to re-print, "
+    "re-issue with --replace."
+)
 INVITES_WRITTEN = "Đã ghi danh sách mã mời vào {path}."
 QR_WRITTEN = "Đã tạo {count} mã QR trong thư mục {path}."
 NO_LINK = "Lưu ý: chưa biết tên bot Telegram nên không tạo được đường link; đặt CHIBO_TELEGRAM_BOT_USERNAME hoặc CHIBO_TELEGRAM_TOKEN."
@@ -137,7 +150,10 @@ STAFF_SCOPE_ALL = "toàn bộ"
 STAFF_NEEDS_UNIT = "Cán bộ Ban Tuyên giáo cần có đơn vị phạm vi (--unit MÃ)."
 BAD_PHONE = "Số điện thoại «{phone}» không đúng định dạng (ví dụ đúng: 0912345678)."
 
-DIRECTIVE_UNREADABLE = "Không đọc được văn bản trong tệp {name}: {reason}"
+DIRECTIVE_CLASSIFIED = (
+    "Văn bản {name} có độ mật «{grade}»: văn bản mật không được gửi qua ứng dụng nhắn tin. Không gửi.\n"
+    "{name} is marked «{grade}» (classified): classified documents are never sent over messengers. Not sent."
+)
 DIRECTIVE_BAD_DEADLINE = "Hạn báo cáo «{value}» không đúng; dùng dạng ngày/tháng/năm, ví dụ 30/10/2024."
 DIRECTIVE_UNKNOWN_UNITS = "Không tìm thấy đơn vị: {codes}"
 DIRECTIVE_UNKNOWN_FORM = "Không có mẫu báo cáo «{key}». Các mẫu hiện có: {keys}"
@@ -202,4 +218,14 @@ DATABASE_UNAVAILABLE = (
     "đang bị chương trình khác khóa.\n"
     "Cannot open the database ({reason}). Check CHIBO_DATABASE_URL, the PostgreSQL server, or whether another "
     "program holds the SQLite file locked."
+)
+PERSON_NOT_FOUND = "Không có ai với số điện thoại {phone}. / Nobody has the phone number {phone}."
+PERSON_EXPORTED = "Đã ghi dữ liệu cá nhân vào {path}. / Personal data written to {path}."
+PERSON_ERASE_CONFIRM = (
+    "Xoá dữ liệu cá nhân của người có số {phone}? Báo cáo vẫn được tính nhưng không còn tên, nội dung chữ, ảnh. "
+    "/ Erase the personal data of {phone}? Reports stay counted, without name, text or photos."
+)
+PERSON_ERASED = (
+    "Đã xoá dữ liệu cá nhân: {accounts} tài khoản, {photos} ảnh; {reports} báo cáo vẫn được tính, đã ẩn danh.\n"
+    "Personal data erased: {accounts} accounts, {photos} photos; {reports} reports still counted, anonymised."
 )

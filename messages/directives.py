@@ -107,18 +107,11 @@ FILE_ADDED = "📎 Đã thêm tài liệu: {name}"
 FILE_TOO_LARGE = (
     "Tệp {name} quá lớn ({size} MB). Chỉ nhận tệp tối đa {limit} MB; đồng chí nén hoặc chia nhỏ rồi gửi lại."
 )
-FILE_UNREADABLE = (
-    "Tôi không đọc được nội dung văn bản trong tệp {name} ({reason}). "
-    "Đồng chí gửi bản DOCX hoặc PDF có chữ (không phải bản scan), hoặc dán nội dung văn bản vào đây."
+CLASSIFIED = (
+    "⛔ Văn bản này có độ mật «{grade}». Văn bản mật không được gửi qua Zalo, Telegram hay ứng dụng nhắn tin "
+    "nào; tôi không nhận và không lưu văn bản này. Đồng chí chuyển văn bản theo đường văn thư mật của cơ quan."
 )
 FILE_DOWNLOAD_FAILED = "Không tải được tệp {name} từ máy chủ Telegram. Đồng chí gửi lại giúp."
-UNREADABLE_REASONS = {
-    "unsupported_type": "định dạng chưa hỗ trợ",
-    "no_text_layer": "tệp không có lớp chữ, có thể là bản scan",
-    "encrypted": "tệp PDF có mật khẩu",
-    "corrupt_file": "tệp bị hỏng",
-    "empty_document": "tệp trống",
-}
 TEXT_TOO_SHORT = "Nội dung quá ngắn để là một văn bản. Đồng chí gửi tệp DOCX/PDF hoặc dán toàn văn."
 
 PROGRESS = (

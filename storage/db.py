@@ -50,6 +50,9 @@ def _sqlite_begin(conn: Connection) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # A database error's message must not carry the statement's values into the logs: they are phone numbers
+    # and report texts (personal data).
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":

@@ -18,3 +18,4 @@ class LockKey(IntEnum):
     SUMMARY = 2  # the daily summary job
     LEADER = 3  # the scheduler's leader, held for as long as the instance leads
     ZALO_OA_TOKEN = 4  # renewing the Zalo OA's rotating token pair
+    RETENTION_PURGE = 5  # the daily purge of personal data past the retention period

@@ -25,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from storage import fit
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -376,3 +378,6 @@ class ZaloOaToken(Base):
     seed_hashes: Mapped[str] = mapped_column(Text, default="")
     renewals: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime]
+
+
+fit.install(Base)  # every row fitted to its columns before it is written (storage/fit.py)

@@ -192,7 +192,7 @@ async def test_pasted_directive_without_subject_or_dated_deadline(
 async def test_unreadable_and_oversized_files_are_refused(bot: Runtime, fake_tg: FakeTelegram) -> None:
     board, _ = await board_and_secretaries(bot, fake_tg)
     await board.send_document("scan.pdf", b"not a pdf at all", "application/pdf")
-    await until(board, "không đọc được nội dung văn bản trong tệp scan.pdf")
+    await until(board, "Tệp scan.pdf bị hỏng nên tôi không đọc được")
     bot.settings.max_file_mb = 1
     await board.send_document("big.docx", b"x" * (1024 * 1024 + 10), DOCX_MIME)
     await until(board, "Tệp big.docx quá lớn")

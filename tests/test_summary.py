@@ -227,7 +227,7 @@ async def test_the_summary_time_setting_drives_the_job_and_the_scheduler(
     assert await summary_at(bot, 8, 18, 30) == 1
     assert len(summaries_of(board)) == 1
     jobs = {job.id: job for job in scheduler.build(bot, bot.leadership).get_jobs()}
-    assert set(jobs) == {"reminders", "summary", "summary-at-time"}
+    assert set(jobs) == {"reminders", "summary", "summary-at-time", "purge"}
     cron = {field.name: str(field) for field in jobs["summary-at-time"].trigger.fields}
     assert (cron["hour"], cron["minute"]) == ("18", "30")
     assert jobs["reminders"].trigger.interval.total_seconds() == 60

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     invite_days: int = Field(14, ge=1)
     max_file_mb: int = Field(20, ge=1)
     link_days: int = Field(30, ge=1)
+    # Personal data: report texts and photos of directives whose deadline is older, audit entries and delivered
+    # messages are purged daily (bot.services.personal_data); the figures the board counts are kept.
+    retention_days: int = Field(730, ge=30)
 
     telegram_rate: float = Field(25.0, ge=0, description="global messages per second; 0 = unlimited")
     telegram_chat_interval: float = Field(1.0, ge=0, description="seconds between two messages to one chat")

@@ -7,10 +7,12 @@ the small set of exceptions below so the outbox can decide: wait, give up on thi
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
+
+from bot.core.textnorm import scrub
 
 
 class ChannelName(StrEnum):
@@ -132,6 +134,36 @@ class WindowRules:
     hard_limit_days: int = 7
     monthly_quota: int = 0
     price_vnd: int = 0
+
+
+# What an event may carry into the bot: more than any platform sends (Telegram 4,096 characters a message,
+# Zalo 2,000), so only a forged or broken update is cut. A command argument is a code, a number or a name.
+MAX_TEXT = 20_000
+MAX_ARGS = 256
+MAX_SHORT = 255
+
+
+def scrubbed(event: Incoming) -> Incoming:
+    """`event` as handlers may trust it: no NUL, control characters or lone surrogates in its strings, and no
+    string longer than any real message (a forged 100,000-character argument is cut, not echoed back)."""
+
+    def cut(value: str | None, limit: int) -> str | None:
+        return None if value is None else scrub(value[: limit * 2])[:limit]
+
+    file = event.file
+    if file is not None:
+        # The name is only scrubbed and bounded here; storage fits it to its column, keeping its extension.
+        file = replace(file, name=cut(file.name, MAX_ARGS * 4), mime=cut(file.mime, MAX_SHORT))
+    return replace(
+        event,
+        display_name=cut(event.display_name, MAX_SHORT) or "",
+        text=cut(event.text, MAX_TEXT),
+        command=cut(event.command, 64),
+        args=cut(event.args, MAX_ARGS) or "",
+        button=cut(event.button, MAX_ARGS),
+        contact_phone=cut(event.contact_phone, 32),
+        file=file,
+    )
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -51,3 +52,21 @@ def is_blank(s: str | None) -> bool:
     if stripped and unicodedata.category(stripped[0]) != "Cf":
         return False  # the usual case, decided by the first visible character without scanning the rest
     return not "".join(ch for ch in stripped if unicodedata.category(ch) != "Cf").strip()
+
+
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def scrub(s: str) -> str:
+    """`s` without what no database or platform takes: NUL and other control characters (newline and tab stay)
+    and lone surrogates (JSON can carry "\\ud800", UTF-8 cannot). PostgreSQL refuses NUL in text and JSON."""
+    return _UNSAFE.sub("", s)
+
+
+def small_number(s: str, digits: int = 9) -> int | None:
+    """`s` as a non-negative integer when it is at most `digits` ASCII digits, else None.
+
+    `str.isdigit` accepts "²" (which `int` refuses) and any length (`int` refuses over 4,300 digits, and a
+    database id column overflows far sooner), so typed numbers are read through here.
+    """
+    return int(s) if 0 < len(s) <= digits and s.isascii() and s.isdigit() else None

@@ -59,9 +59,11 @@ _TRUE = frozenset({"true", "1", "yes", "on"})
 
 
 def json_response(body: JSON, status: int = 200) -> web.Response:
-    return web.Response(
-        body=json.dumps(body, ensure_ascii=False).encode(), status=status, content_type="application/json"
-    )
+    try:
+        data = json.dumps(body, ensure_ascii=False).encode()
+    except UnicodeEncodeError:  # a lone surrogate (a forged or broken client's text) travels as a \u escape
+        data = json.dumps(body).encode()
+    return web.Response(body=data, status=status, content_type="application/json")
 
 
 def error_response(error: ApiError) -> web.Response:

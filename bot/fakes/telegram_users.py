@@ -113,6 +113,13 @@ class FakeUser(Inbox[SentMessage, int]):
         button = next((b for b in target.buttons if label_or_data in (b.label, b.data)), None)
         if button is None or button.data is None:
             raise AssertionError(f"no callback button {label_or_data!r} on {target.summary()}")
+        return await self._callback(target, button.data)
+
+    async def press_data(self, data: str) -> int:
+        """A forged button press: `data` sent as callback data from the newest message, as a modified client can."""
+        return await self._callback(self.last, data)
+
+    async def _callback(self, target: SentMessage, data: str) -> int:
         update_id = self.server.next_update_id()
         query_id = self.server.open_callback_query(self)
         query: JSON = {
@@ -120,7 +127,7 @@ class FakeUser(Inbox[SentMessage, int]):
             "from": self.as_json(),
             "message": self.server.message_json(target),
             "chat_instance": str(self.id * 7919 % 10**12),
-            "data": button.data,
+            "data": data,
         }
         self._activate()
         self.server.emit({"update_id": update_id, "callback_query": query}, self.id)

@@ -1,19 +1,21 @@
 """Progress chart for the board: one horizontal stacked bar per unit group (reported on time, late, not yet),
-drawn with matplotlib's Agg canvas into PNG bytes sized to be read on a phone."""
+drawn with matplotlib's Agg canvas into PNG bytes sized to be read on a phone.
+
+matplotlib is imported when a chart is drawn, not with this module: it adds about 27 MB to the bot's memory, and
+most days the bot draws no chart at all."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from io import BytesIO
-from typing import Any
-
-import matplotlib as mpl
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from messages import documents as msg
 from messages.formats import format_number, format_percent
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 ProgressRow = tuple[str, int, int, int]  # label, reported on time, reported late, not reported
 
@@ -45,6 +47,9 @@ def build_progress_chart(rows: Sequence[ProgressRow]) -> bytes:
     Each row is (label, reported on time, reported late, not reported); the three parts are disjoint.
     Negative or non-numeric counts are read as 0, so a bad row never stops the chart.
     """
+    import matplotlib as mpl
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     clean = [_clean_row(row) for row in rows]
     with mpl.rc_context(_STYLE):
         figure = _draw(fold_rows(clean, MAX_BARS)) if clean else _draw_empty()
@@ -67,6 +72,8 @@ def fold_rows(rows: Sequence[ProgressRow], limit: int = MAX_BARS) -> list[Progre
 
 
 def _draw(rows: Sequence[ProgressRow]) -> Figure:
+    from matplotlib.figure import Figure
+
     figure = Figure(
         figsize=(WIDTH_INCHES, FRAME_INCHES + BAR_INCHES * len(rows)), dpi=DPI, layout="constrained"
     )
@@ -92,6 +99,8 @@ def _draw(rows: Sequence[ProgressRow]) -> Figure:
 
 
 def _draw_empty() -> Figure:
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(WIDTH_INCHES, FRAME_INCHES + 1), dpi=DPI)
     figure.suptitle(msg.CHART_TITLE, fontsize=13, fontweight="bold")
     figure.text(0.5, 0.45, msg.CHART_NO_DATA, ha="center", va="center", fontsize=12, color="#555555")

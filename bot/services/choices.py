@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.events import Incoming
-from bot.core.textnorm import fold
+from bot.core.textnorm import fold, small_number
 from storage.models import Outbox
 
 _NOT_WORDS = re.compile(r"[^\w\s/]+")
@@ -59,8 +59,9 @@ def typed_choice(event: Incoming, last_parts: list[dict[str, Any]]) -> Incoming:
     buttons = _last_buttons(last_parts)
     key = _label_key(event.text)
     data = None
-    if key.isdigit() and 1 <= int(key) <= len(buttons):
-        data = buttons[int(key) - 1][1]
+    number = small_number(key)
+    if number is not None and 1 <= number <= len(buttons):
+        data = buttons[number - 1][1]
     else:
         matches = [d for label, d in buttons if _label_key(label) == key]
         data = matches[0] if len(matches) == 1 else None

@@ -99,6 +99,26 @@ async def issue(
     return Issued(code, person, role_kind, unit, expires)
 
 
+async def open_invites(
+    session: AsyncSession, clock: Clock, people: list[tuple[Person, Unit | None]], role_kind: str
+) -> dict[int, Invite]:
+    """The valid, unused invite (if any) of each of `people` for `role_kind`, by person id. Only a code's hash
+    is stored, so the code itself cannot be shown again: re-issuing is the only way to print a code anew."""
+    wanted = {p.id: (u.id if u else None) for p, u in people}
+    if not wanted:
+        return {}
+    rows = await session.scalars(
+        select(Invite).where(
+            Invite.person_id.in_(wanted),
+            Invite.role_kind == role_kind,
+            Invite.used_at.is_(None),
+            Invite.revoked_at.is_(None),
+            Invite.expires_at > clock.now(),
+        )
+    )
+    return {i.person_id: i for i in rows if wanted.get(i.person_id) == i.unit_id}
+
+
 async def check(session: AsyncSession, clock: Clock, code: str) -> tuple[InviteStatus, Invite | None]:
     invite = await session.scalar(select(Invite).where(Invite.code_hash == hash_code(code)))
     if invite is None:

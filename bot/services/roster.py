@@ -3,6 +3,7 @@ one transaction, or nothing. Re-importing the same file changes nothing; an edit
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import logging
@@ -15,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.core.textnorm import fold
+from bot.core.textnorm import fold, nfc
 from bot.services.audit import audit
 from bot.services.phones import normalize_phone
 from messages import roster as msg
@@ -90,7 +91,7 @@ def read_table(path: Path) -> list[tuple[int, dict[str, Any]]]:
             sheet = load_workbook(path, read_only=True, data_only=True).worksheets[0]
             table = [list(r) for r in sheet.iter_rows(values_only=True)]
         elif suffix == ".csv":
-            text = path.read_bytes().decode("utf-8-sig")
+            text = decode_csv(path.read_bytes())
             dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t")
             table = [list(r) for r in csv.reader(io.StringIO(text), dialect)]
         else:
@@ -118,6 +119,27 @@ def read_table(path: Path) -> list[tuple[int, dict[str, Any]]]:
     return rows
 
 
+def decode_csv(data: bytes) -> str:
+    """The text of a CSV as offices save it: UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode
+    Text") or Windows-1258 (Excel's plain "CSV" on a Vietnamese Windows, with its combining tone marks
+    composed to NFC). ValueError with a one-line Vietnamese explanation otherwise."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return nfc(data.decode("utf-16"))
+        except UnicodeDecodeError as exc:
+            raise ValueError(msg.BAD_ENCODING) from exc
+    try:
+        return nfc(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" in data:  # UTF-16 without its BOM, or not a text file at all
+        raise ValueError(msg.BAD_ENCODING)
+    try:
+        return nfc(data.decode("cp1258"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(msg.BAD_ENCODING) from exc
+
+
 def _map_header(header: list[Any]) -> dict[int, str]:
     aliases = {fold(alias): name for name, options in COLUMNS.items() for alias in options}
     mapping: dict[int, str] = {}
@@ -136,8 +158,13 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split())
 
 
+# The column sizes in storage/models.py: a roster value is an identifier or a name, so it is refused, never cut.
+LIMITS = {"code": 64, "name": 255, "kind": 64, "secretary": 255}
+
+
 def validate_rows(raw: list[tuple[int, dict[str, Any]]]) -> tuple[list[RosterRow], list[Problem]]:
-    """Per-row checks that need no database: required fields, phone format, duplicate codes."""
+    """Per-row checks that need no database: required fields, lengths, phone format, duplicate codes. Every
+    problem of a row is listed; the rows returned include those with problems (see `import_roster`)."""
     rows: list[RosterRow] = []
     problems: list[Problem] = []
     first_line: dict[str, int] = {}
@@ -147,11 +174,15 @@ def validate_rows(raw: list[tuple[int, dict[str, Any]]]) -> tuple[list[RosterRow
         phone_raw = _text(values.get("phone"))
         secretary = _text(values.get("secretary")) or None
         phone = normalize_phone(phone_raw) if phone_raw else None
+        kind = _text(values.get("kind"))
         reasons = []
         if not code:
             reasons.append(msg.MISSING_CODE)
         if not name:
             reasons.append(msg.MISSING_NAME)
+        for key, value in (("code", code), ("name", name), ("kind", kind), ("secretary", secretary or "")):
+            if len(value) > LIMITS[key]:
+                reasons.append(msg.TOO_LONG.format(field=msg.FIELD_NAMES[key], limit=LIMITS[key]))
         if phone_raw and phone is None:
             reasons.append(msg.BAD_PHONE.format(phone=phone_raw))
         if phone and not secretary:
@@ -163,9 +194,10 @@ def validate_rows(raw: list[tuple[int, dict[str, Any]]]) -> tuple[list[RosterRow
         parent = _text(values.get("parent")) or None
         if parent is not None and parent == code:
             reasons.append(msg.SELF_PARENT)
+            parent = None  # checked once here, not again as a loop of the tree
         problems.extend(Problem(line, code, r) for r in reasons)
-        if not reasons:
-            rows.append(RosterRow(line, code, name, parent, _text(values.get("kind")), secretary, phone))
+        if code:
+            rows.append(RosterRow(line, code, name, parent, kind, secretary, phone))
     return rows, problems
 
 
@@ -176,7 +208,7 @@ async def import_roster(
     rows, problems = validate_rows(raw)
     existing = {u.code: u for u in (await session.scalars(select(Unit))).all()}
     problems += _tree_problems(rows, existing)
-    result = ImportResult(problems=sorted(problems, key=lambda p: p.line))
+    result = ImportResult(problems=sorted(problems, key=lambda p: p.line))  # stable: a row's own order kept
     if problems:
         return result
     in_file = {r.code for r in rows}
