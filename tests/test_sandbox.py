@@ -316,7 +316,7 @@ def test_chibo_run_without_a_token_starts_the_sandbox(
 ) -> None:
     from typer.testing import CliRunner
 
-    from bot import cli
+    from bot.cli import run as cli
 
     monkeypatch.chdir(tmp_path)  # no .env here
     for name in ("CHIBO_TELEGRAM_TOKEN", "CHIBO_ZALO_TOKEN", "CHIBO_ZALO_OA_APP_ID", "CHIBO_PUBLIC_URL"):

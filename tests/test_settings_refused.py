@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot import cli
+from bot.cli import run as cli
 from bot.core.config import Refusal, Settings
 from messages.cli import REFUSALS
 
