@@ -72,13 +72,7 @@ async def _run(cells: int, url: str, tmp: Path, clock: Clock, fake: FakeZaloOA) 
     port = free_port()
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
-        zalo_oa_app_id=fake.app_id,
-        zalo_oa_secret_key=SecretStr(fake.secret_key),
-        zalo_oa_webhook_key=SecretStr(fake.oa_secret_key),
-        zalo_oa_id=fake.oa_id,
-        zalo_oa_refresh_token=SecretStr(fake.authorize()[1]),
-        zalo_oa_api_url=fake.url,
-        zalo_oa_oauth_url=fake.url,
+        **fake.bot_settings(),  # type: ignore[arg-type]
         zalo_oa_price_vnd=PRICE,
         zalo_oa_monthly_quota=QUOTA,
         public_url="https://chibo.example.vn",

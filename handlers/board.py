@@ -21,6 +21,7 @@ from bot.services.outbox import REPLY, enqueue
 from handlers import buttons as b
 from handlers.context import Context
 from messages import board as msg
+from messages import common
 from messages.formats import day
 from storage.db import transaction
 from storage.models import Directive
@@ -29,8 +30,6 @@ log = logging.getLogger(__name__)
 
 PER_PAGE = 10
 CANDIDATES_SHOWN = 8
-_SWITCH_OFF = ("tat", "off")
-_SWITCH_ON = ("bat", "on")
 
 
 async def _scope(ctx: Context) -> status.Scope | None:
@@ -165,11 +164,11 @@ async def nhacnho(ctx: Context) -> None:
         return
     words = ctx.event.args.split()
     switch = fold(words[-1]) if len(words) > 1 else ""
-    if switch in _SWITCH_OFF + _SWITCH_ON:
+    if switch in common.WORDS_SWITCH_OFF + common.WORDS_SWITCH_ON:
         query = " ".join(words[:-1])
         directive = await _resolve(ctx, scope, query, "nhacnho", b.Nudge)
         if directive is not None:
-            await _switch(ctx, scope, directive, query, on=switch in _SWITCH_ON)
+            await _switch(ctx, scope, directive, query, on=switch in common.WORDS_SWITCH_ON)
         return
     directive = await _resolve(ctx, scope, ctx.event.args, "nhacnho", b.Nudge)
     if directive is not None:

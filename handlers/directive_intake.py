@@ -37,7 +37,6 @@ _PERIOD_SPLIT = re.compile(r"\s*(?:-|–|—|đến|den)\s*", re.IGNORECASE)
 _CODE_SPLIT = re.compile(r"[\s,;]+")
 TEXT_FIELDS = ("parent_body", "issuer", "place", "subject")
 LIST_FIELDS = ("cited", "materials")
-_KEEP_WORDS = ("huy", "thoi")  # typed instead of a corrected value: keep the value as it is
 
 
 class IntakeStep(StrEnum):
@@ -240,7 +239,7 @@ async def _back_to_preview(ctx: Context, draft: Directive, state: dict[str, obje
 
 async def _take_edit(ctx: Context, draft: Directive, state: dict[str, object], text: str) -> None:
     field = state.pop("field", None)
-    if not isinstance(field, str) or field not in msg.FIELD_LABELS or fold(text) in _KEEP_WORDS:
+    if not isinstance(field, str) or field not in msg.FIELD_LABELS or fold(text) in common.WORDS_KEEP:
         await _back_to_preview(ctx, draft, state)
         return
     if await _apply_edit(ctx, draft, field, text):

@@ -61,7 +61,6 @@ from messages.formats import moment
 from storage.models import Directive
 
 _LEADING_SYMBOLS = re.compile(r"^[^\w]+")
-SKIP_TYPED = "bỏ qua"  # the "⏭ Bỏ qua" button follows the same rule as typing it
 
 ASK, SUMMARY, PICK, CHOOSE = ReportStep.ASK, ReportStep.SUMMARY, ReportStep.PICK, ReportStep.CHOOSE
 
@@ -306,7 +305,7 @@ async def _field_button(
             await reprompt(ctx, step, item, msg.STALE_BUTTON)
     elif isinstance(pressed, b.SkipField):
         # The same rule as typing "bỏ qua": a required field refuses with its own message.
-        await _accept(ctx, item, parse_field(spec, SKIP_TYPED, ctx.today))
+        await _accept(ctx, item, parse_field(spec, forms_msg.SKIP_TYPED, ctx.today))
     else:
         await _photos_done(ctx, item)
 

@@ -52,6 +52,9 @@ WORDS_HELP = ("tro giup", "giup", "huong dan", "help")
 WORDS_CANCEL = ("huy", "huy bo")
 WORDS_LIST = ("van ban", "vanban", "danh sach van ban")
 WORDS_EDIT = ("sua", "sua bao cao", "sua lai")
+WORDS_SWITCH_OFF = ("tat", "off")  # after «nhắc nhở 747»: reminders off
+WORDS_SWITCH_ON = ("bat", "on")
+WORDS_KEEP = ("huy", "thoi")  # typed instead of a corrected value in a directive's preview: keep the value
 # The board's commands typed as words, each followed by what the command takes ("tình hình 747", "nhắc nhở 747 tắt").
 WORDS_BOARD: dict[str, str] = {
     "tinh hinh": "tinhhinh",

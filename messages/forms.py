@@ -155,3 +155,8 @@ DATE_BOUND_RANGE = (
     "Với mục ngày, min và max là số ngày tính từ hôm nay (âm là trước hôm nay), từ {low} đến {high}."
 )
 MAX_LENGTH_RANGE = "max_length phải từ 1 đến {max}."
+
+# Typed instead of an answer to an optional question (compared without diacritics); "không có" is also a real
+# answer ("none") to a required text question.
+WORDS_SKIP = frozenset({"bo qua", "-", "khong co"})
+SKIP_TYPED = "bỏ qua"  # what the «⏭ Bỏ qua» button stands for

@@ -40,13 +40,7 @@ async def oa_bot(
     port = free_port()
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
-        zalo_oa_app_id=fake_oa.app_id,
-        zalo_oa_secret_key=SecretStr(fake_oa.secret_key),
-        zalo_oa_webhook_key=SecretStr(fake_oa.oa_secret_key),
-        zalo_oa_id=fake_oa.oa_id,
-        zalo_oa_refresh_token=SecretStr(fake_oa.authorize()[1]),
-        zalo_oa_api_url=fake_oa.url,
-        zalo_oa_oauth_url=fake_oa.url,
+        **fake_oa.bot_settings(),  # type: ignore[arg-type]
         public_url=PUBLIC,
         webhook_secret=SecretStr("a-webhook-secret"),
         listen_host="127.0.0.1",

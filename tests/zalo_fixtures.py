@@ -64,13 +64,7 @@ def bot_platform_settings(tmp_path: Path, db_url: str, fake: FakeZalo, port: int
 
 def oa_settings(tmp_path: Path, db_url: str, fake: FakeZaloOA, port: int) -> Settings:
     values = _common(tmp_path, db_url, port) | {
-        "zalo_oa_app_id": fake.app_id,
-        "zalo_oa_secret_key": SecretStr(fake.secret_key),
-        "zalo_oa_webhook_key": SecretStr(fake.oa_secret_key),
-        "zalo_oa_id": fake.oa_id,
-        "zalo_oa_refresh_token": SecretStr(fake.authorize()[1]),
-        "zalo_oa_api_url": fake.url,
-        "zalo_oa_oauth_url": fake.url,
+        **fake.bot_settings(),
     }
     return Settings(_env_file=None, **values)
 

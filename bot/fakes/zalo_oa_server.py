@@ -34,6 +34,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from pydantic import SecretStr
 
 from bot.core.clock import Clock
 from bot.fakes.telegram_limits import TokenBucket
@@ -131,6 +132,18 @@ class FakeZaloOA:
     def authorize(self) -> tuple[str, str]:
         """A fresh (access, refresh) pair, as the OA admin's consent gives the operator."""
         return self.oauth.authorize()
+
+    def bot_settings(self) -> dict[str, object]:
+        """The `Settings` values of a bot connected to this OA, with a fresh refresh token from the admin's consent."""
+        return {
+            "zalo_oa_app_id": self.app_id,
+            "zalo_oa_secret_key": SecretStr(self.secret_key),
+            "zalo_oa_webhook_key": SecretStr(self.oa_secret_key),
+            "zalo_oa_id": self.oa_id,
+            "zalo_oa_refresh_token": SecretStr(self.authorize()[1]),
+            "zalo_oa_api_url": self.url,
+            "zalo_oa_oauth_url": self.url,
+        }
 
     def set_webhook(self, url: str | None) -> None:
         """The webhook URL set in the Zalo developer console (there is no API call for it)."""

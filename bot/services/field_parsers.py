@@ -42,7 +42,6 @@ class Refusal:
 ParseResult = Ok | Skipped | Refusal
 
 _DASHES = "-–—‐‑−"  # hyphen, en/em dashes and minus all reach us from phone keyboards
-_SKIP_WORDS = frozenset({"bo qua", "-", "khong co"})
 _NONE_WORD = "khong co"  # a real answer ("none") to a required text question, not a skip
 _TRAILING_PUNCT = ".,;!?…"
 _QUOTE_LIMIT = 40
@@ -65,7 +64,7 @@ def parse_field(spec: FieldSpec, text: str, today: date) -> ParseResult:
 
 def is_skip_word(text: str) -> bool:
     """True for the words that skip an optional question: "bỏ qua", "-", "không có" (any case, any accents)."""
-    return _skip_key(text) in _SKIP_WORDS
+    return _skip_key(text) in msg.WORDS_SKIP
 
 
 def _skip(spec: FieldSpec, text: str) -> ParseResult | None:
