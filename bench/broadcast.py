@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from bench.seed import CHAT_BASE, seed_province
-from bench.util import ROOT, TOKEN, Meter, fake_telegram_process, peak_rss_mb
+from bench.util import ROOT, TOKEN, Meter, fake_telegram_process, free_port, peak_rss_mb
 from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.runtime import Runtime, settle_memory
@@ -41,6 +41,9 @@ def settings_for(db_url: str, data_dir: Path, api_url: str, **overrides: object)
         "telegram_rate": 0,
         "telegram_chat_interval": 0,
         "sender_concurrency": 200,
+        # The bot's web server listens in every mode (health, metrics): on a free local port, not 8080.
+        "listen_host": "127.0.0.1",
+        "listen_port": free_port(),
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
