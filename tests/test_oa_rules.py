@@ -12,12 +12,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.clock import Clock
-from bot.core.config import Settings
 from bot.core.events import Button, ChannelName, Reply
 from bot.fakes.zalo_oa_rules import Policy
 from bot.fakes.zalo_oa_server import FakeZaloOA
@@ -28,8 +26,8 @@ from bot.services.outbox import enqueue
 from messages import directives as msg
 from storage.db import transaction
 from storage.models import Directive, DirectiveStatus, DirectiveTarget, Outbox, Unit
-from tests.conftest import free_port
 from tests.support import add_staff, invite_code, load_roster, send_test_directive
+from tests.zalo_fixtures import oa_runtime
 
 PUBLIC = "https://chibo.example.vn"
 OA = ChannelName.ZALO_OA
@@ -51,26 +49,10 @@ async def fake_oa(clock: Clock) -> AsyncIterator[FakeZaloOA]:
 async def oa_bot(
     tmp_path: Path, db_url: str, engine: AsyncEngine, fake_oa: FakeZaloOA, clock: Clock
 ) -> AsyncIterator[Runtime]:
-    port = free_port()
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        **fake_oa.bot_settings(),  # type: ignore[arg-type]
-        zalo_oa_price_vnd=PRICE,
-        zalo_oa_monthly_quota=QUOTA,
-        public_url=PUBLIC,
-        webhook_secret=SecretStr("a-webhook-secret"),
-        listen_host="127.0.0.1",
-        listen_port=port,
-        database_url=db_url,
-        data_dir=tmp_path / "data",
-        zalo_chat_interval=0,
-        progress_interval=0.2,
-    )
-    runtime = Runtime.build(settings, clock=clock, engine=engine)
-    await runtime.start(migrate_db=False)
-    fake_oa.set_webhook(f"http://127.0.0.1:{port}/zalo-oa/webhook")
-    yield runtime
-    await runtime.stop()
+    async with oa_runtime(
+        tmp_path, db_url, engine, fake_oa, clock, zalo_oa_price_vnd=PRICE, zalo_oa_monthly_quota=QUOTA
+    ) as runtime:
+        yield runtime
 
 
 async def join(runtime: Runtime, fake: FakeZaloOA, phone: str, role: str = "secretary") -> FakeOaUser:

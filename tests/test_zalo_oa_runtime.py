@@ -7,19 +7,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.clock import Clock
-from bot.core.config import Settings
 from bot.core.events import ChannelName
 from bot.fakes.zalo_oa_server import FakeZaloOA
 from bot.runtime import Runtime
 from storage.db import transaction
 from storage.models import ChannelAccount
-from tests.conftest import free_port
 from tests.support import invite_code, load_roster
+from tests.zalo_fixtures import oa_runtime
 
 PUBLIC = "https://chibo.example.vn"
 
@@ -37,24 +35,8 @@ async def fake_oa(clock: Clock) -> AsyncIterator[FakeZaloOA]:
 async def oa_bot(
     tmp_path: Path, db_url: str, engine: AsyncEngine, fake_oa: FakeZaloOA, clock: Clock
 ) -> AsyncIterator[Runtime]:
-    port = free_port()
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        **fake_oa.bot_settings(),  # type: ignore[arg-type]
-        public_url=PUBLIC,
-        webhook_secret=SecretStr("a-webhook-secret"),
-        listen_host="127.0.0.1",
-        listen_port=port,
-        database_url=db_url,
-        data_dir=tmp_path / "data",
-        zalo_chat_interval=0,
-        progress_interval=0.2,
-    )
-    runtime = Runtime.build(settings, clock=clock, engine=engine)
-    await runtime.start(migrate_db=False)
-    fake_oa.set_webhook(f"http://127.0.0.1:{port}/zalo-oa/webhook")  # what the HTTPS proxy in front does
-    yield runtime
-    await runtime.stop()
+    async with oa_runtime(tmp_path, db_url, engine, fake_oa, clock) as runtime:
+        yield runtime
 
 
 async def test_the_oa_alone_runs_and_a_secretary_joins_with_the_phone_form(

@@ -11,6 +11,7 @@ import asyncio
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -62,11 +63,26 @@ def bot_platform_settings(tmp_path: Path, db_url: str, fake: FakeZalo, port: int
     return Settings(_env_file=None, **values)
 
 
-def oa_settings(tmp_path: Path, db_url: str, fake: FakeZaloOA, port: int) -> Settings:
-    values = _common(tmp_path, db_url, port) | {
-        **fake.bot_settings(),
-    }
+def oa_settings(tmp_path: Path, db_url: str, fake: FakeZaloOA, port: int, **overrides: object) -> Settings:
+    values = _common(tmp_path, db_url, port) | fake.bot_settings() | overrides
     return Settings(_env_file=None, **values)
+
+
+@asynccontextmanager
+async def oa_runtime(
+    tmp_path: Path, db_url: str, engine: AsyncEngine, fake: FakeZaloOA, clock: Clock, **overrides: object
+) -> AsyncIterator[Runtime]:
+    """The bot with only this Zalo OA configured, started, the fake's webhook reaching its own port."""
+    port = free_port()
+    runtime = Runtime.build(
+        oa_settings(tmp_path, db_url, fake, port, **overrides), clock=clock, engine=engine
+    )
+    await runtime.start(migrate_db=False)
+    fake.set_webhook(f"http://127.0.0.1:{port}/zalo-oa/webhook")  # what the HTTPS proxy in front does
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
 
 
 @dataclass(frozen=True)
