@@ -17,6 +17,7 @@ from pathlib import Path
 import aiohttp
 from pydantic import SecretStr
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.seed import CHAT_BASE, seed_province
 from bench.util import ROOT, TOKEN, Meter, fake_telegram_process, free_port, peak_rss_mb
@@ -25,6 +26,7 @@ from bot.core.config import Settings
 from bot.runtime import Runtime, settle_memory
 from bot.services import directives
 from bot.services.files import FileStore
+from bot.services.forms import FormSpec
 from bot.services.forms_store import get_form, install_builtin_forms
 from storage.db import make_engine, make_sessionmaker, migrate, transaction
 from storage.models import Directive, DirectiveTarget
@@ -49,6 +51,25 @@ def settings_for(db_url: str, data_dir: Path, api_url: str, **overrides: object)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+async def draft_with_attachment(
+    session: AsyncSession, clock: Clock, store: FileStore
+) -> tuple[Directive, FormSpec]:
+    """The benchmarks' directive: a draft with one 40 KB attachment, and its report form."""
+    directive = Directive(
+        number="747-CV/ĐUK",
+        doc_type="CV",
+        subject="Benchmark",
+        status="draft",
+        created_at=clock.now(),
+        form_key="sinh-hoat-chinh-tri",
+    )
+    session.add(directive)
+    await session.flush()
+    stored = await store.save(session, clock, ATTACHMENT, "tai-lieu.pdf", "application/pdf")
+    await directives.attach(session, directive.id, stored)
+    return directive, await get_form(session, directive.form_key)
+
+
 async def prepare(db_url: str, data_dir: Path, cells: int) -> int:
     """A migrated database with `cells` registered cells and one directive (card + attachment) queued to all."""
     clock = Clock()
@@ -59,19 +80,7 @@ async def prepare(db_url: str, data_dir: Path, cells: int) -> int:
     cell_ids = await seed_province(engine, clock, cells)
     store = FileStore(data_dir / "files", 50 * 1024 * 1024)
     async with transaction(sessions) as session:
-        directive = Directive(
-            number="747-CV/ĐUK",
-            doc_type="CV",
-            subject="Benchmark",
-            status="draft",
-            created_at=clock.now(),
-            form_key="sinh-hoat-chinh-tri",
-        )
-        session.add(directive)
-        await session.flush()
-        stored = await store.save(session, clock, ATTACHMENT, "tai-lieu.pdf", "application/pdf")
-        await directives.attach(session, directive.id, stored)
-        form = await get_form(session, directive.form_key)
+        directive, form = await draft_with_attachment(session, clock, store)
         await directives.queue_broadcast(session, clock, directive, cell_ids, form, actor="bench")
         directive_id = directive.id
     await engine.dispose()

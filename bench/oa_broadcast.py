@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy import func, insert, select
 
-from bench.broadcast import ATTACHMENT, _reset_postgres, wait_delivered
+from bench.broadcast import _reset_postgres, draft_with_attachment, wait_delivered
 from bench.seed import seed_province
 from bench.util import free_port
 from bot.core.clock import Clock
@@ -29,9 +29,9 @@ from bot.fakes.zalo_oa_server import FakeZaloOA
 from bot.runtime import Runtime
 from bot.services import directives, reach
 from bot.services.files import FileStore
-from bot.services.forms_store import get_form, install_builtin_forms
+from bot.services.forms_store import install_builtin_forms
 from storage.db import make_engine, make_sessionmaker, migrate, transaction
-from storage.models import ChannelAccount, Directive, Outbox
+from storage.models import ChannelAccount, Outbox
 
 START = datetime(2024, 4, 3, 2, 0, tzinfo=UTC)
 QUOTA = 200  # the OA package's monthly quota of messages outside the window
@@ -90,19 +90,7 @@ async def _run(cells: int, url: str, tmp: Path, clock: Clock, fake: FakeZaloOA) 
     await install_builtin_forms(sessions, clock)
     store = FileStore(settings.files_dir, 50 * 1024 * 1024)
     async with transaction(sessions) as session:
-        directive = Directive(
-            number="747-CV/ĐUK",
-            doc_type="CV",
-            subject="Benchmark",
-            status="draft",
-            created_at=clock.now(),
-            form_key="sinh-hoat-chinh-tri",
-        )
-        session.add(directive)
-        await session.flush()
-        stored = await store.save(session, clock, ATTACHMENT, "tai-lieu.pdf", "application/pdf")
-        await directives.attach(session, directive.id, stored)
-        form = await get_form(session, directive.form_key)
+        directive, form = await draft_with_attachment(session, clock, store)
         forecast = await reach.forecast_broadcast(session, clock, runtime.channels, directive, cell_ids, form)
         await directives.queue_broadcast(session, clock, directive, cell_ids, form, actor="bench")
         directive_id = directive.id
