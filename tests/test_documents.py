@@ -487,7 +487,9 @@ def test_documents_survive_control_characters_and_unknown_status() -> None:
     rows = (
         UnitRow(path="Chi bộ X\x01", name="Chi bộ X", status="failed", values={"ngoai_dang": float("nan")}),
     )
-    data = _report(rows, directive=directive, difficulties=(Quote("Chi bộ X", "Khó khăn", "Mất\x00 điện cả tuần"),))
+    data = _report(
+        rows, directive=directive, difficulties=(Quote("Chi bộ X", "Khó khăn", "Mất\x00 điện cả tuần"),)
+    )
     document = _document(data)
     texts = [p.text for p in document.paragraphs]
     assert "- Chi bộ X: “Mất điện cả tuần”" in texts

@@ -16,8 +16,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from bot.services.forms import FieldType  # the form engine's field kinds, re-exported for the builders
 from bot.core.textnorm import fold
+from bot.services.forms import FieldType  # the form engine's field kinds, re-exported for the builders
 from messages.documents import DEFAULT_SIGNER_AUTHORITY, EMPTY_ANSWERS
 
 __all__ = [

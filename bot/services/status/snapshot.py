@@ -142,7 +142,11 @@ def _signature(directive: Directive) -> Signature:
     """The authority line the directive was signed under ("T/M BAN THƯỜNG VỤ"); the report is signed the same way."""
     authority = " ".join(str((directive.meta or {}).get("signer_authority") or "").split())
     authority = re.sub(r"^(T/M|TM\.?)\s+", "T/M ", authority, flags=re.IGNORECASE)
-    return Signature(authority=authority.upper()) if authority.upper().startswith(("T/M ", "K/T ")) else Signature()
+    return (
+        Signature(authority=authority.upper())
+        if authority.upper().startswith(("T/M ", "K/T "))
+        else Signature()
+    )
 
 
 async def report_data(

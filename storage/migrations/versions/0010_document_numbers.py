@@ -33,7 +33,9 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_document_numbers")),
-        sa.UniqueConstraint("issuer_code", "doc_type", "term", "number", name=op.f("uq_document_numbers_issuer_code")),
+        sa.UniqueConstraint(
+            "issuer_code", "doc_type", "term", "number", name=op.f("uq_document_numbers_issuer_code")
+        ),
     )
     op.create_index("ix_document_numbers_directive_id", "document_numbers", ["directive_id"])
 
