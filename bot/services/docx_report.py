@@ -59,7 +59,7 @@ HEADER_COLUMNS = (Mm(78), Mm(87))  # issuer block top left, Party heading and pl
 SIGNATURE_COLUMNS = (Mm(80), Mm(85))  # Nơi nhận bottom left, the signature bottom right
 SIGNATURE_GAP_LINES = 4  # room for the hand signature and the seal
 
-APPENDIX_INDEX_WIDTH = Mm(11)
+APPENDIX_INDEX_WIDTH = Mm(13)  # "STT" in bold 12 pt on one line
 APPENDIX_STATUS_WIDTH = Mm(30)
 APPENDIX_FIELD_WIDTH = Mm(24)
 APPENDIX_MAX_FIELDS = 4
