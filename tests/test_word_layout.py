@@ -12,9 +12,17 @@ import pytest
 from docx.enum.text import WD_COLOR_INDEX
 
 from bot.services.docx_report import build_docx
-from bot.services.report_data import Quote, Signature, UnitStatus, is_quotable
+from bot.services.report_data import Quote, Signature, UnitRow, UnitStatus, is_quotable
 from tests.test_documents import _report, _unit
-from tests.word_layout import SOFFICE, check_layout, check_pages, closing_table, skeleton, to_pdfs
+from tests.word_layout import (
+    SOFFICE,
+    check_last_page,
+    check_layout,
+    check_pages,
+    closing_table,
+    skeleton,
+    to_pdfs,
+)
 
 SIGNED = Signature(authority="K/T BÍ THƯ", title="Phó Bí thư", name="Lý Công Hà")
 
@@ -142,3 +150,20 @@ def test_closing_blocks_never_split_from_each_other_or_from_the_body(tmp_path: P
         first = skeleton(pages[0])
         assert skeleton("ĐẢNG CỘNG SẢN VIỆT NAM") in first and skeleton("Số 03-BC/ĐUK") in first
         check_pages(pages, CLOSING, BODY_TAIL)
+
+
+@pytest.mark.skipif(
+    not SOFFICE, reason="LibreOffice (soffice) is not installed; the PDF layout is not checked"
+)
+def test_the_last_page_is_never_a_lone_line_of_the_appendix(tmp_path: Path) -> None:
+    def units(count: int) -> tuple[UnitRow, ...]:
+        return tuple(
+            _unit(f"Chi bộ {i}", UnitStatus.REPORTED if i % 4 else UnitStatus.DELIVERED)
+            for i in range(1, count + 1)
+        )
+
+    contents = [build_docx(_report(units(count))) for count in range(12, 44, 2)]
+    for count, pages in zip(range(12, 44, 2), to_pdfs(contents, tmp_path), strict=True):
+        check_last_page(pages)
+        appendix = [page for page in pages if skeleton("Đơn vị") in skeleton(page) and "STT" in page]
+        assert len(appendix) >= 1, count

@@ -186,6 +186,9 @@ def _check_appendix(document: DocxDocument) -> None:
     rows = table._tbl.tr_lst
     assert rows[0].trPr.find(qn("w:tblHeader")) is not None  # the header row repeats on every page
     assert all(_cant_split(row) for row in rows)
+    # The last rows travel with what follows the table: no page holds a lone row.
+    tail = [Paragraph(p, None) for row in rows[-2:] for p in row.iter(qn("w:p"))]
+    assert all(p.paragraph_format.keep_with_next for p in tail)
 
 
 def _cant_split(row: object) -> bool:
@@ -228,6 +231,12 @@ def skeleton(text: str) -> str:
     """The ASCII characters of `text` without spaces: pypdf moves some Vietnamese letters of a line to its end, so
     texts are compared on what it leaves in place."""
     return "".join(ch for ch in text if ch.isascii() and not ch.isspace())
+
+
+def check_last_page(pages: list[str], least: int = 3) -> None:
+    """The last page holds at least `least` lines besides its page number."""
+    lines = [line for line in pages[-1].splitlines() if line.strip() and not line.strip().isdigit()]
+    assert len(lines) >= least, ("a nearly empty last page", pages[-1])
 
 
 def check_pages(pages: list[str], closing: Sequence[str], body_tail: str) -> None:

@@ -232,9 +232,8 @@ def board_register(
     async def work(session: AsyncSession, settings: Settings, clock: Clock) -> list[tuple[str, ...]]:
         rows = await doc_register.entries(session, term)
         ids = {row.directive_id for row in rows if row.directive_id is not None}
-        numbers = dict(
-            (await session.execute(select(Directive.id, Directive.number).where(Directive.id.in_(ids)))).all()
-        )
+        found = await session.execute(select(Directive.id, Directive.number).where(Directive.id.in_(ids)))
+        numbers: dict[int | None, str | None] = dict(found.tuples().all())
         return [
             (
                 doc_register.symbol(row.number, row.doc_type, row.issuer_code),

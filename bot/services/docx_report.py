@@ -92,7 +92,7 @@ class _Style:
 
 
 BODY = _Style()  # body text: 14, upright, justified, first line indented 1 cm
-HEADING = _Style(bold=True)
+HEADING = _Style(bold=True, keep_with_next=True)  # a heading never ends a page
 EMPHASIS = _Style(italic=True)
 CENTER = _Style(align=WD_ALIGN_PARAGRAPH.CENTER, indent=None, space_before=Pt(0))
 LEFT = _Style(align=WD_ALIGN_PARAGRAPH.LEFT, indent=None, space_before=Pt(0))
@@ -121,6 +121,7 @@ LIST_NOTE = replace(EMPHASIS, space_before=Pt(12))
 LIST_ITEM = replace(BODY, space_before=Pt(2))
 # The last lines of the body travel with the closing blocks, so a page never holds the closing alone.
 CLOSING_LEAD_LINES = 2
+TAIL_LINES = 3  # nor does a page hold fewer than this many lines or rows of the appendix
 
 
 def build_docx(data: ReportData) -> bytes:
@@ -506,7 +507,8 @@ def _add_units_table(document: DocxDocument, rows: Sequence[UnitRow], fields: Se
         + [_appendix_value(f, row.values.get(f.key)) for f in fields]
         for index, row in enumerate(rows, start=1)
     )
-    _fill_from_template(template._tr, lines)
+    last = _fill_from_template(template._tr, lines)
+    _keep_with_next(last, TAIL_LINES)  # the table's last rows go with what follows it
 
 
 def _appendix_value(form_field: FormField, value: FieldValue) -> str:
@@ -536,7 +538,8 @@ def _add_not_reported(document: DocxDocument, rows: Sequence[UnitRow]) -> None:
         [msg.NOT_REPORTED_LINE.format(index=i, unit=_clean(row.path or row.name), status=_status(row))]
         for i, row in enumerate(missing, start=1)
     )
-    _fill_from_template(template._p, lines)
+    last = _fill_from_template(template._p, lines)
+    _keep_with_next(last.getprevious(), TAIL_LINES - 1)  # the list's last lines stay together
 
 
 def _status(row: UnitRow) -> str:
@@ -546,9 +549,10 @@ def _status(row: UnitRow) -> str:
 # --- Low-level helpers ------------------------------------------------------------------------------------
 
 
-def _fill_from_template(template: BaseOxmlElement, lines: Iterable[Sequence[str]]) -> None:
+def _fill_from_template(template: BaseOxmlElement, lines: Iterable[Sequence[str]]) -> BaseOxmlElement:
     """Replace a formatted template element (a table row, a paragraph) by one copy per line, the i-th text of
-    the line going into the copy's i-th run. Copying is far cheaper than formatting thousands of cells anew."""
+    the line going into the copy's i-th run; return the last copy. Copying is far cheaper than formatting
+    thousands of cells anew."""
     anchor = template
     for texts in lines:
         clone = copy.deepcopy(template)
@@ -556,7 +560,21 @@ def _fill_from_template(template: BaseOxmlElement, lines: Iterable[Sequence[str]
             element.text = _xml_safe(text)
         anchor.addnext(clone)
         anchor = clone
+    last = anchor.getprevious() if anchor is template else anchor
     template.getparent().remove(template)
+    return last
+
+
+def _keep_with_next(element: BaseOxmlElement | None, count: int) -> None:
+    """Keep `element` (a paragraph or a table row) and the `count` - 1 before it with what follows, so the last
+    page never holds a lone line or row."""
+    for _ in range(count):
+        if element is None or element.tag not in (qn("w:p"), qn("w:tr")):
+            return
+        paragraphs = [element] if element.tag == qn("w:p") else list(element.iter(qn("w:p")))
+        for p in paragraphs:
+            p.get_or_add_pPr().keepNext_val = True
+        element = element.getprevious()
 
 
 def _layout_table(document: DocxDocument, widths: Sequence[Length]) -> tuple[_Cell, _Cell]:
