@@ -48,7 +48,7 @@ async def build_draft(runtime: Host, scope: status.Scope, directive_id: int, tod
         directive = await _directive(session, directive_id)
         data, numbered = await report_draft.draft(session, scope, directive, today, runtime.settings)
     built = await asyncio.to_thread(board_files.render, board_files.DOCX, data, directive, today)
-    if numbered.recorded:
+    if numbered is None or numbered.recorded:
         return Draft(built, [])
     return Draft(built, [_offer(directive, numbered)])
 

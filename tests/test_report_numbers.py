@@ -21,6 +21,8 @@ from bot.fakes.telegram_server import FakeTelegram
 from bot.runtime import Runtime
 from bot.services import doc_register
 from bot.services.doc_register import Key, Numbered, Taken
+from handlers.classify import board_command
+from handlers.report_number import split_args
 from storage.db import transaction
 from storage.models import Directive, DocumentNumber
 from tests.conftest import START
@@ -38,6 +40,21 @@ def test_the_term_is_configured_or_the_five_years_holding_the_day() -> None:
     assert doc_register.term_of("2020-2025", date(2026, 1, 9)) == "2020-2025"
     assert doc_register.term_of("", date(2026, 1, 9)) == "2025-2030"
     assert doc_register.term_of("  ", date(2030, 12, 31)) == "2030-2035"
+
+
+@pytest.mark.parametrize(
+    ("typed", "command", "split"),
+    [
+        ("Lấy số 747", ("layso", "747"), ("747", None)),
+        ("lay so 747 05", ("layso", "747 05"), ("747", 5)),
+        ("lấy số 747-CV/ĐUK số 12", ("layso", "747-CV/ĐUK số 12"), ("747-CV/ĐUK", 12)),
+    ],
+)
+def test_the_words_that_take_a_number(
+    typed: str, command: tuple[str, str], split: tuple[str, int | None]
+) -> None:
+    assert board_command(typed) == command
+    assert split_args(command[1]) == split
 
 
 def test_numbers_below_ten_take_a_leading_zero() -> None:

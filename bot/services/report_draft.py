@@ -34,8 +34,12 @@ def with_letterhead(data: ReportData, settings: Settings, number: str) -> Report
 
 async def draft(
     session: AsyncSession, scope: status.Scope, directive: Directive, today: date, settings: Settings
-) -> tuple[ReportData, doc_register.Numbered]:
-    """The report's data with its letterhead, and the number it shows (recorded, or proposed)."""
+) -> tuple[ReportData, doc_register.Numbered | None]:
+    """The report's data with its letterhead, and the number it shows (recorded, or proposed); a directive without
+    an issuer code has no register to number in, so its draft keeps the gap for the clerk (and None)."""
     data = await status.report_data(session, scope, directive, today, settings.timezone)
-    numbered = await doc_register.for_draft(session, register_key(directive, settings, today), directive.id)
+    key = register_key(directive, settings, today)
+    if not key.issuer_code:
+        return with_letterhead(data, settings, ""), None
+    numbered = await doc_register.for_draft(session, key, directive.id)
     return with_letterhead(data, settings, numbered.text), numbered
