@@ -186,7 +186,7 @@ SUMMARY_CHART_BY_SUBTREE = "văn bản {number} theo đơn vị"
 
 EXPORT_CAPTION = "📊 Kết quả thực hiện {number}: {reported} chi bộ đã báo cáo."
 REPORT_CAPTION = (
-    "📝 Dự thảo báo cáo kết quả thực hiện {number}. Đồng chí kiểm tra, chỉnh sửa, điền những chỗ tô vàng "
+    "📝 Dự thảo báo cáo kết quả thực hiện {number}. Đồng chí kiểm tra, chỉnh sửa, điền những chỗ tô vàng (nếu có) "
     "rồi trình ký."
 )
 # The report's number from the board's document register (sổ văn bản), numbered from 01 each committee term.
