@@ -5,7 +5,7 @@ members confirming at once get different numbers, and the shell lists the regist
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, timedelta
 from io import BytesIO
 from pathlib import Path
 
@@ -26,9 +26,10 @@ from handlers.report_number import split_args
 from storage.db import transaction
 from storage.models import Directive, DocumentNumber
 from tests.conftest import START
+from tests.support import load_roster, send_test_directive
 from tests.test_board import document_from, reported_747
 from tests.test_zalo_flows import board_member, with_directive
-from tests.word_layout import check_layout
+from tests.word_layout import check_layout, closing_table
 from tests.zalo_fixtures import OA, ZaloPerson, ZaloWorld, eventually, zalo
 
 __all__ = ["zalo"]  # the fixture, imported for pytest
@@ -203,22 +204,38 @@ async def test_board_on_telegram_takes_the_number_with_the_button(
     await board.wait_until(lambda ms: any("Đã ghi số 01-BC/ĐUK" in m.text for m in ms))
 
 
-def test_cli_lists_the_register(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_drafts_with_the_proposed_number_and_lists_the_register(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from bot.cli import app
-    from storage.db import make_engine
+    from bot.core.config import Settings
 
     async def seed() -> None:
-        engine = make_engine(db_url)
-        clock = Clock.starting_at(START)
-        (directive_id,) = await _directives(engine, 1, clock)
-        await doc_register.record(async_sessionmaker(engine), clock, KEY, directive_id, actor="cli-test")
-        await engine.dispose()
+        settings = Settings(_env_file=None, database_url=db_url, data_dir=tmp_path / "data")  # type: ignore[call-arg]
+        runtime = Runtime.build(settings, clock=Clock.starting_at(START))
+        await load_roster(runtime)
+        await send_test_directive(runtime, "747-CV/ĐUK", deadline=date.today() + timedelta(days=5))
+        (other,) = await _directives(runtime.engine, 1, runtime.clock)
+        key = Key("ĐUK", "BC", "2020-2025")
+        await doc_register.record(runtime.sessions, runtime.clock, key, other, actor="cli-test")
+        await runtime.engine.dispose()
 
     asyncio.run(seed())
     monkeypatch.setenv("CHIBO_DATABASE_URL", db_url)
     monkeypatch.setenv("CHIBO_DATA_DIR", str(tmp_path / "data"))
-    result = CliRunner().invoke(app, ["register"], env={"COLUMNS": "200"})
-    assert result.exit_code == 0, result.output
-    assert "01-BC/ĐUK" in result.output and "2025-2030" in result.output and "700-CV/ĐUK" in result.output
-    other = CliRunner().invoke(app, ["register", "--term", "2030-2035"], env={"COLUMNS": "200"})
+    monkeypatch.setenv("CHIBO_PARTY_TERM", "2020-2025")
+    monkeypatch.setenv("CHIBO_REPORT_SIGNER_NAME", "Lò Văn Minh")
+    monkeypatch.delenv("CHIBO_TELEGRAM_TOKEN", raising=False)
+    runner = CliRunner()
+    docx = tmp_path / "bao-cao.docx"
+    drafted = runner.invoke(app, ["report", "747", "--out", str(docx)])
+    assert drafted.exit_code == 0, drafted.output
+    content = docx.read_bytes()
+    check_layout(content)
+    assert _number_line(content) == "Số 02-BC/ĐUK"  # proposed after the one taken this term
+    assert "Lò Văn Minh" in closing_table(Document(BytesIO(content))).rows[0].cells[1].text
+    listed = runner.invoke(app, ["register"], env={"COLUMNS": "200"})
+    assert listed.exit_code == 0, listed.output
+    assert "01-BC/ĐUK" in listed.output and "2020-2025" in listed.output and "700-CV/ĐUK" in listed.output
+    other = runner.invoke(app, ["register", "--term", "2025-2030"], env={"COLUMNS": "200"})
     assert "chưa có số nào" in other.output

@@ -233,7 +233,7 @@ def board_register(
         rows = await doc_register.entries(session, term)
         ids = {row.directive_id for row in rows if row.directive_id is not None}
         found = await session.execute(select(Directive.id, Directive.number).where(Directive.id.in_(ids)))
-        numbers: dict[int | None, str | None] = dict(found.tuples().all())
+        numbers: dict[int | None, str | None] = {directive_id: number for directive_id, number in found.all()}
         return [
             (
                 doc_register.symbol(row.number, row.doc_type, row.issuer_code),
