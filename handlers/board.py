@@ -19,6 +19,7 @@ from bot.services import audit, board_files, reminders, status
 from bot.services import summary as summary_service
 from bot.services.outbox import REPLY, enqueue
 from handlers import buttons as b
+from handlers import report_number
 from handlers.context import Context
 from messages import board as msg
 from messages import common
@@ -247,6 +248,24 @@ async def baocao(ctx: Context) -> None:
         await _draft(ctx, scope, directive)
 
 
+async def layso(ctx: Context) -> None:
+    """Take the report's number from the register: the proposed one, or the one typed after the directive."""
+    scope = await _scope(ctx)
+    if scope is None:
+        return
+    query, number = report_number.split_args(ctx.event.args)
+    directive = await _resolve(ctx, scope, query, "layso", b.TakeNumber)
+    if directive is not None:
+        await _take_number(ctx, scope, directive, number)
+
+
+async def _take_number(
+    ctx: Context, scope: status.Scope, directive: Directive, number: int | None = None
+) -> None:
+    ctx.reply(msg.NUMBER_STARTED.format(number=directive.number or ""))
+    _after_commit(ctx, scope, directive, "number", number)
+
+
 async def _export(ctx: Context, scope: status.Scope, directive: Directive) -> None:
     await _viewed(ctx, audit.EXPORT_XLSX, scope, directive.id)
     ctx.reply(msg.EXPORT_STARTED.format(number=directive.number or ""))
@@ -261,9 +280,12 @@ async def _draft(ctx: Context, scope: status.Scope, directive: Directive) -> Non
 
 # Files are built after the event's transaction has committed: a province-wide workbook takes seconds, and on
 # SQLite an open transaction holds the write lock for everyone else. The runtime owns the work and awaits it at stop.
-def _after_commit(ctx: Context, scope: status.Scope, directive: Directive, kind: str) -> None:
+def _after_commit(
+    ctx: Context, scope: status.Scope, directive: Directive, kind: str, number: int | None = None
+) -> None:
     runtime, channel, chat_id = ctx.runtime, str(ctx.event.channel), ctx.event.chat_id
-    job = _FileJob(runtime, scope, directive.id, ctx.today, kind, channel, chat_id)
+    actor = f"{channel}:{ctx.event.user_id}"
+    job = _FileJob(runtime, scope, directive.id, ctx.today, kind, channel, chat_id, actor, number)
 
     ctx.after_commit.append(lambda: runtime.spawn(job.run(), name=f"{kind} of directive {job.directive_id}"))
 
@@ -274,9 +296,11 @@ class _FileJob:
     scope: status.Scope
     directive_id: int
     today: date
-    kind: str  # "xlsx" | "docx"
+    kind: str  # "xlsx" | "docx" | "number" (take the report's number, then the draft carrying it)
     channel: str
     chat_id: str
+    actor: str = ""
+    number: int | None = None  # the report number typed by the board
 
     async def run(self) -> None:
         runtime = self.runtime
@@ -284,19 +308,28 @@ class _FileJob:
             built = await self._build()
         except Exception:
             log.exception("building the %s of directive %s failed", self.kind, self.directive_id)
-            built = None
+            built = report_number.Draft(None, [Reply(text=msg.EXPORT_FAILED)])
         async with transaction(runtime.sessions) as session:
-            if built is None:
-                parts = [Reply(text=msg.EXPORT_FAILED)]
-            else:
-                stored = await runtime.files.save(
-                    session, runtime.clock, built.content, built.name, built.mime
-                )
-                parts = [Reply(text=built.caption, file=stored)]
+            parts = []
+            if built.file is not None:
+                file = built.file
+                stored = await runtime.files.save(session, runtime.clock, file.content, file.name, file.mime)
+                parts.append(Reply(text=file.caption, file=stored))
+            parts += built.after
             enqueue(session, runtime.clock, self.channel, self.chat_id, parts, kind=REPLY)
         runtime.sender.wake()
 
-    async def _build(self) -> board_files.BoardFile:
+    async def _build(self) -> report_number.Draft:
+        runtime, scope, today = self.runtime, self.scope, self.today
+        if self.kind == "number":
+            return await report_number.take_number(
+                runtime, scope, self.directive_id, today, self.actor, self.number
+            )
+        if self.kind == board_files.DOCX:
+            return await report_number.build_draft(runtime, scope, self.directive_id, today)
+        return report_number.Draft(await self._export(), [])
+
+    async def _export(self) -> board_files.BoardFile:
         runtime = self.runtime
         async with runtime.sessions() as session:
             directive = await session.get(Directive, self.directive_id)
@@ -333,4 +366,5 @@ ACTIONS: dict[type[b.BoardButton], BoardAction] = {
     b.Nudge: _nudge,
     b.ExportExcel: _export,
     b.DraftReport: _draft,
+    b.TakeNumber: _take_number,
 }

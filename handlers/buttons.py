@@ -202,6 +202,12 @@ class DraftReport(BoardButton):
     pass
 
 
+@_action("bn")
+@dataclass(frozen=True)
+class TakeNumber(BoardButton):
+    """Record the number the register proposed for the report on this directive."""
+
+
 # -- the board: a new directive being prepared --------------------------------------------------------------------
 
 

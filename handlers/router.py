@@ -29,6 +29,7 @@ menu.TABLE.add("nhacnho", BOARD, board.nhacnho)
 menu.TABLE.add("tonghop", BOARD, board.tonghop)
 menu.TABLE.add("xuat", BOARD, board.xuat)
 menu.TABLE.add("baocao", BOARD, board.baocao)
+menu.TABLE.add("layso", BOARD, board.layso)
 
 
 async def route(ctx: Context) -> None:

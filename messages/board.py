@@ -186,9 +186,27 @@ SUMMARY_CHART_BY_SUBTREE = "văn bản {number} theo đơn vị"
 
 EXPORT_CAPTION = "📊 Kết quả thực hiện {number}: {reported} chi bộ đã báo cáo."
 REPORT_CAPTION = (
-    "📝 Dự thảo báo cáo kết quả thực hiện {number}. Đồng chí kiểm tra, chỉnh sửa rồi trình ký; "
-    "văn thư ghi số báo cáo."
+    "📝 Dự thảo báo cáo kết quả thực hiện {number}. Đồng chí kiểm tra, chỉnh sửa, điền những chỗ tô vàng (nếu có) "
+    "rồi trình ký."
 )
+# The report's number from the board's document register (sổ văn bản), numbered from 01 each committee term.
+NUMBER_PROPOSED = (
+    "🔢 Số đề xuất cho báo cáo này: {symbol} (sổ văn bản nhiệm kỳ {term}). Bấm «Lấy số» hoặc gõ "
+    "«lấy số {number}» để ghi số này vào sổ; muốn dùng số khác, gõ «lấy số {number} 05» (thay 05 bằng số cần dùng)."
+)
+BUTTON_TAKE_NUMBER = "🔢 Lấy số {symbol}"
+NUMBER_STARTED = "⏳ Đang ghi số báo cáo về văn bản {number} vào sổ…"
+NUMBER_RECORDED = "✅ Đã ghi số {symbol} vào sổ văn bản nhiệm kỳ {term}. Dự thảo ở trên đã mang số này."
+NUMBER_ALREADY = "Báo cáo này đã có số {symbol} trong sổ; dự thảo ở trên mang số đó."
+NUMBER_TAKEN = (
+    "Số {symbol} đã dùng cho văn bản khác trong sổ. Gõ «lấy số {number}» để lấy số kế tiếp, "
+    "hoặc «lấy số {number} <số khác>»."
+)
+NUMBER_NO_ISSUER = (
+    "Văn bản {number} không có ký hiệu cơ quan ban hành (ví dụ ĐUK), nên chưa ghi được số báo cáo vào sổ. "
+    "Đồng chí ghi số trực tiếp trên dự thảo."
+)
+NUMBER_OUT_OF_RANGE = "Số báo cáo là một số từ 1 đến 9999, ví dụ: «lấy số 747 05»."
 EXPORT_STARTED = "⏳ Đang tạo tệp Excel kết quả thực hiện {number}, đồng chí chờ trong giây lát…"
 REPORT_STARTED = "⏳ Đang soạn dự thảo báo cáo tổng hợp {number}, đồng chí chờ trong giây lát…"
 EXPORT_FAILED = "Chưa tạo được tệp. Đồng chí thử lại sau ít phút."
@@ -199,6 +217,14 @@ CHART_NAME = "tien-do-{date}.png"
 # --- CLI --------------------------------------------------------------------------------------------------
 
 CLI_WRITTEN = "Đã ghi {path}."
+CLI_REGISTER_EMPTY = "Sổ văn bản chưa có số nào. / The register holds no number yet."
+CLI_REGISTER_HEADERS = (
+    "Số / Number",
+    "Nhiệm kỳ / Term",
+    "Văn bản / Directive",
+    "Ngày ghi / Recorded",
+    "Người ghi / By",
+)
 
 
 def join_names(names: Sequence[str], limit: int = 3) -> str:

@@ -135,8 +135,9 @@ SUM_CHOICE = "{label}: {option}"
 
 PARTY_TITLE = "ĐẢNG CỘNG SẢN VIỆT NAM"
 ISSUER_STAR = "*"
-# The clerk writes the number by hand into the gap after "Số".
-REPORT_NUMBER = "Số        -BC/{issuer_code}"
+# Party numbers carry no colon after "Số"; without a number from the register the clerk writes it into the gap.
+REPORT_NUMBER = "Số {number}"
+REPORT_NUMBER_GAP = "       -BC/{issuer_code}"
 REPORT_TITLE = "BÁO CÁO"
 SUBJECT_RULE = "-----"
 
@@ -191,14 +192,17 @@ NO_DIFFICULTIES = "Các đơn vị chưa phản ánh hạn chế, khó khăn."
 NO_RECOMMENDATIONS = "Các đơn vị chưa có kiến nghị, đề xuất."
 
 RECIPIENTS_TITLE = "Nơi nhận:"
-RECIPIENT_SAME = "- Như trên,"
+RECIPIENT_REPORT_TO = "- {body} (để báo cáo),"
 RECIPIENT_LINE = "- {name},"
 RECIPIENT_ARCHIVE = "- Lưu {archive}."
-ON_BEHALF = "T/M {body}"
+# What the settings left empty, highlighted in the draft for the board to fill before signing.
+RECIPIENT_PLACEHOLDER = "[Cấp ủy cấp trên]"
+SIGNER_TITLE_PLACEHOLDER = "[CHỨC VỤ NGƯỜI KÝ]"
+SIGNER_NAME_PLACEHOLDER = "[Họ và tên người ký]"
 
 APPENDIX_TITLE = "PHỤ LỤC"
 APPENDIX_SUBTITLE = "Kết quả báo cáo của các đơn vị"
-APPENDIX_ATTACHED = "(Kèm theo Báo cáo số        -BC/{issuer_code})"
+APPENDIX_ATTACHED = "(Kèm theo Báo cáo số {number})"
 APPENDIX_COL_INDEX = "STT"
 APPENDIX_COL_UNIT = "Đơn vị"
 APPENDIX_COL_STATUS = "Tình trạng"
@@ -219,5 +223,5 @@ CHART_AXIS = "Tỷ lệ đơn vị trong từng nhóm"
 CHART_NO_DATA = "Chưa có dữ liệu để vẽ biểu đồ"
 CHART_OTHERS = "Khác ({count} đơn vị)"
 
-# Who signs a draft when the directive does not say: "T/M BAN THƯỜNG VỤ".
-DEFAULT_SIGNER_BODY = "BAN THƯỜNG VỤ"
+# Who signs a draft when neither the settings nor the directive say.
+DEFAULT_SIGNER_AUTHORITY = "T/M BAN THƯỜNG VỤ"

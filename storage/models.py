@@ -380,4 +380,23 @@ class ZaloOaToken(Base):
     updated_at: Mapped[datetime]
 
 
+class DocumentNumber(Base):
+    """One number of the board's own document register: documents of one type issued under one symbol are
+    numbered from 01 in each committee term (Hướng dẫn 36-HD/VPTW, 1.3.1). The unique key is what keeps two
+    board members confirming at once from taking the same number."""
+
+    __tablename__ = "document_numbers"
+    __table_args__ = (UniqueConstraint("issuer_code", "doc_type", "term", "number"),)
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    issuer_code: Mapped[str] = mapped_column(String(32))
+    doc_type: Mapped[str] = mapped_column(String(16))
+    term: Mapped[str] = mapped_column(String(32))
+    number: Mapped[int] = mapped_column(Integer)
+    directive_id: Mapped[int | None] = mapped_column(
+        ForeignKey("directives.id", ondelete="SET NULL"), index=True
+    )
+    recorded_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(128), default="")
+
+
 fit.install(Base)  # every row fitted to its columns before it is written (storage/fit.py)

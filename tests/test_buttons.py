@@ -31,6 +31,7 @@ EVERY_ACTION: list[tuple[b.ButtonData, str]] = [
     (b.Nudge(747), "nn:747"),
     (b.ExportExcel(747), "xl:747"),
     (b.DraftReport(747), "bc:747"),
+    (b.TakeNumber(747), "bn:747"),
     (b.CorrectField("parent_body"), "de:parent_body"),
     (b.ConfirmDeadline(), "dc"),
     (b.ToForm(), "dn"),

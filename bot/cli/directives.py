@@ -180,7 +180,7 @@ def board_status(
 
 
 def _write_board_file(number: str, out: Path | None, kind: str) -> None:
-    from bot.services import board_files, status
+    from bot.services import board_files, report_draft, status
     from messages import board as board_msg
 
     async def work(session: AsyncSession, settings: Settings, clock: Clock) -> board_files.BoardFile:
@@ -188,7 +188,10 @@ def _write_board_file(number: str, out: Path | None, kind: str) -> None:
         action = EXPORT_XLSX if kind == "xlsx" else EXPORT_DOCX
         await audit_view(session, clock, action, directive_id=directive.id, units=None, actor="cli")
         today = clock.today(settings.tz)
-        data = await status.report_data(session, scope, directive, today, settings.timezone)
+        if kind == board_files.DOCX:  # with the register's number (recorded, or the next one proposed)
+            data, _ = await report_draft.draft(session, scope, directive, today, settings)
+        else:
+            data = await status.report_data(session, scope, directive, today, settings.timezone)
         return board_files.render(kind, data, directive, today)
 
     built = with_db(work)
@@ -213,6 +216,43 @@ def board_report(
 ) -> None:
     """Write the Word draft of the aggregated report on a directive, in the Party's document format."""
     _write_board_file(number, out, "docx")
+
+
+@app.command("register")
+def board_register(
+    term: Annotated[str | None, typer.Option(help="Only this committee term, e.g. 2025-2030")] = None,
+) -> None:
+    """List the document register: the numbers the board took for its reports, by symbol, type and term."""
+    from rich.table import Table
+
+    from bot.services import doc_register
+    from messages import board as board_msg
+    from storage.models import Directive
+
+    async def work(session: AsyncSession, settings: Settings, clock: Clock) -> list[tuple[str, ...]]:
+        rows = await doc_register.entries(session, term)
+        ids = {row.directive_id for row in rows if row.directive_id is not None}
+        found = await session.execute(select(Directive.id, Directive.number).where(Directive.id.in_(ids)))
+        numbers: dict[int | None, str | None] = {directive_id: number for directive_id, number in found.all()}
+        return [
+            (
+                doc_register.symbol(row.number, row.doc_type, row.issuer_code),
+                row.term,
+                numbers.get(row.directive_id) or "",
+                row.recorded_at.astimezone(settings.tz).strftime("%d/%m/%Y %H:%M"),
+                row.recorded_by,
+            )
+            for row in rows
+        ]
+
+    rows = with_db(work)
+    if not rows:
+        console.print(board_msg.CLI_REGISTER_EMPTY, markup=False)
+        return
+    table = Table(*board_msg.CLI_REGISTER_HEADERS)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
 
 
 # -- forms -----------------------------------------------------------------------------------------------------

@@ -87,6 +87,13 @@ class Settings(BaseSettings):
     ready_backlog: int = Field(10_000, ge=1, description="/readyz fails when more outbox messages wait")
     ready_timeout: float = Field(2.0, gt=0, description="seconds /readyz waits for the database")
     log_format: Literal["text", "json"] = "text"
+    # The board's Word report (bot/services/report_letterhead.py, docs/party-format.md): the committee term its
+    # document numbers restart in, who signs and to whom the report goes; empty ones show a placeholder to fill.
+    party_term: str = Field("", description="committee term of the document register, e.g. 2025-2030")
+    report_signer_authority: str = Field("", description="e.g. T/M BAN THƯỜNG VỤ, or K/T BÍ THƯ")
+    report_signer_title: str = Field("", description="the signer's position, e.g. PHÓ BÍ THƯ")
+    report_signer_name: str = ""
+    report_to: str = Field("", description="the upper body the report goes to, e.g. Ban Thường vụ Tỉnh ủy")
 
     @cached_property
     def tz(self) -> ZoneInfo:

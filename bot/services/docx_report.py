@@ -1,6 +1,8 @@
 """Word draft of the aggregated report (báo cáo tổng hợp) on one directive, in the Party's document format
-(Hướng dẫn 36-HD/VPTW): A4, Times New Roman, the two-column header, title, four sections, signature block and
-an appendix with one row per unit. The board edits and signs the draft; the clerk fills in the number."""
+(Hướng dẫn 36-HD/VPTW, summarised in docs/party-format.md): A4, Times New Roman, the two-column header, title,
+four sections, the closing blocks (Nơi nhận, signature) kept together on one page, and an appendix with one row
+per unit whose rows never split. Every element's look comes from the layout table below. The number is the one
+the register proposed or recorded (bot/services/doc_register.py); the board edits and signs the draft."""
 
 from __future__ import annotations
 
@@ -14,13 +16,14 @@ from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Cm, Length, Mm, Pt
 from docx.table import Table, _Cell, _Row
 from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 
 from bot.core.textnorm import fold
 from bot.services.report_data import (
@@ -35,9 +38,12 @@ from bot.services.report_data import (
     as_number,
     as_options,
     as_ratio,
+    is_quotable,
 )
 from messages import documents as msg
 from messages.formats import format_number, format_percent
+
+# --- The layout: one table of every element's place and look, from Hướng dẫn 36-HD/VPTW (docs/party-format.md) --
 
 FONT_NAME = "Times New Roman"
 BODY_SIZE = Pt(14)
@@ -46,14 +52,14 @@ PARAGRAPH_SPACING = Pt(6)
 MIN_LINE_SPACING = Pt(15)
 TABLE_TEXT_SIZE = Pt(12)
 
-PAGE_WIDTH, PAGE_HEIGHT = Mm(210), Mm(297)
+PAGE_WIDTH, PAGE_HEIGHT = Mm(210), Mm(297)  # A4
 MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT = Mm(20), Mm(20), Mm(30), Mm(15)
 TEXT_WIDTH = Mm(210 - 30 - 15)
-HEADER_COLUMNS = (Mm(78), Mm(87))
-SIGNATURE_COLUMNS = (Mm(80), Mm(85))
-SIGNATURE_GAP_LINES = 4
+HEADER_COLUMNS = (Mm(78), Mm(87))  # issuer block top left, Party heading and place-date top right
+SIGNATURE_COLUMNS = (Mm(80), Mm(85))  # Nơi nhận bottom left, the signature bottom right
+SIGNATURE_GAP_LINES = 4  # room for the hand signature and the seal
 
-APPENDIX_INDEX_WIDTH = Mm(11)
+APPENDIX_INDEX_WIDTH = Mm(13)  # "STT" in bold 12 pt on one line
 APPENDIX_STATUS_WIDTH = Mm(30)
 APPENDIX_FIELD_WIDTH = Mm(24)
 APPENDIX_MAX_FIELDS = 4
@@ -82,23 +88,30 @@ class _Style:
     indent: Length | None = BODY_INDENT
     space_before: Length = PARAGRAPH_SPACING
     page_break_before: bool = False
+    keep_with_next: bool = False
 
 
-BODY = _Style()
-HEADING = _Style(bold=True)
+BODY = _Style()  # body text: 14, upright, justified, first line indented 1 cm
+HEADING = _Style(bold=True, keep_with_next=True)  # a heading never ends a page
 EMPHASIS = _Style(italic=True)
 CENTER = _Style(align=WD_ALIGN_PARAGRAPH.CENTER, indent=None, space_before=Pt(0))
 LEFT = _Style(align=WD_ALIGN_PARAGRAPH.LEFT, indent=None, space_before=Pt(0))
-UPPER_BODY = replace(CENTER, size=Pt(13))  # the parent body, above the issuer
-ISSUER = replace(CENTER, size=Pt(13), bold=True)
-PARTY_HEADING = replace(CENTER, size=Pt(15), bold=True, underline=True)
-PLACE_DATE = replace(CENTER, italic=True, space_before=PARAGRAPH_SPACING)
-TITLE = replace(CENTER, size=Pt(16), bold=True, space_before=Pt(18))
-SUBJECT = replace(CENTER, bold=True)
-RECIPIENTS_HEADING = replace(LEFT, size=Pt(12), bold=True, italic=True)
-RECIPIENT = replace(LEFT, size=Pt(11))
-SIGNER = replace(CENTER, bold=True)
-APPENDIX_HEADING = replace(SIGNER, page_break_before=True)
+UPPER_BODY = CENTER  # the directly superior body, capitals, 14, upright
+ISSUER = replace(CENTER, bold=True)  # the issuing body, capitals, 14, bold
+STAR = CENTER  # the "*" under the issuer's name
+NUMBER = CENTER  # "Số 03-BC/ĐUK", 14, upright
+PARTY_HEADING = replace(CENTER, size=Pt(15), bold=True, underline=True)  # ĐẢNG CỘNG SẢN VIỆT NAM, 15, bold
+PLACE_DATE = replace(CENTER, italic=True, space_before=PARAGRAPH_SPACING)  # 14, italic
+TITLE = replace(CENTER, size=Pt(16), bold=True, space_before=Pt(18))  # document type, capitals, 16, bold
+SUBJECT = replace(CENTER, bold=True)  # the subject line under the type, 14, bold
+RECIPIENTS_HEADING = replace(LEFT, underline=True)  # "Nơi nhận:", 14, upright, underlined
+RECIPIENT = replace(LEFT, size=Pt(12))  # each recipient, 12, upright
+AUTHORITY = replace(CENTER, bold=True)  # "T/M BAN THƯỜNG VỤ", capitals, 14, bold
+SIGNER_TITLE = replace(CENTER, bold=True)  # "PHÓ BÍ THƯ", capitals, 14, bold
+SIGNER_NAME = replace(CENTER, bold=True)  # the signer's name, 14, bold
+PAGE_NUMBER = CENTER  # top centre, from the second page
+APPENDIX_HEADING = replace(CENTER, bold=True, page_break_before=True)
+APPENDIX_SUBTITLE = replace(CENTER, bold=True)
 APPENDIX_NOTE = replace(CENTER, italic=True)
 CELL_TEXT = replace(LEFT, size=TABLE_TEXT_SIZE, space_before=Pt(2))
 CELL_CENTER = replace(CELL_TEXT, align=WD_ALIGN_PARAGRAPH.CENTER)
@@ -106,6 +119,9 @@ CELL_HEADER = replace(CELL_CENTER, bold=True)
 LIST_TITLE = replace(HEADING, space_before=Pt(12))
 LIST_NOTE = replace(EMPHASIS, space_before=Pt(12))
 LIST_ITEM = replace(BODY, space_before=Pt(2))
+# The last lines of the body travel with the closing blocks, so a page never holds the closing alone.
+CLOSING_LEAD_LINES = 2
+TAIL_LINES = 3  # nor does a page hold fewer than this many lines or rows of the appendix
 
 
 def build_docx(data: ReportData) -> bytes:
@@ -120,7 +136,7 @@ def build_docx(data: ReportData) -> bytes:
     _add_results(document, data)
     _add_quotes_section(document, msg.SECTION_DIFFICULTIES, data.difficulties, msg.NO_DIFFICULTIES)
     _add_quotes_section(document, msg.SECTION_RECOMMENDATIONS, data.recommendations, msg.NO_RECOMMENDATIONS)
-    _add_signature(document, data)
+    _add_closing(document, data)
     _add_appendix(document, data)
     buffer = BytesIO()
     document.save(buffer)
@@ -139,7 +155,7 @@ def _set_up_page(document: DocxDocument) -> None:
     # Party format numbers pages from the second one, at the top centre.
     section.different_first_page_header_footer = True
     paragraph = section.header.paragraphs[0]
-    _format_paragraph(paragraph, CENTER)
+    _format_paragraph(paragraph, PAGE_NUMBER)
     _add_page_field(paragraph)
 
 
@@ -200,14 +216,21 @@ def _set_properties(document: DocxDocument, data: ReportData) -> None:
 
 
 def _add_header_block(document: DocxDocument, data: ReportData) -> None:
+    """Top left: the superior body, the issuer, the star and the number; top right: the Party heading, then the
+    place and date."""
     directive = data.directive
     left, right = _layout_table(document, HEADER_COLUMNS)
-    _write(left.paragraphs[0], _clean(directive.parent_body), UPPER_BODY)
-    _line(left, _clean(directive.issuer), ISSUER)
-    _line(left, msg.ISSUER_STAR, UPPER_BODY)
-    _line(left, msg.REPORT_NUMBER.format(issuer_code=_clean(directive.issuer_code)), CENTER)
+    _write(left.paragraphs[0], _clean(directive.parent_body).upper(), UPPER_BODY)
+    _line(left, _clean(directive.issuer).upper(), ISSUER)
+    _line(left, msg.ISSUER_STAR, STAR)
+    _line(left, msg.REPORT_NUMBER.format(number=_number(data)), NUMBER)
     _write(right.paragraphs[0], msg.PARTY_TITLE, PARTY_HEADING)
     _line(right, msg.party_place_date(_clean(directive.place), data.generated_on), PLACE_DATE)
+
+
+def _number(data: ReportData) -> str:
+    """The report's number and symbol, "03-BC/ĐUK"; without one, a gap the clerk writes the number into."""
+    return _clean(data.number) or msg.REPORT_NUMBER_GAP.format(issuer_code=_clean(data.directive.issuer_code))
 
 
 def _add_title(document: DocxDocument, data: ReportData) -> None:
@@ -371,14 +394,15 @@ def _add_quotes(document: DocxDocument, quotes: Sequence[Quote]) -> bool:
 
 
 def _merge_quotes(quotes: Iterable[Quote]) -> list[_GroupedQuote]:
-    """Drop "không có"-style answers and merge the same sentence written by several units into one line."""
+    """Keep the answers worth quoting (`is_quotable`) that name their unit, and merge the same sentence written by
+    several units into one line."""
     texts: dict[str, str] = {}
     units: dict[str, list[str]] = {}
     for quote in quotes:
         text = _clean(quote.text).rstrip(" .;")
-        key = fold(text).strip(" .,;:!-")
-        if key in msg.EMPTY_ANSWERS:
+        if not _clean(quote.unit_name) or not is_quotable(text):
             continue
+        key = fold(text).strip(" .,;:!-")
         texts.setdefault(key, text)
         authors = units.setdefault(key, [])
         unit = _clean(quote.unit_name)
@@ -397,25 +421,45 @@ def _add_quote(document: DocxDocument, quote: _GroupedQuote) -> None:
     _run(paragraph, msg.QUOTE_TEXT.format(text=quote.text), EMPHASIS)
 
 
-# --- Signature --------------------------------------------------------------------------------------------
+# --- Closing: Nơi nhận and the signature ----------------------------------------------------------------
 
 
-def _add_signature(document: DocxDocument, data: ReportData) -> None:
+def _add_closing(document: DocxDocument, data: ReportData) -> None:
+    """Nơi nhận bottom left and the signature bottom right, in one table row that never splits across pages; the
+    body's last lines keep with it, so neither block ever stands alone on a page."""
+    for paragraph in document.paragraphs[-CLOSING_LEAD_LINES:]:
+        paragraph.paragraph_format.keep_with_next = True
     spacer = document.add_paragraph()
-    _format_paragraph(spacer, CENTER)
+    _format_paragraph(spacer, replace(CENTER, keep_with_next=True))
     left, right = _layout_table(document, SIGNATURE_COLUMNS)
-    _write(left.paragraphs[0], msg.RECIPIENTS_TITLE, RECIPIENTS_HEADING)
-    _line(left, msg.RECIPIENT_SAME, RECIPIENT)
+    _cant_split(_row_of(left))
+    _add_recipients(left, data)
+    _add_signature(right, data)
+
+
+def _add_recipients(cell: _Cell, data: ReportData) -> None:
+    """A report has no "Kính gửi", so no "Như trên": it goes to the upper body "để báo cáo", then to any others,
+    and a copy stays in the archive."""
+    _write(cell.paragraphs[0], msg.RECIPIENTS_TITLE, RECIPIENTS_HEADING)
+    upper = _clean(data.report_to).rstrip(",.")
+    _parts(cell.add_paragraph(), msg.RECIPIENT_REPORT_TO, RECIPIENT, body=(upper, msg.RECIPIENT_PLACEHOLDER))
     for recipient in data.recipients:
         if _clean(recipient):
-            _line(left, msg.RECIPIENT_LINE.format(name=_clean(recipient).rstrip(",.")), RECIPIENT)
-    _line(left, msg.RECIPIENT_ARCHIVE.format(archive=_clean(data.archive_label)), RECIPIENT)
+            _line(cell, msg.RECIPIENT_LINE.format(name=_clean(recipient).rstrip(",.")), RECIPIENT)
+    _line(cell, msg.RECIPIENT_ARCHIVE.format(archive=_clean(data.archive_label)), RECIPIENT)
 
-    _write(right.paragraphs[0], msg.ON_BEHALF.format(body=_clean(data.signature.body).upper()), SIGNER)
-    _line(right, _clean(data.signature.title).upper(), SIGNER)
+
+def _add_signature(cell: _Cell, data: ReportData) -> None:
+    """The authority line, the signer's position, room to sign, the signer's name; what settings leave empty is
+    a highlighted placeholder."""
+    signature = data.signature
+    _write(cell.paragraphs[0], _clean(signature.authority).upper() or msg.DEFAULT_SIGNER_AUTHORITY, AUTHORITY)
+    title = _clean(signature.title).upper()
+    _parts(cell.add_paragraph(), "{title}", SIGNER_TITLE, title=(title, msg.SIGNER_TITLE_PLACEHOLDER))
     for _ in range(SIGNATURE_GAP_LINES):
-        _line(right, "", SIGNER)
-    _line(right, _clean(data.signature.name), SIGNER)
+        _line(cell, "", SIGNER_TITLE)
+    name = _clean(signature.name)
+    _parts(cell.add_paragraph(), "{name}", SIGNER_NAME, name=(name, msg.SIGNER_NAME_PLACEHOLDER))
 
 
 # --- Appendix ---------------------------------------------------------------------------------------------
@@ -424,8 +468,8 @@ def _add_signature(document: DocxDocument, data: ReportData) -> None:
 def _add_appendix(document: DocxDocument, data: ReportData) -> None:
     directive = data.directive
     _line(document, msg.APPENDIX_TITLE, APPENDIX_HEADING)
-    _line(document, msg.APPENDIX_SUBTITLE, SIGNER)
-    _line(document, msg.APPENDIX_ATTACHED.format(issuer_code=_clean(directive.issuer_code)), APPENDIX_NOTE)
+    _line(document, msg.APPENDIX_SUBTITLE, APPENDIX_SUBTITLE)
+    _line(document, msg.APPENDIX_ATTACHED.format(number=_number(data)), APPENDIX_NOTE)
     fields = [f for f in directive.form_fields if f.type in APPENDIX_FIELD_TYPES][:APPENDIX_MAX_FIELDS]
     if data.rows:
         _add_units_table(document, data.rows, fields)
@@ -450,6 +494,8 @@ def _add_units_table(document: DocxDocument, rows: Sequence[UnitRow], fields: Se
     _set_column_widths(table, widths)
     header_row = table.rows[0]
     _repeat_as_header(header_row)
+    _cant_split(header_row._tr)
+    _cant_split(template._tr)  # every unit's row is a copy of the template: none splits across pages
     for cell, header in zip(header_row.cells, headers, strict=True):
         _write(cell.paragraphs[0], header, CELL_HEADER)
     styles = [CELL_CENTER, CELL_TEXT, CELL_TEXT] + [CELL_CENTER] * len(fields)
@@ -461,7 +507,8 @@ def _add_units_table(document: DocxDocument, rows: Sequence[UnitRow], fields: Se
         + [_appendix_value(f, row.values.get(f.key)) for f in fields]
         for index, row in enumerate(rows, start=1)
     )
-    _fill_from_template(template._tr, lines)
+    last = _fill_from_template(template._tr, lines)
+    _keep_with_next(last, TAIL_LINES)  # the table's last rows go with what follows it
 
 
 def _appendix_value(form_field: FormField, value: FieldValue) -> str:
@@ -491,7 +538,8 @@ def _add_not_reported(document: DocxDocument, rows: Sequence[UnitRow]) -> None:
         [msg.NOT_REPORTED_LINE.format(index=i, unit=_clean(row.path or row.name), status=_status(row))]
         for i, row in enumerate(missing, start=1)
     )
-    _fill_from_template(template._p, lines)
+    last = _fill_from_template(template._p, lines)
+    _keep_with_next(last.getprevious(), TAIL_LINES - 1)  # the list's last lines stay together
 
 
 def _status(row: UnitRow) -> str:
@@ -501,9 +549,10 @@ def _status(row: UnitRow) -> str:
 # --- Low-level helpers ------------------------------------------------------------------------------------
 
 
-def _fill_from_template(template: BaseOxmlElement, lines: Iterable[Sequence[str]]) -> None:
+def _fill_from_template(template: BaseOxmlElement, lines: Iterable[Sequence[str]]) -> BaseOxmlElement:
     """Replace a formatted template element (a table row, a paragraph) by one copy per line, the i-th text of
-    the line going into the copy's i-th run. Copying is far cheaper than formatting thousands of cells anew."""
+    the line going into the copy's i-th run; return the last copy. Copying is far cheaper than formatting
+    thousands of cells anew."""
     anchor = template
     for texts in lines:
         clone = copy.deepcopy(template)
@@ -511,7 +560,21 @@ def _fill_from_template(template: BaseOxmlElement, lines: Iterable[Sequence[str]
             element.text = _xml_safe(text)
         anchor.addnext(clone)
         anchor = clone
+    last = anchor.getprevious() if anchor is template else anchor
     template.getparent().remove(template)
+    return last
+
+
+def _keep_with_next(element: BaseOxmlElement | None, count: int) -> None:
+    """Keep `element` (a paragraph or a table row) and the `count` - 1 before it with what follows, so the last
+    page never holds a lone line or row."""
+    for _ in range(count):
+        if element is None or element.tag not in (qn("w:p"), qn("w:tr")):
+            return
+        paragraphs = [element] if element.tag == qn("w:p") else list(element.iter(qn("w:p")))
+        for p in paragraphs:
+            p.get_or_add_pPr().keepNext_val = True
+        element = element.getprevious()
 
 
 def _layout_table(document: DocxDocument, widths: Sequence[Length]) -> tuple[_Cell, _Cell]:
@@ -541,6 +604,18 @@ def _remove_borders(table: Table) -> None:
         borders.append(element)
     # WordprocessingML is order-sensitive: tblBorders goes before shading, layout and look.
     table._tbl.tblPr.insert_element_before(borders, *_AFTER_TABLE_BORDERS)
+
+
+def _row_of(cell: _Cell) -> BaseOxmlElement:
+    row: BaseOxmlElement = cell._tc.getparent()
+    return row
+
+
+def _cant_split(tr: BaseOxmlElement) -> None:
+    tr_pr = tr.get_or_add_trPr()
+    cant_split = OxmlElement("w:cantSplit")
+    cant_split.set(qn("w:val"), "true")
+    tr_pr.insert(0, cant_split)  # CT_TrPr's children come in schema order; cantSplit precedes tblHeader
 
 
 def _repeat_as_header(row: _Row) -> None:
@@ -582,9 +657,28 @@ def _format_paragraph(paragraph: Paragraph, style: _Style) -> None:
     paragraph_format.space_after = Pt(0)
     if style.page_break_before:
         paragraph_format.page_break_before = True
+    if style.keep_with_next:
+        paragraph_format.keep_with_next = True
 
 
-def _run(paragraph: Paragraph, text: str, style: _Style) -> None:
+def _parts(paragraph: Paragraph, template: str, style: _Style, **slots: tuple[str, str]) -> None:
+    """Write `template` with its {slots} filled: each slot is (value, placeholder), and a missing value shows its
+    placeholder highlighted, so the board sees what is left to fill before signing."""
+    _format_paragraph(paragraph, style)
+    for literal, slot in _SLOTS.findall(template):
+        if literal:
+            _run(paragraph, literal, style)
+        if slot:
+            value, placeholder = slots[slot]
+            run = _run(paragraph, _xml_safe(value or placeholder), style)
+            if not value:
+                run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+
+
+_SLOTS = re.compile(r"([^{]*)(?:\{(\w+)\})?")
+
+
+def _run(paragraph: Paragraph, text: str, style: _Style) -> Run:
     run = paragraph.add_run(text)
     if "  " in text:
         # Runs of spaces are content here (the clerk's gap for the number); keep Word from collapsing them.
@@ -596,6 +690,7 @@ def _run(paragraph: Paragraph, text: str, style: _Style) -> None:
     font.bold = style.bold or None
     font.italic = style.italic or None
     font.underline = style.underline or None
+    return run
 
 
 def _clean(text: object) -> str:

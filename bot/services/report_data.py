@@ -8,6 +8,7 @@ in Python for small data sets and tests.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,8 +16,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from bot.core.textnorm import fold
 from bot.services.forms import FieldType  # the form engine's field kinds, re-exported for the builders
-from messages.documents import DEFAULT_SIGNER_BODY
+from messages.documents import DEFAULT_SIGNER_AUTHORITY, EMPTY_ANSWERS
 
 __all__ = [
     "Aggregates",
@@ -35,6 +37,7 @@ __all__ = [
     "as_number",
     "as_options",
     "as_ratio",
+    "is_quotable",
 ]
 
 
@@ -214,9 +217,10 @@ class Quote:
 
 @dataclass(frozen=True, slots=True)
 class Signature:
-    """Who signs the draft: "T/M <body>", then the signer's title and name (left blank for the clerk if empty)."""
+    """Who signs the draft: the authority line ("T/M BAN THƯỜNG VỤ", "K/T BÍ THƯ"), then the signer's position
+    and name; an empty position or name is printed as a placeholder for the board to fill."""
 
-    body: str = DEFAULT_SIGNER_BODY
+    authority: str = DEFAULT_SIGNER_AUTHORITY
     title: str = ""
     name: str = ""
 
@@ -225,8 +229,10 @@ class Signature:
 class ReportData:
     """Everything the board's documents show for one directive on one day.
 
-    `recipients` are the "Nơi nhận" lines after "Như trên"; `archive` is who keeps the file copy ("VPĐUK"),
-    by default "VP" + the issuer code. Aware datetimes are shown in `timezone`; naive ones are taken as local.
+    `number` is the report's own number ("03-BC/ĐUK"), proposed or recorded by the register; empty leaves a gap for
+    the clerk. `report_to` is the upper body the report goes to ("để báo cáo"), `recipients` further "Nơi nhận"
+    lines; `archive` is who keeps the file copy ("VPĐUK"), by default "VP" + the issuer code. Aware datetimes are
+    shown in `timezone`; naive ones are taken as local.
     """
 
     directive: DirectiveSummary
@@ -238,6 +244,8 @@ class ReportData:
     difficulties: Sequence[Quote] = ()
     recommendations: Sequence[Quote] = ()
     signature: Signature = Signature()
+    number: str = ""
+    report_to: str = ""
     recipients: Sequence[str] = ()
     archive: str = ""
     timezone: str = "Asia/Ho_Chi_Minh"
@@ -289,6 +297,28 @@ def as_options(value: object) -> tuple[str, ...]:
     """The chosen option(s) of a choice field: one string, or a tuple or list of them (JSON gives lists)."""
     items = value if isinstance(value, tuple | list) else (value,)
     return tuple(item.strip() for item in items if isinstance(item, str) and item.strip())
+
+
+# A quote in a Party report is a sentence, not a word: "Tốt", "ok" or "Tot" say nothing an upper body can use.
+QUOTE_MIN_WORDS = 3
+QUOTE_MIN_LETTERS = 10
+
+
+def is_quotable(text: str) -> bool:
+    """Whether an answer is worth quoting in the report: not a "nothing to say" answer, at least a few words with
+    enough letters, and written with Vietnamese diacritics (text typed without them reads as careless in a Party
+    document whose every other line has them)."""
+    words = text.split()
+    folded = fold(text)
+    if folded.strip(" .,;:!-") in EMPTY_ANSWERS or len(words) < QUOTE_MIN_WORDS:
+        return False
+    if sum(ch.isalpha() for ch in text) < QUOTE_MIN_LETTERS:
+        return False
+    return _has_diacritics(text)
+
+
+def _has_diacritics(text: str) -> bool:
+    return "đ" in text.lower() or any(unicodedata.combining(ch) for ch in unicodedata.normalize("NFD", text))
 
 
 def _share(part: int, whole: int) -> float | None:

@@ -139,9 +139,14 @@ def directive_summary(directive: Directive, form: FormSpec | None) -> DirectiveS
 
 
 def _signature(directive: Directive) -> Signature:
-    authority = str((directive.meta or {}).get("signer_authority") or "")
-    body = re.sub(r"^\s*(T/M|TM\.?)\s+", "", authority, flags=re.IGNORECASE).strip()
-    return Signature(body=body) if body else Signature()
+    """The authority line the directive was signed under ("T/M BAN THƯỜNG VỤ"); the report is signed the same way."""
+    authority = " ".join(str((directive.meta or {}).get("signer_authority") or "").split())
+    authority = re.sub(r"^(T/M|TM\.?)\s+", "T/M ", authority, flags=re.IGNORECASE)
+    return (
+        Signature(authority=authority.upper())
+        if authority.upper().startswith(("T/M ", "K/T "))
+        else Signature()
+    )
 
 
 async def report_data(
