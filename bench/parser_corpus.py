@@ -59,7 +59,6 @@ SCALAR_FIELDS = (
     "period_start",
     "period_end",
     "deadline",
-    "deadline_kind",
     "report_to",
     "signer_authority",
     "signer_title",

@@ -26,7 +26,8 @@ from enum import Enum, StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-JSON_VERSION = 1
+# 2: `deadlines` (each with its kind) added; version 1 JSON (stored by earlier releases) still loads.
+JSON_VERSION = 2
 _TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
@@ -35,6 +36,41 @@ class Recurrence(StrEnum):
 
     YEARLY = "yearly"
     MONTHLY = "monthly"
+
+
+class DeadlineKind(StrEnum):
+    """What is due by a deadline: the report ("báo cáo ... trước ngày"), or the work itself ("hoàn thành ...")."""
+
+    REPORT = "report"
+    COMPLETION = "completion"
+
+
+@dataclass(slots=True)
+class Deadline:
+    """One dated deadline of the body, as written ("trước ngày 15/6", "chậm nhất ngày 28/11/2025")."""
+
+    date: date | None
+    kind: DeadlineKind
+    text: str
+    recurring: Recurrence | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "date": _iso(self.date),
+            "kind": self.kind.value,
+            "text": self.text,
+            "recurring": self.recurring.value if self.recurring else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Deadline:
+        recurring = data.get("recurring")
+        return cls(
+            _from_iso(data.get("date")),
+            DeadlineKind(data["kind"]),
+            data.get("text") or "",
+            Recurrence(recurring) if recurring else None,
+        )
 
 
 @dataclass(slots=True)
@@ -80,6 +116,7 @@ class DirectiveMeta:
     deadline: date | None = None
     deadline_text: str | None = None
     deadline_recurring: Recurrence | None = None
+    deadlines: list[Deadline] = field(default_factory=list)
     deadline_at_period_end: bool = False
     deadline_suggestion: date | None = None
     report_to: str | None = None
@@ -95,8 +132,8 @@ class DirectiveMeta:
         out: dict[str, Any] = {"version": JSON_VERSION}
         for spec in fields(self):
             value = getattr(self, spec.name)
-            if spec.name == "cited":
-                value = [doc.to_json() for doc in value]
+            if spec.name in ("cited", "deadlines"):
+                value = [item.to_json() for item in value]
             elif isinstance(value, date):
                 value = value.isoformat()
             elif isinstance(value, list):
@@ -117,6 +154,7 @@ class DirectiveMeta:
         ]
         recurring = values.get("deadline_recurring")
         values["deadline_recurring"] = Recurrence(recurring) if recurring else None
+        values["deadlines"] = [Deadline.from_json(item) for item in values.get("deadlines", [])]
         return cls(**values)
 
 
@@ -1088,7 +1126,14 @@ def _period(body: str, reference: date) -> tuple[date | None, date | None]:
     return start, end
 
 
-_REPORT_SENTENCE_RE = re.compile(r"bao\s+cao(?!\s+vien)|gui\s+(?:ve|ket\s+qua)|nop\s+(?:ve|bao)")
+# "gửi ... cho Ban ..." names where reports go as well as "gửi về Ban ...".
+_REPORT_VERB = r"bao\s+cao(?!\s+vien)|(?<![a-z])gui\s|(?<![a-z])nop\s"
+_REPORT_SENTENCE_RE = re.compile(
+    r"bao\s+cao(?!\s+vien)|gui\s+(?:ve|ket\s+qua)|nop\s+(?:ve|bao)|gui\s[^.;]{0,80}?(?<![a-z])cho\s"
+)
+_REPORT_WORD_RE = re.compile(_REPORT_VERB)
+_COMPLETION_WORD_RE = re.compile(r"(?<![a-z])(?:hoan\s+thanh|xong)(?![a-z])")
+_RECURRING_WORD_RE = re.compile(_any_of("dinh ky", "hang nam"))
 _DEADLINE_RE = re.compile(
     r"(?P<phrase>(?<![a-z])(?:truoc|cham\s+nhat(?:\s+la)?|han\s+(?:chot|cuoi)(?:\s+la)?)\s+"
     r"(?:\d{1,2}\s*+(?:h|gio)\s*+(?:\d{2}(?:\s*+phut)?)?[\s,]*+)?(?:ngay\s++)?"
@@ -1105,23 +1150,57 @@ _PERIOD_END_RE = re.compile(
 
 
 def _read_deadline(meta: DirectiveMeta, sentences: list[str], reference: date) -> None:
-    """The report deadline from the sentences about reporting: a date ("trước ngày 15/11/2024", yearly or
-    monthly), else a deadline tied to the end of the campaign, which the board must then confirm."""
-    report_sentences = [s for s in sentences if _REPORT_SENTENCE_RE.search(_fold(s))]
-    for sentence in report_sentences:
-        m = _DEADLINE_RE.search(_fold(sentence))
-        if m is None:
-            continue
-        meta.deadline_text = _collapse(_group(sentence, m, "phrase") or "")
-        if m.group("monthly"):
-            meta.deadline_recurring = Recurrence.MONTHLY
-            meta.deadline = _next_monthly(int(m.group("day")), reference)
-        else:
-            meta.deadline_recurring = Recurrence.YEARLY if m.group("yearly") else None
-            meta.deadline = _date_from_token(m.group("date"), reference)
+    """Every dated deadline of the body, each marked as a report or a completion deadline. The directive's
+    `deadline` is the first report deadline, else none: a report due when the campaign ends is then noted for
+    the board to confirm. A completion deadline is never taken for the report deadline."""
+    meta.deadlines = [deadline for sentence in sentences for deadline in _sentence_deadlines(sentence, reference)]
+    main = next((d for d in meta.deadlines if d.kind is DeadlineKind.REPORT), None)
+    if main is None:
+        _read_period_end(meta, sentences)
         return
-    for sentence in report_sentences:
-        m = _PERIOD_END_RE.search(_fold(sentence))
+    meta.deadline, meta.deadline_text, meta.deadline_recurring = main.date, main.text, main.recurring
+
+
+def _sentence_deadlines(sentence: str, reference: date) -> Iterator[Deadline]:
+    folded = _fold(sentence)
+    for m in _DEADLINE_RE.finditer(folded):
+        kind = _deadline_kind(folded, m.start(), m.end())
+        if kind is None:
+            continue  # a date nothing is due by ("trước ngày 15/6, các chi bộ họp ...")
+        text = _collapse(_group(sentence, m, "phrase") or "")
+        if m.group("monthly"):
+            yield Deadline(_next_monthly(int(m.group("day")), reference), kind, text, Recurrence.MONTHLY)
+            continue
+        token = m.group("date")
+        # "Định kỳ 6 tháng (trước ngày 15/6) và hằng năm (trước ngày 15/12)": a year-less date in a sentence
+        # about a recurring report comes back every year.
+        yearly = m.group("yearly") or (_date_numbers(token)[2] is None and _RECURRING_WORD_RE.search(folded))
+        yield Deadline(
+            _date_from_token(token, reference), kind, text, Recurrence.YEARLY if yearly else None
+        )
+
+
+def _deadline_kind(folded: str, start: int, end: int) -> DeadlineKind | None:
+    """What is due: told by the nearest reporting or completion word before the deadline, else by the first
+    one after it ("Trước ngày 25 hằng tháng, ... báo cáo ...")."""
+    before = [(m.start(), DeadlineKind.REPORT) for m in _REPORT_WORD_RE.finditer(folded, 0, start)]
+    before += [(m.start(), DeadlineKind.COMPLETION) for m in _COMPLETION_WORD_RE.finditer(folded, 0, start)]
+    if before:
+        return max(before, key=lambda found: found[0])[1]
+    report = _REPORT_WORD_RE.search(folded, end)
+    completion = _COMPLETION_WORD_RE.search(folded, end)
+    if report and (completion is None or report.start() < completion.start()):
+        return DeadlineKind.REPORT
+    return DeadlineKind.COMPLETION if completion else None
+
+
+def _read_period_end(meta: DirectiveMeta, sentences: list[str]) -> None:
+    """Reports due when the campaign ends ("Kết thúc đợt tuyên truyền ..., báo cáo kết quả ...")."""
+    for sentence in sentences:
+        folded = _fold(sentence)
+        if not _REPORT_SENTENCE_RE.search(folded):
+            continue
+        m = _PERIOD_END_RE.search(folded)
         if m is not None:
             meta.deadline_text = _collapse(sentence[m.start() : m.end()])
             meta.deadline_at_period_end = True
@@ -1151,7 +1230,7 @@ _ORGANISATION_HEADS = (
     "doan",
     "co quan",
 )
-_ORG_START_RE = re.compile(rf"(?<![a-z])ve\s+(?={_any_of(*_ORGANISATION_HEADS)})")
+_ORG_START_RE = re.compile(rf"(?<![a-z])(?P<word>ve|cho)\s+(?={_any_of(*_ORGANISATION_HEADS)})")
 # Words that end the organisation's name in "gửi về Ban ... trước ngày ...", "... để tổng hợp".
 _ORG_END_RE = re.compile(
     r"\s+"
@@ -1163,6 +1242,15 @@ _ORG_END_RE = re.compile(
 _VIA_RE = re.compile(r"\(\s*qua\s[^)]*\)")
 
 
+def _is_destination_word(sentence: str, folded: str, m: re.Match[str]) -> bool:
+    """ "về" itself, not "vệ"/"vẻ", which fold the same; "cho" itself (not "chờ") and after a sending or
+    reporting verb ("gửi bản tổng hợp cho Ban ...")."""
+    word = sentence[m.start("word") : m.end("word")].casefold()
+    if m.group("word") == "ve":
+        return word == "về"
+    return word == "cho" and _REPORT_WORD_RE.search(folded, 0, m.start()) is not None
+
+
 def _report_to(sentences: list[str]) -> str | None:
     """Where reports go: "báo cáo ... về Ban Thường vụ Đảng ủy Khối (qua Ban Tuyên giáo Đảng ủy)"."""
     for sentence in sentences:
@@ -1170,8 +1258,7 @@ def _report_to(sentences: list[str]) -> str | None:
         if not _REPORT_SENTENCE_RE.search(folded):
             continue
         for m in _ORG_START_RE.finditer(folded):
-            # "về" itself, not "vệ"/"vẻ", which fold the same.
-            if sentence[m.start() : m.start() + 2].casefold() != "về" or not sentence[m.end()].isupper():
+            if not _is_destination_word(sentence, folded, m) or not sentence[m.end()].isupper():
                 continue
             stop = _ORG_END_RE.search(folded, m.end())
             end = stop.start() if stop else len(sentence)
