@@ -538,9 +538,10 @@ def test_json_of_an_earlier_version_still_loads() -> None:
     ],
 )
 def test_cited_kind_and_dashless_numbers(cited: str, expected: list[tuple[str, str | None]]) -> None:
+    template = {doc.number for doc in parse_directive(directive(deadline="")).cited}
     meta = parse_directive(directive(extra=f"Thực hiện {cited} của Ban Thường vụ.", deadline=""))
 
-    assert [(doc.number, doc.kind) for doc in meta.cited] == expected
+    assert [(doc.number, doc.kind) for doc in meta.cited if doc.number not in template] == expected
 
 
 def test_a_number_without_sequence_or_type_keeps_only_its_issuer() -> None:
