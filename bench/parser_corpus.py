@@ -220,9 +220,7 @@ def differences(parse: Parse, doc: CorpusDocument, fmt: str) -> dict[str, tuple[
     want = expected_fields(doc.expected)
     got = found_fields(parse(document_text(doc.source, fmt)))
     return {
-        name: (want[name], got[name])
-        for name in FIELDS
-        if outcome(name, want[name], got[name]) != "right"
+        name: (want[name], got[name]) for name in FIELDS if outcome(name, want[name], got[name]) != "right"
     }
 
 
@@ -267,9 +265,7 @@ def rows(table: dict[str, dict[str, Counter[str]]]) -> list[str]:
     for name in (*FIELDS, "TOTAL"):
         cells = []
         for fmt in FORMATS:
-            counts = (
-                sum(table[fmt].values(), Counter()) if name == "TOTAL" else table[fmt][name]
-            )
+            counts = sum(table[fmt].values(), Counter()) if name == "TOTAL" else table[fmt][name]
             cells.append("/".join(str(counts[o]) for o in OUTCOMES))
         lines.append(f"{name:<17}" + "".join(f"{cell:>18}" for cell in cells))
     return lines

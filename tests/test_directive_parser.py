@@ -479,9 +479,7 @@ def test_deadline_outside_a_report_sentence_is_not_the_report_deadline() -> None
     meta = parse_directive(directive(extra=extra, deadline=""))
 
     assert meta.deadline is None and meta.deadline_text is None
-    assert meta.deadlines == [
-        Deadline(date(2024, 4, 30), DeadlineKind.COMPLETION, "trước ngày 30/4/2024")
-    ]
+    assert meta.deadlines == [Deadline(date(2024, 4, 30), DeadlineKind.COMPLETION, "trước ngày 30/4/2024")]
 
 
 def test_each_deadline_is_marked_with_what_is_due() -> None:
@@ -507,7 +505,9 @@ def test_each_deadline_is_marked_with_what_is_due() -> None:
 
 
 def test_reports_sent_for_someone_go_to_the_named_body_only_after_a_sending_verb() -> None:
-    sent = "Các chi bộ tổng hợp ý kiến, gửi bản tổng hợp cho Ban Tuyên giáo Đảng ủy Khối trước ngày 05/11/2024."
+    sent = (
+        "Các chi bộ tổng hợp ý kiến, gửi bản tổng hợp cho Ban Tuyên giáo Đảng ủy Khối trước ngày 05/11/2024."
+    )
     helped = "Tạo điều kiện cho Ban Tuyên giáo kiểm tra; báo cáo kết quả trước ngày 05/11/2024."
 
     assert parse_directive(directive(extra=sent, deadline="")).report_to == "Ban Tuyên giáo Đảng ủy Khối"
@@ -525,7 +525,10 @@ def test_json_of_an_earlier_version_still_loads() -> None:
     meta = DirectiveMeta.from_json(stored)
 
     assert meta.deadline == date(2024, 11, 15) and meta.deadlines == []
-    assert DirectiveMeta.from_json(parse_directive(directive()).to_json()).deadlines[0].kind is DeadlineKind.REPORT
+    assert (
+        DirectiveMeta.from_json(parse_directive(directive()).to_json()).deadlines[0].kind
+        is DeadlineKind.REPORT
+    )
 
 
 @pytest.mark.parametrize(

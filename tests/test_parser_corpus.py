@@ -55,7 +55,9 @@ def test_the_board_sees_which_deadline_is_for_the_report(cli: CliRunner) -> None
     ]
 
 
-def test_a_completion_deadline_alone_leaves_the_report_deadline_missing(cli: CliRunner, tmp_path: Path) -> None:
+def test_a_completion_deadline_alone_leaves_the_report_deadline_missing(
+    cli: CliRunner, tmp_path: Path
+) -> None:
     source = (CORPUS_DIR / "03-cv-dang-uy-khoi-date-between.txt").read_text(encoding="utf-8")
     path = tmp_path / "completion-only.txt"
     path.write_text(source.split("Các đảng bộ, chi bộ cơ sở tổng hợp")[0] + "Nơi nhận:\n", encoding="utf-8")

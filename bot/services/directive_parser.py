@@ -397,7 +397,9 @@ _BODY_OPENING_RE = re.compile(
 )
 # A subject line ending like this goes on in the next line, whatever that line starts with.
 _OPEN_ENDING_RE = re.compile(
-    r"(?:[,\-–]|" + _any_of("cua", "ve", "va", "cac", "voi", "tai", "trong", "cho", "den", "theo", "so", "ngay") + r")\s*$"
+    r"(?:[,\-–]|"
+    + _any_of("cua", "ve", "va", "cac", "voi", "tai", "trong", "cho", "den", "theo", "so", "ngay")
+    + r")\s*$"
 )
 _SUBJECT_PREFIX_START_RE = re.compile(r"\s*(?:v\s*/\s*v|ve\s+viec)(?![a-z])")
 # A trích yếu is a few lines; past this the lines are the body, whatever they look like.
@@ -793,7 +795,11 @@ def _subject_block(lines: list[str], folded: list[str], start: int) -> tuple[str
         if not line:
             i += 1
             continue
-        if _DECORATION_RE.fullmatch(line) or _NUMBERED_HEADING_RE.match(folded[i]) or _KINH_GUI_RE.match(folded[i]):
+        if (
+            _DECORATION_RE.fullmatch(line)
+            or _NUMBERED_HEADING_RE.match(folded[i])
+            or _KINH_GUI_RE.match(folded[i])
+        ):
             break
         if _opens_body(lines, folded, i, parts):
             break
@@ -986,7 +992,8 @@ def _kind_name(kind: str) -> str:
 
 
 _MATERIALS_LABEL_RE = re.compile(
-    _LABEL_BULLET + r"(?:(?:[ivx]+|\d+(?:\.\d+)*|[a-z])[.)]\s*)?(?:cac\s+)?tai\s+lieu\s+"
+    _LABEL_BULLET
+    + r"(?:(?:[ivx]+|\d+(?:\.\d+)*|[a-z])[.)]\s*)?(?:cac\s+)?tai\s+lieu\s+"
     + _any_of("sinh hoat", "gui kem", "kem theo")
     + r"\s*:"
 )
@@ -1153,7 +1160,9 @@ def _read_deadline(meta: DirectiveMeta, sentences: list[str], reference: date) -
     """Every dated deadline of the body, each marked as a report or a completion deadline. The directive's
     `deadline` is the first report deadline, else none: a report due when the campaign ends is then noted for
     the board to confirm. A completion deadline is never taken for the report deadline."""
-    meta.deadlines = [deadline for sentence in sentences for deadline in _sentence_deadlines(sentence, reference)]
+    meta.deadlines = [
+        deadline for sentence in sentences for deadline in _sentence_deadlines(sentence, reference)
+    ]
     main = next((d for d in meta.deadlines if d.kind is DeadlineKind.REPORT), None)
     if main is None:
         _read_period_end(meta, sentences)
@@ -1175,9 +1184,7 @@ def _sentence_deadlines(sentence: str, reference: date) -> Iterator[Deadline]:
         # "Định kỳ 6 tháng (trước ngày 15/6) và hằng năm (trước ngày 15/12)": a year-less date in a sentence
         # about a recurring report comes back every year.
         yearly = m.group("yearly") or (_date_numbers(token)[2] is None and _RECURRING_WORD_RE.search(folded))
-        yield Deadline(
-            _date_from_token(token, reference), kind, text, Recurrence.YEARLY if yearly else None
-        )
+        yield Deadline(_date_from_token(token, reference), kind, text, Recurrence.YEARLY if yearly else None)
 
 
 def _deadline_kind(folded: str, start: int, end: int) -> DeadlineKind | None:
