@@ -243,6 +243,7 @@ _ODD_SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u2009\u202f\u3000"), " ")
 _MD_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+", re.MULTILINE)
 _MD_EMPHASIS = re.compile(r"(?<!\\)\*+")
 _MD_HARD_BREAK = re.compile(r"\\$", re.MULTILINE)
+_CELL_BAR_RE = re.compile(r"[ \t]*\|[ \t]*")
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~<>\"'])")
 
 
@@ -255,6 +256,8 @@ def _clean_text(text: str) -> str:
     text = _MD_EMPHASIS.sub("", text)
     text = _MD_HARD_BREAK.sub("", text)
     text = _MD_ESCAPE.sub(r"\1", text)
+    # A table copied from a web page or Markdown keeps its cells apart with "|": make them columns.
+    text = _CELL_BAR_RE.sub("\t", text)
     return "\n".join(line.rstrip() for line in text.split("\n"))
 
 
@@ -526,10 +529,35 @@ class _HeaderScan:
     date_line: str = ""
 
 
+# A label or phrase cut at the end of a header line, its rest on the next line ("Số:" / "45-TB/BTG",
+# "Kon Tum, ngày 16" / "tháng 6 năm 2025"), as a narrow table column wraps.
+_CUT_NUMBER_RE = re.compile(r"\s*so\s*:?\s*")
+_CUT_DATE_RE = re.compile(r".*(?<![a-z])ngay[\s._…]*+\d{0,2}\s*")
+_DATE_REST_RE = re.compile(r"\s*thang(?![a-z])")
+
+
+def _rejoin_cut_lines(header: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(header):
+        line, folded = header[i], _fold(header[i])
+        following = header[i + 1] if i + 1 < len(header) else ""
+        cut = _CUT_NUMBER_RE.fullmatch(folded) or (
+            _CUT_DATE_RE.fullmatch(folded) and _DATE_REST_RE.match(_fold(following))
+        )
+        if cut and following.strip():
+            out.append(f"{line.rstrip()} {following.strip()}")
+            i += 2
+            continue
+        out.append(line)
+        i += 1
+    return out
+
+
 def _scan_header(header: list[str]) -> _HeaderScan:
     """Split the header lines into classified pieces, noting the directive's number and date."""
     scan = _HeaderScan()
-    for line in header:
+    for line in _rejoin_cut_lines(header):
         if not line.strip():
             scan.segs.append(_Seg(_Kind.BLANK, "", True))
             continue
@@ -819,7 +847,10 @@ def _opens_body(lines: list[str], folded: list[str], i: int, parts: list[str]) -
         return _BODY_OPENING_RE.match(folded[i]) is not None and _paragraph_ends_with_colon(lines, folded, i)
     if _OPEN_ENDING_RE.search(_fold(parts[-1])):
         return False
-    return _opens_sentence(line, folded[i]) or parts[-1].endswith((".", ":", ";"))
+    if parts[-1].endswith((".", ":", ";")) or _opens_sentence(line, folded[i]):
+        return True
+    # "Ban Tuyên giáo ... thông báo ... tới các" / "đảng bộ ... như sau:": a sentence that introduces the body.
+    return line[:1].isupper() and not _is_upper(line) and _paragraph_ends_with_colon(lines, folded, i)
 
 
 def _opens_sentence(line: str, folded: str) -> bool:
@@ -1136,7 +1167,7 @@ def _period(body: str, reference: date) -> tuple[date | None, date | None]:
 # "gửi ... cho Ban ..." names where reports go as well as "gửi về Ban ...".
 _REPORT_VERB = r"bao\s+cao(?!\s+vien)|(?<![a-z])gui\s|(?<![a-z])nop\s"
 _REPORT_SENTENCE_RE = re.compile(
-    r"bao\s+cao(?!\s+vien)|gui\s+(?:ve|ket\s+qua)|nop\s+(?:ve|bao)|gui\s[^.;]{0,80}?(?<![a-z])cho\s"
+    r"bao\s+cao(?!\s+vien)|gui\s+(?:ve|ket\s+qua)|nop\s+(?:ve|bao)|gui\s[^.;]{0,80}?(?<![a-z])(?:cho|ve)\s"
 )
 _REPORT_WORD_RE = re.compile(_REPORT_VERB)
 _COMPLETION_WORD_RE = re.compile(r"(?<![a-z])(?:hoan\s+thanh|xong)(?![a-z])")
