@@ -16,6 +16,7 @@ so a match in the folded text indexes the same span of the original.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
@@ -1203,8 +1204,14 @@ def _read_deadline(meta: DirectiveMeta, sentences: list[str], reference: date) -
 
 def _sentence_deadlines(sentence: str, reference: date) -> Iterator[Deadline]:
     folded = _fold(sentence)
+    # Each word's positions are found once per sentence: a hostile sentence may hold thousands of deadlines.
+    words = sorted(
+        [(m.start(), DeadlineKind.REPORT) for m in _REPORT_WORD_RE.finditer(folded)]
+        + [(m.start(), DeadlineKind.COMPLETION) for m in _COMPLETION_WORD_RE.finditer(folded)]
+    )
+    recurring_words = _RECURRING_WORD_RE.search(folded) is not None
     for m in _DEADLINE_RE.finditer(folded):
-        kind = _deadline_kind(folded, m.start(), m.end())
+        kind = _deadline_kind(words, m.start(), m.end())
         if kind is None:
             continue  # a date nothing is due by ("trước ngày 15/6, các chi bộ họp ...")
         text = _collapse(_group(sentence, m, "phrase") or "")
@@ -1214,22 +1221,18 @@ def _sentence_deadlines(sentence: str, reference: date) -> Iterator[Deadline]:
         token = m.group("date")
         # "Định kỳ 6 tháng (trước ngày 15/6) và hằng năm (trước ngày 15/12)": a year-less date in a sentence
         # about a recurring report comes back every year.
-        yearly = m.group("yearly") or (_date_numbers(token)[2] is None and _RECURRING_WORD_RE.search(folded))
+        yearly = m.group("yearly") or (_date_numbers(token)[2] is None and recurring_words)
         yield Deadline(_date_from_token(token, reference), kind, text, Recurrence.YEARLY if yearly else None)
 
 
-def _deadline_kind(folded: str, start: int, end: int) -> DeadlineKind | None:
+def _deadline_kind(words: list[tuple[int, DeadlineKind]], start: int, end: int) -> DeadlineKind | None:
     """What is due: told by the nearest reporting or completion word before the deadline, else by the first
-    one after it ("Trước ngày 25 hằng tháng, ... báo cáo ...")."""
-    before = [(m.start(), DeadlineKind.REPORT) for m in _REPORT_WORD_RE.finditer(folded, 0, start)]
-    before += [(m.start(), DeadlineKind.COMPLETION) for m in _COMPLETION_WORD_RE.finditer(folded, 0, start)]
-    if before:
-        return max(before, key=lambda found: found[0])[1]
-    report = _REPORT_WORD_RE.search(folded, end)
-    completion = _COMPLETION_WORD_RE.search(folded, end)
-    if report and (completion is None or report.start() < completion.start()):
-        return DeadlineKind.REPORT
-    return DeadlineKind.COMPLETION if completion else None
+    one after it ("Trước ngày 25 hằng tháng, ... báo cáo ..."). `words` are (position, kind), sorted."""
+    at = bisect.bisect_left(words, (start,))
+    if at > 0:
+        return words[at - 1][1]
+    after = bisect.bisect_left(words, (end,))
+    return words[after][1] if after < len(words) else None
 
 
 def _read_period_end(meta: DirectiveMeta, sentences: list[str]) -> None:
@@ -1280,13 +1283,13 @@ _ORG_END_RE = re.compile(
 _VIA_RE = re.compile(r"\(\s*qua\s[^)]*\)")
 
 
-def _is_destination_word(sentence: str, folded: str, m: re.Match[str]) -> bool:
+def _is_destination_word(sentence: str, m: re.Match[str], first_verb: int | None) -> bool:
     """ "về" itself, not "vệ"/"vẻ", which fold the same; "cho" itself (not "chờ") and after a sending or
-    reporting verb ("gửi bản tổng hợp cho Ban ...")."""
+    reporting verb ("gửi bản tổng hợp cho Ban ...") that starts at `first_verb`."""
     word = sentence[m.start("word") : m.end("word")].casefold()
     if m.group("word") == "ve":
         return word == "về"
-    return word == "cho" and _REPORT_WORD_RE.search(folded, 0, m.start()) is not None
+    return word == "cho" and first_verb is not None and first_verb < m.start()
 
 
 def _report_to(sentences: list[str]) -> str | None:
@@ -1295,8 +1298,12 @@ def _report_to(sentences: list[str]) -> str | None:
         folded = _fold(sentence)
         if not _REPORT_SENTENCE_RE.search(folded):
             continue
+        verb = _REPORT_WORD_RE.search(folded)
         for m in _ORG_START_RE.finditer(folded):
-            if not _is_destination_word(sentence, folded, m) or not sentence[m.end()].isupper():
+            if (
+                not _is_destination_word(sentence, m, verb.start() if verb else None)
+                or not sentence[m.end()].isupper()
+            ):
                 continue
             stop = _ORG_END_RE.search(folded, m.end())
             end = stop.start() if stop else len(sentence)
