@@ -10,7 +10,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bench import board, broadcast, faults, ingest, oa_broadcast, reading
+from bench import board, broadcast, faults, ingest, oa_broadcast, parser_corpus, reading
 
 Section = Callable[[str | None], Awaitable[dict[str, Any]]]
 
@@ -91,6 +91,10 @@ SECTIONS: dict[str, tuple[str, Section]] = {
         _faults,
     ),
     "reading": ("Hostile input – parser time by size, reads through the bounded worker", _reading),
+    "parser_corpus": (
+        "Issue 14 – directive parser on tests/corpus, per field and format: right/wrong/missed/invented",
+        parser_corpus.section,
+    ),
 }
 
 

@@ -47,6 +47,7 @@ PREVIEW_NO_FILES = "Chưa có tệp gửi kèm. Đồng chí có thể gửi th�
 PREVIEW_FORM = "Mẫu báo cáo: {title}"
 DEADLINE_AT_PERIOD_END = "khi kết thúc đợt (đồng chí cần xác nhận một ngày cụ thể)"
 DEADLINE_YEARLY = "{date} (hằng năm)"
+DEADLINE_COMPLETION = "; hạn hoàn thành công việc: {dates}"
 DEADLINE_UNCONFIRMED = " ⚠️ chưa xác nhận"
 DEADLINE_CONFIRMED = " ✅"
 

@@ -15,6 +15,8 @@ from bot.sandbox.demo import SAMPLES_DIR as SAMPLES
 from bot.services.directive_parser import (
     TRACKED_FIELDS,
     CitedDocument,
+    Deadline,
+    DeadlineKind,
     DirectiveMeta,
     Recurrence,
     parse_directive,
@@ -477,6 +479,78 @@ def test_deadline_outside_a_report_sentence_is_not_the_report_deadline() -> None
     meta = parse_directive(directive(extra=extra, deadline=""))
 
     assert meta.deadline is None and meta.deadline_text is None
+    assert meta.deadlines == [Deadline(date(2024, 4, 30), DeadlineKind.COMPLETION, "trước ngày 30/4/2024")]
+
+
+def test_each_deadline_is_marked_with_what_is_due() -> None:
+    extra = (
+        "Các chi bộ hoàn thành việc học tập trước ngày 15-6-2020 và báo cáo kết quả về Ban Tuyên giáo "
+        "trước ngày 20/6/2020. Thời hạn hoàn thành trước ngày 01/11/2024. Trước ngày 10/11/2024, các chi bộ "
+        "họp. Định kỳ 6 tháng (trước ngày 15/6) và hằng năm (trước ngày 15/12), các chi bộ gửi kết quả "
+        "về Ban Tuyên giáo."
+    )
+
+    meta = parse_directive(directive(extra=extra, deadline=""))
+
+    found = [(d.date, d.kind, d.recurring) for d in meta.deadlines]
+    assert found == [
+        (date(2020, 6, 15), DeadlineKind.COMPLETION, None),
+        (date(2020, 6, 20), DeadlineKind.REPORT, None),
+        (date(2024, 11, 1), DeadlineKind.COMPLETION, None),
+        # "Trước ngày 10/11/2024, các chi bộ họp": nothing is due by it, so it is not a deadline.
+        (date(2025, 6, 15), DeadlineKind.REPORT, Recurrence.YEARLY),
+        (date(2024, 12, 15), DeadlineKind.REPORT, Recurrence.YEARLY),
+    ]
+    assert meta.deadline == date(2020, 6, 20)
+
+
+def test_reports_sent_for_someone_go_to_the_named_body_only_after_a_sending_verb() -> None:
+    sent = (
+        "Các chi bộ tổng hợp ý kiến, gửi bản tổng hợp cho Ban Tuyên giáo Đảng ủy Khối trước ngày 05/11/2024."
+    )
+    helped = "Tạo điều kiện cho Ban Tuyên giáo kiểm tra; báo cáo kết quả trước ngày 05/11/2024."
+
+    assert parse_directive(directive(extra=sent, deadline="")).report_to == "Ban Tuyên giáo Đảng ủy Khối"
+    # "cho" without a sending verb before it names no destination: the template's own sentence does.
+    assert parse_directive(directive(extra=helped, deadline="")).report_to == (
+        "Ban Thường vụ Đảng ủy Khối (qua Ban Tuyên giáo Đảng ủy)"
+    )
+
+
+def test_json_of_an_earlier_version_still_loads() -> None:
+    stored = parse_directive(directive()).to_json()
+    stored["version"] = 1
+    del stored["deadlines"]
+
+    meta = DirectiveMeta.from_json(stored)
+
+    assert meta.deadline == date(2024, 11, 15) and meta.deadlines == []
+    assert (
+        DirectiveMeta.from_json(parse_directive(directive()).to_json()).deadlines[0].kind
+        is DeadlineKind.REPORT
+    )
+
+
+@pytest.mark.parametrize(
+    "cited, expected",
+    [
+        ("Thông báo kết luận số 12-TB/HU ngày 02/3/2024", [("12-TB/HU", "Thông báo")]),
+        ("Kế hoạch số 87-CV/HU", [("87-CV/HU", None)]),  # the kind disagrees with the type code
+        ("Quyết định số 84 QĐ/TW ngày 22/02/2013", [("84-QĐ/TW", "Quyết định")]),
+        ("năm 2013 QĐ/TW", []),  # no dash and no "số": not a number
+    ],
+)
+def test_cited_kind_and_dashless_numbers(cited: str, expected: list[tuple[str, str | None]]) -> None:
+    template = {doc.number for doc in parse_directive(directive(deadline="")).cited}
+    meta = parse_directive(directive(extra=f"Thực hiện {cited} của Ban Thường vụ.", deadline=""))
+
+    assert [(doc.number, doc.kind) for doc in meta.cited if doc.number not in template] == expected
+
+
+def test_a_number_without_sequence_or_type_keeps_only_its_issuer() -> None:
+    meta = parse_directive(directive(number_line="Số      -/ĐUK"))
+
+    assert (meta.number, meta.number_seq, meta.doc_type, meta.issuer_code) == (None, None, None, "ĐUK")
 
 
 @pytest.mark.parametrize(

@@ -47,6 +47,12 @@ INPUTS: dict[str, Callable[[int], str]] = {
     "report recipient fragments": _repeated("báo cáo kết quả về Ban (qua "),
     "materials labels": _repeated("Tài liệu sinh hoạt:\n1. x\n"),
     "signature fragments": _repeated("T/M BAN THƯỜNG VỤ\nNơi nhận:\n- Như trên,\n"),
+    "deadline kinds in one sentence": _repeated(
+        "hoàn thành trước ngày 01/11 định kỳ báo cáo trước ngày 15/6 "
+    ),
+    "destinations after a verb": _repeated("gửi bản tổng hợp cho Ban chờ Ban cho "),
+    "table cells and cut header lines": _repeated("| Số:\n| Hà Nội, ngày 16\ntháng 6 năm 2025 |\n"),
+    "subject lines under a heading": _repeated("KẾT LUẬN\nvề việc\nThực hiện Kế hoạch của\n"),
 }
 
 

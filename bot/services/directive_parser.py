@@ -16,6 +16,7 @@ so a match in the folded text indexes the same span of the original.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
@@ -26,7 +27,8 @@ from enum import Enum, StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-JSON_VERSION = 1
+# 2: `deadlines` (each with its kind) added; version 1 JSON (stored by earlier releases) still loads.
+JSON_VERSION = 2
 _TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
@@ -35,6 +37,41 @@ class Recurrence(StrEnum):
 
     YEARLY = "yearly"
     MONTHLY = "monthly"
+
+
+class DeadlineKind(StrEnum):
+    """What is due by a deadline: the report ("báo cáo ... trước ngày"), or the work itself ("hoàn thành ...")."""
+
+    REPORT = "report"
+    COMPLETION = "completion"
+
+
+@dataclass(slots=True)
+class Deadline:
+    """One dated deadline of the body, as written ("trước ngày 15/6", "chậm nhất ngày 28/11/2025")."""
+
+    date: date | None
+    kind: DeadlineKind
+    text: str
+    recurring: Recurrence | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "date": _iso(self.date),
+            "kind": self.kind.value,
+            "text": self.text,
+            "recurring": self.recurring.value if self.recurring else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Deadline:
+        recurring = data.get("recurring")
+        return cls(
+            _from_iso(data.get("date")),
+            DeadlineKind(data["kind"]),
+            data.get("text") or "",
+            Recurrence(recurring) if recurring else None,
+        )
 
 
 @dataclass(slots=True)
@@ -80,6 +117,7 @@ class DirectiveMeta:
     deadline: date | None = None
     deadline_text: str | None = None
     deadline_recurring: Recurrence | None = None
+    deadlines: list[Deadline] = field(default_factory=list)
     deadline_at_period_end: bool = False
     deadline_suggestion: date | None = None
     report_to: str | None = None
@@ -95,8 +133,8 @@ class DirectiveMeta:
         out: dict[str, Any] = {"version": JSON_VERSION}
         for spec in fields(self):
             value = getattr(self, spec.name)
-            if spec.name == "cited":
-                value = [doc.to_json() for doc in value]
+            if spec.name in ("cited", "deadlines"):
+                value = [item.to_json() for item in value]
             elif isinstance(value, date):
                 value = value.isoformat()
             elif isinstance(value, list):
@@ -117,6 +155,7 @@ class DirectiveMeta:
         ]
         recurring = values.get("deadline_recurring")
         values["deadline_recurring"] = Recurrence(recurring) if recurring else None
+        values["deadlines"] = [Deadline.from_json(item) for item in values.get("deadlines", [])]
         return cls(**values)
 
 
@@ -157,7 +196,7 @@ def parse_directive(text: str, today: date | None = None) -> DirectiveMeta:
     folded = [_fold(line) for line in lines]
     meta = DirectiveMeta()
     opening = _find_opening(lines, folded)
-    _read_header(meta, lines[: opening.header_end], subject_under_number=opening.kinh_gui is not None)
+    _read_header(meta, lines[: opening.header_end], subject_under_number=opening.type_heading is None)
     body_start = _read_opening(meta, lines, folded, opening)
     body_end = _find_body_end(lines, folded, body_start)
     signature = _find_signature(lines, folded, body_end)
@@ -205,6 +244,7 @@ _ODD_SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u2009\u202f\u3000"), " ")
 _MD_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+", re.MULTILINE)
 _MD_EMPHASIS = re.compile(r"(?<!\\)\*+")
 _MD_HARD_BREAK = re.compile(r"\\$", re.MULTILINE)
+_CELL_BAR_RE = re.compile(r"[ \t]*\|[ \t]*")
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~<>\"'])")
 
 
@@ -217,6 +257,8 @@ def _clean_text(text: str) -> str:
     text = _MD_EMPHASIS.sub("", text)
     text = _MD_HARD_BREAK.sub("", text)
     text = _MD_ESCAPE.sub(r"\1", text)
+    # A table copied from a web page or Markdown keeps its cells apart with "|": make them columns.
+    text = _CELL_BAR_RE.sub("\t", text)
     return "\n".join(line.rstrip() for line in text.split("\n"))
 
 
@@ -261,7 +303,7 @@ _WORDED_DATE = r"\d{1,2}\s++thang\s++\d{1,2}(?:\s*+(?:,\s*+)?nam\s++\d{4})?"
 _ANY_DATE = rf"(?:{_NUMERIC_DATE}|{_WORDED_DATE})"
 _FULL_DATE = r"(?:\d{1,2}[/-]\d{1,2}[/-]\d{4}|\d{1,2}\s++thang\s++\d{1,2}\s*+(?:,\s*+)?nam\s++\d{4})"
 _PARTY_NUMBER = (
-    rf"(?P<seq>\d++)?[\s._…]*+{_DASH}\s*+(?P<type>[a-z]{{1,5}})\s*+/\s*+"
+    rf"(?P<seq>\d++)?[\s._…]*+{_DASH}\s*+(?P<type>[a-z]{{1,5}})?\s*+/\s*+"
     r"(?P<issuer>[a-z0-9]++(?:-[a-z0-9]++)*+)"
 )
 _STATE_NUMBER = (
@@ -273,7 +315,8 @@ _OWN_NUMBER_RE = re.compile(
     rf"(?:^[ \t]*+|(?<=\t)|(?<=  ))so(?![a-z])[\s:]*+(?:{_PARTY_NUMBER}|{_STATE_NUMBER})"
 )
 _CITED_NUMBER = (
-    r"(?P<seq>\d++)\s*+" + _DASH + r"\s*+(?P<type>[a-z]{1,5})\s*+/\s*+(?P<issuer>[a-z0-9]++(?:-[a-z0-9]++)*+)"
+    r"(?P<seq>\d++)(?P<dash>\s*+" + _DASH + r"\s*+|[ \t]++)(?P<type>[a-z]{1,5})\s*+/\s*+"
+    r"(?P<issuer>[a-z0-9]++(?:-[a-z0-9]++)*+)"
     r"|(?P<s_seq>\d++)/(?:(?P<s_year>\d{4})/)?(?P<s_type>[a-z]{1,5})" + _DASH + r"(?P<s_issuer>[a-z0-9]++)"
 )
 _DOC_KINDS = (
@@ -297,7 +340,9 @@ _DOC_KINDS = (
     "nghi dinh",
 )
 _CITED_RE = re.compile(
-    rf"(?:(?P<kind>{_any_of(*_DOC_KINDS)})\s++)?(?:so[\s:]*+)?(?<![\w/])(?:{_CITED_NUMBER})(?![\w])"
+    # Two kinds in a row ("Thông báo kết luận số 12-TB/HU"): the one the type code agrees with is kept.
+    rf"(?:(?P<kind>{_any_of(*_DOC_KINDS)}(?:\s++{_any_of(*_DOC_KINDS)})?)\s++)?(?P<so>so[\s:]*+)?"
+    rf"(?<![\w/])(?:{_CITED_NUMBER})(?![\w])"
     rf"(?:\s*+(?:,\s*+)?(?:ban\s+hanh\s+)?ngay\s++(?P<date>{_FULL_DATE}))?"
 )
 _ISSUE_DATE_RE = re.compile(
@@ -311,7 +356,9 @@ _MOTTO_RE = re.compile(
     + r"|doc\s+lap\s*-\s*tu\s+do\s*-\s*hanh\s+phuc"
 )
 _DECORATION_RE = re.compile(r"[*\-–—_=~.•]+")
-_KINH_GUI_RE = re.compile(r"\s*+kinh\s*+gui[\s:]*+")
+# A label may stand after a list dash or bullet ("- Kính gửi: - Các ban đảng, ...").
+_LABEL_BULLET = r"\s*+(?:[-+•–*]\s*+)?"
+_KINH_GUI_RE = re.compile(_LABEL_BULLET + r"kinh\s*+gui[\s:]*+")
 _NOI_NHAN_RE = re.compile(r"\s*noi\s+nhan\b")
 _LIST_ITEM_RE = re.compile(r"\s*+[-+•–]\s*+")
 _AUTHORITY_RE = re.compile(r"(?:T\s*/\s*M|K\s*/\s*T|T\s*/\s*L|TM\.|KT\.|TL\.|TUQ\.)\s*\S")
@@ -325,11 +372,45 @@ _SIGNATURE_PLACEHOLDER_RE = re.compile(
 _ATTACHMENT_HEADING_RE = re.compile(
     r"\s*" + _any_of("huong dan", "de cuong", "phu luc", "tai lieu", "mau bao cao")
 )
-_TYPE_HEADING_RE = re.compile(rf"\s*{_any_of(*_DOC_KINDS, 'de cuong')}\s*")
+# Type headings compared without spaces: OCR splits words ("K ÉT LUẬN"), and "KÉT" folds like "KẾT".
+_TYPE_HEADINGS = frozenset(kind.replace(" ", "") for kind in (*_DOC_KINDS, "de cuong"))
 _SUBJECT_PREFIX_RE = re.compile(r"(?:v\s*/\s*v|ve\s+viec)\s*:?\s*")
+# Words that open a directive's body. A body line starts with a capital letter; a wrapped subject line does not
+# (or follows a word that needs its complement, see _OPEN_ENDING_RE).
 _BODY_OPENING_RE = re.compile(
-    r"\s*(?:" + _any_of("thuc hien", "can cu", "de", "nham", "theo") + r"|ngay\s+\d)"
+    r"\s*(?:"
+    + _any_of(
+        "thuc hien",
+        "can cu",
+        "de",
+        "nham",
+        "theo",
+        "tai phien hop",
+        "tai hoi nghi",
+        "hoi nghi",
+        "sau khi",
+        "qua",
+        "vua qua",
+        "hien nay",
+        "trong thoi gian",
+        "ban thuong vu",
+        "ban chap hanh",
+        "thuong truc",
+    )
+    + r"|ngay\s+\d)"
 )
+# A subject line ending like this goes on in the next line, whatever that line starts with.
+_OPEN_ENDING_RE = re.compile(
+    r"(?:[,\-–]|"
+    + _any_of("cua", "ve", "va", "cac", "voi", "tai", "trong", "cho", "den", "theo", "so", "ngay")
+    + r")\s*$"
+)
+_SUBJECT_PREFIX_START_RE = re.compile(r"\s*(?:v\s*/\s*v|ve\s+viec)(?![a-z])")
+# A trích yếu is a few lines; past this the lines are the body, whatever they look like.
+_SUBJECT_MAX_LINES = 6
+_SUBJECT_MAX_CHARS = 400
+# A paragraph this long is body text, not a subject written as one DOCX paragraph.
+_SUBJECT_PARAGRAPH_MAX_CHARS = 250
 _NUMBERED_HEADING_RE = re.compile(r"\s*(?:[ivx]+|\d+(?:\.\d+)*|[a-zđ])[.)]\s")
 _HEADER_SEARCH_LINES = 60
 # A line after a bare "Kính gửi:" longer than this is the body's first paragraph, not a recipient.
@@ -383,7 +464,7 @@ def _find_opening(lines: list[str], folded: list[str]) -> _Opening:
             (
                 i
                 for i in range(min(len(lines), _HEADER_SEARCH_LINES))
-                if _TYPE_HEADING_RE.fullmatch(folded[i]) and _is_upper(lines[i])
+                if _is_type_heading(lines[i], folded[i])
             ),
             None,
         )
@@ -391,6 +472,10 @@ def _find_opening(lines: list[str], folded: list[str]) -> _Opening:
     if header_end is None:
         header_end = _end_of_header_items(folded)
     return _Opening(header_end=header_end, kinh_gui=kinh_gui, type_heading=heading)
+
+
+def _is_type_heading(line: str, folded: str) -> bool:
+    return len(line) < 40 and _is_upper(line) and "".join(folded.split()) in _TYPE_HEADINGS
 
 
 def _first_line(folded: list[str], pattern: re.Pattern[str], start: int, limit: int) -> int | None:
@@ -445,10 +530,35 @@ class _HeaderScan:
     date_line: str = ""
 
 
+# A label or phrase cut at the end of a header line, its rest on the next line ("Số:" / "45-TB/BTG",
+# "Kon Tum, ngày 16" / "tháng 6 năm 2025"), as a narrow table column wraps.
+_CUT_NUMBER_RE = re.compile(r"\s*so\s*:?\s*")
+_CUT_DATE_RE = re.compile(r".*(?<![a-z])ngay[\s._…]*+\d{0,2}\s*")
+_DATE_REST_RE = re.compile(r"\s*thang(?![a-z])")
+
+
+def _rejoin_cut_lines(header: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(header):
+        line, folded = header[i], _fold(header[i])
+        following = header[i + 1] if i + 1 < len(header) else ""
+        cut = _CUT_NUMBER_RE.fullmatch(folded) or (
+            _CUT_DATE_RE.fullmatch(folded) and _DATE_REST_RE.match(_fold(following))
+        )
+        if cut and following.strip():
+            out.append(f"{line.rstrip()} {following.strip()}")
+            i += 2
+            continue
+        out.append(line)
+        i += 1
+    return out
+
+
 def _scan_header(header: list[str]) -> _HeaderScan:
     """Split the header lines into classified pieces, noting the directive's number and date."""
     scan = _HeaderScan()
-    for line in header:
+    for line in _rejoin_cut_lines(header):
         if not line.strip():
             scan.segs.append(_Seg(_Kind.BLANK, "", True))
             continue
@@ -493,14 +603,21 @@ def _group(original: str, match: re.Match[str], name: str) -> str | None:
 _STATE_GROUPS = ("s_seq", "s_type", "s_issuer", "s_year")
 
 
-def _number_parts(original: str, m: re.Match[str]) -> tuple[str | None, str, str, str | None] | None:
-    """(sequence, type code, issuer code, state-format year) of a matched number, or None if not one."""
-    names = ("seq", "type", "issuer", None) if m.group("type") is not None else _STATE_GROUPS
+def _is_party_number(m: re.Match[str]) -> bool:
+    return m.group("issuer") is not None
+
+
+def _number_parts(original: str, m: re.Match[str]) -> tuple[str | None, str | None, str, str | None] | None:
+    """(sequence, type code, issuer code, state-format year) of a matched number, or None if not one.
+
+    A directive's own number may leave out its sequence and even its type ("Số      -/ĐU"); the issuer code is
+    always there."""
+    names = ("seq", "type", "issuer", None) if _is_party_number(m) else _STATE_GROUPS
     seq, doc_type, issuer, year = (_group(original, m, name) if name else None for name in names)
-    if doc_type is None or issuer is None:
+    if issuer is None or issuer != issuer.upper():
         return None
     # Type codes are capitalised ("CV", "QĐi", "CTr"), issuer codes upper case: this rejects prose.
-    if not doc_type[0].isupper() or issuer != issuer.upper():
+    if doc_type is not None and not doc_type[0].isupper():
         return None
     return seq, doc_type, issuer, year
 
@@ -509,8 +626,10 @@ def _valid_number(original: str, m: re.Match[str]) -> bool:
     return _number_parts(original, m) is not None
 
 
-def _format_number(seq: str | None, doc_type: str, issuer: str, year: str | None, state: bool) -> str | None:
-    if seq is None:
+def _format_number(
+    seq: str | None, doc_type: str | None, issuer: str, year: str | None, state: bool
+) -> str | None:
+    if seq is None or doc_type is None:
         return None
     if state:
         return f"{seq}/{year}/{doc_type}-{issuer}" if year else f"{seq}/{doc_type}-{issuer}"
@@ -522,7 +641,7 @@ def _read_header(meta: DirectiveMeta, header: list[str], *, subject_under_number
     if scan.number is not None and (parts := _number_parts(scan.number_line, scan.number)):
         seq, doc_type, issuer, year = parts
         meta.number_seq, meta.doc_type, meta.issuer_code = seq, doc_type, issuer
-        meta.number = _format_number(seq, doc_type, issuer, year, state=scan.number.group("type") is None)
+        meta.number = _format_number(seq, doc_type, issuer, year, state=not _is_party_number(scan.number))
     if scan.date is not None:
         _read_issue_date(meta, scan.date_line, scan.date)
     meta.parent_body, meta.issuer = _issuer_names(scan.segs)
@@ -544,17 +663,45 @@ def _read_issue_date(meta: DirectiveMeta, line: str, m: re.Match[str]) -> None:
 _NAME_CONTINUATION_RE = re.compile(_any_of("va", "cac", "cua", "truc thuoc"))
 
 
-def _issuer_names(segs: list[_Seg]) -> tuple[str | None, str | None]:
-    """(parent body, issuer) from the upper-case lines at the top of the header."""
-    run: list[str] = []
+# "ĐẢNG BỘ HUYỆN X ĐẢNG ỦY XÃ Y": both columns' names run together on one line of a web page's copy.
+_JOINED_NAMES_RE = re.compile(
+    r"(dang bo\s.+?)\s+" + _any_of("dang uy", "huyen uy", "thanh uy", "quan uy", "thi uy", "chi bo")
+)
+
+
+def _issuer_runs(segs: list[_Seg]) -> tuple[list[list[str]], int]:
+    """Runs of upper-case header lines, and how many runs came before the directive's number.
+
+    A mixed-case line (a news paragraph above the header, the subject) or the number ends a run; the other
+    column's motto and place-date line do not, whatever order the two columns were flattened in."""
+    runs: list[list[str]] = [[]]
+    before_number = -1
     for seg in segs:
         if seg.kind is _Kind.TEXT and _is_upper(seg.text):
-            run.append(seg.text)
-        elif not (seg.kind is _Kind.BLANK or _is_aside_of(seg, run)):
-            break
-    units: list[str] = []
+            runs[-1].append(seg.text)
+            continue
+        if seg.kind is _Kind.NUMBER and before_number < 0:
+            before_number = sum(1 for run in runs if run)
+        if seg.kind in (_Kind.TEXT, _Kind.NUMBER) and runs[-1]:
+            runs.append([])
+    runs = [run for run in runs if run]
+    return runs, (len(runs) if before_number < 0 else before_number)
+
+
+def _issuer_names(segs: list[_Seg]) -> tuple[str | None, str | None]:
+    """(parent body, issuer): the upper-case lines right above the number (the last ones of the header when it
+    has no number; the first ones when the number comes first)."""
+    runs, before_number = _issuer_runs(segs)
+    if not runs:
+        return None, None
+    run = runs[before_number - 1] if before_number > 0 else runs[0]
+    lines: list[str] = []
     for line in run:
-        if units and _NAME_CONTINUATION_RE.match(_fold(line)):
+        joined = _JOINED_NAMES_RE.match(_fold(line))
+        lines.extend([line[: joined.end(1)], line[joined.end(1) :]] if joined else [line])
+    units: list[str] = []
+    for line in lines:
+        if units and _NAME_CONTINUATION_RE.match(_fold(line.strip())):
             units[-1] = f"{units[-1]} {line}"
         else:
             units.append(line)
@@ -613,9 +760,20 @@ def _read_opening(meta: DirectiveMeta, lines: list[str], folded: list[str], open
         meta.recipients, body_start = _recipients(lines, folded, opening.kinh_gui)
         return body_start
     if opening.type_heading is not None:
-        meta.subject, body_start = _subject_under_heading(lines, folded, opening.type_heading + 1)
+        meta.subject, body_start = _subject_block(lines, folded, opening.type_heading + 1)
+        return body_start
+    start = _next_text_line(lines, opening.header_end)
+    if meta.subject is None and start < len(lines) and _SUBJECT_PREFIX_START_RE.match(folded[start]):
+        # No "Kính gửi": the "V/v ..." lines under the header run straight into the body.
+        meta.subject, body_start = _subject_block(lines, folded, start)
         return body_start
     return opening.header_end
+
+
+def _next_text_line(lines: list[str], i: int) -> int:
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    return i
 
 
 def _recipients(lines: list[str], folded: list[str], at: int) -> tuple[str | None, int]:
@@ -652,32 +810,66 @@ def _strip_bullet(text: str) -> str:
     return text[bullet.end() :] if bullet else text
 
 
-def _subject_under_heading(lines: list[str], folded: list[str], start: int) -> tuple[str | None, int]:
-    """The subject under a type heading ("KẾ HOẠCH" / "tuyên truyền ...") and the first body line."""
-    i = start
-    while i < len(lines) and not lines[i].strip():
-        i += 1
+def _subject_block(lines: list[str], folded: list[str], start: int) -> tuple[str | None, int]:
+    """The subject lines from `start` (under a type heading, or a "V/v" line) and the body's first line.
+
+    The subject may be several DOCX paragraphs or hard-wrapped lines with no blank line before the body; it ends
+    where the body begins: a body opening ("Thực hiện ...", "Tại phiên họp ...") written with a capital,
+    a numbered heading, a long paragraph, or a paragraph ending in ":"."""
+    i = _next_text_line(lines, start)
     parts: list[str] = []
-    after_blank = False
-    while i < len(lines):
+    size = 0
+    while i < len(lines) and len(parts) < _SUBJECT_MAX_LINES and size < _SUBJECT_MAX_CHARS:
         line = lines[i].strip()
         if not line:
-            after_blank = bool(parts)
             i += 1
             continue
         if (
             _DECORATION_RE.fullmatch(line)
-            or _BODY_OPENING_RE.match(folded[i])
             or _NUMBERED_HEADING_RE.match(folded[i])
-            or (after_blank and not _continues(parts[-1], line))
+            or _KINH_GUI_RE.match(folded[i])
         ):
             break
+        if _opens_body(lines, folded, i, parts):
+            break
         parts.append(line)
-        after_blank = False
+        size += len(line)
         i += 1
     while i < len(lines) and (not lines[i].strip() or _DECORATION_RE.fullmatch(lines[i].strip())):
         i += 1
     return _clean_subject(" ".join(parts)), i
+
+
+def _opens_body(lines: list[str], folded: list[str], i: int, parts: list[str]) -> bool:
+    line = lines[i].strip()
+    if len(line) > _SUBJECT_PARAGRAPH_MAX_CHARS:
+        return True
+    if not parts:
+        return _BODY_OPENING_RE.match(folded[i]) is not None and _paragraph_ends_with_colon(lines, folded, i)
+    if _OPEN_ENDING_RE.search(_fold(parts[-1])):
+        return False
+    if parts[-1].endswith((".", ":", ";")) or _opens_sentence(line, folded[i]):
+        return True
+    # "Ban Tuyên giáo ... thông báo ... tới các" / "đảng bộ ... như sau:": a sentence that introduces the body.
+    return line[:1].isupper() and not _is_upper(line) and _paragraph_ends_with_colon(lines, folded, i)
+
+
+def _opens_sentence(line: str, folded: str) -> bool:
+    """A mixed-case line that starts with a capital and a body opening ("Thực hiện", "Qua", "Ngày 5/3 ...")."""
+    return line[:1].isupper() and not _is_upper(line) and _BODY_OPENING_RE.match(folded) is not None
+
+
+def _paragraph_ends_with_colon(lines: list[str], folded: list[str], i: int) -> bool:
+    """Whether the paragraph from line `i` (to a blank line or the next body opening, wrapped or not) introduces
+    the body ("..., Ban Thường vụ ban hành Kế hoạch như sau:"): then it is the body, not a subject that happens to
+    start with "Thực hiện". A paragraph longer than a subject is the body too."""
+    for k in range(i, min(len(lines), i + _SUBJECT_MAX_LINES)):
+        line = lines[k].strip()
+        if not line or (k > i and _opens_sentence(line, folded[k])):
+            return False
+        if line.endswith(":"):
+            return True
+    return i + _SUBJECT_MAX_LINES <= len(lines)
 
 
 # --- Signature and attached guide -------------------------------------------------------------------------
@@ -686,7 +878,7 @@ def _subject_under_heading(lines: list[str], folded: list[str], start: int) -> t
 def _find_signature(lines: list[str], folded: list[str], start: int) -> _Signature | None:
     """The signer block after the body: authority ("T/M BAN THƯỜNG VỤ"), title, name."""
     pieces = [
-        (i, piece)
+        (i, _without_signed_mark(piece))
         for i in range(start, min(len(lines), start + _SIGNATURE_SEARCH_LINES))
         for piece in (_segments(lines[i]) or [""])
     ]
@@ -711,6 +903,15 @@ def _find_signature(lines: list[str], folded: list[str], start: int) -> _Signatu
         signature.name = _collapse(pieces[name_at][1])
         signature.end = pieces[name_at][0] + 1
     return signature
+
+
+_SIGNED_MARK_RE = re.compile(r"\s*[(\[]\s*(?:da\s+ky|ky\s+ten|ky\s+va\s+dong\s+dau)\s*[)\]]\s*$")
+
+
+def _without_signed_mark(piece: str) -> str:
+    """ "PHÓ BÍ THƯ (Đã ký)" -> "PHÓ BÍ THƯ": a copy's mark for the signature, written after the title."""
+    mark = _SIGNED_MARK_RE.search(_fold(piece))
+    return piece[: mark.start()] if mark and mark.start() > 0 else piece
 
 
 def _is_aside(piece: str) -> bool:
@@ -786,10 +987,12 @@ def _cited_documents(text: str, own_number: str | None) -> list[CitedDocument]:
         if parts is None:
             continue
         seq, doc_type, issuer, year = parts
-        number = _format_number(seq, doc_type, issuer, year, state=m.group("type") is None)
-        if number is None or _fold(number) == own:
+        if _is_party_number(m) and not re.search(_DASH, m.group("dash")) and not m.group("so"):
+            continue  # "84 QĐ/TW" without its dash is a number only after "số"
+        number = _format_number(seq, doc_type, issuer, year, state=not _is_party_number(m))
+        if number is None or doc_type is None or _fold(number) == own:
             continue
-        kind = _kind_name(_group(text, m, "kind"))
+        kind = _agreeing_kind(_group(text, m, "kind"), doc_type)
         dated = _date_from_token(m.group("date"), None) if m.group("date") else None
         # A later mention may carry the date or kind an earlier one left out.
         known = found.setdefault(_fold(number), CitedDocument(number, doc_type, issuer, dated, kind))
@@ -798,16 +1001,31 @@ def _cited_documents(text: str, own_number: str | None) -> list[CitedDocument]:
     return list(found.values())
 
 
-def _kind_name(kind: str | None) -> str | None:
-    """ "công văn" as written mid-sentence -> "Công văn"."""
-    if not kind:
+_KIND_WORD_RE = re.compile(_any_of(*_DOC_KINDS))
+
+
+def _agreeing_kind(written: str | None, doc_type: str) -> str | None:
+    """The kind named before a number, if its type code agrees ("Công văn" for CV, "Quy định" for QĐ or QĐi);
+    of two kinds in a row, the one that agrees. A kind that disagrees with the code is not reported."""
+    if not written:
         return None
+    code = _fold(doc_type)
+    for m in _KIND_WORD_RE.finditer(_fold(written)):
+        initials = "".join(word[0] for word in m.group().split())
+        if code.startswith(initials):
+            return _kind_name(written[m.start() : m.end()])
+    return None
+
+
+def _kind_name(kind: str) -> str:
+    """ "công văn" as written mid-sentence -> "Công văn"."""
     kind = _collapse(kind)
     return kind[:1].upper() + kind[1:]
 
 
 _MATERIALS_LABEL_RE = re.compile(
-    r"\s*(?:(?:[ivx]+|\d+(?:\.\d+)*|[a-z])[.)]\s*)?(?:cac\s+)?tai\s+lieu\s+"
+    _LABEL_BULLET
+    + r"(?:(?:[ivx]+|\d+(?:\.\d+)*|[a-z])[.)]\s*)?(?:cac\s+)?tai\s+lieu\s+"
     + _any_of("sinh hoat", "gui kem", "kem theo")
     + r"\s*:"
 )
@@ -947,7 +1165,14 @@ def _period(body: str, reference: date) -> tuple[date | None, date | None]:
     return start, end
 
 
-_REPORT_SENTENCE_RE = re.compile(r"bao\s+cao(?!\s+vien)|gui\s+(?:ve|ket\s+qua)|nop\s+(?:ve|bao)")
+# "gửi ... cho Ban ..." names where reports go as well as "gửi về Ban ...".
+_REPORT_VERB = r"bao\s+cao(?!\s+vien)|(?<![a-z])gui\s|(?<![a-z])nop\s"
+_REPORT_SENTENCE_RE = re.compile(
+    r"bao\s+cao(?!\s+vien)|gui\s+(?:ve|ket\s+qua)|nop\s+(?:ve|bao)|gui\s[^.;]{0,80}?(?<![a-z])(?:cho|ve)\s"
+)
+_REPORT_WORD_RE = re.compile(_REPORT_VERB)
+_COMPLETION_WORD_RE = re.compile(r"(?<![a-z])(?:hoan\s+thanh|xong)(?![a-z])")
+_RECURRING_WORD_RE = re.compile(_any_of("dinh ky", "hang nam"))
 _DEADLINE_RE = re.compile(
     r"(?P<phrase>(?<![a-z])(?:truoc|cham\s+nhat(?:\s+la)?|han\s+(?:chot|cuoi)(?:\s+la)?)\s+"
     r"(?:\d{1,2}\s*+(?:h|gio)\s*+(?:\d{2}(?:\s*+phut)?)?[\s,]*+)?(?:ngay\s++)?"
@@ -964,23 +1189,59 @@ _PERIOD_END_RE = re.compile(
 
 
 def _read_deadline(meta: DirectiveMeta, sentences: list[str], reference: date) -> None:
-    """The report deadline from the sentences about reporting: a date ("trước ngày 15/11/2024", yearly or
-    monthly), else a deadline tied to the end of the campaign, which the board must then confirm."""
-    report_sentences = [s for s in sentences if _REPORT_SENTENCE_RE.search(_fold(s))]
-    for sentence in report_sentences:
-        m = _DEADLINE_RE.search(_fold(sentence))
-        if m is None:
-            continue
-        meta.deadline_text = _collapse(_group(sentence, m, "phrase") or "")
-        if m.group("monthly"):
-            meta.deadline_recurring = Recurrence.MONTHLY
-            meta.deadline = _next_monthly(int(m.group("day")), reference)
-        else:
-            meta.deadline_recurring = Recurrence.YEARLY if m.group("yearly") else None
-            meta.deadline = _date_from_token(m.group("date"), reference)
+    """Every dated deadline of the body, each marked as a report or a completion deadline. The directive's
+    `deadline` is the first report deadline, else none: a report due when the campaign ends is then noted for
+    the board to confirm. A completion deadline is never taken for the report deadline."""
+    meta.deadlines = [
+        deadline for sentence in sentences for deadline in _sentence_deadlines(sentence, reference)
+    ]
+    main = next((d for d in meta.deadlines if d.kind is DeadlineKind.REPORT), None)
+    if main is None:
+        _read_period_end(meta, sentences)
         return
-    for sentence in report_sentences:
-        m = _PERIOD_END_RE.search(_fold(sentence))
+    meta.deadline, meta.deadline_text, meta.deadline_recurring = main.date, main.text, main.recurring
+
+
+def _sentence_deadlines(sentence: str, reference: date) -> Iterator[Deadline]:
+    folded = _fold(sentence)
+    # Each word's positions are found once per sentence: a hostile sentence may hold thousands of deadlines.
+    words = sorted(
+        [(m.start(), DeadlineKind.REPORT) for m in _REPORT_WORD_RE.finditer(folded)]
+        + [(m.start(), DeadlineKind.COMPLETION) for m in _COMPLETION_WORD_RE.finditer(folded)]
+    )
+    recurring_words = _RECURRING_WORD_RE.search(folded) is not None
+    for m in _DEADLINE_RE.finditer(folded):
+        kind = _deadline_kind(words, m.start(), m.end())
+        if kind is None:
+            continue  # a date nothing is due by ("trước ngày 15/6, các chi bộ họp ...")
+        text = _collapse(_group(sentence, m, "phrase") or "")
+        if m.group("monthly"):
+            yield Deadline(_next_monthly(int(m.group("day")), reference), kind, text, Recurrence.MONTHLY)
+            continue
+        token = m.group("date")
+        # "Định kỳ 6 tháng (trước ngày 15/6) và hằng năm (trước ngày 15/12)": a year-less date in a sentence
+        # about a recurring report comes back every year.
+        yearly = m.group("yearly") or (_date_numbers(token)[2] is None and recurring_words)
+        yield Deadline(_date_from_token(token, reference), kind, text, Recurrence.YEARLY if yearly else None)
+
+
+def _deadline_kind(words: list[tuple[int, DeadlineKind]], start: int, end: int) -> DeadlineKind | None:
+    """What is due: told by the nearest reporting or completion word before the deadline, else by the first
+    one after it ("Trước ngày 25 hằng tháng, ... báo cáo ..."). `words` are (position, kind), sorted."""
+    at = bisect.bisect_left(words, (start,))
+    if at > 0:
+        return words[at - 1][1]
+    after = bisect.bisect_left(words, (end,))
+    return words[after][1] if after < len(words) else None
+
+
+def _read_period_end(meta: DirectiveMeta, sentences: list[str]) -> None:
+    """Reports due when the campaign ends ("Kết thúc đợt tuyên truyền ..., báo cáo kết quả ...")."""
+    for sentence in sentences:
+        folded = _fold(sentence)
+        if not _REPORT_SENTENCE_RE.search(folded):
+            continue
+        m = _PERIOD_END_RE.search(folded)
         if m is not None:
             meta.deadline_text = _collapse(sentence[m.start() : m.end()])
             meta.deadline_at_period_end = True
@@ -1010,7 +1271,7 @@ _ORGANISATION_HEADS = (
     "doan",
     "co quan",
 )
-_ORG_START_RE = re.compile(rf"(?<![a-z])ve\s+(?={_any_of(*_ORGANISATION_HEADS)})")
+_ORG_START_RE = re.compile(rf"(?<![a-z])(?P<word>ve|cho)\s+(?={_any_of(*_ORGANISATION_HEADS)})")
 # Words that end the organisation's name in "gửi về Ban ... trước ngày ...", "... để tổng hợp".
 _ORG_END_RE = re.compile(
     r"\s+"
@@ -1022,15 +1283,27 @@ _ORG_END_RE = re.compile(
 _VIA_RE = re.compile(r"\(\s*qua\s[^)]*\)")
 
 
+def _is_destination_word(sentence: str, m: re.Match[str], first_verb: int | None) -> bool:
+    """ "về" itself, not "vệ"/"vẻ", which fold the same; "cho" itself (not "chờ") and after a sending or
+    reporting verb ("gửi bản tổng hợp cho Ban ...") that starts at `first_verb`."""
+    word = sentence[m.start("word") : m.end("word")].casefold()
+    if m.group("word") == "ve":
+        return word == "về"
+    return word == "cho" and first_verb is not None and first_verb < m.start()
+
+
 def _report_to(sentences: list[str]) -> str | None:
     """Where reports go: "báo cáo ... về Ban Thường vụ Đảng ủy Khối (qua Ban Tuyên giáo Đảng ủy)"."""
     for sentence in sentences:
         folded = _fold(sentence)
         if not _REPORT_SENTENCE_RE.search(folded):
             continue
+        verb = _REPORT_WORD_RE.search(folded)
         for m in _ORG_START_RE.finditer(folded):
-            # "về" itself, not "vệ"/"vẻ", which fold the same.
-            if sentence[m.start() : m.start() + 2].casefold() != "về" or not sentence[m.end()].isupper():
+            if (
+                not _is_destination_word(sentence, m, verb.start() if verb else None)
+                or not sentence[m.end()].isupper()
+            ):
                 continue
             stop = _ORG_END_RE.search(folded, m.end())
             end = stop.start() if stop else len(sentence)

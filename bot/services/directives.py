@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from bot.core.clock import Clock
 from bot.core.events import Button, OutFile, Reply
 from bot.services.audit import audit
-from bot.services.directive_parser import DirectiveMeta
+from bot.services.directive_parser import DeadlineKind, DirectiveMeta
 from bot.services.forms import FormSpec
 from bot.services.forms_store import get_form
 from bot.services.outbox import DIRECTIVE, Address, enqueue, enqueue_many
@@ -111,6 +111,9 @@ def apply_meta(directive: Directive, meta: DirectiveMeta) -> None:
         "deadline_text": meta.deadline_text,
         "deadline_recurring": meta.deadline_recurring.value if meta.deadline_recurring else None,
         "deadline_at_period_end": meta.deadline_at_period_end,
+        "completion_deadlines": [
+            d.date.isoformat() for d in meta.deadlines if d.kind is DeadlineKind.COMPLETION and d.date
+        ],
         "deadline_confirmed": False,
         "subject_hint": meta.subject_hint,
     }
@@ -133,6 +136,10 @@ def preview_fields(directive: Directive) -> dict[str, str | None]:
         deadline += msg.DEADLINE_CONFIRMED if meta.get("deadline_confirmed") else msg.DEADLINE_UNCONFIRMED
     elif meta.get("deadline_at_period_end"):
         deadline = msg.DEADLINE_AT_PERIOD_END
+    if completion := meta.get("completion_deadlines"):
+        # Work due by a date is shown beside the report deadline, never as it.
+        dates = ", ".join(msg.day(date.fromisoformat(day)) for day in completion)
+        deadline = (deadline or msg.MISSING) + msg.DEADLINE_COMPLETION.format(dates=dates)
     period = None
     if directive.period_start or directive.period_end:
         period = f"{msg.day(directive.period_start)} – {msg.day(directive.period_end)}"
