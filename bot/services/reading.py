@@ -148,7 +148,11 @@ async def _in_worker(
         elapsed = time.monotonic() - started
     if isinstance(answer, Reason):
         level = logging.WARNING if answer in _HOSTILE | _SERVER_SIDE else logging.INFO
-        hint = f" (is {request.get('tesseract')} installed, with its vie data?)" if answer in _SERVER_SIDE else ""
+        hint = (
+            f" (is {request.get('tesseract')} installed, with its vie data?)"
+            if answer in _SERVER_SIDE
+            else ""
+        )
         log.log(
             level, "reading %s (%d bytes) refused after %.1f s: %s%s", label, len(data), elapsed, answer, hint
         )

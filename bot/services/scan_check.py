@@ -58,6 +58,4 @@ def _date_words(day: date | None) -> list[str]:
 
 
 def _any_doubtful(words: list[str], unsure: set[str]) -> bool:
-    return any(
-        word in unsure or any(len(u) >= _MIN_INNER and u in word for u in unsure) for word in words
-    )
+    return any(word in unsure or any(len(u) >= _MIN_INNER and u in word for u in unsure) for word in words)
