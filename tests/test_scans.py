@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
@@ -28,10 +29,14 @@ from bot.fakes.telegram_server import FakeTelegram
 from bot.fakes.zalo_oa_server import FakeZaloOA
 from bot.runtime import Runtime
 from bot.services import ocr
+from bot.services.document_text import Refusal as Reason
+from bot.services.reading import Budget, Refusal, read_document
 from messages import reading as reading_msg
+from messages import scans as scans_msg
+from messages.directives import FIELD_LABELS
 from storage.db import transaction
 from storage.models import Directive
-from tests.conftest import free_port, make_settings
+from tests.conftest import free_port
 from tests.support import BOARD_PHONE, add_staff, load_roster, register
 from tests.zalo_fixtures import WAIT, oa_runtime
 
@@ -164,7 +169,16 @@ async def test_board_sends_a_phone_photo_on_telegram(bot: Runtime, fake_tg: Fake
     draft = await the_draft(bot)
     assert (draft.number, draft.issued_on, draft.issuer) == ("745-CV/ĐUK", date(2024, 4, 3), ISSUER)
     check = draft.meta["scan"]["check"]
-    assert set(check) <= {"number", "parent_body", "issuer", "place", "issued_on", "subject", "deadline", "signer"}
+    assert set(check) <= {
+        "number",
+        "parent_body",
+        "issuer",
+        "place",
+        "issued_on",
+        "subject",
+        "deadline",
+        "signer",
+    }
 
 
 @needs_tesseract
@@ -208,3 +222,32 @@ async def test_without_tesseract_the_board_is_told_what_to_send_instead(
         assert NO_TESSERACT in line.getMessage()
         async with transaction(runtime.sessions) as session:
             assert await session.scalar(select(Directive)) is None  # nothing written for a refused scan
+
+
+def _blank_pages(count: int) -> list[Image.Image]:
+    return [Image.new("L", (1654, 2339), 255) for _ in range(count)]
+
+
+@needs_tesseract
+async def test_a_photo_without_text_is_refused_with_what_to_do() -> None:
+    result = await read_document(to_image(_blank_pages(1)[0], "WEBP"), "anh.webp")
+    assert isinstance(result, Refusal) and result.reason is Reason.SCAN_UNREADABLE
+    assert "chụp lại" in result.message
+
+
+@needs_tesseract
+async def test_a_scan_over_its_time_budget_is_refused() -> None:
+    data = photo_of_first_page("directive-745-CV-DUK.txt")
+    result = await read_document(data, "anh.jpg", budget=Budget(seconds=1.0, scan_page_seconds=1.0))
+    assert isinstance(result, Refusal) and result.reason is Reason.TOO_HEAVY
+
+
+@needs_tesseract
+def test_only_the_first_pages_of_a_long_scan_are_read_and_the_preview_says_so() -> None:
+    scan = ocr.read_scan(to_pdf(_blank_pages(ocr.MAX_PAGES + 2)), "tesseract")
+    assert (scan.pages, scan.total_pages) == (ocr.MAX_PAGES, ocr.MAX_PAGES + 2)
+    note = scans_msg.preview_note(
+        {"pages": scan.pages, "total_pages": scan.total_pages, "check": ["number"]}, FIELD_LABELS
+    )
+    assert note is not None and f"{ocr.MAX_PAGES}/{ocr.MAX_PAGES + 2} trang đầu" in note
+    assert FIELD_LABELS["number"] in note
