@@ -1,6 +1,7 @@
 """Scans read back (issue 14): each sample directive (bot/sandbox/samples, and tests/corpus/*.txt when present)
 rendered as a scanner makes it (A4, 200 dpi, turned 1-2°, speckled) into an image-only PDF, and its first page
-as a JPEG photo, read through the bot's bounded worker like an upload. Per document: the fields right of the
+as a JPEG photo (full size, and cut to 1280 px as a chat app may pass a photo on; scored on the first page's
+fields), read through the bot's bounded worker like an upload. Per document: the fields right of the
 fields the text itself states (what the parser reads from the original text), and seconds per page (median over
 the pages; each page timed from the worker's progress lines).
 
@@ -15,6 +16,8 @@ import time
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from PIL import Image
 
 from bot.fakes.scans import render_pages, to_image, to_pdf
 from bot.services.directive_parser import DirectiveMeta, parse_directive
@@ -59,23 +62,37 @@ async def scan_figures(path: Path) -> dict[str, Any]:
     text = await asyncio.to_thread(path.read_text, encoding="utf-8")
     expected = parse_directive(text, today=TODAY)
     pages = render_pages(text)
+    whole = {"key": KEY_FIELDS, "all": KEY_FIELDS + OTHER_FIELDS}
+    first = {"page 1": HEADER_FIELDS}
     figures: dict[str, Any] = {}
-    for label, data, name in (
-        (f"PDF, {len(pages)} page(s)", to_pdf(pages), f"{path.stem}.pdf"),
-        ("JPEG of page 1", to_image(pages[0], "JPEG"), f"{path.stem}.jpg"),
+    for label, data, name, scored in (
+        (f"PDF, {len(pages)} page(s)", to_pdf(pages), f"{path.stem}.pdf", whole),
+        ("JPEG of page 1", to_image(pages[0], "JPEG"), f"{path.stem}.jpg", first),
+        (
+            "JPEG of page 1, 1280 px",
+            to_image(_as_messenger_sends(pages[0]), "JPEG"),
+            f"{path.stem}.jpg",
+            first,
+        ),
     ):
         read, seconds = await read_timed(data, name)
-        key_right, key_stated, key_wrong = score(expected, read.meta, KEY_FIELDS)
-        all_right, all_stated, all_wrong = score(expected, read.meta, KEY_FIELDS + OTHER_FIELDS)
-        figures[label] = {
-            "key fields right": f"{key_right}/{key_stated}"
-            + (f" (wrong: {', '.join(key_wrong)})" if key_wrong else ""),
-            "all fields right": f"{all_right}/{all_stated}"
-            + (f" (wrong: {', '.join(all_wrong)})" if all_wrong else ""),
-            "to check (preview)": ", ".join(read.scan.check) if read.scan and read.scan.check else "-",
-            "s/page (median)": statistics.median(seconds) if seconds else float("nan"),
-        }
+        row = {f"{kind} fields right": _right(expected, read.meta, names) for kind, names in scored.items()}
+        row["to check (preview)"] = ", ".join(read.scan.check) if read.scan and read.scan.check else "-"
+        row["s/page (median)"] = statistics.median(seconds) if seconds else float("nan")
+        figures[label] = row
     return figures
+
+
+def _as_messenger_sends(page: Image.Image) -> Image.Image:
+    """A photo as a chat app passes it on: the long side cut to 1280 px (about 110 dpi for A4)."""
+    page = page.copy()
+    page.thumbnail((1280, 1280), Image.Resampling.LANCZOS)
+    return page
+
+
+def _right(expected: DirectiveMeta, got: DirectiveMeta, names: tuple[str, ...]) -> str:
+    right, stated, wrong = score(expected, got, names)
+    return f"{right}/{stated}" + (f" (wrong: {', '.join(wrong)})" if wrong else "")
 
 
 async def scans() -> dict[str, Any]:
