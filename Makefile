@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench lock clean
+.PHONY: install ocr run test lint format bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,12 +13,21 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) ocr
 
-run: $(STAMP)
+# Scans and photos of directives are read by Tesseract with its Vietnamese data (Debian packages). Installed
+# when missing and we are root with apt; otherwise the bot says scans cannot be read here, and never fails the build.
+ocr:
+	@tesseract --list-langs 2>/dev/null | grep -qx vie || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-vie) \
+	      >/dev/null 2>&1 || echo "could not install tesseract-ocr tesseract-ocr-vie: scans will not be read"; \
+	  else echo "tesseract-ocr and tesseract-ocr-vie are not installed: scans will not be read (see docs/deploy.md)"; fi; }
+
+run: install
 	$(BIN)/chibo run
 
-test: lint
+test: lint ocr
 	$(BIN)/pytest -q
 
 # The layering (import-linter contracts in pyproject.toml) and the types are checked, not hoped for.

@@ -10,7 +10,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bench import board, broadcast, faults, ingest, oa_broadcast, parser_corpus, reading
+from bench import board, broadcast, faults, ingest, oa_broadcast, parser_corpus, reading, scans
 
 Section = Callable[[str | None], Awaitable[dict[str, Any]]]
 
@@ -70,6 +70,10 @@ async def _reading(_pg: str | None) -> dict[str, Any]:
     return await reading.reading()
 
 
+async def _scans(_pg: str | None) -> dict[str, Any]:
+    return await scans.scans()
+
+
 SECTIONS: dict[str, tuple[str, Section]] = {
     "broadcast": (
         "Issue 3.1 – broadcast throughput, 10,000 cells x (card + attachment), limits off",
@@ -94,6 +98,10 @@ SECTIONS: dict[str, tuple[str, Section]] = {
     "parser_corpus": (
         "Issue 14 – directive parser on tests/corpus, per field and format: right/wrong/missed/invented",
         parser_corpus.section,
+    ),
+    "scans": (
+        "Issue 14 – rendered scans (A4, 200 dpi, turned 1-2°, speckled) read by Tesseract: fields right, s/page",
+        _scans,
     ),
 }
 

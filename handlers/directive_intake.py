@@ -4,6 +4,7 @@ docs/flows.md draws the flow."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import mimetypes
 import re
@@ -22,8 +23,10 @@ from bot.services.forms_store import DEFAULT_FORM, get_form, list_forms
 from bot.services.reading import ReadResult, Refusal, read_document, read_pasted_text
 from bot.services.secrecy import secrecy_grade
 from handlers import buttons as b
+from handlers.commands import SECRETARY
 from handlers.context import Context
-from messages import common
+from handlers.scan_progress import progress_for
+from messages import common, scans
 from messages import directives as msg
 from storage.models import Directive, Unit
 
@@ -50,10 +53,13 @@ class IntakeStep(StrEnum):
 
 
 def wants_new_directive(ctx: Context) -> bool:
-    """A board member sending a document, or pasting a long text, outside any flow."""
+    """A board member sending a document or a photo (a scan of the paper), or pasting a long text, outside any
+    flow. A photo from someone who is a secretary too is taken for her report's (handlers/reports.py)."""
     event = ctx.event
     if event.file is not None and event.file.kind == "document":
         return True
+    if event.file is not None and event.file.kind == "photo":
+        return not ctx.has_role(*SECRETARY)
     return event.text is not None and len(event.text) >= MIN_TEXT and event.command is None
 
 
@@ -78,9 +84,13 @@ async def on_file(ctx: Context) -> None:
         ctx.reply(msg.FILE_DOWNLOAD_FAILED.format(name=name))
         return
     read: ReadResult | None = None
-    if draft is None and event.file.kind == "document":
+    if draft is None and event.file.kind in ("document", "photo"):
         # Read (in a bounded worker) before anything is written, so a refused file leaves nothing behind.
-        read = await _read(ctx, await read_document(data, name, event.file.mime, today=ctx.today))
+        tesseract, progress = ctx.settings.tesseract_cmd, progress_for(ctx, name)
+        reading = read_document(
+            data, name, event.file.mime, today=ctx.today, tesseract=tesseract, on_progress=progress
+        )
+        read = await _read(ctx, await reading)
         if read is None:
             return
     try:
@@ -99,6 +109,8 @@ async def on_file(ctx: Context) -> None:
         ctx.reply(common.for_channel(common.NOT_UNDERSTOOD, commands=ctx.has_commands))
         return
     draft = await _new_draft(ctx, read.meta)
+    if read.scan is not None:  # the preview says so, and which fields to check (bot.services.scan_check)
+        draft.meta = {**(draft.meta or {}), "scan": dataclasses.asdict(read.scan)}
     await directives.attach(ctx.session, draft.id, stored)
     await show_preview(ctx, draft)
 
@@ -158,6 +170,9 @@ async def show_preview(ctx: Context, draft: Directive) -> None:
     text = msg.preview(
         directives.preview_fields(draft), [f.name for f in files], form.title if form else None
     )
+    scan_note = scans.preview_note((draft.meta or {}).get("scan"), msg.FIELD_LABELS)
+    if scan_note:
+        text = f"{scan_note}\n\n{text}"
     edits = [
         Button(msg.BUTTON_EDIT.format(label=label), b.CorrectField(key).encode())
         for key, label in msg.FIELD_LABELS.items()
@@ -301,6 +316,8 @@ async def _apply_edit(ctx: Context, draft: Directive, field: str, text: str) -> 
         meta[field] = [line.strip(" -•") for line in text.splitlines() if line.strip(" -•")]
     else:
         meta[field] = text
+    if isinstance(meta.get("scan"), dict):  # a field the board corrected is checked
+        meta["scan"] = {**meta["scan"], "check": [k for k in meta["scan"].get("check", []) if k != field]}
     draft.meta = meta
     return True
 

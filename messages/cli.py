@@ -154,6 +154,10 @@ DIRECTIVE_CLASSIFIED = (
     "Văn bản {name} có độ mật «{grade}»: văn bản mật không được gửi qua ứng dụng nhắn tin. Không gửi.\n"
     "{name} is marked «{grade}» (classified): classified documents are never sent over messengers. Not sent."
 )
+DIRECTIVE_SCAN_START = (
+    "Bản scan {total} trang: đang nhận dạng chữ… / A scan of {total} page(s): reading it with Tesseract…"
+)
+DIRECTIVE_SCAN_PAGE = "Đã đọc trang {done}/{total} / Page {done} of {total} read"
 DIRECTIVE_BAD_DEADLINE = "Hạn báo cáo «{value}» không đúng; dùng dạng ngày/tháng/năm, ví dụ 30/10/2024."
 DIRECTIVE_UNKNOWN_UNITS = "Không tìm thấy đơn vị: {codes}"
 DIRECTIVE_UNKNOWN_FORM = "Không có mẫu báo cáo «{key}». Các mẫu hiện có: {keys}"

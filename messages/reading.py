@@ -31,6 +31,14 @@ FILE_REFUSALS: dict[str, str] = {
         "Đồng chí gửi tệp nhỏ hơn (chỉ phần văn bản, bỏ hình ảnh, phụ lục), " + _PASTE_INSTEAD
     ),
     "read_failed": "Có lỗi khi đọc tệp {name}. Đồng chí gửi lại tệp, " + _PASTE_INSTEAD,
+    "no_ocr": (
+        "Tệp {name} là bản scan hoặc ảnh chụp, nhưng máy chủ này chưa cài bộ nhận dạng chữ nên không đọc được "
+        "bản scan. Đồng chí gửi bản DOCX hoặc PDF có chữ, " + _PASTE_INSTEAD
+    ),
+    "scan_unreadable": (
+        "Tôi không nhận ra chữ trong bản scan {name} (ảnh mờ, nghiêng nhiều hoặc không phải văn bản). "
+        "Đồng chí chụp lại thẳng, đủ sáng, hoặc gửi bản DOCX/PDF có chữ, " + _PASTE_INSTEAD
+    ),
 }
 FILE_REFUSAL_FALLBACK = FILE_REFUSALS["read_failed"]
 

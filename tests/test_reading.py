@@ -188,7 +188,8 @@ async def test_a_file_over_the_memory_budget_is_refused_by_the_worker() -> None:
     [
         (_encrypted_pdf(), "mat.pdf", Reason.ENCRYPTED),
         (b"PK\x03\x04" + b"\x00" * 200, "hong.docx", Reason.CORRUPT_FILE),
-        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, "anh.png", Reason.UNSUPPORTED_TYPE),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 50, "anh.png", Reason.CORRUPT_FILE),  # a damaged image
+        (b"GIF89a" + b"\x00" * 50, "anh.gif", Reason.UNSUPPORTED_TYPE),
     ],
 )
 async def test_unreadable_files_are_refused_with_what_to_do(data: bytes, name: str, reason: Reason) -> None:

@@ -30,6 +30,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.channels.downloads import read_at_most
 from bot.core.events import (
     Blocked,
     ChannelName,
@@ -257,7 +258,7 @@ class ZaloChannel:
             async with self._http().get(file.ref, timeout=_timeout(60.0)) as resp:
                 if resp.status >= 400:
                     raise _delivery_error(ZaloApiError(resp.status, resp.reason or "download failed"))
-                data = await resp.content.read(MAX_DOWNLOAD + 1)
+                data = await read_at_most(resp, MAX_DOWNLOAD)
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise Transient(f"download failed: {exc!r}") from exc
         if len(data) > MAX_DOWNLOAD:

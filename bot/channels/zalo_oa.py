@@ -31,6 +31,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.channels.downloads import read_at_most
 from bot.channels.zalo_oa_api import OaApi, ZaloOaError, delivery_error
 from bot.channels.zalo_oa_events import BUTTON_PREFIX, signature_ok, to_incoming
 from bot.channels.zalo_oa_tokens import TokenKeeper
@@ -295,7 +296,7 @@ class ZaloOaChannel:
                     raise (Transient if resp.status >= 500 else Rejected)(
                         f"download failed: HTTP {resp.status}"
                     )
-                data = await resp.content.read(MAX_DOWNLOAD + 1)
+                data = await read_at_most(resp, MAX_DOWNLOAD)
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise Transient(f"download failed: {exc!r}") from exc
         if len(data) > MAX_DOWNLOAD:

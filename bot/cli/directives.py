@@ -27,12 +27,14 @@ from bot.cli.common import CliError, app, console, directive_app, forms_app, wit
 # -- directive -------------------------------------------------------------------------------------------------
 
 
-async def _read_directive(path: Path, today: date | None = None) -> ReadResult:
-    """The directive read in a bounded worker (`bot.services.reading`); a CliError when it cannot be sent."""
+async def _read_directive(path: Path, tesseract: str, today: date | None = None) -> ReadResult:
+    """The directive read in a bounded worker (`bot.services.reading`), a scan with the `tesseract` command; a
+    CliError when it cannot be sent."""
     from bot.services.reading import Refusal, read_document
     from bot.services.secrecy import secrecy_grade
 
-    read = await read_document(await asyncio.to_thread(path.read_bytes), path.name, today=today)
+    data = await asyncio.to_thread(path.read_bytes)
+    read = await read_document(data, path.name, today=today, tesseract=tesseract, on_progress=_scan_progress)
     if isinstance(read, Refusal):
         raise CliError(read.message)
     grade = secrecy_grade(read.text)
@@ -41,30 +43,47 @@ async def _read_directive(path: Path, today: date | None = None) -> ReadResult:
     return read
 
 
+async def _scan_progress(done: int, total: int) -> None:
+    # On stderr: `parse --json` keeps its output for the JSON alone.
+    line = msg.DIRECTIVE_SCAN_START if done == 0 else msg.DIRECTIVE_SCAN_PAGE
+    typer.echo(line.format(done=done, total=total), err=True)
+
+
 @directive_app.command("parse")
 def directive_parse(
-    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="DOCX, text-based PDF or .txt")],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, help="DOCX, PDF (text or scan), .txt, or a photo (JPEG, PNG)"
+        ),
+    ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the metadata as JSON (docs/directive-json.md)")
     ] = False,
 ) -> None:
     """Print what Chibo reads from a directive: number, dates, subject, deadline, cited documents..."""
+    import dataclasses
     import json
 
+    from bot.cli.common import settings_or_exit
     from bot.services import directives
-    from messages.directives import preview
+    from messages.directives import FIELD_LABELS, preview
+    from messages.scans import preview_note
     from storage.models import Directive
 
     try:
-        meta = asyncio.run(_read_directive(path)).meta
+        read = asyncio.run(_read_directive(path, settings_or_exit().tesseract_cmd))
     except CliError as exc:
         console.print(str(exc), markup=False)
         raise typer.Exit(1) from None
     if as_json:
-        print(json.dumps(meta.to_json(), ensure_ascii=False, indent=2))
+        print(json.dumps(read.meta.to_json(), ensure_ascii=False, indent=2))
         return
     draft = Directive()
-    directives.apply_meta(draft, meta)
+    directives.apply_meta(draft, read.meta)
+    if read.scan is not None:
+        note = preview_note(dataclasses.asdict(read.scan), FIELD_LABELS)
+        console.print(f"{note}\n", markup=False)
     console.print(preview(directives.preview_fields(draft), [path.name], None), markup=False)
 
 
@@ -94,7 +113,7 @@ def directive_send(
 
     async def work(session: AsyncSession, settings: Settings, clock: Clock) -> str:
         # Read before any write: a refused file leaves nothing behind.
-        read = await _read_directive(paths[0], clock.today(settings.tz))
+        read = await _read_directive(paths[0], settings.tesseract_cmd, clock.today(settings.tz))
         chosen = await get_form(session, form or DEFAULT_FORM)
         if chosen is None:
             keys = ", ".join(f.key for f in await list_forms(session))

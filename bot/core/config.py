@@ -56,6 +56,10 @@ class Settings(BaseSettings):
 
     invite_days: int = Field(14, ge=1)
     max_file_mb: int = Field(20, ge=1)
+    tesseract_cmd: str = Field(
+        "tesseract",
+        description="the Tesseract OCR program that reads scans and photos (a name on PATH or a path)",
+    )
     link_days: int = Field(30, ge=1)
     # Personal data: report texts and photos of directives whose deadline is older, audit entries and delivered
     # messages are purged daily (bot.services.personal_data); the figures the board counts are kept.

@@ -30,6 +30,7 @@ class SourceFormat(StrEnum):
     DOCX = "docx"
     PDF = "pdf"
     TEXT = "text"
+    SCAN = "scan"  # a scanned PDF or an image, read with Tesseract (`bot.services.ocr`), never by this module
 
 
 class Refusal(StrEnum):
@@ -44,6 +45,8 @@ class Refusal(StrEnum):
     # Set by the worker that reads files off the event loop (`bot.services.reading`), never by this module:
     TOO_HEAVY = "too_heavy"  # reading ran over its time or memory budget
     READ_FAILED = "read_failed"  # the reading worker died (crashed or was killed) before answering
+    NO_OCR = "no_ocr"  # a scan or image, and this server has no Tesseract with Vietnamese data to read it
+    SCAN_UNREADABLE = "scan_unreadable"  # a scan or image in which Tesseract found (almost) no text
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,14 @@
 """The child side of `bot.services.reading`: read one directive under a memory and CPU cap, answer in JSON.
 
 Run as `python -m bot.services.read_worker MEMORY_MB CPU_SECONDS`. Stdin holds one JSON line (the request:
-`name`, `mime`, `today`, and `pasted` for text to parse as is) followed by the file's bytes; stdout gets one JSON
-object, `{"text", "source_format", "meta"}` or `{"refusal"}`. JSON rather than pickle: a file that subverted a
-parser here still cannot make the bot run code when the bot reads the answer.
+`name`, `mime`, `today`, `tesseract` (the OCR command), and `pasted` for text to parse as is) followed by the
+file's bytes. Stdout gets JSON lines: while a scan is read, `{"progress": [done, total]}` (pages; done = 0 when it
+starts), then the answer, `{"text", "source_format", "meta"}` (and `"scan"` for a scan) or `{"refusal"}`. JSON
+rather than pickle: a file that subverted a parser here still cannot make the bot run code when the bot reads the
+answer.
+
+A PDF without a text layer and an image (JPEG, PNG, WebP) are read with Tesseract (`bot.services.ocr`); each
+page's `tesseract` process inherits this worker's limits.
 """
 
 from __future__ import annotations
@@ -11,13 +16,19 @@ from __future__ import annotations
 import json
 import resource
 import sys
+import unicodedata
 from datetime import date
 from typing import Any
 
+from bot.services import ocr
 from bot.services.directive_parser import parse_directive
 from bot.services.document_text import Refusal, SourceFormat, extract_text
+from bot.services.scan_check import fields_to_check
 
 _MB = 1024 * 1024
+# A scan that yields fewer letters than this per page holds no directive Tesseract could read (a photo of
+# something else, a blank page, a blurred picture).
+_MIN_SCAN_LETTERS_PER_PAGE = 40
 
 
 def main() -> None:
@@ -32,17 +43,49 @@ def main() -> None:
         answer = json.dumps(_answer(request, sys.stdin.buffer.read()), ensure_ascii=False).encode()
     except MemoryError:  # the file needed more than the budget; what it held is freed by now
         answer = json.dumps({"refusal": Refusal.TOO_HEAVY.value}).encode()
-    sys.stdout.buffer.write(answer)
+    sys.stdout.buffer.write(answer + b"\n")
 
 
 def _answer(request: dict[str, Any], data: bytes) -> dict[str, Any]:
     today = date.fromisoformat(request["today"]) if request.get("today") else None
     if request.get("pasted"):
         return _parsed(data.decode("utf-8"), None, today)
+    tesseract = request.get("tesseract") or "tesseract"
+    if ocr.is_image(data):
+        return _scanned(data, tesseract, today)
     extracted = extract_text(data, request["name"], request.get("mime"))
+    if extracted.refusal is Refusal.NO_TEXT_LAYER:
+        return _scanned(data, tesseract, today)
     if extracted.text is None:
         return {"refusal": str(extracted.refusal)}
     return _parsed(extracted.text, extracted.source_format, today)
+
+
+def _scanned(data: bytes, tesseract: str, today: date | None) -> dict[str, Any]:
+    try:
+        scan = ocr.read_scan(data, tesseract, _report_progress)
+    except ocr.OcrUnavailable:
+        return {"refusal": Refusal.NO_OCR.value}
+    except ocr.ScanUnreadable:
+        return {"refusal": Refusal.CORRUPT_FILE.value}
+    except ocr.PageFailed:
+        return {"refusal": Refusal.TOO_HEAVY.value}
+    text = unicodedata.normalize("NFC", scan.text).strip()
+    if sum(1 for char in text if char.isalpha()) < _MIN_SCAN_LETTERS_PER_PAGE * max(scan.pages, 1):
+        return {"refusal": Refusal.SCAN_UNREADABLE.value}
+    meta = parse_directive(text, today=today)
+    check = fields_to_check(meta, scan.doubtful)
+    return {
+        "text": text,
+        "source_format": SourceFormat.SCAN,
+        "meta": meta.to_json(),
+        "scan": {"pages": scan.pages, "total_pages": scan.total_pages, "check": check},
+    }
+
+
+def _report_progress(done: int, total: int) -> None:
+    sys.stdout.buffer.write(json.dumps({"progress": [done, total]}).encode() + b"\n")
+    sys.stdout.buffer.flush()
 
 
 def _parsed(text: str, source_format: SourceFormat | None, today: date | None) -> dict[str, Any]:
