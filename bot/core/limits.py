@@ -15,9 +15,10 @@ from bot.core.events import ChannelName
 class MessageLimits:
     text: int  # characters in one text message
     caption: int | None  # characters under a file; None: the adapter lays out a file's text itself
+    group: int = 1  # files one send may carry as a group (Telegram's media group: 2 to 10 of one kind)
 
 
 LIMITS: dict[str, MessageLimits] = {
-    ChannelName.TELEGRAM: MessageLimits(text=4096, caption=1024),
+    ChannelName.TELEGRAM: MessageLimits(text=4096, caption=1024, group=10),
     ChannelName.ZALO: MessageLimits(text=2000, caption=None),
 }
