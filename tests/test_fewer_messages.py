@@ -43,7 +43,9 @@ async def queue(runtime: Runtime, number: str, files: list[tuple[str, bytes, str
         draft.number = number
         directives.confirm_deadline(draft, date(2024, 4, 10))
         for name, data, mime in files:
-            await directives.attach(session, draft.id, await store.save(session, runtime.clock, data, name, mime))
+            await directives.attach(
+                session, draft.id, await store.save(session, runtime.clock, data, name, mime)
+            )
         scope = list((await session.scalars(select(Unit).where(Unit.code == "DUK"))).all())
         form = await get_form(session, "sinh-hoat-chinh-tri")
         cells = await directives.cells_under(session, scope)
@@ -98,7 +100,9 @@ async def test_several_files_go_as_a_media_group_resumed_at_the_group_after_a_42
     await eventually(lambda: delivered(bot, directive_id), "the directive is delivered", timeout=15)
     for user in secretaries.values():
         cards = [m for m in user.messages if m.text.startswith("📄 VĂN BẢN MỚI")]
-        assert len(cards) == 1 and cards[0].file_name == "phu-luc-1.pdf" and cards[0].buttons  # not sent again
+        assert (
+            len(cards) == 1 and cards[0].file_name == "phu-luc-1.pdf" and cards[0].buttons
+        )  # not sent again
         assert documents(user) == ["phu-luc-1.pdf", "phu-luc-2.pdf", "phu-luc-3.pdf"]
         album = [m for m in user.messages if m.media_group_id]
         assert len(album) == 2 and album[0].media_group_id == album[1].media_group_id
@@ -150,9 +154,9 @@ async def test_a_one_file_directive_on_zalo_and_equal_bytes_under_two_names(zalo
     else:
         (message,) = received
         assert "phu-luc-mau.pdf" in message.text
-        async with aiohttp.ClientSession() as http:  # the page behind the link names the file as this directive does
-            async with http.get(zalo.local(message.links[0])) as response:
-                assert response.status == 200 and "phu-luc-mau.pdf" in await response.text()
+        # The page behind the link names the file as this directive does.
+        async with aiohttp.ClientSession() as http, http.get(zalo.local(message.links[0])) as response:
+            assert response.status == 200 and "phu-luc-mau.pdf" in await response.text()
     await lan.tap("Đã nhận")
 
     async def acknowledged() -> bool:  # Lan's is the only account: the one receipt of the directive is hers
