@@ -1,7 +1,8 @@
 """How much text one message can carry on each platform, known by channel name.
 
-Long texts are split where an outbox row is built (messages.render.split_long), so each piece is a part of its own
-and a retry resumes at the piece that failed; the adapters keep splitting only as a last resort.
+Long texts are split, and several files grouped, where an outbox row is built (messages.render.split_long), so each
+piece is a part of its own and a retry resumes at the piece that failed; the adapters keep laying out only as a last
+resort.
 """
 
 from __future__ import annotations
