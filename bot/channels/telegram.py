@@ -242,7 +242,7 @@ class TelegramChannel:
         except TelegramError as exc:
             raise _delivery_error(exc) from exc
 
-    async def _call(self, method: str, **params: Any) -> dict[str, Any]:
+    async def _call(self, method: str, **params: Any) -> Any:
         """A Bot API call through PTB (request building, error mapping) returning the raw result: parsing every
         sent Message into PTB objects cost a third of the sender's CPU and nothing here reads them."""
         kwargs = {k: v for k, v in params.items() if v is not None}
@@ -266,16 +266,16 @@ class TelegramChannel:
         return await self._send_document(chat_id, reply, caption, file_ref)
 
     async def _send_photo(self, chat_id: str, reply: Reply, caption: str, file_ref: str | None) -> Sent:
+        assert reply.file is not None
         result = await self._call(
             "sendPhoto",
             chat_id=int(chat_id),
-            photo=file_ref or self._upload(reply),
+            photo=file_ref or self._input(reply.file),
             caption=caption or None,
             reply_markup=_markup(reply),
             allow_paid_broadcast=self._paid,
         )
-        ref = result["photo"][-1]["file_id"] if result.get("photo") else None
-        return Sent(str(result["message_id"]), file_ref=ref)
+        return Sent(str(result["message_id"]), file_ref=_ref_of(result, reply.file, as_photo=True))
 
     async def _send_document(self, chat_id: str, reply: Reply, caption: str, file_ref: str | None) -> Sent:
         """A file as a document, also when it is audio, video or a GIF: Telegram would otherwise turn it into
@@ -284,21 +284,17 @@ class TelegramChannel:
         result = await self._call(
             "sendDocument",
             chat_id=int(chat_id),
-            document=file_ref.removeprefix(AS_DOCUMENT) if file_ref else self._upload(reply),
+            document=file_ref.removeprefix(AS_DOCUMENT) if file_ref else self._input(reply.file),
             caption=caption or None,
             reply_markup=_markup(reply),
             disable_content_type_detection=True,
             allow_paid_broadcast=self._paid,
         )
-        ref = result["document"]["file_id"] if result.get("document") else None
-        # A photo that went out as a document says so in its handle, so later sends skip the doomed sendPhoto.
-        if ref and reply.file.as_photo:
-            ref = f"{AS_DOCUMENT}{ref}"
-        return Sent(str(result["message_id"]), file_ref=ref)
+        return Sent(str(result["message_id"]), file_ref=_ref_of(result, reply.file, as_photo=False))
 
-    def _upload(self, reply: Reply) -> InputFile:
-        assert reply.file is not None
-        return InputFile(self.files.read(reply.file.sha256), filename=reply.file.name)
+    def _input(self, file: OutFile, *, attach: bool = False) -> InputFile:
+        """The file's bytes to upload; `attach`: as a part a media group's item points at (attach://)."""
+        return InputFile(self.files.read(file.sha256), filename=file.name, attach=attach)
 
     async def _send_group(self, chat_id: str, reply: Reply) -> Sent:
         """Several files as one media group (one call, each file a message), the text as the first one's caption.
@@ -325,33 +321,21 @@ class TelegramChannel:
         for i, f in enumerate(reply.files):
             caption = reply.text if i == 0 and reply.text else None
             if as_photos:
-                photo = f.ref or self._attach(f)
+                photo = f.ref or self._input(f, attach=True)
                 media.append(InputMediaPhoto(photo, caption=caption))
             else:
                 usable = f.ref if f.ref and (not f.as_photo or f.ref.startswith(AS_DOCUMENT)) else None
-                document = usable.removeprefix(AS_DOCUMENT) if usable else self._attach(f)
+                document = usable.removeprefix(AS_DOCUMENT) if usable else self._input(f, attach=True)
                 media.append(
                     InputMediaDocument(document, caption=caption, disable_content_type_detection=True)
                 )
-        result = await self.bot.do_api_request(
-            "sendMediaGroup",
-            api_kwargs={
-                k: v
-                for k, v in {
-                    "chat_id": int(chat_id),
-                    "media": media,
-                    "allow_paid_broadcast": self._paid,
-                }.items()
-                if v is not None
-            },
+        result = await self._call(
+            "sendMediaGroup", chat_id=int(chat_id), media=media, allow_paid_broadcast=self._paid
         )
-        messages = result if isinstance(result, list) else []
-        refs = [_ref_of(m, f, as_photos) for m, f in zip(messages, reply.files, strict=False)]
+        messages = result if isinstance(result, list) else []  # one Message per file
+        refs = [_ref_of(m, f, as_photo=as_photos) for m, f in zip(messages, reply.files, strict=False)]
         first = str(messages[0]["message_id"]) if messages else ""
         return Sent(first, file_ref=refs[0] if refs else None, group_refs=tuple(refs[1:]))
-
-    def _attach(self, file: OutFile) -> InputFile:
-        return InputFile(self.files.read(file.sha256), filename=file.name, attach=True)
 
     async def edit(self, chat_id: str, message_id: str, reply: Reply) -> None:
         try:
@@ -422,8 +406,9 @@ def _markup(reply: Reply) -> Markup | None:
     return _inline(reply)
 
 
-def _ref_of(message: Any, file: OutFile, as_photo: bool) -> str | None:
-    """The reusable handle of a file in a sent message (a photo sent as a document says so, see AS_DOCUMENT)."""
+def _ref_of(message: Any, file: OutFile, *, as_photo: bool) -> str | None:
+    """The reusable handle of a file in a sent message. A photo that went out as a document says so in its handle
+    (AS_DOCUMENT), so later sends skip the doomed sendPhoto."""
     if not isinstance(message, dict):
         return None
     if as_photo:
