@@ -9,17 +9,21 @@ does; what the cells receive and press goes through the fakes."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import aiohttp
 from sqlalchemy import select
 
+from bot.core.events import Button, ChannelName, OutFile, Reply
+from bot.core.limits import LIMITS
 from bot.fakes import FakeTelegram, FakeUser
 from bot.runtime import Runtime
 from bot.services import directives
 from bot.services.directive_parser import parse_directive
 from bot.services.files import FileStore
 from bot.services.forms_store import get_form
+from messages.render import split_long
 from storage.db import transaction
 from storage.models import DirectiveTarget, Unit
 from tests.support import board_and_secretaries, load_roster, sample
@@ -169,3 +173,30 @@ async def test_a_one_file_directive_on_zalo_and_equal_bytes_under_two_names(zalo
             return len(receipts.all()) == 1
 
     await eventually(acknowledged, "the receipt is recorded")
+
+
+# -- the layout itself: a pure function --------------------------------------------------------------------------
+
+
+def test_the_layout_groups_files_by_kind_ten_at_most_and_keeps_buttons_off_groups() -> None:
+    telegram = LIMITS[ChannelName.TELEGRAM]
+    choices = [[Button("✅ Đã nhận", "ack:1")]]
+    pdfs = [OutFile(f"{i:064x}", f"{i}.pdf", "application/pdf", 10) for i in range(12)]
+    photo = OutFile("f" * 64, "anh.png", "image/png", 10, as_photo=True)
+    card = Reply(text="Công văn", buttons=choices, file=pdfs[0], group=[*pdfs[1:], photo])
+    assert (
+        split_long([card], telegram)
+        == [
+            Reply(text="Công văn", buttons=choices, file=pdfs[0]),  # the card as a caption, with the buttons
+            Reply(file=pdfs[1], group=pdfs[2:11]),  # ten documents: one album
+            Reply(file=pdfs[11]),
+            Reply(file=photo),  # a photo never joins documents
+        ]
+    )
+    long = dataclasses.replace(card, text="Nội dung dài. " * 300, group=pdfs[1:3])  # over 4,096: two texts
+    pieces = split_long([long], telegram)
+    assert [p.buttons for p in pieces] == [[], choices, []]  # the buttons on the text's last piece
+    assert pieces[-1] == Reply(file=pdfs[0], group=pdfs[1:3])
+    plain = Reply(text="Tài liệu", file=pdfs[0], group=pdfs[1:3])  # no buttons: one album with the caption
+    assert split_long([plain], telegram) == [plain]
+    assert split_long([card], LIMITS[ChannelName.ZALO]) == [card]  # the Zalo adapter lays it out
