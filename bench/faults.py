@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.broadcast import _reset_postgres, deliveries, prepare
+from bench.broadcast import PER_CELL, _reset_postgres, deliveries, prepare
 from bench.seed import CHAT_BASE
 from bench.util import ROOT, fake_telegram_process
 
@@ -51,7 +51,7 @@ async def fault_run(
         if db_url:
             await _reset_postgres(db_url)
         await prepare(url, data, cells)
-        expected = cells * 2
+        expected = cells * PER_CELL
         async with fake_telegram_process(
             "--global-rate", "off", "--per-chat-rate", "off", "--chaos", str(share), log=sent_log
         ) as api_url:
@@ -73,9 +73,9 @@ async def fault_run(
                 state = await r.json()
         counts = deliveries(sent_log)
         text = bot_log.read_text(errors="replace")
-    missed = sum(1 for i in range(cells) if counts[CHAT_BASE + i] < 2)
+    missed = sum(1 for i in range(cells) if counts[CHAT_BASE + i] < PER_CELL)
     duplicated = (
-        sum(counts.values()) - expected + sum(max(0, 2 - counts[CHAT_BASE + i]) for i in range(cells))
+        sum(counts.values()) - expected + sum(max(0, PER_CELL - counts[CHAT_BASE + i]) for i in range(cells))
     )
     faults = state.get("chaos", {})
     return {

@@ -197,11 +197,13 @@ class StoredFile(Base):
 
 
 class ChannelFile(Base):
-    """The platform's handle for an uploaded file, so each file is uploaded once per channel."""
+    """The platform's handle for an uploaded file, so each file is uploaded once per channel and name (a resend
+    by handle shows the name it was uploaded under)."""
 
     __tablename__ = "channel_files"
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     sha256: Mapped[str] = mapped_column(ForeignKey("files.sha256"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
     ref: Mapped[str] = mapped_column(String(255))
 
 
@@ -276,6 +278,8 @@ class DirectiveFile(Base):
     directive_id: Mapped[int] = mapped_column(ForeignKey("directives.id", ondelete="CASCADE"), index=True)
     sha256: Mapped[str] = mapped_column(ForeignKey("files.sha256"))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The name the board gave the file in this directive (None: older rows, the stored file's first name).
+    name: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
     file: Mapped[StoredFile] = relationship(lazy="joined")
 

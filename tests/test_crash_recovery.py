@@ -10,7 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from bench.broadcast import prepare
+from bench.broadcast import PER_CELL, prepare
 from bench.seed import CHAT_BASE
 from bench.util import ROOT, TOKEN
 from bot.fakes.telegram_server import FakeTelegram
@@ -31,12 +31,12 @@ async def test_hard_kill_mid_broadcast_misses_nobody(db_url: str, tmp_path: Path
     await fake.start()
     try:
         first = worker(db_url, tmp_path, fake.api_url)
-        while len(fake.sent) < CELLS:  # half of the 2 x CELLS messages
+        while len(fake.sent) < PER_CELL * CELLS // 2:  # half of the messages
             assert first.poll() is None, first.stderr.read().decode()  # type: ignore[union-attr]
             await asyncio.sleep(0.005)
         first.send_signal(signal.SIGKILL)
         first.wait()
-        assert len(fake.sent) < 2 * CELLS, "the kill came too late to test anything"
+        assert len(fake.sent) < PER_CELL * CELLS, "the kill came too late to test anything"
         second = worker(db_url, tmp_path, fake.api_url)
         while second.poll() is None:
             await asyncio.sleep(0.05)
@@ -44,7 +44,7 @@ async def test_hard_kill_mid_broadcast_misses_nobody(db_url: str, tmp_path: Path
     finally:
         await fake.stop()
     per_chat = Counter(m.chat_id for m in fake.sent)
-    missed = [chat for chat in range(CHAT_BASE, CHAT_BASE + CELLS) if per_chat[chat] < 2]
-    duplicated = sum(per_chat.values()) - 2 * CELLS
+    missed = [chat for chat in range(CHAT_BASE, CHAT_BASE + CELLS) if per_chat[chat] < PER_CELL]
+    duplicated = sum(per_chat.values()) - PER_CELL * CELLS
     assert missed == []
     assert 0 <= duplicated <= CONCURRENCY

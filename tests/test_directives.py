@@ -73,14 +73,17 @@ async def test_board_sends_a_directive_end_to_end(bot: Runtime, fake_tg: FakeTel
     await until(board, "Đã xếp lịch gửi văn bản 747-CV/ĐUK tới 5 chi bộ")
 
     for user in secretaries.values():
-        await user.wait_until(lambda ms: any(m.buttons for m in ms if m.kind == "document"))
-        card = next(m for m in user.messages if m.text.startswith("📄 VĂN BẢN MỚI"))
+        await user.wait_until(lambda ms: len([m for m in ms if m.kind == "document"]) == 2)
+        # Two messages: the card as the caption of the first file, with the buttons; then the other file.
+        files = [m for m in user.messages if m.kind == "document"]
+        card = files[0]
+        assert card.caption is not None and card.caption.startswith("📄 VĂN BẢN MỚI")
         assert "Công văn số 747-CV/ĐUK ngày 03/04/2024" in card.text
         assert "Sinh hoạt chính trị, tư tưởng về hai tác phẩm" in card.text
         assert "Hạn báo cáo: 30/10/2024" in card.text
-        files = [m for m in user.messages if m.kind == "document"]
         assert [f.file_name for f in files] == ["747-CV-DUK.docx", "tai-lieu-1.pdf"]
-        assert [b.label for b in files[-1].buttons] == ["✅ Đã nhận", "📝 Báo cáo"]
+        assert [b.label for b in card.buttons] == ["✅ Đã nhận", "📝 Báo cáo"] and not files[1].buttons
+        assert user.messages[-2:] == files  # registration before: the directive took two messages
     assert fake_tg.uploads == 2  # each file uploaded once, then re-sent by file_id
 
     final = await until(board, "Đã gửi xong văn bản 747-CV/ĐUK: 3/5", wait=10)

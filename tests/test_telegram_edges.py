@@ -84,7 +84,9 @@ async def test_a_picture_telegram_refuses_as_a_photo_reaches_every_cell_as_a_doc
     for user in secretaries.values():
         files = [(m.kind, m.file_name) for m in user.messages if m.file is not None]
         assert files == [("document", "747-CV-DUK.docx"), ("document", "so-do-to-chuc.png")]
-        assert [b.label for b in user.messages[-1].buttons] == ["✅ Đã nhận", "📝 Báo cáo"]
+        card = user.messages[-2]  # the card is the first file's caption, with the buttons
+        assert card.text.startswith("📄 VĂN BẢN MỚI")
+        assert [b.label for b in card.buttons] == ["✅ Đã nhận", "📝 Báo cáo"]
     assert await deliveries(bot) == {"sent": 3, "unregistered": 2}
     photo_calls = [c for c in fake_tg.calls if c.method == "sendPhoto"]
     assert [c.description for c in photo_calls] == [
@@ -109,8 +111,12 @@ async def test_audio_and_video_go_out_as_documents_uploaded_once(bot: Runtime, f
             ("document", "bai-hat.mp3"),
         ]
     assert fake_tg.uploads == 3  # one upload per file, not one per file and cell
-    sends = [c for c in fake_tg.calls if c.method == "sendDocument"]
-    assert len(sends) == 9 and all(c.params.get("disable_content_type_detection") is True for c in sends)
+    sends = [c for c in fake_tg.calls if c.method == "sendDocument"]  # the card on the first file
+    assert len(sends) == 3 and all(c.params.get("disable_content_type_detection") is True for c in sends)
+    groups = [c for c in fake_tg.calls if c.method == "sendMediaGroup"]  # the other two as one album
+    items = [item for c in groups for item in c.params["media"]]
+    assert len(groups) == 3 and len(items) == 6
+    assert all(i["type"] == "document" and i["disable_content_type_detection"] is True for i in items)
 
 
 async def test_a_long_reply_resumes_at_the_piece_a_429_stopped(bot: Runtime, fake_tg: FakeTelegram) -> None:
@@ -253,23 +259,16 @@ async def test_a_broadcast_and_a_conversation_under_telegrams_limits(
     assert not [
         c for c in refused if c.chat_id != board.id
     ]  # the cells' deliveries were paced under the limits
-    # The pacing achieved: a second between the two messages to a cell, and the broadcast at the configured
-    # 25 msg/s (Telegram allows 30). Measured where Telegram receives them, so a send made late by a busy machine
-    # shortens one gap: the gaps are held to their mean, a single one only to half a second.
+    # One message per cell: the file with the card as its caption and the buttons. The broadcast's pace is
+    # measured where Telegram receives them.
     sent = limited_tg.sent[started:]
     to_cells = [m for m in sent if m.chat_id != board.id and m.reply_to_message_id is None]
     directive_messages = [m for m in to_cells if m.text.startswith("📄 VĂN BẢN MỚI") or m.kind == "document"]
-    assert len(directive_messages) == 2 * CELLS
-    gaps = []
-    for user in secretaries:
-        card, file = sorted(m.sent_at for m in directive_messages if m.chat_id == user.id)
-        gaps.append(file - card)
-    assert min(gaps) >= 0.5 and sum(gaps) / len(gaps) >= 0.95, gaps
+    assert len(directive_messages) == CELLS
+    assert all(m.kind == "document" and m.buttons for m in directive_messages)
     times = sorted(m.sent_at for m in directive_messages)
     rate = (len(times) - 1) / (times[-1] - times[0])
-    print(
-        f"broadcast: {len(times)} messages at {rate:.1f} msg/s, mean gap per cell {sum(gaps) / len(gaps):.2f} s; "
-    )
+    print(f"broadcast: {len(times)} messages at {rate:.1f} msg/s; ")
     print(f"{len(refused)} 429s, all in the board's chat and all made good")
     # Never over Telegram's limit is asserted above (the fake answered no cell's delivery with 429). The rate seen
     # at the fake can exceed the configured 25 msg/s for a moment when a stalled event loop wakes several paced

@@ -17,6 +17,8 @@ from telegram import (
     BotCommandScopeChat,
     BotCommandScopeDefault,
     InputFile,
+    InputMediaDocument,
+    InputMediaPhoto,
     Update,
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -30,6 +32,7 @@ from bot.core.events import (
     IncomingFile,
     IncomingHandler,
     NotStored,
+    OutFile,
     RateLimited,
     Rejected,
     Reply,
@@ -42,7 +45,7 @@ from bot.core.limits import LIMITS
 from bot.services.files import FileStore
 from bot.services.invites import telegram_link
 from messages.registration import SHARE_PHONE_BUTTON
-from messages.render import split_text
+from messages.render import split_long, split_text
 
 log = logging.getLogger(__name__)
 # We call do_api_request on purpose for raw results (see TelegramChannel._call); PTB nudges towards its typed methods.
@@ -218,6 +221,8 @@ class TelegramChannel:
 
     async def send(self, chat_id: str, reply: Reply, file_ref: str | None = None) -> Sent:
         try:
+            if reply.group:
+                return await self._send_group(chat_id, reply)
             if reply.file is not None:
                 return await self._send_file(chat_id, reply, file_ref)
             # Rows built by services.outbox.enqueue hold texts that fit (split_long); this is the last resort for
@@ -237,7 +242,7 @@ class TelegramChannel:
         except TelegramError as exc:
             raise _delivery_error(exc) from exc
 
-    async def _call(self, method: str, **params: Any) -> dict[str, Any]:
+    async def _call(self, method: str, **params: Any) -> Any:
         """A Bot API call through PTB (request building, error mapping) returning the raw result: parsing every
         sent Message into PTB objects cost a third of the sender's CPU and nothing here reads them."""
         kwargs = {k: v for k, v in params.items() if v is not None}
@@ -261,16 +266,16 @@ class TelegramChannel:
         return await self._send_document(chat_id, reply, caption, file_ref)
 
     async def _send_photo(self, chat_id: str, reply: Reply, caption: str, file_ref: str | None) -> Sent:
+        assert reply.file is not None
         result = await self._call(
             "sendPhoto",
             chat_id=int(chat_id),
-            photo=file_ref or self._upload(reply),
+            photo=file_ref or self._input(reply.file),
             caption=caption or None,
             reply_markup=_markup(reply),
             allow_paid_broadcast=self._paid,
         )
-        ref = result["photo"][-1]["file_id"] if result.get("photo") else None
-        return Sent(str(result["message_id"]), file_ref=ref)
+        return Sent(str(result["message_id"]), file_ref=_ref_of(result, reply.file, as_photo=True))
 
     async def _send_document(self, chat_id: str, reply: Reply, caption: str, file_ref: str | None) -> Sent:
         """A file as a document, also when it is audio, video or a GIF: Telegram would otherwise turn it into
@@ -279,21 +284,58 @@ class TelegramChannel:
         result = await self._call(
             "sendDocument",
             chat_id=int(chat_id),
-            document=file_ref.removeprefix(AS_DOCUMENT) if file_ref else self._upload(reply),
+            document=file_ref.removeprefix(AS_DOCUMENT) if file_ref else self._input(reply.file),
             caption=caption or None,
             reply_markup=_markup(reply),
             disable_content_type_detection=True,
             allow_paid_broadcast=self._paid,
         )
-        ref = result["document"]["file_id"] if result.get("document") else None
-        # A photo that went out as a document says so in its handle, so later sends skip the doomed sendPhoto.
-        if ref and reply.file.as_photo:
-            ref = f"{AS_DOCUMENT}{ref}"
-        return Sent(str(result["message_id"]), file_ref=ref)
+        return Sent(str(result["message_id"]), file_ref=_ref_of(result, reply.file, as_photo=False))
 
-    def _upload(self, reply: Reply) -> InputFile:
-        assert reply.file is not None
-        return InputFile(self.files.read(reply.file.sha256), filename=reply.file.name)
+    def _input(self, file: OutFile, *, attach: bool = False) -> InputFile:
+        """The file's bytes to upload; `attach`: as a part a media group's item points at (attach://)."""
+        return InputFile(self.files.read(file.sha256), filename=file.name, attach=attach)
+
+    async def _send_group(self, chat_id: str, reply: Reply) -> Sent:
+        """Several files as one media group (one call, each file a message), the text as the first one's caption.
+        Rows built by services.outbox hold groups Telegram takes (split_long); any other is laid out here, as a
+        last resort: a 429 on a later piece resends the earlier ones."""
+        pieces = split_long([reply], LIMITS[ChannelName.TELEGRAM])
+        if pieces != [reply]:
+            sent = Sent("")
+            for piece in pieces:
+                sent = await self.send(chat_id, piece, piece.file.ref if piece.file else None)
+            return sent
+        as_photos = all(f.as_photo and not (f.ref or "").startswith(AS_DOCUMENT) for f in reply.files)
+        if as_photos:
+            try:
+                return await self._media_group(chat_id, reply, as_photos=True)
+            except BadRequest as exc:
+                if not _breaks_photo_rules(exc):
+                    raise
+                log.info("an album is no photos for Telegram (%s): sending them as documents", exc)
+        return await self._media_group(chat_id, reply, as_photos=False)
+
+    async def _media_group(self, chat_id: str, reply: Reply, *, as_photos: bool) -> Sent:
+        media: list[InputMediaDocument | InputMediaPhoto] = []
+        for i, f in enumerate(reply.files):
+            caption = reply.text if i == 0 and reply.text else None
+            if as_photos:
+                photo = f.ref or self._input(f, attach=True)
+                media.append(InputMediaPhoto(photo, caption=caption))
+            else:
+                usable = f.ref if f.ref and (not f.as_photo or f.ref.startswith(AS_DOCUMENT)) else None
+                document = usable.removeprefix(AS_DOCUMENT) if usable else self._input(f, attach=True)
+                media.append(
+                    InputMediaDocument(document, caption=caption, disable_content_type_detection=True)
+                )
+        result = await self._call(
+            "sendMediaGroup", chat_id=int(chat_id), media=media, allow_paid_broadcast=self._paid
+        )
+        messages = result if isinstance(result, list) else []  # one Message per file
+        refs = [_ref_of(m, f, as_photo=as_photos) for m, f in zip(messages, reply.files, strict=False)]
+        first = str(messages[0]["message_id"]) if messages else ""
+        return Sent(first, file_ref=refs[0] if refs else None, group_refs=tuple(refs[1:]))
 
     async def edit(self, chat_id: str, message_id: str, reply: Reply) -> None:
         try:
@@ -330,8 +372,8 @@ class TelegramChannel:
             raise _delivery_error(exc) from exc
 
     def message_count(self, reply: Reply) -> int:
-        """Sending costs nothing here: no forecast needs the exact count."""
-        return 1
+        """Sending costs nothing here, but each file of a media group counts against the flood limits (pacing)."""
+        return max(1, len(reply.files)) if reply.group else 1
 
     def invite_link(self, code: str) -> str | None:
         return telegram_link(self.username, code) if self.username else None
@@ -362,6 +404,17 @@ def _markup(reply: Reply) -> Markup | None:
     if reply.remove_keyboard and not reply.buttons:
         return {"remove_keyboard": True}
     return _inline(reply)
+
+
+def _ref_of(message: Any, file: OutFile, *, as_photo: bool) -> str | None:
+    """The reusable handle of a file in a sent message. A photo that went out as a document says so in its handle
+    (AS_DOCUMENT), so later sends skip the doomed sendPhoto."""
+    if not isinstance(message, dict):
+        return None
+    if as_photo:
+        return message["photo"][-1]["file_id"] if message.get("photo") else None
+    ref = message["document"]["file_id"] if message.get("document") else None
+    return f"{AS_DOCUMENT}{ref}" if ref and file.as_photo else ref
 
 
 def _seconds(value: int | timedelta) -> float:

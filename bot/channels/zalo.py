@@ -206,23 +206,30 @@ class ZaloChannel:
     # -- sending ------------------------------------------------------------------------------------------
 
     async def send(self, chat_id: str, reply: Reply, file_ref: str | None = None) -> Sent:
-        """Send `reply`; `file_ref` is ignored (see the module docstring): a fresh link is made every time."""
+        """Send `reply`; `file_ref` is ignored (see the module docstring): a fresh link is made every time. The
+        text, a link per document and the choices share messages as far as 2,000 characters allow; photos follow,
+        one sendPhoto each, the choices under the last (a lone photo takes the text as its caption)."""
         choices = numbered_choices(reply.buttons)[0] if reply.buttons and not reply.listed else ""
-        if reply.file is not None and reply.file.as_photo:
-            return await self._send_photo(chat_id, reply, reply.file, choices)
+        files = reply.files
+        photos = [f for f in files if f.as_photo]
+        if len(photos) == len(files) == 1:
+            return await self._send_photo(chat_id, reply, photos[0], choices)
         chunks = _fit(split_text(reply.text, TEXT_LIMIT)) if reply.text.strip() else []
-        if reply.file is not None:
-            chunks = _append_block(
-                chunks, file_link(reply.file.name, reply.file.size, self._link(reply.file))
-            )
-        if choices:
+        for f in files:
+            if not f.as_photo:
+                chunks = _append_block(chunks, file_link(f.name, f.size, self._link(f)))
+        if choices and not photos:
             chunks = _append_block(chunks, choices)
-        if not chunks:
+        if not chunks and not photos:
             raise Rejected("empty message: Zalo needs 1 to 2000 characters")
         message_id = ""
         for chunk in chunks:
             message_id = _message_id(await self._request("sendMessage", chat_id=chat_id, text=chunk))
-        return Sent(message_id, file_ref=_file_marker(reply.file))
+        for i, photo in enumerate(photos, start=1):
+            under = choices if i == len(photos) else ""
+            message_id = (await self._send_photo(chat_id, Reply(), photo, under)).message_id
+        markers = [_file_marker(f) for f in files]
+        return Sent(message_id, file_ref=markers[0] if markers else None, group_refs=tuple(markers[1:]))
 
     async def _send_photo(self, chat_id: str, reply: Reply, file: OutFile, choices: str) -> Sent:
         photo = self._link(file)

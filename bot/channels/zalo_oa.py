@@ -201,25 +201,29 @@ class ZaloOaChannel:
     # -- sending ------------------------------------------------------------------------------------------
 
     async def send(self, chat_id: str, reply: Reply, file_ref: str | None = None) -> Sent:
-        parts, ref = await self._parts(reply, file_ref)
+        parts, refs = await self._parts(reply, file_ref)
         if not parts:
             raise Rejected("empty message: Zalo OA needs a text or an attachment")
         message_id, costs = "", []
-        for part in parts:
+        for message, carried in parts:
             try:
-                data = await self._send_part(chat_id, part)
+                data = await self._send_part(chat_id, message)
             except Rejected as exc:
-                if type(exc) is not Rejected or reply.file is None or part != _file_part(_token(file_ref)):
+                # A token Zalo no longer knows (one reused from an earlier send): upload again, once.
+                reused = carried is not None and refs[carried] == _given_ref(reply, file_ref, carried)
+                if type(exc) is not Rejected or not reused:
                     raise
-                token = await self._upload(reply.file)  # Zalo no longer knows the stored token: upload again
+                assert carried is not None
+                token = await self._upload(reply.files[carried])
                 if token is None:
                     raise
-                data, ref = await self._send_part(chat_id, _file_part(token)), FILE_REF + token
+                data, refs[carried] = await self._send_part(chat_id, _file_part(token)), FILE_REF + token
             message_id = str(data.get("message_id", ""))
             costs.append(_quota(data))
         dearest = max(costs, key=_cost_rank)
         paid = sum(1 for c in costs if COSTS.get(c) == Cost.PAID)
-        return Sent(message_id, file_ref=ref, cost=COSTS.get(dearest), paid=paid)
+        first, others = (refs[0], tuple(refs[1:])) if refs else (None, ())
+        return Sent(message_id, file_ref=first, cost=COSTS.get(dearest), paid=paid, group_refs=others)
 
     async def _send_part(self, chat_id: str, message: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -234,29 +238,37 @@ class ZaloOaChannel:
             self.spent_vnd += self.price_vnd
         return data
 
-    async def _parts(self, reply: Reply, file_ref: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        """The messages `reply` becomes, in order, and the file_ref to report."""
-        text, attachment, ref = reply.text.strip(), None, None
-        file = reply.file
-        if file is not None and file.as_photo:
-            attachment, ref = _image(self._link(file)), LINK_REF + file.sha256
-        elif file is not None:
-            token = await self._file_token(file, file_ref)
+    async def _parts(
+        self, reply: Reply, file_ref: str | None
+    ) -> tuple[list[tuple[dict[str, Any], int | None]], list[str | None]]:
+        """The messages `reply` becomes, in order, each with the index of the file it carries natively (if any),
+        and the file_ref of each file to report. The text and the buttons are one message (a button template), a
+        link to a file Zalo will not carry joins that text, and each other file is a message of its own."""
+        text = reply.text.strip()
+        attachments: list[tuple[dict[str, Any], int | None]] = []
+        refs: list[str | None] = []
+        for i, file in enumerate(reply.files):
+            if file.as_photo:
+                attachments.append((_image(self._link(file)), None))
+                refs.append(LINK_REF + file.sha256)
+                continue
+            token = await self._file_token(file, _given_ref(reply, file_ref, i))
             if token is None:
                 text = "\n\n".join(p for p in (text, file_link(file.name, file.size, self._link(file))) if p)
-                ref = LINK_REF + file.sha256
+                refs.append(LINK_REF + file.sha256)
             else:
-                attachment, ref = _file_part(token), FILE_REF + token
+                attachments.append((_file_part(token), i))
+                refs.append(FILE_REF + token)
         chunks = split_text(text, TEXT_LIMIT) if text else []
-        parts: list[dict[str, Any]] = [{"text": chunk} for chunk in chunks]
+        parts: list[tuple[dict[str, Any], int | None]] = [({"text": chunk}, None) for chunk in chunks]
         buttons = [b for row in reply.buttons for b in row]
         if buttons:
-            parts[-1:] = _button_templates(chunks[-1] if chunks else msg.CHOOSE, buttons)
-        if attachment is not None:
-            parts.append(attachment)
+            templates = _button_templates(chunks[-1] if chunks else msg.CHOOSE, buttons)
+            parts[-1:] = [(template, None) for template in templates]
+        parts.extend(attachments)
         if reply.request_contact:
-            parts.append(_request_info())
-        return parts, ref
+            parts.append((_request_info(), None))
+        return parts, refs
 
     async def _file_token(self, file: OutFile, file_ref: str | None) -> str | None:
         """The upload token of a file Zalo can carry (reused from `file_ref`), else None: send it as a link."""
@@ -312,18 +324,20 @@ class ZaloOaChannel:
     def message_count(self, reply: Reply) -> int:
         """How many OA messages `reply` becomes, each charged on its own: as `_parts` builds them, without
         uploading (a file Zalo will not carry joins the text as a link)."""
-        file = reply.file
-        attached = file is not None and (
-            file.as_photo
-            or (file.mime in NATIVE_TYPES and file.size <= self.file_max and self.files is not None)
-        )
-        text = reply.text.strip() or ("link" if file is not None and not attached else "")
+        attached = sum(1 for f in reply.files if self._carries(f))
+        linked = len(reply.files) - attached
+        text = reply.text.strip() or ("link" if linked else "")
         chunks = len(split_text(text, TEXT_LIMIT)) if text else 0
         buttons = sum(len(row) for row in reply.buttons)
         templates = -(-buttons // BUTTONS_PER_TEMPLATE)
         if templates:
             chunks = max(chunks - 1, 0) + templates  # the buttons ride on the last piece of text
-        return chunks + int(attached) + int(reply.request_contact)
+        return chunks + attached + int(reply.request_contact)
+
+    def _carries(self, file: OutFile) -> bool:
+        """Whether `file` goes as an attachment of its own rather than as a link in the text."""
+        native = file.mime in NATIVE_TYPES and file.size <= self.file_max and self.files is not None
+        return file.as_photo or native
 
     def http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -346,6 +360,13 @@ def _buttons(text: str, buttons: list[Button]) -> dict[str, Any]:
 
 def _token(file_ref: str | None) -> str | None:
     return file_ref.removeprefix(FILE_REF) if file_ref and file_ref.startswith(FILE_REF) else None
+
+
+def _given_ref(reply: Reply, file_ref: str | None, index: int) -> str | None:
+    """The handle the outbox gave for the `index`-th file of `reply` (the first comes as `file_ref`)."""
+    if index == 0 and reply.file is not None:
+        return file_ref
+    return reply.files[index].ref
 
 
 def _file_part(token: str | None) -> dict[str, Any]:

@@ -41,15 +41,26 @@ class OutFile:
     as_photo: bool = False
     directive_id: int | None = None
     unit_id: int | None = None
+    ref: str | None = None  # the platform's handle from an earlier upload, when the outbox knows one (groups)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What a platform's handle stands for: these bytes under this name (a resend by handle keeps the name
+        of the upload, so the same bytes named otherwise are another upload)."""
+        return (self.sha256, self.name)
 
 
 @dataclass
 class Reply:
-    """One message to a user: text, optional choices, optional file, optional request for their phone number."""
+    """One message to a user: text, optional choices, optional file, optional request for their phone number.
+
+    `group` holds further files that travel with `file` as one group where the platform has one (a Telegram media
+    group; on Zalo, links in the same text); an outbox part with a group is still one send."""
 
     text: str = ""
     buttons: list[list[Button]] = field(default_factory=list)
     file: OutFile | None = None
+    group: list[OutFile] = field(default_factory=list)
     request_contact: bool = False
     remove_keyboard: bool = False
     # The text already lists the choices, numbered in the buttons' order: a channel without buttons answers the
@@ -61,8 +72,9 @@ class Reply:
         if self.buttons:
             data["buttons"] = [[[b.label, b.data] for b in row] for row in self.buttons]
         if self.file:
-            f = self.file
-            data["file"] = [f.sha256, f.name, f.mime, f.size, f.as_photo]
+            data["file"] = _file_row(self.file)
+        if self.group:
+            data["group"] = [_file_row(f) for f in self.group]
         if self.request_contact:
             data["request_contact"] = True
         if self.remove_keyboard:
@@ -78,10 +90,20 @@ class Reply:
             text=data.get("text", ""),
             buttons=[[Button(label, value) for label, value in row] for row in data.get("buttons", [])],
             file=OutFile(*file) if file else None,
+            group=[OutFile(*f) for f in data.get("group", [])],
             request_contact=data.get("request_contact", False),
             remove_keyboard=data.get("remove_keyboard", False),
             listed=data.get("listed", False),
         )
+
+    @property
+    def files(self) -> list[OutFile]:
+        """Every file of this message, in order."""
+        return [self.file, *self.group] if self.file is not None else list(self.group)
+
+
+def _file_row(f: OutFile) -> list[Any]:
+    return [f.sha256, f.name, f.mime, f.size, f.as_photo]
 
 
 @dataclass(frozen=True)
@@ -176,6 +198,7 @@ class Sent:
     file_ref: str | None = None
     cost: Cost | None = None
     paid: int = 0
+    group_refs: tuple[str | None, ...] = ()  # the handles of a group's files (Reply.group), in order
 
 
 class DeliveryError(Exception):

@@ -21,7 +21,8 @@ class Pacer:
         """Hold every send on this channel for `seconds` (the platform said 429)."""
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
-    async def wait(self, chat_id: str, *, per_chat: bool = True) -> None:
+    async def wait(self, chat_id: str, *, per_chat: bool = True, messages: int = 1) -> None:
+        """Wait for a slot to send `messages` platform messages at once (a media group) to `chat_id`."""
         now = time.monotonic()
         at = max(now, self._paused_until)
         if per_chat and self.chat_interval > 0:
@@ -31,7 +32,7 @@ class Pacer:
                 self._forget_idle_chats(now)
         if self.rate > 0:
             at = max(at, self._next_global)
-            self._next_global = at + 1.0 / self.rate
+            self._next_global = at + max(1, messages) / self.rate
         delay = at - now
         if delay > 0:
             await asyncio.sleep(delay)

@@ -37,7 +37,6 @@ from bot.core.events import (
     Channel,
     Cost,
     DeliveryError,
-    OutFile,
     OutsideWindow,
     RateLimited,
     Rejected,
@@ -147,8 +146,9 @@ class Sender:
         self._batch = 0
         self._durable_upto = -1
         self._durable = asyncio.Condition()
-        self._file_refs: dict[tuple[str, str], str] = {}
-        self._upload_locks: dict[tuple[str, str], asyncio.Lock] = {}
+        # Handles of uploaded files by (channel, sha256, name): a resend by handle shows the name of the upload.
+        self._file_refs: dict[tuple[str, str, str], str] = {}
+        self._upload_locks: dict[tuple[str, str, str], asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         # The last job spawned for each chat: a chat's rows go out one after another in the order they were
         # spawned (claimed by id), so two rows' parts never interleave (a late joiner's cards, then her help).
@@ -354,7 +354,7 @@ class Sender:
             return self._finish(job, "failed", error=f"channel {job.channel} is not configured")
         while True:
             reply = _addressed(job, Reply.from_dict(job.parts[job.next_part]))
-            await pacer.wait(job.chat_id, per_chat=job.kind != REPLY)
+            await pacer.wait(job.chat_id, per_chat=job.kind != REPLY, messages=channel.message_count(reply))
             try:
                 sent = await self._send_part(channel, job, reply)
             except RateLimited as exc:
@@ -385,29 +385,29 @@ class Sender:
             )
 
     async def _send_part(self, channel: Channel, job: _Job, reply: Reply) -> Sent:
-        file_ref = None
-        if reply.file is not None:
-            file_ref = await self._file_ref(job.channel, reply.file)
-            if file_ref is None:
-                return await self._upload(channel, job, reply)
-        return await channel.send(job.chat_id, reply, file_ref=file_ref)
+        if not reply.files:
+            return await channel.send(job.chat_id, reply)
+        return await self._send_files(channel, job, reply)
 
-    async def _upload(self, channel: Channel, job: _Job, reply: Reply) -> Sent:
-        """Upload a file once per channel; concurrent senders of the same file wait and reuse its handle."""
-        assert reply.file is not None
-        key = (job.channel, reply.file.sha256)
-        lock = self._upload_locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            ref = self._file_refs.get(key)
-            if ref is None:
-                sent = await channel.send(job.chat_id, reply)
-                if sent.file_ref:
-                    await self._remember_file(key, sent.file_ref)
-                return sent
-        return await channel.send(job.chat_id, reply, file_ref=ref)
+    async def _send_files(self, channel: Channel, job: _Job, reply: Reply) -> Sent:
+        """Send a message with files, each uploaded once per channel and name: the files without a handle are
+        uploaded by this send under their locks (taken in one order), and concurrent senders wait and reuse the
+        handles; the others go by handle (a media group mixes both)."""
+        files = reply.files
+        keys = [(job.channel, *f.key) for f in files]
+        refs = [await self._file_ref(key) for key in keys]
+        async with contextlib.AsyncExitStack() as held:
+            for key in sorted({k for k, ref in zip(keys, refs, strict=True) if ref is None}):
+                await held.enter_async_context(self._upload_locks.setdefault(key, asyncio.Lock()))
+            refs = [self._file_refs.get(key) for key in keys]  # uploaded by another sender while we waited
+            first = refs[0] if reply.file is not None else None
+            sent = await channel.send(job.chat_id, _with_refs(reply, refs), file_ref=first)
+            for key, ref, new in zip(keys, refs, (sent.file_ref, *sent.group_refs), strict=False):
+                if new and new != ref:
+                    await self._remember_file(key, new)
+        return sent
 
-    async def _file_ref(self, channel: str, file: OutFile) -> str | None:
-        key = (channel, file.sha256)
+    async def _file_ref(self, key: tuple[str, str, str]) -> str | None:
         if key in self._file_refs:
             return self._file_refs[key]
         async with self.sessions() as session:
@@ -417,12 +417,15 @@ class Sender:
             return row.ref
         return None
 
-    async def _remember_file(self, key: tuple[str, str], ref: str) -> None:
+    async def _remember_file(self, key: tuple[str, str, str], ref: str) -> None:
         self._file_refs[key] = ref
         try:
             async with self.sessions() as session, session.begin():
-                if await session.get(ChannelFile, key) is None:
-                    session.add(ChannelFile(channel=key[0], sha256=key[1], ref=ref))
+                row = await session.get(ChannelFile, key)
+                if row is None:
+                    session.add(ChannelFile(channel=key[0], sha256=key[1], name=key[2], ref=ref))
+                else:
+                    row.ref = ref  # the platform no longer knew the old handle and took a new upload
         except Exception as exc:
             if not is_transient(exc):
                 raise
@@ -492,10 +495,20 @@ def _dearer(a: str | None, b: str | None) -> str | None:
 
 
 def _addressed(job: _Job, reply: Reply) -> Reply:
-    """Name on the file the directive and cell this copy goes to (a download link minted for it records them)."""
-    if reply.file is not None and job.directive_id is not None:
-        reply.file = replace(reply.file, directive_id=job.directive_id, unit_id=job.unit_id)
+    """Name on the files the directive and cell this copy goes to (a download link minted for one records them)."""
+    if job.directive_id is not None:
+        if reply.file is not None:
+            reply.file = replace(reply.file, directive_id=job.directive_id, unit_id=job.unit_id)
+        reply.group = [replace(f, directive_id=job.directive_id, unit_id=job.unit_id) for f in reply.group]
     return reply
+
+
+def _with_refs(reply: Reply, refs: list[str | None]) -> Reply:
+    """`reply` with the known handle of each of its files (`refs` in the order of `reply.files`)."""
+    files = [replace(f, ref=ref) for f, ref in zip(reply.files, refs, strict=True)]
+    if reply.file is None:
+        return replace(reply, group=files)
+    return replace(reply, file=files[0], group=files[1:])
 
 
 def _merge(rows: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -21,11 +21,11 @@ class TokenBucket:
         self.tokens = capacity
         self.stamp = now
 
-    def wait_time(self, now: float) -> float:
-        """Seconds until one token is available (0 when one is there now)."""
+    def wait_time(self, now: float, count: int = 1) -> float:
+        """Seconds until `count` tokens are available (0 when they are there now)."""
         self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+        return 0.0 if self.tokens >= count else (count - self.tokens) / self.rate
 
 
 class RateLimiter:
@@ -45,23 +45,24 @@ class RateLimiter:
         self._global: TokenBucket | None = None
         self._chats: dict[int | str, TokenBucket] = {}
 
-    def admit(self, chat_id: int | str, now: float) -> None:
-        """Take one token from both buckets, or raise the 429 Telegram would answer (nothing taken)."""
-        buckets = []
+    def admit(self, chat_id: int | str, now: float, messages: int = 1) -> None:
+        """Take `messages` tokens from the global bucket and one from the chat's (an album arrives in its chat as
+        one burst), or raise the 429 Telegram would answer (nothing taken)."""
+        buckets: list[tuple[TokenBucket, int]] = []
         if self.global_rate is not None:
             if self._global is None:
                 self._global = TokenBucket(self.global_rate, max(self.burst, self.global_rate), now)
-            buckets.append(self._global)
+            buckets.append((self._global, messages))
         if self.per_chat_rate is not None:
             bucket = self._chats.get(chat_id)
             if bucket is None:
                 bucket = self._chats[chat_id] = TokenBucket(self.per_chat_rate, self.burst, now)
-            buckets.append(bucket)
-        wait = max((b.wait_time(now) for b in buckets), default=0.0)
+            buckets.append((bucket, 1))
+        wait = max((b.wait_time(now, count) for b, count in buckets), default=0.0)
         if wait > 0:
             raise too_many_requests(math.ceil(wait))
-        for bucket in buckets:
-            bucket.tokens -= 1
+        for bucket, count in buckets:
+            bucket.tokens -= count
 
 
 def too_many_requests(retry_after: int) -> ApiError:

@@ -43,12 +43,16 @@ DETECTED_KINDS = {
     "image/gif": "animation",
 }
 MAX_DOWNLOAD = 20 * 1024 * 1024
+# sendMediaGroup: 2 to 10 items; documents (and audios) only with their own kind, photos and videos together.
+MEDIA_GROUP_SIZES = range(2, 11)
+MEDIA_GROUP_KINDS = {"photo": "visual", "video": "visual", "document": "document", "audio": "audio"}
 MAX_CALLBACK_ANSWER = 200
 RATE_LIMITED = frozenset(
     {
         "sendmessage",
         "senddocument",
         "sendphoto",
+        "sendmediagroup",
         "editmessagetext",
         "editmessagecaption",
         "editmessagereplymarkup",
@@ -195,6 +199,54 @@ class BotApi:
             raise bad_request("wrong parameter action in request")
         return True
 
+    def api_sendMediaGroup(self, p: JSON) -> list[JSON]:
+        """An album: each item a message of its own sharing a media_group_id, answered as an array of them. It has
+        no reply_markup (Telegram ignores one), and every item counts against the overall flood limit; in the chat
+        the album arrives as one burst (the fake's reading: one message against the per-chat limit)."""
+        user = self.tg.target(p)
+        media = p.get("media")
+        if media is None or media == "":
+            raise bad_request('parameter "media" is required')
+        if not isinstance(media, list) or not all(isinstance(item, dict) for item in media):
+            raise bad_request("can't parse media JSON object")
+        if len(media) not in MEDIA_GROUP_SIZES:  # the fake's wording: Telegram's is not published
+            raise bad_request("media group must include 2-10 items")
+        kinds = [item.get("type") for item in media]
+        if any(kind not in MEDIA_GROUP_KINDS for kind in kinds):
+            raise bad_request("can't parse InputMedia: media type is invalid")
+        if len({MEDIA_GROUP_KINDS[kind] for kind in kinds}) > 1:  # the fake's wording, likewise
+            raise bad_request("documents and audios can be grouped only with media of the same type")
+        items = []
+        for number, item in enumerate(media, start=1):
+            try:
+                items.append(self._group_item(p, item))
+            except ApiError as exc:  # Telegram names the item that failed
+                reason = exc.description.removeprefix("Bad Request: ")
+                raise bad_request(
+                    f'failed to send message #{number} with the error message "{reason}"'
+                ) from exc
+        reply_to = self._reply_to(user.id, p)
+        self.tg.admit(user.id, len(items))
+        group_id = self.tg.next_media_group_id()
+        sent = []
+        for (kind, caption, source), item in zip(items, media, strict=True):
+            msg = self._new_message(user.id, kind, "sendMediaGroup", None, reply_to)
+            msg.media_group_id = group_id
+            self._fill_file(msg, caption, source, item)
+            sent.append(self.tg.record_sent(msg))
+        return sent
+
+    def _group_item(
+        self, p: JSON, item: JSON
+    ) -> tuple[str, tuple[str, list[JSON], str], Upload | StoredFile]:
+        kind = str(item["type"])
+        caption, entities = parse_text(
+            _string(item.get("caption")), item.get("parse_mode"), item.get("caption_entities")
+        )
+        check_length(caption, caption=True)
+        source = self._file_source({kind: item.get("media"), **_attached(p, item)}, kind)
+        return kind, (caption, entities, _string(item.get("caption"))), source
+
     def _send_file(self, p: JSON, kind: str, method: str) -> JSON:
         user = self.tg.target(p)
         caption, entities = parse_text(
@@ -206,12 +258,16 @@ class BotApi:
         reply_to = self._reply_to(user.id, p)
         self.tg.admit(user.id)
         msg = self._new_message(user.id, kind, method, markup, reply_to)
-        msg.text, msg.raw_text, msg.parse_mode, msg.entities = (
-            caption,
-            _string(p.get("caption")),
-            p.get("parse_mode"),
-            entities,
-        )
+        self._fill_file(msg, (caption, entities, _string(p.get("caption"))), source, p)
+        return self.tg.record_sent(msg)
+
+    def _fill_file(
+        self, msg: SentMessage, caption: tuple[str, list[JSON], str], source: Upload | StoredFile, p: JSON
+    ) -> None:
+        """The caption and file of a sent message, storing an upload as Telegram does."""
+        kind = msg.kind
+        msg.text, msg.entities, msg.raw_text = caption
+        msg.parse_mode = p.get("parse_mode")
         if isinstance(source, Upload):
             self.tg.uploads += 1
             if kind == "photo":
@@ -227,7 +283,6 @@ class BotApi:
             msg.file = source
         if msg.photo:
             msg.file = msg.photo[-1]
-        return self.tg.record_sent(msg)
 
     def _file_source(self, p: JSON, kind: str) -> Upload | StoredFile:
         value = p.get(kind)
@@ -427,6 +482,15 @@ class BotApi:
             "max_reaction_count": 11,
             "accepted_gift_types": gifts,
         }
+
+
+def _attached(p: JSON, item: JSON) -> JSON:
+    """The multipart field an item's attach://name points at, so the item reads like a single send's parameters."""
+    media = item.get("media")
+    if isinstance(media, str) and media.startswith("attach://"):
+        name = media.removeprefix("attach://")
+        return {name: p.get(name)} if name in p else {}
+    return {}
 
 
 def _check_photo(size: int, dimensions: tuple[int, int] | None) -> None:

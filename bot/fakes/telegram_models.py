@@ -137,6 +137,7 @@ class SentMessage:
     edit_date: int | None = None
     deleted: bool = False
     reply_to_message_id: int | None = None
+    media_group_id: str | None = None  # the album it came in (sendMediaGroup)
     sent_at: float = field(default_factory=time.monotonic)
 
     @property

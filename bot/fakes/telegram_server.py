@@ -251,8 +251,12 @@ class FakeTelegram:
             raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         return user
 
-    def admit(self, chat_id: int) -> None:
-        self.limiter.admit(chat_id, time.monotonic())
+    def admit(self, chat_id: int, messages: int = 1) -> None:
+        self.limiter.admit(chat_id, time.monotonic(), messages)
+
+    def next_media_group_id(self) -> str:
+        self._sequence += 1
+        return f"{13_000_000_000_000_000 + self._sequence}"
 
     def next_update_id(self) -> int:
         self._update_id += 1
@@ -348,6 +352,8 @@ class FakeTelegram:
         }
         if msg.edit_date:
             body["edit_date"] = msg.edit_date
+        if msg.media_group_id:
+            body["media_group_id"] = msg.media_group_id
         if msg.kind in _MEDIA and msg.file:
             body[msg.kind] = msg.file.media_json()
         if msg.kind in ("document", "animation") and msg.file:

@@ -23,8 +23,10 @@ def _label_key(label: str) -> str:
 
 
 def _last_buttons(parts: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    # Whatever the row's recorded progress (it is written in batches), a person answering has seen the last part.
-    return [(label, data) for row in (parts[-1].get("buttons", []) if parts else []) for label, data in row]
+    # Whatever the row's recorded progress (it is written in batches), a person answering has seen the last part;
+    # the choices are on the last part that has any (a media group after a card carries none).
+    offered: list[list[list[str]]] = next((p["buttons"] for p in reversed(parts) if p.get("buttons")), [])
+    return [(label, data) for row in offered for label, data in row]
 
 
 async def resolve_typed_choice(session: AsyncSession, event: Incoming) -> Incoming:

@@ -160,21 +160,25 @@ def preview_fields(directive: Directive) -> dict[str, str | None]:
 
 
 async def attach(session: AsyncSession, directive_id: int, file: OutFile) -> None:
+    """Attach a stored file under the name it came with: equal bytes stored earlier may carry another name."""
     position = await session.scalar(
         select(func.count()).select_from(DirectiveFile).where(DirectiveFile.directive_id == directive_id)
     )
-    session.add(DirectiveFile(directive_id=directive_id, sha256=file.sha256, position=position or 0))
+    session.add(
+        DirectiveFile(directive_id=directive_id, sha256=file.sha256, position=position or 0, name=file.name)
+    )
 
 
 async def files_of(session: AsyncSession, directive_id: int) -> list[OutFile]:
     rows = await session.execute(
-        select(StoredFile)
+        select(StoredFile, DirectiveFile.name)
         .join(DirectiveFile, DirectiveFile.sha256 == StoredFile.sha256)
         .where(DirectiveFile.directive_id == directive_id)
         .order_by(DirectiveFile.position)
     )
     return [
-        OutFile(f.sha256, f.name, f.mime, f.size, as_photo=f.mime.startswith("image/")) for (f,) in rows.all()
+        OutFile(f.sha256, name or f.name, f.mime, f.size, as_photo=f.mime.startswith("image/"))
+        for f, name in rows.all()
     ]
 
 
@@ -267,7 +271,7 @@ async def plan(session: AsyncSession, cell_ids: list[int]) -> Plan:
 
 
 def card_parts(directive: Directive, files: list[OutFile], form: FormSpec | None) -> list[Reply]:
-    """What a cell receives: the card, then each file; the buttons ride on the last message."""
+    """What a cell receives: the card with its buttons and every file, as one message to lay out per channel."""
     meta = directive.meta or {}
     kind = msg.KINDS.get(directive.doc_type or "", msg.KIND_DEFAULT)
     subject = directive.subject or meta.get("subject_hint") or ""
@@ -290,9 +294,10 @@ def card_parts(directive: Directive, files: list[OutFile], form: FormSpec | None
     buttons = [
         [Button(msg.BUTTON_ACK, f"ack:{directive.id}"), Button(msg.BUTTON_REPORT, f"rep:{directive.id}")]
     ]
-    parts = [Reply(text="\n".join(lines)), *(Reply(file=f) for f in files)]
-    parts[-1].buttons = buttons
-    return parts
+    # One message as far as the channel allows: the outbox lays it out per channel (services.outbox), e.g. on
+    # Telegram the card as the caption of the first file with the buttons, the other files as a media group.
+    first = files[0] if files else None
+    return [Reply(text="\n".join(lines), buttons=buttons, file=first, group=files[1:])]
 
 
 async def queue_broadcast(

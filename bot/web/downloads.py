@@ -25,7 +25,7 @@ from bot.core.host import Host
 from bot.services import links
 from messages import zalo as msg
 from storage.db import transaction
-from storage.models import DirectiveTarget, Download, StoredFile
+from storage.models import DirectiveFile, DirectiveTarget, Download, StoredFile
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class Downloads:
         stored, path = found
         if stored.mime.startswith("image/"):
             return web.FileResponse(path, headers={"Content-Type": stored.mime})
-        page = msg.download_page(stored.name, stored.size)
+        page = msg.download_page(await self._name(request, stored), stored.size)
         return web.Response(text=page, content_type="text/html", headers={"Cache-Control": "no-store"})
 
     async def download(self, request: web.Request) -> web.StreamResponse:
@@ -93,7 +93,7 @@ class Downloads:
             path,
             headers={
                 "Content-Type": stored.mime,
-                "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(stored.name)}",
+                "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(await self._name(request, stored))}",
                 "Cache-Control": "no-store",
             },
         )
@@ -116,6 +116,20 @@ class Downloads:
         if stored is None or not path.exists():
             return _page(404, msg.LINK_MISSING_TITLE, msg.LINK_MISSING_BODY)
         return stored, path
+
+    async def _name(self, request: web.Request, stored: StoredFile) -> str:
+        """The name the directive the link was minted for gave the file (equal bytes may carry other names
+        elsewhere), else the name it was first stored under."""
+        directive_id = self._check(request).directive_id
+        if directive_id is None:
+            return stored.name
+        async with self.host.sessions() as session:
+            name = await session.scalar(
+                select(DirectiveFile.name)
+                .where(DirectiveFile.directive_id == directive_id, DirectiveFile.sha256 == stored.sha256)
+                .limit(1)
+            )
+        return name or stored.name
 
     async def _record(
         self, session: AsyncSession, sha256: str, directive_id: int | None, unit_id: int | None
