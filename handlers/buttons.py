@@ -4,7 +4,8 @@ Each action is a frozen dataclass with a short prefix; its data on the wire is t
 ":" (`rc:747:format:0`), at most 64 bytes (Telegram's limit for callback data). `decode` gives the dataclass back,
 or None for data that is unknown, malformed or forged: a handler never sees a string to take apart.
 
-The wire format is the one the bot has always used, so buttons left on old messages keep working. The directive
+The wire format is the one the bot has always used, so buttons left on old messages keep working (a draft's
+buttons also name the draft and its revision: one from an earlier preview is answered as out of date). The directive
 card and the reminders (bot/services, below this layer) build `ack:<d>` and `rep:<d>` themselves; tests check that
 this codec reads them.
 """
@@ -207,7 +208,12 @@ class DraftReport(BoardButton):
 
 @dataclass(frozen=True)
 class IntakeButton(ButtonData):
-    """A button of the directive draft the board member has open."""
+    """A button of the directive draft the board member has open. It names the draft and the revision of the
+    message it was shown on (`rev`, changed each time the draft's messages are shown again), so a press on an earlier
+    message is recognised as out of date instead of acting on what the draft has become since."""
+
+    draft_id: int
+    rev: int
 
 
 @_action("de")
@@ -268,3 +274,31 @@ class BackToPreview(IntakeButton):
 @dataclass(frozen=True)
 class CancelDraft(IntakeButton):
     pass
+
+
+@_action("dh")
+@dataclass(frozen=True)
+class UseSubjectHint(IntakeButton):
+    pass
+
+
+@_action("dpa")
+@dataclass(frozen=True)
+class RepeatAdd(IntakeButton):
+    """Send the directive already sent (`directive_id`) to the chosen cells instead of the draft."""
+
+    directive_id: int
+
+
+@_action("dpr")
+@dataclass(frozen=True)
+class RepeatReplace(IntakeButton):
+    """Send the draft as a correction replacing the directive already sent."""
+
+    directive_id: int
+
+
+@_action("dpn")
+@dataclass(frozen=True)
+class RepeatNew(IntakeButton):
+    """Send the draft as a new directive although one with its number, issuer and date was sent."""

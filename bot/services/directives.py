@@ -1,6 +1,7 @@
 """Directives: drafts built from parsed documents, their files, audiences within a board's scope, queueing a
-broadcast (one target row per cell, one outbox row per reachable secretary) in one transaction, and the directive's
-status: this module is the only one that moves it (`cancel`, `queue_broadcast`, `settle`)."""
+broadcast (one target row per cell, one outbox row per reachable secretary) in one transaction, a repeat of a
+directive already sent (`Repeat`: more cells for it, a correction replacing it, or a new one), and the directive's
+status: this module is the only one that moves it (`cancel`, `queue_broadcast`, `add_cells`, `replace`, `settle`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
@@ -30,6 +32,7 @@ from storage.models import (
     DirectiveStatus,
     DirectiveTarget,
     Person,
+    Report,
     Role,
     StoredFile,
     Unit,
@@ -78,6 +81,11 @@ async def new_draft(
     session.add(draft)
     await session.flush()
     return draft
+
+
+def deadline_passed(deadline: date, today: date) -> bool:
+    """The one rule for a report deadline a sender gives (chat and shell alike): not a day already gone."""
+    return deadline < today
 
 
 def confirm_deadline(directive: Directive, deadline: date) -> None:
@@ -263,12 +271,17 @@ def card_parts(directive: Directive, files: list[OutFile], form: FormSpec | None
     """What a cell receives: the card, then each file; the buttons ride on the last message."""
     meta = directive.meta or {}
     kind = msg.KINDS.get(directive.doc_type or "", msg.KIND_DEFAULT)
-    subject = directive.subject or meta.get("subject_hint") or ""
+    subject = directive.subject or ""  # never the parser's hint: the sender types it or takes it (intake)
     lines = [
         msg.CARD.format(
             kind=kind, number=directive.number or "", date=msg.day(directive.issued_on), subject=subject
         )
     ]
+    replaces = meta.get("replaces")
+    if isinstance(
+        replaces, dict
+    ):  # a correction: the cells that had the old one must know this one replaces it
+        lines.insert(0, msg.CARD_CORRECTION.format(number=replaces.get("number") or ""))
     if directive.deadline:
         lines.append(msg.CARD_DEADLINE.format(deadline=msg.day(directive.deadline)))
     if directive.period_start and directive.period_end:
@@ -299,6 +312,25 @@ async def queue_broadcast(
     person_id: int | None = None,
 ) -> Plan:
     """Write every target and delivery row before anything is sent: the outbox does the rest."""
+    queued = await _queue(session, clock, directive, cell_ids, form)
+    directive.status = DirectiveStatus.SENDING
+    directive.sent_at = clock.now()
+    await settle(session, [directive.id])  # nobody reachable: nothing left to deliver
+    await audit(
+        session,
+        clock,
+        "directive.send",
+        person_id=person_id,
+        actor=actor,
+        details={"directive_id": directive.id, "cells": len(cell_ids), "queued": queued},
+    )
+    return Plan(cells=len(cell_ids), reachable=queued, unregistered=len(cell_ids) - queued)
+
+
+async def _queue(
+    session: AsyncSession, clock: Clock, directive: Directive, cell_ids: list[int], form: FormSpec | None
+) -> int:
+    """One target row per cell and one delivery row per reachable secretary; how many deliveries were queued."""
     files = await files_of(session, directive.id)
     parts = card_parts(directive, files, form)
     people = await recipients(session, cell_ids)
@@ -314,19 +346,105 @@ async def queue_broadcast(
     ]
     if targets:
         await session.execute(insert(DirectiveTarget), targets)
-    queued = await enqueue_many(session, clock, addresses, parts, kind=DIRECTIVE, directive_id=directive.id)
-    directive.status = DirectiveStatus.SENDING
-    directive.sent_at = clock.now()
-    await settle(session, [directive.id])  # nobody reachable: nothing left to deliver
+    return await enqueue_many(session, clock, addresses, parts, kind=DIRECTIVE, directive_id=directive.id)
+
+
+# -- a directive sent again -------------------------------------------------------------------------------------
+
+
+class Repeat(StrEnum):
+    """What a draft with the number, issuer and date of a directive already sent is (`status.repeats_of`)."""
+
+    ADD = "add"  # the same directive for more cells: the draft is dropped, the reports stay one set
+    REPLACE = "replace"  # a correction: it goes to the old one's cells too, takes over its reports, the old one ends
+    NEW = "new"  # a different directive that shares the number: both stay, told apart by their codes
+
+
+async def target_cells(session: AsyncSession, directive_id: int) -> list[int]:
+    rows = await session.scalars(
+        select(DirectiveTarget.unit_id).where(DirectiveTarget.directive_id == directive_id)
+    )
+    return list(rows.all())
+
+
+async def add_cells(
+    session: AsyncSession,
+    clock: Clock,
+    draft: Directive,
+    existing: Directive,
+    cell_ids: list[int],
+    *,
+    actor: str,
+    person_id: int | None = None,
+) -> Plan:
+    """Send `existing` (as it was sent) to those of `cell_ids` it has not reached yet, and drop the draft."""
+    had = set(await target_cells(session, existing.id))
+    new_cells = [c for c in cell_ids if c not in had]
+    form = await get_form(session, existing.form_key)
+    queued = await _queue(session, clock, existing, new_cells, form)
+    cancel(draft)
+    if queued:
+        existing.status = DirectiveStatus.SENDING  # settled back to sent by the sender once delivered
     await audit(
         session,
         clock,
-        "directive.send",
+        "directive.add_cells",
         person_id=person_id,
         actor=actor,
-        details={"directive_id": directive.id, "cells": len(cell_ids), "queued": queued},
+        details={
+            "directive_id": existing.id,
+            "draft_id": draft.id,
+            "cells": len(new_cells),
+            "queued": queued,
+        },
     )
-    return Plan(cells=len(cell_ids), reachable=queued, unregistered=len(cell_ids) - queued)
+    return Plan(cells=len(new_cells), reachable=queued, unregistered=len(new_cells) - queued)
+
+
+async def replace(
+    session: AsyncSession,
+    clock: Clock,
+    draft: Directive,
+    old: Directive,
+    cell_ids: list[int],
+    form: FormSpec | None,
+    *,
+    actor: str,
+    person_id: int | None = None,
+) -> Plan:
+    """Send the draft as a correction of `old`: to the old one's cells and `cell_ids`, marked as replacing it; the
+    reports already sent move to it (and count for it), and the old one is replaced (never open again)."""
+    had = await target_cells(session, old.id)
+    cells = had + [c for c in cell_ids if c not in set(had)]
+    draft.meta = {**(draft.meta or {}), "replaces": {"id": old.id, "number": old.number}}
+    plan = await queue_broadcast(session, clock, draft, cells, form, actor=actor, person_id=person_id)
+    reported = (
+        await session.execute(
+            select(DirectiveTarget.unit_id, DirectiveTarget.reported_at, DirectiveTarget.late).where(
+                DirectiveTarget.directive_id == old.id, DirectiveTarget.reported_at.is_not(None)
+            )
+        )
+    ).all()
+    if reported:
+        await session.execute(
+            update(DirectiveTarget),
+            [
+                {"directive_id": draft.id, "unit_id": unit_id, "reported_at": at, "late": late}
+                for unit_id, at, late in reported
+            ],
+        )
+    await session.execute(update(Report).where(Report.directive_id == old.id).values(directive_id=draft.id))
+    old.status = DirectiveStatus.REPLACED
+    old.meta = {**(old.meta or {}), "replaced_by": draft.id}
+    await audit(
+        session,
+        clock,
+        "directive.replace",
+        person_id=person_id,
+        actor=actor,
+        details={"directive_id": draft.id, "replaced": old.id, "reports_moved": len(reported)},
+    )
+    return plan
 
 
 def cancel(draft: Directive) -> None:
