@@ -208,10 +208,12 @@ class DraftReport(BoardButton):
 
 @dataclass(frozen=True)
 class IntakeButton(ButtonData):
-    """A button of the directive draft the board member has open. It names the draft and the revision of the
-    message it was shown on (`rev`, changed each time the draft's messages are shown again), so a press on an earlier
-    message is recognised as out of date instead of acting on what the draft has become since."""
+    """A button of the directive draft the board member has open. It names the draft and the draft's revision when
+    it was shown (`rev`, changed with the draft or its audience). A button whose effect depends on what its message
+    showed (`exact`: a deadline's date, the audience and forecast before sending) acts only on that revision; the
+    others do what their label says to the draft as it is now. A button of another draft never acts."""
 
+    exact: ClassVar[bool] = False
     draft_id: int
     rev: int
 
@@ -225,7 +227,7 @@ class CorrectField(IntakeButton):
 @_action("dc")
 @dataclass(frozen=True)
 class ConfirmDeadline(IntakeButton):
-    pass
+    exact = True
 
 
 @_action("dn")
@@ -249,6 +251,7 @@ class AllCells(IntakeButton):
 @_action("dt")
 @dataclass(frozen=True)
 class ToggleUnit(IntakeButton):
+    exact = True
     unit_id: int
 
 
@@ -261,7 +264,7 @@ class TypeCodes(IntakeButton):
 @_action("ds")
 @dataclass(frozen=True)
 class SendDirective(IntakeButton):
-    pass
+    exact = True
 
 
 @_action("db")
@@ -287,6 +290,7 @@ class UseSubjectHint(IntakeButton):
 class RepeatAdd(IntakeButton):
     """Send the directive already sent (`directive_id`) to the chosen cells instead of the draft."""
 
+    exact = True
     directive_id: int
 
 
@@ -295,6 +299,7 @@ class RepeatAdd(IntakeButton):
 class RepeatReplace(IntakeButton):
     """Send the draft as a correction replacing the directive already sent."""
 
+    exact = True
     directive_id: int
 
 
@@ -302,3 +307,5 @@ class RepeatReplace(IntakeButton):
 @dataclass(frozen=True)
 class RepeatNew(IntakeButton):
     """Send the draft as a new directive although one with its number, issuer and date was sent."""
+
+    exact = True

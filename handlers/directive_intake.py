@@ -1,7 +1,8 @@
 """The board's intake of a new directive: file or pasted text → parsed draft → corrections → deadline → report
 form → audience → send (→ what it is, when a directive with its number, issuer and date was sent already). Every
 step (`IntakeStep`) is stored in the conversation, so a restart loses nothing; each message's buttons name the draft
-and its revision, so a press on an earlier message is answered as out of date. docs/flows.md draws the flow."""
+and its revision (changed with the draft or its audience), so a press on a message shown before a change is answered
+as out of date. docs/flows.md draws the flow."""
 
 from __future__ import annotations
 
@@ -98,6 +99,7 @@ async def on_file(ctx: Context) -> None:
         return
     if draft is not None:
         await directives.attach(ctx.session, draft.id, stored)
+        _touch(draft)
         ctx.reply(msg.FILE_ADDED.format(name=name))
         await show_preview(ctx, draft)
         return
@@ -162,11 +164,9 @@ def _rev(draft: Directive) -> int:
     return int((draft.meta or {}).get("rev", 0))
 
 
-def _next_rev(draft: Directive) -> int:
-    """A new revision for the message about to be shown: the buttons of every earlier one are out of date."""
-    rev = _rev(draft) + 1
-    draft.meta = {**(draft.meta or {}), "rev": rev}
-    return rev
+def _touch(draft: Directive) -> None:
+    """The draft (or what it will be sent to) changed: the buttons of every message shown before are out of date."""
+    draft.meta = {**(draft.meta or {}), "rev": _rev(draft) + 1}
 
 
 def _hint(draft: Directive) -> str | None:
@@ -186,7 +186,7 @@ async def show_preview(ctx: Context, draft: Directive) -> None:
         code=directive_code(draft.id),
         subject_hint=hint,
     )
-    at = (draft.id, _next_rev(draft))
+    at = (draft.id, _rev(draft))
     edits = [
         Button(msg.BUTTON_EDIT.format(label=label), b.CorrectField(*at, key).encode())
         for key, label in msg.FIELD_LABELS.items()
@@ -211,7 +211,7 @@ async def on_button(ctx: Context, pressed: b.IntakeButton) -> None:
     conv = await ctx.conversation()
     assert conv is not None
     state = dict(conv.data)
-    if (pressed.draft_id, pressed.rev) != (draft.id, _rev(draft)):
+    if pressed.draft_id != draft.id or (pressed.exact and pressed.rev != _rev(draft)):
         ctx.reply(msg.STALE)
         await _show_current(ctx, draft, state, conv.step)
         return
@@ -230,9 +230,11 @@ async def on_button(ctx: Context, pressed: b.IntakeButton) -> None:
             await _choose_form(ctx, draft, state, key)
         case b.AllCells():
             state.update(all=True, picked=[])
+            _touch(draft)
             await _show_audience(ctx, draft, state)
         case b.ToggleUnit(unit_id=unit_id):
             state.update(all=False, picked=sorted(set(_picked(state)) ^ {unit_id}))
+            _touch(draft)
             await _show_audience(ctx, draft, state)
         case b.TypeCodes():
             await ctx.set_state(FLOW, IntakeStep.CODES, state)
@@ -296,6 +298,7 @@ async def _take_edit(ctx: Context, draft: Directive, state: dict[str, object], t
         await _back_to_preview(ctx, draft, state)
         return
     if await _apply_edit(ctx, draft, field, text):
+        _touch(draft)
         await ctx.set_state(FLOW, IntakeStep.REVIEW, state)
         ctx.reply(msg.EDIT_SAVED.format(label=msg.FIELD_LABELS[field]))
         await show_preview(ctx, draft)
@@ -367,6 +370,7 @@ async def _confirm_deadline(ctx: Context, draft: Directive) -> None:
         ctx.reply(msg.DEADLINE_IN_PAST.format(date=msg.day(draft.deadline)))
         return
     directives.confirm_deadline(draft, draft.deadline)
+    _touch(draft)
     ctx.reply(msg.DEADLINE_CONFIRMED_TEXT.format(date=msg.day(draft.deadline)))
     await show_preview(ctx, draft)
 
@@ -375,6 +379,7 @@ async def _use_hint(ctx: Context, draft: Directive, state: dict[str, object]) ->
     hint = _hint(draft)
     if hint:
         draft.subject = hint
+        _touch(draft)
         ctx.reply(msg.HINT_TAKEN)
     await _back_to_preview(ctx, draft, state)
 
@@ -399,7 +404,7 @@ async def _ask_form(ctx: Context, draft: Directive, state: dict[str, object]) ->
         return
     forms = await list_forms(ctx.session)
     await ctx.set_state(FLOW, IntakeStep.FORM, state)
-    at = (draft.id, _next_rev(draft))
+    at = (draft.id, _rev(draft))
     ctx.reply(msg.ASK_FORM, [[Button(f.title, b.ChooseForm(*at, f.key).encode())] for f in forms])
 
 
@@ -409,6 +414,7 @@ async def _choose_form(ctx: Context, draft: Directive, state: dict[str, object],
         await _ask_form(ctx, draft, state)
         return
     draft.form_key = form.key
+    _touch(draft)
     ctx.reply(msg.FORM_CHOSEN.format(title=form.title))
     state.setdefault("all", False)
     state.setdefault("picked", [])
@@ -434,7 +440,7 @@ async def _show_audience(ctx: Context, draft: Directive, state: dict[str, object
     await ctx.set_state(FLOW, IntakeStep.AUDIENCE, state)
     cells = await _selected_cells(ctx, state, scope)
     picked = set(_picked(state))
-    at = (draft.id, _next_rev(draft))
+    at = (draft.id, _rev(draft))
     rows = [[Button(msg.BUTTON_ALL_CELLS, b.AllCells(*at).encode())]]
     options: list[tuple[Unit, int]] = []
     for root in scope:
@@ -467,6 +473,7 @@ async def _take_codes(ctx: Context, draft: Directive, state: dict[str, object], 
         ctx.reply(msg.CODES_UNKNOWN.format(codes=", ".join(unknown) or text))
         return
     state.update(all=False, picked=sorted({u.id for u in units}))
+    _touch(draft)
     await _show_audience(ctx, draft, state)
 
 
@@ -543,7 +550,7 @@ async def _ask_repeat(
     lines = [
         msg.REPEAT_FOUND.format(number=draft.number or "", date=msg.day(draft.issued_on), count=len(repeats))
     ]
-    at = (draft.id, _next_rev(draft))
+    at = (draft.id, _rev(draft))
     rows: list[list[Button]] = []
     for d in shown:
         code, c = directive_code(d.id), counts[d.id]
