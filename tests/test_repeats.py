@@ -4,18 +4,22 @@ subject is never taken from the parser's hint unless the board taps the suggesti
 either does what its label says or is answered as out of date; the shell refuses a past deadline and says which
 report form it used.
 
-The chat flows run on each Zalo product alone (the board pastes the directive's text), on SQLite and PostgreSQL."""
+The board prepares a directive by chat where the channel has buttons: on the Zalo OA (the board pastes the text) and
+Telegram; the Zalo Bot Platform sends the board to those or the shell, and its board commands take the codes too. On
+SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.fakes.telegram_server import FakeTelegram
+from bot.fakes.zalo_oa_users import FakeOaUser
 from bot.runtime import Runtime
 from bot.services import status
 from storage.db import transaction
@@ -24,21 +28,33 @@ from tests.support import EXAMPLE_ROSTER, SAMPLES, board_and_secretaries, sample
 from tests.test_cli import cli, query
 from tests.test_directives import preview_of, send_747, until
 from tests.test_zalo_flows import QUICK, board_member, secretary
-from tests.zalo_fixtures import ZaloPerson, ZaloWorld, eventually, zalo
+from tests.zalo_fixtures import OA, ZaloPerson, ZaloWorld, eventually, zalo
 
 __all__ = ["cli", "zalo"]  # the fixtures, imported for pytest
 
 NUMBER = "747-CV/ĐUK"
+on_oa = pytest.mark.parametrize(
+    "zalo", [OA], indirect=True
+)  # a Zalo product where the board prepares directives
 FORM = "sinh hoạt chính trị"  # words of the form's title
 
 
 async def _up_to_send(tuyen: ZaloPerson, text: str) -> None:
     """Paste a directive and take it to the audience: deadline confirmed, the form chosen, every cell picked."""
     await tuyen.say(text)
+    await tuyen.wait_for_text("Văn bản tôi đọc được")
     await tuyen.tap("Xác nhận hạn")
     await tuyen.tap("Tiếp tục")
     await tuyen.tap(FORM)
     await tuyen.tap("Tất cả chi bộ")
+
+
+def _offered(person: ZaloPerson, since: int) -> str:
+    """What the person was shown since message `since`: texts (typed choices included) and the OA's buttons."""
+    shown = [m.text for m in person.messages[since:]]
+    if isinstance(person.user, FakeOaUser):
+        shown += [b.title for m in person.user.messages[since:] for b in m.buttons]
+    return "\n".join(shown)
 
 
 async def _sent(world: ZaloWorld) -> list[Directive]:
@@ -59,14 +75,16 @@ async def _cells(world: ZaloWorld, directive_id: int) -> set[str]:
         return set(rows.all())
 
 
+@on_oa
 async def test_sending_747_again_asks_and_more_cells_get_the_same_directive(zalo: ZaloWorld) -> None:
     lan = await secretary(zalo)  # her cell (Bệnh viện, under Sở Y tế) did not get the first one
     first = await send_test_directive(zalo.runtime, NUMBER, units=("DUK-STC",))
     tuyen = await board_member(zalo)
     await _up_to_send(tuyen, sample("directive-747-CV-DUK.txt"))
 
+    since = len(tuyen.messages)
     asked = await tuyen.tap("Gửi ngay")
-    assert "đã được gửi trước đây" in asked.text and f"#{first}" in asked.text, tuyen.describe()
+    assert "đã được gửi trước đây" in asked.text and f"#{first}" in _offered(tuyen, since), tuyen.describe()
     assert [d.id for d in await _sent(zalo) if d.status != "cancelled"] == [first]  # nothing sent yet
 
     added = await tuyen.tap(f"Gửi thêm #{first}")
@@ -77,6 +95,7 @@ async def test_sending_747_again_asks_and_more_cells_get_the_same_directive(zalo
     await lan.wait_for_text(NUMBER)  # the new cell gets the directive already sent
 
 
+@on_oa
 async def test_a_correction_replaces_the_directive_and_keeps_the_reports(zalo: ZaloWorld) -> None:
     lan = await secretary(zalo)
     first = await send_test_directive(zalo.runtime, NUMBER, units=("DUK",))
@@ -116,6 +135,7 @@ async def test_a_correction_replaces_the_directive_and_keeps_the_reports(zalo: Z
     assert f"#{correction.id}" in shown.text and "TÌNH HÌNH" in shown.text, tuyen.describe()
 
 
+@on_oa
 async def test_a_new_directive_sharing_the_number_is_told_apart_by_its_code(zalo: ZaloWorld) -> None:
     await secretary(zalo)
     first = await send_test_directive(zalo.runtime, NUMBER, units=("DUK",))
@@ -126,12 +146,30 @@ async def test_a_new_directive_sharing_the_number_is_told_apart_by_its_code(zalo
     second = max(d.id for d in await _sent(zalo))
     assert second != first and f"#{second}" in queued.text, tuyen.describe()
 
-    choose = await tuyen.say("tình hình 747")  # two directives 747: candidates with distinct labels
-    assert f"#{first}" in choose.text and f"#{second}" in choose.text, tuyen.describe()
+    since = len(tuyen.messages)
+    await tuyen.say("tình hình 747")  # two directives 747: candidates with distinct labels
+    choose = _offered(tuyen, since)
+    assert f"#{first}" in choose and f"#{second}" in choose, tuyen.describe()
     one = await tuyen.say(f"tình hình #{first}")  # every command takes the internal code
     assert "TÌNH HÌNH" in one.text and f"#{first}" in one.text and f"#{second}" not in one.text
 
 
+async def test_board_commands_on_zalo_take_the_internal_code(zalo: ZaloWorld) -> None:
+    await secretary(zalo)
+    first = await send_test_directive(zalo.runtime, NUMBER)
+    second = await send_test_directive(zalo.runtime, NUMBER)  # a different directive sharing the number
+    tuyen = await board_member(zalo)
+    since = len(tuyen.messages)
+    await tuyen.say("tình hình 747")
+    choose = _offered(tuyen, since)
+    assert f"#{first}" in choose and f"#{second}" in choose, tuyen.describe()
+    picked = await tuyen.tap(f"#{second}")
+    assert f"(#{second})" in picked.text and "TÌNH HÌNH" in picked.text, tuyen.describe()
+    one = await tuyen.say(f"tình hình #{first}")
+    assert f"(#{first})" in one.text and "TÌNH HÌNH" in one.text, tuyen.describe()
+
+
+@on_oa
 async def test_the_subject_is_typed_or_the_suggestion_tapped_never_filled_in_silently(
     zalo: ZaloWorld,
 ) -> None:
