@@ -227,7 +227,9 @@ class CorrectField(IntakeButton):
 @_action("dc")
 @dataclass(frozen=True)
 class ConfirmDeadline(IntakeButton):
-    exact = True
+    """Confirm the deadline its label shows (`day`, yyyymmdd): refused if the draft's deadline is another now."""
+
+    day: int
 
 
 @_action("dn")

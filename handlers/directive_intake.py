@@ -164,6 +164,10 @@ def _rev(draft: Directive) -> int:
     return int((draft.meta or {}).get("rev", 0))
 
 
+def _day(draft: Directive) -> int | None:
+    return int(draft.deadline.strftime("%Y%m%d")) if draft.deadline else None
+
+
 def _touch(draft: Directive) -> None:
     """The draft (or what it will be sent to) changed: the buttons of every message shown before are out of date."""
     draft.meta = {**(draft.meta or {}), "rev": _rev(draft) + 1}
@@ -196,7 +200,7 @@ async def show_preview(ctx: Context, draft: Directive) -> None:
         rows.append([Button(msg.BUTTON_USE_HINT, b.UseSubjectHint(*at).encode())])
     if draft.deadline and not (draft.meta or {}).get("deadline_confirmed"):
         label = msg.BUTTON_CONFIRM_DEADLINE.format(date=msg.day(draft.deadline))
-        rows.append([Button(label, b.ConfirmDeadline(*at).encode())])
+        rows.append([Button(label, b.ConfirmDeadline(*at, _day(draft) or 0).encode())])
     rows.append([Button(msg.BUTTON_NEXT, b.ToForm(*at).encode())])
     rows.append([Button(msg.BUTTON_CANCEL, b.CancelDraft(*at).encode())])
     ctx.reply(text, rows)
@@ -211,7 +215,11 @@ async def on_button(ctx: Context, pressed: b.IntakeButton) -> None:
     conv = await ctx.conversation()
     assert conv is not None
     state = dict(conv.data)
-    if pressed.draft_id != draft.id or (pressed.exact and pressed.rev != _rev(draft)):
+    if (
+        pressed.draft_id != draft.id
+        or (pressed.exact and pressed.rev != _rev(draft))
+        or (isinstance(pressed, b.ConfirmDeadline) and pressed.day != _day(draft))
+    ):
         ctx.reply(msg.STALE)
         await _show_current(ctx, draft, state, conv.step)
         return

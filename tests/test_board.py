@@ -352,7 +352,9 @@ def test_cli_status_export_and_report(db_url: str, tmp_path: Path, monkeypatch) 
     assert one.exit_code == 0, one.output
     assert "Chi bộ được giao: 5" in one.output and "Chưa báo cáo (4) – trang 1/1:" in one.output
     unknown = runner.invoke(app, ["status", "999"])
-    assert unknown.exit_code == 1 and "Không tìm thấy văn bản đã gửi nào có số hoặc mã «999»" in unknown.output
+    assert (
+        unknown.exit_code == 1 and "Không tìm thấy văn bản đã gửi nào có số hoặc mã «999»" in unknown.output
+    )
     xlsx = tmp_path / "out.xlsx"
     exported = runner.invoke(app, ["export", "747", "--out", str(xlsx)])
     assert exported.exit_code == 0, exported.output

@@ -32,7 +32,7 @@ EVERY_ACTION: list[tuple[b.ButtonData, str]] = [
     (b.ExportExcel(747), "xl:747"),
     (b.DraftReport(747), "bc:747"),
     (b.CorrectField(9, 2, "parent_body"), "de:9:2:parent_body"),
-    (b.ConfirmDeadline(9, 2), "dc:9:2"),
+    (b.ConfirmDeadline(9, 2, 20241030), "dc:9:2:20241030"),
     (b.ToForm(9, 2), "dn:9:2"),
     (b.ChooseForm(9, 2, "sinh-hoat-chinh-tri"), "df:9:2:sinh-hoat-chinh-tri"),
     (b.AllCells(9, 2), "da:9:2"),
