@@ -186,10 +186,10 @@ DIRECTIVE_PAST_DEADLINE = (
     "The report deadline {date} is past; give today or a later day. Not sent."
 )
 DIRECTIVE_NO_SUBJECT = (
-    "Không tìm thấy trích yếu của văn bản; cho bằng --subject \"...\". Không gửi.\n"
-    "The directive's subject was not found; give it with --subject \"...\". Not sent."
+    'Không tìm thấy trích yếu của văn bản; cho bằng --subject "...". Không gửi.\n'
+    'The directive\'s subject was not found; give it with --subject "...". Not sent.'
 )
-DIRECTIVE_SUBJECT_HINT = "Gợi ý / suggestion: --subject \"{hint}\""
+DIRECTIVE_SUBJECT_HINT = 'Gợi ý / suggestion: --subject "{hint}"'
 DIRECTIVE_FORM_USED = "Mẫu báo cáo / report form: {title} ({key})"
 DIRECTIVE_REPEAT = (
     "Văn bản {number} ngày {date} đã được gửi: {codes}. Chọn --repeat add (gửi văn bản đã gửi tới các đơn vị "
