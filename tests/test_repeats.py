@@ -57,6 +57,11 @@ def _offered(person: ZaloPerson, since: int) -> str:
     return "\n".join(shown)
 
 
+async def _wait_offered(person: ZaloPerson, since: int, *words: str) -> None:
+    """Until every one of `words` was shown since message `since` (other messages may come in between)."""
+    await person.wait_until(lambda _: all(w in _offered(person, since) for w in words))
+
+
 async def _sent(world: ZaloWorld) -> list[Directive]:
     async with transaction(world.runtime.sessions) as session:
         rows = await session.scalars(
@@ -85,7 +90,7 @@ async def test_sending_747_again_asks_and_more_cells_get_the_same_directive(zalo
     since = len(tuyen.messages)
     await tuyen.tap("Gửi ngay")
     await tuyen.wait_for_text("đã được gửi trước đây")  # progress messages may come in between
-    assert f"#{first}" in _offered(tuyen, since), tuyen.describe()
+    await _wait_offered(tuyen, since, f"#{first}")
     assert [d.id for d in await _sent(zalo) if d.status != "cancelled"] == [first]  # nothing sent yet
 
     await tuyen.tap(f"Gửi thêm #{first}")
@@ -150,8 +155,7 @@ async def test_a_new_directive_sharing_the_number_is_told_apart_by_its_code(zalo
 
     since = len(tuyen.messages)
     await tuyen.say("tình hình 747")  # two directives 747: candidates with distinct labels
-    choose = _offered(tuyen, since)
-    assert f"#{first}" in choose and f"#{second}" in choose, tuyen.describe()
+    await _wait_offered(tuyen, since, f"#{first}", f"#{second}")
     await tuyen.say(f"tình hình #{first}")  # every command takes the internal code
     await tuyen.wait_for_text("TÌNH HÌNH", f"(#{first})")
 
@@ -163,8 +167,7 @@ async def test_board_commands_on_zalo_take_the_internal_code(zalo: ZaloWorld) ->
     tuyen = await board_member(zalo)
     since = len(tuyen.messages)
     await tuyen.say("tình hình 747")
-    choose = _offered(tuyen, since)
-    assert f"#{first}" in choose and f"#{second}" in choose, tuyen.describe()
+    await _wait_offered(tuyen, since, f"#{first}", f"#{second}")
     await tuyen.tap(f"#{second}")
     await tuyen.wait_for_text("TÌNH HÌNH", f"(#{second})")
     await tuyen.say(f"tình hình #{first}")
