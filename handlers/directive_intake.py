@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from bot.core.events import Button, DeliveryError
 from bot.core.textnorm import fold
-from bot.services import directives, reach, status
+from bot.services import directives, reach, repeats, status
 from bot.services.directive_parser import DirectiveMeta, parse_directive
 from bot.services.field_parsers import Ok, parse_field
 from bot.services.files import FileTooLarge
@@ -51,9 +51,7 @@ class IntakeStep(StrEnum):
     FORM = "form"  # choosing the report form
     AUDIENCE = "audience"  # choosing the cells
     CODES = "codes"  # waiting for typed unit codes
-    REPEAT = (
-        "repeat"  # a directive with this number, issuer and date was sent: more cells, correction or new?
-    )
+    REPEAT = "repeat"  # one with this number, issuer and date was sent: more cells, a correction, or new?
 
 
 def wants_new_directive(ctx: Context) -> bool:
@@ -250,11 +248,11 @@ async def on_button(ctx: Context, pressed: b.IntakeButton) -> None:
         case b.SendDirective():
             await _send(ctx, draft, state)
         case b.RepeatAdd(directive_id=existing):
-            await _send(ctx, draft, state, directives.Repeat.ADD, existing)
+            await _send(ctx, draft, state, repeats.Repeat.ADD, existing)
         case b.RepeatReplace(directive_id=existing):
-            await _send(ctx, draft, state, directives.Repeat.REPLACE, existing)
+            await _send(ctx, draft, state, repeats.Repeat.REPLACE, existing)
         case b.RepeatNew():
-            await _send(ctx, draft, state, directives.Repeat.NEW)
+            await _send(ctx, draft, state, repeats.Repeat.NEW)
         case b.BackToPreview():
             await _back_to_preview(ctx, draft, state)
         case b.CancelDraft():
@@ -489,7 +487,7 @@ async def _send(
     ctx: Context,
     draft: Directive,
     state: dict[str, object],
-    repeat: directives.Repeat | None = None,
+    repeat: repeats.Repeat | None = None,
     existing_id: int | None = None,
 ) -> None:
     """Send the draft to the chosen cells; when it repeats a directive already sent, only as the board chose."""
@@ -503,27 +501,27 @@ async def _send(
         ctx.reply(lacking)
         await _back_to_preview(ctx, draft, state)
         return
-    repeats = await status.repeats_of(ctx.session, await status.scope_of(ctx.session, ctx.roles), draft)
-    existing = next((d for d in repeats if d.id == existing_id), None)
-    if (repeat is None and repeats) or (
-        repeat in (directives.Repeat.ADD, directives.Repeat.REPLACE) and not existing
+    earlier = await status.repeats_of(ctx.session, await status.scope_of(ctx.session, ctx.roles), draft)
+    existing = next((d for d in earlier if d.id == existing_id), None)
+    if (repeat is None and earlier) or (
+        repeat in (repeats.Repeat.ADD, repeats.Repeat.REPLACE) and not existing
     ):
-        await _ask_repeat(ctx, draft, state, repeats)
+        await _ask_repeat(ctx, draft, state, earlier)
         return
     form = await get_form(ctx.session, draft.form_key)
     actor = f"{ctx.event.channel.value}:{ctx.event.user_id}"
     person_id = ctx.person.id if ctx.person else None
     watched = draft
-    if existing is not None and repeat is directives.Repeat.ADD:
-        plan = await directives.add_cells(
+    if existing is not None and repeat is repeats.Repeat.ADD:
+        plan = await repeats.add_cells(
             ctx.session, ctx.clock, draft, existing, cells, actor=actor, person_id=person_id
         )
         watched = existing
         code, number = directive_code(existing.id), existing.number or ""
         done = msg.ADDED if plan.cells else msg.ADDED_NONE
         ctx.reply(done.format(number=number, code=code, cells=plan.cells))
-    elif existing is not None and repeat is directives.Repeat.REPLACE:
-        plan = await directives.replace(
+    elif existing is not None and repeat is repeats.Repeat.REPLACE:
+        plan = await repeats.replace(
             ctx.session, ctx.clock, draft, existing, cells, form, actor=actor, person_id=person_id
         )
         old = directive_code(existing.id)

@@ -17,7 +17,7 @@ from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.services.audit import EXPORT_DOCX, EXPORT_XLSX, VIEW_STATUS, audit, audit_view
 from bot.services.directive_numbers import parse_code
-from bot.services.directives import Repeat
+from bot.services.repeats import Repeat
 from messages import cli as msg
 from messages.formats import day, directive_code
 from storage.models import Directive, Unit
@@ -95,7 +95,7 @@ def directive_send(
     import mimetypes
     from datetime import datetime
 
-    from bot.services import directives, reach, status
+    from bot.services import directives, reach, repeats, status
     from bot.services.files import FileStore, FileTooLarge
     from bot.services.forms_store import DEFAULT_FORM, get_form, list_forms
 
@@ -147,7 +147,7 @@ def directive_send(
         forecast = await reach.forecast_broadcast(session, clock, channels, draft, cells, chosen)
         if existing is not None and repeat is Repeat.ADD:
             used = await get_form(session, existing.form_key) or chosen
-            plan = await directives.add_cells(session, clock, draft, existing, cells, actor="cli")
+            plan = await repeats.add_cells(session, clock, draft, existing, cells, actor="cli")
             done = msg.DIRECTIVE_ADDED.format(
                 number=existing.number or "",
                 code=directive_code(existing.id),
@@ -156,7 +156,7 @@ def directive_send(
             )
         elif existing is not None and repeat is Repeat.REPLACE:
             used = chosen
-            plan = await directives.replace(session, clock, draft, existing, cells, chosen, actor="cli")
+            plan = await repeats.replace(session, clock, draft, existing, cells, chosen, actor="cli")
             done = msg.DIRECTIVE_REPLACED.format(
                 number=draft.number or "",
                 code=directive_code(draft.id),

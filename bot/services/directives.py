@@ -1,7 +1,7 @@
 """Directives: drafts built from parsed documents, their files, audiences within a board's scope, queueing a
-broadcast (one target row per cell, one outbox row per reachable secretary) in one transaction, a repeat of a
-directive already sent (`Repeat`: more cells for it, a correction replacing it, or a new one), and the directive's
-status: this module is the only one that moves it (`cancel`, `queue_broadcast`, `add_cells`, `replace`, `settle`)."""
+broadcast (one target row per cell, one outbox row per reachable secretary) in one transaction, and the directive's
+status: this module is the only one that moves it (`cancel`, `queue_broadcast`, `resume_sending`, `mark_replaced`,
+`settle`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
@@ -32,7 +31,6 @@ from storage.models import (
     DirectiveStatus,
     DirectiveTarget,
     Person,
-    Report,
     Role,
     StoredFile,
     Unit,
@@ -312,7 +310,7 @@ async def queue_broadcast(
     person_id: int | None = None,
 ) -> Plan:
     """Write every target and delivery row before anything is sent: the outbox does the rest."""
-    queued = await _queue(session, clock, directive, cell_ids, form)
+    queued = await queue_cells(session, clock, directive, cell_ids, form)
     directive.status = DirectiveStatus.SENDING
     directive.sent_at = clock.now()
     await settle(session, [directive.id])  # nobody reachable: nothing left to deliver
@@ -327,7 +325,7 @@ async def queue_broadcast(
     return Plan(cells=len(cell_ids), reachable=queued, unregistered=len(cell_ids) - queued)
 
 
-async def _queue(
+async def queue_cells(
     session: AsyncSession, clock: Clock, directive: Directive, cell_ids: list[int], form: FormSpec | None
 ) -> int:
     """One target row per cell and one delivery row per reachable secretary; how many deliveries were queued."""
@@ -349,102 +347,15 @@ async def _queue(
     return await enqueue_many(session, clock, addresses, parts, kind=DIRECTIVE, directive_id=directive.id)
 
 
-# -- a directive sent again -------------------------------------------------------------------------------------
+def resume_sending(directive: Directive) -> None:
+    """More deliveries were queued for a directive already out (`repeats.add_cells`): sending until settled."""
+    directive.status = DirectiveStatus.SENDING
 
 
-class Repeat(StrEnum):
-    """What a draft with the number, issuer and date of a directive already sent is (`status.repeats_of`)."""
-
-    ADD = "add"  # the same directive for more cells: the draft is dropped, the reports stay one set
-    REPLACE = "replace"  # a correction: it goes to the old one's cells too, takes over its reports, the old one ends
-    NEW = "new"  # a different directive that shares the number: both stay, told apart by their codes
-
-
-async def target_cells(session: AsyncSession, directive_id: int) -> list[int]:
-    rows = await session.scalars(
-        select(DirectiveTarget.unit_id).where(DirectiveTarget.directive_id == directive_id)
-    )
-    return list(rows.all())
-
-
-async def add_cells(
-    session: AsyncSession,
-    clock: Clock,
-    draft: Directive,
-    existing: Directive,
-    cell_ids: list[int],
-    *,
-    actor: str,
-    person_id: int | None = None,
-) -> Plan:
-    """Send `existing` (as it was sent) to those of `cell_ids` it has not reached yet, and drop the draft."""
-    had = set(await target_cells(session, existing.id))
-    new_cells = [c for c in cell_ids if c not in had]
-    form = await get_form(session, existing.form_key)
-    queued = await _queue(session, clock, existing, new_cells, form)
-    cancel(draft)
-    if queued:
-        existing.status = DirectiveStatus.SENDING  # settled back to sent by the sender once delivered
-    await audit(
-        session,
-        clock,
-        "directive.add_cells",
-        person_id=person_id,
-        actor=actor,
-        details={
-            "directive_id": existing.id,
-            "draft_id": draft.id,
-            "cells": len(new_cells),
-            "queued": queued,
-        },
-    )
-    return Plan(cells=len(new_cells), reachable=queued, unregistered=len(new_cells) - queued)
-
-
-async def replace(
-    session: AsyncSession,
-    clock: Clock,
-    draft: Directive,
-    old: Directive,
-    cell_ids: list[int],
-    form: FormSpec | None,
-    *,
-    actor: str,
-    person_id: int | None = None,
-) -> Plan:
-    """Send the draft as a correction of `old`: to the old one's cells and `cell_ids`, marked as replacing it; the
-    reports already sent move to it (and count for it), and the old one is replaced (never open again)."""
-    had = await target_cells(session, old.id)
-    cells = had + [c for c in cell_ids if c not in set(had)]
-    draft.meta = {**(draft.meta or {}), "replaces": {"id": old.id, "number": old.number}}
-    plan = await queue_broadcast(session, clock, draft, cells, form, actor=actor, person_id=person_id)
-    reported = (
-        await session.execute(
-            select(DirectiveTarget.unit_id, DirectiveTarget.reported_at, DirectiveTarget.late).where(
-                DirectiveTarget.directive_id == old.id, DirectiveTarget.reported_at.is_not(None)
-            )
-        )
-    ).all()
-    if reported:
-        await session.execute(
-            update(DirectiveTarget),
-            [
-                {"directive_id": draft.id, "unit_id": unit_id, "reported_at": at, "late": late}
-                for unit_id, at, late in reported
-            ],
-        )
-    await session.execute(update(Report).where(Report.directive_id == old.id).values(directive_id=draft.id))
+def mark_replaced(old: Directive, correction_id: int) -> None:
+    """A correction took the place of `old` (`repeats.replace`): it is never open again."""
     old.status = DirectiveStatus.REPLACED
-    old.meta = {**(old.meta or {}), "replaced_by": draft.id}
-    await audit(
-        session,
-        clock,
-        "directive.replace",
-        person_id=person_id,
-        actor=actor,
-        details={"directive_id": draft.id, "replaced": old.id, "reports_moved": len(reported)},
-    )
-    return plan
+    old.meta = {**(old.meta or {}), "replaced_by": correction_id}
 
 
 def cancel(draft: Directive) -> None:
