@@ -23,7 +23,7 @@ from handlers import report_number
 from handlers.context import Context
 from messages import board as msg
 from messages import common
-from messages.formats import day
+from messages.formats import day, directive_code
 from storage.db import transaction
 from storage.models import Directive
 
@@ -64,7 +64,10 @@ async def _resolve(
         return None
     lines = [msg.NOT_FOUND.format(query=query.strip())]
     if lookup.recent:
-        numbers = ", ".join(d.number or "" for d in lookup.recent[:CANDIDATES_SHOWN])
+        numbers = ", ".join(
+            msg.RECENT.format(number=d.number or "", code=directive_code(d.id))
+            for d in lookup.recent[:CANDIDATES_SHOWN]
+        )
         example = re.match(r"\d+", lookup.recent[0].number or "")
         lines.append(
             msg.NOT_FOUND_HINT.format(
@@ -82,11 +85,12 @@ async def _resolve(
 def _choices(
     directives: list[Directive], action: Action, limit: int = CANDIDATES_SHOWN
 ) -> list[list[Button]]:
-    """One button per directive, carrying its id for `action`."""
-    return [
-        [Button(msg.CANDIDATE.format(number=d.number or "", date=day(d.issued_on)), action(d.id).encode())]
-        for d in directives[:limit]
-    ]
+    """One button per directive, carrying its id for `action`; its internal code tells apart two with one number."""
+    return [[Button(_label(d), action(d.id).encode())] for d in directives[:limit]]
+
+
+def _label(d: Directive) -> str:
+    return msg.CANDIDATE.format(number=d.number or "", date=day(d.issued_on), code=directive_code(d.id))
 
 
 # --- /tinhhinh ----------------------------------------------------------------------------------------------

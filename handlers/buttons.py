@@ -4,7 +4,8 @@ Each action is a frozen dataclass with a short prefix; its data on the wire is t
 ":" (`rc:747:format:0`), at most 64 bytes (Telegram's limit for callback data). `decode` gives the dataclass back,
 or None for data that is unknown, malformed or forged: a handler never sees a string to take apart.
 
-The wire format is the one the bot has always used, so buttons left on old messages keep working. The directive
+The wire format is the one the bot has always used, so buttons left on old messages keep working (a draft's
+buttons also name the draft and its revision: one from an earlier preview is answered as out of date). The directive
 card and the reminders (bot/services, below this layer) build `ack:<d>` and `rep:<d>` themselves; tests check that
 this codec reads them.
 """
@@ -213,7 +214,14 @@ class TakeNumber(BoardButton):
 
 @dataclass(frozen=True)
 class IntakeButton(ButtonData):
-    """A button of the directive draft the board member has open."""
+    """A button of the directive draft the board member has open. It names the draft and the draft's revision when
+    it was shown (`rev`, changed with the draft or its audience). A button whose effect depends on what its message
+    showed (`exact`: a deadline's date, the audience and forecast before sending) acts only on that revision; the
+    others do what their label says to the draft as it is now. A button of another draft never acts."""
+
+    exact: ClassVar[bool] = False
+    draft_id: int
+    rev: int
 
 
 @_action("de")
@@ -225,7 +233,9 @@ class CorrectField(IntakeButton):
 @_action("dc")
 @dataclass(frozen=True)
 class ConfirmDeadline(IntakeButton):
-    pass
+    """Confirm the deadline its label shows (`day`, yyyymmdd): refused if the draft's deadline is another now."""
+
+    day: int
 
 
 @_action("dn")
@@ -249,6 +259,7 @@ class AllCells(IntakeButton):
 @_action("dt")
 @dataclass(frozen=True)
 class ToggleUnit(IntakeButton):
+    exact = True
     unit_id: int
 
 
@@ -261,7 +272,7 @@ class TypeCodes(IntakeButton):
 @_action("ds")
 @dataclass(frozen=True)
 class SendDirective(IntakeButton):
-    pass
+    exact = True
 
 
 @_action("db")
@@ -274,3 +285,35 @@ class BackToPreview(IntakeButton):
 @dataclass(frozen=True)
 class CancelDraft(IntakeButton):
     pass
+
+
+@_action("dh")
+@dataclass(frozen=True)
+class UseSubjectHint(IntakeButton):
+    pass
+
+
+@_action("dpa")
+@dataclass(frozen=True)
+class RepeatAdd(IntakeButton):
+    """Send the directive already sent (`directive_id`) to the chosen cells instead of the draft."""
+
+    exact = True
+    directive_id: int
+
+
+@_action("dpr")
+@dataclass(frozen=True)
+class RepeatReplace(IntakeButton):
+    """Send the draft as a correction replacing the directive already sent."""
+
+    exact = True
+    directive_id: int
+
+
+@_action("dpn")
+@dataclass(frozen=True)
+class RepeatNew(IntakeButton):
+    """Send the draft as a new directive although one with its number, issuer and date was sent."""
+
+    exact = True

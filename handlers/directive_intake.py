@@ -1,6 +1,8 @@
 """The board's intake of a new directive: file or pasted text → parsed draft → corrections → deadline → report
-form → audience → send. Every step (`IntakeStep`) is stored in the conversation, so a restart loses nothing;
-docs/flows.md draws the flow."""
+form → audience → send (→ what it is, when a directive with its number, issuer and date was sent already). Every
+step (`IntakeStep`) is stored in the conversation, so a restart loses nothing; each message's buttons name the draft
+and its revision (changed with the draft or its audience), so a press on a message shown before a change is answered
+as out of date. docs/flows.md draws the flow."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from enum import StrEnum
 
 from bot.core.events import Button, DeliveryError
 from bot.core.textnorm import fold
-from bot.services import directives, reach
+from bot.services import directives, reach, repeats, status
 from bot.services.directive_parser import DirectiveMeta, parse_directive
 from bot.services.field_parsers import Ok, parse_field
 from bot.services.files import FileTooLarge
@@ -28,6 +30,7 @@ from handlers.context import Context
 from handlers.scan_progress import progress_for
 from messages import common, scans
 from messages import directives as msg
+from messages.formats import directive_code
 from storage.models import Directive, Unit
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,7 @@ log = logging.getLogger(__name__)
 FLOW = "directive"
 MIN_TEXT = 200
 MAX_UNIT_BUTTONS = 24
+MAX_REPEATS_SHOWN = 3
 _ANY_DATE = FieldSpec(key="date", label="date", type=FieldType.DATE, min=-3660, max=3660)
 _PERIOD_SPLIT = re.compile(r"\s*(?:-|–|—|đến|den)\s*", re.IGNORECASE)
 _CODE_SPLIT = re.compile(r"[\s,;]+")
@@ -50,6 +54,7 @@ class IntakeStep(StrEnum):
     FORM = "form"  # choosing the report form
     AUDIENCE = "audience"  # choosing the cells
     CODES = "codes"  # waiting for typed unit codes
+    REPEAT = "repeat"  # one with this number, issuer and date was sent: more cells, a correction, or new?
 
 
 def wants_new_directive(ctx: Context) -> bool:
@@ -102,6 +107,7 @@ async def on_file(ctx: Context) -> None:
         return
     if draft is not None:
         await directives.attach(ctx.session, draft.id, stored)
+        _touch(draft)
         ctx.reply(msg.FILE_ADDED.format(name=name))
         await show_preview(ctx, draft)
         return
@@ -164,25 +170,52 @@ async def _current(ctx: Context) -> Directive | None:
 # -- preview and corrections --------------------------------------------------------------------------------------
 
 
+def _rev(draft: Directive) -> int:
+    return int((draft.meta or {}).get("rev", 0))
+
+
+def _day(draft: Directive) -> int | None:
+    return int(draft.deadline.strftime("%Y%m%d")) if draft.deadline else None
+
+
+def _touch(draft: Directive) -> None:
+    """The draft (or what it will be sent to) changed: the buttons of every message shown before are out of date."""
+    draft.meta = {**(draft.meta or {}), "rev": _rev(draft) + 1}
+
+
+def _hint(draft: Directive) -> str | None:
+    """The parser's guess at the subject, offered (never used) while the draft has none."""
+    hint = (draft.meta or {}).get("subject_hint")
+    return hint if isinstance(hint, str) and hint and not draft.subject else None
+
+
 async def show_preview(ctx: Context, draft: Directive) -> None:
     files = await directives.files_of(ctx.session, draft.id)
     form = await get_form(ctx.session, draft.form_key)
+    hint = _hint(draft)
     text = msg.preview(
-        directives.preview_fields(draft), [f.name for f in files], form.title if form else None
+        directives.preview_fields(draft),
+        [f.name for f in files],
+        form.title if form else None,
+        code=directive_code(draft.id),
+        subject_hint=hint,
     )
     scan_note = scans.preview_note((draft.meta or {}).get("scan"), msg.FIELD_LABELS)
     if scan_note:
         text = f"{scan_note}\n\n{text}"
+    at = (draft.id, _rev(draft))
     edits = [
-        Button(msg.BUTTON_EDIT.format(label=label), b.CorrectField(key).encode())
+        Button(msg.BUTTON_EDIT.format(label=label), b.CorrectField(*at, key).encode())
         for key, label in msg.FIELD_LABELS.items()
     ]
     rows = [edits[i : i + 3] for i in range(0, len(edits), 3)]
+    if hint:
+        rows.append([Button(msg.BUTTON_USE_HINT, b.UseSubjectHint(*at).encode())])
     if draft.deadline and not (draft.meta or {}).get("deadline_confirmed"):
         label = msg.BUTTON_CONFIRM_DEADLINE.format(date=msg.day(draft.deadline))
-        rows.append([Button(label, b.ConfirmDeadline().encode())])
-    rows.append([Button(msg.BUTTON_NEXT, b.ToForm().encode())])
-    rows.append([Button(msg.BUTTON_CANCEL, b.CancelDraft().encode())])
+        rows.append([Button(label, b.ConfirmDeadline(*at, _day(draft) or 0).encode())])
+    rows.append([Button(msg.BUTTON_NEXT, b.ToForm(*at).encode())])
+    rows.append([Button(msg.BUTTON_CANCEL, b.CancelDraft(*at).encode())])
     ctx.reply(text, rows)
 
 
@@ -195,6 +228,14 @@ async def on_button(ctx: Context, pressed: b.IntakeButton) -> None:
     conv = await ctx.conversation()
     assert conv is not None
     state = dict(conv.data)
+    if (
+        pressed.draft_id != draft.id
+        or (pressed.exact and pressed.rev != _rev(draft))
+        or (isinstance(pressed, b.ConfirmDeadline) and pressed.day != _day(draft))
+    ):
+        ctx.reply(msg.STALE)
+        await _show_current(ctx, draft, state, conv.step)
+        return
     state.pop("field", None)
     match pressed:
         case b.CorrectField(field=field) if field in msg.FIELD_LABELS:
@@ -202,21 +243,31 @@ async def on_button(ctx: Context, pressed: b.IntakeButton) -> None:
             ctx.reply(msg.ASK_EDIT.format(prompt=msg.EDIT_PROMPTS[field]))
         case b.ConfirmDeadline():
             await _confirm_deadline(ctx, draft)
+        case b.UseSubjectHint():
+            await _use_hint(ctx, draft, state)
         case b.ToForm():
             await _ask_form(ctx, draft, state)
         case b.ChooseForm(key=key):
             await _choose_form(ctx, draft, state, key)
         case b.AllCells():
             state.update(all=True, picked=[])
+            _touch(draft)
             await _show_audience(ctx, draft, state)
         case b.ToggleUnit(unit_id=unit_id):
             state.update(all=False, picked=sorted(set(_picked(state)) ^ {unit_id}))
+            _touch(draft)
             await _show_audience(ctx, draft, state)
         case b.TypeCodes():
             await ctx.set_state(FLOW, IntakeStep.CODES, state)
             ctx.reply(msg.ASK_CODES)
         case b.SendDirective():
             await _send(ctx, draft, state)
+        case b.RepeatAdd(directive_id=existing):
+            await _send(ctx, draft, state, repeats.Repeat.ADD, existing)
+        case b.RepeatReplace(directive_id=existing):
+            await _send(ctx, draft, state, repeats.Repeat.REPLACE, existing)
+        case b.RepeatNew():
+            await _send(ctx, draft, state, repeats.Repeat.NEW)
         case b.BackToPreview():
             await _back_to_preview(ctx, draft, state)
         case b.CancelDraft():
@@ -247,6 +298,16 @@ async def on_text(ctx: Context) -> None:
     await ON_TEXT[step](ctx, draft, dict(conv.data), (ctx.event.text or "").strip())
 
 
+async def _show_current(ctx: Context, draft: Directive, state: dict[str, object], step: str) -> None:
+    """The message the draft's current step shows, with buttons that act on the draft as it is now."""
+    if step == IntakeStep.FORM:
+        await _ask_form(ctx, draft, state)
+    elif step in (IntakeStep.AUDIENCE, IntakeStep.CODES, IntakeStep.REPEAT):
+        await _show_audience(ctx, draft, state)
+    else:
+        await show_preview(ctx, draft)
+
+
 async def _back_to_preview(ctx: Context, draft: Directive, state: dict[str, object]) -> None:
     await ctx.set_state(FLOW, IntakeStep.REVIEW, state)
     await show_preview(ctx, draft)
@@ -258,6 +319,7 @@ async def _take_edit(ctx: Context, draft: Directive, state: dict[str, object], t
         await _back_to_preview(ctx, draft, state)
         return
     if await _apply_edit(ctx, draft, field, text):
+        _touch(draft)
         await ctx.set_state(FLOW, IntakeStep.REVIEW, state)
         ctx.reply(msg.EDIT_SAVED.format(label=msg.FIELD_LABELS[field]))
         await show_preview(ctx, draft)
@@ -290,7 +352,7 @@ async def _apply_edit(ctx: Context, draft: Directive, field: str, text: str) -> 
             return False
         value = date.fromisoformat(str(parsed.value))
         if field == "deadline":
-            if value < today:
+            if directives.deadline_passed(value, today):
                 ctx.reply(msg.DEADLINE_IN_PAST.format(date=msg.day(value)))
                 return False
             draft.deadline = value
@@ -327,25 +389,46 @@ async def _confirm_deadline(ctx: Context, draft: Directive) -> None:
     if draft.deadline is None:
         ctx.reply(msg.NEED_DEADLINE)
         return
-    if draft.deadline < today:
+    if directives.deadline_passed(draft.deadline, today):
         ctx.reply(msg.DEADLINE_IN_PAST.format(date=msg.day(draft.deadline)))
         return
-    draft.meta = {**(draft.meta or {}), "deadline_confirmed": True}
+    directives.confirm_deadline(draft, draft.deadline)
+    _touch(draft)
     ctx.reply(msg.DEADLINE_CONFIRMED_TEXT.format(date=msg.day(draft.deadline)))
     await show_preview(ctx, draft)
+
+
+async def _use_hint(ctx: Context, draft: Directive, state: dict[str, object]) -> None:
+    hint = _hint(draft)
+    if hint:
+        draft.subject = hint
+        _touch(draft)
+        ctx.reply(msg.HINT_TAKEN)
+    await _back_to_preview(ctx, draft, state)
 
 
 # -- form and audience ------------------------------------------------------------------------------------------
 
 
-async def _ask_form(ctx: Context, draft: Directive, state: dict[str, object]) -> None:
+def _not_ready(draft: Directive) -> str | None:
+    """What the draft still lacks before it may go out: a confirmed deadline, a subject the board gave."""
     if draft.deadline is None or not (draft.meta or {}).get("deadline_confirmed"):
-        ctx.reply(msg.NEED_DEADLINE)
-        await show_preview(ctx, draft)
+        return msg.NEED_DEADLINE
+    if not draft.subject:
+        return msg.NEED_SUBJECT_HINT if _hint(draft) else msg.NEED_SUBJECT
+    return None
+
+
+async def _ask_form(ctx: Context, draft: Directive, state: dict[str, object]) -> None:
+    lacking = _not_ready(draft)
+    if lacking:
+        ctx.reply(lacking)
+        await _back_to_preview(ctx, draft, state)
         return
     forms = await list_forms(ctx.session)
     await ctx.set_state(FLOW, IntakeStep.FORM, state)
-    ctx.reply(msg.ASK_FORM, [[Button(f.title, b.ChooseForm(f.key).encode())] for f in forms])
+    at = (draft.id, _rev(draft))
+    ctx.reply(msg.ASK_FORM, [[Button(f.title, b.ChooseForm(*at, f.key).encode())] for f in forms])
 
 
 async def _choose_form(ctx: Context, draft: Directive, state: dict[str, object], key: str) -> None:
@@ -354,6 +437,7 @@ async def _choose_form(ctx: Context, draft: Directive, state: dict[str, object],
         await _ask_form(ctx, draft, state)
         return
     draft.form_key = form.key
+    _touch(draft)
     ctx.reply(msg.FORM_CHOSEN.format(title=form.title))
     state.setdefault("all", False)
     state.setdefault("picked", [])
@@ -379,17 +463,18 @@ async def _show_audience(ctx: Context, draft: Directive, state: dict[str, object
     await ctx.set_state(FLOW, IntakeStep.AUDIENCE, state)
     cells = await _selected_cells(ctx, state, scope)
     picked = set(_picked(state))
-    rows = [[Button(msg.BUTTON_ALL_CELLS, b.AllCells().encode())]]
+    at = (draft.id, _rev(draft))
+    rows = [[Button(msg.BUTTON_ALL_CELLS, b.AllCells(*at).encode())]]
     options: list[tuple[Unit, int]] = []
     for root in scope:
         options.extend(await directives.children_with_cell_counts(ctx.session, root) or [(root, 0)])
     for unit, count in options[:MAX_UNIT_BUTTONS]:
         label = msg.BUTTON_PICKED if unit.id in picked else msg.BUTTON_UNPICKED
-        rows.append([Button(label.format(name=unit.name, cells=count), b.ToggleUnit(unit.id).encode())])
-    rows.append([Button(msg.BUTTON_TYPE_CODES, b.TypeCodes().encode())])
+        rows.append([Button(label.format(name=unit.name, cells=count), b.ToggleUnit(*at, unit.id).encode())])
+    rows.append([Button(msg.BUTTON_TYPE_CODES, b.TypeCodes(*at).encode())])
     if cells:
-        rows.append([Button(msg.BUTTON_SEND, b.SendDirective().encode())])
-    rows.append([Button(msg.BUTTON_BACK, b.BackToPreview().encode())])
+        rows.append([Button(msg.BUTTON_SEND, b.SendDirective(*at).encode())])
+    rows.append([Button(msg.BUTTON_BACK, b.BackToPreview(*at).encode())])
     if cells:
         p = await directives.plan(ctx.session, cells)
         text = msg.AUDIENCE_SUMMARY.format(cells=p.cells, people=p.reachable, unregistered=p.unregistered)
@@ -411,30 +496,100 @@ async def _take_codes(ctx: Context, draft: Directive, state: dict[str, object], 
         ctx.reply(msg.CODES_UNKNOWN.format(codes=", ".join(unknown) or text))
         return
     state.update(all=False, picked=sorted({u.id for u in units}))
+    _touch(draft)
     await _show_audience(ctx, draft, state)
 
 
-async def _send(ctx: Context, draft: Directive, state: dict[str, object]) -> None:
+async def _send(
+    ctx: Context,
+    draft: Directive,
+    state: dict[str, object],
+    repeat: repeats.Repeat | None = None,
+    existing_id: int | None = None,
+) -> None:
+    """Send the draft to the chosen cells; when it repeats a directive already sent, only as the board chose."""
     scope = await directives.scope_units(ctx.session, ctx.roles)
     cells = await _selected_cells(ctx, state, scope)
     if not cells:
         ctx.reply(msg.AUDIENCE_EMPTY)
         return
+    lacking = _not_ready(draft)
+    if lacking:  # a button of an earlier message cannot skip what the preview asks for
+        ctx.reply(lacking)
+        await _back_to_preview(ctx, draft, state)
+        return
+    earlier = await status.repeats_of(ctx.session, await status.scope_of(ctx.session, ctx.roles), draft)
+    existing = next((d for d in earlier if d.id == existing_id), None)
+    if (repeat is None and earlier) or (
+        repeat in (repeats.Repeat.ADD, repeats.Repeat.REPLACE) and not existing
+    ):
+        await _ask_repeat(ctx, draft, state, earlier)
+        return
     form = await get_form(ctx.session, draft.form_key)
-    plan = await directives.queue_broadcast(
-        ctx.session,
-        ctx.clock,
-        draft,
-        cells,
-        form,
-        actor=f"{ctx.event.channel.value}:{ctx.event.user_id}",
-        person_id=ctx.person.id if ctx.person else None,
-    )
+    actor = f"{ctx.event.channel.value}:{ctx.event.user_id}"
+    person_id = ctx.person.id if ctx.person else None
+    watched = draft
+    if existing is not None and repeat is repeats.Repeat.ADD:
+        plan = await repeats.add_cells(
+            ctx.session, ctx.clock, draft, existing, cells, actor=actor, person_id=person_id
+        )
+        watched = existing
+        code, number = directive_code(existing.id), existing.number or ""
+        done = msg.ADDED if plan.cells else msg.ADDED_NONE
+        ctx.reply(done.format(number=number, code=code, cells=plan.cells))
+    elif existing is not None and repeat is repeats.Repeat.REPLACE:
+        plan = await repeats.replace(
+            ctx.session, ctx.clock, draft, existing, cells, form, actor=actor, person_id=person_id
+        )
+        old = directive_code(existing.id)
+        code = directive_code(draft.id)
+        ctx.reply(msg.REPLACED.format(number=draft.number or "", code=code, cells=plan.cells, old=old))
+    else:
+        plan = await directives.queue_broadcast(
+            ctx.session, ctx.clock, draft, cells, form, actor=actor, person_id=person_id
+        )
+        ctx.reply(
+            msg.QUEUED.format(number=draft.number or "", cells=plan.cells, code=directive_code(draft.id))
+        )
     await ctx.clear_state()
-    ctx.reply(msg.QUEUED.format(number=draft.number or "", cells=plan.cells))
-    directive_id, channel, chat_id = draft.id, ctx.event.channel.value, ctx.event.chat_id
-    ctx.after_commit.append(lambda: ctx.runtime.progress.watch(directive_id, channel, chat_id))
-    ctx.after_commit.append(ctx.runtime.sender.wake)
+    if plan.cells:
+        directive_id, channel, chat_id = watched.id, ctx.event.channel.value, ctx.event.chat_id
+        ctx.after_commit.append(lambda: ctx.runtime.progress.watch(directive_id, channel, chat_id))
+        ctx.after_commit.append(ctx.runtime.sender.wake)
+
+
+async def _ask_repeat(
+    ctx: Context, draft: Directive, state: dict[str, object], repeats: list[Directive]
+) -> None:
+    """The directives this draft repeats, and the three things it can be: more cells, a correction, a new one."""
+    if not repeats:  # what it repeated was replaced meanwhile: nothing to choose any more
+        await _show_audience(ctx, draft, state)
+        return
+    await ctx.set_state(FLOW, IntakeStep.REPEAT, state)
+    shown = repeats[:MAX_REPEATS_SHOWN]
+    counts = await status.counts_by_directive(
+        ctx.session, await status.scope_of(ctx.session, ctx.roles), [d.id for d in shown]
+    )
+    lines = [
+        msg.REPEAT_FOUND.format(number=draft.number or "", date=msg.day(draft.issued_on), count=len(repeats))
+    ]
+    at = (draft.id, _rev(draft))
+    rows: list[list[Button]] = []
+    for d in shown:
+        code, c = directive_code(d.id), counts[d.id]
+        sent = msg.day(d.sent_at.date()) if d.sent_at else msg.MISSING
+        lines.append(msg.REPEAT_LINE.format(code=code, sent=sent, cells=c.targeted, reported=c.reported))
+        rows.append([Button(msg.BUTTON_REPEAT_ADD.format(code=code), b.RepeatAdd(*at, d.id).encode())])
+        rows.append(
+            [Button(msg.BUTTON_REPEAT_REPLACE.format(code=code), b.RepeatReplace(*at, d.id).encode())]
+        )
+    rows.append([Button(msg.BUTTON_REPEAT_NEW, b.RepeatNew(*at).encode())])
+    rows.append([Button(msg.BUTTON_BACK, b.BackToPreview(*at).encode())])
+    ctx.reply("\n".join(lines), rows)
+
+
+async def _nudge_repeat(ctx: Context, draft: Directive, state: dict[str, object], text: str) -> None:
+    await _send(ctx, draft, state)
 
 
 def _mime(name: str) -> str:
@@ -450,4 +605,5 @@ ON_TEXT: dict[IntakeStep, TextHandler] = {
     IntakeStep.FORM: _nudge_preview,
     IntakeStep.AUDIENCE: _nudge_audience,
     IntakeStep.CODES: _take_codes,
+    IntakeStep.REPEAT: _nudge_repeat,
 }

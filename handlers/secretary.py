@@ -65,7 +65,7 @@ async def list_directives(ctx: Context) -> None:
         status = (
             msg.LIST_REPORTED if target.reported_at else (msg.LIST_ACKED if target.acknowledged_at else "")
         )
-        subject = directive.subject or (directive.meta or {}).get("subject_hint") or ""
+        subject = directive.subject or ""
         lines.append(
             msg.LIST_LINE.format(
                 i=i,

@@ -53,25 +53,26 @@ RECOMMENDATION_SENTENCE_WORDS = ("kien nghi", "de nghi", "de xuat", "mong muon",
 # --- Refusals and lookups ---------------------------------------------------------------------------------
 
 NOT_IN_SCOPE = "Đồng chí chưa được giao phạm vi đơn vị nào. Liên hệ quản trị hệ thống."
-NEED_NUMBER = "Đồng chí gõ kèm số văn bản, ví dụ: /{command} 747"
+NEED_NUMBER = "Đồng chí gõ kèm số văn bản hoặc mã nội bộ, ví dụ: /{command} 747 hoặc /{command} #12"
 NOT_FOUND = "Không tìm thấy văn bản nào có số «{query}» trong phạm vi của đồng chí."
 NOT_FOUND_HINT = "Các văn bản gần đây: {numbers}. Ví dụ: /{command} {example}"
 NOT_FOUND_NONE = "Phạm vi của đồng chí chưa có văn bản nào đã gửi."
 AMBIGUOUS = "Có {count} văn bản khớp «{query}». Đồng chí chọn một văn bản:"
-CANDIDATE = "{number} ({date})"
+CANDIDATE = "{number} ({date}) · {code}"
+RECENT = "{number} ({code})"
 GONE = "Văn bản này không còn hoặc không thuộc phạm vi của đồng chí."
 
 # --- /tinhhinh ----------------------------------------------------------------------------------------------
 
 LIST_TITLE = "📋 Văn bản đang theo dõi ({count}):"
-LIST_LINE = "{index}. {number} ({date}) – {deadline}: đã báo cáo {progress}"
+LIST_LINE = "{index}. {number} ({date}) – {deadline}: đã báo cáo {progress} · {code}"
 LIST_DEADLINE = "hạn {date}"
 LIST_NO_DEADLINE = "chưa có hạn"
 LIST_HINT = "Bấm một văn bản để xem chi tiết, hoặc gõ /tinhhinh 747."
 LIST_EMPTY = "Chưa có văn bản nào đang theo dõi trong phạm vi của đồng chí."
 LIST_MORE = "… và {count} văn bản khác; gõ /tinhhinh kèm số văn bản để xem."
 
-STATUS_TITLE = "📊 TÌNH HÌNH THỰC HIỆN {kind} SỐ {number}"
+STATUS_TITLE = "📊 TÌNH HÌNH THỰC HIỆN {kind} SỐ {number} ({code})"
 STATUS_SUBJECT = "{subject}"
 STATUS_DEADLINE = "Hạn báo cáo: {date} ({left})"
 STATUS_NO_DEADLINE = "Hạn báo cáo: chưa có"

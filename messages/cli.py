@@ -168,8 +168,57 @@ DIRECTIVE_QUEUED = (
 )
 FILE_TOO_LARGE = "Tệp {name} quá lớn ({size} MB); giới hạn là {limit} MB (CHIBO_MAX_FILE_MB)."
 
-BOARD_NOT_FOUND = "Không tìm thấy văn bản đã gửi nào có số «{query}». Các văn bản đang theo dõi: {numbers}"
-BOARD_AMBIGUOUS = "Có nhiều văn bản khớp «{query}»: {numbers}. Gõ số đầy đủ hơn, ví dụ 747-CV/ĐUK."
+BOARD_NOT_FOUND = (
+    "Không tìm thấy văn bản đã gửi nào có số hoặc mã «{query}». Các văn bản đang theo dõi: {numbers}\n"
+    "No sent directive has the number or code «{query}». Directives followed: {numbers}"
+)
+BOARD_AMBIGUOUS = (
+    "Có nhiều văn bản khớp «{query}»: {numbers}. Gõ số đầy đủ hơn hoặc mã nội bộ, ví dụ: chibo status '#12'.\n"
+    "Several directives match «{query}»: {numbers}. Give the full number or the internal code, e.g. chibo status '#12'."
+)
+BOARD_CANDIDATE = "{number} ({date}) {code}"
+STATUS_LIST_HINT = (
+    "Xem một văn bản: chibo status <số hoặc mã nội bộ>, ví dụ: chibo status 747 hoặc chibo status '#12'.\n"
+    "One directive: chibo status <number or internal code>, e.g. chibo status 747 or chibo status '#12'."
+)
+STATUS_LIST_MORE = (
+    "… và {count} văn bản khác: chibo status <số hoặc mã nội bộ> để xem.\n"
+    "… and {count} more: chibo status <number or internal code> to see one."
+)
+DIRECTIVE_PAST_DEADLINE = (
+    "Hạn báo cáo {date} đã qua; cho một ngày từ hôm nay trở đi. Không gửi.\n"
+    "The report deadline {date} is past; give today or a later day. Not sent."
+)
+DIRECTIVE_NO_SUBJECT = (
+    'Không tìm thấy trích yếu của văn bản; cho bằng --subject "...". Không gửi.\n'
+    'The directive\'s subject was not found; give it with --subject "...". Not sent.'
+)
+DIRECTIVE_SUBJECT_HINT = 'Gợi ý / suggestion: --subject "{hint}"'
+DIRECTIVE_FORM_USED = "Mẫu báo cáo / report form: {title} ({key})"
+DIRECTIVE_REPEAT = (
+    "Văn bản {number} ngày {date} đã được gửi: {codes}. Chọn --repeat add (gửi văn bản đã gửi tới các đơn vị "
+    "mới), --repeat replace (đính chính, thay thế) hoặc --repeat new (văn bản khác, gửi riêng); có nhiều văn bản "
+    "thì thêm --of <mã>. Không gửi.\n"
+    "Directive {number} of {date} was sent already: {codes}. Choose --repeat add (send the one sent to the new "
+    "units), --repeat replace (a correction replacing it) or --repeat new (a different directive); when there are "
+    "several, add --of <code>. Not sent."
+)
+DIRECTIVE_REPEAT_NONE = (
+    "--repeat {choice}: không có văn bản đã gửi nào trùng số, ngày và cơ quan ban hành{of}. Không gửi.\n"
+    "--repeat {choice}: no sent directive has this number, date and issuer{of}. Not sent."
+)
+DIRECTIVE_ADDED = (
+    "Đã xếp lịch gửi văn bản {number} (mã nội bộ {code}) tới {cells} chi bộ chưa nhận ({reachable} bí thư đã kết "
+    "nối); báo cáo vẫn chung một văn bản.\n"
+    "Directive {number} (internal code {code}) queued for {cells} more cells ({reachable} reachable now); its "
+    "reports stay one set."
+)
+DIRECTIVE_REPLACED = (
+    "Bản đính chính {number} (mã nội bộ {code}) thay thế {old}: gửi tới {cells} chi bộ ({reachable} bí thư đã "
+    "kết nối); báo cáo đã gửi được tính cho bản đính chính.\n"
+    "Correction {number} (internal code {code}) replaces {old}: queued for {cells} cells ({reachable} reachable "
+    "now); reports already sent count for the correction."
+)
 BOARD_NONE = "chưa có"
 
 FORM_ADDED = (

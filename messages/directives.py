@@ -45,6 +45,8 @@ PREVIEW_TITLE = "📄 Văn bản tôi đọc được — đồng chí kiểm tr
 PREVIEW_FILES = "Tệp sẽ gửi kèm ({count}): {names}"
 PREVIEW_NO_FILES = "Chưa có tệp gửi kèm. Đồng chí có thể gửi thêm tài liệu vào đây."
 PREVIEW_FORM = "Mẫu báo cáo: {title}"
+PREVIEW_CODE = "Mã nội bộ: {code}"
+PREVIEW_SUBJECT_HINT = "💡 Gợi ý trích yếu (chưa dùng): «{hint}»"
 DEADLINE_AT_PERIOD_END = "khi kết thúc đợt (đồng chí cần xác nhận một ngày cụ thể)"
 DEADLINE_YEARLY = "{date} (hằng năm)"
 DEADLINE_COMPLETION = "; hạn hoàn thành công việc: {dates}"
@@ -55,6 +57,7 @@ BUTTON_EDIT = "✏️ {label}"
 BUTTON_CONFIRM_DEADLINE = "✅ Xác nhận hạn {date}"
 BUTTON_NEXT = "➡️ Tiếp tục: chọn nơi nhận"
 BUTTON_CANCEL = "❌ Hủy văn bản này"
+BUTTON_USE_HINT = "💡 Dùng trích yếu gợi ý"
 BUTTON_ALL_CELLS = "🌐 Tất cả chi bộ trong phạm vi"
 BUTTON_TYPE_CODES = "⌨️ Nhập mã đơn vị"
 BUTTON_SEND = "📤 Gửi ngay"
@@ -72,6 +75,25 @@ NEED_DEADLINE = (
     "Văn bản cần có hạn báo cáo đã xác nhận trước khi gửi. Bấm «✅ Xác nhận hạn» hoặc «✏️ Hạn báo cáo»."
 )
 DEADLINE_IN_PAST = "Hạn báo cáo {date} đã qua. Đồng chí gõ một ngày từ hôm nay trở đi."
+NEED_SUBJECT = "Văn bản chưa có trích yếu. Đồng chí bấm «✏️ Trích yếu» để gõ."
+NEED_SUBJECT_HINT = "Văn bản chưa có trích yếu. Đồng chí bấm «✏️ Trích yếu» để gõ, hoặc «💡 Dùng trích yếu gợi ý» nếu gợi ý đúng."
+HINT_TAKEN = "Đã dùng trích yếu gợi ý."
+STALE = "Nút đó thuộc một tin cũ, văn bản nháp đã thay đổi từ đó. Đồng chí xem và bấm trên tin hiện tại:"
+
+REPEAT_FOUND = (
+    "⚠️ Văn bản số {number} ngày {date} đã được gửi trước đây ({count} văn bản). "
+    "Để không có hai văn bản trùng số, đồng chí chọn:"
+)
+REPEAT_LINE = "• {code}: gửi {sent} tới {cells} chi bộ, đã báo cáo {reported}"
+BUTTON_REPEAT_ADD = "➕ Gửi thêm {code} tới chi bộ đã chọn"
+BUTTON_REPEAT_REPLACE = "♻️ Đính chính, thay thế {code}"
+BUTTON_REPEAT_NEW = "🆕 Là văn bản khác, gửi riêng"
+ADDED = "📤 Đã xếp lịch gửi văn bản {number} ({code}) tới {cells} chi bộ chưa nhận; báo cáo vẫn chung một văn bản."
+ADDED_NONE = "Các chi bộ đã chọn đều đã nhận văn bản {number} ({code}); không gửi thêm gì."
+REPLACED = (
+    "📤 Đã xếp lịch gửi bản đính chính {number} ({code}) tới {cells} chi bộ. Văn bản cũ {old} thôi theo dõi; "
+    "báo cáo các chi bộ đã gửi được giữ và tính cho bản đính chính."
+)
 
 ASK_FORM = "Chọn mẫu báo cáo các chi bộ sẽ gửi lên cho văn bản này:"
 FORM_CHOSEN = "Mẫu báo cáo: {title}."
@@ -100,7 +122,7 @@ FORECAST_HELD_HINT = (
 AUDIENCE_EMPTY = "Chưa chọn chi bộ nào. Đồng chí chọn ít nhất một đơn vị."
 NOT_IN_SCOPE = "Đồng chí chưa được giao phạm vi đơn vị nào. Liên hệ quản trị hệ thống."
 
-QUEUED = "📤 Đã xếp lịch gửi văn bản {number} tới {cells} chi bộ."
+QUEUED = "📤 Đã xếp lịch gửi văn bản {number} tới {cells} chi bộ. Mã nội bộ: {code}."
 CANCELLED = "Đã hủy văn bản nháp."
 DRAFT_GONE = "Văn bản nháp này không còn. Đồng chí gửi lại tệp văn bản để bắt đầu."
 
@@ -139,6 +161,10 @@ NO_NAME = "chưa có tên"
 # -- the secretary's side ------------------------------------------------------------------------------------
 
 CARD = "📄 VĂN BẢN MỚI: {kind} số {number} ngày {date}\n{subject}"
+CARD_CORRECTION = (
+    "♻️ ĐÍNH CHÍNH: văn bản này thay thế văn bản {number} đã gửi trước đây. "
+    "Báo cáo chi bộ đã gửi vẫn được giữ; nếu cần, đồng chí sửa báo cáo theo bản đính chính."
+)
 CARD_DEADLINE = "⏰ Hạn báo cáo: {deadline}"
 CARD_PERIOD = "📅 Thời gian cao điểm: {start} – {end}"
 # The card goes to every channel alike, so it names the choices without saying how to make them (press or type).
@@ -177,15 +203,26 @@ def eta(seconds: float | None) -> str:
     return f"{round(seconds / 60)} phút"
 
 
-def preview(fields: Mapping[str, str | None], files: Sequence[str], form_title: str | None) -> str:
+def preview(
+    fields: Mapping[str, str | None],
+    files: Sequence[str],
+    form_title: str | None,
+    *,
+    code: str | None = None,
+    subject_hint: str | None = None,
+) -> str:
     lines = [PREVIEW_TITLE]
     for key, label in FIELD_LABELS.items():
         lines.append(f"• {label}: {fields.get(key) or MISSING}")
+        if key == "subject" and subject_hint and not fields.get(key):
+            lines.append(PREVIEW_SUBJECT_HINT.format(hint=subject_hint))
     lines.append(
         PREVIEW_FILES.format(count=len(files), names=", ".join(files)) if files else PREVIEW_NO_FILES
     )
     if form_title:
         lines.append(PREVIEW_FORM.format(title=form_title))
+    if code:
+        lines.append(PREVIEW_CODE.format(code=code))
     return "\n".join(lines)
 
 

@@ -41,3 +41,9 @@ def day(value: date | None, missing: str = NO_VALUE) -> str:
 def moment(value: datetime, tz: tzinfo) -> str:
     """ "14:05 03/04/2024" in the users' time zone."""
     return value.astimezone(tz).strftime("%H:%M %d/%m/%Y")
+
+
+def directive_code(directive_id: int) -> str:
+    """A directive's internal code, shown wherever two directives could share a number: "#12" (its id).
+    `bot.services.directive_numbers.parse_code` reads it back."""
+    return f"#{directive_id}"

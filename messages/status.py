@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from messages import board as msg
 from messages.directives import KIND_DEFAULT, KINDS
-from messages.formats import day, format_number, format_percent
+from messages.formats import day, directive_code, format_number, format_percent
 
 if TYPE_CHECKING:
     from bot.services.forms import FormSpec
@@ -32,8 +32,11 @@ def render_status(
 ) -> str:
     """The whole status message: figures, breakdown by subtree, then the current page of missing units."""
     directive, counts = view.directive, view.counts
-    lines = [msg.STATUS_TITLE.format(kind=_kind(directive).upper(), number=directive.number or "")]
-    subject = directive.subject or (directive.meta or {}).get("subject_hint")
+    title = msg.STATUS_TITLE.format(
+        kind=_kind(directive).upper(), number=directive.number or "", code=directive_code(directive.id)
+    )
+    lines = [title]
+    subject = directive.subject
     if subject:
         lines.append(msg.STATUS_SUBJECT.format(subject=subject))
     if directive.deadline is not None:
@@ -131,8 +134,16 @@ def figure_lines(form: FormSpec | None, aggregates: Aggregates | None) -> list[s
     return lines
 
 
-def render_list(directives: Sequence[Directive], counts: Mapping[int, Counts], shown: int = 10) -> str:
-    """The directives followed in the scope with their progress, the first `shown` of them."""
+def render_list(
+    directives: Sequence[Directive],
+    counts: Mapping[int, Counts],
+    shown: int = 10,
+    *,
+    hint: str = msg.LIST_HINT,
+    more: str = msg.LIST_MORE,
+) -> str:
+    """The directives followed in the scope with their progress, the first `shown` of them; `hint` and `more` say
+    how to see one (the chat's words by default, the shell passes its own)."""
     if not directives:
         return msg.LIST_EMPTY
     lines = [msg.LIST_TITLE.format(count=len(directives))]
@@ -147,13 +158,14 @@ def render_list(directives: Sequence[Directive], counts: Mapping[int, Counts], s
             msg.LIST_LINE.format(
                 index=index,
                 number=directive.number or "",
+                code=directive_code(directive.id),
                 date=day(directive.issued_on),
                 deadline=deadline,
                 progress=msg.share(c.reported, c.targeted),
             )
         )
     if len(directives) > shown:
-        lines.append(msg.LIST_MORE.format(count=len(directives) - shown))
+        lines.append(more.format(count=len(directives) - shown))
     else:
-        lines.append(msg.LIST_HINT)
+        lines.append(hint)
     return "\n".join(lines)

@@ -245,6 +245,9 @@ class DirectiveStatus(StrEnum):
     CANCELLED = "cancelled"  # the draft was dropped
     SENDING = "sending"  # queued: some target's delivery is not finished yet
     SENT = "sent"  # every target's delivery is finished (sent, blocked, failed or unregistered)
+    REPLACED = (
+        "replaced"  # a correction took its place (meta "replaced_by"); its reports moved to the correction
+    )
 
 
 class Directive(Base):

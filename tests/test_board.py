@@ -108,12 +108,13 @@ async def reported_747(bot: Runtime, fake: FakeTelegram) -> tuple[FakeUser, dict
 
 
 async def test_status_of_one_directive(bot: Runtime, fake_tg: FakeTelegram) -> None:
-    board, _, _ = await reported_747(bot, fake_tg)
+    board, _, directive_id = await reported_747(bot, fake_tg)
     listing = await reply_to(board, board.send_command("/tinhhinh"), "Văn bản đang theo dõi")
     assert "1. 747-CV/ĐUK (03/04/2024) – hạn 10/04/2024: đã báo cáo 2/5 (40%)" in listing.text
-    assert [b.label for b in listing.buttons] == ["747-CV/ĐUK (03/04/2024)"]
+    label = f"747-CV/ĐUK (03/04/2024) · #{directive_id}"  # its internal code tells it from any other 747
+    assert [b.label for b in listing.buttons] == [label]
 
-    view = await reply_to(board, board.press("747-CV/ĐUK (03/04/2024)"), "TÌNH HÌNH THỰC HIỆN")
+    view = await reply_to(board, board.press(label), "TÌNH HÌNH THỰC HIỆN")
     text = view.text
     assert "TÌNH HÌNH THỰC HIỆN CÔNG VĂN SỐ 747-CV/ĐUK" in text
     assert "Hạn báo cáo: 10/04/2024 (đã quá hạn 1 ngày)" in text
@@ -177,12 +178,15 @@ async def _roles(session, phone: str):  # type: ignore[no-untyped-def]
 
 async def test_ambiguous_and_unknown_numbers_get_helpful_answers(bot: Runtime, fake_tg: FakeTelegram) -> None:
     board, _ = await board_and_secretaries(bot, fake_tg)
-    await send_test_directive(bot, "747-CV/ĐUK")
-    await send_test_directive(bot, "747-KH/ĐUK")
+    cv = await send_test_directive(bot, "747-CV/ĐUK")
+    kh = await send_test_directive(bot, "747-KH/ĐUK")
     await send_test_directive(bot, "1747-CV/ĐUK")
     choose = await reply_to(board, board.send_command("/tinhhinh", "747"), "Có 2 văn bản khớp «747»")
-    assert sorted(b.label for b in choose.buttons) == ["747-CV/ĐUK (03/04/2024)", "747-KH/ĐUK (03/04/2024)"]
-    shown = await reply_to(board, board.press("747-KH/ĐUK (03/04/2024)"), "TÌNH HÌNH THỰC HIỆN")
+    assert sorted(b.label for b in choose.buttons) == [
+        f"747-CV/ĐUK (03/04/2024) · #{cv}",
+        f"747-KH/ĐUK (03/04/2024) · #{kh}",
+    ]
+    shown = await reply_to(board, board.press(f"747-KH/ĐUK (03/04/2024) · #{kh}"), "TÌNH HÌNH THỰC HIỆN")
     assert "SỐ 747-KH/ĐUK" in shown.text
     one = await reply_to(board, board.send_command("/tinhhinh", "747-kh"), "TÌNH HÌNH THỰC HIỆN")
     assert "SỐ 747-KH/ĐUK" in one.text
@@ -348,7 +352,9 @@ def test_cli_status_export_and_report(db_url: str, tmp_path: Path, monkeypatch) 
     assert one.exit_code == 0, one.output
     assert "Chi bộ được giao: 5" in one.output and "Chưa báo cáo (4) – trang 1/1:" in one.output
     unknown = runner.invoke(app, ["status", "999"])
-    assert unknown.exit_code == 1 and "Không tìm thấy văn bản đã gửi nào có số «999»" in unknown.output
+    assert (
+        unknown.exit_code == 1 and "Không tìm thấy văn bản đã gửi nào có số hoặc mã «999»" in unknown.output
+    )
     xlsx = tmp_path / "out.xlsx"
     exported = runner.invoke(app, ["export", "747", "--out", str(xlsx)])
     assert exported.exit_code == 0, exported.output

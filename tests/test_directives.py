@@ -56,6 +56,9 @@ async def test_board_sends_a_directive_end_to_end(bot: Runtime, fake_tg: FakeTel
     await until(board, "Đã sửa Trích yếu")
     await board.send_document("tai-lieu-1.pdf", b"%PDF-1.4 material", "application/pdf")
     await until(board, "Đã thêm tài liệu: tai-lieu-1.pdf")
+    await until(
+        board, "Tệp sẽ gửi kèm (2)"
+    )  # the preview as it is now: one shown before the file is out of date
 
     await board.press("➡️ Tiếp tục: chọn nơi nhận")
     await until(board, "cần có hạn báo cáo đã xác nhận")

@@ -159,10 +159,15 @@ class ZaloPerson:
         await self.settle()
         before = len(self.user.messages)
         if isinstance(self.user, FakeOaUser):
-            message = next(m for m in reversed(self.user.messages) if m.buttons)
-            title = next((b.title for b in message.buttons if label.lower() in b.title.lower()), None)
-            assert title is not None, f"no button with {label!r}; {self.describe()}"
-            await self.user.press(title, message)
+            # The newest message offering it: the OA carries five buttons a message, so a long list comes in parts.
+            offered = [
+                (b.title, m)
+                for m in reversed(self.user.messages)
+                for b in m.buttons
+                if label.lower() in b.title.lower()
+            ]
+            assert offered, f"no button with {label!r}; {self.describe()}"
+            await self.user.press(*offered[0])
         else:
             await self.user.send_text(self._typed_choice(label))
         await self.user.wait_for(before + 1, timeout=WAIT)

@@ -16,8 +16,11 @@ from bot.cli.common import built_channels
 from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.services.audit import EXPORT_DOCX, EXPORT_XLSX, VIEW_STATUS, audit, audit_view
+from bot.services.directive_numbers import parse_code
+from bot.services.repeats import Repeat
 from messages import cli as msg
-from storage.models import Unit
+from messages.formats import day, directive_code
+from storage.models import Directive, Unit
 
 if TYPE_CHECKING:
     from bot.services.reading import ReadResult
@@ -96,12 +99,22 @@ def directive_send(
     to: Annotated[list[str], typer.Option(help="Unit code; every cell under it receives it (repeatable)")],
     form: Annotated[str | None, typer.Option(help="Report form key")] = None,
     subject: Annotated[str | None, typer.Option(help="Subject, when the document has none")] = None,
+    repeat: Annotated[
+        Repeat | None,
+        typer.Option(
+            help="When a directive with this number, issuer and date was sent: add (send that one to these units), "
+            "replace (a correction replacing it) or new (a different directive)"
+        ),
+    ] = None,
+    of: Annotated[
+        str | None, typer.Option("--of", help="The internal code (#12) of the directive --repeat is about")
+    ] = None,
 ) -> None:
     """Queue a directive for every cell under the given units; the running bot sends it."""
     import mimetypes
     from datetime import datetime
 
-    from bot.services import directives, reach
+    from bot.services import directives, reach, repeats, status
     from bot.services.files import FileStore, FileTooLarge
     from bot.services.forms_store import DEFAULT_FORM, get_form, list_forms
 
@@ -113,7 +126,14 @@ def directive_send(
 
     async def work(session: AsyncSession, settings: Settings, clock: Clock) -> str:
         # Read before any write: a refused file leaves nothing behind.
-        read = await _read_directive(paths[0], settings.tesseract_cmd, clock.today(settings.tz))
+        today = clock.today(settings.tz)
+        if directives.deadline_passed(due, today):
+            raise CliError(msg.DIRECTIVE_PAST_DEADLINE.format(date=due.strftime("%d/%m/%Y")))
+        read = await _read_directive(paths[0], settings.tesseract_cmd, today)
+        if not (subject or read.meta.subject):
+            hint = read.meta.subject_hint
+            lines = [msg.DIRECTIVE_NO_SUBJECT, msg.DIRECTIVE_SUBJECT_HINT.format(hint=hint) if hint else ""]
+            raise CliError("\n".join(line for line in lines if line))
         chosen = await get_form(session, form or DEFAULT_FORM)
         if chosen is None:
             keys = ", ".join(f.key for f in await list_forms(session))
@@ -130,6 +150,8 @@ def directive_send(
         directives.confirm_deadline(draft, due)
         if subject:
             draft.subject = subject
+        # Before any file is stored: a refused repeat leaves nothing behind.
+        existing = _repeated(await status.repeats_of(session, await status.whole_scope(session), draft))
         for path in paths:
             mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             try:
@@ -142,20 +164,75 @@ def directive_send(
             await directives.attach(session, draft.id, stored)
         channels = await built_channels(session, settings, clock)
         forecast = await reach.forecast_broadcast(session, clock, channels, draft, cells, chosen)
-        plan = await directives.queue_broadcast(session, clock, draft, cells, chosen, actor="cli")
-        queued = msg.DIRECTIVE_QUEUED.format(
-            number=draft.number or "",
-            id=draft.id,
-            cells=plan.cells,
-            reachable=plan.reachable,
-            unregistered=plan.unregistered,
-        )
-        return "\n".join(line for line in (queued, reach.describe(forecast)) if line)
+        if existing is not None and repeat is Repeat.ADD:
+            used = await get_form(session, existing.form_key) or chosen
+            plan = await repeats.add_cells(session, clock, draft, existing, cells, actor="cli")
+            done = msg.DIRECTIVE_ADDED.format(
+                number=existing.number or "",
+                code=directive_code(existing.id),
+                cells=plan.cells,
+                reachable=plan.reachable,
+            )
+        elif existing is not None and repeat is Repeat.REPLACE:
+            used = chosen
+            plan = await repeats.replace(session, clock, draft, existing, cells, chosen, actor="cli")
+            done = msg.DIRECTIVE_REPLACED.format(
+                number=draft.number or "",
+                code=directive_code(draft.id),
+                old=directive_code(existing.id),
+                cells=plan.cells,
+                reachable=plan.reachable,
+            )
+        else:
+            used = chosen
+            plan = await directives.queue_broadcast(session, clock, draft, cells, chosen, actor="cli")
+            done = msg.DIRECTIVE_QUEUED.format(
+                number=draft.number or "",
+                id=directive_code(draft.id),
+                cells=plan.cells,
+                reachable=plan.reachable,
+                unregistered=plan.unregistered,
+            )
+        form_used = msg.DIRECTIVE_FORM_USED.format(title=used.title, key=used.key)
+        return "\n".join(line for line in (done, form_used, reach.describe(forecast)) if line)
+
+    def _repeated(repeats: list[Directive]) -> Directive | None:
+        """The sent directive --repeat acts on; refuses to go on when the choice is missing or names none."""
+        if not repeats:
+            if repeat in (Repeat.ADD, Repeat.REPLACE):
+                raise CliError(
+                    msg.DIRECTIVE_REPEAT_NONE.format(choice=repeat.value, of=f" ({of})" if of else "")
+                )
+            return None
+        wanted = parse_code(of) if of else None
+        named = [d for d in repeats if d.id == wanted] if of else repeats
+        if repeat is Repeat.NEW:
+            return None
+        if repeat is None or len(named) != 1:
+            first = repeats[0]
+            codes = ", ".join(_candidate(d) for d in repeats)
+            if repeat is not None and not named:
+                raise CliError(msg.DIRECTIVE_REPEAT_NONE.format(choice=repeat.value, of=f" ({of})"))
+            raise CliError(
+                msg.DIRECTIVE_REPEAT.format(
+                    number=first.number or "",
+                    date=day(first.issued_on),
+                    codes=codes,
+                )
+            )
+        return named[0]
 
     console.print(with_db(work), markup=False)
 
 
 # -- the board's view: status, Excel export, Word draft --------------------------------------------------------
+
+
+def _candidate(directive: Directive) -> str:
+    """ "747-CV/ĐUK (03/04/2024) #12": a directive told apart from any other with its number."""
+    return msg.BOARD_CANDIDATE.format(
+        number=directive.number or "", date=day(directive.issued_on, "—"), code=directive_code(directive.id)
+    )
 
 
 async def _named_directive(session: AsyncSession, clock: Clock, tz: Any, number: str) -> tuple[Any, Any]:
@@ -167,9 +244,9 @@ async def _named_directive(session: AsyncSession, clock: Clock, tz: Any, number:
     if lookup.found is not None:
         return scope, lookup.found
     if lookup.matches:
-        numbers = ", ".join(d.number or "" for d in lookup.matches)
+        numbers = ", ".join(_candidate(d) for d in lookup.matches)
         raise CliError(msg.BOARD_AMBIGUOUS.format(query=number, numbers=numbers))
-    recent = ", ".join(d.number or "" for d in lookup.recent[:10]) or msg.BOARD_NONE
+    recent = ", ".join(_candidate(d) for d in lookup.recent[:10]) or msg.BOARD_NONE
     raise CliError(msg.BOARD_NOT_FOUND.format(query=number, numbers=recent))
 
 
@@ -188,7 +265,13 @@ def board_status(
             scope = await status.whole_scope(session)
             directives = await status.open_directives(session, scope, today)
             counts = await status.counts_by_directive(session, scope, [d.id for d in directives])
-            return status.render_list(directives, counts, shown=len(directives) or 1)
+            return status.render_list(
+                directives,
+                counts,
+                shown=len(directives) or 1,
+                hint=msg.STATUS_LIST_HINT,
+                more=msg.STATUS_LIST_MORE,
+            )
         scope, directive = await _named_directive(session, clock, settings.tz, number)
         await audit_view(session, clock, VIEW_STATUS, directive_id=directive.id, units=None, actor="cli")
         view = await status.status_view(session, scope, directive, per_page=1_000_000)

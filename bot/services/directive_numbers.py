@@ -17,6 +17,14 @@ K = TypeVar("K")
 _DASHES = re.compile("[" + re.escape("–—‐‑−") + "]")
 _SPACES = re.compile(r"\s+")
 _FIRST_DIGITS = re.compile(r"[0-9]+")
+# A directive's internal code ("#12", its id): what tells apart two directives sharing a number.
+_CODE = re.compile(r"\s*#\s*([0-9]{1,18})\s*")
+
+
+def parse_code(text: str) -> int | None:
+    """The directive id an internal code names ("#12", "# 12"), or None when the text is not a code."""
+    found = _CODE.fullmatch(text)
+    return int(found.group(1)) if found else None
 
 
 def normalize_number(text: str) -> str:

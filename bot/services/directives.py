@@ -1,6 +1,7 @@
 """Directives: drafts built from parsed documents, their files, audiences within a board's scope, queueing a
 broadcast (one target row per cell, one outbox row per reachable secretary) in one transaction, and the directive's
-status: this module is the only one that moves it (`cancel`, `queue_broadcast`, `settle`)."""
+status: this module is the only one that moves it (`cancel`, `queue_broadcast`, `resume_sending`, `mark_replaced`,
+`settle`)."""
 
 from __future__ import annotations
 
@@ -78,6 +79,11 @@ async def new_draft(
     session.add(draft)
     await session.flush()
     return draft
+
+
+def deadline_passed(deadline: date, today: date) -> bool:
+    """The one rule for a report deadline a sender gives (chat and shell alike): not a day already gone."""
+    return deadline < today
 
 
 def confirm_deadline(directive: Directive, deadline: date) -> None:
@@ -274,12 +280,17 @@ def card_parts(directive: Directive, files: list[OutFile], form: FormSpec | None
     """What a cell receives: the card with its buttons and every file, as one message to lay out per channel."""
     meta = directive.meta or {}
     kind = msg.KINDS.get(directive.doc_type or "", msg.KIND_DEFAULT)
-    subject = directive.subject or meta.get("subject_hint") or ""
+    subject = directive.subject or ""  # never the parser's hint: the sender types it or takes it (intake)
     lines = [
         msg.CARD.format(
             kind=kind, number=directive.number or "", date=msg.day(directive.issued_on), subject=subject
         )
     ]
+    replaces = meta.get("replaces")
+    if isinstance(
+        replaces, dict
+    ):  # a correction: the cells that had the old one must know this one replaces it
+        lines.insert(0, msg.CARD_CORRECTION.format(number=replaces.get("number") or ""))
     if directive.deadline:
         lines.append(msg.CARD_DEADLINE.format(deadline=msg.day(directive.deadline)))
     if directive.period_start and directive.period_end:
@@ -311,6 +322,25 @@ async def queue_broadcast(
     person_id: int | None = None,
 ) -> Plan:
     """Write every target and delivery row before anything is sent: the outbox does the rest."""
+    queued = await queue_cells(session, clock, directive, cell_ids, form)
+    directive.status = DirectiveStatus.SENDING
+    directive.sent_at = clock.now()
+    await settle(session, [directive.id])  # nobody reachable: nothing left to deliver
+    await audit(
+        session,
+        clock,
+        "directive.send",
+        person_id=person_id,
+        actor=actor,
+        details={"directive_id": directive.id, "cells": len(cell_ids), "queued": queued},
+    )
+    return Plan(cells=len(cell_ids), reachable=queued, unregistered=len(cell_ids) - queued)
+
+
+async def queue_cells(
+    session: AsyncSession, clock: Clock, directive: Directive, cell_ids: list[int], form: FormSpec | None
+) -> int:
+    """One target row per cell and one delivery row per reachable secretary; how many deliveries were queued."""
     files = await files_of(session, directive.id)
     parts = card_parts(directive, files, form)
     people = await recipients(session, cell_ids)
@@ -326,19 +356,18 @@ async def queue_broadcast(
     ]
     if targets:
         await session.execute(insert(DirectiveTarget), targets)
-    queued = await enqueue_many(session, clock, addresses, parts, kind=DIRECTIVE, directive_id=directive.id)
+    return await enqueue_many(session, clock, addresses, parts, kind=DIRECTIVE, directive_id=directive.id)
+
+
+def resume_sending(directive: Directive) -> None:
+    """More deliveries were queued for a directive already out (`repeats.add_cells`): sending until settled."""
     directive.status = DirectiveStatus.SENDING
-    directive.sent_at = clock.now()
-    await settle(session, [directive.id])  # nobody reachable: nothing left to deliver
-    await audit(
-        session,
-        clock,
-        "directive.send",
-        person_id=person_id,
-        actor=actor,
-        details={"directive_id": directive.id, "cells": len(cell_ids), "queued": queued},
-    )
-    return Plan(cells=len(cell_ids), reachable=queued, unregistered=len(cell_ids) - queued)
+
+
+def mark_replaced(old: Directive, correction_id: int) -> None:
+    """A correction took the place of `old` (`repeats.replace`): it is never open again."""
+    old.status = DirectiveStatus.REPLACED
+    old.meta = {**(old.meta or {}), "replaced_by": correction_id}
 
 
 def cancel(draft: Directive) -> None:

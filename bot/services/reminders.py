@@ -548,7 +548,7 @@ def reminder_reply(
     directive: Directive, form: FormSpec | None, unit_name: str, kind: str, days: int, today: date
 ) -> Reply:
     """What is due, for whom, by when, what the report asks, and the button that opens the report."""
-    subject = directive.subject or (directive.meta or {}).get("subject_hint") or ""
+    subject = directive.subject or ""
     lines = [
         msg.REMINDER_TITLES[kind].format(days=days),
         msg.REMINDER_BODY.format(

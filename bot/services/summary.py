@@ -154,7 +154,7 @@ def render(summary: Summary) -> str:
 
 def _directive_lines(index: int, item: DirectiveProgress, today: date) -> list[str]:
     directive, counts = item.directive, item.counts
-    subject = directive.subject or (directive.meta or {}).get("subject_hint") or ""
+    subject = directive.subject or ""
     if item.new_since_yesterday:
         change = msg.SUMMARY_CHANGE.format(
             count=format_number(item.new_since_yesterday),

@@ -29,6 +29,7 @@ from bot.services.status.lookup import (
     directive_in_scope,
     find_directive,
     open_directives,
+    repeats_of,
 )
 from bot.services.status.missing import (
     ESCALATE_RULE,
@@ -102,6 +103,7 @@ __all__ = [
     "render_list",
     "render_missing",
     "render_status",
+    "repeats_of",
     "report_data",
     "scope_of",
     "secretary_id_of_unit",

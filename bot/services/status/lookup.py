@@ -1,5 +1,6 @@
-"""Finding the directive a board member means: by the number they type ("747", "747-CV", "cv/đuk"), by the bare
-id a button carries, or the list of directives still followed. Only sent directives reaching the scope count.
+"""Finding the directive a board member means: by the number they type ("747", "747-CV", "cv/đuk") or its internal
+code ("#12"), by the bare id a button carries, or the list of directives still followed; and the directives a new
+one repeats (same number, issuer and issue date). Only sent directives reaching the scope count.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from datetime import date, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.directive_numbers import match_number
+from bot.core.textnorm import fold
+from bot.services.directive_numbers import match_number, normalize_number, parse_code
 from bot.services.status.scope import Scope, in_scope
 from storage.models import Directive, DirectiveTarget
 
@@ -32,7 +34,12 @@ class Lookup:
 
 
 async def find_directive(session: AsyncSession, scope: Scope, query: str, today: date) -> Lookup:
-    """Resolve a typed number ("747", "747-CV", "cv/đuk") among the sent directives in scope."""
+    """Resolve a typed number ("747", "747-CV", "cv/đuk") or internal code ("#12") among the sent directives in
+    scope."""
+    code = parse_code(query)
+    if code is not None:
+        named = await directive_in_scope(session, scope, code)
+        return Lookup([named] if named else [], [] if named else await open_directives(session, scope, today))
     rows = (
         await session.execute(
             select(Directive.id, Directive.number).where(
@@ -87,3 +94,29 @@ async def _directives(session: AsyncSession, ids: Sequence[int]) -> list[Directi
         return []
     query = select(Directive).where(Directive.id.in_(ids)).order_by(Directive.sent_at.desc(), Directive.id)
     return list((await session.scalars(query)).all())
+
+
+async def repeats_of(session: AsyncSession, scope: Scope, draft: Directive) -> list[Directive]:
+    """Sent directives reaching the scope with the draft's number, issuer and issue date: sending the draft again
+    would make two directives with one number, so the board chooses what it is (`directives.Repeat`)."""
+    if not draft.number:
+        return []
+    rows = (
+        await session.execute(
+            select(Directive.id, Directive.number, Directive.issuer).where(
+                Directive.status.in_(SENT_STATES),
+                Directive.id != draft.id,
+                Directive.issued_on.is_(None)
+                if draft.issued_on is None
+                else Directive.issued_on == draft.issued_on,
+            )
+        )
+    ).all()
+    number, issuer = normalize_number(draft.number), fold(draft.issuer or "")
+    ids = [
+        row.id
+        for row in rows
+        if normalize_number(row.number or "") == number and fold(row.issuer or "") == issuer
+    ]
+    in_reach = await _with_targets_in_scope(session, scope, ids)
+    return await _directives(session, [i for i in ids if i in in_reach])

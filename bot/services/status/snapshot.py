@@ -122,13 +122,12 @@ def form_fields(form: FormSpec | None) -> tuple[FormField, ...]:
 
 
 def directive_summary(directive: Directive, form: FormSpec | None) -> DirectiveSummary:
-    meta = directive.meta or {}
     return DirectiveSummary(
         number=directive.number or "",
         issuer_code=directive.issuer_code or "",
         doc_type=directive.doc_type or "",
         issued_on=directive.issued_on,
-        subject=directive.subject or meta.get("subject_hint") or "",
+        subject=directive.subject or "",
         parent_body=directive.parent_body or "",
         issuer=directive.issuer or "",
         place=directive.place or "",

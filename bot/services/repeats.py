@@ -1,0 +1,115 @@
+"""A directive sent again: a draft with the number, issuer and issue date of one already sent
+(`status.repeats_of`) is, as the board chooses, more cells for that one, a correction replacing it, or a new
+directive. The chat's intake and `chibo directive send` both come here; the status changes go through
+`bot.services.directives`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.clock import Clock
+from bot.services import directives
+from bot.services.audit import audit
+from bot.services.directives import Plan
+from bot.services.forms import FormSpec
+from bot.services.forms_store import get_form
+from storage.models import Directive, DirectiveTarget, Report
+
+
+class Repeat(StrEnum):
+    """What a draft with the number, issuer and date of a directive already sent is (`status.repeats_of`)."""
+
+    ADD = "add"  # the same directive for more cells: the draft is dropped, the reports stay one set
+    REPLACE = "replace"  # a correction: it goes to the old one's cells too, takes over its reports, the old one ends
+    NEW = "new"  # a different directive that shares the number: both stay, told apart by their codes
+
+
+async def target_cells(session: AsyncSession, directive_id: int) -> list[int]:
+    rows = await session.scalars(
+        select(DirectiveTarget.unit_id).where(DirectiveTarget.directive_id == directive_id)
+    )
+    return list(rows.all())
+
+
+async def add_cells(
+    session: AsyncSession,
+    clock: Clock,
+    draft: Directive,
+    existing: Directive,
+    cell_ids: list[int],
+    *,
+    actor: str,
+    person_id: int | None = None,
+) -> Plan:
+    """Send `existing` (as it was sent) to those of `cell_ids` it has not reached yet, and drop the draft."""
+    had = set(await target_cells(session, existing.id))
+    new_cells = [c for c in cell_ids if c not in had]
+    form = await get_form(session, existing.form_key)
+    queued = await directives.queue_cells(session, clock, existing, new_cells, form)
+    directives.cancel(draft)
+    if queued:
+        directives.resume_sending(existing)  # settled back to sent by the sender once delivered
+    await audit(
+        session,
+        clock,
+        "directive.add_cells",
+        person_id=person_id,
+        actor=actor,
+        details={
+            "directive_id": existing.id,
+            "draft_id": draft.id,
+            "cells": len(new_cells),
+            "queued": queued,
+        },
+    )
+    return Plan(cells=len(new_cells), reachable=queued, unregistered=len(new_cells) - queued)
+
+
+async def replace(
+    session: AsyncSession,
+    clock: Clock,
+    draft: Directive,
+    old: Directive,
+    cell_ids: list[int],
+    form: FormSpec | None,
+    *,
+    actor: str,
+    person_id: int | None = None,
+) -> Plan:
+    """Send the draft as a correction of `old`: to the old one's cells and `cell_ids`, marked as replacing it; the
+    reports already sent move to it (and count for it), and the old one is replaced (never open again)."""
+    had = await target_cells(session, old.id)
+    cells = had + [c for c in cell_ids if c not in set(had)]
+    draft.meta = {**(draft.meta or {}), "replaces": {"id": old.id, "number": old.number}}
+    plan = await directives.queue_broadcast(
+        session, clock, draft, cells, form, actor=actor, person_id=person_id
+    )
+    reported = (
+        await session.execute(
+            select(DirectiveTarget.unit_id, DirectiveTarget.reported_at, DirectiveTarget.late).where(
+                DirectiveTarget.directive_id == old.id, DirectiveTarget.reported_at.is_not(None)
+            )
+        )
+    ).all()
+    if reported:
+        await session.execute(
+            update(DirectiveTarget),
+            [
+                {"directive_id": draft.id, "unit_id": unit_id, "reported_at": at, "late": late}
+                for unit_id, at, late in reported
+            ],
+        )
+    await session.execute(update(Report).where(Report.directive_id == old.id).values(directive_id=draft.id))
+    directives.mark_replaced(old, draft.id)
+    await audit(
+        session,
+        clock,
+        "directive.replace",
+        person_id=person_id,
+        actor=actor,
+        details={"directive_id": draft.id, "replaced": old.id, "reports_moved": len(reported)},
+    )
+    return plan
