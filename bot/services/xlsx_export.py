@@ -17,12 +17,14 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from bot.services.report_data import (
+    Attendance,
     FieldType,
     FieldValue,
     FormField,
     Ratio,
     ReportData,
     UnitRow,
+    as_attendance,
     as_date,
     as_number,
     as_options,
@@ -127,11 +129,36 @@ def _field_columns(form_field: FormField, tz: ZoneInfo) -> list[_Column]:
                 "number",
             ),
         ]
+    if form_field.type == FieldType.ATTENDANCE:
+        return _attendance_columns(form_field)
     if form_field.type == FieldType.NUMBER:
         return [_Column(form_field.label, lambda row: _number_or_text(row.values.get(key)), "number")]
     if form_field.type == FieldType.DATE:
         return [_Column(form_field.label, lambda row: _date_or_text(row.values.get(key), tz), "date")]
     return [_Column(form_field.label, lambda row: _text(row.values.get(key)))]
+
+
+def _attendance_columns(form_field: FormField) -> list[_Column]:
+    """One column per part, then present and its rate (exempted members left out of the denominator)."""
+    key, label = form_field.key, form_field.label
+
+    def part(name: str) -> Callable[[UnitRow], Value]:
+        return lambda row: _attendance_part(row.values.get(key), name)
+
+    columns = [
+        _Column(msg.COL_ATTENDANCE.format(label=label, part=part_name), part(name), "number")
+        for name, part_name in msg.ATTENDANCE_COLUMNS.items()
+    ]
+    rate = _Column(msg.COL_ATTENDANCE_RATE.format(label=label), part("rate"), "percent")
+    return [*columns, rate]
+
+
+def _attendance_part(value: FieldValue, name: str) -> Value:
+    attendance = as_attendance(value)
+    if attendance is None:
+        return None
+    number = getattr(attendance, name)
+    return number if isinstance(number, int | float) else None
 
 
 # --- "Tổng hợp" -------------------------------------------------------------------------------------------
@@ -178,11 +205,19 @@ def _field_summary_lines(form_field: FormField, data: ReportData) -> Iterator[li
         ratio = aggregates.ratios[form_field.key]
         yield [msg.SUM_RATIO_ATTENDED.format(label=label), as_number(ratio.attended), _ratio_rate(ratio)]
         yield [msg.SUM_RATIO_TOTAL.format(label=label), as_number(ratio.total), None]
+    elif form_field.type == FieldType.ATTENDANCE and form_field.key in aggregates.attendance:
+        yield from _attendance_summary_lines(label, aggregates.attendance[form_field.key])
     elif form_field.type == FieldType.CHOICE:
         reports = aggregates.sessions_held
         for option, count in aggregates.choices.get(form_field.key, {}).items():
             line = msg.SUM_CHOICE.format(label=label, option=option)
             yield [line, as_number(count), _rate(as_number(count) or 0, reports)]
+
+
+def _attendance_summary_lines(label: str, attendance: Attendance) -> Iterator[list[Value]]:
+    for name, part_name in msg.ATTENDANCE_COLUMNS.items():
+        rate = attendance.rate if name == "present" else None
+        yield [msg.SUM_ATTENDANCE.format(label=label, part=part_name), getattr(attendance, name), rate]
 
 
 # --- Cells and layout -------------------------------------------------------------------------------------
