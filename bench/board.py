@@ -47,7 +47,9 @@ async def board(db_url: str | None = None, cells: int = 10_000, directives: int 
         today = now.astimezone(tz).date()
         async with sessions() as session:
             scope = await status.whole_scope(session)
-            directive = await session.get(Directive, directives // 2)
+            directive = await session.get(
+                Directive, directives // 2
+            )  # asks the attendance form (bench.province)
             assert directive is not None
 
             async def daily_summary() -> None:
