@@ -207,7 +207,7 @@ def test_form_yaml_round_trip(form: FormSpec) -> None:
 def test_example_file_loads() -> None:
     form = load_form_yaml(EXAMPLE.read_text(encoding="utf-8"))
     assert isinstance(form, FormSpec), form.render() if isinstance(form, FormErrors) else form
-    assert form.key == "hoc-tap-nghi-quyet"
+    assert form.key == "hoc-tap-chuyen-de"
     assert [f.type for f in form.fields] == [
         FieldType.DATE,
         FieldType.CHOICE,
