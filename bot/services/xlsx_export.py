@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from io import BytesIO
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from openpyxl import Workbook
@@ -64,7 +64,7 @@ class _Column:
 
     header: str
     extract: Callable[[UnitRow], Value]
-    kind: str = "text"  # text | number | datetime | date
+    kind: str = "text"  # text | number | count | percent | datetime | date
 
 
 def build_xlsx(data: ReportData) -> bytes:
@@ -141,24 +141,22 @@ def _field_columns(form_field: FormField, tz: ZoneInfo) -> list[_Column]:
 def _attendance_columns(form_field: FormField) -> list[_Column]:
     """One column per part, then present and its rate (exempted members left out of the denominator)."""
     key, label = form_field.key, form_field.label
+    last: list[Any] = [None, None]  # the row last read and its attendance: the columns read each row in turn
+
+    def of(row: UnitRow) -> Attendance | None:
+        if last[0] is not row:
+            last[0], last[1] = row, as_attendance(row.values.get(key))
+        return cast("Attendance | None", last[1])
 
     def part(name: str) -> Callable[[UnitRow], Value]:
-        return lambda row: _attendance_part(row.values.get(key), name)
+        return lambda row: None if (attendance := of(row)) is None else getattr(attendance, name)
 
     columns = [
-        _Column(msg.COL_ATTENDANCE.format(label=label, part=part_name), part(name), "number")
+        _Column(msg.COL_ATTENDANCE.format(label=label, part=part_name), part(name), "count")
         for name, part_name in msg.ATTENDANCE_COLUMNS.items()
     ]
     rate = _Column(msg.COL_ATTENDANCE_RATE.format(label=label), part("rate"), "percent")
     return [*columns, rate]
-
-
-def _attendance_part(value: FieldValue, name: str) -> Value:
-    attendance = as_attendance(value)
-    if attendance is None:
-        return None
-    number = getattr(attendance, name)
-    return number if isinstance(number, int | float) else None
 
 
 # --- "Tổng hợp" -------------------------------------------------------------------------------------------
@@ -240,6 +238,10 @@ class _CellMaker:
             return self._styled(value, DATE_FORMAT)
         if kind == "percent":
             return self._styled(value, PERCENT_FORMAT)
+        if kind == "count" and isinstance(value, int) and abs(value) < 1000:
+            return (
+                value  # a head count below 1,000 reads the same unformatted, and a plain cell is much cheaper
+            )
         return self._styled(value, INTEGER_FORMAT if float(value).is_integer() else DECIMAL_FORMAT)
 
     def _text(self, text: str) -> object:
