@@ -114,7 +114,6 @@ ATTENDANCE_COLUMNS = {
     "official": "đảng viên chính thức",
     "probationary": "đảng viên dự bị",
     "exempt": "miễn sinh hoạt",
-    "expected": "phải dự",
     "excused": "vắng có lý do",
     "unexcused": "vắng không lý do",
     "present": "có mặt",
@@ -142,6 +141,7 @@ SUM_RATIO_ATTENDED = "{label}: tham gia"
 SUM_RATIO_TOTAL = "{label}: tổng số"
 SUM_CHOICE = "{label}: {option}"
 SUM_ATTENDANCE = "{label}: {part}"
+ATTENDANCE_EXPECTED = "phải dự (không tính miễn sinh hoạt)"
 
 # --- Word report draft -------------------------------------------------------------------------------------
 

@@ -64,7 +64,7 @@ class _Column:
 
     header: str
     extract: Callable[[UnitRow], Value]
-    kind: str = "text"  # text | number | count | percent | datetime | date
+    kind: str = "text"  # text | number | percent | datetime | date
 
 
 def build_xlsx(data: ReportData) -> bytes:
@@ -152,7 +152,7 @@ def _attendance_columns(form_field: FormField) -> list[_Column]:
         return lambda row: None if (attendance := of(row)) is None else getattr(attendance, name)
 
     columns = [
-        _Column(msg.COL_ATTENDANCE.format(label=label, part=part_name), part(name), "count")
+        _Column(msg.COL_ATTENDANCE.format(label=label, part=part_name), part(name), "number")
         for name, part_name in msg.ATTENDANCE_COLUMNS.items()
     ]
     rate = _Column(msg.COL_ATTENDANCE_RATE.format(label=label), part("rate"), "percent")
@@ -216,6 +216,12 @@ def _attendance_summary_lines(label: str, attendance: Attendance) -> Iterator[li
     for name, part_name in msg.ATTENDANCE_COLUMNS.items():
         rate = attendance.rate if name == "present" else None
         yield [msg.SUM_ATTENDANCE.format(label=label, part=part_name), getattr(attendance, name), rate]
+        if name == "exempt":
+            yield [
+                msg.SUM_ATTENDANCE.format(label=label, part=msg.ATTENDANCE_EXPECTED),
+                attendance.expected,
+                None,
+            ]
 
 
 # --- Cells and layout -------------------------------------------------------------------------------------
@@ -238,10 +244,8 @@ class _CellMaker:
             return self._styled(value, DATE_FORMAT)
         if kind == "percent":
             return self._styled(value, PERCENT_FORMAT)
-        if kind == "count" and isinstance(value, int) and abs(value) < 1000:
-            return (
-                value  # a head count below 1,000 reads the same unformatted, and a plain cell is much cheaper
-            )
+        if isinstance(value, int) and abs(value) < 1000:
+            return value  # reads the same without the thousands format, and a plain cell is much cheaper
         return self._styled(value, INTEGER_FORMAT if float(value).is_integer() else DECIMAL_FORMAT)
 
     def _text(self, text: str) -> object:
