@@ -17,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.events import ChannelName
 from bot.services.forms import FieldType, FormSpec
+from bot.services.summary import BOARD_ROLES
 from messages import board as msg
 from messages.formats import moment
 from messages.reports import render_value
 from storage.models import ChannelAccount, Directive, Report, Role, Unit
 
 KIND = "rapid"
-BOARD_ROLES = ("board", "admin")
 _ZALO_FIRST = (ChannelName.ZALO.value, ChannelName.ZALO_OA.value)
 
 
