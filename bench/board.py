@@ -32,14 +32,6 @@ async def _timed(work: Callable[[], Awaitable[Any]], repeat: int = 3) -> float:
     return best
 
 
-async def _cpu(work: Callable[[], Awaitable[Any]]) -> float:
-    """This process's CPU seconds for one run: on a machine shared with other work, wall time also counts the
-    waiting for a core (with SQLite the queries run in this process too; PostgreSQL's own work is not counted)."""
-    start = time.process_time()
-    await work()
-    return time.process_time() - start
-
-
 async def board(db_url: str | None = None, cells: int = 10_000, directives: int = 100) -> dict[str, float]:
     tz = Settings(_env_file=None).tz  # type: ignore[call-arg]
     clock = Clock()
@@ -92,9 +84,6 @@ async def board(db_url: str | None = None, cells: int = 10_000, directives: int 
                 "tinhhinh_one_directive_s (target 0.3)": await _timed(tinhhinh),
                 "excel_export_s (target 5)": await _timed(excel, 1),
                 "excel_export_default_form_s": await _timed(excel_ratio_form, 1),
-                "daily_summary_cpu_s": await _cpu(daily_summary),
-                "excel_export_cpu_s": await _cpu(excel),
-                "excel_export_default_form_cpu_s": await _cpu(excel_ratio_form),
                 "word_report_s (target 5)": await _timed(word, 1),
             }
         await engine.dispose()
