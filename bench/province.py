@@ -1,4 +1,7 @@
-"""Issue 5 benchmark data: a province of 10,000 cells, 100 directives and 1,000,000 reports, bulk-inserted."""
+"""Issue 5 benchmark data: a province of 10,000 cells, 100 directives and 1,000,000 reports, bulk-inserted.
+
+The directives take turns among the report kinds boards aggregate (issue 15): political study with a ratio,
+resolution study with attendance, the monthly thought and opinion report, and rapid reports."""
 
 from __future__ import annotations
 
@@ -14,9 +17,16 @@ from storage.models import Directive, DirectiveTarget, Person, Report, Role
 
 CHUNK = 5_000
 FORMS = ("Sinh hoạt chi bộ thường kỳ", "Sinh hoạt chuyên đề", "Hội nghị / tọa đàm", "Trực tuyến", "Khác")
+FORM_KEYS = ("sinh-hoat-chinh-tri", "hoc-tap-nghi-quyet", "tu-tuong-du-luan", "bao-cao-nhanh")
 
 
-def _values(rng: random.Random, day: date) -> dict[str, object]:
+def _values(rng: random.Random, day: date, form_key: str) -> dict[str, object]:
+    if form_key == "hoc-tap-nghi-quyet":
+        return _study(rng, day)
+    if form_key == "tu-tuong-du-luan":
+        return _opinion(rng)
+    if form_key == "bao-cao-nhanh":
+        return _rapid(rng, day)
     total = rng.randint(8, 60)
     return {
         "ngay_to_chuc": day.isoformat(),
@@ -25,6 +35,50 @@ def _values(rng: random.Random, day: date) -> dict[str, object]:
         "quan_chung": rng.randint(0, 40),
         "ket_qua": "Tổ chức nghiêm túc, đảng viên tham gia đầy đủ",
         "kho_khan": rng.choice(["Không", "Tài liệu đến muộn", "Đảng viên đi làm xa, khó tập trung"]),
+    }
+
+
+def _study(rng: random.Random, day: date) -> dict[str, object]:
+    official, probationary = rng.randint(6, 55), rng.randint(0, 5)
+    exempt = rng.randint(0, 3)
+    excused = rng.randint(0, 3)
+    unexcused = rng.randint(0, 1)
+    present = official + probationary - exempt - excused - unexcused
+    return {
+        "ngay_hoc_tap": day.isoformat(),
+        "nghi_quyet": "Nghị quyết Đại hội đại biểu toàn quốc lần thứ XIV của Đảng",
+        "hinh_thuc": rng.choice(FORMS[:3]),
+        "dang_vien": {
+            "official": official,
+            "probationary": probationary,
+            "exempt": exempt,
+            "excused": excused,
+            "unexcused": unexcused,
+            "present": present,
+        },
+        "quan_chung": rng.randint(0, 40),
+        "ket_qua": "Đảng viên nắm chắc nội dung nghị quyết",
+        "kho_khan": rng.choice(["Không", "Tài liệu đến muộn"]),
+    }
+
+
+def _opinion(rng: random.Random) -> dict[str, object]:
+    return {
+        "tinh_hinh_chung": "Tư tưởng đảng viên, quần chúng ổn định",
+        "chu_de": rng.choice(["Kinh tế, đời sống, việc làm", "Đất đai, tài nguyên, môi trường", "Khác"]),
+        "muc_do": rng.choice(["Bình thường", "Cần theo dõi", "Cần xử lý ngay"]),
+        "noi_dung": "Dư luận quan tâm giá cả, việc làm",
+        "de_xuat": rng.choice(["Không", "Đề nghị tăng cường tuyên truyền"]),
+    }
+
+
+def _rapid(rng: random.Random, day: date) -> dict[str, object]:
+    return {
+        "ngay_xay_ra": day.isoformat(),
+        "su_viec": "Mưa lũ gây sạt lở đường vào bản",
+        "dia_diem": "Bản Tả Phìn",
+        "muc_do": rng.choice(["Cần nắm thông tin", "Cần theo dõi", "Khẩn cấp"]),
+        "dien_bien": "Đường bị chia cắt, chưa có thiệt hại về người",
     }
 
 
@@ -49,7 +103,7 @@ async def seed(engine: AsyncEngine, clock: Clock, cells: int = 10_000, directive
                 "issued_on": issued.date(),
                 "deadline": (issued + timedelta(days=45)).date(),
                 "status": "sent",
-                "form_key": "sinh-hoat-chinh-tri",
+                "form_key": FORM_KEYS[d % len(FORM_KEYS)],
                 "meta": {},
                 "body_text": "",
                 "unit_id": 1,
@@ -95,7 +149,7 @@ async def seed(engine: AsyncEngine, clock: Clock, cells: int = 10_000, directive
                         "person_id": i + 1,
                         "version": 1,
                         "is_latest": True,
-                        "values": _values(rng, (submitted - timedelta(days=1)).date()),
+                        "values": _values(rng, (submitted - timedelta(days=1)).date(), row["form_key"]),
                         "ref": f"BC-{report_id:06d}",
                         "late": late,
                         "submitted_at": submitted,

@@ -20,7 +20,7 @@ from bot.services.reports import NewReport, OpenTarget, latest_reports, open_tar
 from handlers.classify import EventKind, classify
 from handlers.context import Context
 from handlers.lane import BatchLane
-from handlers.report_prompts import send_receipt
+from handlers.report_prompts import push_if_rapid, send_receipt
 from handlers.report_state import Draft, Item, asks_to_report, forms_of
 from handlers.secretary import secretary_units
 from storage.models import Conversation
@@ -58,6 +58,7 @@ async def handle_batch(ctxs: list[Context]) -> list[bool]:
         reports = await save_reports(ctx0.session, ctx0.clock, ctx0.settings.tz, submitted)
         for (ctx, item), report in zip(plans, reports, strict=True):
             send_receipt(ctx, item, report)
+            await push_if_rapid(ctx, item, report)
     handled = {id(ctx) for ctx, _ in plans}
     return [id(ctx) in handled for ctx in ctxs]
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.events import Button
+from bot.core.events import Button, Reply
+from bot.services import rapid
 from bot.services.forms import FieldSpec, FieldType, FormSpec
 from bot.services.reports import save_report
 from handlers import buttons as b
-from handlers.context import Context
+from handlers.context import Context, Push
 from handlers.report_state import FLOW, Item, ReportStep, unit_suffix
 from messages import reports as msg
 from messages.formats import day, moment
@@ -197,6 +198,18 @@ async def submit(ctx: Context, item: Item) -> None:
     )
     await ctx.clear_state()
     send_receipt(ctx, item, report)
+    await push_if_rapid(ctx, item, report)
+
+
+async def push_if_rapid(ctx: Context, item: Item, report: Report) -> None:
+    """A report on a rapid form goes to the board members over the cell now, not with the daily summary."""
+    if not item.form.rapid:
+        return
+    text = rapid.notice(
+        item.form, item.open.directive, item.open.unit_name, report, item.draft.values, ctx.settings.tz
+    )
+    for person in await rapid.recipients(ctx.session, report.unit_id):
+        ctx.pushes.append(Push(person.channel, person.chat_id, Reply(text=text), kind=rapid.KIND))
 
 
 def send_receipt(ctx: Context, item: Item, report: Report) -> None:

@@ -113,6 +113,16 @@ FIGURE_SESSIONS_STUDY = "• Số buổi sinh hoạt đã tổ chức: {count}"
 FIGURE_NUMBER = "• {label}: {value}{unit}"
 FIGURE_RATIO = "• {label}: {attended}/{total}{unit} ({rate})"
 FIGURE_CHOICE = "• {label}: {parts}"
+
+# A rapid report (báo cáo nhanh), pushed to the board as soon as it is stored.
+RAPID_TITLE = "🚨 BÁO CÁO NHANH từ {unit} lúc {time}"
+RAPID_DIRECTIVE = "Theo văn bản số {number} – {title} (mã {ref})"
+RAPID_LINE = "• {label}: {value}"
+FIGURE_ATTENDANCE = (
+    "• {label}: có mặt {present}/{expected} đồng chí phải dự ({rate}); {official} chính thức, "
+    "{probationary} dự bị, {exempt} miễn sinh hoạt (không tính vắng); vắng {excused} có lý do, "
+    "{unexcused} không lý do"
+)
 FIGURE_CHOICE_PART = "{option} {count}"
 FIGURE_CHOICE_JOINER = "; "
 

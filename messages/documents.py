@@ -108,6 +108,16 @@ COL_LATE = "Báo cáo muộn"
 COL_VERSIONS = "Số lần gửi báo cáo"
 COL_RATIO_ATTENDED = "{label} – tham gia"
 COL_RATIO_TOTAL = "{label} – tổng số"
+COL_ATTENDANCE = "{label} – {part}"
+COL_ATTENDANCE_RATE = "{label} – tỷ lệ có mặt (không tính miễn sinh hoạt)"
+ATTENDANCE_COLUMNS = {
+    "official": "đảng viên chính thức",
+    "probationary": "đảng viên dự bị",
+    "exempt": "miễn sinh hoạt",
+    "excused": "vắng có lý do",
+    "unexcused": "vắng không lý do",
+    "present": "có mặt",
+}
 LATE_YES = "Có"
 
 SUMMARY_HEADERS = ("Chỉ tiêu", "Giá trị", "Tỷ lệ")
@@ -130,6 +140,8 @@ SUM_SESSIONS = "Số buổi sinh hoạt đã tổ chức"
 SUM_RATIO_ATTENDED = "{label}: tham gia"
 SUM_RATIO_TOTAL = "{label}: tổng số"
 SUM_CHOICE = "{label}: {option}"
+SUM_ATTENDANCE = "{label}: {part}"
+ATTENDANCE_EXPECTED = "phải dự (không tính miễn sinh hoạt)"
 
 # --- Word report draft -------------------------------------------------------------------------------------
 
@@ -178,6 +190,11 @@ RESULTS_SESSIONS = "- Số buổi sinh hoạt đã tổ chức: {count} buổi."
 RESULTS_NUMBER = "- {label}: {value}{unit}."
 RESULTS_RATIO = "- {label}: {attended}/{total}{unit}, đạt {rate}."
 RESULTS_RATIO_NO_RATE = "- {label}: {attended}/{total}{unit}."
+RESULTS_ATTENDANCE = (
+    "- {label}: {present}/{expected} đồng chí phải dự có mặt, đạt {rate} (tổng số {members} đảng viên, gồm "
+    "{official} chính thức, {probationary} dự bị; {exempt} đồng chí miễn sinh hoạt không tính vào số phải dự); "
+    "vắng {excused} có lý do, {unexcused} không lý do."
+)
 RESULTS_CHOICE = "- {label}: {parts}."
 RESULTS_CHOICE_PART = "{option} ({count} đơn vị)"
 RESULTS_CHOICE_JOINER = "; "

@@ -53,6 +53,44 @@ RATIO_OVER = (
     "Hãy nhập số tham gia trước, tổng số sau, ví dụ 25/30."
 )
 
+ATTENDANCE_EXAMPLE = "25 chính thức, 3 dự bị, 2 miễn, vắng 1 có lý do, vắng 0 không lý do"
+ATTENDANCE_PARTS = {
+    "official": "đảng viên chính thức",
+    "probationary": "đảng viên dự bị",
+    "exempt": "miễn sinh hoạt",
+    "excused": "vắng có lý do",
+    "unexcused": "vắng không lý do",
+    "present": "có mặt",
+    "total": "tổng số đảng viên",
+}
+ATTENDANCE_UNREADABLE = (
+    "Chưa hiểu “{text}”. Hãy ghi từng số kèm tên, cách nhau bằng dấu phẩy, ví dụ: " + ATTENDANCE_EXAMPLE + "."
+)
+ATTENDANCE_EMPTY = "Chưa có số nào. Hãy ghi số đảng viên theo mẫu: " + ATTENDANCE_EXAMPLE + "."
+ATTENDANCE_ABSENT_REASON = (
+    "Vắng {count}: có lý do hay không lý do? Hãy ghi rõ, ví dụ “vắng {count} có lý do” "
+    "hoặc “vắng {count} không lý do”."
+)
+ATTENDANCE_TWICE = "Số “{part}” được ghi hai lần. Mỗi mục chỉ ghi một số."
+ATTENDANCE_HUGE = "Số {value} quá lớn, hãy kiểm tra lại."
+ATTENDANCE_NO_MEMBERS = (
+    "Cần số đảng viên chính thức (hoặc tổng số đảng viên), ví dụ: " + ATTENDANCE_EXAMPLE + "."
+)
+ATTENDANCE_TOTAL_SMALL = "Tổng số {total} đảng viên nhỏ hơn số dự bị ({probationary}). Hãy kiểm tra lại."
+ATTENDANCE_TOTAL_MISMATCH = (
+    "Không khớp: tổng số {total} đảng viên, nhưng {official} chính thức + {probationary} dự bị = {sum}. "
+    "Hãy kiểm tra lại."
+)
+ATTENDANCE_EXEMPT_OVER = "Số miễn sinh hoạt ({exempt}) lớn hơn số đảng viên ({members}). Hãy kiểm tra lại."
+ATTENDANCE_ABSENT_OVER = (
+    "Không khớp: vắng {absent} đồng chí, nhưng chỉ có {expected} đồng chí phải dự "
+    "(đảng viên trừ người miễn sinh hoạt). Hãy kiểm tra lại."
+)
+ATTENDANCE_PRESENT_MISMATCH = (
+    "Không khớp: ghi có mặt {said}, nhưng {members} đảng viên − {exempt} miễn sinh hoạt − {absent} vắng "
+    "= {present} có mặt. Hãy kiểm tra lại các số."
+)
+
 CHOICE_UNKNOWN = "Chưa rõ “{text}” là lựa chọn nào. Hãy gõ số thứ tự hoặc tên một lựa chọn:\n{options}"
 CHOICE_AMBIGUOUS = "“{text}” khớp với nhiều lựa chọn. Hãy gõ số thứ tự hoặc tên đầy đủ hơn:\n{options}"
 CHOICE_BAD_NUMBER = "Không có lựa chọn số {number}. Hãy gõ số từ 1 đến {count}:\n{options}"

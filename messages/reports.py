@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from messages.formats import format_date, format_number
+from messages.formats import format_date, format_number, format_percent
 
 # --- buttons ----------------------------------------------------------------------------------------------
 
@@ -79,6 +79,11 @@ PICK_NAV_TYPED = "Gõ “quay lại” để về bản tóm tắt, “hủy” 
 VALUE_SKIPPED = "(bỏ qua)"
 VALUE_PHOTOS = "{count} ảnh"
 VALUE_RATIO = "{attended}/{total}"
+VALUE_ATTENDANCE = (
+    "{official} chính thức, {probationary} dự bị, {exempt} miễn sinh hoạt, vắng {excused} có lý do, "
+    "{unexcused} không lý do – có mặt {present}/{expected} ({rate})"
+)
+ATTENDANCE_KEYS = ("official", "probationary", "exempt", "excused", "unexcused")
 VALUE_TEXT_LIMIT = 300
 
 # --- quick (one-message) reports --------------------------------------------------------------------------
@@ -149,10 +154,25 @@ def render_value(kind: str, value: Any) -> str:
             attended=format_number(int(value.get("attended", 0))),
             total=format_number(int(value.get("total", 0))),
         )
+    if kind == "attendance" and isinstance(value, Mapping):
+        return attendance_text(value)
     if kind == "photo" and isinstance(value, list):
         return VALUE_PHOTOS.format(count=len(value))
     text = " ".join(str(value).split())
     return text if len(text) <= VALUE_TEXT_LIMIT else text[: VALUE_TEXT_LIMIT - 1].rstrip() + "…"
+
+
+def attendance_text(value: Mapping[str, Any]) -> str:
+    """ "25 chính thức, 3 dự bị, miễn 2, vắng 1 có lý do, 0 không lý do – có mặt 25/26 (96,2%)" """
+    parts = {key: int(value.get(key) or 0) for key in ATTENDANCE_KEYS}
+    present = int(value.get("present") or 0)  # derived when the answer was read (bot.services.attendance)
+    expected = present + parts["excused"] + parts["unexcused"]
+    return VALUE_ATTENDANCE.format(
+        **{key: format_number(number) for key, number in parts.items()},
+        present=format_number(present),
+        expected=format_number(expected),
+        rate=format_percent(present / expected if expected > 0 else None),
+    )
 
 
 def value_lines(items: Sequence[tuple[int, str, str, Any]]) -> list[str]:

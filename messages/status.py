@@ -17,7 +17,7 @@ from messages.formats import day, directive_code, format_number, format_percent
 
 if TYPE_CHECKING:
     from bot.services.forms import FormSpec
-    from bot.services.report_data import Aggregates, Counts
+    from bot.services.report_data import Aggregates, Attendance, Counts
     from bot.services.status import MissingPage, MissingUnit, Scope, StatusView
     from storage.models import Directive
 
@@ -102,8 +102,9 @@ def missing_line(index: int, unit: MissingUnit) -> str:
 
 def figure_lines(form: FormSpec | None, aggregates: Aggregates | None) -> list[str]:
     """The form's figures, one line each: reports (sessions) held, then in the form's order the sums, ratios with
-    their rate and option counts (the aggregates hold number fields in `sums`, ratio fields in `ratios` and
-    choice fields in `choices`, so the field's kind is read from where its figure is)."""
+    their rate, attendance with its rate and option counts (the aggregates hold number fields in `sums`, ratio
+    fields in `ratios`, attendance in `attendance` and choice fields in `choices`, so the field's kind is read
+    from where its figure is)."""
     if aggregates is None:
         return []
     study = form is not None and any(f.key == "ngay_to_chuc" for f in form.fields)
@@ -129,9 +130,27 @@ def figure_lines(form: FormSpec | None, aggregates: Aggregates | None) -> list[s
                     rate=format_percent(ratio.rate),
                 )
             )
+        elif f.key in aggregates.attendance:
+            lines.append(attendance_line(f.label, aggregates.attendance[f.key]))
         elif parts := msg.choice_parts(aggregates.choices.get(f.key, {})):
             lines.append(msg.FIGURE_CHOICE.format(label=f.label, parts=parts))
     return lines
+
+
+def attendance_line(label: str, attendance: Attendance) -> str:
+    """Attendance summed over reports: present of those expected (exempted left out), then the parts."""
+    n = format_number
+    return msg.FIGURE_ATTENDANCE.format(
+        label=label,
+        present=n(attendance.present),
+        expected=n(attendance.expected),
+        rate=format_percent(attendance.rate),
+        official=n(attendance.official),
+        probationary=n(attendance.probationary),
+        exempt=n(attendance.exempt),
+        excused=n(attendance.excused),
+        unexcused=n(attendance.unexcused),
+    )
 
 
 def render_list(

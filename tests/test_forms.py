@@ -12,8 +12,11 @@ from hypothesis import strategies as st
 
 from bot.core.textnorm import nfc
 from bot.services.forms import (
+    BAO_CAO_NHANH,
     BUILTIN_FORMS,
+    HOC_TAP_NGHI_QUYET,
     SINH_HOAT_CHINH_TRI,
+    TU_TUONG_DU_LUAN,
     TUYEN_TRUYEN,
     FieldSpec,
     FieldType,
@@ -61,9 +64,44 @@ def paths(errors: FormErrors) -> list[str]:
 
 
 def test_builtin_forms_are_registered_by_key() -> None:
-    assert BUILTIN_FORMS == {"sinh-hoat-chinh-tri": SINH_HOAT_CHINH_TRI, "tuyen-truyen": TUYEN_TRUYEN}
+    assert BUILTIN_FORMS == {
+        "sinh-hoat-chinh-tri": SINH_HOAT_CHINH_TRI,
+        "tuyen-truyen": TUYEN_TRUYEN,
+        "hoc-tap-nghi-quyet": HOC_TAP_NGHI_QUYET,
+        "tu-tuong-du-luan": TU_TUONG_DU_LUAN,
+        "bao-cao-nhanh": BAO_CAO_NHANH,
+    }
     assert SINH_HOAT_CHINH_TRI.title == "Báo cáo kết quả sinh hoạt chính trị, tư tưởng"
     assert TUYEN_TRUYEN.title == "Báo cáo kết quả tuyên truyền"
+    assert [form.key for form in BUILTIN_FORMS.values() if form.rapid] == ["bao-cao-nhanh"]
+
+
+def test_resolution_study_form_counts_members_by_attendance() -> None:
+    kinds = {f.key: f.type for f in HOC_TAP_NGHI_QUYET.fields}
+    assert kinds["dang_vien"] is FieldType.ATTENDANCE
+    assert kinds["quan_chung"] is FieldType.NUMBER
+    assert kinds["hinh_thuc"] is FieldType.CHOICE
+
+
+def test_opinion_form_tags_each_item_with_a_fixed_topic_and_urgency() -> None:
+    assert "Thông tin xấu, độc trên mạng xã hội" in TU_TUONG_DU_LUAN.field("chu_de").choices
+    assert TU_TUONG_DU_LUAN.field("muc_do").choices == ("Bình thường", "Cần theo dõi", "Cần xử lý ngay")
+
+
+def test_rapid_flag_round_trips_and_must_be_yes_or_no() -> None:
+    assert form_from_dict(form_to_dict(BAO_CAO_NHANH)) == BAO_CAO_NHANH
+    assert load_form_yaml(form_to_yaml(BAO_CAO_NHANH)) == BAO_CAO_NHANH
+    assert "rapid" not in form_to_dict(TUYEN_TRUYEN)  # stored forms of before are unchanged
+    text = form_to_yaml(TUYEN_TRUYEN).replace("title:", "rapid: có\ntitle:", 1)
+    assert paths(errors_of(text)) == ["rapid"]
+
+
+def test_attendance_field_type_loads_from_yaml() -> None:
+    form = load_form_yaml(
+        "key: hop\ntitle: Họp chi bộ\nfields:\n- key: du_hop\n  label: Dự họp\n  type: attendance\n"
+    )
+    assert isinstance(form, FormSpec)
+    assert form.fields[0].type is FieldType.ATTENDANCE
 
 
 def test_political_study_form_fields() -> None:
@@ -169,7 +207,7 @@ def test_form_yaml_round_trip(form: FormSpec) -> None:
 def test_example_file_loads() -> None:
     form = load_form_yaml(EXAMPLE.read_text(encoding="utf-8"))
     assert isinstance(form, FormSpec), form.render() if isinstance(form, FormErrors) else form
-    assert form.key == "hoc-tap-nghi-quyet"
+    assert form.key == "hoc-tap-chuyen-de"
     assert [f.type for f in form.fields] == [
         FieldType.DATE,
         FieldType.CHOICE,

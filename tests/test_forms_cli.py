@@ -16,7 +16,7 @@ from storage.db import make_engine, make_sessionmaker
 from storage.models import FormDef
 
 CUSTOM = """\
-key: hoc-tap-nghi-quyet
+key: hoc-tap-chuyen-de
 title: Báo cáo học tập, quán triệt nghị quyết
 fields:
   - key: ngay
@@ -63,10 +63,10 @@ def write(tmp_path: Path, text: str, name: str = "mau.yaml") -> Path:
 def test_a_custom_form_is_added_then_replaced(cli: CliRunner, db_url: str, tmp_path: Path) -> None:
     added = cli.invoke(app, ["forms", "add", str(write(tmp_path, CUSTOM))])
     assert added.exit_code == 0, added.output
-    assert "Đã thêm mẫu báo cáo «Báo cáo học tập, quán triệt nghị quyết» (mã hoc-tap-nghi-quyet, 4 mục)" in (
+    assert "Đã thêm mẫu báo cáo «Báo cáo học tập, quán triệt nghị quyết» (mã hoc-tap-chuyen-de, 4 mục)" in (
         " ".join(added.output.split())
     )
-    row = stored_forms(db_url)["hoc-tap-nghi-quyet"]
+    row = stored_forms(db_url)["hoc-tap-chuyen-de"]
     assert not row.builtin
     form = form_from_dict(row.spec)
     assert isinstance(form, FormSpec) and [f.type for f in form.fields] == [
@@ -80,14 +80,14 @@ def test_a_custom_form_is_added_then_replaced(cli: CliRunner, db_url: str, tmp_p
     replaced = cli.invoke(app, ["forms", "add", str(write(tmp_path, changed, "mau2.yaml"))])
     assert replaced.exit_code == 0, replaced.output
     assert "Đã cập nhật mẫu báo cáo" in replaced.output
-    assert stored_forms(db_url)["hoc-tap-nghi-quyet"].spec["fields"][3]["label"] == "Ảnh minh chứng buổi học"
+    assert stored_forms(db_url)["hoc-tap-chuyen-de"].spec["fields"][3]["label"] == "Ảnh minh chứng buổi học"
 
 
 def test_a_built_in_key_is_refused(cli: CliRunner, db_url: str, tmp_path: Path) -> None:
     assert (
         cli.invoke(app, ["forms", "add", str(write(tmp_path, CUSTOM))]).exit_code == 0
     )  # installs built-ins
-    path = write(tmp_path, CUSTOM.replace("hoc-tap-nghi-quyet", "sinh-hoat-chinh-tri"), "sai.yaml")
+    path = write(tmp_path, CUSTOM.replace("hoc-tap-chuyen-de", "sinh-hoat-chinh-tri"), "sai.yaml")
     result = cli.invoke(app, ["forms", "add", str(path)])
     assert result.exit_code == 1
     assert "Mã mẫu «sinh-hoat-chinh-tri» là của một mẫu có sẵn, không thể thay" in " ".join(
@@ -105,7 +105,7 @@ def test_an_invalid_form_is_refused_with_its_lines(cli: CliRunner, db_url: str, 
     assert "Mẫu báo cáo chưa hợp lệ (2 lỗi)" in output
     assert "fields[2].type (dòng 13): Kiểu “percent” không có" in output
     assert "Mục kiểu choice cần danh sách lựa chọn" in output
-    assert "hoc-tap-nghi-quyet" not in stored_forms(db_url)
+    assert "hoc-tap-chuyen-de" not in stored_forms(db_url)
 
 
 def test_a_file_that_is_not_utf8_is_refused(cli: CliRunner, tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ from docx.text.run import Run
 
 from bot.core.textnorm import fold
 from bot.services.report_data import (
+    Attendance,
     FieldType,
     FieldValue,
     FormField,
@@ -34,6 +35,7 @@ from bot.services.report_data import (
     Ratio,
     ReportData,
     UnitRow,
+    as_attendance,
     as_date,
     as_number,
     as_options,
@@ -63,7 +65,13 @@ APPENDIX_INDEX_WIDTH = Mm(13)  # "STT" in bold 12 pt on one line
 APPENDIX_STATUS_WIDTH = Mm(30)
 APPENDIX_FIELD_WIDTH = Mm(24)
 APPENDIX_MAX_FIELDS = 4
-APPENDIX_FIELD_TYPES = (FieldType.NUMBER, FieldType.RATIO, FieldType.CHOICE, FieldType.DATE)
+APPENDIX_FIELD_TYPES = (
+    FieldType.NUMBER,
+    FieldType.RATIO,
+    FieldType.ATTENDANCE,
+    FieldType.CHOICE,
+    FieldType.DATE,
+)
 
 _AFTER_TABLE_BORDERS = (
     "w:shd",
@@ -342,7 +350,28 @@ def _field_sentence(form_field: FormField, data: ReportData) -> str | None:
         return _ratio_sentence(label, unit, aggregates.ratios.get(form_field.key))
     if form_field.type == FieldType.CHOICE:
         return _choice_sentence(label, aggregates.choices.get(form_field.key, {}))
+    if form_field.type == FieldType.ATTENDANCE:
+        return _attendance_sentence(label, aggregates.attendance.get(form_field.key))
     return None
+
+
+def _attendance_sentence(label: str, attendance: Attendance | None) -> str | None:
+    """Present of the members expected (exempted members are neither expected nor absent), then the parts."""
+    if attendance is None or attendance.members <= 0:
+        return None
+    n = format_number
+    return msg.RESULTS_ATTENDANCE.format(
+        label=label,
+        present=n(attendance.present),
+        expected=n(attendance.expected),
+        rate=format_percent(attendance.rate),
+        members=n(attendance.members),
+        official=n(attendance.official),
+        probationary=n(attendance.probationary),
+        exempt=n(attendance.exempt),
+        excused=n(attendance.excused),
+        unexcused=n(attendance.unexcused),
+    )
 
 
 def _choice_sentence(label: str, counts: Mapping[str, int]) -> str | None:
@@ -517,6 +546,8 @@ def _appendix_value(form_field: FormField, value: FieldValue) -> str:
         return ""
     if form_field.type == FieldType.RATIO and (ratio := as_ratio(value)) is not None:
         return f"{format_number(ratio.attended)}/{format_number(ratio.total)}"
+    if form_field.type == FieldType.ATTENDANCE and (attendance := as_attendance(value)) is not None:
+        return f"{format_number(attendance.present)}/{format_number(attendance.expected)}"
     if form_field.type == FieldType.DATE and (day := as_date(value)) is not None:
         return msg.party_date(day)
     if isinstance(value, tuple | list):

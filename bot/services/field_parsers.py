@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.core.textnorm import fold, is_blank, nfc
+from bot.services.attendance import Unreadable, read_attendance
 from bot.services.forms import MAX_NUMBER, FieldSpec, FieldType
 from messages import forms as msg
 from messages.formats import format_date, format_number
@@ -319,6 +320,11 @@ def _parse_ratio(spec: FieldSpec, text: str, today: date) -> ParseResult:
     return Ok({"attended": attended, "total": total})
 
 
+def _parse_attendance(spec: FieldSpec, text: str, today: date) -> ParseResult:
+    read = read_attendance(text)
+    return Refusal(nfc(read.message)) if isinstance(read, Unreadable) else Ok(read.to_json())
+
+
 # --- choices ----------------------------------------------------------------------------------------------
 
 _CHOICE_NUMBER = re.compile(r"(?:so\s*|muc\s*)?([0-9]{1,4})\s*[.)]?")
@@ -379,6 +385,7 @@ _PARSERS = {
     FieldType.DATE: _parse_date,
     FieldType.NUMBER: _parse_number,
     FieldType.RATIO: _parse_ratio,
+    FieldType.ATTENDANCE: _parse_attendance,
     FieldType.CHOICE: _parse_choice,
     FieldType.TEXT: _parse_text,
     FieldType.PHOTO: _parse_photo,

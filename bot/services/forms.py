@@ -47,6 +47,7 @@ class FieldType(StrEnum):
     DATE = "date"
     NUMBER = "number"
     RATIO = "ratio"
+    ATTENDANCE = "attendance"  # members official/probationary, exempted, absent with/without reason
     CHOICE = "choice"
     TEXT = "text"
     PHOTO = "photo"
@@ -93,11 +94,15 @@ class FieldSpec:
 
 @dataclass(frozen=True, slots=True)
 class FormSpec:
-    """A report form: a stable key, the title shown to secretaries, and its fields in asking order."""
+    """A report form: a stable key, the title shown to secretaries, and its fields in asking order.
+
+    A `rapid` form (báo cáo nhanh) reaches the cell's board members as soon as a report on it is stored.
+    """
 
     key: str
     title: str
     fields: tuple[FieldSpec, ...]
+    rapid: bool = False
 
     def field(self, key: str) -> FieldSpec | None:
         """The field with this key, if any."""
@@ -162,7 +167,11 @@ def _builtin(key: str) -> FormSpec:
 
 def form_to_dict(form: FormSpec) -> dict[str, Any]:
     """A JSON-serialisable dict of `form`, in the same shape as the YAML files; unset options are left out."""
-    return {"key": form.key, "title": form.title, "fields": [_field_to_dict(spec) for spec in form.fields]}
+    data: dict[str, Any] = {"key": form.key, "title": form.title}
+    if form.rapid:
+        data["rapid"] = True
+    data["fields"] = [_field_to_dict(spec) for spec in form.fields]
+    return data
 
 
 def _field_to_dict(spec: FieldSpec) -> dict[str, Any]:
@@ -244,7 +253,7 @@ def _single_error(message: str) -> FormErrors:
 _Path = tuple[str | int, ...]
 _Issue = tuple[_Path, str]
 
-_FORM_OPTIONS = ("key", "title", "fields")
+_FORM_OPTIONS = ("key", "title", "rapid", "fields")
 _FIELD_OPTIONS = ("key", "label", "type", "required", "choices", "min", "max", "max_length", "hint", "short")
 _TYPE_NAMES = ", ".join(kind.value for kind in FieldType)
 # Which field types each type-specific option applies to.
@@ -279,10 +288,13 @@ def _read_form(data: object, issues: list[_Issue]) -> FormSpec | None:
     _check_unknown_options(data, _FORM_OPTIONS, (), issues)
     key = _read_key(data, ("key",), _FORM_KEY, msg.FORM_KEY_MISSING, msg.FORM_KEY_BAD, issues)
     title = _read_text(data, ("title",), _TITLE_MAX, issues, missing=msg.FORM_TITLE_MISSING)
+    rapid = data.get("rapid", False)
+    if not isinstance(rapid, bool):
+        issues.append((("rapid",), msg.NOT_BOOL))
     fields = _read_fields(data.get("fields"), "fields" in data, issues)
     if key is None or title is None or fields is None:
         return None
-    return FormSpec(key=key, title=title, fields=fields)
+    return FormSpec(key=key, title=title, fields=fields, rapid=rapid is True)
 
 
 def _check_unknown_options(
@@ -579,4 +591,10 @@ def _child(node: yaml.Node, part: str | int) -> tuple[int, yaml.Node] | None:
 
 SINH_HOAT_CHINH_TRI = _builtin("sinh-hoat-chinh-tri")
 TUYEN_TRUYEN = _builtin("tuyen-truyen")
-BUILTIN_FORMS: Mapping[str, FormSpec] = {form.key: form for form in (SINH_HOAT_CHINH_TRI, TUYEN_TRUYEN)}
+HOC_TAP_NGHI_QUYET = _builtin("hoc-tap-nghi-quyet")
+TU_TUONG_DU_LUAN = _builtin("tu-tuong-du-luan")
+BAO_CAO_NHANH = _builtin("bao-cao-nhanh")
+BUILTIN_FORMS: Mapping[str, FormSpec] = {
+    form.key: form
+    for form in (SINH_HOAT_CHINH_TRI, TUYEN_TRUYEN, HOC_TAP_NGHI_QUYET, TU_TUONG_DU_LUAN, BAO_CAO_NHANH)
+}

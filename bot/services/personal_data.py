@@ -47,7 +47,9 @@ from storage.models import (
 log = logging.getLogger(__name__)
 
 # Answers that are figures the board adds up; the rest (free text, photos) may say who wrote them.
-FIGURES = frozenset({FieldType.DATE, FieldType.NUMBER, FieldType.RATIO, FieldType.CHOICE})
+FIGURES = frozenset(
+    {FieldType.DATE, FieldType.NUMBER, FieldType.RATIO, FieldType.ATTENDANCE, FieldType.CHOICE}
+)
 ERASED_ACTOR = "erased"
 PURGED_MARK = "_purged"  # set in a report's values once its text and photos are gone
 

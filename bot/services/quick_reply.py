@@ -101,6 +101,8 @@ def _comma_reading(
     fields: Sequence[FieldSpec], line: str, today: date, known_numbers: Sequence[str]
 ) -> QuickParse | None:
     """`line` read with commas between the answers, or None when that reading is not clearly the one meant."""
+    if any(spec.type is FieldType.ATTENDANCE for spec in fields):
+        return None  # an attendance answer is itself a list with commas ("25 chính thức, 3 dự bị")
     pieces = [piece.strip() for piece in _COMMA.split(line)]
     if len(pieces) < 2 or any(is_blank(piece) for piece in pieces) or not fields:
         return None

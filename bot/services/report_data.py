@@ -17,11 +17,13 @@ from decimal import Decimal
 from enum import StrEnum
 
 from bot.core.textnorm import fold
+from bot.services.attendance import Attendance, as_attendance
 from bot.services.forms import FieldType  # the form engine's field kinds, re-exported for the builders
 from messages.documents import DEFAULT_SIGNER_AUTHORITY, EMPTY_ANSWERS
 
 __all__ = [
     "Aggregates",
+    "Attendance",
     "Counts",
     "DirectiveSummary",
     "FieldType",
@@ -33,6 +35,7 @@ __all__ = [
     "Signature",
     "UnitRow",
     "UnitStatus",
+    "as_attendance",
     "as_date",
     "as_number",
     "as_options",
@@ -181,12 +184,14 @@ class UnitRow:
 
 @dataclass(frozen=True, slots=True)
 class Aggregates:
-    """Figures over all reports: sums of number fields, summed ratios, option counts of choice fields."""
+    """Figures over all reports: sums of number fields, summed ratios, option counts of choice fields, and the
+    attendance fields' parts summed (so the rate leaves exempted members out, as each report does)."""
 
     sessions_held: int = 0
     sums: Mapping[str, int | float] = field(default_factory=dict)
     ratios: Mapping[str, Ratio] = field(default_factory=dict)
     choices: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    attendance: Mapping[str, Attendance] = field(default_factory=dict)
 
     @classmethod
     def from_rows(cls, fields: Sequence[FormField], rows: Iterable[UnitRow]) -> Aggregates:
@@ -195,6 +200,7 @@ class Aggregates:
         sums: dict[str, int | float] = {}
         ratios: dict[str, Ratio] = {}
         choices: dict[str, dict[str, int]] = {}
+        attendance: dict[str, Attendance] = {}
         for form_field in fields:
             values = [row.values.get(form_field.key) for row in reported]
             if form_field.type == FieldType.NUMBER:
@@ -203,7 +209,11 @@ class Aggregates:
                 ratios[form_field.key] = _sum_ratios(values)
             elif form_field.type == FieldType.CHOICE:
                 choices[form_field.key] = _count_options(form_field.options, values)
-        return cls(sessions_held=len(reported), sums=sums, ratios=ratios, choices=choices)
+            elif form_field.type == FieldType.ATTENDANCE:
+                attendance[form_field.key] = sum(filter(None, map(as_attendance, values)), Attendance())
+        return cls(
+            sessions_held=len(reported), sums=sums, ratios=ratios, choices=choices, attendance=attendance
+        )
 
 
 @dataclass(frozen=True, slots=True)

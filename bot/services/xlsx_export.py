@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from io import BytesIO
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from openpyxl import Workbook
@@ -17,12 +17,14 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from bot.services.report_data import (
+    Attendance,
     FieldType,
     FieldValue,
     FormField,
     Ratio,
     ReportData,
     UnitRow,
+    as_attendance,
     as_date,
     as_number,
     as_options,
@@ -62,7 +64,7 @@ class _Column:
 
     header: str
     extract: Callable[[UnitRow], Value]
-    kind: str = "text"  # text | number | datetime | date
+    kind: str = "text"  # text | number | percent | datetime | date
 
 
 def build_xlsx(data: ReportData) -> bytes:
@@ -127,11 +129,34 @@ def _field_columns(form_field: FormField, tz: ZoneInfo) -> list[_Column]:
                 "number",
             ),
         ]
+    if form_field.type == FieldType.ATTENDANCE:
+        return _attendance_columns(form_field)
     if form_field.type == FieldType.NUMBER:
         return [_Column(form_field.label, lambda row: _number_or_text(row.values.get(key)), "number")]
     if form_field.type == FieldType.DATE:
         return [_Column(form_field.label, lambda row: _date_or_text(row.values.get(key), tz), "date")]
     return [_Column(form_field.label, lambda row: _text(row.values.get(key)))]
+
+
+def _attendance_columns(form_field: FormField) -> list[_Column]:
+    """One column per part, then present and its rate (exempted members left out of the denominator)."""
+    key, label = form_field.key, form_field.label
+    last: list[Any] = [None, None]  # the row last read and its attendance: the columns read each row in turn
+
+    def of(row: UnitRow) -> Attendance | None:
+        if last[0] is not row:
+            last[0], last[1] = row, as_attendance(row.values.get(key))
+        return cast("Attendance | None", last[1])
+
+    def part(name: str) -> Callable[[UnitRow], Value]:
+        return lambda row: None if (attendance := of(row)) is None else getattr(attendance, name)
+
+    columns = [
+        _Column(msg.COL_ATTENDANCE.format(label=label, part=part_name), part(name), "number")
+        for name, part_name in msg.ATTENDANCE_COLUMNS.items()
+    ]
+    rate = _Column(msg.COL_ATTENDANCE_RATE.format(label=label), part("rate"), "percent")
+    return [*columns, rate]
 
 
 # --- "Tổng hợp" -------------------------------------------------------------------------------------------
@@ -178,11 +203,25 @@ def _field_summary_lines(form_field: FormField, data: ReportData) -> Iterator[li
         ratio = aggregates.ratios[form_field.key]
         yield [msg.SUM_RATIO_ATTENDED.format(label=label), as_number(ratio.attended), _ratio_rate(ratio)]
         yield [msg.SUM_RATIO_TOTAL.format(label=label), as_number(ratio.total), None]
+    elif form_field.type == FieldType.ATTENDANCE and form_field.key in aggregates.attendance:
+        yield from _attendance_summary_lines(label, aggregates.attendance[form_field.key])
     elif form_field.type == FieldType.CHOICE:
         reports = aggregates.sessions_held
         for option, count in aggregates.choices.get(form_field.key, {}).items():
             line = msg.SUM_CHOICE.format(label=label, option=option)
             yield [line, as_number(count), _rate(as_number(count) or 0, reports)]
+
+
+def _attendance_summary_lines(label: str, attendance: Attendance) -> Iterator[list[Value]]:
+    for name, part_name in msg.ATTENDANCE_COLUMNS.items():
+        rate = attendance.rate if name == "present" else None
+        yield [msg.SUM_ATTENDANCE.format(label=label, part=part_name), getattr(attendance, name), rate]
+        if name == "exempt":
+            yield [
+                msg.SUM_ATTENDANCE.format(label=label, part=msg.ATTENDANCE_EXPECTED),
+                attendance.expected,
+                None,
+            ]
 
 
 # --- Cells and layout -------------------------------------------------------------------------------------
@@ -205,6 +244,8 @@ class _CellMaker:
             return self._styled(value, DATE_FORMAT)
         if kind == "percent":
             return self._styled(value, PERCENT_FORMAT)
+        if isinstance(value, int) and abs(value) < 1000:
+            return value  # reads the same without the thousands format, and a plain cell is much cheaper
         return self._styled(value, INTEGER_FORMAT if float(value).is_integer() else DECIMAL_FORMAT)
 
     def _text(self, text: str) -> object:
