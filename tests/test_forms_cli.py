@@ -97,6 +97,31 @@ def test_a_built_in_key_is_refused(cli: CliRunner, db_url: str, tmp_path: Path) 
     assert row.builtin and row.title == "Báo cáo kết quả sinh hoạt chính trị, tư tưởng"
 
 
+def test_a_custom_form_holding_a_new_built_in_key_is_kept(
+    cli: CliRunner, db_url: str, tmp_path: Path
+) -> None:
+    # A deployment that loaded its own form under a key a later release gives to a built-in keeps its own form.
+    assert cli.invoke(app, ["forms", "add", str(write(tmp_path, CUSTOM))]).exit_code == 0
+
+    async def take_key() -> None:
+        engine = make_engine(db_url)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                row = await session.get(FormDef, "hoc-tap-nghi-quyet")
+                assert row is not None and row.builtin
+                row.builtin, row.title, row.spec = False, "Mẫu riêng", {**row.spec, "title": "Mẫu riêng"}
+        finally:
+            await engine.dispose()
+
+    asyncio.run(take_key())
+    again = cli.invoke(
+        app, ["forms", "add", str(write(tmp_path, CUSTOM, "lai.yaml"))]
+    )  # installs built-ins again
+    assert again.exit_code == 0, again.output
+    row = stored_forms(db_url)["hoc-tap-nghi-quyet"]
+    assert not row.builtin and row.title == "Mẫu riêng"
+
+
 def test_an_invalid_form_is_refused_with_its_lines(cli: CliRunner, db_url: str, tmp_path: Path) -> None:
     broken = CUSTOM.replace("type: ratio", "type: percent").replace("choices: [Trực tiếp, Trực tuyến]", "")
     result = cli.invoke(app, ["forms", "add", str(write(tmp_path, broken))])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import select
@@ -11,11 +12,14 @@ from bot.core.clock import Clock
 from bot.services.forms import BUILTIN_FORMS, FormErrors, FormSpec, form_from_dict, form_to_dict
 from storage.models import FormDef
 
+log = logging.getLogger(__name__)
+
 DEFAULT_FORM = "sinh-hoat-chinh-tri"
 
 
 async def install_builtin_forms(sessions: async_sessionmaker[AsyncSession], clock: Clock) -> None:
-    """Insert or refresh the built-in forms, so an upgrade that changes one takes effect."""
+    """Insert or refresh the built-in forms, so an upgrade that changes one takes effect. A board's own form that
+    already holds a new built-in's key is kept: its reports were made against it."""
     async with sessions() as session, session.begin():
         for form in BUILTIN_FORMS.values():
             row = await session.get(FormDef, form.key)
@@ -24,6 +28,8 @@ async def install_builtin_forms(sessions: async_sessionmaker[AsyncSession], cloc
                 session.add(
                     FormDef(key=form.key, title=form.title, spec=spec, builtin=True, created_at=clock.now())
                 )
+            elif not row.builtin:
+                log.warning("built-in form %s not installed: a custom form already has its key", form.key)
             elif row.spec != spec or row.title != form.title:
                 row.spec, row.title = spec, form.title
 
