@@ -10,7 +10,9 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,8 +24,8 @@ from bot.fakes.telegram_server import FakeTelegram
 from bot.fakes.zalo_oa_users import FakeOaUser
 from bot.runtime import Runtime
 from bot.services import status
-from storage.db import transaction
-from storage.models import Directive, DirectiveTarget, Outbox, Report, Unit
+from storage.db import make_engine, make_sessionmaker, transaction
+from storage.models import ChannelAccount, Directive, DirectiveTarget, Outbox, Person, Report, Role, Unit
 from tests.support import EXAMPLE_ROSTER, SAMPLES, board_and_secretaries, sample, send_test_directive
 from tests.test_cli import cli, query
 from tests.test_directives import preview_of, send_747, until
@@ -312,6 +314,44 @@ def test_the_shell_never_duplicates_a_directive_silently(cli: CliRunner, db_url:
     assert ambiguous.exit_code == 1 and f"#{correction}" in ambiguous.output, ambiguous.output
     one = cli.invoke(app, ["status", f"#{correction}"])
     assert one.exit_code == 0 and f"(#{correction})" in one.output, one.output
+
+
+def test_a_correction_withdraws_the_old_deliveries_not_yet_made(cli: CliRunner, db_url: str) -> None:
+    # A secretary has joined but the bot has not run since the first send: her copy of the old one still waits.
+    cli.invoke(app, ["units", "import", str(EXAMPLE_ROSTER)])
+
+    async def join() -> None:
+        engine = make_engine(db_url)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                cell = await session.scalar(select(Unit).where(Unit.code == "DUK-STC-VP"))
+                assert cell is not None
+                lan = Person(full_name="Lan", phone="0912000111", created_at=datetime.now(UTC))
+                session.add(lan)
+                await session.flush()
+                session.add(Role(person_id=lan.id, kind="secretary", unit_id=cell.id))
+                session.add(
+                    ChannelAccount(
+                        person_id=lan.id,
+                        channel="zalo",
+                        user_id="z-lan",
+                        chat_id="z-lan",
+                        linked_at=lan.created_at,
+                        last_seen_at=lan.created_at,
+                    )
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(join())
+    assert _send(cli)[0] == 0
+    [(first,)] = query(db_url, select(Directive.id))
+    assert query(db_url, select(Outbox.status).where(Outbox.directive_id == first)) == [("pending",)]
+
+    code, out = _send(cli, "--repeat", "replace")
+    assert code == 0, out
+    by_directive = query(db_url, select(Outbox.directive_id, Outbox.status).order_by(Outbox.id))
+    assert [(d == first, state) for d, state in by_directive] == [(True, "withdrawn"), (False, "pending")]
 
 
 def test_the_shell_refuses_a_past_deadline_and_a_missing_subject(

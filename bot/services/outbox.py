@@ -25,6 +25,8 @@ DIRECTIVE = "directive"
 # A delivery the channel may not carry now (outside its window, past its hard limit): kept, not failed, until the
 # user interacts again (release_held). The sender holds rows; only release_held puts them back.
 HELD = "held"
+# A delivery not begun when a correction replaced its directive (services.repeats): never sent.
+WITHDRAWN = "withdrawn"
 
 
 @dataclass(frozen=True)
@@ -115,5 +117,15 @@ async def release_held(session: AsyncSession, clock: Clock, channel: str, chat_i
         .where(Outbox.channel == channel, Outbox.chat_id == chat_id, Outbox.status == HELD)
         .values(status="pending", next_attempt_at=clock.now(), claimed_by=None)
         .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def withdraw(session: AsyncSession, directive_id: int) -> int:
+    """Take back the deliveries of `directive_id` that have not begun (pending or held); a row being sent finishes."""
+    result = await session.execute(
+        update(Outbox)
+        .where(Outbox.directive_id == directive_id, Outbox.status.in_(("pending", HELD)))
+        .values(status=WITHDRAWN)
     )
     return int(getattr(result, "rowcount", 0) or 0)

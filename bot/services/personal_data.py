@@ -204,7 +204,9 @@ async def purge_expired(session: AsyncSession, clock: Clock, files: Files, reten
     await session.execute(delete(Conversation).where(Conversation.updated_at < cutoff))
     entries = await session.execute(delete(AuditEntry).where(AuditEntry.at < cutoff))
     messages = await session.execute(
-        delete(Outbox).where(Outbox.status.in_(("sent", "failed", "blocked")), Outbox.created_at < cutoff)
+        delete(Outbox).where(
+            Outbox.status.in_(("sent", "failed", "blocked", "withdrawn")), Outbox.created_at < cutoff
+        )
     )
     purged = Purged(len(reports), deleted, _count(entries), _count(messages))
     if reports or deleted or purged.audit_entries or purged.messages:

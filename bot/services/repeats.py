@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.services import directives
+from bot.services import directives, outbox
 from bot.services.audit import audit
 from bot.services.directives import Plan
 from bot.services.forms import FormSpec
@@ -104,6 +104,7 @@ async def replace(
         )
     await session.execute(update(Report).where(Report.directive_id == old.id).values(directive_id=draft.id))
     directives.mark_replaced(old, draft.id)
+    await outbox.withdraw(session, old.id)  # a cell not yet reached gets only the correction
     await audit(
         session,
         clock,
