@@ -6,14 +6,17 @@ show (rendered by `messages.status`).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.textnorm import fold
+from bot.services import cycles
 from bot.services.forms import FieldType, FormSpec
 from bot.services.forms_store import get_form
 from bot.services.report_data import (
@@ -26,19 +29,23 @@ from bot.services.report_data import (
     UnitRow,
     UnitStatus,
 )
-from bot.services.status.counts import Subtree, counts_by_directive, counts_by_subtree
+from bot.services.status.counts import Subtree, counts_by_directive, counts_by_subtree, counts_from
 from bot.services.status.figures import form_aggregates
 from bot.services.status.missing import MissingPage, escalated_counts, missing_units
 from bot.services.status.quotes import of_kind, quotes
 from bot.services.status.scope import Scope, in_scope
-from bot.services.status.sql import Parent, secretary_id_of_unit, status_of_target
+from bot.services.status.sql import Parent, counted, secretary_id_of_unit, status_of_target
 from messages import board as msg
+from messages import cycles as cycle_msg
 from storage.models import Directive, DirectiveTarget, Person, Report, Unit
 
 
-async def unit_rows(session: AsyncSession, scope: Scope, directive_id: int) -> list[UnitRow]:
+async def unit_rows(
+    session: AsyncSession, scope: Scope, directive_id: int, *, cycle: int | None = None
+) -> list[UnitRow]:
     """One row per target unit in scope, in tree order: its path below the scope, secretary, status, times,
-    the latest report's values and how many versions were sent."""
+    the latest report's values and how many versions were sent. With `cycle` (a closed period of a recurring
+    directive) the report state is that period's, read from its reports."""
     secretary = secretary_id_of_unit().label("secretary_id")
     targets = (
         select(
@@ -47,6 +54,7 @@ async def unit_rows(session: AsyncSession, scope: Scope, directive_id: int) -> l
             DirectiveTarget.acknowledged_at,
             DirectiveTarget.reported_at,
             DirectiveTarget.late,
+            DirectiveTarget.delivery,
             status_of_target().label("status"),
             Unit.name,
             Unit.path,
@@ -60,14 +68,22 @@ async def unit_rows(session: AsyncSession, scope: Scope, directive_id: int) -> l
     sub = in_scope(targets, scope).subquery()
     rows = (
         await session.execute(
-            select(sub, Person.full_name, Person.phone, Report.version, Report.values.label("report_values"))
+            select(
+                sub,
+                Person.full_name,
+                Person.phone,
+                Report.version,
+                Report.values.label("report_values"),
+                Report.submitted_at,
+                Report.late.label("report_late"),
+            )
             .outerjoin(Person, Person.id == sub.c.secretary_id)
             .outerjoin(
                 Report,
                 and_(
                     Report.directive_id == directive_id,
                     Report.unit_id == sub.c.unit_id,
-                    Report.is_latest.is_(True),
+                    counted(cycle),
                 ),
             )
             .order_by(sub.c.parent_path, sub.c.name, sub.c.unit_id)
@@ -80,16 +96,30 @@ async def unit_rows(session: AsyncSession, scope: Scope, directive_id: int) -> l
             name=row.name,
             secretary=row.full_name or "",
             phone=row.phone or "",
-            status=UnitStatus(row.status),
+            status=UnitStatus(row.status) if cycle is None else _closed_status(row),
             delivered_at=row.delivered_at,
             acknowledged_at=row.acknowledged_at,
-            reported_at=row.reported_at,
-            late=bool(row.late),
+            reported_at=row.reported_at if cycle is None else row.submitted_at,
+            late=bool(row.late if cycle is None else row.report_late),
             versions=row.version or 0,
             values=row.report_values or {},
         )
         for row in rows
     ]
+
+
+def _closed_status(row: Any) -> UnitStatus:
+    """A unit's status in a closed period: by that period's report, else by its delivery (as `status_of_target`)."""
+    if row.submitted_at is not None:
+        return UnitStatus.REPORTED_LATE if row.report_late else UnitStatus.REPORTED
+    if row.acknowledged_at is not None:
+        return UnitStatus.ACKNOWLEDGED
+    return {
+        "sent": UnitStatus.DELIVERED,
+        "blocked": UnitStatus.BLOCKED,
+        "failed": UnitStatus.BLOCKED,
+        "unregistered": UnitStatus.UNREGISTERED,
+    }.get(row.delivery, UnitStatus.PENDING)
 
 
 async def _ancestor_names(session: AsyncSession, scope: Scope) -> dict[str, str]:
@@ -121,17 +151,24 @@ def form_fields(form: FormSpec | None) -> tuple[FormField, ...]:
     )
 
 
-def directive_summary(directive: Directive, form: FormSpec | None) -> DirectiveSummary:
+def directive_summary(
+    directive: Directive, form: FormSpec | None, period: cycles.Cycle | None = None
+) -> DirectiveSummary:
+    """The directive's header; a recurring directive's period labels the subject ("... (kỳ 11/2026)") and
+    gives the deadline, so the Excel export and the Word draft both name the period they are about."""
+    subject = directive.subject or ""
+    if period is not None and period.label:
+        subject = cycle_msg.LABELLED.format(subject=subject, label=period.label)
     return DirectiveSummary(
         number=directive.number or "",
         issuer_code=directive.issuer_code or "",
         doc_type=directive.doc_type or "",
         issued_on=directive.issued_on,
-        subject=directive.subject or "",
+        subject=subject,
         parent_body=directive.parent_body or "",
         issuer=directive.issuer or "",
         place=directive.place or "",
-        deadline=directive.deadline,
+        deadline=period.deadline if period is not None else directive.deadline,
         form_title=form.title if form is not None else "",
         form_fields=form_fields(form),
     )
@@ -149,16 +186,29 @@ def _signature(directive: Directive) -> Signature:
 
 
 async def report_data(
-    session: AsyncSession, scope: Scope, directive: Directive, today: date, timezone: str
+    session: AsyncSession,
+    scope: Scope,
+    directive: Directive,
+    today: date,
+    timezone: str,
+    *,
+    period: cycles.Cycle | None = None,
 ) -> ReportData:
-    """Everything the Excel export and the Word draft show for one directive, within the scope."""
+    """Everything the Excel export and the Word draft show for one directive, within the scope: of the period
+    now open, or of `period` (a recurring directive's closed one)."""
     form = await get_form(session, directive.form_key)
-    counts = (await counts_by_directive(session, scope, [directive.id]))[directive.id]
-    aggregates = (await form_aggregates(session, scope, [directive.id], form))[directive.id]
-    rows = await unit_rows(session, scope, directive.id)
-    said = await quotes(session, scope, [directive.id], form)
+    closed = period.number if period is not None and not period.current else None
+    if period is None:
+        period = await cycles.cycle(session, directive)
+    aggregates = (await form_aggregates(session, scope, [directive.id], form, cycle=closed))[directive.id]
+    rows = await unit_rows(session, scope, directive.id, cycle=closed)
+    if closed is None:
+        counts = (await counts_by_directive(session, scope, [directive.id]))[directive.id]
+    else:
+        counts = counts_from(Counter(row.status for row in rows))
+    said = await quotes(session, scope, [directive.id], form, cycle=closed)
     return ReportData(
-        directive=directive_summary(directive, form),
+        directive=directive_summary(directive, form, period),
         counts=counts,
         rows=rows,
         aggregates=aggregates,
@@ -191,6 +241,7 @@ class StatusView:
     aggregates: Aggregates
     missing: MissingPage
     escalated: int
+    period: str = ""  # a recurring directive's open period ("kỳ 11/2026"); "" for a one-off one
 
 
 async def status_view(
@@ -206,4 +257,5 @@ async def status_view(
         aggregates=(await form_aggregates(session, scope, [directive.id], form))[directive.id],
         missing=await missing_units(session, scope, directive.id, page=page, per_page=per_page),
         escalated=(await escalated_counts(session, scope, [directive])).get(directive.id, 0),
+        period=period.label if (period := await cycles.cycle(session, directive)) is not None else "",
     )
