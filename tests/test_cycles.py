@@ -126,12 +126,11 @@ async def test_a_monthly_directive_keeps_each_period_apart(zalo: ZaloWorld) -> N
     assert (await _lan_target(zalo, directive_id)).reported_at is None  # nothing reported in period 2 yet
 
     # Period 2: Lan has not reported, so she is reminded before its deadline.
-    before = await _reminders_for(zalo, lan)
+    before, shown = await _reminders_for(zalo, lan), len(lan.messages)
     travel_to(runtime, 2024, 5, 7, 8, 5)
     assert await reminders_job(runtime) is not None
     assert await _reminders_for(zalo, lan) == before + 1
     runtime.sender.wake()
-    shown = len(lan.messages)
     if zalo.product == OA:  # after a month of silence the OA holds it until she writes again
         await lan.say("xin chào")
     await lan.wait_until(lambda ms: any(NUMBER in m.text for m in ms[shown:]))
