@@ -19,6 +19,10 @@ LABEL_QUARTER = "kỳ quý {quarter}/{year}"
 LABEL_DEADLINE = "kỳ hạn {date}"
 LABELLED = "{subject} ({label})"
 STATUS_CYCLE = "Kỳ đang mở: {label}"
+UNKNOWN_PERIOD = (
+    "Văn bản {number} không có kỳ «{period}». Gõ tên kỳ sau số văn bản, ví dụ «xuất 747 kỳ 10/2026», hoặc bỏ "
+    "phần kỳ để lấy kỳ mặc định."
+)
 
 BAD = (
     "Chưa đọc được lịch «{text}». Gõ ví dụ «hằng tháng 25», «hằng quý 31/3», «hằng năm 15/6 15/12», "

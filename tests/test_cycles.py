@@ -6,22 +6,27 @@ board in the intake preview; the shell takes `--every`."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import date
+from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
 from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.core.clock import Clock
 from bot.scheduler import reminders_job
 from bot.services import board_files, cycles, directives, report_draft, status
 from bot.services.directive_parser import parse_directive
 from bot.services.forms_store import get_form
 from bot.services.report_data import UnitStatus
-from storage.db import transaction
+from storage.db import make_engine, make_sessionmaker, transaction
 from storage.models import Directive, DirectiveCycle, DirectiveTarget, Outbox, Report, Unit
 from tests.support import EXAMPLE_ROSTER, SAMPLES, sample, travel_to
 from tests.test_cli import cli, query
@@ -175,6 +180,18 @@ async def test_a_monthly_directive_keeps_each_period_apart(zalo: ZaloWorld) -> N
     )
     assert "kỳ 04/2024" in text
 
+    # On Zalo the board asks for a closed period's Excel by its label, and is told when there is no such period.
+    refused = await tuyen.say("xuất 747 kỳ 01/2020")
+    assert "01/2020" in refused.text, tuyen.describe()
+    await tuyen.say("xuất 747 kỳ 04/2024")
+    await tuyen.wait_until(lambda ms: any(".xlsx" in m.text and m.links for m in ms))
+    link = next(m.links[0] for m in reversed(tuyen.messages) if ".xlsx" in m.text and m.links)
+    async with aiohttp.ClientSession() as http, http.post(zalo.local(link)) as response:
+        workbook = load_workbook(io.BytesIO(await response.read()))
+    assert any(
+        "kỳ 04/2024" in str(c.value) for ws in workbook for row in ws.iter_rows() for c in row if c.value
+    )
+
     # Her report in period 2 is that period's, numbered on from period 1's; period 1 keeps its own.
     await lan.say(QUICK)
 
@@ -261,3 +278,39 @@ def test_the_shell_sends_a_monthly_directive_and_exports_a_period(cli: CliRunner
     assert "kỳ 12/2030" in shown.output, shown.output
     unknown = cli.invoke(app, ["export", "747", "--cycle", "05/2020"])
     assert unknown.exit_code != 0 and "05/2020" in unknown.output, unknown.output
+
+
+async def test_two_instances_open_the_next_period_once(db_url: str, clock: Clock) -> None:
+    """Two instances running the job at the same moment (each with its own connections) open period 2 once."""
+    first, second = make_engine(db_url), make_engine(db_url)
+    try:
+        async with transaction(make_sessionmaker(first)) as session:
+            cell = Unit(code="C1", name="Chi bộ 1", path="/1/", is_cell=True)
+            session.add(cell)
+            await session.flush()
+            directive = Directive(
+                number="1-CV/ĐUK", status="sent", deadline=date(2024, 4, 2), created_at=clock.now(), meta={}
+            )
+            cycles.set_schedule(directive, cycles.monthly(2))
+            session.add(directive)
+            await session.flush()
+            session.add(DirectiveTarget(directive_id=directive.id, unit_id=cell.id, delivery="sent"))
+            directive_id = directive.id
+        tz = ZoneInfo("Asia/Ho_Chi_Minh")
+
+        async def run(engine: AsyncEngine) -> int:
+            async with transaction(make_sessionmaker(engine)) as session:
+                return await cycles.open_due(session, clock, tz)
+
+        opened = await asyncio.gather(run(first), run(second))
+        assert sorted(opened) == [0, 1]
+        async with transaction(make_sessionmaker(first)) as session:
+            stored = await session.get(Directive, directive_id)
+            assert stored is not None and (stored.cycle, stored.deadline) == (2, date(2024, 5, 2))
+            numbers = await session.scalars(
+                select(DirectiveCycle.number).where(DirectiveCycle.directive_id == directive_id)
+            )
+            assert sorted(numbers.all()) == [1, 2]
+    finally:
+        await first.dispose()
+        await second.dispose()

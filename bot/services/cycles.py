@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 from typing import Any
@@ -41,6 +42,8 @@ _ONCE_RE = re.compile(r"^(mot lan|1 lan|khong|once|none|no)$")
 _AS_WRITTEN_RE = re.compile(r"^(dinh ky|giu|giu nguyen|theo van ban|document|as written)$")
 _DAY_MONTH_RE = re.compile(r"\b(\d{1,2})\s*[/.-]\s*(\d{1,2})\b")
 _NUMBER_RE = re.compile(r"\b(\d{1,2})\b")
+# "747 kỳ 10/2026": the directive, then the period the board wants.
+_PERIOD_ARG_RE = re.compile(r"^(?P<query>.+?)\s+(?:kỳ|kì|ky|ki)\s+(?P<period>\S+)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,11 +257,19 @@ async def last_closed(session: AsyncSession, directive: Directive) -> Cycle | No
 async def find_by_label(session: AsyncSession, directive: Directive, text: str) -> Cycle | None:
     """The period a typed label names ("11/2026", "kỳ 11/2026", "3"): by label, else by number."""
     wanted = fold(text).removeprefix("ky").strip()
+    if wanted.isdigit() and len(wanted) < 4:  # a period's number; a label ends with a year
+        return await cycle(session, directive, int(wanted))
     for number in range(directive.cycle, 0, -1):
         found = await cycle(session, directive, number)
         if found is not None and wanted and fold(found.label).removeprefix("ky").strip().endswith(wanted):
             return found
-    return await cycle(session, directive, int(wanted)) if wanted.isdigit() else None
+    return None
+
+
+def split_period(args: str) -> tuple[str, str | None]:
+    """The directive the board's words name, and the period typed after it ("747 kỳ 10/2026"), if any."""
+    found = _PERIOD_ARG_RE.match(unicodedata.normalize("NFC", args.strip()))
+    return (found["query"], found["period"]) if found else (args, None)
 
 
 async def open_due(session: AsyncSession, clock: Clock, tz: tzinfo) -> int:
