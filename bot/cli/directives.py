@@ -180,7 +180,7 @@ def board_status(
 
 
 def _write_board_file(number: str, out: Path | None, kind: str) -> None:
-    from bot.services import board_files, status
+    from bot.services import board_files, evidence, status
     from messages import board as board_msg
 
     async def work(session: AsyncSession, settings: Settings, clock: Clock) -> board_files.BoardFile:
@@ -189,7 +189,8 @@ def _write_board_file(number: str, out: Path | None, kind: str) -> None:
         await audit_view(session, clock, action, directive_id=directive.id, units=None, actor="cli")
         today = clock.today(settings.tz)
         data = await status.report_data(session, scope, directive, today, settings.timezone)
-        return board_files.render(kind, data, directive, today)
+        link = evidence.link_maker(settings, clock.now(), directive.id)
+        return board_files.render(kind, data, directive, today, link)
 
     built = with_db(work)
     target = out or Path(built.name)

@@ -157,7 +157,11 @@ class Counts:
 
 @dataclass(frozen=True, slots=True)
 class UnitRow:
-    """One target unit: who leads it, how far it got, and the values of its latest report (by field key)."""
+    """One target unit: who leads it, how far it got, and the values of its latest report (by field key).
+
+    A report acknowledges the directive and an acknowledgement shows it arrived, so a unit counted as
+    acknowledged (or delivered) always carries that time: the snapshot fills a missing one from the later step.
+    `photos` are the file hashes of the report's evidence photos."""
 
     path: str
     name: str
@@ -170,6 +174,8 @@ class UnitRow:
     late: bool = False
     versions: int = 0
     values: Mapping[str, FieldValue] = field(default_factory=dict)
+    unit_id: int | None = None
+    photos: tuple[str, ...] = ()
 
     @property
     def has_reported(self) -> bool:

@@ -1,5 +1,9 @@
 """Excel export of one directive's reporting state: a "Chi tiết" sheet (one row per target unit) and a
-"Tổng hợp" sheet (counts and aggregates). Streams rows with openpyxl's write-only mode so large lists stay fast."""
+"Tổng hợp" sheet (counts and aggregates). Streams rows with openpyxl's write-only mode so large lists stay fast.
+
+The summary sheet is computed from the very rows the detail sheet shows (never from a separate query), so every
+total can be checked by filtering the rows. Both sheets print on A4 landscape, one page wide, with the header row
+repeated on every page. A row whose report carries evidence photos links to the bot's signed photo page."""
 
 from __future__ import annotations
 
@@ -17,6 +21,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from bot.services.report_data import (
+    Aggregates,
+    Counts,
     FieldType,
     FieldValue,
     FormField,
@@ -41,7 +47,7 @@ DECIMAL_FORMAT = "#,##0.##"
 PERCENT_FORMAT = "0.0%"
 
 MIN_WIDTH = 8
-MAX_WIDTH = 60
+MAX_WIDTH = 40  # longer texts wrap, so one column never pushes the page to an unreadable scale
 DATETIME_WIDTH = 17
 DATE_WIDTH = 12
 EXCEL_MAX_TEXT = 32_767
@@ -49,8 +55,13 @@ FALLBACK_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 HEADER_FONT = Font(bold=True)
 HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
+WRAPPED = Alignment(wrap_text=True, vertical="top")
+LINK_STYLE = "Hyperlink"
+PAPER_A4 = "9"  # the OOXML paperSize code of A4
+HEADER_ROWS = "1:1"
 
 Value = str | int | float | datetime | date | None
+EvidenceLink = Callable[[UnitRow], str | None]  # the signed photo page of a row, None when it has no photo
 
 # Characters XML 1.0 cannot carry (control characters, lone surrogates, U+FFFE/FFFF); openpyxl would raise.
 _XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -65,10 +76,19 @@ class _Column:
     kind: str = "text"  # text | number | datetime | date
 
 
-def build_xlsx(data: ReportData) -> bytes:
-    """The workbook as .xlsx bytes: "Chi tiết" then "Tổng hợp", headers bold, frozen and filterable."""
+@dataclass(frozen=True, slots=True)
+class _Link:
+    """A cell that opens a web page."""
+
+    text: str
+    url: str
+
+
+def build_xlsx(data: ReportData, evidence_link: EvidenceLink | None = None) -> bytes:
+    """The workbook as .xlsx bytes: "Chi tiết" then "Tổng hợp", headers bold, frozen, filterable and printable.
+    With `evidence_link`, the detail sheet gets a column linking each row with photos to its photo page."""
     workbook = Workbook(write_only=True)
-    _write_detail(workbook.create_sheet(msg.SHEET_DETAIL), data)
+    _write_detail(workbook.create_sheet(msg.SHEET_DETAIL), data, evidence_link)
     _write_summary(workbook.create_sheet(msg.SHEET_SUMMARY), data)
     workbook.properties.title = _clean_text(_directive_reference(data))
     workbook.properties.creator = _clean_text(data.directive.issuer)
@@ -80,22 +100,27 @@ def build_xlsx(data: ReportData) -> bytes:
 # --- "Chi tiết" -------------------------------------------------------------------------------------------
 
 
-def _write_detail(sheet: WriteOnlyWorksheet, data: ReportData) -> None:
+def _write_detail(sheet: WriteOnlyWorksheet, data: ReportData, evidence_link: EvidenceLink | None) -> None:
     tz = _zone(data.timezone)
-    columns = _detail_columns(data.directive.form_fields, tz)
+    columns = _detail_columns(data.directive.form_fields, tz, evidence_link)
     table = [[column.extract(row) for column in columns] for row in data.rows]
+    headers, kinds = [column.header for column in columns], [column.kind for column in columns]
     # Write-only sheets take their layout before the first row, so widths come from a pass over the values.
-    _set_widths(sheet, [column.header for column in columns], table, [column.kind for column in columns])
+    widths = _set_widths(sheet, headers, table, kinds)
+    _print_setup(sheet)
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(table) + 1}"
-    _append_header(sheet, [column.header for column in columns])
+    _append_header(sheet, headers)
     cells = _CellMaker(sheet)
-    kinds = [column.kind for column in columns]
     for values in table:
-        sheet.append([cells.make(value, kind) for value, kind in zip(values, kinds, strict=True)])
+        sheet.append(
+            [cells.make(value, kind, width) for value, kind, width in zip(values, kinds, widths, strict=True)]
+        )
 
 
-def _detail_columns(fields: Sequence[FormField], tz: ZoneInfo) -> list[_Column]:
+def _detail_columns(
+    fields: Sequence[FormField], tz: ZoneInfo, evidence_link: EvidenceLink | None = None
+) -> list[_Column]:
     columns = [
         _Column(msg.COL_UNIT, lambda row: row.path or row.name),
         _Column(msg.COL_SECRETARY, lambda row: row.secretary),
@@ -109,7 +134,16 @@ def _detail_columns(fields: Sequence[FormField], tz: ZoneInfo) -> list[_Column]:
         columns.extend(_field_columns(form_field, tz))
     columns.append(_Column(msg.COL_LATE, lambda row: msg.LATE_YES if row.late else None))
     columns.append(_Column(msg.COL_VERSIONS, lambda row: as_number(row.versions), "number"))
+    if evidence_link is not None:
+        columns.append(_Column(msg.COL_EVIDENCE, lambda row: _evidence(row, evidence_link), "link"))
     return columns
+
+
+def _evidence(row: UnitRow, evidence_link: EvidenceLink) -> _Link | None:
+    if not row.photos:
+        return None
+    url = evidence_link(row)
+    return _Link(msg.EVIDENCE_LINK_TEXT.format(count=len(row.photos)), url) if url else None
 
 
 def _field_columns(form_field: FormField, tz: ZoneInfo) -> list[_Column]:
@@ -140,16 +174,22 @@ def _field_columns(form_field: FormField, tz: ZoneInfo) -> list[_Column]:
 def _write_summary(sheet: WriteOnlyWorksheet, data: ReportData) -> None:
     lines = list(_summary_lines(data))
     kinds = ["text", "number", "percent"]
-    _set_widths(sheet, list(msg.SUMMARY_HEADERS), lines, kinds)
+    widths = _set_widths(sheet, list(msg.SUMMARY_HEADERS), lines, kinds)
+    _print_setup(sheet)
     sheet.freeze_panes = "A2"
     _append_header(sheet, list(msg.SUMMARY_HEADERS))
     cells = _CellMaker(sheet)
     for line in lines:
-        sheet.append([cells.make(value, kind) for value, kind in zip(line, kinds, strict=True)])
+        sheet.append(
+            [cells.make(value, kind, width) for value, kind, width in zip(line, kinds, widths, strict=True)]
+        )
 
 
 def _summary_lines(data: ReportData) -> Iterator[list[Value]]:
-    directive, counts, aggregates = data.directive, data.counts, data.aggregates
+    """Totals of the detail sheet's rows: the sheet and its summary always agree, whatever changed since."""
+    directive = data.directive
+    counts = Counts.from_rows(data.rows)
+    aggregates = Aggregates.from_rows(directive.form_fields, data.rows)
     yield [msg.SUM_DIRECTIVE, _directive_reference(data), None]
     yield [msg.SUM_SUBJECT, directive.subject, None]
     if directive.deadline is not None:
@@ -162,16 +202,25 @@ def _summary_lines(data: ReportData) -> Iterator[list[Value]]:
     yield [msg.SUM_REPORTED, counts.reported, counts.report_rate]
     yield [msg.SUM_ON_TIME, counts.reported_on_time, _rate(counts.reported_on_time, targeted)]
     yield [msg.SUM_LATE, counts.reported_late, _rate(counts.reported_late, targeted)]
-    yield [msg.SUM_NOT_REPORTED, counts.not_reported, _rate(counts.not_reported, targeted)]
+    yield [_not_reported_label(data), counts.not_reported, _rate(counts.not_reported, targeted)]
     yield [msg.SUM_BLOCKED, counts.blocked, _rate(counts.blocked, targeted)]
     yield [msg.SUM_UNREGISTERED, counts.unregistered, _rate(counts.unregistered, targeted)]
     yield [msg.SUM_SESSIONS, aggregates.sessions_held, None]
     for form_field in directive.form_fields:
-        yield from _field_summary_lines(form_field, data)
+        yield from _field_summary_lines(form_field, aggregates)
 
 
-def _field_summary_lines(form_field: FormField, data: ReportData) -> Iterator[list[Value]]:
-    aggregates, label = data.aggregates, form_field.label
+def _not_reported_label(data: ReportData) -> str:
+    """Missing reports are overdue only once the deadline has passed; before that they are simply not due."""
+    deadline = data.directive.deadline
+    if deadline is None:
+        return msg.SUM_NOT_REPORTED
+    overdue = deadline < data.generated_on
+    return msg.SUM_NOT_REPORTED_OVERDUE if overdue else msg.SUM_NOT_REPORTED_NOT_DUE
+
+
+def _field_summary_lines(form_field: FormField, aggregates: Aggregates) -> Iterator[list[Value]]:
+    label = form_field.label
     if form_field.type == FieldType.NUMBER and form_field.key in aggregates.sums:
         yield [label, as_number(aggregates.sums[form_field.key]), None]
     elif form_field.type == FieldType.RATIO and form_field.key in aggregates.ratios:
@@ -194,11 +243,16 @@ class _CellMaker:
     def __init__(self, sheet: WriteOnlyWorksheet) -> None:
         self._sheet = sheet
 
-    def make(self, value: Value, kind: str) -> object:
+    def make(self, value: Value | _Link, kind: str, width: float = MAX_WIDTH) -> object:
         if value is None:
             return None
+        if isinstance(value, _Link):
+            cell = WriteOnlyCell(self._sheet, _clean_text(value.text))
+            cell.hyperlink = value.url
+            cell.style = LINK_STYLE
+            return cell
         if isinstance(value, str):
-            return self._text(value)
+            return self._text(value, wrap=len(value) > width)
         if isinstance(value, datetime):
             return self._styled(value, DATETIME_FORMAT)
         if isinstance(value, date):
@@ -207,13 +261,16 @@ class _CellMaker:
             return self._styled(value, PERCENT_FORMAT)
         return self._styled(value, INTEGER_FORMAT if float(value).is_integer() else DECIMAL_FORMAT)
 
-    def _text(self, text: str) -> object:
+    def _text(self, text: str, *, wrap: bool) -> object:
         clean = _clean_text(text)
-        if not clean.startswith("="):
+        formula = clean.startswith("=")
+        if not formula and not wrap:
             return clean
-        # A secretary's "=..." must stay text: openpyxl would store it as a live formula.
         cell = WriteOnlyCell(self._sheet, clean)
-        cell.data_type = "s"
+        if formula:  # a secretary's "=..." must stay text: openpyxl would store it as a live formula
+            cell.data_type = "s"
+        if wrap:  # wider than its column: printed on several lines rather than cut off
+            cell.alignment = WRAPPED
         return cell
 
     def _styled(self, value: Value, number_format: str) -> WriteOnlyCell:
@@ -232,19 +289,41 @@ def _append_header(sheet: WriteOnlyWorksheet, headers: Sequence[str]) -> None:
     sheet.append(row)
 
 
+def _print_setup(sheet: WriteOnlyWorksheet) -> None:
+    """A4 landscape, scaled to one page wide (as many pages down as it takes), the header row on every page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = PAPER_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = HEADER_ROWS
+    sheet.print_options.gridLines = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.5
+
+
 def _set_widths(
-    sheet: WriteOnlyWorksheet, headers: Sequence[str], table: Sequence[Sequence[Value]], kinds: Sequence[str]
-) -> None:
+    sheet: WriteOnlyWorksheet,
+    headers: Sequence[str],
+    table: Sequence[Sequence[Value | _Link]],
+    kinds: Sequence[str],
+) -> list[float]:
+    """Set and return each column's width: its longest value, within MIN_WIDTH..MAX_WIDTH."""
+    widths: list[float] = []
     for index, (header, kind) in enumerate(zip(headers, kinds, strict=True)):
         longest = max((_display_width(row[index]) for row in table), default=0)
         # Headers wrap, so a long header needs only about half its length when the data is narrow.
         width = max(longest, _longest_word(header), min(len(header), 18), _fixed_width(kind)) + 2
-        sheet.column_dimensions[get_column_letter(index + 1)].width = min(max(width, MIN_WIDTH), MAX_WIDTH)
+        widths.append(min(max(width, MIN_WIDTH), MAX_WIDTH))
+        sheet.column_dimensions[get_column_letter(index + 1)].width = widths[-1]
+    return widths
 
 
-def _display_width(value: Value) -> int:
+def _display_width(value: Value | _Link) -> int:
     if value is None:
         return 0
+    if isinstance(value, _Link):
+        return len(value.text)
     if isinstance(value, datetime):
         return DATETIME_WIDTH
     if isinstance(value, date):
