@@ -22,8 +22,16 @@ from sqlalchemy import select, update
 from bot.runtime import Runtime
 from bot.services import audit, board_files, evidence, status
 from bot.services.files import FileStore
-from bot.services.report_data import DirectiveSummary, FieldType, FormField, ReportData, UnitRow, UnitStatus
-from bot.services.report_data import Aggregates, Counts
+from bot.services.report_data import (
+    Aggregates,
+    Counts,
+    DirectiveSummary,
+    FieldType,
+    FormField,
+    ReportData,
+    UnitRow,
+    UnitStatus,
+)
 from bot.services.xlsx_export import build_xlsx
 from messages import documents as doc_msg
 from storage.db import transaction
@@ -318,10 +326,12 @@ async def _exported_links(world: ZaloWorld) -> list[str]:
     got = next(m for m in tuyen.messages if ".xlsx" in (m.file_name or "") or ".xlsx" in m.text)
     assert got.links, tuyen.describe()
     headers = {"User-Agent": "Mozilla/5.0 (Linux; Android 14) Zalo"}
-    async with aiohttp.ClientSession() as http:
-        async with http.post(world.local(got.links[0]), headers=headers) as response:
-            assert response.status == 200
-            content = await response.read()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(world.local(got.links[0]), headers=headers) as response,
+    ):
+        assert response.status == 200
+        content = await response.read()
     sheet = load_workbook(BytesIO(content))[doc_msg.SHEET_DETAIL]
     headers_row = [cell.value for cell in sheet[1]]
     column = headers_row.index(doc_msg.COL_EVIDENCE)

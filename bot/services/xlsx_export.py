@@ -68,20 +68,20 @@ _XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010
 
 
 @dataclass(frozen=True, slots=True)
-class _Column:
-    """One column of the detail sheet: its header, how a unit row fills it, and how its cells look."""
-
-    header: str
-    extract: Callable[[UnitRow], Value]
-    kind: str = "text"  # text | number | datetime | date
-
-
-@dataclass(frozen=True, slots=True)
 class _Link:
     """A cell that opens a web page."""
 
     text: str
     url: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    """One column of the detail sheet: its header, how a unit row fills it, and how its cells look."""
+
+    header: str
+    extract: Callable[[UnitRow], Value | _Link]
+    kind: str = "text"  # text | number | datetime | date | link
 
 
 def build_xlsx(data: ReportData, evidence_link: EvidenceLink | None = None) -> bytes:
