@@ -215,11 +215,14 @@ DOCX_TITLE_PROPERTY = "Báo cáo kết quả triển khai thực hiện {number}
 # --- Progress chart ----------------------------------------------------------------------------------------
 
 CHART_TITLE = "Tiến độ báo cáo"
+CHART_TITLE_DATED = "Tiến độ báo cáo ngày {date}"
 CHART_SUBTITLE = "Đã báo cáo {reported}/{total} đơn vị ({rate})"
+CHART_SUBTITLE_DIRECTIVES = "{directives} văn bản đang mở, {units} chi bộ trong phạm vi"
 CHART_ON_TIME = "Đúng hạn"
 CHART_LATE = "Muộn"
-CHART_NOT_REPORTED = "Chưa báo cáo"
-CHART_AXIS = "Tỷ lệ đơn vị trong từng nhóm"
+CHART_OVERDUE = "Quá hạn"
+CHART_NOT_DUE = "Chưa đến hạn"
+CHART_AXIS = "Tỷ lệ đơn vị của từng nhóm"
 CHART_NO_DATA = "Chưa có dữ liệu để vẽ biểu đồ"
 CHART_OTHERS = "Khác ({count} đơn vị)"
 
