@@ -73,7 +73,7 @@ async def test_the_chart_counts_cells_and_shows_not_yet_due_in_grey(
     assert to_hex(bars[doc_msg.CHART_NOT_DUE].patches[0].get_facecolor()) == "#9e9e9e"  # neutral
     texts = _texts(figure)
     assert "12/4/2024" in texts  # its date
-    assert "2 văn bản đang mở, 5 chi bộ trong phạm vi" in texts  # cells, not 10 directive × cell pairs
+    assert "2 văn bản, 5 chi bộ trong phạm vi" in texts  # cells, not 10 directive × cell pairs
     assert "/10 đơn vị" not in texts and " 2/5" in texts and " 1/5" in texts
     assert not axes.get_yticklabels()  # labels are written above the bars, which keep the full width
     assert min(t.get_fontsize() for t in figure.findobj(lambda o: hasattr(o, "get_fontsize"))) >= 11

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from datetime import date, timedelta
 from io import BytesIO
 from pathlib import Path
@@ -20,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select, update
 
 from bot.runtime import Runtime
-from bot.services import audit, board_files, evidence, status
+from bot.services import audit, board_files, evidence, status, xlsx_export
 from bot.services.files import FileStore
 from bot.services.report_data import (
     Aggregates,
@@ -257,7 +258,7 @@ def _printable(count: int) -> ReportData:
     )
 
 
-def _print_setup_of(sheet: Worksheet) -> None:
+def _print_setup_of(sheet: Worksheet, widest: int) -> None:
     setup = sheet.page_setup
     assert setup.orientation == "landscape"
     assert str(setup.paperSize) == "9"  # A4
@@ -265,17 +266,19 @@ def _print_setup_of(sheet: Worksheet) -> None:
     assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
     assert sheet.print_title_rows == "$1:$1"
     widths = [dim.width for dim in sheet.column_dimensions.values() if dim.width]
-    assert widths and max(widths) <= 40
+    assert widths and max(widths) <= widest
 
 
 def test_both_sheets_print_on_a4_landscape_one_page_wide_with_the_header_repeated() -> None:
     book = load_workbook(BytesIO(build_xlsx(_printable(30))))
-    for name in (doc_msg.SHEET_DETAIL, doc_msg.SHEET_SUMMARY):
-        _print_setup_of(book[name])
+    _print_setup_of(book[doc_msg.SHEET_DETAIL], xlsx_export.MAX_WIDTH)
+    _print_setup_of(book[doc_msg.SHEET_SUMMARY], xlsx_export.SUMMARY_MAX_WIDTH)
     detail = book[doc_msg.SHEET_DETAIL]
     column = [cell.value for cell in detail[1]].index("Kết quả nổi bật") + 1
     long_text = detail.cell(2, column)
     assert long_text.value.startswith("Tổ chức nghiêm túc") and long_text.alignment.wrap_text
+    # The row is as tall as its wrapped lines (LibreOffice would not grow it and the lines would overlap).
+    assert (detail.row_dimensions[2].height or 0) >= 4 * xlsx_export.LINE_POINTS
 
 
 @pytest.mark.skipif(
@@ -381,3 +384,15 @@ async def test_evidence_links_are_only_made_for_rows_with_photos(zalo: ZaloWorld
     assert link(UnitRow("a", "a", unit_id=3)) is None
     made = link(UnitRow("a", "a", unit_id=3, photos=("f" * 64,)))
     assert made is not None and made.startswith(f"{settings.public_url}/anh/7/3?e=")
+
+
+def test_a_form_without_photos_gets_no_evidence_column() -> None:
+    def link(_row: UnitRow) -> str:
+        return "https://chibo.example.vn/anh/1/1?e=1&s=x"
+
+    data = _printable(2)
+    without = load_workbook(BytesIO(build_xlsx(data, link)))[doc_msg.SHEET_DETAIL]
+    assert doc_msg.COL_EVIDENCE not in [cell.value for cell in without[1]]
+    asking = replace(data, directive=replace(data.directive, asks_photos=True))
+    with_column = load_workbook(BytesIO(build_xlsx(asking, link)))[doc_msg.SHEET_DETAIL]
+    assert [cell.value for cell in with_column[1]][-1] == doc_msg.COL_EVIDENCE

@@ -129,7 +129,7 @@ def _draw(rows: Sequence[ProgressRow], title: str, subtitle: str) -> Figure:
     axes.set_xticks(PERCENT_TICKS, [f"{tick}%" for tick in PERCENT_TICKS])
     axes.set_xlabel(msg.CHART_AXIS, fontsize=11)
     axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False, fontsize=12)
-    figure.suptitle(f"{title}\n{subtitle}", fontsize=14, fontweight="bold")
+    figure.suptitle(f"{title}\n{subtitle}", fontsize=13, fontweight="bold", wrap=True)
     return figure
 
 
@@ -137,7 +137,7 @@ def _draw_empty(day: date | None) -> Figure:
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(WIDTH_INCHES, FRAME_INCHES + 1), dpi=DPI)
-    figure.suptitle(_title(day), fontsize=14, fontweight="bold")
+    figure.suptitle(_title(day), fontsize=13, fontweight="bold")
     figure.text(0.5, 0.45, msg.CHART_NO_DATA, ha="center", va="center", fontsize=13, color="#555555")
     return figure
 

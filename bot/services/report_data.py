@@ -105,6 +105,7 @@ class DirectiveSummary:
     issued_by: str = ""
     form_title: str = ""
     form_fields: tuple[FormField, ...] = ()
+    asks_photos: bool = False  # the form asks for evidence photos (kept out of `form_fields`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,9 @@ DECIMAL_FORMAT = "#,##0.##"
 PERCENT_FORMAT = "0.0%"
 
 MIN_WIDTH = 8
-MAX_WIDTH = 40  # longer texts wrap, so one column never pushes the page to an unreadable scale
+MAX_WIDTH = 26  # longer texts wrap, so one column never pushes the page to an unreadable scale
+SUMMARY_MAX_WIDTH = 60  # three columns: its labels fit on one line
+HEADER_WIDTH = 12  # headers wrap onto a few lines rather than widen narrow data
 DATETIME_WIDTH = 17
 DATE_WIDTH = 12
 EXCEL_MAX_TEXT = 32_767
@@ -59,6 +61,7 @@ WRAPPED = Alignment(wrap_text=True, vertical="top")
 LINK_STYLE = "Hyperlink"
 PAPER_A4 = "9"  # the OOXML paperSize code of A4
 HEADER_ROWS = "1:1"
+LINE_POINTS = 15  # one line of 11-point text
 
 Value = str | int | float | datetime | date | None
 EvidenceLink = Callable[[UnitRow], str | None]  # the signed photo page of a row, None when it has no photo
@@ -86,7 +89,8 @@ class _Column:
 
 def build_xlsx(data: ReportData, evidence_link: EvidenceLink | None = None) -> bytes:
     """The workbook as .xlsx bytes: "Chi tiết" then "Tổng hợp", headers bold, frozen, filterable and printable.
-    With `evidence_link`, the detail sheet gets a column linking each row with photos to its photo page."""
+    With `evidence_link` and a form asking for photos, the detail sheet gets a column linking each row with
+    photos to its photo page."""
     workbook = Workbook(write_only=True)
     _write_detail(workbook.create_sheet(msg.SHEET_DETAIL), data, evidence_link)
     _write_summary(workbook.create_sheet(msg.SHEET_SUMMARY), data)
@@ -102,7 +106,8 @@ def build_xlsx(data: ReportData, evidence_link: EvidenceLink | None = None) -> b
 
 def _write_detail(sheet: WriteOnlyWorksheet, data: ReportData, evidence_link: EvidenceLink | None) -> None:
     tz = _zone(data.timezone)
-    columns = _detail_columns(data.directive.form_fields, tz, evidence_link)
+    link = evidence_link if data.directive.asks_photos else None
+    columns = _detail_columns(data.directive.form_fields, tz, link)
     table = [[column.extract(row) for column in columns] for row in data.rows]
     headers, kinds = [column.header for column in columns], [column.kind for column in columns]
     # Write-only sheets take their layout before the first row, so widths come from a pass over the values.
@@ -110,6 +115,7 @@ def _write_detail(sheet: WriteOnlyWorksheet, data: ReportData, evidence_link: Ev
     _print_setup(sheet)
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(table) + 1}"
+    _set_heights(sheet, [headers, *table], widths)
     _append_header(sheet, headers)
     cells = _CellMaker(sheet)
     for values in table:
@@ -174,7 +180,7 @@ def _field_columns(form_field: FormField, tz: ZoneInfo) -> list[_Column]:
 def _write_summary(sheet: WriteOnlyWorksheet, data: ReportData) -> None:
     lines = list(_summary_lines(data))
     kinds = ["text", "number", "percent"]
-    widths = _set_widths(sheet, list(msg.SUMMARY_HEADERS), lines, kinds)
+    widths = _set_widths(sheet, list(msg.SUMMARY_HEADERS), lines, kinds, SUMMARY_MAX_WIDTH)
     _print_setup(sheet)
     sheet.freeze_panes = "A2"
     _append_header(sheet, list(msg.SUMMARY_HEADERS))
@@ -307,16 +313,41 @@ def _set_widths(
     headers: Sequence[str],
     table: Sequence[Sequence[Value | _Link]],
     kinds: Sequence[str],
+    max_width: int = MAX_WIDTH,
 ) -> list[float]:
-    """Set and return each column's width: its longest value, within MIN_WIDTH..MAX_WIDTH."""
+    """Set and return each column's width: its longest value, within MIN_WIDTH..max_width."""
     widths: list[float] = []
     for index, (header, kind) in enumerate(zip(headers, kinds, strict=True)):
         longest = max((_display_width(row[index]) for row in table), default=0)
-        # Headers wrap, so a long header needs only about half its length when the data is narrow.
-        width = max(longest, _longest_word(header), min(len(header), 18), _fixed_width(kind)) + 2
-        widths.append(min(max(width, MIN_WIDTH), MAX_WIDTH))
+        # Headers wrap, so a long header needs only a part of its length when the data is narrow.
+        width = max(longest, _longest_word(header), min(len(header), HEADER_WIDTH), _fixed_width(kind)) + 2
+        widths.append(min(max(width, MIN_WIDTH), max_width))
         sheet.column_dimensions[get_column_letter(index + 1)].width = widths[-1]
     return widths
+
+
+def _set_heights(
+    sheet: WriteOnlyWorksheet, table: Sequence[Sequence[Value | _Link]], widths: Sequence[float]
+) -> None:
+    """Give each row with wrapped text the height of its lines: spreadsheet programs do not all grow a row by
+    themselves (LibreOffice keeps the default height when it opens the file, and the lines overlap)."""
+    for index, values in enumerate(table, start=1):
+        lines = max(
+            (
+                _lines(value, width)
+                for value, width in zip(values, widths, strict=True)
+                if isinstance(value, str)
+            ),
+            default=1,
+        )
+        if lines > 1:
+            sheet.row_dimensions[index].height = LINE_POINTS * lines
+
+
+def _lines(text: str, width: float) -> int:
+    """About how many lines `text` takes in a column `width` characters wide (words are not split)."""
+    per_line = max(int(width) - 2, 1)
+    return -(-len(text) // per_line) if len(text) > width else 1
 
 
 def _display_width(value: Value | _Link) -> int:

@@ -151,6 +151,7 @@ def directive_summary(directive: Directive, form: FormSpec | None) -> DirectiveS
         deadline=directive.deadline,
         form_title=form.title if form is not None else "",
         form_fields=form_fields(form),
+        asks_photos=form is not None and bool(form.photo_fields),
     )
 
 
