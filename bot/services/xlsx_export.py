@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from io import BytesIO
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 
 from bot.services.report_data import (
@@ -244,18 +246,20 @@ def _field_summary_lines(form_field: FormField, aggregates: Aggregates) -> Itera
 
 
 class _CellMaker:
-    """Turns plain values into write-only cells, styling only those that need a number format."""
+    """Turns plain values into write-only cells, styling only those that need a number format, wrapping or a
+    link. Each style is set once through openpyxl's style API and then copied: setting a style looks it up in the
+    workbook's style tables, which is most of the time of a large export."""
 
     def __init__(self, sheet: WriteOnlyWorksheet) -> None:
         self._sheet = sheet
+        self._styles: dict[str, StyleArray] = {}
 
     def make(self, value: Value | _Link, kind: str, width: float = MAX_WIDTH) -> object:
         if value is None:
             return None
         if isinstance(value, _Link):
-            cell = WriteOnlyCell(self._sheet, _clean_text(value.text))
+            cell = self._cell(_clean_text(value.text), LINK_STYLE, _link_style)
             cell.hyperlink = value.url
-            cell.style = LINK_STYLE
             return cell
         if isinstance(value, str):
             return self._text(value, wrap=len(value) > width)
@@ -272,17 +276,32 @@ class _CellMaker:
         formula = clean.startswith("=")
         if not formula and not wrap:
             return clean
-        cell = WriteOnlyCell(self._sheet, clean)
+        # Wider than its column: printed on several lines rather than cut off.
+        cell = self._cell(clean, "wrap", _wrap_style) if wrap else WriteOnlyCell(self._sheet, clean)
         if formula:  # a secretary's "=..." must stay text: openpyxl would store it as a live formula
             cell.data_type = "s"
-        if wrap:  # wider than its column: printed on several lines rather than cut off
-            cell.alignment = WRAPPED
         return cell
 
     def _styled(self, value: Value, number_format: str) -> WriteOnlyCell:
+        return self._cell(value, number_format, lambda cell: setattr(cell, "number_format", number_format))
+
+    def _cell(self, value: Value, key: str, apply: Callable[[WriteOnlyCell], None]) -> WriteOnlyCell:
         cell = WriteOnlyCell(self._sheet, value)
-        cell.number_format = number_format
+        style = self._styles.get(key)
+        if style is None:
+            apply(cell)
+            self._styles[key] = copy(cell._style)
+        else:
+            cell._style = copy(style)
         return cell
+
+
+def _wrap_style(cell: WriteOnlyCell) -> None:
+    cell.alignment = WRAPPED
+
+
+def _link_style(cell: WriteOnlyCell) -> None:
+    cell.style = LINK_STYLE
 
 
 def _append_header(sheet: WriteOnlyWorksheet, headers: Sequence[str]) -> None:
@@ -347,7 +366,7 @@ def _set_heights(
 def _lines(text: str, width: float) -> int:
     """About how many lines `text` takes in a column `width` characters wide (words are not split)."""
     per_line = max(int(width) - 2, 1)
-    return -(-len(text) // per_line) if len(text) > width else 1
+    return -(-len(text) // per_line)
 
 
 def _display_width(value: Value | _Link) -> int:
