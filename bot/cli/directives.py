@@ -282,7 +282,7 @@ def board_status(
 
 
 def _write_board_file(number: str, out: Path | None, kind: str) -> None:
-    from bot.services import board_files, report_draft, status
+    from bot.services import board_files, evidence, report_draft, status
     from messages import board as board_msg
 
     async def work(session: AsyncSession, settings: Settings, clock: Clock) -> board_files.BoardFile:
@@ -294,7 +294,8 @@ def _write_board_file(number: str, out: Path | None, kind: str) -> None:
             data, _ = await report_draft.draft(session, scope, directive, today, settings)
         else:
             data = await status.report_data(session, scope, directive, today, settings.timezone)
-        return board_files.render(kind, data, directive, today)
+        link = evidence.link_maker(settings, clock.now(), directive.id)
+        return board_files.render(kind, data, directive, today, link)
 
     built = with_db(work)
     target = out or Path(built.name)

@@ -6,7 +6,7 @@ show (rendered by `messages.status`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -14,9 +14,11 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.textnorm import fold
+from bot.services.evidence import photos_of
 from bot.services.forms import FieldType, FormSpec
 from bot.services.forms_store import get_form
 from bot.services.report_data import (
+    DELIVERED_STATUSES,
     Aggregates,
     Counts,
     DirectiveSummary,
@@ -36,9 +38,15 @@ from messages import board as msg
 from storage.models import Directive, DirectiveTarget, Person, Report, Unit
 
 
-async def unit_rows(session: AsyncSession, scope: Scope, directive_id: int) -> list[UnitRow]:
+async def unit_rows(
+    session: AsyncSession, scope: Scope, directive_id: int, photo_keys: Sequence[str] = ()
+) -> list[UnitRow]:
     """One row per target unit in scope, in tree order: its path below the scope, secretary, status, times,
-    the latest report's values and how many versions were sent."""
+    the latest report's values, how many versions were sent and the photos under `photo_keys`.
+
+    A unit that reported without pressing "acknowledge" shows its report time as its acknowledgement (and one
+    with no delivery time its first later step as its delivery), so each row counted as acknowledged or delivered
+    carries that time, as the totals built from the rows say."""
     secretary = secretary_id_of_unit().label("secretary_id")
     targets = (
         select(
@@ -74,22 +82,30 @@ async def unit_rows(session: AsyncSession, scope: Scope, directive_id: int) -> l
         )
     ).all()
     names = await _ancestor_names(session, scope)
-    return [
-        UnitRow(
-            path=_path_text(row.path, names, scope, row.name),
-            name=row.name,
-            secretary=row.full_name or "",
-            phone=row.phone or "",
-            status=UnitStatus(row.status),
-            delivered_at=row.delivered_at,
-            acknowledged_at=row.acknowledged_at,
-            reported_at=row.reported_at,
-            late=bool(row.late),
-            versions=row.version or 0,
-            values=row.report_values or {},
+    result = []
+    for row in rows:
+        status = UnitStatus(row.status)
+        acknowledged_at = row.acknowledged_at or row.reported_at
+        delivered_at = row.delivered_at or (acknowledged_at if status in DELIVERED_STATUSES else None)
+        values = row.report_values or {}
+        result.append(
+            UnitRow(
+                path=_path_text(row.path, names, scope, row.name),
+                name=row.name,
+                secretary=row.full_name or "",
+                phone=row.phone or "",
+                status=status,
+                delivered_at=delivered_at,
+                acknowledged_at=acknowledged_at,
+                reported_at=row.reported_at,
+                late=bool(row.late),
+                versions=row.version or 0,
+                values=values,
+                unit_id=row.unit_id,
+                photos=photos_of(values, photo_keys),
+            )
         )
-        for row in rows
-    ]
+    return result
 
 
 async def _ancestor_names(session: AsyncSession, scope: Scope) -> dict[str, str]:
@@ -134,6 +150,7 @@ def directive_summary(directive: Directive, form: FormSpec | None) -> DirectiveS
         deadline=directive.deadline,
         form_title=form.title if form is not None else "",
         form_fields=form_fields(form),
+        asks_photos=form is not None and bool(form.photo_fields),
     )
 
 
@@ -153,9 +170,11 @@ async def report_data(
 ) -> ReportData:
     """Everything the Excel export and the Word draft show for one directive, within the scope."""
     form = await get_form(session, directive.form_key)
-    counts = (await counts_by_directive(session, scope, [directive.id]))[directive.id]
+    photo_keys = [spec.key for spec in form.photo_fields] if form is not None else []
+    rows = await unit_rows(session, scope, directive.id, photo_keys)
+    # The counts come from the rows themselves: a separate query could see a report the rows did not.
+    counts = Counts.from_rows(rows)
     aggregates = (await form_aggregates(session, scope, [directive.id], form))[directive.id]
-    rows = await unit_rows(session, scope, directive.id)
     said = await quotes(session, scope, [directive.id], form)
     return ReportData(
         directive=directive_summary(directive, form),
