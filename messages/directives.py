@@ -127,6 +127,17 @@ CANCELLED = "Đã hủy văn bản nháp."
 DRAFT_GONE = "Văn bản nháp này không còn. Đồng chí gửi lại tệp văn bản để bắt đầu."
 
 FILE_ADDED = "📎 Đã thêm tài liệu: {name}"
+PAGE_ADDED = "📄 Đã thêm trang {pages}. Tôi đã đọc lại cả {pages} trang của văn bản."
+PAGE_CAP = (
+    "Văn bản nháp đã đủ {pages} trang ảnh, tôi không nhận thêm trang. Đồng chí sửa các mục trên văn bản nháp, "
+    "hoặc gửi tệp PDF qua Zalo OA của Chibo hay lệnh «chibo directive send» trên máy tính."
+)
+FILE_NOT_RECEIVED = (
+    "Zalo không chuyển tệp PDF, Word cho tôi. Để gửi văn bản mới, đồng chí chọn một cách:\n"
+    "• Dán nội dung văn bản vào một tin nhắn;\n"
+    "• Chụp ảnh từng trang rồi gửi lần lượt từng ảnh;\n"
+    "• Gửi tệp qua Zalo OA của Chibo, hoặc lệnh «chibo directive send» trên máy tính."
+)
 FILE_TOO_LARGE = (
     "Tệp {name} quá lớn ({size} MB). Chỉ nhận tệp tối đa {limit} MB; đồng chí nén hoặc chia nhỏ rồi gửi lại."
 )
