@@ -2,7 +2,10 @@
 form → audience → send (→ what it is, when a directive with its number, issuer and date was sent already). Every
 step (`IntakeStep`) is stored in the conversation, so a restart loses nothing; each message's buttons name the draft
 and its revision (changed with the draft or its audience), so a press on a message shown before a change is answered
-as out of date. docs/flows.md draws the flow."""
+as out of date. On a channel without buttons (the Zalo Bot Platform) the same buttons go out as numbered choices
+and a typed number comes back as their press (bot/services/choices.py), so this one flow serves every channel. A
+photo sent while a draft read from photos is at its preview is one more page of it: all pages are read again.
+docs/flows.md draws the flow."""
 
 from __future__ import annotations
 

@@ -16,9 +16,14 @@ from bot.fakes.scans import render_pages, sample_text, to_image
 from bot.fakes.telegram_server import FakeTelegram
 from bot.runtime import Runtime
 from bot.services import directives
+from bot.services.directive_parser import parse_directive
+from bot.services.document_text import Refusal as Reason
+from bot.services.forms_store import DEFAULT_FORM
+from bot.services.reading import MAX_SCAN_PAGES, Refusal, read_photos
+from handlers.directive_intake import FLOW, IntakeStep
 from messages import directives as msg
 from storage.db import transaction
-from storage.models import Directive, DirectiveStatus, DirectiveTarget, Unit
+from storage.models import Conversation, Directive, DirectiveStatus, DirectiveTarget, Unit
 from tests.support import BOARD_PHONE, add_staff, load_roster, register, sample
 from tests.test_scans import OCR_WAIT, SCAN_WORDS, host, needs_tesseract
 from tests.test_zalo_flows import board_member, secretary
@@ -168,3 +173,43 @@ async def test_a_telegram_album_of_two_pages_is_one_draft(bot: Runtime, fake_tg:
     preview = next(m.text for m in board.messages[added:] if SCAN_WORDS in m.text)
     assert "2 trang" in preview, preview
     await two_pages_read(bot, "745-CV/ĐUK")
+
+
+@on_the_bot_platform
+async def test_no_page_past_the_cap_is_taken(zalo: ZaloWorld) -> None:
+    """A draft of MAX_SCAN_PAGES photos takes no more: the board is told, nothing is downloaded or read."""
+    await load_roster(zalo.runtime)
+    tuyen = await board_member(zalo)
+    runtime = zalo.runtime
+    async with transaction(runtime.sessions) as session:
+        draft = await directives.new_draft(
+            session, runtime.clock, parse_directive(sample("directive-745-CV-DUK.txt")), form_key=DEFAULT_FORM
+        )
+        draft.meta = {**(draft.meta or {}), "scan": {"pages": MAX_SCAN_PAGES, "total_pages": MAX_SCAN_PAGES}}
+        for page in range(MAX_SCAN_PAGES):
+            photo = await runtime.files.save(
+                session, runtime.clock, b"\xff\xd8\xff page %d" % page, "anh.jpg", "image/jpeg"
+            )
+            await directives.attach(session, draft.id, photo)
+        session.add(
+            Conversation(
+                channel=zalo.channel,
+                user_id=tuyen.id,
+                flow=FLOW,
+                step=IntakeStep.REVIEW,
+                data={"id": draft.id},
+                updated_at=runtime.clock.now(),
+            )
+        )
+    await tuyen.settle()
+    before = len(tuyen.messages)
+    await tuyen.user.send_image("http://127.0.0.1:9/trang-7.jpg")  # type: ignore[union-attr]
+    await tuyen.wait_until(lambda ms: len(ms) > before)
+    assert f"đủ {MAX_SCAN_PAGES} trang" in tuyen.messages[before].text, tuyen.describe()
+    async with transaction(runtime.sessions) as session:
+        assert len(await directives.files_of(session, draft.id)) == MAX_SCAN_PAGES
+
+
+async def test_photos_that_are_no_images_are_refused() -> None:
+    result = await read_photos([b"\xff\xd8\xff a photo", b"%PDF-1.4 not a photo"], "anh.jpg")
+    assert isinstance(result, Refusal) and result.reason is Reason.CORRUPT_FILE
