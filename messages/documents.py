@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from messages.forms import ATTENDANCE_PARTS
+
 # --- Renderings -------------------------------------------------------------------------------------------
 
 
@@ -110,14 +112,7 @@ COL_RATIO_ATTENDED = "{label} – tham gia"
 COL_RATIO_TOTAL = "{label} – tổng số"
 COL_ATTENDANCE = "{label} – {part}"
 COL_ATTENDANCE_RATE = "{label} – tỷ lệ có mặt (không tính miễn sinh hoạt)"
-ATTENDANCE_COLUMNS = {
-    "official": "đảng viên chính thức",
-    "probationary": "đảng viên dự bị",
-    "exempt": "miễn sinh hoạt",
-    "excused": "vắng có lý do",
-    "unexcused": "vắng không lý do",
-    "present": "có mặt",
-}
+ATTENDANCE_COLUMNS = {key: name for key, name in ATTENDANCE_PARTS.items() if key != "total"}
 LATE_YES = "Có"
 COL_EVIDENCE = "Ảnh minh chứng"
 EVIDENCE_LINK_TEXT = "Xem {count} ảnh"

@@ -1,20 +1,20 @@
-"""Render the board guide's pictures of the Excel export and the progress chart into docs/img/: the export of a
-generated 60-cell directive printed by LibreOffice (first and last page, as PNG at 60 dpi) and the chart of three
-open directives, one of them not yet due.
+"""Render the board guide's pictures of its documents into docs/img/, as PNG at 60 dpi: a sample Word report printed
+by LibreOffice (its first page, the page with the closing blocks and the last page), the Excel export of a generated
+60-cell directive (first and last page) and the progress chart of three open directives, one of them not yet due.
 
 Run from the repository root: `.venv/bin/python -m tools.board_images [--out docs/img]`. Needs LibreOffice
-(`soffice`) and poppler-utils (`pdftoppm`, `pdfinfo`).
+(`soffice`) and poppler-utils (`pdftoppm`).
 """
 
 from __future__ import annotations
 
 import argparse
 import random
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -22,15 +22,21 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from pypdf import PdfReader  # noqa: E402
+
 from bot.services import links  # noqa: E402
 from bot.services.charts import build_progress_chart  # noqa: E402
+from bot.services.docx_report import build_docx  # noqa: E402
 from bot.services.report_data import (  # noqa: E402
     Aggregates,
     Counts,
     DirectiveSummary,
     FieldType,
     FormField,
+    Quote,
+    Ratio,
     ReportData,
+    Signature,
     UnitRow,
     UnitStatus,
 )
@@ -107,44 +113,113 @@ def sample_export(cells: int = 60) -> ReportData:
     )
 
 
+REPORT_FIELDS = (
+    FormField("hinh_thuc", "Hình thức", FieldType.CHOICE, options=("Chuyên đề", "Thường kỳ")),
+    FormField("dang_vien", "Đảng viên tham gia", FieldType.RATIO, unit="đồng chí"),
+    FormField("quan_chung", "Quần chúng tham gia", FieldType.NUMBER, unit="người"),
+)
+REPORT_DIRECTIVE = DirectiveSummary(
+    number="747-CV/ĐUK",
+    issuer_code="ĐUK",
+    doc_type="CV",
+    issued_on=date(2026, 1, 12),
+    subject="Tổ chức sinh hoạt chính trị, tư tưởng về Quy định 399-QĐ/TW của Ban Bí thư",
+    parent_body="ĐẢNG BỘ TỈNH LAI CHÂU",
+    issuer="ĐẢNG ỦY CÁC CƠ QUAN ĐẢNG TỈNH",
+    place="Lai Châu",
+    deadline=date(2026, 2, 10),
+    issued_by="Ban Thường vụ Đảng ủy",
+    form_fields=REPORT_FIELDS,
+)
+UNITS = (
+    "Chi bộ Văn phòng", "Chi bộ Ban Tổ chức", "Chi bộ Ban Tuyên giáo và Dân vận", "Chi bộ Ủy ban Kiểm tra",
+    "Chi bộ Báo Lai Châu", "Chi bộ Trường Chính trị", "Chi bộ Ban Nội chính", "Chi bộ Văn phòng Tỉnh ủy",
+    "Chi bộ Ban Bảo vệ sức khỏe", "Chi bộ Nhà khách Tỉnh ủy", "Chi bộ Lưu trữ Tỉnh ủy", "Chi bộ Công đoàn",
+)  # fmt: skip
+QUOTES = {
+    "highlights": ("Tổ chức tọa đàm trực tuyến để đảng viên ở xa cùng tham gia", "Mời báo cáo viên cấp tỉnh về nói chuyện chuyên đề"),
+    "difficulties": ("Nhiều đảng viên đi công tác cơ sở nên khó bố trí thời gian chung", "Thiếu tài liệu in cho đảng viên lớn tuổi"),
+    "recommendations": ("Đề nghị cấp trên gửi thêm tài liệu in", "Đề nghị tổ chức tập huấn cho bí thư chi bộ mới"),
+}  # fmt: skip
+
+
+def sample_report() -> ReportData:
+    rows = tuple(
+        UnitRow(
+            path=f"Đảng bộ Cơ quan Đảng tỉnh / {name}",
+            name=name,
+            status=UnitStatus.REPORTED if i < 9 else UnitStatus.DELIVERED,
+            values={"hinh_thuc": "Chuyên đề", "dang_vien": Ratio(18 + i, 20 + i), "quan_chung": i}
+            if i < 9
+            else {},
+        )
+        for i, name in enumerate(UNITS)
+    )
+    said = {
+        kind: tuple(Quote(UNITS[i], "", text) for i, text in enumerate(texts))
+        for kind, texts in QUOTES.items()
+    }
+    return ReportData(
+        directive=REPORT_DIRECTIVE,
+        counts=Counts.from_rows(rows),
+        rows=rows,
+        aggregates=Aggregates.from_rows(REPORT_FIELDS, rows),
+        generated_on=date(2026, 2, 11),
+        highlights=said["highlights"],
+        difficulties=said["difficulties"],
+        recommendations=said["recommendations"],
+        signature=Signature(authority="T/M BAN THƯỜNG VỤ", title="Phó Bí thư", name="Lò Văn Minh"),
+        number="03-BC/ĐUK",
+        report_to="Ban Thường vụ Tỉnh ủy",
+    )
+
+
 def _evidence_link(row: UnitRow) -> str:
     expires = datetime(2024, 5, 12, tzinfo=UTC)
     return "https://chibo.example.vn" + links.sign_evidence(b"example", 7, row.unit_id or 0, expires)
 
 
-def export_pages(out: Path) -> tuple[Path, Path]:
-    """The export printed to PDF by LibreOffice; its first and last page as PNG."""
+def printed(document: bytes, name: str, pick: Callable[[list[str]], dict[str, int]], out: Path) -> list[Path]:
+    """`document` printed to PDF by LibreOffice; the pages `pick` chooses by their texts ({file stem: page}), as PNG."""
     with tempfile.TemporaryDirectory() as tmp:
-        source = Path(tmp) / "ket-qua.xlsx"
-        source.write_bytes(build_xlsx(sample_export(), _evidence_link))
+        source = Path(tmp) / name
+        source.write_bytes(document)
         soffice = shutil.which("soffice") or "soffice"
         subprocess.run(
             [soffice, "--headless", "--convert-to", "pdf", "--outdir", tmp, str(source)],
             check=True,
             capture_output=True,
         )
-        pdf = Path(tmp) / "ket-qua.pdf"
-        info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
-        pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))  # type: ignore[union-attr]
-        first, last = out / "bt-09b-excel-trang-dau", out / "bt-09c-excel-trang-cuoi"
-        for page, target in ((1, first), (pages, last)):
+        pdf = source.with_suffix(".pdf")
+        texts = [page.extract_text() for page in PdfReader(pdf).pages]
+        written = []
+        for stem, page in pick(texts).items():
+            target = out / stem
+            pages = ["-f", str(page), "-l", str(page)]
             subprocess.run(
-                [
-                    "pdftoppm",
-                    "-png",
-                    "-r",
-                    "60",
-                    "-f",
-                    str(page),
-                    "-l",
-                    str(page),
-                    "-singlefile",
-                    str(pdf),
-                    str(target),
-                ],
-                check=True,
+                ["pdftoppm", "-png", "-r", "60", *pages, "-singlefile", str(pdf), str(target)], check=True
             )
-    return first.with_suffix(".png"), last.with_suffix(".png")
+            written.append(target.with_suffix(".png"))
+        return written
+
+
+def report_pages(out: Path) -> list[Path]:
+    def pick(texts: list[str]) -> dict[str, int]:
+        closing = next(i for i, text in enumerate(texts) if "VPĐUK" in text) + 1
+        return {
+            "bt-11-bao-cao-trang-dau": 1,
+            "bt-12-bao-cao-trang-ky": closing,
+            "bt-13-bao-cao-trang-cuoi": len(texts),
+        }
+
+    return printed(build_docx(sample_report()), "bao-cao.docx", pick, out)
+
+
+def export_pages(out: Path) -> list[Path]:
+    def pick(texts: list[str]) -> dict[str, int]:
+        return {"bt-09b-excel-trang-dau": 1, "bt-09c-excel-trang-cuoi": len(texts)}
+
+    return printed(build_xlsx(sample_export(), _evidence_link), "ket-qua.xlsx", pick, out)
 
 
 def chart(out: Path) -> Path:
@@ -163,7 +238,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img")
     out = parser.parse_args().out
-    for path in (*export_pages(out), chart(out)):
+    for path in (*report_pages(out), *export_pages(out), chart(out)):
         print(path)
 
 
