@@ -7,46 +7,28 @@ of its items), the wall time until every cell's delivery is recorded, and the 42
 from __future__ import annotations
 
 import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
-import aiohttp
-
-from bench.broadcast import prepare, settings_for, wait_delivered
-from bench.util import Meter, fake_telegram_process
-from bot.runtime import Runtime
+from bench.broadcast import paced_delivery
 
 RATE = 29.7  # the sender's pace, just under the fake's 30 msg/s
 
 
 async def one_file_directive(cells: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as tmp:
-        db_url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-        directive_id = await prepare(db_url, Path(tmp), cells)
-        async with fake_telegram_process("--global-rate", "30", "--per-chat-rate", "1") as api_url:
-            runtime = Runtime.build(
-                settings_for(db_url, Path(tmp), api_url, telegram_rate=RATE, telegram_chat_interval=1.0)
-            )
-            with Meter() as m:
-                await runtime.start(migrate_db=False)
-                await wait_delivered(runtime, directive_id, poll=0.2)
-            await runtime.stop()
-            async with aiohttp.ClientSession() as s, s.get(f"{api_url}/_fake/state") as r:
-                state = await r.json()
+    wall, state = await paced_delivery(cells, RATE, poll=0.2)
     sent = int(state["sent"])
     return {
         "cells": cells,
         "messages_sent": sent,
         "messages_per_cell": sent / cells,
-        "wall_seconds": m.wall,
-        "wall_minutes": m.wall / 60,
+        "wall_seconds": wall,
+        "wall_minutes": wall / 60,
         "http_429": state.get("too_many_requests", -1),
         "uploads": state.get("uploads", -1),
     }
 
 
-if __name__ == "__main__":  # `python -m bench.fewer 2000`: one size alone (also on an older checkout)
+if __name__ == "__main__":  # `python -m bench.fewer 2000`: one size alone
     import asyncio
 
     from bench.__main__ import show

@@ -45,25 +45,9 @@ _FONT_DIRS = (
 )
 FORMATS = ("text", "docx", "pdf")
 OUTCOMES = ("right", "wrong", "missed", "invented")
-SCALAR_FIELDS = (
-    "number",
-    "number_seq",
-    "doc_type",
-    "issuer_code",
-    "parent_body",
-    "issuer",
-    "place",
-    "issued_on",
-    "subject",
-    "recipients",
-    "period_start",
-    "period_end",
-    "deadline",
-    "report_to",
-    "signer_authority",
-    "signer_title",
-    "signer_name",
-)
+SCALAR_FIELDS = tuple(
+    name for name in directive_parser.TRACKED_FIELDS if name != "body"
+)  # the body is scored by body_start
 FIELDS = (*SCALAR_FIELDS, "cited", "materials", "deadlines", "body_start")
 
 

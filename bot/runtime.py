@@ -27,6 +27,7 @@ from bot.delivery.sender import RetrySchedule, Sender
 from bot.services.files import FileStore
 from bot.services.forms_store import install_builtin_forms
 from bot.web.downloads import Downloads
+from bot.web.evidence import EvidencePages
 from bot.web.health import Health
 from storage.backup import hold_in_use
 from storage.db import is_sqlite, make_engine, make_sessionmaker, migrate, sqlite_path
@@ -81,6 +82,7 @@ class Runtime:
         )
         runtime.downloads = Downloads(runtime)
         runtime.downloads.install(runtime.web_app)
+        EvidencePages(runtime).install(runtime.web_app)
         Health(engine, runtime.channels, settings, runtime.clock, lambda: runtime.ready).install(
             runtime.web_app
         )

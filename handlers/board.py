@@ -15,7 +15,7 @@ from datetime import date
 from bot.core.events import Button, Reply
 from bot.core.host import Host
 from bot.core.textnorm import fold
-from bot.services import audit, board_files, cycles, reminders, status
+from bot.services import audit, board_files, cycles, evidence, reminders, status
 from bot.services import summary as summary_service
 from bot.services.outbox import REPLY, enqueue
 from handlers import buttons as b
@@ -365,7 +365,8 @@ class _FileJob:
             data = await status.report_data(
                 session, self.scope, directive, self.today, runtime.settings.timezone, period=period
             )
-        return await asyncio.to_thread(board_files.render, self.kind, data, directive, self.today)
+        link = evidence.link_maker(runtime.settings, runtime.clock.now(), directive.id)
+        return await asyncio.to_thread(board_files.render, self.kind, data, directive, self.today, link)
 
 
 # --- Buttons -------------------------------------------------------------------------------------------------

@@ -2,10 +2,14 @@
 form → audience → send (→ what it is, when a directive with its number, issuer and date was sent already). Every
 step (`IntakeStep`) is stored in the conversation, so a restart loses nothing; each message's buttons name the draft
 and its revision (changed with the draft or its audience), so a press on a message shown before a change is answered
-as out of date. docs/flows.md draws the flow."""
+as out of date. On a channel without buttons (the Zalo Bot Platform) the same buttons go out as numbered choices
+and a typed number comes back as their press (bot/services/choices.py), so this one flow serves every channel. A
+photo sent while a draft read from photos is at its preview is one more page of it: all pages are read again.
+docs/flows.md draws the flow."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import mimetypes
@@ -14,7 +18,8 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from enum import StrEnum
 
-from bot.core.events import Button, DeliveryError
+from bot.core.events import Button, ChannelName, DeliveryError, OutFile
+from bot.core.limits import LIMITS
 from bot.core.textnorm import fold
 from bot.services import cycles, directives, reach, repeats, status
 from bot.services.directive_parser import DirectiveMeta, parse_directive
@@ -22,16 +27,24 @@ from bot.services.field_parsers import Ok, parse_field
 from bot.services.files import FileTooLarge
 from bot.services.forms import FieldSpec, FieldType
 from bot.services.forms_store import DEFAULT_FORM, get_form, list_forms
-from bot.services.reading import ReadResult, Refusal, read_document, read_pasted_text
+from bot.services.reading import (
+    MAX_SCAN_PAGES,
+    ReadResult,
+    Refusal,
+    read_document,
+    read_pasted_text,
+    read_photos,
+)
 from bot.services.secrecy import secrecy_grade
 from handlers import buttons as b
-from handlers.commands import SECRETARY
+from handlers.commands import BOARD, SECRETARY
 from handlers.context import Context
 from handlers.scan_progress import progress_for
 from messages import common, scans
 from messages import cycles as cycle_msg
 from messages import directives as msg
 from messages.formats import directive_code
+from messages.render import numbered_choices
 from storage.models import Directive, Unit
 
 log = logging.getLogger(__name__)
@@ -82,12 +95,19 @@ async def on_file(ctx: Context) -> None:
     if event.file.size and event.file.size > limit * 1024 * 1024:
         ctx.reply(msg.FILE_TOO_LARGE.format(name=name, size=round(event.file.size / 1048576, 1), limit=limit))
         return
+    pages = await _scan_photos(ctx, draft) if draft is not None and event.file.kind == "photo" else None
+    if pages is not None and len(pages) >= MAX_SCAN_PAGES:
+        ctx.reply(msg.PAGE_CAP.format(pages=MAX_SCAN_PAGES))
+        return
     channel = ctx.runtime.channels[event.channel]
     try:
         data = await channel.download(event.file)
     except DeliveryError as exc:
         log.warning("could not download %s from %s: %s", event.file.kind, event.channel, exc)
         ctx.reply(msg.FILE_DOWNLOAD_FAILED.format(name=name))
+        return
+    if draft is not None and pages is not None:
+        await _add_page(ctx, draft, pages, data, name)
         return
     read: ReadResult | None = None
     if draft is None and event.file.kind in ("document", "photo"):
@@ -119,6 +139,57 @@ async def on_file(ctx: Context) -> None:
     if read.scan is not None:  # the preview says so, and which fields to check (bot.services.scan_check)
         draft.meta = {**(draft.meta or {}), "scan": dataclasses.asdict(read.scan)}
     await directives.attach(ctx.session, draft.id, stored)
+    await show_preview(ctx, draft)
+
+
+async def on_unsupported_file(ctx: Context) -> None:
+    """Something the platform did not pass on: from a board member on the Zalo Bot Platform, most likely the PDF
+    or Word file of a directive, so they are told the ways that work there."""
+    from_zalo_board = ctx.event.channel == ChannelName.ZALO and ctx.has_role(*BOARD)
+    ctx.reply(msg.FILE_NOT_RECEIVED if from_zalo_board else common.UNSUPPORTED_FILE)
+
+
+async def _scan_photos(ctx: Context, draft: Directive) -> list[OutFile] | None:
+    """The photographed pages of a draft read from photos and shown in its preview, to which a photo is one more
+    page; None when a photo is an attachment to it (a draft from text or a file, or one past its preview)."""
+    conv = await ctx.conversation()
+    if conv is None or conv.step != IntakeStep.REVIEW or not (draft.meta or {}).get("scan"):
+        return None
+    files = await directives.files_of(ctx.session, draft.id)
+    return files if files and all(f.as_photo for f in files) else None
+
+
+async def _add_page(ctx: Context, draft: Directive, pages: list[OutFile], data: bytes, name: str) -> None:
+    """One more page of a directive photographed page by page: every page is read again, as one scan, and the
+    draft is what that read finds (a page that cannot be read leaves the draft as it was)."""
+    store = ctx.runtime.files
+    photos = [await asyncio.to_thread(store.read, f.sha256) for f in pages]
+    reading = read_photos(
+        [*photos, data],
+        name,
+        today=ctx.today,
+        tesseract=ctx.settings.tesseract_cmd,
+        on_progress=progress_for(ctx, name),
+    )
+    read = await _read(ctx, await reading)
+    if read is None:
+        return
+    try:
+        stored = await store.save(ctx.session, ctx.clock, data, name, _mime(name))
+    except FileTooLarge as exc:
+        limit = ctx.settings.max_file_mb
+        ctx.reply(msg.FILE_TOO_LARGE.format(name=name, size=round(exc.size / 1048576, 1), limit=limit))
+        return
+    await directives.attach(ctx.session, draft.id, stored)
+    rev = _rev(draft)
+    directives.apply_meta(draft, read.meta)
+    draft.meta = {
+        **(draft.meta or {}),
+        "rev": rev,
+        "scan": dataclasses.asdict(read.scan) if read.scan else {},
+    }
+    _touch(draft)
+    ctx.reply(msg.PAGE_ADDED.format(pages=len(pages) + 1))
     await show_preview(ctx, draft)
 
 
@@ -272,9 +343,7 @@ async def on_button(ctx: Context, pressed: b.IntakeButton) -> None:
         case b.BackToPreview():
             await _back_to_preview(ctx, draft, state)
         case b.CancelDraft():
-            directives.cancel(draft)
-            await ctx.clear_state()
-            ctx.reply(msg.CANCELLED)
+            await _cancel(ctx, draft)
         case _:
             ctx.reply(common.for_channel(common.BUTTON_UNKNOWN, commands=ctx.has_commands))
 
@@ -296,7 +365,17 @@ async def on_text(ctx: Context) -> None:
         ctx.reply(msg.DRAFT_GONE)
         return
     step = IntakeStep(conv.step) if conv.step in _STEPS else IntakeStep.REVIEW
-    await ON_TEXT[step](ctx, draft, dict(conv.data), (ctx.event.text or "").strip())
+    text = (ctx.event.text or "").strip()
+    if step is not IntakeStep.EDIT and " ".join(fold(text).strip(" .!").split()) in common.WORDS_CANCEL:
+        await _cancel(ctx, draft)  # «hủy» typed, where there is no button to press (Zalo)
+        return
+    await ON_TEXT[step](ctx, draft, dict(conv.data), text)
+
+
+async def _cancel(ctx: Context, draft: Directive) -> None:
+    directives.cancel(draft)
+    await ctx.clear_state()
+    ctx.reply(msg.CANCELLED)
 
 
 async def _show_current(ctx: Context, draft: Directive, state: dict[str, object], step: str) -> None:
@@ -480,13 +559,15 @@ async def _show_audience(ctx: Context, draft: Directive, state: dict[str, object
     options: list[tuple[Unit, int]] = []
     for root in scope:
         options.extend(await directives.children_with_cell_counts(ctx.session, root) or [(root, 0)])
+    units = []
     for unit, count in options[:MAX_UNIT_BUTTONS]:
         label = msg.BUTTON_PICKED if unit.id in picked else msg.BUTTON_UNPICKED
-        rows.append([Button(label.format(name=unit.name, cells=count), b.ToggleUnit(*at, unit.id).encode())])
-    rows.append([Button(msg.BUTTON_TYPE_CODES, b.TypeCodes(*at).encode())])
+        units.append([Button(label.format(name=unit.name, cells=count), b.ToggleUnit(*at, unit.id).encode())])
+    tail = [[Button(msg.BUTTON_TYPE_CODES, b.TypeCodes(*at).encode())]]
     if cells:
-        rows.append([Button(msg.BUTTON_SEND, b.SendDirective(*at).encode())])
-    rows.append([Button(msg.BUTTON_BACK, b.BackToPreview(*at).encode())])
+        tail.append([Button(msg.BUTTON_SEND, b.SendDirective(*at).encode())])
+    tail.append([Button(msg.BUTTON_BACK, b.BackToPreview(*at).encode())])
+    rows = _fitting(ctx, rows, units, tail)
     if cells:
         p = await directives.plan(ctx.session, cells)
         text = msg.AUDIENCE_SUMMARY.format(cells=p.cells, people=p.reachable, unregistered=p.unregistered)
@@ -498,6 +579,20 @@ async def _show_audience(ctx: Context, draft: Directive, state: dict[str, object
     else:
         text = msg.AUDIENCE_EMPTY
     ctx.reply(f"{msg.ASK_AUDIENCE}\n\n{text}", rows)
+
+
+def _fitting(
+    ctx: Context, head: list[list[Button]], middle: list[list[Button]], tail: list[list[Button]]
+) -> list[list[Button]]:
+    """`head + middle + tail`, with as few of `middle`'s last rows left out as it takes for the choices, typed as
+    numbers where there are no buttons, to fit one message (Zalo's 2,000 characters); the rest are reached by
+    typing their codes (`tail` offers it)."""
+    limit = LIMITS.get(ctx.event.channel)
+    if ctx.has_buttons or limit is None:
+        return head + middle + tail
+    while middle and len(numbered_choices(head + middle + tail)[0]) > limit.text:
+        middle = middle[:-1]
+    return head + middle + tail
 
 
 async def _take_codes(ctx: Context, draft: Directive, state: dict[str, object], text: str) -> None:

@@ -95,9 +95,7 @@ async def _registration_step(ctx: Context) -> None:
 
 
 async def _new_directive(ctx: Context) -> None:
-    if not ctx.has_buttons:
-        ctx.reply(common.BOARD_USE_TELEGRAM)
-    elif ctx.event.file is not None:
+    if ctx.event.file is not None:
         await directive_intake.on_file(ctx)
     else:
         await directive_intake.on_pasted_text(ctx)
@@ -143,7 +141,7 @@ ROUTES: dict[EventKind, Handler] = {
     EventKind.COMMAND: _command,
     EventKind.BUTTON: _button,
     EventKind.REPORT_FLOW: reports.on_message,
-    EventKind.UNSUPPORTED_FILE: _answer(common.UNSUPPORTED_FILE),
+    EventKind.UNSUPPORTED_FILE: directive_intake.on_unsupported_file,
     EventKind.DIRECTIVE_FLOW: directive_intake.on_message,
     EventKind.NEW_DIRECTIVE: _new_directive,
     EventKind.HELP_WORD: menu.show_help,

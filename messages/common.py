@@ -41,10 +41,6 @@ def reply(text: str) -> Reply:
 UNSUPPORTED_FILE = (
     "Tôi chỉ nhận được tin nhắn chữ và ảnh. Đồng chí vui lòng gửi ảnh, hoặc gõ nội dung cần báo cáo bằng chữ."
 )
-BOARD_USE_TELEGRAM = (
-    "Trên Zalo, đồng chí xem tình hình, nhắc nhở các chi bộ, xem tổng hợp, xuất Excel và dự thảo báo cáo. "
-    "Việc gửi văn bản mới đồng chí làm trên Telegram hoặc trên máy tính (lệnh chibo)."
-)
 
 # Words typed instead of buttons or commands (compared without diacritics or case), e.g. on Zalo.
 WORDS_ACK = ("da nhan", "nhan roi", "da nhan van ban")

@@ -75,11 +75,11 @@ EDIT_EMPTY = "Nội dung trống. {prompt}"
 EDIT_SAVED = "Đã sửa {label}."
 DEADLINE_CONFIRMED_TEXT = "Đã xác nhận hạn báo cáo {date}."
 NEED_DEADLINE = (
-    "Văn bản cần có hạn báo cáo đã xác nhận trước khi gửi. Bấm «✅ Xác nhận hạn» hoặc «✏️ Hạn báo cáo»."
+    "Văn bản cần có hạn báo cáo đã xác nhận trước khi gửi. Chọn «✅ Xác nhận hạn» hoặc «✏️ Hạn báo cáo»."
 )
 DEADLINE_IN_PAST = "Hạn báo cáo {date} đã qua. Đồng chí gõ một ngày từ hôm nay trở đi."
-NEED_SUBJECT = "Văn bản chưa có trích yếu. Đồng chí bấm «✏️ Trích yếu» để gõ."
-NEED_SUBJECT_HINT = "Văn bản chưa có trích yếu. Đồng chí bấm «✏️ Trích yếu» để gõ, hoặc «💡 Dùng trích yếu gợi ý» nếu gợi ý đúng."
+NEED_SUBJECT = "Văn bản chưa có trích yếu. Đồng chí chọn «✏️ Trích yếu» để gõ."
+NEED_SUBJECT_HINT = "Văn bản chưa có trích yếu. Đồng chí chọn «✏️ Trích yếu» để gõ, hoặc «💡 Dùng trích yếu gợi ý» nếu gợi ý đúng."
 HINT_TAKEN = "Đã dùng trích yếu gợi ý."
 STALE = "Nút đó thuộc một tin cũ, văn bản nháp đã thay đổi từ đó. Đồng chí xem và bấm trên tin hiện tại:"
 
@@ -102,7 +102,7 @@ ASK_FORM = "Chọn mẫu báo cáo các chi bộ sẽ gửi lên cho văn bản 
 FORM_CHOSEN = "Mẫu báo cáo: {title}."
 
 ASK_AUDIENCE = (
-    "Chọn nơi nhận: bấm «Tất cả chi bộ», hoặc bấm từng đơn vị để chọn/bỏ chọn (gửi tới mọi chi bộ trực thuộc), "
+    "Chọn nơi nhận: «Tất cả chi bộ», hoặc từng đơn vị để chọn/bỏ chọn (gửi tới mọi chi bộ trực thuộc), "
     "hoặc «Nhập mã đơn vị» để gõ danh sách mã."
 )
 ASK_CODES = "Gõ mã các đơn vị nhận, cách nhau bởi dấu phẩy hoặc xuống dòng, ví dụ: DUK-STC, DUK-SYT-BV"
@@ -130,6 +130,17 @@ CANCELLED = "Đã hủy văn bản nháp."
 DRAFT_GONE = "Văn bản nháp này không còn. Đồng chí gửi lại tệp văn bản để bắt đầu."
 
 FILE_ADDED = "📎 Đã thêm tài liệu: {name}"
+PAGE_ADDED = "📄 Đã thêm trang {pages}. Tôi đã đọc lại cả {pages} trang của văn bản."
+PAGE_CAP = (
+    "Văn bản nháp đã đủ {pages} trang ảnh, tôi không nhận thêm trang. Đồng chí sửa các mục trên văn bản nháp, "
+    "hoặc gửi tệp PDF qua Zalo OA của Chibo hay lệnh «chibo directive send» trên máy tính."
+)
+FILE_NOT_RECEIVED = (
+    "Zalo không chuyển tệp PDF, Word cho tôi. Để gửi văn bản mới, đồng chí chọn một cách:\n"
+    "• Dán nội dung văn bản vào một tin nhắn;\n"
+    "• Chụp ảnh từng trang rồi gửi lần lượt từng ảnh;\n"
+    "• Gửi tệp qua Zalo OA của Chibo, hoặc lệnh «chibo directive send» trên máy tính."
+)
 FILE_TOO_LARGE = (
     "Tệp {name} quá lớn ({size} MB). Chỉ nhận tệp tối đa {limit} MB; đồng chí nén hoặc chia nhỏ rồi gửi lại."
 )

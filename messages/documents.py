@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from messages.forms import ATTENDANCE_PARTS
+
 # --- Renderings -------------------------------------------------------------------------------------------
 
 
@@ -110,15 +112,10 @@ COL_RATIO_ATTENDED = "{label} – tham gia"
 COL_RATIO_TOTAL = "{label} – tổng số"
 COL_ATTENDANCE = "{label} – {part}"
 COL_ATTENDANCE_RATE = "{label} – tỷ lệ có mặt (không tính miễn sinh hoạt)"
-ATTENDANCE_COLUMNS = {
-    "official": "đảng viên chính thức",
-    "probationary": "đảng viên dự bị",
-    "exempt": "miễn sinh hoạt",
-    "excused": "vắng có lý do",
-    "unexcused": "vắng không lý do",
-    "present": "có mặt",
-}
+ATTENDANCE_COLUMNS = {key: name for key, name in ATTENDANCE_PARTS.items() if key != "total"}
 LATE_YES = "Có"
+COL_EVIDENCE = "Ảnh minh chứng"
+EVIDENCE_LINK_TEXT = "Xem {count} ảnh"
 
 SUMMARY_HEADERS = ("Chỉ tiêu", "Giá trị", "Tỷ lệ")
 SUM_DIRECTIVE = "Văn bản"
@@ -134,6 +131,8 @@ SUM_REPORTED = "Đã báo cáo"
 SUM_ON_TIME = "– Đúng hạn"
 SUM_LATE = "– Muộn"
 SUM_NOT_REPORTED = "Chưa báo cáo"
+SUM_NOT_REPORTED_OVERDUE = "Chưa báo cáo (đã quá hạn)"
+SUM_NOT_REPORTED_NOT_DUE = "Chưa báo cáo (chưa đến hạn)"
 SUM_BLOCKED = "Đã chặn tin nhắn"
 SUM_UNREGISTERED = "Chưa đăng ký nhận tin"
 SUM_SESSIONS = "Số buổi sinh hoạt đã tổ chức"
@@ -232,11 +231,14 @@ DOCX_TITLE_PROPERTY = "Báo cáo kết quả triển khai thực hiện {number}
 # --- Progress chart ----------------------------------------------------------------------------------------
 
 CHART_TITLE = "Tiến độ báo cáo"
+CHART_TITLE_DATED = "Tiến độ báo cáo ngày {date}"
 CHART_SUBTITLE = "Đã báo cáo {reported}/{total} đơn vị ({rate})"
+CHART_SUBTITLE_DIRECTIVES = "{directives} văn bản, {units} chi bộ trong phạm vi"
 CHART_ON_TIME = "Đúng hạn"
 CHART_LATE = "Muộn"
-CHART_NOT_REPORTED = "Chưa báo cáo"
-CHART_AXIS = "Tỷ lệ đơn vị trong từng nhóm"
+CHART_OVERDUE = "Quá hạn"
+CHART_NOT_DUE = "Chưa đến hạn"
+CHART_AXIS = "Tỷ lệ đơn vị của từng nhóm"
 CHART_NO_DATA = "Chưa có dữ liệu để vẽ biểu đồ"
 CHART_OTHERS = "Khác ({count} đơn vị)"
 

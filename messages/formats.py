@@ -7,6 +7,10 @@ users' time zone.
 from __future__ import annotations
 
 from datetime import date, datetime, tzinfo
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.services.attendance import Attendance
 
 NO_VALUE = "—"
 _VIETNAMESE_SEPARATORS = str.maketrans({",": ".", ".": ","})
@@ -26,6 +30,14 @@ def format_percent(rate: float | None) -> str:
     if rate is None:
         return NO_VALUE
     return f"{format_number(round(rate * 100, 1))}%"
+
+
+def attendance_figures(attendance: Attendance) -> dict[str, str]:
+    """An attendance's parts written for a text template: present of those expected, its rate, and each part."""
+    parts = ("present", "expected", "members", "official", "probationary", "exempt", "excused", "unexcused")
+    return {name: format_number(getattr(attendance, name)) for name in parts} | {
+        "rate": format_percent(attendance.rate)
+    }
 
 
 def format_date(value: date) -> str:

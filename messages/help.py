@@ -32,6 +32,12 @@ INTRO_TYPED_SECRETARY = (
     "Đồng chí là Bí thư chi bộ. Khi có văn bản mới, tôi sẽ gửi đến đồng chí kèm đường link tải tài liệu. "
     "Đồng chí trả lời bằng cách gõ chữ, không cần dấu."
 )
+# And a board member there (the Zalo Bot Platform) sends a directive as text or photos: it passes no files.
+INTRO_TYPED_BOARD = (
+    "Đồng chí là cán bộ Ban Tuyên giáo. Để gửi văn bản mới, hãy dán nội dung văn bản vào đây, hoặc chụp ảnh "
+    "từng trang rồi gửi lần lượt; các bước sau đồng chí chọn bằng cách gõ số. Zalo không chuyển tệp PDF, Word "
+    "cho tôi: tệp gửi qua Zalo OA của Chibo, hoặc lệnh «chibo directive send» trên máy tính."
+)
 COMMANDS_HEADER = "Các lệnh của đồng chí:"
 WORDS_HEADER = "Các từ đồng chí có thể gõ:"
 BOARD_WORDS_HEADER = "Việc của Ban, đồng chí gõ:"
@@ -66,8 +72,9 @@ def help_text(roles: list[str], commands: list[str], *, words: bool = False, but
     `buttons`: the channel shows buttons (else the secretary's introduction speaks of typing, not pressing)."""
     typed = words and "secretary" in roles
     board_typed = words and bool({"board", "admin"} & set(roles))
+    typed_intro = {"secretary": INTRO_TYPED_SECRETARY, "board": INTRO_TYPED_BOARD}
     intro = [
-        INTRO_TYPED_SECRETARY if not buttons and r == "secretary" else INTRO[r]
+        typed_intro[r] if not buttons and r in typed_intro else INTRO[r]
         for r in ("admin", "board", "secretary")
         if r in roles
     ]

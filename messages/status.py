@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from messages import board as msg
 from messages import cycles as cycle_msg
 from messages.directives import KIND_DEFAULT, KINDS
-from messages.formats import day, directive_code, format_number, format_percent
+from messages.formats import attendance_figures, day, directive_code, format_number, format_percent
 
 if TYPE_CHECKING:
     from bot.services.forms import FormSpec
@@ -142,18 +142,7 @@ def figure_lines(form: FormSpec | None, aggregates: Aggregates | None) -> list[s
 
 def attendance_line(label: str, attendance: Attendance) -> str:
     """Attendance summed over reports: present of those expected (exempted left out), then the parts."""
-    n = format_number
-    return msg.FIGURE_ATTENDANCE.format(
-        label=label,
-        present=n(attendance.present),
-        expected=n(attendance.expected),
-        rate=format_percent(attendance.rate),
-        official=n(attendance.official),
-        probationary=n(attendance.probationary),
-        exempt=n(attendance.exempt),
-        excused=n(attendance.excused),
-        unexcused=n(attendance.unexcused),
-    )
+    return msg.FIGURE_ATTENDANCE.format(label=label, **attendance_figures(attendance))
 
 
 def render_list(

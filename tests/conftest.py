@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import aiohttp
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import text
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.fakes.telegram_server import FakeTelegram
+from bot.fakes.zalo_oa_server import FakeZaloOA
 from bot.fakes.zalo_server import FakeZalo
 from bot.runtime import Runtime
 from storage.db import make_engine, migrate
@@ -97,6 +99,22 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def clock() -> Clock:
     return Clock.starting_at(START)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+async def fake_oa(clock: Clock) -> AsyncIterator[FakeZaloOA]:
+    """A fake Zalo OA with its webhook key; a test module may override it with a stricter policy."""
+    fake = FakeZaloOA(clock=clock, oa_secret_key="oa-webhook-key")
+    await fake.start()
+    yield fake
+    await fake.stop()
+    assert fake.internal_errors == []
 
 
 @pytest.fixture

@@ -259,7 +259,7 @@ async def test_excel_export(bot: Runtime, fake_tg: FakeTelegram) -> None:
     headers = [cell.value for cell in detail[1]]
     assert headers[:4] == ["Đơn vị", "Bí thư", "Số điện thoại", "Tình trạng"]
     assert "Số đảng viên tham gia / tổng số đảng viên – tham gia" in headers
-    assert headers[-2:] == ["Báo cáo muộn", "Số lần gửi báo cáo"]
+    assert headers[-3:] == ["Báo cáo muộn", "Số lần gửi báo cáo", "Ảnh minh chứng"]
     rows = {
         row[0]: dict(zip(headers, row, strict=True)) for row in detail.iter_rows(min_row=2, values_only=True)
     }

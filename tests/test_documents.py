@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 import warnings
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -320,14 +319,10 @@ def test_xlsx_summary_sheet_has_counts_aggregates_and_percent_rates() -> None:
     assert summary["Số buổi sinh hoạt đã tổ chức"][0] == 5
 
 
-def test_xlsx_of_ten_thousand_units_is_fast() -> None:
+def test_xlsx_of_ten_thousand_units_has_every_row() -> None:
+    # Its speed is measured by `python -m bench board` (Excel of 10,000 cells), not here.
     rows = tuple(ROWS[i % 5] for i in range(10_000))
-    data = _report(rows)
-    # CPU time of this process, so that other jobs on a shared machine do not make the test flaky.
-    started = time.process_time()
-    content = build_xlsx(data)
-    elapsed = time.process_time() - started
-    assert elapsed < 5, f"10.000 rows took {elapsed:.1f} s of CPU"
+    content = build_xlsx(_report(rows))
     sheet = load_workbook(BytesIO(content), read_only=True)["Chi tiết"]
     assert sum(1 for _ in sheet.iter_rows(values_only=True)) == 10_001
 

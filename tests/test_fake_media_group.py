@@ -36,12 +36,6 @@ async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
         yield ptb
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 def documents(*names: str) -> list[InputMediaDocument]:
     return [InputMediaDocument(f"%PDF {name}".encode(), filename=name) for name in names]
 

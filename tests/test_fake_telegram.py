@@ -55,12 +55,6 @@ async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
         yield ptb
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 async def call(
     http: aiohttp.ClientSession, tg: FakeTelegram, method: str, **params: object
 ) -> tuple[int, dict]:

@@ -37,12 +37,6 @@ def user(zalo: FakeZalo) -> FakeZaloUser:
     return zalo.user(USER_ID, "Nguyễn Văn A")
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 async def call(http: aiohttp.ClientSession, zalo: FakeZalo, method: str, **params: Any) -> tuple[int, dict]:
     async with http.post(f"{zalo.api_url}/bot{zalo.token}/{method}", json=params) as resp:
         return resp.status, await resp.json()

@@ -37,12 +37,6 @@ async def oa(clock: Clock) -> AsyncIterator[FakeZaloOA]:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
 def token(oa: FakeZaloOA) -> str:
     return oa.authorize()[0]
 

@@ -94,14 +94,6 @@ async def host() -> AsyncIterator[Callable[[str, bytes], str]]:
     await runner.cleanup()
 
 
-@pytest.fixture
-async def fake_oa(clock: Clock) -> AsyncIterator[FakeZaloOA]:
-    fake = FakeZaloOA(clock=clock, oa_secret_key="oa-webhook-key")
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
 async def board_on_oa(runtime: Runtime, fake: FakeZaloOA):  # type: ignore[no-untyped-def]
     from tests.support import invite_code
 

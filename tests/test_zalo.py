@@ -166,7 +166,7 @@ async def test_quick_report_typed_words_and_a_reminder_on_zalo(
     assert report.values["dang_vien"] == {"attended": 20, "total": 24}
 
 
-async def test_board_on_zalo_acts_but_does_not_upload(
+async def test_board_on_zalo_acts_and_pastes_a_new_directive(
     bot: Runtime, fake_tg: FakeTelegram, fake_zalo: FakeZalo
 ) -> None:
     from tests.support import BOARD_PHONE, sample
@@ -181,6 +181,7 @@ async def test_board_on_zalo_acts_but_does_not_upload(
     before = len(board_zalo.messages)
     await board_zalo.send_text("/nhacnho 747")  # nudging needs no upload: it works on Zalo too
     await board_zalo.wait_for(before + 1)
-    assert "làm trên Telegram" not in board_zalo.messages[before].text
-    await board_zalo.send_text(sample("directive-745-CV-DUK.txt"))
-    await until(board_zalo, "làm trên Telegram")
+    assert "Telegram" not in board_zalo.messages[before].text
+    await board_zalo.send_text(sample("directive-745-CV-DUK.txt"))  # a new directive, pasted on Zalo too
+    preview = await until(board_zalo, "Văn bản tôi đọc được")
+    assert "745-CV/ĐUK" in preview.text and "Trả lời 1, 2" in preview.text

@@ -24,7 +24,7 @@ from handlers.report_state import FLOW as REPORT_FLOW
 from storage.db import transaction
 from storage.models import Conversation, Directive, DirectiveTarget, Outbox, Report, Unit
 from tests.support import BOARD_PHONE, DOCX_MIME, add_staff, docx_bytes, load_roster, sample, travel_to
-from tests.zalo_fixtures import OA, Received, ZaloPerson, ZaloWorld, eventually, zalo
+from tests.zalo_fixtures import BOT_PLATFORM, OA, Received, ZaloPerson, ZaloWorld, eventually, zalo
 
 __all__ = ["zalo"]  # the fixture, imported for pytest
 
@@ -383,3 +383,5 @@ async def test_a_board_member_on_zalo_reads_the_words_to_type_not_slash_commands
     )  # no command menu: nothing to pick a slash from
     for word in ("tình hình", "nhắc nhở", "tổng hợp", "xuất", "báo cáo word"):
         assert f"«{word}" in help_text, help_text
+    if zalo.product == BOT_PLATFORM:  # no files there: a directive is pasted or photographed
+        assert "dán nội dung" in help_text and "chụp ảnh từng trang" in help_text, help_text

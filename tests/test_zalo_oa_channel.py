@@ -89,12 +89,6 @@ async def oa(clock: Clock) -> AsyncIterator[FakeZaloOA]:
     assert fake.internal_errors == []
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 def keeper(
     engine: AsyncEngine,
     oa: FakeZaloOA,

@@ -23,15 +23,6 @@ PUBLIC = "https://chibo.example.vn"
 
 
 @pytest.fixture
-async def fake_oa(clock: Clock) -> AsyncIterator[FakeZaloOA]:
-    fake = FakeZaloOA(clock=clock, oa_secret_key="oa-webhook-key")
-    await fake.start()
-    yield fake
-    await fake.stop()
-    assert fake.internal_errors == []
-
-
-@pytest.fixture
 async def oa_bot(
     tmp_path: Path, db_url: str, engine: AsyncEngine, fake_oa: FakeZaloOA, clock: Clock
 ) -> AsyncIterator[Runtime]:

@@ -300,7 +300,7 @@ def board_status(
 
 
 def _write_board_file(number: str, out: Path | None, kind: str, cycle: str | None = None) -> None:
-    from bot.services import board_files, cycles, report_draft, status
+    from bot.services import board_files, cycles, evidence, report_draft, status
     from messages import board as board_msg
 
     async def work(session: AsyncSession, settings: Settings, clock: Clock) -> board_files.BoardFile:
@@ -317,7 +317,8 @@ def _write_board_file(number: str, out: Path | None, kind: str, cycle: str | Non
             data = await status.report_data(
                 session, scope, directive, today, settings.timezone, period=period
             )
-        return board_files.render(kind, data, directive, today)
+        link = evidence.link_maker(settings, clock.now(), directive.id)
+        return board_files.render(kind, data, directive, today, link)
 
     built = with_db(work)
     target = out or Path(built.name)

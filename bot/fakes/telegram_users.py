@@ -101,10 +101,13 @@ class FakeUser(Inbox[SentMessage, int]):
         message["document"] = stored.document_json()
         return await self._send(self._with_caption(message, caption))
 
-    async def send_photo(self, content: bytes, caption: str = "") -> int:
+    async def send_photo(self, content: bytes, caption: str = "", media_group_id: str | None = None) -> int:
+        """A photo; with `media_group_id`, one photo of an album (Telegram sends each as an update of its own)."""
         sizes = self.server.store_photo(content)
         message = self._message()
         message["photo"] = [size.photo_size_json() for size in sizes]
+        if media_group_id:
+            message["media_group_id"] = media_group_id
         return await self._send(self._with_caption(message, caption))
 
     async def press(self, label_or_data: str, message: SentMessage | None = None) -> int:

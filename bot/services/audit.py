@@ -30,6 +30,7 @@ VIEW_STATUS = "reports.view_status"
 VIEW_SUMMARY = "reports.view_summary"
 EXPORT_XLSX = "reports.export_xlsx"
 EXPORT_DOCX = "reports.export_docx"
+VIEW_EVIDENCE = "reports.view_evidence"  # a cell's evidence photos, opened from an export's link
 
 
 async def audit_view(

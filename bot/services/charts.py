@@ -1,5 +1,8 @@
-"""Progress chart for the board: one horizontal stacked bar per unit group (reported on time, late, not yet),
-drawn with matplotlib's Agg canvas into PNG bytes sized to be read on a phone.
+"""Progress chart for the board: one horizontal 100% stacked bar per group (a directive, or a part of the scope),
+split into reported on time, late, overdue (missing past the deadline) and not yet due, which is grey: a report
+that is not due yet is no failure. The chart carries its date, and is drawn with matplotlib's Agg canvas into PNG
+bytes sized for a phone: a narrow figure, large type, each group's short label written above its bar so the
+bars keep the full width.
 
 matplotlib is imported when a chart is drawn, not with this module: it adds about 27 MB to the bot's memory, and
 most days the bot draws no chart at all."""
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import date
 from io import BytesIO
 from typing import TYPE_CHECKING, Any
 
@@ -17,22 +21,26 @@ from messages.formats import format_number, format_percent
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-ProgressRow = tuple[str, int, int, int]  # label, reported on time, reported late, not reported
+# label, reported on time, reported late, not reported past the deadline, not reported and not yet due. The
+# last part may be left out (a row of four counts has nothing "not yet due").
+ProgressRow = tuple[str, int, int, int, int]
+Parts = tuple[int, int, int, int]
 
 MAX_BARS = 15
-LABEL_CHARS = 30
-WIDTH_INCHES = 6.4
-BAR_INCHES = 0.42
-FRAME_INCHES = 1.9
-DPI = 150
-COLORS = ("#2e7d32", "#f9a825", "#c62828")
-PERCENT_TICKS = (0, 25, 50, 75, 100)
-ANNOTATION_ROOM = 0.22  # share of the axis right of 100% kept for the "17/27" counts
+LABEL_CHARS = 34  # one line above the bar at phone width
+WIDTH_INCHES = 4.8  # 960 px: a phone shows the picture at full width without shrinking the type much
+BAR_INCHES = 0.62  # the bar and its label line
+FRAME_INCHES = 2.5
+DPI = 200
+COLORS = ("#2e7d32", "#f9a825", "#c62828", "#9e9e9e")  # on time, late, overdue, not yet due (neutral grey)
+PERCENT_TICKS = (0, 50, 100)
+ANNOTATION_ROOM = 0.3  # share of the axis right of 100% kept for the "17/27" counts
+BAR_HEIGHT = 0.5
 
 # Scoped to each drawing, so the chart never changes matplotlib settings for the rest of the process.
 _STYLE: Any = {  # matplotlib types its keys as literals; these are checked by the chart tests
     "font.family": "DejaVu Sans",
-    "font.size": 11,
+    "font.size": 12,
     "axes.titlesize": 14,
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -40,38 +48,62 @@ _STYLE: Any = {  # matplotlib types its keys as literals; these are checked by t
 }
 
 
-def build_progress_chart(rows: Sequence[ProgressRow]) -> bytes:
-    """A PNG with one 100% stacked bar per row, so small and large groups compare at a glance; the counts
-    ("17/27") are written beside each bar. Past MAX_BARS rows the smallest are folded into one "Khác" bar.
-
-    Each row is (label, reported on time, reported late, not reported); the three parts are disjoint.
-    Negative or non-numeric counts are read as 0, so a bad row never stops the chart.
-    """
+def build_progress_chart(
+    rows: Sequence[Sequence[object]], day: date | None = None, subtitle: str | None = None
+) -> bytes:
+    """The PNG of `progress_figure`."""
     import matplotlib as mpl
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    clean = [_clean_row(row) for row in rows]
     with mpl.rc_context(_STYLE):
-        figure = _draw(fold_rows(clean, MAX_BARS)) if clean else _draw_empty()
+        figure = progress_figure(rows, day, subtitle)
         buffer = BytesIO()
         FigureCanvasAgg(figure).print_png(buffer)
     return buffer.getvalue()
 
 
-def fold_rows(rows: Sequence[ProgressRow], limit: int = MAX_BARS) -> list[ProgressRow]:
+def progress_figure(
+    rows: Sequence[Sequence[object]], day: date | None = None, subtitle: str | None = None
+) -> Figure:
+    """One 100% stacked bar per row, so small and large groups compare at a glance, with the units reported
+    ("17/27") beside each bar. Past MAX_BARS rows the smallest are folded into one "Khác" bar. The title carries
+    `day`; `subtitle` replaces the default one (units reported of all the rows' units), for rows whose units
+    overlap, such as one row per directive.
+
+    Negative or non-numeric counts are read as 0, so a bad row never stops the chart.
+    """
+    import matplotlib as mpl
+
+    clean = [_clean_row(row) for row in rows]
+    with mpl.rc_context(_STYLE):
+        if not clean:
+            return _draw_empty(day)
+        folded = fold_rows(clean, MAX_BARS)
+        return _draw(folded, _title(day), subtitle if subtitle is not None else _subtitle(folded))
+
+
+def fold_rows(given: Sequence[Sequence[object]], limit: int = MAX_BARS) -> list[ProgressRow]:
     """At most `limit` rows: the `limit` - 1 largest (by units, in the given order), then one
-    "Khác (n đơn vị)" row summing the others. Fewer rows come back unchanged."""
+    "Khác (n đơn vị)" row summing the others. Fewer rows come back unchanged (counts cleaned)."""
+    rows = [_clean_row(row) for row in given]
     if len(rows) <= limit:
         return list(rows)
     by_size = sorted(range(len(rows)), key=lambda i: _total(rows[i]), reverse=True)
     kept = sorted(by_size[: limit - 1])
     rest = [rows[i] for i in by_size[limit - 1 :]]
     others = msg.CHART_OTHERS.format(count=format_number(len(rest)))
-    on_time, late, missing = (sum(_parts(row)[part] for row in rest) for part in range(3))
-    return [*(rows[i] for i in kept), (others, on_time, late, missing)]
+    on_time, late, overdue, not_due = (sum(_parts(row)[part] for row in rest) for part in range(4))
+    return [*(rows[i] for i in kept), (others, on_time, late, overdue, not_due)]
 
 
-def _draw(rows: Sequence[ProgressRow]) -> Figure:
+def shares(row: ProgressRow) -> tuple[float, float, float, float]:
+    """The row's four parts as percentages of its units (all 0 for a row without units)."""
+    total = _total(row)
+    on_time, late, overdue, not_due = (100 * part / total if total else 0.0 for part in _parts(row))
+    return on_time, late, overdue, not_due
+
+
+def _draw(rows: Sequence[ProgressRow], title: str, subtitle: str) -> Figure:
     from matplotlib.figure import Figure
 
     figure = Figure(
@@ -80,56 +112,60 @@ def _draw(rows: Sequence[ProgressRow]) -> Figure:
     axes = figure.add_subplot()
     positions = list(range(len(rows)))
     left = [0.0] * len(rows)
-    names = (msg.CHART_ON_TIME, msg.CHART_LATE, msg.CHART_NOT_REPORTED)
-    for part, (name, color) in enumerate(zip(names, COLORS, strict=True), start=1):
-        shares = [100 * _parts(row)[part - 1] / _total(row) if _total(row) else 0.0 for row in rows]
-        axes.barh(positions, shares, left=left, color=color, label=name, height=0.7)
-        left = [a + b for a, b in zip(left, shares, strict=True)]
+    names = (msg.CHART_ON_TIME, msg.CHART_LATE, msg.CHART_OVERDUE, msg.CHART_NOT_DUE)
+    row_shares = [shares(row) for row in rows]
+    for part, (name, color) in enumerate(zip(names, COLORS, strict=True)):
+        widths = [share[part] for share in row_shares]
+        axes.barh(positions, widths, left=left, color=color, label=name, height=BAR_HEIGHT)
+        left = [a + b for a, b in zip(left, widths, strict=True)]
     for position, row in zip(positions, rows, strict=True):
+        axes.text(0, position - BAR_HEIGHT / 2 - 0.04, _short(row[0]), va="bottom", fontsize=12)
         counts = f" {format_number(row[1] + row[2])}/{format_number(_total(row))}"
-        axes.text(100, position, counts, va="center", fontsize=10)
-    axes.set_yticks(positions, [_short(row[0]) for row in rows])
-    axes.invert_yaxis()  # first row on top, as the caller listed them
+        axes.text(100, position, counts, va="center", fontsize=12, fontweight="bold")
+    axes.set_yticks([])
+    axes.spines["left"].set_visible(False)
+    axes.set_ylim(len(rows) - 0.5, -1.0)  # first row on top, room above it for its label
     axes.set_xlim(0, 100 * (1 + ANNOTATION_ROOM))
     axes.set_xticks(PERCENT_TICKS, [f"{tick}%" for tick in PERCENT_TICKS])
-    axes.set_xlabel(msg.CHART_AXIS)
-    axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, frameon=False, fontsize=10)
-    figure.suptitle(_title(rows), fontsize=13, fontweight="bold")
+    axes.set_xlabel(msg.CHART_AXIS, fontsize=11)
+    axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False, fontsize=12)
+    figure.suptitle(f"{title}\n{subtitle}", fontsize=13, fontweight="bold", wrap=True)
     return figure
 
 
-def _draw_empty() -> Figure:
+def _draw_empty(day: date | None) -> Figure:
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(WIDTH_INCHES, FRAME_INCHES + 1), dpi=DPI)
-    figure.suptitle(msg.CHART_TITLE, fontsize=13, fontweight="bold")
-    figure.text(0.5, 0.45, msg.CHART_NO_DATA, ha="center", va="center", fontsize=12, color="#555555")
+    figure.suptitle(_title(day), fontsize=13, fontweight="bold")
+    figure.text(0.5, 0.45, msg.CHART_NO_DATA, ha="center", va="center", fontsize=13, color="#555555")
     return figure
 
 
-def _title(rows: Sequence[ProgressRow]) -> str:
+def _title(day: date | None) -> str:
+    return msg.CHART_TITLE_DATED.format(date=msg.party_date(day)) if day is not None else msg.CHART_TITLE
+
+
+def _subtitle(rows: Sequence[ProgressRow]) -> str:
     reported = sum(row[1] + row[2] for row in rows)
     total = sum(_total(row) for row in rows)
     rate = format_percent(reported / total if total else None)
-    subtitle = msg.CHART_SUBTITLE.format(
-        reported=format_number(reported), total=format_number(total), rate=rate
-    )
-    return f"{msg.CHART_TITLE}\n{subtitle}"
+    return msg.CHART_SUBTITLE.format(reported=format_number(reported), total=format_number(total), rate=rate)
 
 
-def _parts(row: ProgressRow) -> tuple[int, int, int]:
-    """On time, late, not reported."""
-    return row[1], row[2], row[3]
+def _parts(row: ProgressRow) -> Parts:
+    """On time, late, overdue, not yet due."""
+    return row[1], row[2], row[3], row[4]
 
 
 def _total(row: ProgressRow) -> int:
-    return row[1] + row[2] + row[3]
+    return sum(_parts(row))
 
 
 def _clean_row(row: Sequence[object]) -> ProgressRow:
     label = str(row[0]) if len(row) > 0 and row[0] is not None else ""
-    counts = [_count(row[i]) if len(row) > i else 0 for i in (1, 2, 3)]
-    return (" ".join(label.split()), counts[0], counts[1], counts[2])
+    counts = [_count(row[i]) if len(row) > i else 0 for i in (1, 2, 3, 4)]
+    return (" ".join(label.split()), counts[0], counts[1], counts[2], counts[3])
 
 
 def _count(value: object) -> int:

@@ -43,7 +43,7 @@ from bot.services.report_data import (
     is_quotable,
 )
 from messages import documents as msg
-from messages.formats import format_number, format_percent
+from messages.formats import attendance_figures, format_number, format_percent
 
 # --- The layout: one table of every element's place and look, from Hướng dẫn 36-HD/VPTW (docs/party-format.md) --
 
@@ -359,19 +359,7 @@ def _attendance_sentence(label: str, attendance: Attendance | None) -> str | Non
     """Present of the members expected (exempted members are neither expected nor absent), then the parts."""
     if attendance is None or attendance.members <= 0:
         return None
-    n = format_number
-    return msg.RESULTS_ATTENDANCE.format(
-        label=label,
-        present=n(attendance.present),
-        expected=n(attendance.expected),
-        rate=format_percent(attendance.rate),
-        members=n(attendance.members),
-        official=n(attendance.official),
-        probationary=n(attendance.probationary),
-        exempt=n(attendance.exempt),
-        excused=n(attendance.excused),
-        unexcused=n(attendance.unexcused),
-    )
+    return msg.RESULTS_ATTENDANCE.format(label=label, **attendance_figures(attendance))
 
 
 def _choice_sentence(label: str, counts: Mapping[str, int]) -> str | None:

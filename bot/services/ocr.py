@@ -22,10 +22,11 @@ import pypdfium2 as pdfium
 import pytesseract
 from PIL import Image, ImageFilter, ImageOps
 
+from bot.services.reading import MAX_SCAN_PAGES
+
 LANGUAGE = "vie"
-# Directives run one to three pages, with an appendix at most a few more; what a scan holds past this is left out
-# (the parser reads number, date and issuer from the first page, the deadline from the body).
-MAX_PAGES = 6
+# What a scan holds past this many pages is left out (see reading.MAX_SCAN_PAGES).
+MAX_PAGES = MAX_SCAN_PAGES
 # The width of an A4 page at 300 dpi: what a page image is scaled to, whatever its source resolution.
 _TARGET_WIDTH = 2480
 # A hostile image or PDF page may claim any size; Pillow refuses to open more pixels than this.
@@ -87,9 +88,21 @@ def read_scan(
     """OCR every page (up to MAX_PAGES) of a PDF or image; `on_page(done, total)` is called before the first page
     (done = 0) and after each one."""
     check_available(command)
+    return _read_pages(*_pages(data), on_page)
+
+
+def read_photos(
+    photos: list[bytes], command: str, on_page: Callable[[int, int], None] = lambda done, total: None
+) -> ScanText:
+    """OCR the photos of one directive's pages, in order, as one scan (up to MAX_PAGES); `on_page` as for
+    `read_scan`."""
+    check_available(command)
+    return _read_pages((_image(photo) for photo in photos[:MAX_PAGES]), len(photos), on_page)
+
+
+def _read_pages(pages: Iterator[Image.Image], total: int, on_page: Callable[[int, int], None]) -> ScanText:
     # One thread per Tesseract: the worker is one read among others on a small server.
     os.environ["OMP_THREAD_LIMIT"] = "1"
-    pages, total = _pages(data)
     read = min(total, MAX_PAGES)
     on_page(0, read)
     texts: list[str] = []
@@ -115,13 +128,18 @@ def _pages(data: bytes) -> tuple[Iterator[Image.Image], int]:
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     if data.startswith(b"%PDF-") or b"%PDF-" in data[:1024]:
         return _pdf_pages(data)
+    return iter([_image(data)]), 1
+
+
+def _image(data: bytes) -> Image.Image:
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         image = Image.open(io.BytesIO(data))
         image.load()
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ScanUnreadable(f"not a readable image: {exc!r}") from exc
     # A phone stores its photo as the sensor saw it and says in EXIF how to turn it upright.
-    return iter([ImageOps.exif_transpose(image)]), 1
+    return ImageOps.exif_transpose(image)
 
 
 def _pdf_pages(data: bytes) -> tuple[Iterator[Image.Image], int]:

@@ -1,8 +1,8 @@
 """The child side of `bot.services.reading`: read one directive under a memory and CPU cap, answer in JSON.
 
 Run as `python -m bot.services.read_worker MEMORY_MB CPU_SECONDS`. Stdin holds one JSON line (the request:
-`name`, `mime`, `today`, `tesseract` (the OCR command), and `pasted` for text to parse as is) followed by the
-file's bytes. Stdout gets JSON lines: while a scan is read, `{"progress": [done, total]}` (pages; done = 0 when it
+`name`, `mime`, `today`, `tesseract` (the OCR command), `pasted` for text to parse as is, and `photos`, the sizes
+of the photos of one directive's pages that follow one after another) followed by the file's bytes. Stdout gets JSON lines: while a scan is read, `{"progress": [done, total]}` (pages; done = 0 when it
 starts), then the answer, `{"text", "source_format", "meta"}` (and `"scan"` for a scan) or `{"refusal"}`. JSON
 rather than pickle: a file that subverted a parser here still cannot make the bot run code when the bot reads the
 answer.
@@ -51,6 +51,8 @@ def _answer(request: dict[str, Any], data: bytes) -> dict[str, Any]:
     if request.get("pasted"):
         return _parsed(data.decode("utf-8"), None, today)
     tesseract = request.get("tesseract") or "tesseract"
+    if isinstance(request.get("photos"), list):
+        return _scanned_photos(_split(data, request["photos"]), tesseract, today)
     if ocr.is_image(data):
         return _scanned(data, tesseract, today)
     extracted = extract_text(data, request["name"], request.get("mime"))
@@ -61,9 +63,27 @@ def _answer(request: dict[str, Any], data: bytes) -> dict[str, Any]:
     return _parsed(extracted.text, extracted.source_format, today)
 
 
-def _scanned(data: bytes, tesseract: str, today: date | None) -> dict[str, Any]:
+def _split(data: bytes, sizes: list[Any]) -> list[bytes]:
+    """The photos the request's sizes cut `data` into (each must be an image)."""
+    photos, start = [], 0
+    for size in sizes:
+        photos.append(data[start : start + int(size)])
+        start += int(size)
+    return photos
+
+
+def _scanned_photos(photos: list[bytes], tesseract: str, today: date | None) -> dict[str, Any]:
+    if not photos or not all(ocr.is_image(photo) for photo in photos):
+        return {"refusal": Refusal.CORRUPT_FILE.value}
+    return _scanned(photos, tesseract, today)
+
+
+def _scanned(data: bytes | list[bytes], tesseract: str, today: date | None) -> dict[str, Any]:
     try:
-        scan = ocr.read_scan(data, tesseract, _report_progress)
+        if isinstance(data, list):
+            scan = ocr.read_photos(data, tesseract, _report_progress)
+        else:
+            scan = ocr.read_scan(data, tesseract, _report_progress)
     except ocr.OcrUnavailable:
         return {"refusal": Refusal.NO_OCR.value}
     except ocr.ScanUnreadable:

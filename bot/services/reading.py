@@ -13,7 +13,8 @@ A scan (an image-only PDF, a photo) is read with Tesseract in the same worker. T
 will read before it starts; the wall-clock budget then grows by `Budget.scan_page_seconds` per page, and the
 caller's `on_progress(done, total)` hears of each page so the board sees the read moving.
 
-The bot calls `read_document` for an uploaded file and `read_pasted_text` for a pasted directive; a command
+The bot calls `read_document` for an uploaded file, `read_photos` for the photos of a directive's pages and
+`read_pasted_text` for a pasted directive; a command
 line tool calls `asyncio.run(read_document(...))`.
 """
 
@@ -51,6 +52,10 @@ class Budget:
 
 
 DEFAULT_BUDGET = Budget()
+# Directives run one to three pages, with an appendix at most a few more; what a scan holds past this is left out
+# (the parser reads number, date and issuer from the first page, the deadline from the body), and a directive
+# photographed page by page takes no more photos than this.
+MAX_SCAN_PAGES = 6
 # Reads running at once; more wait their turn, so a burst of uploads cannot take every core and all memory.
 MAX_CONCURRENT_READS = 2
 
@@ -100,6 +105,23 @@ async def read_document(
     as for `parse_directive`."""
     request = {"name": name, "mime": mime, "today": _iso(today), "tesseract": tesseract}
     answer = await _in_worker(request, data, budget, label=name, on_progress=on_progress)
+    if isinstance(answer, Reason):
+        return Refusal(answer, msg.file_refusal(answer, name))
+    return answer
+
+
+async def read_photos(
+    photos: list[bytes],
+    name: str,
+    *,
+    today: date | None = None,
+    budget: Budget = DEFAULT_BUDGET,
+    tesseract: str = "tesseract",
+    on_progress: Progress | None = None,
+) -> ReadResult | Refusal:
+    """Read photos of one directive's pages, in order, as one scan (a page photographed after the others)."""
+    request = {"name": name, "today": _iso(today), "tesseract": tesseract, "photos": [len(p) for p in photos]}
+    answer = await _in_worker(request, b"".join(photos), budget, label=name, on_progress=on_progress)
     if isinstance(answer, Reason):
         return Refusal(answer, msg.file_refusal(answer, name))
     return answer

@@ -111,6 +111,7 @@ class DirectiveSummary:
     issued_by: str = ""
     form_title: str = ""
     form_fields: tuple[FormField, ...] = ()
+    asks_photos: bool = False  # the form asks for evidence photos (kept out of `form_fields`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +164,11 @@ class Counts:
 
 @dataclass(frozen=True, slots=True)
 class UnitRow:
-    """One target unit: who leads it, how far it got, and the values of its latest report (by field key)."""
+    """One target unit: who leads it, how far it got, and the values of its latest report (by field key).
+
+    A report acknowledges the directive and an acknowledgement shows it arrived, so a unit counted as
+    acknowledged (or delivered) always carries that time: the snapshot fills a missing one from the later step.
+    `photos` are the file hashes of the report's evidence photos."""
 
     path: str
     name: str
@@ -176,6 +181,8 @@ class UnitRow:
     late: bool = False
     versions: int = 0
     values: Mapping[str, FieldValue] = field(default_factory=dict)
+    unit_id: int | None = None
+    photos: tuple[str, ...] = ()
 
     @property
     def has_reported(self) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,9 +30,10 @@ from bot.services.reminders import DEFAULT_POLICY, is_quiet
 from bot.services.report_data import Aggregates, Counts
 from messages import board as msg
 from messages import cycles as cycle_msg
+from messages import documents as doc_msg
 from messages.formats import day, format_number, format_percent
 from storage.db import transaction
-from storage.models import ChannelAccount, DailySummary, Directive, Role
+from storage.models import ChannelAccount, DailySummary, Directive, Role, Unit
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class Summary:
     said: list[status.Said]
     chart_rows: list[ProgressRow]
     chart_by_directive: bool
+    cells: int = 0  # active cells in scope, said under a chart by directive (whose bars share their cells)
 
     @property
     def empty(self) -> bool:
@@ -110,26 +112,46 @@ async def build_summary(session: AsyncSession, scope: status.Scope, now: datetim
                 escalated.get(directive.id, 0),
             )
         progress.append(item)
-    rows, by_directive = await _chart_rows(session, scope, progress)
-    return Summary(today, scope, progress, said, rows, by_directive)
+    rows, by_directive = await _chart_rows(session, scope, progress, today)
+    cells = await _cells_in_scope(session, scope) if by_directive else 0
+    return Summary(today, scope, progress, said, rows, by_directive, cells)
 
 
 async def _chart_rows(
-    session: AsyncSession, scope: status.Scope, progress: list[DirectiveProgress]
+    session: AsyncSession, scope: status.Scope, progress: list[DirectiveProgress], today: date
 ) -> tuple[list[ProgressRow], bool]:
     """Progress by directive, or, when only one is open, by part of the scope."""
     if len(progress) == 1:
-        parts = await status.counts_by_subtree(session, scope, progress[0].directive.id)
-        return [_row(part.name, part.counts) for part in parts], False
-    return [_row(p.directive.number or "", p.counts) for p in progress], True
+        directive = progress[0].directive
+        parts = await status.counts_by_subtree(session, scope, directive.id)
+        return [_row(part.name, part.counts, _overdue(directive, today)) for part in parts], False
+    return [_row(p.directive.number or "", p.counts, _overdue(p.directive, today)) for p in progress], True
+
+
+def _overdue(directive: Directive, today: date) -> bool:
+    """Whether a missing report is late yet: only once the deadline has passed."""
+    return directive.deadline is not None and directive.deadline < today
 
 
 def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole > 0 else None
 
 
-def _row(label: str, counts: Counts) -> ProgressRow:
-    return (label, counts.reported_on_time, counts.reported_late, counts.not_reported)
+def _row(label: str, counts: Counts, overdue: bool) -> ProgressRow:
+    missing = counts.not_reported
+    return (
+        label,
+        counts.reported_on_time,
+        counts.reported_late,
+        missing if overdue else 0,
+        0 if overdue else missing,
+    )
+
+
+async def _cells_in_scope(session: AsyncSession, scope: status.Scope) -> int:
+    """The active cells the member oversees: the units a chart by directive is about (one index scan)."""
+    query = select(func.count()).select_from(Unit).where(Unit.is_cell.is_(True), Unit.active.is_(True))
+    return int(await session.scalar(status.in_scope(query, scope)) or 0)
 
 
 # --- Text and chart ----------------------------------------------------------------------------------------
@@ -227,16 +249,26 @@ def _overdue_lines(summary: Summary) -> list[str]:
 _CHART_LOCK = threading.Lock()
 
 
-def _draw(rows: list[ProgressRow]) -> bytes:
+def _draw(summary: Summary) -> bytes:
     with _CHART_LOCK:
-        return build_progress_chart(rows)
+        return build_progress_chart(summary.chart_rows, summary.day, chart_subtitle(summary))
+
+
+def chart_subtitle(summary: Summary) -> str | None:
+    """Under a chart by directive, the units it is about; the bars' sum would count each cell once per
+    directive. A chart by part of the scope sums its units itself (None)."""
+    if not summary.chart_by_directive:
+        return None
+    return doc_msg.CHART_SUBTITLE_DIRECTIVES.format(
+        directives=format_number(len(summary.directives)), units=format_number(summary.cells)
+    )
 
 
 async def chart(summary: Summary) -> bytes | None:
     """The PNG of the summary's progress chart, drawn off the event loop; None when there is nothing to draw."""
     if not summary.chart_rows:
         return None
-    return await asyncio.to_thread(_draw, summary.chart_rows)
+    return await asyncio.to_thread(_draw, summary)
 
 
 def chart_caption(summary: Summary) -> str:

@@ -1,10 +1,15 @@
 """Excel export of one directive's reporting state: a "Chi tiết" sheet (one row per target unit) and a
-"Tổng hợp" sheet (counts and aggregates). Streams rows with openpyxl's write-only mode so large lists stay fast."""
+"Tổng hợp" sheet (counts and aggregates). Streams rows with openpyxl's write-only mode so large lists stay fast.
+
+The summary sheet is computed from the very rows the detail sheet shows (never from a separate query), so every
+total can be checked by filtering the rows. Both sheets print on A4 landscape, one page wide, with the header row
+repeated on every page. A row whose report carries evidence photos links to the bot's signed photo page."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from io import BytesIO
@@ -14,10 +19,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 
 from bot.services.report_data import (
+    Aggregates,
     Attendance,
+    Counts,
     FieldType,
     FieldValue,
     FormField,
@@ -43,7 +51,9 @@ DECIMAL_FORMAT = "#,##0.##"
 PERCENT_FORMAT = "0.0%"
 
 MIN_WIDTH = 8
-MAX_WIDTH = 60
+MAX_WIDTH = 26  # longer texts wrap, so one column never pushes the page to an unreadable scale
+SUMMARY_MAX_WIDTH = 60  # three columns: its labels fit on one line
+HEADER_WIDTH = 12  # headers wrap onto a few lines rather than widen narrow data
 DATETIME_WIDTH = 17
 DATE_WIDTH = 12
 EXCEL_MAX_TEXT = 32_767
@@ -51,11 +61,25 @@ FALLBACK_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 HEADER_FONT = Font(bold=True)
 HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
+WRAPPED = Alignment(wrap_text=True, vertical="top")
+LINK_STYLE = "Hyperlink"
+PAPER_A4 = "9"  # the OOXML paperSize code of A4
+HEADER_ROWS = "1:1"
+LINE_POINTS = 15  # one line of 11-point text
 
 Value = str | int | float | datetime | date | None
+EvidenceLink = Callable[[UnitRow], str | None]  # the signed photo page of a row, None when it has no photo
 
 # Characters XML 1.0 cannot carry (control characters, lone surrogates, U+FFFE/FFFF); openpyxl would raise.
 _XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Link:
+    """A cell that opens a web page."""
+
+    text: str
+    url: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +87,16 @@ class _Column:
     """One column of the detail sheet: its header, how a unit row fills it, and how its cells look."""
 
     header: str
-    extract: Callable[[UnitRow], Value]
-    kind: str = "text"  # text | number | percent | datetime | date
+    extract: Callable[[UnitRow], Value | _Link]
+    kind: str = "text"  # text | number | percent | datetime | date | link
 
 
-def build_xlsx(data: ReportData) -> bytes:
-    """The workbook as .xlsx bytes: "Chi tiết" then "Tổng hợp", headers bold, frozen and filterable."""
+def build_xlsx(data: ReportData, evidence_link: EvidenceLink | None = None) -> bytes:
+    """The workbook as .xlsx bytes: "Chi tiết" then "Tổng hợp", headers bold, frozen, filterable and printable.
+    With `evidence_link` and a form asking for photos, the detail sheet gets a column linking each row with
+    photos to its photo page."""
     workbook = Workbook(write_only=True)
-    _write_detail(workbook.create_sheet(msg.SHEET_DETAIL), data)
+    _write_detail(workbook.create_sheet(msg.SHEET_DETAIL), data, evidence_link)
     _write_summary(workbook.create_sheet(msg.SHEET_SUMMARY), data)
     workbook.properties.title = _clean_text(_directive_reference(data))
     workbook.properties.creator = _clean_text(data.directive.issuer)
@@ -82,22 +108,29 @@ def build_xlsx(data: ReportData) -> bytes:
 # --- "Chi tiết" -------------------------------------------------------------------------------------------
 
 
-def _write_detail(sheet: WriteOnlyWorksheet, data: ReportData) -> None:
+def _write_detail(sheet: WriteOnlyWorksheet, data: ReportData, evidence_link: EvidenceLink | None) -> None:
     tz = _zone(data.timezone)
-    columns = _detail_columns(data.directive.form_fields, tz)
+    link = evidence_link if data.directive.asks_photos else None
+    columns = _detail_columns(data.directive.form_fields, tz, link)
     table = [[column.extract(row) for column in columns] for row in data.rows]
+    headers, kinds = [column.header for column in columns], [column.kind for column in columns]
     # Write-only sheets take their layout before the first row, so widths come from a pass over the values.
-    _set_widths(sheet, [column.header for column in columns], table, [column.kind for column in columns])
+    widths = _set_widths(sheet, headers, table, kinds)
+    _print_setup(sheet)
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(table) + 1}"
-    _append_header(sheet, [column.header for column in columns])
+    _set_heights(sheet, [headers, *table], widths)
+    _append_header(sheet, headers)
     cells = _CellMaker(sheet)
-    kinds = [column.kind for column in columns]
     for values in table:
-        sheet.append([cells.make(value, kind) for value, kind in zip(values, kinds, strict=True)])
+        sheet.append(
+            [cells.make(value, kind, width) for value, kind, width in zip(values, kinds, widths, strict=True)]
+        )
 
 
-def _detail_columns(fields: Sequence[FormField], tz: ZoneInfo) -> list[_Column]:
+def _detail_columns(
+    fields: Sequence[FormField], tz: ZoneInfo, evidence_link: EvidenceLink | None = None
+) -> list[_Column]:
     columns = [
         _Column(msg.COL_UNIT, lambda row: row.path or row.name),
         _Column(msg.COL_SECRETARY, lambda row: row.secretary),
@@ -111,7 +144,16 @@ def _detail_columns(fields: Sequence[FormField], tz: ZoneInfo) -> list[_Column]:
         columns.extend(_field_columns(form_field, tz))
     columns.append(_Column(msg.COL_LATE, lambda row: msg.LATE_YES if row.late else None))
     columns.append(_Column(msg.COL_VERSIONS, lambda row: as_number(row.versions), "number"))
+    if evidence_link is not None:
+        columns.append(_Column(msg.COL_EVIDENCE, lambda row: _evidence(row, evidence_link), "link"))
     return columns
+
+
+def _evidence(row: UnitRow, evidence_link: EvidenceLink) -> _Link | None:
+    if not row.photos:
+        return None
+    url = evidence_link(row)
+    return _Link(msg.EVIDENCE_LINK_TEXT.format(count=len(row.photos)), url) if url else None
 
 
 def _field_columns(form_field: FormField, tz: ZoneInfo) -> list[_Column]:
@@ -165,16 +207,22 @@ def _attendance_columns(form_field: FormField) -> list[_Column]:
 def _write_summary(sheet: WriteOnlyWorksheet, data: ReportData) -> None:
     lines = list(_summary_lines(data))
     kinds = ["text", "number", "percent"]
-    _set_widths(sheet, list(msg.SUMMARY_HEADERS), lines, kinds)
+    widths = _set_widths(sheet, list(msg.SUMMARY_HEADERS), lines, kinds, SUMMARY_MAX_WIDTH)
+    _print_setup(sheet)
     sheet.freeze_panes = "A2"
     _append_header(sheet, list(msg.SUMMARY_HEADERS))
     cells = _CellMaker(sheet)
     for line in lines:
-        sheet.append([cells.make(value, kind) for value, kind in zip(line, kinds, strict=True)])
+        sheet.append(
+            [cells.make(value, kind, width) for value, kind, width in zip(line, kinds, widths, strict=True)]
+        )
 
 
 def _summary_lines(data: ReportData) -> Iterator[list[Value]]:
-    directive, counts, aggregates = data.directive, data.counts, data.aggregates
+    """Totals of the detail sheet's rows: the sheet and its summary always agree, whatever changed since."""
+    directive = data.directive
+    counts = Counts.from_rows(data.rows)
+    aggregates = Aggregates.from_rows(directive.form_fields, data.rows)
     yield [msg.SUM_DIRECTIVE, _directive_reference(data), None]
     yield [msg.SUM_SUBJECT, directive.subject, None]
     if directive.deadline is not None:
@@ -187,16 +235,25 @@ def _summary_lines(data: ReportData) -> Iterator[list[Value]]:
     yield [msg.SUM_REPORTED, counts.reported, counts.report_rate]
     yield [msg.SUM_ON_TIME, counts.reported_on_time, _rate(counts.reported_on_time, targeted)]
     yield [msg.SUM_LATE, counts.reported_late, _rate(counts.reported_late, targeted)]
-    yield [msg.SUM_NOT_REPORTED, counts.not_reported, _rate(counts.not_reported, targeted)]
+    yield [_not_reported_label(data), counts.not_reported, _rate(counts.not_reported, targeted)]
     yield [msg.SUM_BLOCKED, counts.blocked, _rate(counts.blocked, targeted)]
     yield [msg.SUM_UNREGISTERED, counts.unregistered, _rate(counts.unregistered, targeted)]
     yield [msg.SUM_SESSIONS, aggregates.sessions_held, None]
     for form_field in directive.form_fields:
-        yield from _field_summary_lines(form_field, data)
+        yield from _field_summary_lines(form_field, aggregates)
 
 
-def _field_summary_lines(form_field: FormField, data: ReportData) -> Iterator[list[Value]]:
-    aggregates, label = data.aggregates, form_field.label
+def _not_reported_label(data: ReportData) -> str:
+    """Missing reports are overdue only once the deadline has passed; before that they are simply not due."""
+    deadline = data.directive.deadline
+    if deadline is None:
+        return msg.SUM_NOT_REPORTED
+    overdue = deadline < data.generated_on
+    return msg.SUM_NOT_REPORTED_OVERDUE if overdue else msg.SUM_NOT_REPORTED_NOT_DUE
+
+
+def _field_summary_lines(form_field: FormField, aggregates: Aggregates) -> Iterator[list[Value]]:
+    label = form_field.label
     if form_field.type == FieldType.NUMBER and form_field.key in aggregates.sums:
         yield [label, as_number(aggregates.sums[form_field.key]), None]
     elif form_field.type == FieldType.RATIO and form_field.key in aggregates.ratios:
@@ -228,16 +285,23 @@ def _attendance_summary_lines(label: str, attendance: Attendance) -> Iterator[li
 
 
 class _CellMaker:
-    """Turns plain values into write-only cells, styling only those that need a number format."""
+    """Turns plain values into write-only cells, styling only those that need a number format, wrapping or a
+    link. Each style is set once through openpyxl's style API and then copied: setting a style looks it up in the
+    workbook's style tables, which is most of the time of a large export."""
 
     def __init__(self, sheet: WriteOnlyWorksheet) -> None:
         self._sheet = sheet
+        self._styles: dict[str, StyleArray] = {}
 
-    def make(self, value: Value, kind: str) -> object:
+    def make(self, value: Value | _Link, kind: str, width: float = MAX_WIDTH) -> object:
         if value is None:
             return None
+        if isinstance(value, _Link):
+            cell = self._cell(_clean_text(value.text), LINK_STYLE, _link_style)
+            cell.hyperlink = value.url
+            return cell
         if isinstance(value, str):
-            return self._text(value)
+            return self._text(value, wrap=len(value) > width)
         if isinstance(value, datetime):
             return self._styled(value, DATETIME_FORMAT)
         if isinstance(value, date):
@@ -248,19 +312,37 @@ class _CellMaker:
             return value  # reads the same without the thousands format, and a plain cell is much cheaper
         return self._styled(value, INTEGER_FORMAT if float(value).is_integer() else DECIMAL_FORMAT)
 
-    def _text(self, text: str) -> object:
+    def _text(self, text: str, *, wrap: bool) -> object:
         clean = _clean_text(text)
-        if not clean.startswith("="):
+        formula = clean.startswith("=")
+        if not formula and not wrap:
             return clean
-        # A secretary's "=..." must stay text: openpyxl would store it as a live formula.
-        cell = WriteOnlyCell(self._sheet, clean)
-        cell.data_type = "s"
+        # Wider than its column: printed on several lines rather than cut off.
+        cell = self._cell(clean, "wrap", _wrap_style) if wrap else WriteOnlyCell(self._sheet, clean)
+        if formula:  # a secretary's "=..." must stay text: openpyxl would store it as a live formula
+            cell.data_type = "s"
         return cell
 
     def _styled(self, value: Value, number_format: str) -> WriteOnlyCell:
+        return self._cell(value, number_format, lambda cell: setattr(cell, "number_format", number_format))
+
+    def _cell(self, value: Value, key: str, apply: Callable[[WriteOnlyCell], None]) -> WriteOnlyCell:
         cell = WriteOnlyCell(self._sheet, value)
-        cell.number_format = number_format
+        style = self._styles.get(key)
+        if style is None:
+            apply(cell)
+            self._styles[key] = copy(cell._style)
+        else:
+            cell._style = copy(style)
         return cell
+
+
+def _wrap_style(cell: WriteOnlyCell) -> None:
+    cell.alignment = WRAPPED
+
+
+def _link_style(cell: WriteOnlyCell) -> None:
+    cell.style = LINK_STYLE
 
 
 def _append_header(sheet: WriteOnlyWorksheet, headers: Sequence[str]) -> None:
@@ -273,19 +355,66 @@ def _append_header(sheet: WriteOnlyWorksheet, headers: Sequence[str]) -> None:
     sheet.append(row)
 
 
+def _print_setup(sheet: WriteOnlyWorksheet) -> None:
+    """A4 landscape, scaled to one page wide (as many pages down as it takes), the header row on every page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = PAPER_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = HEADER_ROWS
+    sheet.print_options.gridLines = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.5
+
+
 def _set_widths(
-    sheet: WriteOnlyWorksheet, headers: Sequence[str], table: Sequence[Sequence[Value]], kinds: Sequence[str]
-) -> None:
+    sheet: WriteOnlyWorksheet,
+    headers: Sequence[str],
+    table: Sequence[Sequence[Value | _Link]],
+    kinds: Sequence[str],
+    max_width: int = MAX_WIDTH,
+) -> list[float]:
+    """Set and return each column's width: its longest value, within MIN_WIDTH..max_width."""
+    widths: list[float] = []
     for index, (header, kind) in enumerate(zip(headers, kinds, strict=True)):
         longest = max((_display_width(row[index]) for row in table), default=0)
-        # Headers wrap, so a long header needs only about half its length when the data is narrow.
-        width = max(longest, _longest_word(header), min(len(header), 18), _fixed_width(kind)) + 2
-        sheet.column_dimensions[get_column_letter(index + 1)].width = min(max(width, MIN_WIDTH), MAX_WIDTH)
+        # Headers wrap, so a long header needs only a part of its length when the data is narrow.
+        width = max(longest, _longest_word(header), min(len(header), HEADER_WIDTH), _fixed_width(kind)) + 2
+        widths.append(min(max(width, MIN_WIDTH), max_width))
+        sheet.column_dimensions[get_column_letter(index + 1)].width = widths[-1]
+    return widths
 
 
-def _display_width(value: Value) -> int:
+def _set_heights(
+    sheet: WriteOnlyWorksheet, table: Sequence[Sequence[Value | _Link]], widths: Sequence[float]
+) -> None:
+    """Give each row with wrapped text the height of its lines: spreadsheet programs do not all grow a row by
+    themselves (LibreOffice keeps the default height when it opens the file, and the lines overlap)."""
+    for index, values in enumerate(table, start=1):
+        lines = max(
+            (
+                _lines(value, width)
+                for value, width in zip(values, widths, strict=True)
+                if isinstance(value, str)
+            ),
+            default=1,
+        )
+        if lines > 1:
+            sheet.row_dimensions[index].height = LINE_POINTS * lines
+
+
+def _lines(text: str, width: float) -> int:
+    """About how many lines `text` takes in a column `width` characters wide (words are not split)."""
+    per_line = max(int(width) - 2, 1)
+    return -(-len(text) // per_line)
+
+
+def _display_width(value: Value | _Link) -> int:
     if value is None:
         return 0
+    if isinstance(value, _Link):
+        return len(value.text)
     if isinstance(value, datetime):
         return DATETIME_WIDTH
     if isinstance(value, date):

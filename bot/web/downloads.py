@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.events import OutFile
 from bot.core.host import Host
-from bot.services import links
+from bot.services import evidence, links
 from messages import zalo as msg
 from storage.db import transaction
 from storage.models import DirectiveFile, DirectiveTarget, Download, StoredFile
@@ -50,8 +50,7 @@ class Downloads:
 
     @property
     def base_url(self) -> str:
-        s = self.host.settings
-        return (s.public_url or f"http://{_reachable(s.listen_host)}:{s.listen_port}").rstrip("/")
+        return evidence.base_url(self.host.settings)
 
     def link(self, file: OutFile) -> str:
         """A link to `file` that records, when its download button is used, the directive and cell the file was
@@ -167,7 +166,3 @@ def _page(status: int, title: str, body: str) -> web.Response:
 
 def _quote(name: str) -> str:
     return quote(name, safe="")
-
-
-def _reachable(host: str) -> str:
-    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host

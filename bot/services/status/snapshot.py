@@ -6,8 +6,7 @@ show (rendered by `messages.status`).
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.textnorm import fold
 from bot.services import cycles
+from bot.services.evidence import photos_of
 from bot.services.forms import FieldType, FormSpec
 from bot.services.forms_store import get_form
 from bot.services.report_data import (
+    DELIVERED_STATUSES,
     Aggregates,
     Counts,
     DirectiveSummary,
@@ -29,7 +30,7 @@ from bot.services.report_data import (
     UnitRow,
     UnitStatus,
 )
-from bot.services.status.counts import Subtree, counts_by_directive, counts_by_subtree, counts_from
+from bot.services.status.counts import Subtree, counts_by_directive, counts_by_subtree
 from bot.services.status.figures import form_aggregates
 from bot.services.status.missing import MissingPage, escalated_counts, missing_units
 from bot.services.status.quotes import of_kind, quotes
@@ -41,11 +42,20 @@ from storage.models import Directive, DirectiveTarget, Person, Report, Unit
 
 
 async def unit_rows(
-    session: AsyncSession, scope: Scope, directive_id: int, *, cycle: int | None = None
+    session: AsyncSession,
+    scope: Scope,
+    directive_id: int,
+    photo_keys: Sequence[str] = (),
+    *,
+    cycle: int | None = None,
 ) -> list[UnitRow]:
     """One row per target unit in scope, in tree order: its path below the scope, secretary, status, times,
-    the latest report's values and how many versions were sent. With `cycle` (a closed period of a recurring
-    directive) the report state is that period's, read from its reports."""
+    the latest report's values, how many versions were sent and the photos under `photo_keys`. With `cycle` (a
+    closed period of a recurring directive) the report state is that period's, read from its reports.
+
+    A unit that reported without pressing "acknowledge" shows its report time as its acknowledgement (and one
+    with no delivery time its first later step as its delivery), so each row counted as acknowledged or delivered
+    carries that time, as the totals built from the rows say."""
     secretary = secretary_id_of_unit().label("secretary_id")
     targets = (
         select(
@@ -90,22 +100,31 @@ async def unit_rows(
         )
     ).all()
     names = await _ancestor_names(session, scope)
-    return [
-        UnitRow(
-            path=_path_text(row.path, names, scope, row.name),
-            name=row.name,
-            secretary=row.full_name or "",
-            phone=row.phone or "",
-            status=UnitStatus(row.status) if cycle is None else _closed_status(row),
-            delivered_at=row.delivered_at,
-            acknowledged_at=row.acknowledged_at,
-            reported_at=row.reported_at if cycle is None else row.submitted_at,
-            late=bool(row.late if cycle is None else row.report_late),
-            versions=row.version or 0,
-            values=row.report_values or {},
+    result = []
+    for row in rows:
+        status = UnitStatus(row.status) if cycle is None else _closed_status(row)
+        reported_at = row.reported_at if cycle is None else row.submitted_at
+        acknowledged_at = row.acknowledged_at or reported_at
+        delivered_at = row.delivered_at or (acknowledged_at if status in DELIVERED_STATUSES else None)
+        values = row.report_values or {}
+        result.append(
+            UnitRow(
+                path=_path_text(row.path, names, scope, row.name),
+                name=row.name,
+                secretary=row.full_name or "",
+                phone=row.phone or "",
+                status=status,
+                delivered_at=delivered_at,
+                acknowledged_at=acknowledged_at,
+                reported_at=reported_at,
+                late=bool(row.late if cycle is None else row.report_late),
+                versions=row.version or 0,
+                values=values,
+                unit_id=row.unit_id,
+                photos=photos_of(values, photo_keys),
+            )
         )
-        for row in rows
-    ]
+    return result
 
 
 def _closed_status(row: Any) -> UnitStatus:
@@ -171,6 +190,7 @@ def directive_summary(
         deadline=period.deadline if period is not None else directive.deadline,
         form_title=form.title if form is not None else "",
         form_fields=form_fields(form),
+        asks_photos=form is not None and bool(form.photo_fields),
     )
 
 
@@ -200,12 +220,11 @@ async def report_data(
     closed = period.number if period is not None and not period.current else None
     if period is None:
         period = await cycles.cycle(session, directive)
+    photo_keys = [spec.key for spec in form.photo_fields] if form is not None else []
+    rows = await unit_rows(session, scope, directive.id, photo_keys, cycle=closed)
+    # The counts come from the rows themselves: a separate query could see a report the rows did not.
+    counts = Counts.from_rows(rows)
     aggregates = (await form_aggregates(session, scope, [directive.id], form, cycle=closed))[directive.id]
-    rows = await unit_rows(session, scope, directive.id, cycle=closed)
-    if closed is None:
-        counts = (await counts_by_directive(session, scope, [directive.id]))[directive.id]
-    else:
-        counts = counts_from(Counter(row.status for row in rows))
     said = await quotes(session, scope, [directive.id], form, cycle=closed)
     return ReportData(
         directive=directive_summary(directive, form, period),
