@@ -30,7 +30,6 @@ from storage.db import make_engine, make_sessionmaker, transaction
 from storage.models import Directive, DirectiveCycle, DirectiveTarget, Outbox, Report, Unit
 from tests.support import EXAMPLE_ROSTER, SAMPLES, sample, travel_to
 from tests.test_cli import cli, query
-from tests.test_repeats import on_oa
 from tests.test_zalo_flows import QUICK, board_member, secretary
 from tests.zalo_fixtures import OA, ZaloPerson, ZaloWorld, eventually, zalo
 
@@ -239,7 +238,6 @@ def test_a_month_shorter_than_the_day_closes_on_its_last_day() -> None:
     assert cycles.quarterly(3, 31).next_after(date(2025, 3, 31)) == date(2025, 6, 30)
 
 
-@on_oa
 async def test_the_board_applies_the_half_yearly_schedule_in_the_preview(zalo: ZaloWorld) -> None:
     lan = await secretary(zalo)
     tuyen = await board_member(zalo)
