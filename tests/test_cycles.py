@@ -2,7 +2,8 @@
 another; a cell's report belongs to the period open when it was sent; the cell is reminded again in the next
 period; the board's status names the open period, and the Excel export and the Word draft of a closed period
 still show that period's reports. A half-yearly schedule comes from the document's own two dates, applied by the
-board in the intake preview; the shell takes `--every`."""
+board in the intake preview (typed choices on the Zalo Bot Platform, buttons on the OA); the shell takes
+`--every`; two instances open a period once."""
 
 from __future__ import annotations
 
