@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.host import Host
-from bot.services import personal_data, reminders, summary
+from bot.services import cycles, personal_data, reminders, summary
 from storage.db import transaction
 from storage.faults import is_transient, reason
 from storage.locks import SPACE, LockKey
@@ -116,10 +116,15 @@ class Leadership:
 
 
 async def reminders_job(runtime: Bot) -> reminders.Run | None:
-    """Queue the reminders and escalations due now; None when another instance is running the job."""
+    """Open the recurring directives' next periods whose deadline passed, then queue the reminders and
+    escalations due now; None when another instance is running the job."""
     async with exclusive(runtime.engine, REMINDERS_LOCK) as held:
         if not held:
             return None
+        async with transaction(runtime.sessions) as session:
+            opened = await cycles.open_due(session, runtime.clock, runtime.settings.tz)
+        if opened:
+            log.info("recurring directives: %d periods opened", opened)
         return await reminders.send_due(runtime)
 
 

@@ -15,7 +15,7 @@ from datetime import date
 from bot.core.events import Button, Reply
 from bot.core.host import Host
 from bot.core.textnorm import fold
-from bot.services import audit, board_files, evidence, reminders, status
+from bot.services import audit, board_files, cycles, evidence, reminders, status
 from bot.services import summary as summary_service
 from bot.services.outbox import REPLY, enqueue
 from handlers import buttons as b
@@ -23,6 +23,7 @@ from handlers import report_number
 from handlers.context import Context
 from messages import board as msg
 from messages import common
+from messages import cycles as cycle_msg
 from messages.formats import day, directive_code
 from storage.db import transaction
 from storage.models import Directive
@@ -238,18 +239,32 @@ async def xuat(ctx: Context) -> None:
     scope = await _scope(ctx)
     if scope is None:
         return
-    directive = await _resolve(ctx, scope, ctx.event.args, "xuat", b.ExportExcel)
-    if directive is not None:
-        await _export(ctx, scope, directive)
+    query, period = cycles.split_period(ctx.event.args)
+    directive = await _resolve(ctx, scope, query, "xuat", b.ExportExcel)
+    if directive is not None and (number := await _period(ctx, directive, period)) != 0:
+        await _export(ctx, scope, directive, number)
 
 
 async def baocao(ctx: Context) -> None:
     scope = await _scope(ctx)
     if scope is None:
         return
-    directive = await _resolve(ctx, scope, ctx.event.args, "baocao", b.DraftReport)
-    if directive is not None:
-        await _draft(ctx, scope, directive)
+    query, period = cycles.split_period(ctx.event.args)
+    directive = await _resolve(ctx, scope, query, "baocao", b.DraftReport)
+    if directive is not None and (number := await _period(ctx, directive, period)) != 0:
+        await _draft(ctx, scope, directive, number)
+
+
+async def _period(ctx: Context, directive: Directive, typed: str | None) -> int | None:
+    """The period a recurring directive's file is about: None for the default, its number for the one typed, or
+    0 (answered) when the directive has no such period."""
+    if typed is None:
+        return None
+    found = await cycles.find_by_label(ctx.session, directive, typed)
+    if found is None:
+        ctx.reply(cycle_msg.UNKNOWN_PERIOD.format(number=directive.number or "", period=typed))
+        return 0
+    return found.number
 
 
 async def layso(ctx: Context) -> None:
@@ -270,26 +285,32 @@ async def _take_number(
     _after_commit(ctx, scope, directive, "number", number)
 
 
-async def _export(ctx: Context, scope: status.Scope, directive: Directive) -> None:
+async def _export(ctx: Context, scope: status.Scope, directive: Directive, cycle: int | None = None) -> None:
     await _viewed(ctx, audit.EXPORT_XLSX, scope, directive.id)
     ctx.reply(msg.EXPORT_STARTED.format(number=directive.number or ""))
-    _after_commit(ctx, scope, directive, "xlsx")
+    _after_commit(ctx, scope, directive, "xlsx", cycle=cycle)
 
 
-async def _draft(ctx: Context, scope: status.Scope, directive: Directive) -> None:
+async def _draft(ctx: Context, scope: status.Scope, directive: Directive, cycle: int | None = None) -> None:
     await _viewed(ctx, audit.EXPORT_DOCX, scope, directive.id)
     ctx.reply(msg.REPORT_STARTED.format(number=directive.number or ""))
-    _after_commit(ctx, scope, directive, "docx")
+    _after_commit(ctx, scope, directive, "docx", cycle=cycle)
 
 
 # Files are built after the event's transaction has committed: a province-wide workbook takes seconds, and on
 # SQLite an open transaction holds the write lock for everyone else. The runtime owns the work and awaits it at stop.
 def _after_commit(
-    ctx: Context, scope: status.Scope, directive: Directive, kind: str, number: int | None = None
+    ctx: Context,
+    scope: status.Scope,
+    directive: Directive,
+    kind: str,
+    number: int | None = None,
+    *,
+    cycle: int | None = None,
 ) -> None:
     runtime, channel, chat_id = ctx.runtime, str(ctx.event.channel), ctx.event.chat_id
     actor = f"{channel}:{ctx.event.user_id}"
-    job = _FileJob(runtime, scope, directive.id, ctx.today, kind, channel, chat_id, actor, number)
+    job = _FileJob(runtime, scope, directive.id, ctx.today, kind, channel, chat_id, actor, number, cycle)
 
     ctx.after_commit.append(lambda: runtime.spawn(job.run(), name=f"{kind} of directive {job.directive_id}"))
 
@@ -305,6 +326,7 @@ class _FileJob:
     chat_id: str
     actor: str = ""
     number: int | None = None  # the report number typed by the board
+    cycle: int | None = None  # a recurring directive's period the board typed (None: the default one)
 
     async def run(self) -> None:
         runtime = self.runtime
@@ -330,7 +352,7 @@ class _FileJob:
                 runtime, scope, self.directive_id, today, self.actor, self.number
             )
         if self.kind == board_files.DOCX:
-            return await report_number.build_draft(runtime, scope, self.directive_id, today)
+            return await report_number.build_draft(runtime, scope, self.directive_id, today, self.cycle)
         return report_number.Draft(await self._export(), [])
 
     async def _export(self) -> board_files.BoardFile:
@@ -339,8 +361,9 @@ class _FileJob:
             directive = await session.get(Directive, self.directive_id)
             if directive is None:
                 raise LookupError(self.directive_id)
+            period = await cycles.cycle(session, directive, self.cycle) if self.cycle else None
             data = await status.report_data(
-                session, self.scope, directive, self.today, runtime.settings.timezone
+                session, self.scope, directive, self.today, runtime.settings.timezone, period=period
             )
         link = evidence.link_maker(runtime.settings, runtime.clock.now(), directive.id)
         return await asyncio.to_thread(board_files.render, self.kind, data, directive, self.today, link)

@@ -21,7 +21,7 @@ from enum import StrEnum
 from bot.core.events import Button, ChannelName, DeliveryError, OutFile
 from bot.core.limits import LIMITS
 from bot.core.textnorm import fold
-from bot.services import directives, reach, repeats, status
+from bot.services import cycles, directives, reach, repeats, status
 from bot.services.directive_parser import DirectiveMeta, parse_directive
 from bot.services.field_parsers import Ok, parse_field
 from bot.services.files import FileTooLarge
@@ -41,6 +41,7 @@ from handlers.commands import BOARD, SECRETARY
 from handlers.context import Context
 from handlers.scan_progress import progress_for
 from messages import common, scans
+from messages import cycles as cycle_msg
 from messages import directives as msg
 from messages.formats import directive_code
 from messages.render import numbered_choices
@@ -438,6 +439,17 @@ async def _apply_edit(ctx: Context, draft: Directive, field: str, text: str) -> 
             meta.update(deadline_confirmed=True, deadline_recurring=None, deadline_at_period_end=False)
         else:
             draft.issued_on = value
+    elif field == "schedule":
+        typed = cycles.parse(text)
+        chosen = cycles.chosen(draft, typed) if typed is not None else None
+        if typed is None or (typed is cycles.AS_WRITTEN and chosen is None):
+            ctx.reply(cycle_msg.BAD.format(text=text))
+            return False
+        meta["schedule"] = chosen.to_json() if chosen else None
+        if (
+            chosen is not None and draft.deadline is None
+        ):  # the schedule's next date, for the board to confirm
+            draft.deadline = chosen.next_after(today)
     elif field == "period":
         parts = [p for p in _PERIOD_SPLIT.split(text.removeprefix("từ").strip()) if p]
         parsed_dates = [parse_field(_ANY_DATE, p, today) for p in parts]

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.events import Button, Reply
 from bot.core.host import Host
-from bot.services import board_files, doc_register, report_draft, status
+from bot.services import board_files, cycles, doc_register, report_draft, status
 from handlers import buttons as b
 from messages import board as msg
 from storage.models import Directive
@@ -42,11 +42,15 @@ class Draft:
     after: list[Reply]
 
 
-async def build_draft(runtime: Host, scope: status.Scope, directive_id: int, today: date) -> Draft:
-    """The draft with the register's number; when that number is only proposed, the offer to take it."""
+async def build_draft(
+    runtime: Host, scope: status.Scope, directive_id: int, today: date, cycle: int | None = None
+) -> Draft:
+    """The draft with the register's number; when that number is only proposed, the offer to take it. `cycle`:
+    a recurring directive's period (None: the last closed one)."""
     async with runtime.sessions() as session:
         directive = await _directive(session, directive_id)
-        data, numbered = await report_draft.draft(session, scope, directive, today, runtime.settings)
+        period = await cycles.cycle(session, directive, cycle) if cycle else None
+        data, numbered = await report_draft.draft(session, scope, directive, today, runtime.settings, period)
     built = await asyncio.to_thread(board_files.render, board_files.DOCX, data, directive, today)
     if numbered is None or numbered.recorded:
         return Draft(built, [])

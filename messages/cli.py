@@ -282,3 +282,17 @@ PERSON_ERASED = (
     "Đã xoá dữ liệu cá nhân: {accounts} tài khoản, {photos} ảnh; {reports} báo cáo vẫn được tính, đã ẩn danh.\n"
     "Personal data erased: {accounts} accounts, {photos} photos; {reports} reports still counted, anonymised."
 )
+DIRECTIVE_BAD_EVERY = (
+    "Lịch định kỳ «{value}» không đọc được; ví dụ: --every 'hằng tháng 25', 'hằng quý 31/3', 'hằng năm 15/6 15/12', "
+    "'một lần'. Không gửi.\n"
+    "The schedule «{value}» cannot be read; e.g. --every 'monthly 25', 'quarterly 31/3', 'yearly 15/6 15/12', "
+    "'once'. Not sent."
+)
+DIRECTIVE_UNKNOWN_CYCLE = (
+    "Văn bản không có kỳ «{value}»; kỳ đang mở là kỳ thứ {open}. Gõ nhãn kỳ (ví dụ 11/2026) hoặc số thứ tự kỳ.\n"
+    "The directive has no period «{value}»; the open one is number {open}. Give its label (e.g. 11/2026) or number."
+)
+DIRECTIVE_NO_SCHEDULE = (
+    "Văn bản không ghi lịch báo cáo định kỳ; cho lịch bằng --every, ví dụ 'hằng tháng 25'. Không gửi.\n"
+    "The document gives no recurring schedule; give one with --every, e.g. 'monthly 25'. Not sent."
+)

@@ -23,6 +23,7 @@ FIELD_LABELS: dict[str, str] = {
     "materials": "Tài liệu kèm theo",
     "period": "Thời gian cao điểm",
     "deadline": "Hạn báo cáo",
+    "schedule": "Định kỳ báo cáo",
     "signer": "Người ký",
 }
 
@@ -38,6 +39,8 @@ EDIT_PROMPTS: dict[str, str] = {
     "materials": "Gõ các tài liệu kèm theo, mỗi tài liệu một dòng.",
     "period": "Gõ thời gian cao điểm dạng «từ ngày - đến ngày», ví dụ: 01/5/2024 - 07/5/2024",
     "deadline": "Gõ hạn báo cáo, ví dụ: 30/10/2024",
+    "schedule": "Gõ lịch báo cáo định kỳ, ví dụ: «hằng tháng 25», «hằng quý 31/3», «hằng năm 15/6 15/12», "
+    "hoặc «một lần» nếu chỉ báo cáo một lần",
     "signer": "Gõ người ký, ví dụ: Phó Bí thư Lý Công Hà",
 }
 

@@ -12,6 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from messages import board as msg
+from messages import cycles as cycle_msg
 from messages.directives import KIND_DEFAULT, KINDS
 from messages.formats import attendance_figures, day, directive_code, format_number, format_percent
 
@@ -39,6 +40,8 @@ def render_status(
     subject = directive.subject
     if subject:
         lines.append(msg.STATUS_SUBJECT.format(subject=subject))
+    if view.period:
+        lines.append(cycle_msg.STATUS_CYCLE.format(label=view.period))
     if directive.deadline is not None:
         left = msg.days_left(directive.deadline, today)
         lines.append(msg.STATUS_DEADLINE.format(date=day(directive.deadline), left=left))

@@ -273,6 +273,22 @@ class Directive(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # The period now open (bot.services.cycles): 1 for a one-off directive; a recurring one (meta "schedule")
+    # counts up as each period's deadline passes, and `deadline` is then the open period's deadline.
+    cycle: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class DirectiveCycle(Base):
+    """One period of a recurring directive and its deadline; the primary key is what keeps two instances from
+    opening the same period twice."""
+
+    __tablename__ = "directive_cycles"
+    directive_id: Mapped[int] = mapped_column(
+        ForeignKey("directives.id", ondelete="CASCADE"), primary_key=True
+    )
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deadline: Mapped[date] = mapped_column(Date)
+    opened_at: Mapped[datetime]
 
 
 class DirectiveFile(Base):
@@ -340,6 +356,9 @@ class Report(Base):
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     submitted_at: Mapped[datetime] = mapped_column(index=True)
     channel: Mapped[str] = mapped_column(String(16), default="")
+    # The directive's period open when it was submitted; `is_latest` marks the version that counts in the
+    # period now open, so a closed period's reports are read by their cycle (bot.services.cycles).
+    cycle: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Reminder(Base):

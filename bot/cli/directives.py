@@ -109,12 +109,20 @@ def directive_send(
     of: Annotated[
         str | None, typer.Option("--of", help="The internal code (#12) of the directive --repeat is about")
     ] = None,
+    every: Annotated[
+        str | None,
+        typer.Option(
+            help="A recurring report, --deadline being the first period's: 'monthly 25', 'quarterly 31/3', "
+            "'yearly 15/6 15/12' (or 'hằng tháng 25' ...), or 'document' for the document's own "
+            "(chibo directive read shows it). Default: a one-off report"
+        ),
+    ] = None,
 ) -> None:
     """Queue a directive for every cell under the given units; the running bot sends it."""
     import mimetypes
     from datetime import datetime
 
-    from bot.services import directives, reach, repeats, status
+    from bot.services import cycles, directives, reach, repeats, status
     from bot.services.files import FileStore, FileTooLarge
     from bot.services.forms_store import DEFAULT_FORM, get_form, list_forms
 
@@ -123,6 +131,11 @@ def directive_send(
     except ValueError:
         console.print(msg.DIRECTIVE_BAD_DEADLINE.format(value=deadline), markup=False)
         raise typer.Exit(2) from None
+
+    schedule = cycles.parse(every) if every is not None else None
+    if every is not None and schedule is None:
+        console.print(msg.DIRECTIVE_BAD_EVERY.format(value=every), markup=False)
+        raise typer.Exit(2)
 
     async def work(session: AsyncSession, settings: Settings, clock: Clock) -> str:
         # Read before any write: a refused file leaves nothing behind.
@@ -148,6 +161,11 @@ def directive_send(
         store = FileStore(settings.files_dir, settings.max_file_mb * 1024 * 1024)
         draft = await directives.new_draft(session, clock, read.meta, form_key=chosen.key)
         directives.confirm_deadline(draft, due)
+        if schedule is not None:
+            picked = cycles.chosen(draft, schedule)
+            if schedule is cycles.AS_WRITTEN and picked is None:
+                raise CliError(msg.DIRECTIVE_NO_SCHEDULE)
+            cycles.set_schedule(draft, picked)
         if subject:
             draft.subject = subject
         # Before any file is stored: a refused repeat leaves nothing behind.
@@ -281,19 +299,24 @@ def board_status(
     console.print(with_db(work), markup=False, highlight=False)
 
 
-def _write_board_file(number: str, out: Path | None, kind: str) -> None:
-    from bot.services import board_files, evidence, report_draft, status
+def _write_board_file(number: str, out: Path | None, kind: str, cycle: str | None = None) -> None:
+    from bot.services import board_files, cycles, evidence, report_draft, status
     from messages import board as board_msg
 
     async def work(session: AsyncSession, settings: Settings, clock: Clock) -> board_files.BoardFile:
         scope, directive = await _named_directive(session, clock, settings.tz, number)
+        period = await cycles.find_by_label(session, directive, cycle) if cycle else None
+        if cycle and period is None:
+            raise CliError(msg.DIRECTIVE_UNKNOWN_CYCLE.format(value=cycle, open=directive.cycle))
         action = EXPORT_XLSX if kind == "xlsx" else EXPORT_DOCX
         await audit_view(session, clock, action, directive_id=directive.id, units=None, actor="cli")
         today = clock.today(settings.tz)
         if kind == board_files.DOCX:  # with the register's number (recorded, or the next one proposed)
-            data, _ = await report_draft.draft(session, scope, directive, today, settings)
+            data, _ = await report_draft.draft(session, scope, directive, today, settings, period)
         else:
-            data = await status.report_data(session, scope, directive, today, settings.timezone)
+            data = await status.report_data(
+                session, scope, directive, today, settings.timezone, period=period
+            )
         link = evidence.link_maker(settings, clock.now(), directive.id)
         return board_files.render(kind, data, directive, today, link)
 
@@ -303,22 +326,27 @@ def _write_board_file(number: str, out: Path | None, kind: str) -> None:
     console.print(board_msg.CLI_WRITTEN.format(path=target), markup=False, highlight=False)
 
 
+CYCLE_HELP = "A recurring directive's period: its label ('11/2026', 'kỳ 11/2026') or number"
+
+
 @app.command("export")
 def board_export(
     number: Annotated[str, typer.Argument(help="Directive number, or any unambiguous part of it")],
     out: Annotated[Path | None, typer.Option(help="The .xlsx file to write")] = None,
+    cycle: Annotated[str | None, typer.Option(help=CYCLE_HELP + " (default: the open one)")] = None,
 ) -> None:
     """Write the Excel export of a directive: one row per target unit, and the aggregates."""
-    _write_board_file(number, out, "xlsx")
+    _write_board_file(number, out, "xlsx", cycle)
 
 
 @app.command("report")
 def board_report(
     number: Annotated[str, typer.Argument(help="Directive number, or any unambiguous part of it")],
     out: Annotated[Path | None, typer.Option(help="The .docx file to write")] = None,
+    cycle: Annotated[str | None, typer.Option(help=CYCLE_HELP + " (default: the last closed one)")] = None,
 ) -> None:
     """Write the Word draft of the aggregated report on a directive, in the Party's document format."""
-    _write_board_file(number, out, "docx")
+    _write_board_file(number, out, "docx", cycle)
 
 
 @app.command("register")

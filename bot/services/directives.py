@@ -17,11 +17,13 @@ from sqlalchemy.orm import aliased
 
 from bot.core.clock import Clock
 from bot.core.events import Button, OutFile, Reply
+from bot.services import cycles
 from bot.services.audit import audit
 from bot.services.directive_parser import DeadlineKind, DirectiveMeta
 from bot.services.forms import FormSpec
 from bot.services.forms_store import get_form
 from bot.services.outbox import DIRECTIVE, Address, enqueue, enqueue_many
+from messages import cycles as cycle_msg
 from messages import directives as msg
 from messages.formats import format_date
 from storage.models import (
@@ -123,6 +125,8 @@ def apply_meta(directive: Directive, meta: DirectiveMeta) -> None:
         "deadline_confirmed": False,
         "subject_hint": meta.subject_hint,
     }
+    # The document's recurring deadline is only proposed: the board applies it (or another one) in the preview.
+    cycles.propose(directive, meta)
 
 
 def _cited_line(cited: dict[str, Any]) -> str:
@@ -161,6 +165,7 @@ def preview_fields(directive: Directive) -> dict[str, str | None]:
         "materials": "; ".join(meta.get("materials") or []) or None,
         "period": period,
         "deadline": deadline,
+        "schedule": cycles.preview_text(directive),
         "signer": meta.get("signer"),
     }
 
@@ -293,6 +298,8 @@ def card_parts(directive: Directive, files: list[OutFile], form: FormSpec | None
         lines.insert(0, msg.CARD_CORRECTION.format(number=replaces.get("number") or ""))
     if directive.deadline:
         lines.append(msg.CARD_DEADLINE.format(deadline=msg.day(directive.deadline)))
+    if schedule := cycles.schedule_of(directive):
+        lines.append(cycle_msg.SCHEDULE_LINE.format(schedule=schedule.describe()))
     if directive.period_start and directive.period_end:
         lines.append(
             msg.CARD_PERIOD.format(start=msg.day(directive.period_start), end=msg.day(directive.period_end))

@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Settings
-from bot.services import doc_register, status
+from bot.services import cycles, doc_register, status
 from bot.services.report_data import ReportData, Signature
 from storage.models import Directive
 
@@ -33,11 +33,18 @@ def with_letterhead(data: ReportData, settings: Settings, number: str) -> Report
 
 
 async def draft(
-    session: AsyncSession, scope: status.Scope, directive: Directive, today: date, settings: Settings
+    session: AsyncSession,
+    scope: status.Scope,
+    directive: Directive,
+    today: date,
+    settings: Settings,
+    period: cycles.Cycle | None = None,
 ) -> tuple[ReportData, doc_register.Numbered | None]:
     """The report's data with its letterhead, and the number it shows (recorded, or proposed); a directive without
     an issuer code has no register to number in, so its draft keeps the gap for the clerk (and None)."""
-    data = await status.report_data(session, scope, directive, today, settings.timezone)
+    # A recurring directive is reported on per period: by default the last one closed.
+    period = period or await cycles.last_closed(session, directive)
+    data = await status.report_data(session, scope, directive, today, settings.timezone, period=period)
     key = register_key(directive, settings, today)
     if not key.issuer_code:
         return with_letterhead(data, settings, ""), None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import event, select, tuple_
+from sqlalchemy import event, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import metrics
@@ -83,6 +83,19 @@ async def latest_reports(
         )
     )
     return {(r.directive_id, r.unit_id): r for r in rows}
+
+
+async def _last_versions(
+    session: AsyncSession, keys: Sequence[tuple[int, int]]
+) -> dict[tuple[int, int], int]:
+    if not keys:
+        return {}
+    rows = await session.execute(
+        select(Report.directive_id, Report.unit_id, func.max(Report.version))
+        .where(tuple_(Report.directive_id, Report.unit_id).in_(list(set(keys))))
+        .group_by(Report.directive_id, Report.unit_id)
+    )
+    return {(d, u): int(v) for d, u, v in rows.all()}
 
 
 def is_late(directive: Directive, submitted_at: datetime, tz: tzinfo) -> bool:
@@ -186,6 +199,10 @@ async def _save_distinct(
         )
     }
     previous = await latest_reports(session, keys)
+    # A recurring directive's earlier periods hold versions too: a new period's first report numbers on from them.
+    earlier = await _last_versions(
+        session, [n.key for n in submitted if n.key not in previous and n.directive.cycle > 1]
+    )
     refs = await _unused_refs(session, len(submitted))
     now = clock.now()
     reports: list[Report] = []
@@ -199,7 +216,8 @@ async def _save_distinct(
                 directive_id=new.directive.id,
                 unit_id=new.unit_id,
                 person_id=new.person_id,
-                version=before.version + 1 if before is not None else 1,
+                cycle=new.directive.cycle,
+                version=before.version + 1 if before is not None else earlier.get(new.key, 0) + 1,
                 is_latest=True,
                 values=dict(new.values),
                 ref=ref,

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.clock import Clock
 from bot.core.events import Reply
 from bot.core.host import Files, Host
-from bot.services import status
+from bot.services import cycles, status
 from bot.services.charts import ProgressRow, build_progress_chart
 from bot.services.forms import FormSpec
 from bot.services.forms_store import get_form
@@ -29,6 +29,7 @@ from bot.services.outbox import enqueue
 from bot.services.reminders import DEFAULT_POLICY, is_quiet
 from bot.services.report_data import Aggregates, Counts
 from messages import board as msg
+from messages import cycles as cycle_msg
 from messages import documents as doc_msg
 from messages.formats import day, format_number, format_percent
 from storage.db import transaction
@@ -177,6 +178,8 @@ def render(summary: Summary) -> str:
 def _directive_lines(index: int, item: DirectiveProgress, today: date) -> list[str]:
     directive, counts = item.directive, item.counts
     subject = directive.subject or ""
+    if label := cycles.current_label(directive):
+        subject = cycle_msg.LABELLED.format(subject=subject, label=label)
     if item.new_since_yesterday:
         change = msg.SUMMARY_CHANGE.format(
             count=format_number(item.new_since_yesterday),

@@ -18,7 +18,12 @@ from bot.services.status.sql import JsonValues, dialect, latest_reports
 
 
 async def form_aggregates(
-    session: AsyncSession, scope: Scope, directive_ids: Sequence[int], form: FormSpec | None
+    session: AsyncSession,
+    scope: Scope,
+    directive_ids: Sequence[int],
+    form: FormSpec | None,
+    *,
+    cycle: int | None = None,
 ) -> dict[int, Aggregates]:
     """The form's figures for each directive (all asking the same form): report count, sums of number fields,
     summed ratios, option counts of choice fields and summed attendance parts, over the latest reports in scope.
@@ -30,7 +35,7 @@ async def form_aggregates(
     ratios = [f for f in fields if f.type == FieldType.RATIO]
     choices = [f for f in fields if f.type == FieldType.CHOICE]
     attendance = [f for f in fields if f.type == FieldType.ATTENDANCE]
-    reports = latest_reports(session, scope, directive_ids)
+    reports = latest_reports(session, scope, directive_ids, cycle=cycle)
     json = JsonValues(dialect(session), reports.c.v)
     values = [json.number(f.key).label(f"n{i}") for i, f in enumerate(numbers)]
     for i, f in enumerate(ratios):

@@ -89,13 +89,14 @@ async def quotes(
     *,
     since: datetime | None = None,
     limit: int = QUOTE_LIMIT,
+    cycle: int | None = None,
 ) -> list[Said]:
     """Free-text answers of the latest reports (newest first), sorted into the report's sections; at most
     `limit` per section. With `since`, only answers sent since then and not already in the previous version."""
     roles = text_field_roles(form)
     if not directive_ids or not roles or form is None:
         return []
-    reports = latest_reports(session, scope, directive_ids, since=since)
+    reports = latest_reports(session, scope, directive_ids, since=since, cycle=cycle)
     sql_dialect = dialect(session)
     json = JsonValues(sql_dialect, reports.c.v)
     previous = aliased(Report)

@@ -9,11 +9,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.textnorm import fold
+from bot.services import cycles
 from bot.services.evidence import photos_of
 from bot.services.forms import FieldType, FormSpec
 from bot.services.forms_store import get_form
@@ -33,16 +35,23 @@ from bot.services.status.figures import form_aggregates
 from bot.services.status.missing import MissingPage, escalated_counts, missing_units
 from bot.services.status.quotes import of_kind, quotes
 from bot.services.status.scope import Scope, in_scope
-from bot.services.status.sql import Parent, secretary_id_of_unit, status_of_target
+from bot.services.status.sql import Parent, counted, secretary_id_of_unit, status_of_target
 from messages import board as msg
+from messages import cycles as cycle_msg
 from storage.models import Directive, DirectiveTarget, Person, Report, Unit
 
 
 async def unit_rows(
-    session: AsyncSession, scope: Scope, directive_id: int, photo_keys: Sequence[str] = ()
+    session: AsyncSession,
+    scope: Scope,
+    directive_id: int,
+    photo_keys: Sequence[str] = (),
+    *,
+    cycle: int | None = None,
 ) -> list[UnitRow]:
     """One row per target unit in scope, in tree order: its path below the scope, secretary, status, times,
-    the latest report's values, how many versions were sent and the photos under `photo_keys`.
+    the latest report's values, how many versions were sent and the photos under `photo_keys`. With `cycle` (a
+    closed period of a recurring directive) the report state is that period's, read from its reports.
 
     A unit that reported without pressing "acknowledge" shows its report time as its acknowledgement (and one
     with no delivery time its first later step as its delivery), so each row counted as acknowledged or delivered
@@ -55,6 +64,7 @@ async def unit_rows(
             DirectiveTarget.acknowledged_at,
             DirectiveTarget.reported_at,
             DirectiveTarget.late,
+            DirectiveTarget.delivery,
             status_of_target().label("status"),
             Unit.name,
             Unit.path,
@@ -68,14 +78,22 @@ async def unit_rows(
     sub = in_scope(targets, scope).subquery()
     rows = (
         await session.execute(
-            select(sub, Person.full_name, Person.phone, Report.version, Report.values.label("report_values"))
+            select(
+                sub,
+                Person.full_name,
+                Person.phone,
+                Report.version,
+                Report.values.label("report_values"),
+                Report.submitted_at,
+                Report.late.label("report_late"),
+            )
             .outerjoin(Person, Person.id == sub.c.secretary_id)
             .outerjoin(
                 Report,
                 and_(
                     Report.directive_id == directive_id,
                     Report.unit_id == sub.c.unit_id,
-                    Report.is_latest.is_(True),
+                    counted(cycle),
                 ),
             )
             .order_by(sub.c.parent_path, sub.c.name, sub.c.unit_id)
@@ -84,8 +102,9 @@ async def unit_rows(
     names = await _ancestor_names(session, scope)
     result = []
     for row in rows:
-        status = UnitStatus(row.status)
-        acknowledged_at = row.acknowledged_at or row.reported_at
+        status = UnitStatus(row.status) if cycle is None else _closed_status(row)
+        reported_at = row.reported_at if cycle is None else row.submitted_at
+        acknowledged_at = row.acknowledged_at or reported_at
         delivered_at = row.delivered_at or (acknowledged_at if status in DELIVERED_STATUSES else None)
         values = row.report_values or {}
         result.append(
@@ -97,8 +116,8 @@ async def unit_rows(
                 status=status,
                 delivered_at=delivered_at,
                 acknowledged_at=acknowledged_at,
-                reported_at=row.reported_at,
-                late=bool(row.late),
+                reported_at=reported_at,
+                late=bool(row.late if cycle is None else row.report_late),
                 versions=row.version or 0,
                 values=values,
                 unit_id=row.unit_id,
@@ -106,6 +125,20 @@ async def unit_rows(
             )
         )
     return result
+
+
+def _closed_status(row: Any) -> UnitStatus:
+    """A unit's status in a closed period: by that period's report, else by its delivery (as `status_of_target`)."""
+    if row.submitted_at is not None:
+        return UnitStatus.REPORTED_LATE if row.report_late else UnitStatus.REPORTED
+    if row.acknowledged_at is not None:
+        return UnitStatus.ACKNOWLEDGED
+    return {
+        "sent": UnitStatus.DELIVERED,
+        "blocked": UnitStatus.BLOCKED,
+        "failed": UnitStatus.BLOCKED,
+        "unregistered": UnitStatus.UNREGISTERED,
+    }.get(row.delivery, UnitStatus.PENDING)
 
 
 async def _ancestor_names(session: AsyncSession, scope: Scope) -> dict[str, str]:
@@ -137,17 +170,24 @@ def form_fields(form: FormSpec | None) -> tuple[FormField, ...]:
     )
 
 
-def directive_summary(directive: Directive, form: FormSpec | None) -> DirectiveSummary:
+def directive_summary(
+    directive: Directive, form: FormSpec | None, period: cycles.Cycle | None = None
+) -> DirectiveSummary:
+    """The directive's header; a recurring directive's period labels the subject ("... (kỳ 11/2026)") and
+    gives the deadline, so the Excel export and the Word draft both name the period they are about."""
+    subject = directive.subject or ""
+    if period is not None and period.label:
+        subject = cycle_msg.LABELLED.format(subject=subject, label=period.label)
     return DirectiveSummary(
         number=directive.number or "",
         issuer_code=directive.issuer_code or "",
         doc_type=directive.doc_type or "",
         issued_on=directive.issued_on,
-        subject=directive.subject or "",
+        subject=subject,
         parent_body=directive.parent_body or "",
         issuer=directive.issuer or "",
         place=directive.place or "",
-        deadline=directive.deadline,
+        deadline=period.deadline if period is not None else directive.deadline,
         form_title=form.title if form is not None else "",
         form_fields=form_fields(form),
         asks_photos=form is not None and bool(form.photo_fields),
@@ -166,18 +206,28 @@ def _signature(directive: Directive) -> Signature:
 
 
 async def report_data(
-    session: AsyncSession, scope: Scope, directive: Directive, today: date, timezone: str
+    session: AsyncSession,
+    scope: Scope,
+    directive: Directive,
+    today: date,
+    timezone: str,
+    *,
+    period: cycles.Cycle | None = None,
 ) -> ReportData:
-    """Everything the Excel export and the Word draft show for one directive, within the scope."""
+    """Everything the Excel export and the Word draft show for one directive, within the scope: of the period
+    now open, or of `period` (a recurring directive's closed one)."""
     form = await get_form(session, directive.form_key)
+    closed = period.number if period is not None and not period.current else None
+    if period is None:
+        period = await cycles.cycle(session, directive)
     photo_keys = [spec.key for spec in form.photo_fields] if form is not None else []
-    rows = await unit_rows(session, scope, directive.id, photo_keys)
+    rows = await unit_rows(session, scope, directive.id, photo_keys, cycle=closed)
     # The counts come from the rows themselves: a separate query could see a report the rows did not.
     counts = Counts.from_rows(rows)
-    aggregates = (await form_aggregates(session, scope, [directive.id], form))[directive.id]
-    said = await quotes(session, scope, [directive.id], form)
+    aggregates = (await form_aggregates(session, scope, [directive.id], form, cycle=closed))[directive.id]
+    said = await quotes(session, scope, [directive.id], form, cycle=closed)
     return ReportData(
-        directive=directive_summary(directive, form),
+        directive=directive_summary(directive, form, period),
         counts=counts,
         rows=rows,
         aggregates=aggregates,
@@ -210,6 +260,7 @@ class StatusView:
     aggregates: Aggregates
     missing: MissingPage
     escalated: int
+    period: str = ""  # a recurring directive's open period ("kỳ 11/2026"); "" for a one-off one
 
 
 async def status_view(
@@ -225,4 +276,5 @@ async def status_view(
         aggregates=(await form_aggregates(session, scope, [directive.id], form))[directive.id],
         missing=await missing_units(session, scope, directive.id, page=page, per_page=per_page),
         escalated=(await escalated_counts(session, scope, [directive])).get(directive.id, 0),
+        period=period.label if (period := await cycles.cycle(session, directive)) is not None else "",
     )

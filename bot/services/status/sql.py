@@ -94,10 +94,31 @@ def _sqlite_path(path: Sequence[str]) -> str:
     return "$" + "".join(f'."{key}"' for key in path)
 
 
+def counted(cycle: int | None = None, report: Any = Report) -> ColumnElement[bool]:
+    """The report version that counts: the latest of the period now open, or with `cycle` (a recurring
+    directive's closed period, bot.services.cycles) the newest one submitted in that period."""
+    if cycle is None:
+        return report.is_latest.is_(True)
+    newer = aliased(Report)
+    newest = (
+        select(func.max(newer.id))
+        .where(
+            newer.directive_id == report.directive_id, newer.unit_id == report.unit_id, newer.cycle == cycle
+        )
+        .scalar_subquery()
+    )
+    return and_(report.cycle == cycle, report.id == newest)
+
+
 def latest_reports(
-    session: AsyncSession, scope: Scope, directive_ids: Sequence[int], *, since: datetime | None = None
+    session: AsyncSession,
+    scope: Scope,
+    directive_ids: Sequence[int],
+    *,
+    since: datetime | None = None,
+    cycle: int | None = None,
 ) -> Any:
-    """The latest reports of the directives in scope (sent since `since`), as a CTE. On PostgreSQL the values
+    """The latest reports of the directives in scope (sent since `since`; of period `cycle`), as a CTE. On PostgreSQL the values
     are cast to JSONB once per row and the CTE is materialised, so the planner cannot inline the cast into every
     field read (which would parse each report's JSON once per field)."""
     postgres = dialect(session) == "postgresql"
@@ -108,7 +129,7 @@ def latest_reports(
         Report.version,
         Report.submitted_at,
         values.label("v"),
-    ).where(Report.directive_id.in_(directive_ids), Report.is_latest.is_(True))
+    ).where(Report.directive_id.in_(directive_ids), counted(cycle))
     if since is not None:
         query = query.where(Report.submitted_at >= since)
     latest = in_scope(query, scope, join_on=Report.unit_id).cte("latest_reports")
