@@ -26,6 +26,7 @@ from bot.delivery.progress import ProgressWatcher
 from bot.delivery.sender import RetrySchedule, Sender
 from bot.services.files import FileStore
 from bot.services.forms_store import install_builtin_forms
+from bot.web.dashboard import Dashboard
 from bot.web.downloads import Downloads
 from bot.web.evidence import EvidencePages
 from bot.web.health import Health
@@ -83,6 +84,7 @@ class Runtime:
         runtime.downloads = Downloads(runtime)
         runtime.downloads.install(runtime.web_app)
         EvidencePages(runtime).install(runtime.web_app)
+        Dashboard(runtime).install(runtime.web_app)
         Health(engine, runtime.channels, settings, runtime.clock, lambda: runtime.ready).install(
             runtime.web_app
         )

@@ -1,0 +1,324 @@
+"""The board's web dashboard, served by the bot's own web server under /web/: sign-in by a one-time link, the
+overview of the directives followed, a directive's page (cells and their state, the cells still missing with a
+nudge, Excel and Word downloads). Every page and action runs as the signed-in member, within the scope of their
+board roles (the same `status.scope_of` the chat commands use), calls the same services as the chat handlers,
+and is written to the audit log. Forms carry the session's CSRF token; the session cookie is HttpOnly,
+SameSite=Lax, and Secure when the public URL is https."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date
+from urllib.parse import quote
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.host import Host
+from bot.services import audit, board_files, evidence, reminders, status, web_access
+from bot.services.report_data import REPORTED_STATUSES
+from bot.web import pages
+from handlers import report_number
+from messages import web as msg
+from storage.db import transaction
+from storage.models import Directive
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/web"
+COOKIE = "chibo_web"
+WAKE = "chibo.wake_sender"
+PER_PAGE = 200
+MISSING_SHOWN = 50
+FILTERS = (
+    "missing",
+    "reported",
+    "reported_late",
+    "acknowledged",
+    "delivered",
+    "pending",
+    "blocked",
+    "unregistered",
+)
+
+Page = Callable[[web.Request, AsyncSession, web_access.Visitor, status.Scope], Awaitable[web.StreamResponse]]
+
+
+class Dashboard:
+    def __init__(self, host: Host) -> None:
+        self.host = host
+
+    def install(self, app: web.Application) -> None:
+        r = app.router
+        r.add_get(web_access.LOGIN_PATH, self.login_page)
+        r.add_post(web_access.LOGIN_PATH, self.login)
+        r.add_post(PREFIX + "/dang-xuat", self._signed_in(self.logout, post=True))
+        r.add_get(PREFIX + "/", self._signed_in(self.overview))
+        r.add_get(PREFIX, self.home)
+        r.add_get(PREFIX + "/van-ban/{id}", self._signed_in(self.directive_page))
+        r.add_post(PREFIX + "/van-ban/{id}/nhac", self._signed_in(self.nudge, post=True))
+        r.add_get(PREFIX + "/van-ban/{id}/excel", self._signed_in(self.excel))
+        r.add_get(PREFIX + "/van-ban/{id}/word", self._signed_in(self.word))
+        r.add_static(PREFIX + "/static", pages.STATIC_DIR)
+
+    async def home(self, request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound(PREFIX + "/")
+
+    # --- signing in and out ---------------------------------------------------------------------------------
+
+    async def login_page(self, request: web.Request) -> web.Response:
+        """The link's landing page: a button, so a link preview or a crawler never spends the link."""
+        token = request.query.get("t", "")
+        async with self.host.sessions() as session:
+            usable = await web_access.link_is_usable(session, self.host.clock, token)
+        if not usable:
+            return pages.message(410, msg.LOGIN_BAD_TITLE, msg.LOGIN_BAD_BODY)
+        return pages.render("login.html", token=token, who=None)
+
+    async def login(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        token = str(form.get("t", ""))
+        actor = f"web:{request.remote or ''}"
+        async with transaction(self.host.sessions) as session:
+            opened = await web_access.redeem(session, self.host.clock, token, actor)
+        if opened is None:
+            log.info("web sign-in refused: unknown, used or expired link")
+            return pages.message(410, msg.LOGIN_BAD_TITLE, msg.LOGIN_BAD_BODY)
+        response = web.HTTPSeeOther(PREFIX + "/")
+        response.set_cookie(
+            COOKIE,
+            opened.key,
+            max_age=opened.expires_in,
+            path=PREFIX,
+            httponly=True,
+            secure=(self.host.settings.public_url or "").startswith("https://"),
+            samesite="Lax",
+        )
+        return response
+
+    async def logout(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        await web_access.sign_out(session, self.host.clock, who)
+        response = pages.message(200, msg.SIGNED_OUT_TITLE, msg.SIGNED_OUT_BODY)
+        response.del_cookie(COOKIE, path=PREFIX)
+        return response
+
+    def _signed_in(
+        self, page: Page, *, post: bool = False
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """`page` run for the signed-in member within their scope, in one transaction; a POST must carry the
+        session's CSRF token."""
+
+        async def handler(request: web.Request) -> web.StreamResponse:
+            form = await request.post() if post else None
+            async with transaction(self.host.sessions) as session:
+                who = await web_access.visitor(session, self.host.clock, request.cookies.get(COOKIE, ""))
+                if who is None:
+                    return pages.message(401, msg.NEED_SIGN_IN_TITLE, msg.NEED_SIGN_IN_BODY)
+                if form is not None and not hmac.compare_digest(str(form.get("csrf", "")), who.csrf):
+                    log.info("web form refused: CSRF token missing or wrong (person %s)", who.person.id)
+                    return pages.message(403, msg.FORBIDDEN_TITLE, msg.FORBIDDEN_BODY)
+                scope = await status.scope_of(session, who.roles)
+                response = await page(request, session, who, scope)
+            if request.get(WAKE):  # reminders were queued: the sender sees them once committed
+                self.host.sender.wake()
+            return response
+
+        return handler
+
+    # --- pages ----------------------------------------------------------------------------------------------
+
+    async def overview(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        today = self._today()
+        directives = await status.open_directives(session, scope, today)
+        counts = await status.counts_by_directive(session, scope, [d.id for d in directives])
+        await audit.audit_view(
+            session,
+            self.host.clock,
+            audit.VIEW_STATUS,
+            directive_id=None,
+            units=_units(scope),
+            person_id=who.person.id,
+            actor=who.actor,
+        )
+        return pages.render(
+            "overview.html", who=who, scope=scope, items=[(d, counts[d.id]) for d in directives]
+        )
+
+    async def directive_page(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        directive = await self._directive(request, session, scope)
+        if directive is None:
+            return _not_found()
+        return await self._show(request, session, who, scope, directive, notice=[])
+
+    async def _show(
+        self,
+        request: web.Request,
+        session: AsyncSession,
+        who: web_access.Visitor,
+        scope: status.Scope,
+        directive: Directive,
+        notice: list[str],
+    ) -> web.StreamResponse:
+        shown_filter = request.query.get("loc", "")
+        shown_filter = shown_filter if shown_filter in FILTERS else ""
+        search = request.query.get("q", "").strip()[:80]
+        page = _int(request.query.get("trang", "1"), 1)
+        view = await status.status_view(session, scope, directive, per_page=MISSING_SHOWN)
+        rows = await status.unit_rows(session, scope, directive.id)
+        if shown_filter == "missing":
+            rows = [row for row in rows if row.status not in REPORTED_STATUSES]
+        elif shown_filter:
+            rows = [row for row in rows if row.status == shown_filter]
+        if search:
+            needle = search.casefold()
+            rows = [row for row in rows if needle in row.path.casefold()]
+        pages_count = max(1, -(-len(rows) // PER_PAGE))
+        page = min(max(1, page), pages_count)
+        await audit.audit_view(
+            session,
+            self.host.clock,
+            audit.VIEW_STATUS,
+            directive_id=directive.id,
+            units=_units(scope),
+            person_id=who.person.id,
+            actor=who.actor,
+        )
+        return pages.render(
+            "directive.html",
+            who=who,
+            scope=scope,
+            d=directive,
+            view=view,
+            rows=rows[(page - 1) * PER_PAGE : page * PER_PAGE],
+            total=len(rows),
+            page=page,
+            pages=pages_count,
+            shown_filter=shown_filter,
+            filters=FILTERS,
+            search=search,
+            tz=self.host.settings.tz,
+            notice=notice,
+            query=lambda **changes: _query(request, changes),
+        )
+
+    async def nudge(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        """The same reminders /nhacnho sends, to every cell in scope still missing."""
+        directive = await self._directive(request, session, scope)
+        if directive is None:
+            return _not_found()
+        done = await reminders.nudge(session, self.host.clock, self.host.settings.tz, scope, directive)
+        await audit.audit(
+            session,
+            self.host.clock,
+            "web.nudge",
+            person_id=who.person.id,
+            actor=who.actor,
+            details={"directive": directive.id, "sent": done.sent, "already": done.already},
+        )
+        notice = []
+        if done.missing == 0:
+            notice.append(msg.NUDGE_NOTHING)
+        elif done.sent and done.held_until is not None:
+            held = done.held_until.astimezone(self.host.settings.tz).strftime("%H:%M")
+            notice.append(msg.NUDGE_DEFERRED.format(count=done.sent, time=held))
+        elif done.sent:
+            notice.append(msg.NUDGE_SENT.format(count=done.sent))
+        if done.already:
+            notice.append(msg.NUDGE_ALREADY.format(count=done.already))
+        if done.unreachable:
+            notice.append(msg.NUDGE_UNREACHABLE.format(count=len(done.unreachable)))
+        request[WAKE] = bool(done.sent)
+        return await self._show(request, session, who, scope, directive, notice)
+
+    async def excel(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        directive = await self._directive(request, session, scope)
+        if directive is None:
+            return _not_found()
+        today = self._today()
+        data = await status.report_data(session, scope, directive, today, self.host.settings.timezone)
+        await audit.audit_view(
+            session,
+            self.host.clock,
+            audit.EXPORT_XLSX,
+            directive_id=directive.id,
+            units=_units(scope),
+            person_id=who.person.id,
+            actor=who.actor,
+        )
+        link = evidence.link_maker(self.host.settings, self.host.clock.now(), directive.id)
+        built = await asyncio.to_thread(board_files.render, board_files.XLSX, data, directive, today, link)
+        return _attachment(built)
+
+    async def word(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        directive = await self._directive(request, session, scope)
+        if directive is None:
+            return _not_found()
+        await audit.audit_view(
+            session,
+            self.host.clock,
+            audit.EXPORT_DOCX,
+            directive_id=directive.id,
+            units=_units(scope),
+            person_id=who.person.id,
+            actor=who.actor,
+        )
+        draft = await report_number.build_draft(self.host, scope, directive.id, self._today())
+        assert draft.file is not None
+        return _attachment(draft.file)
+
+    # --- helpers --------------------------------------------------------------------------------------------
+
+    async def _directive(
+        self, request: web.Request, session: AsyncSession, scope: status.Scope
+    ) -> Directive | None:
+        directive_id = _int(request.match_info["id"], 0)
+        if directive_id <= 0 or scope.empty:
+            return None
+        return await status.directive_in_scope(session, scope, directive_id)
+
+    def _today(self) -> date:
+        return self.host.clock.now().astimezone(self.host.settings.tz).date()
+
+
+def _units(scope: status.Scope) -> list[int] | None:
+    return None if scope.everything else [root.id for root in scope.roots]
+
+
+def _int(text: str, default: int) -> int:
+    return int(text) if text.isdigit() and len(text) < 10 else default
+
+
+def _query(request: web.Request, changes: dict[str, object]) -> str:
+    values = {k: v for k, v in request.query.items() if k in ("loc", "q", "trang")}
+    values.update({k: str(v) for k, v in changes.items()})
+    return "?" + "&".join(f"{k}={quote(v)}" for k, v in values.items() if v)
+
+
+def _not_found() -> web.Response:
+    return pages.message(404, msg.NOT_FOUND_TITLE, msg.NOT_FOUND_BODY)
+
+
+def _attachment(file: board_files.BoardFile) -> web.Response:
+    return web.Response(
+        body=file.content,
+        headers={
+            "Content-Type": file.mime,
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(file.name)}",
+            "Cache-Control": "no-store",
+        },
+    )
