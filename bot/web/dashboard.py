@@ -44,7 +44,12 @@ FILTERS = (
     "unregistered",
 )
 
-Page = Callable[[web.Request, AsyncSession, web_access.Visitor, status.Scope], Awaitable[web.StreamResponse]]
+# What a page answers: a response, or work producing one once its transaction has committed (a file built from
+# the database: on SQLite the bot has a single connection, and a long build must not hold the write lock).
+Later = Callable[[], Awaitable[web.StreamResponse]]
+Page = Callable[
+    [web.Request, AsyncSession, web_access.Visitor, status.Scope], Awaitable[web.StreamResponse | Later]
+]
 
 
 class Dashboard:
@@ -87,7 +92,7 @@ class Dashboard:
         if opened is None:
             log.info("web sign-in refused: unknown, used or expired link")
             return pages.message(410, msg.LOGIN_BAD_TITLE, msg.LOGIN_BAD_BODY)
-        response = web.HTTPSeeOther(PREFIX + "/")
+        response = web.Response(status=303, headers={"Location": PREFIX + "/", "Cache-Control": "no-store"})
         response.set_cookie(
             COOKIE,
             opened.key,
@@ -126,7 +131,7 @@ class Dashboard:
                 response = await page(request, session, who, scope)
             if request.get(WAKE):  # reminders were queued: the sender sees them once committed
                 self.host.sender.wake()
-            return response
+            return response if isinstance(response, web.StreamResponse) else await response()
 
         return handler
 
@@ -243,7 +248,7 @@ class Dashboard:
 
     async def excel(
         self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
-    ) -> web.StreamResponse:
+    ) -> web.StreamResponse | Later:
         directive = await self._directive(request, session, scope)
         if directive is None:
             return _not_found()
@@ -264,7 +269,7 @@ class Dashboard:
 
     async def word(
         self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
-    ) -> web.StreamResponse:
+    ) -> web.StreamResponse | Later:
         directive = await self._directive(request, session, scope)
         if directive is None:
             return _not_found()
@@ -277,9 +282,12 @@ class Dashboard:
             person_id=who.person.id,
             actor=who.actor,
         )
-        draft = await report_number.build_draft(self.host, scope, directive.id, self._today())
-        assert draft.file is not None
-        return _attachment(draft.file)
+        return lambda: self._word(scope, directive.id)
+
+    async def _word(self, scope: status.Scope, directive_id: int) -> web.StreamResponse:
+        """The same draft /baocao sends, with the register's number when one was taken."""
+        draft = await report_number.build_draft(self.host, scope, directive_id, self._today())
+        return _attachment(draft.file) if draft.file is not None else _not_found()
 
     # --- helpers --------------------------------------------------------------------------------------------
 

@@ -1,0 +1,241 @@
+"""The board's web dashboard, driven over HTTP the way a browser does (the headless Chromium test is in
+tests/test_web_browser.py): a board member types «trang web» on Zalo, opens the one-time link, signs in, sees the
+overview and the directive's page, nudges the missing cells (the secretary gets the reminder on Zalo), downloads
+Excel and Word, and signs out. The access test tries every page and action as anonymous, as a secretary, as a board
+member of another subtree and with a used or expired link or session."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from bot.services import web_access
+from messages import web as msg
+from storage.db import transaction
+from storage.models import AuditEntry, WebSession
+from tests.support import add_staff, load_roster, send_test_directive
+from tests.zalo_fixtures import BOT_PLATFORM, ZaloPerson, ZaloWorld, zalo  # noqa: F401 - the fixture
+
+BOARD_PHONE, OTHER_BOARD_PHONE, CUC_PHONE = "0988000001", "0988000002", "0912000003"
+PAGES = ("/web/", "/web/van-ban/{id}", "/web/van-ban/{id}/excel", "/web/van-ban/{id}/word")
+ACTIONS = ("/web/van-ban/{id}/nhac", "/web/dang-xuat")
+XLSX_MAGIC = b"PK"
+
+pytestmark = pytest.mark.parametrize("zalo", [BOT_PLATFORM], indirect=True)
+
+
+class Browser:
+    """An HTTP client keeping the session cookie by hand (the cookie is Secure: the public URL is https, and the
+    test reaches the bot's own port over http, as the reverse proxy does)."""
+
+    def __init__(self, world: ZaloWorld, http: aiohttp.ClientSession) -> None:
+        self.world, self.http, self.cookie = world, http, ""
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.world.port}{path}"
+
+    async def get(self, path: str) -> tuple[int, str, bytes]:
+        async with self.http.get(self.url(path), headers=self._headers(), allow_redirects=False) as r:
+            body = await r.read()
+            return r.status, r.headers.get("Content-Type", ""), body
+
+    async def post(self, path: str, data: dict[str, str]) -> tuple[int, str]:
+        async with self.http.post(
+            self.url(path), data=data, headers=self._headers(), allow_redirects=False
+        ) as r:
+            return r.status, await r.text()
+
+    async def sign_in(self, link: str) -> aiohttp.ClientResponse:
+        local = self.world.local(link)
+        token = re.search(r"[?&]t=([^&\s]+)", local)
+        assert token is not None, link
+        async with self.http.get(local) as page:
+            assert page.status == 200, await page.text()
+            assert msg.LOGIN_BUTTON in await page.text()
+        async with self.http.post(
+            self.url(web_access.LOGIN_PATH), data={"t": token.group(1)}, allow_redirects=False
+        ) as r:
+            await r.read()
+            if r.status == 303:
+                morsel = r.cookies["chibo_web"]
+                self.cookie = morsel.value
+            return r
+
+    async def csrf(self) -> str:
+        _, _, body = await self.get("/web/")
+        found = re.search(rb'name="csrf" value="([^"]+)"', body)
+        assert found is not None
+        return found.group(1).decode()
+
+    def _headers(self) -> dict[str, str]:
+        return {"Cookie": f"chibo_web={self.cookie}"} if self.cookie else {}
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as session:
+        yield session
+
+
+async def _people(zalo: ZaloWorld) -> tuple[ZaloPerson, ZaloPerson, ZaloPerson]:
+    """The example roster; a board member of the bloc committee (ĐUK), one of a commune (X-TP), both on Zalo,
+    and the secretary of a ĐUK cell on Zalo."""
+    runtime = zalo.runtime
+    await load_roster(runtime)
+    await add_staff(runtime, "Nguyễn Thị Tuyên", BOARD_PHONE, "DUK")
+    await add_staff(runtime, "Giàng Thị Dua", OTHER_BOARD_PHONE, "X-TP")
+    board, other, cuc = (
+        zalo.person("z-board", "Tuyên"),
+        zalo.person("z-other", "Dua"),
+        zalo.person("z-cuc", "Cúc"),
+    )
+    await board.join(BOARD_PHONE, "board")
+    await other.join(OTHER_BOARD_PHONE, "board")
+    await cuc.join(CUC_PHONE)
+    return board, other, cuc
+
+
+async def _link(person: ZaloPerson) -> str:
+    answer = await person.say("trang web")
+    assert answer.links, answer.text
+    return answer.links[0]
+
+
+async def test_board_member_signs_in_from_zalo_follows_a_directive_and_nudges(
+    zalo: ZaloWorld, http: aiohttp.ClientSession
+) -> None:
+    board, _, cuc = await _people(zalo)
+    directive_id = await send_test_directive(zalo.runtime)
+    await cuc.wait_for_text("747")
+    link = await _link(board)
+    browser = Browser(zalo, http)
+
+    signed = await browser.sign_in(link)
+    assert signed.status == 303 and signed.headers["Location"] == "/web/"
+    cookie = signed.cookies["chibo_web"]
+    assert cookie["httponly"] and cookie["secure"] and cookie["samesite"] == "Lax"
+
+    status, _, body = await browser.get("/web/")
+    page = body.decode()
+    assert status == 200 and "747-CV/ĐUK" in page and "Nguyễn Thị Tuyên" in page
+    assert msg.BAR_MISSING in page and "0/5" in page  # five ĐUK cells, none reported
+
+    status, _, body = await browser.get(f"/web/van-ban/{directive_id}")
+    page = body.decode()
+    assert status == 200
+    assert "Chi bộ Văn phòng Sở Tài chính" in page and "Trần Thị Cúc" in page and "0912000003" in page
+    status, _, body = await browser.get(f"/web/van-ban/{directive_id}?loc=reported")
+    assert "Trần Thị Cúc" not in re.sub(
+        r"(?s)<section aria-labelledby=\"late\">.*?</section>", "", body.decode()
+    )
+
+    # The nudge: refused without the form's token, then the same reminder /nhacnho sends reaches the secretary.
+    status, _ = await browser.post(f"/web/van-ban/{directive_id}/nhac", {})
+    assert status == 403
+    before = len(cuc.messages)
+    status, text = await browser.post(f"/web/van-ban/{directive_id}/nhac", {"csrf": await browser.csrf()})
+    assert status == 200 and msg.NUDGE_SENT.split("{")[0] in text
+    await cuc.wait_until(lambda ms: len(ms) > before and "747" in ms[-1].text)
+
+    status, kind, body = await browser.get(f"/web/van-ban/{directive_id}/excel")
+    assert status == 200 and "spreadsheetml" in kind and body.startswith(XLSX_MAGIC)
+    status, kind, body = await browser.get(f"/web/van-ban/{directive_id}/word")
+    assert status == 200 and "wordprocessingml" in kind and body.startswith(XLSX_MAGIC)
+
+    async with transaction(zalo.runtime.sessions) as session:
+        actions = set(
+            (await session.scalars(select(AuditEntry.action).where(AuditEntry.actor.like("web:%")))).all()
+        )
+    assert {
+        "web.signed_in",
+        "reports.view_status",
+        "web.nudge",
+        "reports.export_xlsx",
+        "reports.export_docx",
+    } <= actions
+
+    status, _ = await browser.post("/web/dang-xuat", {"csrf": await browser.csrf()})
+    assert status == 200
+    status, _, _ = await browser.get("/web/")
+    assert status == 401
+
+
+async def test_every_page_and_action_checks_who_asks(zalo: ZaloWorld, http: aiohttp.ClientSession) -> None:
+    board, other, cuc = await _people(zalo)
+    directive_id = await send_test_directive(zalo.runtime)
+    paths = [p.format(id=directive_id) for p in PAGES]
+    actions = [p.format(id=directive_id) for p in ACTIONS]
+
+    anonymous = Browser(zalo, http)
+    for path in paths:
+        assert (await anonymous.get(path))[0] == 401, path
+    for path in actions:
+        assert (await anonymous.post(path, {"csrf": "x"}))[0] == 401, path
+    assert (await anonymous.get(web_access.LOGIN_PATH + "?t=forged"))[0] == 410
+    assert (await anonymous.post(web_access.LOGIN_PATH, {"t": "forged"}))[0] == 410
+
+    # A secretary gets no link: the command is the board's.
+    answer = await cuc.say("trang web")
+    assert not answer.links
+
+    # A board member of another subtree: the overview lists nothing of ĐUK, its directive is not found.
+    stranger = Browser(zalo, http)
+    assert (await stranger.sign_in(await _link(other))).status == 303
+    status, _, body = await stranger.get("/web/")
+    assert status == 200 and "747-CV/ĐUK" not in body.decode() and msg.OVERVIEW_EMPTY in body.decode()
+    for path in paths[1:]:
+        assert (await stranger.get(path))[0] == 404, path
+    csrf = await stranger.csrf()
+    assert (await stranger.post(actions[0], {"csrf": csrf}))[0] == 404
+    assert (await stranger.get("/web/van-ban/999999"))[0] == 404
+    assert (await stranger.get("/web/van-ban/abc"))[0] == 404
+
+    # The owner sees everything; a link works once; a CSRF token of another session is refused.
+    owner = Browser(zalo, http)
+    link = await _link(board)
+    assert (await owner.sign_in(link)).status == 303
+    for path in paths:
+        assert (await owner.get(path))[0] == 200, path
+    again = Browser(zalo, http)
+    async with http.get(zalo.local(link)) as page:
+        assert page.status == 410
+    assert (await owner.post(actions[0], {"csrf": csrf}))[0] == 403
+
+    # A link past its minutes, and a session past its hours, open nothing.
+    late = await _link(board)
+    zalo.runtime.clock.advance(timedelta(minutes=web_access.LINK_MINUTES + 1))
+    token = re.search(r"t=(\S+)", late)
+    assert token is not None
+    assert (await again.post(web_access.LOGIN_PATH, {"t": token.group(1)}))[0] == 410
+    zalo.runtime.clock.advance(timedelta(hours=web_access.SESSION_HOURS))
+    assert (await owner.get("/web/"))[0] == 401
+    async with transaction(zalo.runtime.sessions) as session:
+        assert await session.scalar(select(func.count()).select_from(WebSession)) == 2
+
+
+async def test_cli_prints_a_link_for_board_staff_only(
+    zalo: ZaloWorld, http: aiohttp.ClientSession, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import app
+
+    await _people(zalo)
+    monkeypatch.setenv("CHIBO_DATABASE_URL", db_url)
+    monkeypatch.setenv("CHIBO_DATA_DIR", str(zalo.runtime.settings.data_dir))
+    monkeypatch.setenv("CHIBO_PUBLIC_URL", "https://chibo.example.vn")
+    for name in ("CHIBO_TELEGRAM_TOKEN", "CHIBO_ZALO_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+    refused = await asyncio.to_thread(runner.invoke, app, ["web-link", CUC_PHONE])
+    assert refused.exit_code == 1 and "Trần Thị Cúc" in refused.output
+    printed = await asyncio.to_thread(runner.invoke, app, ["web-link", BOARD_PHONE])
+    assert printed.exit_code == 0, printed.output
+    link = re.search(r"https://\S+", printed.output)
+    assert link is not None
+    assert (await Browser(zalo, http).sign_in(link.group())).status == 303
