@@ -21,12 +21,14 @@ from messages import web as msg
 from storage.db import transaction
 from storage.models import AuditEntry, WebSession
 from tests.support import add_staff, load_roster, send_test_directive
-from tests.zalo_fixtures import BOT_PLATFORM, ZaloPerson, ZaloWorld, zalo  # noqa: F401 - the fixture
+from tests.zalo_fixtures import BOT_PLATFORM, ZaloPerson, ZaloWorld, zalo
 
 BOARD_PHONE, OTHER_BOARD_PHONE, CUC_PHONE = "0988000001", "0988000002", "0912000003"
 PAGES = ("/web/", "/web/van-ban/{id}", "/web/van-ban/{id}/excel", "/web/van-ban/{id}/word")
 ACTIONS = ("/web/van-ban/{id}/nhac", "/web/dang-xuat")
 XLSX_MAGIC = b"PK"
+
+__all__ = ["zalo"]  # the fixture, imported for pytest
 
 pytestmark = pytest.mark.parametrize("zalo", [BOT_PLATFORM], indirect=True)
 

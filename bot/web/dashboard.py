@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = "/web"
 COOKIE = "chibo_web"
-WAKE = "chibo.wake_sender"
+WAKE = web.RequestKey("chibo.wake_sender", bool)
 PER_PAGE = 200
 MISSING_SHOWN = 50
 FILTERS = (
