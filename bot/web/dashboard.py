@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.host import Host
 from bot.services import audit, board_files, evidence, reminders, status, web_access
-from bot.services.report_data import REPORTED_STATUSES
+from bot.services.report_data import REPORTED_STATUSES, UnitStatus
 from bot.web import pages
 from handlers import report_number
 from messages import web as msg
@@ -175,19 +175,16 @@ class Dashboard:
     ) -> web.StreamResponse:
         shown_filter = request.query.get("loc", "")
         shown_filter = shown_filter if shown_filter in FILTERS else ""
-        search = request.query.get("q", "").strip()[:80]
-        page = _int(request.query.get("trang", "1"), 1)
-        view = await status.status_view(session, scope, directive, per_page=MISSING_SHOWN)
-        rows = await status.unit_rows(session, scope, directive.id)
-        if shown_filter == "missing":
-            rows = [row for row in rows if row.status not in REPORTED_STATUSES]
-        elif shown_filter:
-            rows = [row for row in rows if row.status == shown_filter]
-        if search:
-            needle = search.casefold()
-            rows = [row for row in rows if needle in row.path.casefold()]
-        pages_count = max(1, -(-len(rows) // PER_PAGE))
-        page = min(max(1, page), pages_count)
+        statuses = _statuses(shown_filter)
+        total = await status.count_units(session, scope, directive.id, statuses)
+        pages_count = max(1, -(-total // PER_PAGE))
+        page = min(max(1, _int(request.query.get("trang", "1"), 1)), pages_count)
+        rows = await status.unit_rows(
+            session, scope, directive.id, statuses=statuses, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
+        )
+        counts = (await status.counts_by_directive(session, scope, [directive.id]))[directive.id]
+        subtrees = await status.counts_by_subtree(session, scope, directive.id)
+        missing = await status.missing_units(session, scope, directive.id, per_page=MISSING_SHOWN)
         await audit.audit_view(
             session,
             self.host.clock,
@@ -202,14 +199,15 @@ class Dashboard:
             who=who,
             scope=scope,
             d=directive,
-            view=view,
-            rows=rows[(page - 1) * PER_PAGE : page * PER_PAGE],
-            total=len(rows),
+            counts=counts,
+            subtrees=subtrees,
+            missing=missing,
+            rows=rows,
+            total=total,
             page=page,
             pages=pages_count,
             shown_filter=shown_filter,
             filters=FILTERS,
-            search=search,
             tz=self.host.settings.tz,
             notice=notice,
             query=lambda **changes: _query(request, changes),
@@ -307,12 +305,19 @@ def _units(scope: status.Scope) -> list[int] | None:
     return None if scope.everything else [root.id for root in scope.roots]
 
 
+def _statuses(shown: str) -> tuple[str, ...]:
+    """The unit states a filter of the table keeps ("missing": every state short of a report)."""
+    if shown == "missing":
+        return tuple(s for s in UnitStatus if s not in REPORTED_STATUSES)
+    return (shown,) if shown else ()
+
+
 def _int(text: str, default: int) -> int:
     return int(text) if text.isdigit() and len(text) < 10 else default
 
 
 def _query(request: web.Request, changes: dict[str, object]) -> str:
-    values = {k: v for k, v in request.query.items() if k in ("loc", "q", "trang")}
+    values = {k: v for k, v in request.query.items() if k in ("loc", "trang")}
     values.update({k: str(v) for k, v in changes.items()})
     return "?" + "&".join(f"{k}={quote(v)}" for k, v in values.items() if v)
 

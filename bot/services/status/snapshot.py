@@ -6,11 +6,12 @@ show (rendered by `messages.status`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.textnorm import fold
@@ -39,33 +40,23 @@ from storage.models import Directive, DirectiveTarget, Person, Report, Unit
 
 
 async def unit_rows(
-    session: AsyncSession, scope: Scope, directive_id: int, photo_keys: Sequence[str] = ()
+    session: AsyncSession,
+    scope: Scope,
+    directive_id: int,
+    photo_keys: Sequence[str] = (),
+    *,
+    statuses: Collection[str] = (),
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[UnitRow]:
     """One row per target unit in scope, in tree order: its path below the scope, secretary, status, times,
-    the latest report's values, how many versions were sent and the photos under `photo_keys`.
+    the latest report's values, how many versions were sent and the photos under `photo_keys`. `statuses`
+    keeps only the units in those states; `limit` and `offset` give one page (the web dashboard's table).
 
     A unit that reported without pressing "acknowledge" shows its report time as its acknowledgement (and one
     with no delivery time its first later step as its delivery), so each row counted as acknowledged or delivered
     carries that time, as the totals built from the rows say."""
-    secretary = secretary_id_of_unit().label("secretary_id")
-    targets = (
-        select(
-            DirectiveTarget.unit_id,
-            DirectiveTarget.delivered_at,
-            DirectiveTarget.acknowledged_at,
-            DirectiveTarget.reported_at,
-            DirectiveTarget.late,
-            status_of_target().label("status"),
-            Unit.name,
-            Unit.path,
-            Parent.path.label("parent_path"),
-            secretary,
-        )
-        .join(Unit, Unit.id == DirectiveTarget.unit_id)
-        .outerjoin(Parent, Parent.id == Unit.parent_id)
-        .where(DirectiveTarget.directive_id == directive_id)
-    )
-    sub = in_scope(targets, scope).subquery()
+    sub = _targets(scope, directive_id, statuses).subquery()
     rows = (
         await session.execute(
             select(sub, Person.full_name, Person.phone, Report.version, Report.values.label("report_values"))
@@ -79,6 +70,8 @@ async def unit_rows(
                 ),
             )
             .order_by(sub.c.parent_path, sub.c.name, sub.c.unit_id)
+            .limit(limit)
+            .offset(offset)
         )
     ).all()
     names = await _ancestor_names(session, scope)
@@ -106,6 +99,39 @@ async def unit_rows(
             )
         )
     return result
+
+
+async def count_units(
+    session: AsyncSession, scope: Scope, directive_id: int, statuses: Collection[str] = ()
+) -> int:
+    """How many rows `unit_rows` gives with these `statuses`, without reading them."""
+    sub = _targets(scope, directive_id, statuses).subquery()
+    return await session.scalar(select(func.count()).select_from(sub)) or 0
+
+
+def _targets(scope: Scope, directive_id: int, statuses: Collection[str]) -> Select[Any]:
+    """The directive's targets in scope with their unit, parent path, status and secretary."""
+    status = status_of_target()
+    targets = (
+        select(
+            DirectiveTarget.unit_id,
+            DirectiveTarget.delivered_at,
+            DirectiveTarget.acknowledged_at,
+            DirectiveTarget.reported_at,
+            DirectiveTarget.late,
+            status.label("status"),
+            Unit.name,
+            Unit.path,
+            Parent.path.label("parent_path"),
+            secretary_id_of_unit().label("secretary_id"),
+        )
+        .join(Unit, Unit.id == DirectiveTarget.unit_id)
+        .outerjoin(Parent, Parent.id == Unit.parent_id)
+        .where(DirectiveTarget.directive_id == directive_id)
+    )
+    if statuses:
+        targets = targets.where(status.in_(list(statuses)))
+    return in_scope(targets, scope)
 
 
 async def _ancestor_names(session: AsyncSession, scope: Scope) -> dict[str, str]:
