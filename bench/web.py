@@ -37,7 +37,9 @@ async def _best(client: TestClient[Any, Any], path: str, cookie: str, repeat: in
     return best
 
 
-async def web_pages(db_url: str | None = None, cells: int = 10_000, directives: int = 100) -> dict[str, float]:
+async def web_pages(
+    db_url: str | None = None, cells: int = 10_000, directives: int = 100
+) -> dict[str, float]:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     clock = Clock()
     with tempfile.TemporaryDirectory() as tmp:
@@ -58,13 +60,17 @@ async def web_pages(db_url: str | None = None, cells: int = 10_000, directives: 
             assert link is not None
             opened = await web_access.redeem(session, clock, link.split("t=", 1)[1], "bench")
             assert opened is not None
-        host = SimpleNamespace(settings=settings, clock=clock, sessions=sessions, sender=SimpleNamespace(wake=lambda: None))
+        host = SimpleNamespace(
+            settings=settings, clock=clock, sessions=sessions, sender=SimpleNamespace(wake=lambda: None)
+        )
         app = web.Application()
         Dashboard(host).install(app)  # type: ignore[arg-type]
         async with TestClient(TestServer(app)) as client:
             figures = {
                 "seeding_s": seeding,
-                "directive_page_s (target 0.3)": await _best(client, f"/web/van-ban/{directives // 2}", opened.key),
+                "directive_page_s (target 0.3)": await _best(
+                    client, f"/web/van-ban/{directives // 2}", opened.key
+                ),
                 "directive_page_missing_filter_s": await _best(
                     client, f"/web/van-ban/{directives}?loc=missing", opened.key
                 ),

@@ -88,3 +88,29 @@ NUDGE_DEFERRED = "Đã xếp {count} tin nhắc, sẽ gửi lúc {time} (ngoài 
 NUDGE_ALREADY = "{count} chi bộ đã được nhắc hôm nay."
 NUDGE_UNREACHABLE = "{count} chi bộ không nhắn được qua bot, cần gọi điện."
 NUDGE_NOTHING = "Không còn chi bộ nào phải nhắc."
+
+# --- Review -------------------------------------------------------------------------------------------------
+
+RETURNED_TO_SECRETARY = (
+    "↩️ Ban Tuyên giáo đề nghị {unit} sửa lại báo cáo văn bản {number}.\n"
+    "Ý kiến của đồng chí {reviewer}: {comment}\n"
+    "Gõ «sửa» để sửa báo cáo và gửi lại."
+)
+COL_REVIEW = "Duyệt"
+COL_PROXY = "nhập hộ"
+REPORT_TITLE = "Báo cáo của {unit} – văn bản {number}"
+REPORT_VERSION = "Lần gửi {version} – {time}"
+REPORT_BY_PROXY = "Nhập hộ bởi {name} lúc {time}"
+REPORT_NONE = "Chi bộ chưa gửi báo cáo."
+REVIEW_STATE = "Tình trạng duyệt: {state}"
+REVIEW_COMMENT_SHOWN = "Ý kiến khi trả lại: {comment}"
+ACCEPT_BUTTON = "Duyệt báo cáo"
+RETURN_BUTTON = "Trả lại để sửa"
+RETURN_COMMENT_LABEL = "Ý kiến gửi bí thư (bắt buộc khi trả lại)"
+RETURN_NEEDS_COMMENT = "Hãy ghi ý kiến để bí thư biết cần sửa gì."
+ACCEPTED_DONE = "Đã duyệt báo cáo."
+RETURNED_DONE = "Đã trả lại báo cáo, bí thư sẽ nhận ý kiến qua tin nhắn."
+FIELD = "Nội dung"
+VALUE = "Trả lời"
+PHOTOS = "Ảnh minh chứng"
+OPEN_REPORT = "Xem"

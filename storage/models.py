@@ -339,7 +339,12 @@ class Report(Base):
     ref: Mapped[str] = mapped_column(String(16), index=True)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     submitted_at: Mapped[datetime] = mapped_column(index=True)
-    channel: Mapped[str] = mapped_column(String(16), default="")
+    channel: Mapped[str] = mapped_column(String(16), default="")  # "web": entered by a board member, by proxy
+    # The board's review of this version: None while just received, then "accepted" or "returned" (with a comment).
+    review: Mapped[str | None] = mapped_column(String(16))
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
 
 
 class Reminder(Base):

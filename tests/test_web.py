@@ -7,21 +7,24 @@ member of another subtree and with a used or expired link or session."""
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import aiohttp
+import openpyxl
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bot.services import web_access
+from messages import documents
 from messages import web as msg
 from storage.db import transaction
-from storage.models import AuditEntry, WebSession
+from storage.models import AuditEntry, Report, WebSession
 from tests.support import add_staff, load_roster, send_test_directive
-from tests.zalo_fixtures import BOT_PLATFORM, ZaloPerson, ZaloWorld, zalo
+from tests.zalo_fixtures import BOT_PLATFORM, ZaloPerson, ZaloWorld, eventually, zalo
 
 BOARD_PHONE, OTHER_BOARD_PHONE, CUC_PHONE = "0988000001", "0988000002", "0912000003"
 PAGES = ("/web/", "/web/van-ban/{id}", "/web/van-ban/{id}/excel", "/web/van-ban/{id}/word")
@@ -241,3 +244,67 @@ async def test_cli_prints_a_link_for_board_staff_only(
     link = re.search(r"https://\S+", printed.output)
     assert link is not None
     assert (await Browser(zalo, http).sign_in(link.group())).status == 303
+
+
+QUICK = "1/4; chuyên đề; 25/30; 12; Tốt; Không"  # a one-message report, as a secretary types it
+
+
+async def test_board_returns_a_report_the_secretary_corrects_in_chat_then_accepts_it(
+    zalo: ZaloWorld, http: aiohttp.ClientSession
+) -> None:
+    board, _, cuc = await _people(zalo)
+    directive_id = await send_test_directive(zalo.runtime)
+    await cuc.wait_for_text("747")
+    await cuc.say(QUICK)
+    browser = Browser(zalo, http)
+    assert (await browser.sign_in(await _link(board))).status == 303
+
+    # The cell's row links to its report, shown as received.
+    _, _, body = await browser.get(f"/web/van-ban/{directive_id}")
+    found = re.search(
+        rb'href="(/web/van-ban/\d+/chi-bo/(\d+))">' + documents.review_label("received").encode(), body
+    )
+    assert found is not None, body.decode()[-3000:]
+    report_path = found.group(1).decode()
+    _, _, body = await browser.get(report_path)
+    assert "25" in body.decode() and "30" in body.decode()
+
+    csrf = await browser.csrf()
+    status, text = await browser.post(
+        report_path + "/duyet", {"csrf": csrf, "action": "return", "comment": ""}
+    )
+    assert status == 400 and msg.RETURN_NEEDS_COMMENT in text
+    before = len(cuc.messages)
+    comment = "Số đảng viên dự họp phải là 28/30"
+    status, text = await browser.post(
+        report_path + "/duyet", {"csrf": csrf, "action": "return", "comment": comment}
+    )
+    assert status == 200 and documents.review_label("returned") in text
+    returned = await cuc.wait_for_text(comment)
+    assert "sửa" in returned.text and len(cuc.messages) > before
+
+    # The secretary corrects it the usual way; the new version arrives as received, not yet reviewed.
+    await cuc.say("sửa")
+    await cuc.say("sửa")
+    await cuc.say("3")
+    await cuc.say("28/30")
+    await cuc.say("gửi")
+
+    async def corrected() -> bool:
+        async with transaction(zalo.runtime.sessions) as session:
+            latest = await session.scalar(
+                select(Report).where(Report.directive_id == directive_id, Report.is_latest.is_(True))
+            )
+        return latest is not None and latest.version == 2 and latest.review is None
+
+    await eventually(corrected, "the corrected version is stored")
+    _, _, body = await browser.get(report_path)
+    page = body.decode()
+    assert documents.review_label("received") in page and comment in page  # the old version keeps its comment
+
+    status, text = await browser.post(report_path + "/duyet", {"csrf": csrf, "action": "accept"})
+    assert status == 200 and msg.ACCEPTED_DONE in text
+    _, _, workbook = await browser.get(f"/web/van-ban/{directive_id}/excel")
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook)).worksheets[0]
+    cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert documents.COL_REVIEW in cells and documents.review_label("accepted") in cells

@@ -15,16 +15,19 @@ from datetime import date
 from urllib.parse import quote
 
 from aiohttp import web
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.host import Host
 from bot.services import audit, board_files, evidence, reminders, status, web_access
-from bot.services.report_data import REPORTED_STATUSES, UnitStatus
+from bot.services import review as review_service
+from bot.services.forms_store import get_form
+from bot.services.report_data import PROXY_CHANNEL, REPORTED_STATUSES, UnitStatus
 from bot.web import pages
 from handlers import report_number
 from messages import web as msg
 from storage.db import transaction
-from storage.models import Directive
+from storage.models import Directive, Person, Report, Unit
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,8 @@ class Dashboard:
         r.add_get(PREFIX, self.home)
         r.add_get(PREFIX + "/van-ban/{id}", self._signed_in(self.directive_page))
         r.add_post(PREFIX + "/van-ban/{id}/nhac", self._signed_in(self.nudge, post=True))
+        r.add_get(PREFIX + "/van-ban/{id}/chi-bo/{unit}", self._signed_in(self.report_page))
+        r.add_post(PREFIX + "/van-ban/{id}/chi-bo/{unit}/duyet", self._signed_in(self.review, post=True))
         r.add_get(PREFIX + "/van-ban/{id}/excel", self._signed_in(self.excel))
         r.add_get(PREFIX + "/van-ban/{id}/word", self._signed_in(self.word))
         r.add_static(PREFIX + "/static", pages.STATIC_DIR)
@@ -243,6 +248,100 @@ class Dashboard:
             notice.append(msg.NUDGE_UNREACHABLE.format(count=len(done.unreachable)))
         request[WAKE] = bool(done.sent)
         return await self._show(request, session, who, scope, directive, notice)
+
+    async def report_page(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        return await self._report(request, session, who, scope, notice=[])
+
+    async def _report(
+        self,
+        request: web.Request,
+        session: AsyncSession,
+        who: web_access.Visitor,
+        scope: status.Scope,
+        notice: list[str],
+        status_code: int = 200,
+    ) -> web.StreamResponse:
+        """One cell's report: every version with its answers and photos, who entered it, its review."""
+        directive = await self._directive(request, session, scope)
+        unit_id = _int(request.match_info["unit"], 0)
+        latest = (
+            await review_service.latest_in_scope(session, scope, directive.id, unit_id) if directive else None
+        )
+        if directive is None or latest is None:
+            return _not_found()
+        unit = await session.get(Unit, unit_id)
+        versions = (
+            await session.scalars(
+                select(Report)
+                .where(Report.directive_id == directive.id, Report.unit_id == unit_id)
+                .order_by(Report.version.desc())
+            )
+        ).all()
+        entered_by = {
+            p.id: p.full_name
+            for p in await session.scalars(
+                select(Person).where(Person.id.in_({v.person_id for v in versions if v.person_id}))
+            )
+        }
+        form = await get_form(session, directive.form_key)
+        await audit.audit_view(
+            session,
+            self.host.clock,
+            audit.VIEW_STATUS,
+            directive_id=directive.id,
+            units=[unit_id],
+            person_id=who.person.id,
+            actor=who.actor,
+        )
+        return pages.render(
+            "report.html",
+            status_code,
+            who=who,
+            d=directive,
+            unit=unit,
+            versions=versions,
+            latest=latest,
+            review=review_service.review_of(latest),
+            entered_by=entered_by,
+            fields=form.fields if form is not None else [],
+            proxy=PROXY_CHANNEL,
+            tz=self.host.settings.tz,
+            notice=notice,
+            photo_link=evidence.link_maker(self.host.settings, self.host.clock.now(), directive.id),
+        )
+
+    async def review(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        """Accept the latest version, or return it for correction with a comment the secretary gets in chat."""
+        directive = await self._directive(request, session, scope)
+        unit_id = _int(request.match_info["unit"], 0)
+        latest = (
+            await review_service.latest_in_scope(session, scope, directive.id, unit_id) if directive else None
+        )
+        if directive is None or latest is None:
+            return _not_found()
+        form = await request.post()
+        accept = form.get("action") == "accept"
+        comment = str(form.get("comment", "")).strip()
+        if not accept and not comment:
+            return await self._report(request, session, who, scope, [msg.RETURN_NEEDS_COMMENT], 400)
+        await review_service.review(
+            session,
+            self.host.clock,
+            latest,
+            directive,
+            who.person,
+            accept=accept,
+            comment=comment,
+            actor=who.actor,
+        )
+        request[WAKE] = not accept
+        return await self._report(
+            request, session, who, scope, [msg.ACCEPTED_DONE if accept else msg.RETURNED_DONE]
+        )
 
     async def excel(
         self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope

@@ -22,10 +22,12 @@ _env = jinja2.Environment(
     lstrip_blocks=True,
 )
 _env.globals["t"] = msg
+_env.globals["docs"] = documents
 _env.filters["day"] = formats.day
 _env.filters["percent"] = formats.format_percent
 _env.filters["status_label"] = documents.status_label
 _env.filters["code"] = formats.directive_code
+_env.filters["review_label"] = documents.review_label
 
 
 def render(template: str, status: int = 200, **values: Any) -> web.Response:

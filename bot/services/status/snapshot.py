@@ -20,6 +20,7 @@ from bot.services.forms import FieldType, FormSpec
 from bot.services.forms_store import get_form
 from bot.services.report_data import (
     DELIVERED_STATUSES,
+    PROXY_CHANNEL,
     Aggregates,
     Counts,
     DirectiveSummary,
@@ -59,7 +60,15 @@ async def unit_rows(
     sub = _targets(scope, directive_id, statuses).subquery()
     rows = (
         await session.execute(
-            select(sub, Person.full_name, Person.phone, Report.version, Report.values.label("report_values"))
+            select(
+                sub,
+                Person.full_name,
+                Person.phone,
+                Report.version,
+                Report.values.label("report_values"),
+                Report.review.label("report_review"),
+                Report.channel.label("report_channel"),
+            )
             .outerjoin(Person, Person.id == sub.c.secretary_id)
             .outerjoin(
                 Report,
@@ -96,6 +105,8 @@ async def unit_rows(
                 values=values,
                 unit_id=row.unit_id,
                 photos=photos_of(values, photo_keys),
+                review=(row.report_review or "received") if row.version else "",
+                by_proxy=row.report_channel == PROXY_CHANNEL,
             )
         )
     return result

@@ -1,4 +1,4 @@
-"""The board's web dashboard: one-time sign-in links and browser sessions.
+"""The board's web dashboard: one-time sign-in links, browser sessions, and the review of a report version.
 
 Revision ID: 0012
 Revises: 0010
@@ -49,9 +49,21 @@ def upgrade() -> None:
         sa.UniqueConstraint("key_hash", name=op.f("uq_web_sessions_key_hash")),
     )
     op.create_index("ix_web_sessions_person_id", "web_sessions", ["person_id"])
+    with op.batch_alter_table("reports") as batch:
+        batch.add_column(sa.Column("review", sa.String(16), nullable=True))
+        batch.add_column(sa.Column("review_comment", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("reviewed_by", ID, nullable=True))
+        batch.create_foreign_key(
+            op.f("fk_reports_reviewed_by_people"), "people", ["reviewed_by"], ["id"], ondelete="SET NULL"
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("reports") as batch:
+        batch.drop_constraint(op.f("fk_reports_reviewed_by_people"), type_="foreignkey")
+        for column in ("reviewed_by", "reviewed_at", "review_comment", "review"):
+            batch.drop_column(column)
     op.drop_index("ix_web_sessions_person_id", table_name="web_sessions")
     op.drop_table("web_sessions")
     op.drop_index("ix_web_logins_person_id", table_name="web_logins")
