@@ -114,3 +114,16 @@ FIELD = "Nội dung"
 VALUE = "Trả lời"
 PHOTOS = "Ảnh minh chứng"
 OPEN_REPORT = "Xem"
+
+# --- Entry by proxy ---------------------------------------------------------------------------------------------
+
+PROXY_LINK = "Nhập hộ"
+PROXY_TITLE = "Nhập hộ báo cáo của {unit} – văn bản {number}"
+PROXY_BODY = (
+    "Ghi lại báo cáo bí thư chi bộ đã đọc qua điện thoại. Báo cáo được đánh dấu «nhập hộ» kèm tên đồng chí "
+    "và thời điểm nhập, và được tính như báo cáo khác."
+)
+PROXY_SUBMIT = "Lưu báo cáo"
+PROXY_REFUSED = "Có câu trả lời chưa hợp lệ, xem ghi chú dưới từng ô."
+PROXY_DONE = "Đã lưu báo cáo nhập hộ."
+OPTIONAL = "(không bắt buộc)"

@@ -22,13 +22,24 @@ from bot.services import web_access
 from messages import documents
 from messages import web as msg
 from storage.db import transaction
-from storage.models import AuditEntry, Report, WebSession
+from storage.models import AuditEntry, Person, Report, Unit, WebSession
 from tests.support import add_staff, load_roster, send_test_directive
 from tests.zalo_fixtures import BOT_PLATFORM, ZaloPerson, ZaloWorld, eventually, zalo
 
 BOARD_PHONE, OTHER_BOARD_PHONE, CUC_PHONE = "0988000001", "0988000002", "0912000003"
-PAGES = ("/web/", "/web/van-ban/{id}", "/web/van-ban/{id}/excel", "/web/van-ban/{id}/word")
-ACTIONS = ("/web/van-ban/{id}/nhac", "/web/dang-xuat")
+PAGES = (
+    "/web/",
+    "/web/van-ban/{id}",
+    "/web/van-ban/{id}/excel",
+    "/web/van-ban/{id}/word",
+    "/web/van-ban/{id}/chi-bo/{unit}/nhap-ho",
+)
+ACTIONS = (
+    "/web/van-ban/{id}/nhac",
+    "/web/van-ban/{id}/chi-bo/{unit}/duyet",
+    "/web/van-ban/{id}/chi-bo/{unit}/nhap-ho",
+    "/web/dang-xuat",
+)
 XLSX_MAGIC = b"PK"
 
 __all__ = ["zalo"]  # the fixture, imported for pytest
@@ -175,11 +186,15 @@ async def test_board_member_signs_in_from_zalo_follows_a_directive_and_nudges(
 async def test_every_page_and_action_checks_who_asks(zalo: ZaloWorld, http: aiohttp.ClientSession) -> None:
     board, other, cuc = await _people(zalo)
     directive_id = await send_test_directive(zalo.runtime)
-    paths = [p.format(id=directive_id) for p in PAGES]
-    actions = [p.format(id=directive_id) for p in ACTIONS]
+    await cuc.say(QUICK)  # a report to review
+    async with transaction(zalo.runtime.sessions) as session:
+        unit = await session.scalar(select(Unit.id).where(Unit.code == "DUK-STC-VP"))
+    paths = [p.format(id=directive_id, unit=unit) for p in PAGES]
+    actions = [p.format(id=directive_id, unit=unit) for p in ACTIONS]
+    report_page = f"/web/van-ban/{directive_id}/chi-bo/{unit}"
 
     anonymous = Browser(zalo, http)
-    for path in paths:
+    for path in [*paths, report_page]:
         assert (await anonymous.get(path))[0] == 401, path
     for path in actions:
         assert (await anonymous.post(path, {"csrf": "x"}))[0] == 401, path
@@ -195,10 +210,11 @@ async def test_every_page_and_action_checks_who_asks(zalo: ZaloWorld, http: aioh
     assert (await stranger.sign_in(await _link(other))).status == 303
     status, _, body = await stranger.get("/web/")
     assert status == 200 and "747-CV/ĐUK" not in body.decode() and msg.OVERVIEW_EMPTY in body.decode()
-    for path in paths[1:]:
+    for path in [*paths[1:], report_page]:
         assert (await stranger.get(path))[0] == 404, path
     csrf = await stranger.csrf()
-    assert (await stranger.post(actions[0], {"csrf": csrf}))[0] == 404
+    for path in actions[:-1]:
+        assert (await stranger.post(path, {"csrf": csrf, "action": "accept"}))[0] == 404, path
     assert (await stranger.get("/web/van-ban/999999"))[0] == 404
     assert (await stranger.get("/web/van-ban/abc"))[0] == 404
 
@@ -206,12 +222,13 @@ async def test_every_page_and_action_checks_who_asks(zalo: ZaloWorld, http: aioh
     owner = Browser(zalo, http)
     link = await _link(board)
     assert (await owner.sign_in(link)).status == 303
-    for path in paths:
+    for path in [*paths, report_page]:
         assert (await owner.get(path))[0] == 200, path
     again = Browser(zalo, http)
     async with http.get(zalo.local(link)) as page:
         assert page.status == 410
-    assert (await owner.post(actions[0], {"csrf": csrf}))[0] == 403
+    for path in actions:
+        assert (await owner.post(path, {"csrf": csrf, "action": "accept"}))[0] == 403, path
 
     # A link past its minutes, and a session past its hours, open nothing.
     late = await _link(board)
@@ -308,3 +325,53 @@ async def test_board_returns_a_report_the_secretary_corrects_in_chat_then_accept
     sheet = openpyxl.load_workbook(io.BytesIO(workbook)).worksheets[0]
     cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
     assert documents.COL_REVIEW in cells and documents.review_label("accepted") in cells
+
+
+ANSWERS = {"date": "01/04/2024", "ratio": "25/30", "number": "12", "text": "Tốt"}
+
+
+async def test_board_member_enters_a_report_by_proxy(zalo: ZaloWorld, http: aiohttp.ClientSession) -> None:
+    from bot.services.forms_store import get_form
+
+    board, _, _ = await _people(zalo)
+    directive_id = await send_test_directive(zalo.runtime)
+    async with transaction(zalo.runtime.sessions) as session:
+        unit_id = await session.scalar(select(Unit.id).where(Unit.code == "DUK-STC-NS"))
+        form = await get_form(session, "sinh-hoat-chinh-tri")
+    assert form is not None and unit_id is not None
+    browser = Browser(zalo, http)
+    assert (await browser.sign_in(await _link(board))).status == 303
+    _, _, body = await browser.get(f"/web/van-ban/{directive_id}")
+    path = f"/web/van-ban/{directive_id}/chi-bo/{unit_id}/nhap-ho"
+    assert path.encode() in body  # the missing cell's row offers it
+    status, _, body = await browser.get(path)
+    assert status == 200 and "Chi bộ Phòng Ngân sách" in body.decode()
+
+    answers = {
+        spec.key: spec.choices[0] if spec.choices else ANSWERS.get(str(spec.type), "")
+        for spec in form.fields
+        if spec.type != "photo"
+    }
+    csrf = await browser.csrf()
+    ratio = next(spec.key for spec in form.fields if spec.type == "ratio")
+    status, text = await browser.post(path, {"csrf": csrf, **answers, ratio: "31/30"})
+    assert status == 400 and msg.PROXY_REFUSED in text and 'aria-invalid="true"' in text
+    status, text = await browser.post(path, {**answers, "csrf": "forged"})
+    assert status == 403
+    status, text = await browser.post(path, {"csrf": csrf, **answers})
+    assert status == 200 and msg.PROXY_DONE in text and "Nguyễn Thị Tuyên" in text
+
+    async with transaction(zalo.runtime.sessions) as session:
+        report = await session.scalar(select(Report).where(Report.unit_id == unit_id))
+        board_id = await session.scalar(select(Person.id).where(Person.phone == BOARD_PHONE))
+    assert report is not None and report.channel == "web" and report.person_id == board_id
+    assert report.values[ratio] == {"attended": 25, "total": 30}
+    _, _, body = await browser.get("/web/")
+    assert "1/5" in body.decode()  # counted like any other report
+    _, _, workbook = await browser.get(f"/web/van-ban/{directive_id}/excel")
+    cells = [
+        str(c.value)
+        for row in openpyxl.load_workbook(io.BytesIO(workbook)).worksheets[0].iter_rows()
+        for c in row
+    ]
+    assert documents.COL_PROXY in cells and documents.PROXY_YES in cells

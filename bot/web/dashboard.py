@@ -19,8 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.host import Host
-from bot.services import audit, board_files, evidence, reminders, status, web_access
+from bot.services import audit, board_files, evidence, proxy_entry, reminders, status, web_access
 from bot.services import review as review_service
+from bot.services.forms import FormSpec
 from bot.services.forms_store import get_form
 from bot.services.report_data import PROXY_CHANNEL, REPORTED_STATUSES, UnitStatus
 from bot.web import pages
@@ -70,6 +71,10 @@ class Dashboard:
         r.add_post(PREFIX + "/van-ban/{id}/nhac", self._signed_in(self.nudge, post=True))
         r.add_get(PREFIX + "/van-ban/{id}/chi-bo/{unit}", self._signed_in(self.report_page))
         r.add_post(PREFIX + "/van-ban/{id}/chi-bo/{unit}/duyet", self._signed_in(self.review, post=True))
+        r.add_get(PREFIX + "/van-ban/{id}/chi-bo/{unit}/nhap-ho", self._signed_in(self.proxy_page))
+        r.add_post(
+            PREFIX + "/van-ban/{id}/chi-bo/{unit}/nhap-ho", self._signed_in(self.proxy_entry, post=True)
+        )
         r.add_get(PREFIX + "/van-ban/{id}/excel", self._signed_in(self.excel))
         r.add_get(PREFIX + "/van-ban/{id}/word", self._signed_in(self.word))
         r.add_static(PREFIX + "/static", pages.STATIC_DIR)
@@ -342,6 +347,66 @@ class Dashboard:
         return await self._report(
             request, session, who, scope, [msg.ACCEPTED_DONE if accept else msg.RETURNED_DONE]
         )
+
+    async def proxy_page(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        return await self._proxy_form(request, session, who, scope, {}, {})
+
+    async def _proxy_form(
+        self,
+        request: web.Request,
+        session: AsyncSession,
+        who: web_access.Visitor,
+        scope: status.Scope,
+        answers: dict[str, str],
+        refused: dict[str, str],
+    ) -> web.StreamResponse:
+        """The cell's report form, to fill in from what its secretary said on the phone."""
+        found = await self._proxy_target(request, session, scope)
+        if found is None:
+            return _not_found()
+        directive, unit, form = found
+        return pages.render(
+            "proxy.html",
+            400 if refused else 200,
+            who=who,
+            d=directive,
+            unit=unit,
+            fields=proxy_entry.proxy_fields(form),
+            answers=answers,
+            refused=refused,
+        )
+
+    async def proxy_entry(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        found = await self._proxy_target(request, session, scope)
+        if found is None:
+            return _not_found()
+        directive, unit, form = found
+        posted = await request.post()
+        answers = {spec.key: str(posted.get(spec.key, ""))[:2000] for spec in form.fields}
+        values, refused = proxy_entry.read_answers(form, answers, self._today())
+        if refused:
+            return await self._proxy_form(request, session, who, scope, answers, refused)
+        await proxy_entry.enter(
+            session, self.host.clock, self.host.settings.tz, directive, unit.id, values, who.person, who.actor
+        )
+        return await self._report(request, session, who, scope, [msg.PROXY_DONE])
+
+    async def _proxy_target(
+        self, request: web.Request, session: AsyncSession, scope: status.Scope
+    ) -> tuple[Directive, Unit, FormSpec] | None:
+        directive = await self._directive(request, session, scope)
+        unit_id = _int(request.match_info["unit"], 0)
+        if directive is None or not await proxy_entry.is_target_in_scope(
+            session, scope, directive.id, unit_id
+        ):
+            return None
+        unit = await session.get(Unit, unit_id)
+        form = await get_form(session, directive.form_key)
+        return (directive, unit, form) if unit is not None and form is not None else None
 
     async def excel(
         self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
