@@ -36,6 +36,7 @@ PREFIX = "/web"
 COOKIE = "chibo_web"
 WAKE = web.RequestKey("chibo.wake_sender", bool)
 PER_PAGE = 200
+DIRECTIVES_PER_PAGE = 10
 MISSING_SHOWN = 50
 FILTERS = (
     "missing",
@@ -150,9 +151,12 @@ class Dashboard:
     async def overview(
         self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
     ) -> web.StreamResponse:
-        today = self._today()
-        directives = await status.open_directives(session, scope, today)
-        counts = await status.counts_by_directive(session, scope, [d.id for d in directives])
+        directives = await status.open_directives(session, scope, self._today())
+        pages_count = max(1, -(-len(directives) // DIRECTIVES_PER_PAGE))
+        page = min(max(1, _int(request.query.get("trang", "1"), 1)), pages_count)
+        shown = directives[(page - 1) * DIRECTIVES_PER_PAGE : page * DIRECTIVES_PER_PAGE]
+        # Counted for the page shown only: a province follows a hundred directives of 10,000 cells each.
+        counts = await status.counts_by_directive(session, scope, [d.id for d in shown])
         await audit.audit_view(
             session,
             self.host.clock,
@@ -163,7 +167,13 @@ class Dashboard:
             actor=who.actor,
         )
         return pages.render(
-            "overview.html", who=who, scope=scope, items=[(d, counts[d.id]) for d in directives]
+            "overview.html",
+            who=who,
+            scope=scope,
+            items=[(d, counts[d.id]) for d in shown],
+            page=page,
+            pages=pages_count,
+            query=lambda **changes: _query(request, changes),
         )
 
     async def directive_page(
