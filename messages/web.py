@@ -127,3 +127,8 @@ PROXY_SUBMIT = "Lưu báo cáo"
 PROXY_REFUSED = "Có câu trả lời chưa hợp lệ, xem ghi chú dưới từng ô."
 PROXY_DONE = "Đã lưu báo cáo nhập hộ."
 OPTIONAL = "(không bắt buộc)"
+
+# --- The day's summary ----------------------------------------------------------------------------------------
+
+SUMMARY_LINK = "Tổng hợp trong ngày"
+SUMMARY_CHART_ALT = "Biểu đồ tiến độ báo cáo các văn bản đang theo dõi"

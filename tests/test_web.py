@@ -29,6 +29,7 @@ from tests.zalo_fixtures import BOT_PLATFORM, ZaloPerson, ZaloWorld, eventually,
 BOARD_PHONE, OTHER_BOARD_PHONE, CUC_PHONE = "0988000001", "0988000002", "0912000003"
 PAGES = (
     "/web/",
+    "/web/tong-hop",
     "/web/van-ban/{id}",
     "/web/van-ban/{id}/excel",
     "/web/van-ban/{id}/word",
@@ -160,6 +161,10 @@ async def test_board_member_signs_in_from_zalo_follows_a_directive_and_nudges(
     assert status == 200 and msg.NUDGE_SENT.split("{")[0] in text
     await cuc.wait_until(lambda ms: len(ms) > before and "747" in ms[-1].text)
 
+    status, _, body = await browser.get("/web/tong-hop")
+    assert status == 200 and "747-CV/ĐUK" in body.decode() and b"/web/tong-hop/bieu-do.png" in body
+    status, kind, body = await browser.get("/web/tong-hop/bieu-do.png")
+    assert status == 200 and kind == "image/png" and body.startswith(b"\x89PNG")
     status, kind, body = await browser.get(f"/web/van-ban/{directive_id}/excel")
     assert status == 200 and "spreadsheetml" in kind and body.startswith(XLSX_MAGIC)
     status, kind, body = await browser.get(f"/web/van-ban/{directive_id}/word")
@@ -210,7 +215,9 @@ async def test_every_page_and_action_checks_who_asks(zalo: ZaloWorld, http: aioh
     assert (await stranger.sign_in(await _link(other))).status == 303
     status, _, body = await stranger.get("/web/")
     assert status == 200 and "747-CV/ĐUK" not in body.decode() and msg.OVERVIEW_EMPTY in body.decode()
-    for path in [*paths[1:], report_page]:
+    status, _, body = await stranger.get("/web/tong-hop")
+    assert status == 200 and "747-CV/ĐUK" not in body.decode()
+    for path in [*paths[2:], report_page]:
         assert (await stranger.get(path))[0] == 404, path
     csrf = await stranger.csrf()
     for path in actions[:-1]:

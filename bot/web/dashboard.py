@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.host import Host
 from bot.services import audit, board_files, evidence, proxy_entry, reminders, status, web_access
 from bot.services import review as review_service
+from bot.services import summary as summary_service
 from bot.services.forms import FormSpec
 from bot.services.forms_store import get_form
 from bot.services.report_data import PROXY_CHANNEL, REPORTED_STATUSES, UnitStatus
@@ -68,6 +69,8 @@ class Dashboard:
         r.add_post(PREFIX + "/dang-xuat", self._signed_in(self.logout, post=True))
         r.add_get(PREFIX + "/", self._signed_in(self.overview))
         r.add_get(PREFIX, self.home)
+        r.add_get(PREFIX + "/tong-hop", self._signed_in(self.summary_page))
+        r.add_get(PREFIX + "/tong-hop/bieu-do.png", self._signed_in(self.summary_chart))
         r.add_get(PREFIX + "/van-ban/{id}", self._signed_in(self.directive_page))
         r.add_post(PREFIX + "/van-ban/{id}/nhac", self._signed_in(self.nudge, post=True))
         r.add_get(PREFIX + "/van-ban/{id}/chi-bo/{unit}", self._signed_in(self.report_page))
@@ -175,6 +178,37 @@ class Dashboard:
             pages=pages_count,
             query=lambda **changes: _query(request, changes),
         )
+
+    async def summary_page(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        """The day's summary, the same as /tonghop, with its chart."""
+        built = await summary_service.build_summary(
+            session, scope, self.host.clock.now(), self.host.settings.tz
+        )
+        await audit.audit_view(
+            session,
+            self.host.clock,
+            audit.VIEW_SUMMARY,
+            directive_id=None,
+            units=_units(scope),
+            person_id=who.person.id,
+            actor=who.actor,
+        )
+        return pages.render(
+            "summary.html", who=who, text=summary_service.render(built), has_chart=bool(built.chart_rows)
+        )
+
+    async def summary_chart(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        built = await summary_service.build_summary(
+            session, scope, self.host.clock.now(), self.host.settings.tz
+        )
+        png = await summary_service.chart(built)
+        if png is None:
+            return _not_found()
+        return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "no-store"})
 
     async def directive_page(
         self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
