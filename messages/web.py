@@ -132,3 +132,29 @@ OPTIONAL = "(không bắt buộc)"
 
 SUMMARY_LINK = "Tổng hợp trong ngày"
 SUMMARY_CHART_ALT = "Biểu đồ tiến độ báo cáo các văn bản đang theo dõi"
+
+# --- Sending a directive from the browser -------------------------------------------------------------------------
+
+SEND_LINK = "Gửi văn bản mới"
+UPLOAD_TITLE = "Gửi văn bản mới"
+UPLOAD_BODY = "Chọn tệp văn bản (DOCX, PDF hoặc ảnh chụp, bản quét). Tôi đọc văn bản rồi cho đồng chí xem lại trước khi gửi."
+UPLOAD_LABEL = "Tệp văn bản"
+UPLOAD_BUTTON = "Đọc văn bản"
+UPLOAD_MISSING = "Đồng chí chưa chọn tệp."
+PREVIEW_TITLE = "Kiểm tra văn bản trước khi gửi"
+PREVIEW_FIELDS = {
+    "number": "Số ký hiệu",
+    "subject": "Trích yếu",
+    "issuer": "Cơ quan ban hành",
+    "parent_body": "Cơ quan cấp trên",
+}
+PREVIEW_READ = "Bot đọc được"
+DEADLINE_LABEL = "Hạn báo cáo (xác nhận)"
+FORM_LABEL = "Mẫu báo cáo"
+UNITS_LEGEND = "Gửi tới (các chi bộ trong đơn vị được chọn)"
+UNIT_OPTION = "{name} ({count} chi bộ)"
+SEND_BUTTON = "Gửi văn bản"
+SEND_NEEDS_DEADLINE = "Hãy nhập hạn báo cáo."
+SEND_DEADLINE_PASSED = "Hạn báo cáo đã qua; hãy chọn một ngày từ hôm nay trở đi."
+SEND_NEEDS_FORM = "Hãy chọn mẫu báo cáo."
+SEND_NEEDS_UNITS = "Hãy chọn ít nhất một đơn vị có chi bộ."

@@ -10,7 +10,7 @@ import asyncio
 import io
 import re
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 import aiohttp
 import openpyxl
@@ -22,14 +22,15 @@ from bot.services import web_access
 from messages import documents
 from messages import web as msg
 from storage.db import transaction
-from storage.models import AuditEntry, Person, Report, Unit, WebSession
-from tests.support import add_staff, load_roster, send_test_directive
+from storage.models import AuditEntry, Directive, Person, Report, Unit, WebSession
+from tests.support import DOCX_MIME, add_staff, docx_bytes, load_roster, sample, send_test_directive
 from tests.zalo_fixtures import BOT_PLATFORM, ZaloPerson, ZaloWorld, eventually, zalo
 
 BOARD_PHONE, OTHER_BOARD_PHONE, CUC_PHONE = "0988000001", "0988000002", "0912000003"
 PAGES = (
     "/web/",
     "/web/tong-hop",
+    "/web/gui",
     "/web/van-ban/{id}",
     "/web/van-ban/{id}/excel",
     "/web/van-ban/{id}/word",
@@ -37,6 +38,7 @@ PAGES = (
 )
 ACTIONS = (
     "/web/van-ban/{id}/nhac",
+    "/web/gui/{id}",
     "/web/van-ban/{id}/chi-bo/{unit}/duyet",
     "/web/van-ban/{id}/chi-bo/{unit}/nhap-ho",
     "/web/dang-xuat",
@@ -217,7 +219,7 @@ async def test_every_page_and_action_checks_who_asks(zalo: ZaloWorld, http: aioh
     assert status == 200 and "747-CV/ĐUK" not in body.decode() and msg.OVERVIEW_EMPTY in body.decode()
     status, _, body = await stranger.get("/web/tong-hop")
     assert status == 200 and "747-CV/ĐUK" not in body.decode()
-    for path in [*paths[2:], report_page]:
+    for path in [*paths[3:], report_page]:
         assert (await stranger.get(path))[0] == 404, path
     csrf = await stranger.csrf()
     for path in actions[:-1]:
@@ -382,3 +384,48 @@ async def test_board_member_enters_a_report_by_proxy(zalo: ZaloWorld, http: aioh
         for c in row
     ]
     assert documents.COL_PROXY in cells and documents.PROXY_YES in cells
+
+
+async def test_board_member_sends_a_directive_from_the_browser(
+    zalo: ZaloWorld, http: aiohttp.ClientSession
+) -> None:
+    board, _, cuc = await _people(zalo)
+    browser = Browser(zalo, http)
+    assert (await browser.sign_in(await _link(board))).status == 303
+    csrf = await browser.csrf()
+
+    upload = aiohttp.FormData()
+    upload.add_field("csrf", csrf)
+    upload.add_field(
+        "file", docx_bytes(sample("directive-747-CV-DUK.txt")), filename="747.docx", content_type=DOCX_MIME
+    )
+    async with http.post(
+        browser.url("/web/gui"), data=upload, headers=browser._headers(), allow_redirects=False
+    ) as r:
+        assert r.status == 303, await r.text()
+        preview = r.headers["Location"]
+    status, _, body = await browser.get(preview)
+    page = body.decode()
+    assert status == 200 and "747-CV/ĐUK" in page and 'type="date"' in page
+    async with transaction(zalo.runtime.sessions) as session:
+        duk = await session.scalar(select(Unit.id).where(Unit.code == "DUK"))
+    form = {"csrf": csrf, "number": "747-CV/ĐUK", "form": "sinh-hoat-chinh-tri", "unit": str(duk)}
+    status, text = await browser.post(preview, {**form, "deadline": "2024-04-01"})
+    assert status == 400 and msg.SEND_DEADLINE_PASSED in text
+    status, text = await browser.post(preview, {**form, "deadline": "2024-04-10", "unit": "999999"})
+    assert status == 400 and msg.SEND_NEEDS_UNITS in text
+    status, _ = await browser.post(preview, {**form, "deadline": "2024-04-10"})
+    assert status == 303
+    await cuc.wait_for_text("747")  # the directive reaches the secretary on Zalo
+    async with transaction(zalo.runtime.sessions) as session:
+        directive = await session.scalar(select(Directive).where(Directive.number == "747-CV/ĐUK"))
+    assert (
+        directive is not None
+        and directive.deadline == date(2024, 4, 10)
+        and directive.form_key == "sinh-hoat-chinh-tri"
+    )
+    status, _, body = await browser.get(f"/web/van-ban/{directive.id}")
+    assert status == 200 and "Trần Thị Cúc" in body.decode()
+    assert (await browser.post(preview, {**form, "deadline": "2024-04-10"}))[
+        0
+    ] == 404  # sent: no longer a draft

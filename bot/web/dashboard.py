@@ -66,21 +66,21 @@ class Dashboard:
         r = app.router
         r.add_get(web_access.LOGIN_PATH, self.login_page)
         r.add_post(web_access.LOGIN_PATH, self.login)
-        r.add_post(PREFIX + "/dang-xuat", self._signed_in(self.logout, post=True))
-        r.add_get(PREFIX + "/", self._signed_in(self.overview))
+        r.add_post(PREFIX + "/dang-xuat", self.signed_in(self.logout, post=True))
+        r.add_get(PREFIX + "/", self.signed_in(self.overview))
         r.add_get(PREFIX, self.home)
-        r.add_get(PREFIX + "/tong-hop", self._signed_in(self.summary_page))
-        r.add_get(PREFIX + "/tong-hop/bieu-do.png", self._signed_in(self.summary_chart))
-        r.add_get(PREFIX + "/van-ban/{id}", self._signed_in(self.directive_page))
-        r.add_post(PREFIX + "/van-ban/{id}/nhac", self._signed_in(self.nudge, post=True))
-        r.add_get(PREFIX + "/van-ban/{id}/chi-bo/{unit}", self._signed_in(self.report_page))
-        r.add_post(PREFIX + "/van-ban/{id}/chi-bo/{unit}/duyet", self._signed_in(self.review, post=True))
-        r.add_get(PREFIX + "/van-ban/{id}/chi-bo/{unit}/nhap-ho", self._signed_in(self.proxy_page))
+        r.add_get(PREFIX + "/tong-hop", self.signed_in(self.summary_page))
+        r.add_get(PREFIX + "/tong-hop/bieu-do.png", self.signed_in(self.summary_chart))
+        r.add_get(PREFIX + "/van-ban/{id}", self.signed_in(self.directive_page))
+        r.add_post(PREFIX + "/van-ban/{id}/nhac", self.signed_in(self.nudge, post=True))
+        r.add_get(PREFIX + "/van-ban/{id}/chi-bo/{unit}", self.signed_in(self.report_page))
+        r.add_post(PREFIX + "/van-ban/{id}/chi-bo/{unit}/duyet", self.signed_in(self.review, post=True))
+        r.add_get(PREFIX + "/van-ban/{id}/chi-bo/{unit}/nhap-ho", self.signed_in(self.proxy_page))
         r.add_post(
-            PREFIX + "/van-ban/{id}/chi-bo/{unit}/nhap-ho", self._signed_in(self.proxy_entry, post=True)
+            PREFIX + "/van-ban/{id}/chi-bo/{unit}/nhap-ho", self.signed_in(self.proxy_entry, post=True)
         )
-        r.add_get(PREFIX + "/van-ban/{id}/excel", self._signed_in(self.excel))
-        r.add_get(PREFIX + "/van-ban/{id}/word", self._signed_in(self.word))
+        r.add_get(PREFIX + "/van-ban/{id}/excel", self.signed_in(self.excel))
+        r.add_get(PREFIX + "/van-ban/{id}/word", self.signed_in(self.word))
         r.add_static(PREFIX + "/static", pages.STATIC_DIR)
 
     async def home(self, request: web.Request) -> web.StreamResponse:
@@ -126,7 +126,7 @@ class Dashboard:
         response.del_cookie(COOKIE, path=PREFIX)
         return response
 
-    def _signed_in(
+    def signed_in(
         self, page: Page, *, post: bool = False
     ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         """`page` run for the signed-in member within their scope, in one transaction; a POST must carry the
@@ -154,7 +154,7 @@ class Dashboard:
     async def overview(
         self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
     ) -> web.StreamResponse:
-        directives = await status.open_directives(session, scope, self._today())
+        directives = await status.open_directives(session, scope, self.today())
         pages_count = max(1, -(-len(directives) // DIRECTIVES_PER_PAGE))
         page = min(max(1, _int(request.query.get("trang", "1"), 1)), pages_count)
         shown = directives[(page - 1) * DIRECTIVES_PER_PAGE : page * DIRECTIVES_PER_PAGE]
@@ -431,7 +431,7 @@ class Dashboard:
         directive, unit, form = found
         posted = await request.post()
         answers = {spec.key: str(posted.get(spec.key, ""))[:2000] for spec in form.fields}
-        values, refused = proxy_entry.read_answers(form, answers, self._today())
+        values, refused = proxy_entry.read_answers(form, answers, self.today())
         if refused:
             return await self._proxy_form(request, session, who, scope, answers, refused)
         await proxy_entry.enter(
@@ -458,7 +458,7 @@ class Dashboard:
         directive = await self._directive(request, session, scope)
         if directive is None:
             return _not_found()
-        today = self._today()
+        today = self.today()
         data = await status.report_data(session, scope, directive, today, self.host.settings.timezone)
         await audit.audit_view(
             session,
@@ -492,7 +492,7 @@ class Dashboard:
 
     async def _word(self, scope: status.Scope, directive_id: int) -> web.StreamResponse:
         """The same draft /baocao sends, with the register's number when one was taken."""
-        draft = await report_number.build_draft(self.host, scope, directive_id, self._today())
+        draft = await report_number.build_draft(self.host, scope, directive_id, self.today())
         return _attachment(draft.file) if draft.file is not None else _not_found()
 
     # --- helpers --------------------------------------------------------------------------------------------
@@ -505,7 +505,7 @@ class Dashboard:
             return None
         return await status.directive_in_scope(session, scope, directive_id)
 
-    def _today(self) -> date:
+    def today(self) -> date:
         return self.host.clock.now().astimezone(self.host.settings.tz).date()
 
 
