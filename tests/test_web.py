@@ -23,7 +23,15 @@ from messages import documents
 from messages import web as msg
 from storage.db import transaction
 from storage.models import AuditEntry, Directive, Person, Report, Unit, WebSession
-from tests.support import DOCX_MIME, add_staff, docx_bytes, load_roster, sample, send_test_directive
+from tests.support import (
+    DOCX_MIME,
+    add_staff,
+    docx_bytes,
+    file_report,
+    load_roster,
+    sample,
+    send_test_directive,
+)
 from tests.zalo_fixtures import BOT_PLATFORM, ZaloPerson, ZaloWorld, eventually, zalo
 
 BOARD_PHONE, OTHER_BOARD_PHONE, CUC_PHONE = "0988000001", "0988000002", "0912000003"
@@ -429,3 +437,25 @@ async def test_board_member_sends_a_directive_from_the_browser(
     assert (await browser.post(preview, {**form, "deadline": "2024-04-10"}))[
         0
     ] == 404  # sent: no longer a draft
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
+
+
+async def test_a_report_page_opens_its_evidence_photos(zalo: ZaloWorld, http: aiohttp.ClientSession) -> None:
+    board, _, _ = await _people(zalo)
+    directive_id = await send_test_directive(zalo.runtime)
+    async with transaction(zalo.runtime.sessions) as session:
+        stored = await zalo.runtime.files.save(session, zalo.runtime.clock, PNG, "anh.png", "image/png")
+        unit_id = await session.scalar(select(Unit.id).where(Unit.code == "DUK-SYT-BV"))
+    await file_report(zalo.runtime, directive_id, "DUK-SYT-BV", {"quan_chung": 3, "anh": [stored.sha256]})
+    browser = Browser(zalo, http)
+    assert (await browser.sign_in(await _link(board))).status == 303
+    _, _, body = await browser.get(f"/web/van-ban/{directive_id}/chi-bo/{unit_id}")
+    found = re.search(rb'href="([^"]+)" id="photos">', body)
+    assert found is not None and msg.PHOTOS_LINK.format(count=1).encode() in body
+    status, _, page = await browser.get(found.group(1).decode().replace("&amp;", "&"))
+    assert status == 200 and "Chi bộ Bệnh viện Đa khoa tỉnh" in page.decode()

@@ -11,7 +11,7 @@ import asyncio
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import quote
 
 from aiohttp import web
@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.host import Host
-from bot.services import audit, board_files, evidence, proxy_entry, reminders, status, web_access
+from bot.services import audit, board_files, evidence, links, proxy_entry, reminders, status, web_access
 from bot.services import review as review_service
 from bot.services import summary as summary_service
 from bot.services.forms import FormSpec
@@ -38,6 +38,7 @@ COOKIE = "chibo_web"
 WAKE = web.RequestKey("chibo.wake_sender", bool)
 PER_PAGE = 200
 DIRECTIVES_PER_PAGE = 10
+EVIDENCE_LINK_LIFE = timedelta(hours=1)  # the photo page opened from a report's page
 MISSING_SHOWN = 50
 FILTERS = (
     "missing",
@@ -358,7 +359,13 @@ class Dashboard:
             proxy=PROXY_CHANNEL,
             tz=self.host.settings.tz,
             notice=notice,
-            photo_link=evidence.link_maker(self.host.settings, self.host.clock.now(), directive.id),
+            photos=len(evidence.photos_of(latest.values, [f.key for f in form.photo_fields] if form else [])),
+            photo_page=links.sign_evidence(
+                self.host.settings.link_secret,
+                directive.id,
+                unit_id,
+                self.host.clock.now() + EVIDENCE_LINK_LIFE,
+            ),
         )
 
     async def review(
