@@ -26,9 +26,11 @@ from bot.delivery.progress import ProgressWatcher
 from bot.delivery.sender import RetrySchedule, Sender
 from bot.services.files import FileStore
 from bot.services.forms_store import install_builtin_forms
+from bot.web.dashboard import Dashboard
 from bot.web.downloads import Downloads
 from bot.web.evidence import EvidencePages
 from bot.web.health import Health
+from bot.web.sending import Sending
 from storage.backup import hold_in_use
 from storage.db import is_sqlite, make_engine, make_sessionmaker, migrate, sqlite_path
 from storage.faults import is_transient, reason
@@ -78,11 +80,14 @@ class Runtime:
             engine=engine,
             sessions=make_sessionmaker(engine),
             files=FileStore(settings.files_dir, settings.max_file_mb * 1024 * 1024),
-            web_app=web.Application(),
+            web_app=web.Application(client_max_size=(settings.max_file_mb + 1) * 1024 * 1024),
         )
         runtime.downloads = Downloads(runtime)
         runtime.downloads.install(runtime.web_app)
         EvidencePages(runtime).install(runtime.web_app)
+        dashboard = Dashboard(runtime)
+        dashboard.install(runtime.web_app)
+        Sending(dashboard).install(runtime.web_app)
         Health(engine, runtime.channels, settings, runtime.clock, lambda: runtime.ready).install(
             runtime.web_app
         )

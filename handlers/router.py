@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from handlers import board, buttons, directive_intake, menu, registration, reports, secretary
+from handlers import board, buttons, directive_intake, menu, registration, reports, secretary, web_link
 from handlers.classify import EventKind, board_command, classify
 from handlers.commands import BOARD, EVERYONE, SECRETARY
 from handlers.context import Context
@@ -30,6 +30,7 @@ menu.TABLE.add("tonghop", BOARD, board.tonghop)
 menu.TABLE.add("xuat", BOARD, board.xuat)
 menu.TABLE.add("baocao", BOARD, board.baocao)
 menu.TABLE.add("layso", BOARD, board.layso)
+menu.TABLE.add("web", BOARD, web_link.web)
 
 
 async def route(ctx: Context) -> None:

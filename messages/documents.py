@@ -58,6 +58,18 @@ DOC_TYPE_NAMES: dict[str, str] = {
 DOC_TYPE_FALLBACK = "Văn bản"
 
 
+# The board's review of a report (bot.services.review), in the Excel export and the web dashboard.
+REVIEW_LABELS: dict[str, str] = {"received": "Đã nhận", "accepted": "Đã duyệt", "returned": "Trả lại để sửa"}
+COL_REVIEW = "Duyệt báo cáo"
+COL_PROXY = "Ban nhập hộ"
+PROXY_YES = "Có"
+
+
+def review_label(review: str) -> str:
+    """ "accepted" -> "Đã duyệt"; no report at all -> ""."""
+    return REVIEW_LABELS.get(review, "")
+
+
 def status_label(status: str) -> str:
     """Vietnamese label of a unit status code; an unknown code is shown as it is."""
     return STATUS_LABELS.get(str(status), str(status))

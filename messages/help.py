@@ -13,6 +13,7 @@ COMMAND_DESCRIPTIONS: dict[str, str] = {
     "xuat": "Xuất kết quả ra Excel",
     "baocao": "Dự thảo báo cáo tổng hợp (Word)",
     "layso": "Ghi số báo cáo vào sổ văn bản",
+    "web": "Mở trang quản lý trên máy tính",
 }
 
 INTRO = {
@@ -59,12 +60,15 @@ BOARD_WORDS = (
     ("xuất <số văn bản>", "xuất kết quả ra Excel"),
     ("báo cáo word <số văn bản>", "dự thảo báo cáo tổng hợp (Word)"),
     ("lấy số <số văn bản> [số khác]", "ghi số báo cáo vào sổ văn bản"),
+    ("trang web", "nhận đường link mở trang quản lý trên máy tính"),
     ("hủy", "dừng việc đang làm"),
     ("trợ giúp", "xem lại hướng dẫn này"),
 )
 # Commands the typed words above stand for: where there is no command menu, none is shown with a slash.
 TYPED_AS_WORDS = frozenset({"help", "huy", "vanban"})
-BOARD_TYPED_AS_WORDS = frozenset({"help", "huy", "tinhhinh", "nhacnho", "tonghop", "xuat", "baocao", "layso"})
+BOARD_TYPED_AS_WORDS = frozenset(
+    {"help", "huy", "tinhhinh", "nhacnho", "tonghop", "xuat", "baocao", "layso", "web"}
+)
 
 
 def help_text(roles: list[str], commands: list[str], *, words: bool = False, buttons: bool = True) -> str:

@@ -355,7 +355,12 @@ class Report(Base):
     ref: Mapped[str] = mapped_column(String(16), index=True)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     submitted_at: Mapped[datetime] = mapped_column(index=True)
-    channel: Mapped[str] = mapped_column(String(16), default="")
+    channel: Mapped[str] = mapped_column(String(16), default="")  # "web": entered by a board member, by proxy
+    # The board's review of this version: None while just received, then "accepted" or "returned" (with a comment).
+    review: Mapped[str | None] = mapped_column(String(16))
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     # The directive's period open when it was submitted; `is_latest` marks the version that counts in the
     # period now open, so a closed period's reports are read by their cycle (bot.services.cycles).
     cycle: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
@@ -426,3 +431,28 @@ class DocumentNumber(Base):
 
 
 fit.install(Base)  # every row fitted to its columns before it is written (storage/fit.py)
+
+
+class WebLogin(Base):
+    """A one-time sign-in link to the board's web dashboard; only the token's hash is stored."""
+
+    __tablename__ = "web_logins"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie carries a secret whose hash is `key_hash`; `csrf` guards its forms."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]

@@ -56,6 +56,8 @@ class UnitStatus(StrEnum):
     UNREGISTERED = "unregistered"
 
 
+PROXY_CHANNEL = "web"  # a report's channel when a board member entered it for the cell on the web dashboard
+
 REPORTED_STATUSES = frozenset({UnitStatus.REPORTED, UnitStatus.REPORTED_LATE})
 ACKNOWLEDGED_STATUSES = REPORTED_STATUSES | {UnitStatus.ACKNOWLEDGED}
 DELIVERED_STATUSES = ACKNOWLEDGED_STATUSES | {UnitStatus.DELIVERED}
@@ -183,6 +185,8 @@ class UnitRow:
     values: Mapping[str, FieldValue] = field(default_factory=dict)
     unit_id: int | None = None
     photos: tuple[str, ...] = ()
+    review: str = ""  # the board's review of the latest report: received, accepted, returned; "" without one
+    by_proxy: bool = False  # the latest report was entered by a board member on the web dashboard
 
     @property
     def has_reported(self) -> bool:

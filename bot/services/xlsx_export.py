@@ -142,6 +142,8 @@ def _detail_columns(
     ]
     for form_field in fields:
         columns.extend(_field_columns(form_field, tz))
+    columns.append(_Column(msg.COL_REVIEW, lambda row: msg.review_label(row.review) or None))
+    columns.append(_Column(msg.COL_PROXY, lambda row: msg.PROXY_YES if row.by_proxy else None))
     columns.append(_Column(msg.COL_LATE, lambda row: msg.LATE_YES if row.late else None))
     columns.append(_Column(msg.COL_VERSIONS, lambda row: as_number(row.versions), "number"))
     if evidence_link is not None:

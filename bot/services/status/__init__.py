@@ -54,6 +54,7 @@ from bot.services.status.quotes import (
 from bot.services.status.scope import Scope, ScopeRoot, in_scope, scope_of, whole_scope
 from bot.services.status.snapshot import (
     StatusView,
+    count_units,
     directive_summary,
     file_slug,
     form_fields,
@@ -80,6 +81,7 @@ __all__ = [
     "StatusView",
     "Subtree",
     "all_missing_units",
+    "count_units",
     "counts_by_directive",
     "counts_by_subtree",
     "counts_from",

@@ -6,12 +6,12 @@ show (rendered by `messages.status`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.textnorm import fold
@@ -21,6 +21,7 @@ from bot.services.forms import FieldType, FormSpec
 from bot.services.forms_store import get_form
 from bot.services.report_data import (
     DELIVERED_STATUSES,
+    PROXY_CHANNEL,
     Aggregates,
     Counts,
     DirectiveSummary,
@@ -48,34 +49,20 @@ async def unit_rows(
     photo_keys: Sequence[str] = (),
     *,
     cycle: int | None = None,
+    statuses: Collection[str] = (),
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[UnitRow]:
     """One row per target unit in scope, in tree order: its path below the scope, secretary, status, times,
     the latest report's values, how many versions were sent and the photos under `photo_keys`. With `cycle` (a
-    closed period of a recurring directive) the report state is that period's, read from its reports.
+    closed period of a recurring directive) the report state is that period's, read from its reports. `statuses`
+    keeps only the units in those states (of the open period); `limit` and `offset` give one page (the web
+    dashboard's table).
 
     A unit that reported without pressing "acknowledge" shows its report time as its acknowledgement (and one
     with no delivery time its first later step as its delivery), so each row counted as acknowledged or delivered
     carries that time, as the totals built from the rows say."""
-    secretary = secretary_id_of_unit().label("secretary_id")
-    targets = (
-        select(
-            DirectiveTarget.unit_id,
-            DirectiveTarget.delivered_at,
-            DirectiveTarget.acknowledged_at,
-            DirectiveTarget.reported_at,
-            DirectiveTarget.late,
-            DirectiveTarget.delivery,
-            status_of_target().label("status"),
-            Unit.name,
-            Unit.path,
-            Parent.path.label("parent_path"),
-            secretary,
-        )
-        .join(Unit, Unit.id == DirectiveTarget.unit_id)
-        .outerjoin(Parent, Parent.id == Unit.parent_id)
-        .where(DirectiveTarget.directive_id == directive_id)
-    )
-    sub = in_scope(targets, scope).subquery()
+    sub = _targets(scope, directive_id, statuses).subquery()
     rows = (
         await session.execute(
             select(
@@ -86,6 +73,8 @@ async def unit_rows(
                 Report.values.label("report_values"),
                 Report.submitted_at,
                 Report.late.label("report_late"),
+                Report.review.label("report_review"),
+                Report.channel.label("report_channel"),
             )
             .outerjoin(Person, Person.id == sub.c.secretary_id)
             .outerjoin(
@@ -97,6 +86,8 @@ async def unit_rows(
                 ),
             )
             .order_by(sub.c.parent_path, sub.c.name, sub.c.unit_id)
+            .limit(limit)
+            .offset(offset)
         )
     ).all()
     names = await _ancestor_names(session, scope)
@@ -122,6 +113,8 @@ async def unit_rows(
                 values=values,
                 unit_id=row.unit_id,
                 photos=photos_of(values, photo_keys),
+                review=(row.report_review or "received") if row.version else "",
+                by_proxy=row.report_channel == PROXY_CHANNEL,
             )
         )
     return result
@@ -139,6 +132,42 @@ def _closed_status(row: Any) -> UnitStatus:
         "failed": UnitStatus.BLOCKED,
         "unregistered": UnitStatus.UNREGISTERED,
     }.get(row.delivery, UnitStatus.PENDING)
+
+
+async def count_units(
+    session: AsyncSession, scope: Scope, directive_id: int, statuses: Collection[str] = ()
+) -> int:
+    """How many rows `unit_rows` gives with these `statuses`, without reading them."""
+    sub = _targets(scope, directive_id, statuses).subquery()
+    return await session.scalar(select(func.count()).select_from(sub)) or 0
+
+
+def _targets(scope: Scope, directive_id: int, statuses: Collection[str]) -> Select[Any]:
+    """The directive's targets in scope with their unit, parent path, delivery, status and secretary."""
+    status = status_of_target()
+    targets = (
+        select(
+            DirectiveTarget.unit_id,
+            DirectiveTarget.delivered_at,
+            DirectiveTarget.acknowledged_at,
+            DirectiveTarget.reported_at,
+            DirectiveTarget.late,
+            DirectiveTarget.delivery,
+            status.label("status"),
+            Unit.name,
+            Unit.path,
+            Parent.path.label("parent_path"),
+            secretary_id_of_unit().label("secretary_id"),
+        )
+        .join(Unit, Unit.id == DirectiveTarget.unit_id)
+        .outerjoin(Parent, Parent.id == Unit.parent_id)
+        .where(DirectiveTarget.directive_id == directive_id)
+    )
+    if statuses:
+        targets = targets.where(status.in_(list(statuses)))
+    return in_scope(
+        cast("Select[Any]", targets), scope
+    )  # eleven columns: wider than the typed Select overloads
 
 
 async def _ancestor_names(session: AsyncSession, scope: Scope) -> dict[str, str]:

@@ -1,0 +1,552 @@
+"""The board's web dashboard, served by the bot's own web server under /web/: sign-in by a one-time link, the
+overview of the directives followed, a directive's page (cells and their state, the cells still missing with a
+nudge, Excel and Word downloads). Every page and action runs as the signed-in member, within the scope of their
+board roles (the same `status.scope_of` the chat commands use), calls the same services as the chat handlers,
+and is written to the audit log. Forms carry the session's CSRF token; the session cookie is HttpOnly,
+SameSite=Lax, and Secure when the public URL is https."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date, timedelta
+from urllib.parse import quote
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.host import Host
+from bot.services import audit, board_files, evidence, links, proxy_entry, reminders, status, web_access
+from bot.services import review as review_service
+from bot.services import summary as summary_service
+from bot.services.forms import FormSpec
+from bot.services.forms_store import get_form
+from bot.services.report_data import PROXY_CHANNEL, REPORTED_STATUSES, UnitStatus
+from bot.web import pages
+from handlers import report_number
+from messages import web as msg
+from storage.db import transaction
+from storage.models import Directive, Person, Report, Unit
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/web"
+COOKIE = "chibo_web"
+WAKE = web.RequestKey("chibo.wake_sender", bool)
+PER_PAGE = 200
+DIRECTIVES_PER_PAGE = 10
+EVIDENCE_LINK_LIFE = timedelta(hours=1)  # the photo page opened from a report's page
+MISSING_SHOWN = 50
+FILTERS = (
+    "missing",
+    "reported",
+    "reported_late",
+    "acknowledged",
+    "delivered",
+    "pending",
+    "blocked",
+    "unregistered",
+)
+
+# What a page answers: a response, or work producing one once its transaction has committed (a file built from
+# the database: on SQLite the bot has a single connection, and a long build must not hold the write lock).
+Later = Callable[[], Awaitable[web.StreamResponse]]
+Page = Callable[
+    [web.Request, AsyncSession, web_access.Visitor, status.Scope], Awaitable[web.StreamResponse | Later]
+]
+
+
+class Dashboard:
+    def __init__(self, host: Host) -> None:
+        self.host = host
+
+    def install(self, app: web.Application) -> None:
+        r = app.router
+        r.add_get(web_access.LOGIN_PATH, self.login_page)
+        r.add_post(web_access.LOGIN_PATH, self.login)
+        r.add_post(PREFIX + "/dang-xuat", self.signed_in(self.logout, post=True))
+        r.add_get(PREFIX + "/", self.signed_in(self.overview))
+        r.add_get(PREFIX, self.home)
+        r.add_get(PREFIX + "/tong-hop", self.signed_in(self.summary_page))
+        r.add_get(PREFIX + "/tong-hop/bieu-do.png", self.signed_in(self.summary_chart))
+        r.add_get(PREFIX + "/van-ban/{id}", self.signed_in(self.directive_page))
+        r.add_post(PREFIX + "/van-ban/{id}/nhac", self.signed_in(self.nudge, post=True))
+        r.add_get(PREFIX + "/van-ban/{id}/chi-bo/{unit}", self.signed_in(self.report_page))
+        r.add_post(PREFIX + "/van-ban/{id}/chi-bo/{unit}/duyet", self.signed_in(self.review, post=True))
+        r.add_get(PREFIX + "/van-ban/{id}/chi-bo/{unit}/nhap-ho", self.signed_in(self.proxy_page))
+        r.add_post(
+            PREFIX + "/van-ban/{id}/chi-bo/{unit}/nhap-ho", self.signed_in(self.proxy_entry, post=True)
+        )
+        r.add_get(PREFIX + "/van-ban/{id}/excel", self.signed_in(self.excel))
+        r.add_get(PREFIX + "/van-ban/{id}/word", self.signed_in(self.word))
+        r.add_static(PREFIX + "/static", pages.STATIC_DIR)
+
+    async def home(self, request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound(PREFIX + "/")
+
+    # --- signing in and out ---------------------------------------------------------------------------------
+
+    async def login_page(self, request: web.Request) -> web.Response:
+        """The link's landing page: a button, so a link preview or a crawler never spends the link."""
+        token = request.query.get("t", "")
+        async with self.host.sessions() as session:
+            usable = await web_access.link_is_usable(session, self.host.clock, token)
+        if not usable:
+            return pages.message(410, msg.LOGIN_BAD_TITLE, msg.LOGIN_BAD_BODY)
+        return pages.render("login.html", token=token, who=None)
+
+    async def login(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        token = str(form.get("t", ""))
+        actor = f"web:{request.remote or ''}"
+        async with transaction(self.host.sessions) as session:
+            opened = await web_access.redeem(session, self.host.clock, token, actor)
+        if opened is None:
+            log.info("web sign-in refused: unknown, used or expired link")
+            return pages.message(410, msg.LOGIN_BAD_TITLE, msg.LOGIN_BAD_BODY)
+        response = web.Response(status=303, headers={"Location": PREFIX + "/", "Cache-Control": "no-store"})
+        response.set_cookie(
+            COOKIE,
+            opened.key,
+            max_age=opened.expires_in,
+            path=PREFIX,
+            httponly=True,
+            secure=(self.host.settings.public_url or "").startswith("https://"),
+            samesite="Lax",
+        )
+        return response
+
+    async def logout(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        await web_access.sign_out(session, self.host.clock, who)
+        response = pages.message(200, msg.SIGNED_OUT_TITLE, msg.SIGNED_OUT_BODY)
+        response.del_cookie(COOKIE, path=PREFIX)
+        return response
+
+    def signed_in(
+        self, page: Page, *, post: bool = False
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        """`page` run for the signed-in member within their scope, in one transaction; a POST must carry the
+        session's CSRF token."""
+
+        async def handler(request: web.Request) -> web.StreamResponse:
+            form = await request.post() if post else None
+            async with transaction(self.host.sessions) as session:
+                who = await web_access.visitor(session, self.host.clock, request.cookies.get(COOKIE, ""))
+                if who is None:
+                    return pages.message(401, msg.NEED_SIGN_IN_TITLE, msg.NEED_SIGN_IN_BODY)
+                if form is not None and not hmac.compare_digest(str(form.get("csrf", "")), who.csrf):
+                    log.info("web form refused: CSRF token missing or wrong (person %s)", who.person.id)
+                    return pages.message(403, msg.FORBIDDEN_TITLE, msg.FORBIDDEN_BODY)
+                scope = await status.scope_of(session, who.roles)
+                response = await page(request, session, who, scope)
+            if request.get(WAKE):  # reminders were queued: the sender sees them once committed
+                self.host.sender.wake()
+            return response if isinstance(response, web.StreamResponse) else await response()
+
+        return handler
+
+    # --- pages ----------------------------------------------------------------------------------------------
+
+    async def overview(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        directives = await status.open_directives(session, scope, self.today())
+        pages_count = max(1, -(-len(directives) // DIRECTIVES_PER_PAGE))
+        page = min(max(1, _int(request.query.get("trang", "1"), 1)), pages_count)
+        shown = directives[(page - 1) * DIRECTIVES_PER_PAGE : page * DIRECTIVES_PER_PAGE]
+        # Counted for the page shown only: a province follows a hundred directives of 10,000 cells each.
+        counts = await status.counts_by_directive(session, scope, [d.id for d in shown])
+        await audit.audit_view(
+            session,
+            self.host.clock,
+            audit.VIEW_STATUS,
+            directive_id=None,
+            units=_units(scope),
+            person_id=who.person.id,
+            actor=who.actor,
+        )
+        return pages.render(
+            "overview.html",
+            who=who,
+            scope=scope,
+            items=[(d, counts[d.id]) for d in shown],
+            page=page,
+            pages=pages_count,
+            query=lambda **changes: _query(request, changes),
+        )
+
+    async def summary_page(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        """The day's summary, the same as /tonghop, with its chart."""
+        built = await summary_service.build_summary(
+            session, scope, self.host.clock.now(), self.host.settings.tz
+        )
+        await audit.audit_view(
+            session,
+            self.host.clock,
+            audit.VIEW_SUMMARY,
+            directive_id=None,
+            units=_units(scope),
+            person_id=who.person.id,
+            actor=who.actor,
+        )
+        return pages.render(
+            "summary.html", who=who, text=summary_service.render(built), has_chart=bool(built.chart_rows)
+        )
+
+    async def summary_chart(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        built = await summary_service.build_summary(
+            session, scope, self.host.clock.now(), self.host.settings.tz
+        )
+        png = await summary_service.chart(built)
+        if png is None:
+            return _not_found()
+        return web.Response(body=png, content_type="image/png", headers={"Cache-Control": "no-store"})
+
+    async def directive_page(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        directive = await self._directive(request, session, scope)
+        if directive is None:
+            return _not_found()
+        return await self._show(request, session, who, scope, directive, notice=[])
+
+    async def _show(
+        self,
+        request: web.Request,
+        session: AsyncSession,
+        who: web_access.Visitor,
+        scope: status.Scope,
+        directive: Directive,
+        notice: list[str],
+    ) -> web.StreamResponse:
+        shown_filter = request.query.get("loc", "")
+        shown_filter = shown_filter if shown_filter in FILTERS else ""
+        statuses = _statuses(shown_filter)
+        total = await status.count_units(session, scope, directive.id, statuses)
+        pages_count = max(1, -(-total // PER_PAGE))
+        page = min(max(1, _int(request.query.get("trang", "1"), 1)), pages_count)
+        rows = await status.unit_rows(
+            session, scope, directive.id, statuses=statuses, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
+        )
+        counts = (await status.counts_by_directive(session, scope, [directive.id]))[directive.id]
+        subtrees = await status.counts_by_subtree(session, scope, directive.id)
+        missing = await status.missing_units(session, scope, directive.id, per_page=MISSING_SHOWN)
+        await audit.audit_view(
+            session,
+            self.host.clock,
+            audit.VIEW_STATUS,
+            directive_id=directive.id,
+            units=_units(scope),
+            person_id=who.person.id,
+            actor=who.actor,
+        )
+        return pages.render(
+            "directive.html",
+            who=who,
+            scope=scope,
+            d=directive,
+            counts=counts,
+            subtrees=subtrees,
+            missing=missing,
+            rows=rows,
+            total=total,
+            page=page,
+            pages=pages_count,
+            shown_filter=shown_filter,
+            filters=FILTERS,
+            tz=self.host.settings.tz,
+            notice=notice,
+            query=lambda **changes: _query(request, changes),
+        )
+
+    async def nudge(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        """The same reminders /nhacnho sends, to every cell in scope still missing."""
+        directive = await self._directive(request, session, scope)
+        if directive is None:
+            return _not_found()
+        done = await reminders.nudge(session, self.host.clock, self.host.settings.tz, scope, directive)
+        await audit.audit(
+            session,
+            self.host.clock,
+            "web.nudge",
+            person_id=who.person.id,
+            actor=who.actor,
+            details={"directive": directive.id, "sent": done.sent, "already": done.already},
+        )
+        notice = []
+        if done.missing == 0:
+            notice.append(msg.NUDGE_NOTHING)
+        elif done.sent and done.held_until is not None:
+            held = done.held_until.astimezone(self.host.settings.tz).strftime("%H:%M")
+            notice.append(msg.NUDGE_DEFERRED.format(count=done.sent, time=held))
+        elif done.sent:
+            notice.append(msg.NUDGE_SENT.format(count=done.sent))
+        if done.already:
+            notice.append(msg.NUDGE_ALREADY.format(count=done.already))
+        if done.unreachable:
+            notice.append(msg.NUDGE_UNREACHABLE.format(count=len(done.unreachable)))
+        request[WAKE] = bool(done.sent)
+        return await self._show(request, session, who, scope, directive, notice)
+
+    async def report_page(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        return await self._report(request, session, who, scope, notice=[])
+
+    async def _report(
+        self,
+        request: web.Request,
+        session: AsyncSession,
+        who: web_access.Visitor,
+        scope: status.Scope,
+        notice: list[str],
+        status_code: int = 200,
+    ) -> web.StreamResponse:
+        """One cell's report: every version with its answers and photos, who entered it, its review."""
+        directive = await self._directive(request, session, scope)
+        unit_id = _int(request.match_info["unit"], 0)
+        latest = (
+            await review_service.latest_in_scope(session, scope, directive.id, unit_id) if directive else None
+        )
+        if directive is None or latest is None:
+            return _not_found()
+        unit = await session.get(Unit, unit_id)
+        versions = (
+            await session.scalars(
+                select(Report)
+                .where(Report.directive_id == directive.id, Report.unit_id == unit_id)
+                .order_by(Report.version.desc())
+            )
+        ).all()
+        entered_by = {
+            p.id: p.full_name
+            for p in await session.scalars(
+                select(Person).where(Person.id.in_({v.person_id for v in versions if v.person_id}))
+            )
+        }
+        form = await get_form(session, directive.form_key)
+        await audit.audit_view(
+            session,
+            self.host.clock,
+            audit.VIEW_STATUS,
+            directive_id=directive.id,
+            units=[unit_id],
+            person_id=who.person.id,
+            actor=who.actor,
+        )
+        return pages.render(
+            "report.html",
+            status_code,
+            who=who,
+            d=directive,
+            unit=unit,
+            versions=versions,
+            latest=latest,
+            review=review_service.review_of(latest),
+            entered_by=entered_by,
+            fields=form.fields if form is not None else [],
+            proxy=PROXY_CHANNEL,
+            tz=self.host.settings.tz,
+            notice=notice,
+            photos=len(evidence.photos_of(latest.values, [f.key for f in form.photo_fields] if form else [])),
+            photo_page=links.sign_evidence(
+                self.host.settings.link_secret,
+                directive.id,
+                unit_id,
+                self.host.clock.now() + EVIDENCE_LINK_LIFE,
+            ),
+        )
+
+    async def review(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        """Accept the latest version, or return it for correction with a comment the secretary gets in chat."""
+        directive = await self._directive(request, session, scope)
+        unit_id = _int(request.match_info["unit"], 0)
+        latest = (
+            await review_service.latest_in_scope(session, scope, directive.id, unit_id) if directive else None
+        )
+        if directive is None or latest is None:
+            return _not_found()
+        form = await request.post()
+        accept = form.get("action") == "accept"
+        comment = str(form.get("comment", "")).strip()
+        if not accept and not comment:
+            return await self._report(request, session, who, scope, [msg.RETURN_NEEDS_COMMENT], 400)
+        await review_service.review(
+            session,
+            self.host.clock,
+            latest,
+            directive,
+            who.person,
+            accept=accept,
+            comment=comment,
+            actor=who.actor,
+        )
+        request[WAKE] = not accept
+        return await self._report(
+            request, session, who, scope, [msg.ACCEPTED_DONE if accept else msg.RETURNED_DONE]
+        )
+
+    async def proxy_page(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        return await self._proxy_form(request, session, who, scope, {}, {})
+
+    async def _proxy_form(
+        self,
+        request: web.Request,
+        session: AsyncSession,
+        who: web_access.Visitor,
+        scope: status.Scope,
+        answers: dict[str, str],
+        refused: dict[str, str],
+    ) -> web.StreamResponse:
+        """The cell's report form, to fill in from what its secretary said on the phone."""
+        found = await self._proxy_target(request, session, scope)
+        if found is None:
+            return _not_found()
+        directive, unit, form = found
+        return pages.render(
+            "proxy.html",
+            400 if refused else 200,
+            who=who,
+            d=directive,
+            unit=unit,
+            fields=proxy_entry.proxy_fields(form),
+            answers=answers,
+            refused=refused,
+        )
+
+    async def proxy_entry(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        found = await self._proxy_target(request, session, scope)
+        if found is None:
+            return _not_found()
+        directive, unit, form = found
+        posted = await request.post()
+        answers = {spec.key: str(posted.get(spec.key, ""))[:2000] for spec in form.fields}
+        values, refused = proxy_entry.read_answers(form, answers, self.today())
+        if refused:
+            return await self._proxy_form(request, session, who, scope, answers, refused)
+        await proxy_entry.enter(
+            session, self.host.clock, self.host.settings.tz, directive, unit.id, values, who.person, who.actor
+        )
+        return await self._report(request, session, who, scope, [msg.PROXY_DONE])
+
+    async def _proxy_target(
+        self, request: web.Request, session: AsyncSession, scope: status.Scope
+    ) -> tuple[Directive, Unit, FormSpec] | None:
+        directive = await self._directive(request, session, scope)
+        unit_id = _int(request.match_info["unit"], 0)
+        if directive is None or not await proxy_entry.is_target_in_scope(
+            session, scope, directive.id, unit_id
+        ):
+            return None
+        unit = await session.get(Unit, unit_id)
+        form = await get_form(session, directive.form_key)
+        return (directive, unit, form) if unit is not None and form is not None else None
+
+    async def excel(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse | Later:
+        directive = await self._directive(request, session, scope)
+        if directive is None:
+            return _not_found()
+        today = self.today()
+        data = await status.report_data(session, scope, directive, today, self.host.settings.timezone)
+        await audit.audit_view(
+            session,
+            self.host.clock,
+            audit.EXPORT_XLSX,
+            directive_id=directive.id,
+            units=_units(scope),
+            person_id=who.person.id,
+            actor=who.actor,
+        )
+        link = evidence.link_maker(self.host.settings, self.host.clock.now(), directive.id)
+        built = await asyncio.to_thread(board_files.render, board_files.XLSX, data, directive, today, link)
+        return _attachment(built)
+
+    async def word(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse | Later:
+        directive = await self._directive(request, session, scope)
+        if directive is None:
+            return _not_found()
+        await audit.audit_view(
+            session,
+            self.host.clock,
+            audit.EXPORT_DOCX,
+            directive_id=directive.id,
+            units=_units(scope),
+            person_id=who.person.id,
+            actor=who.actor,
+        )
+        return lambda: self._word(scope, directive.id)
+
+    async def _word(self, scope: status.Scope, directive_id: int) -> web.StreamResponse:
+        """The same draft /baocao sends, with the register's number when one was taken."""
+        draft = await report_number.build_draft(self.host, scope, directive_id, self.today())
+        return _attachment(draft.file) if draft.file is not None else _not_found()
+
+    # --- helpers --------------------------------------------------------------------------------------------
+
+    async def _directive(
+        self, request: web.Request, session: AsyncSession, scope: status.Scope
+    ) -> Directive | None:
+        directive_id = _int(request.match_info["id"], 0)
+        if directive_id <= 0 or scope.empty:
+            return None
+        return await status.directive_in_scope(session, scope, directive_id)
+
+    def today(self) -> date:
+        return self.host.clock.now().astimezone(self.host.settings.tz).date()
+
+
+def _units(scope: status.Scope) -> list[int] | None:
+    return None if scope.everything else [root.id for root in scope.roots]
+
+
+def _statuses(shown: str) -> tuple[str, ...]:
+    """The unit states a filter of the table keeps ("missing": every state short of a report)."""
+    if shown == "missing":
+        return tuple(s for s in UnitStatus if s not in REPORTED_STATUSES)
+    return (shown,) if shown else ()
+
+
+def _int(text: str, default: int) -> int:
+    return int(text) if text.isdigit() and len(text) < 10 else default
+
+
+def _query(request: web.Request, changes: dict[str, object]) -> str:
+    values = {k: v for k, v in request.query.items() if k in ("loc", "trang")}
+    values.update({k: str(v) for k, v in changes.items()})
+    return "?" + "&".join(f"{k}={quote(v)}" for k, v in values.items() if v)
+
+
+def _not_found() -> web.Response:
+    return pages.message(404, msg.NOT_FOUND_TITLE, msg.NOT_FOUND_BODY)
+
+
+def _attachment(file: board_files.BoardFile) -> web.Response:
+    return web.Response(
+        body=file.content,
+        headers={
+            "Content-Type": file.mime,
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(file.name)}",
+            "Cache-Control": "no-store",
+        },
+    )

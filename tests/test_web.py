@@ -1,0 +1,461 @@
+"""The board's web dashboard, driven over HTTP the way a browser does (the headless Chromium test is in
+tests/test_web_browser.py): a board member types «trang web» on Zalo, opens the one-time link, signs in, sees the
+overview and the directive's page, nudges the missing cells (the secretary gets the reminder on Zalo), downloads
+Excel and Word, and signs out. The access test tries every page and action as anonymous, as a secretary, as a board
+member of another subtree and with a used or expired link or session."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import re
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+
+import aiohttp
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from bot.services import web_access
+from messages import documents
+from messages import web as msg
+from storage.db import transaction
+from storage.models import AuditEntry, Directive, Person, Report, Unit, WebSession
+from tests.support import (
+    DOCX_MIME,
+    add_staff,
+    docx_bytes,
+    file_report,
+    load_roster,
+    sample,
+    send_test_directive,
+)
+from tests.zalo_fixtures import BOT_PLATFORM, ZaloPerson, ZaloWorld, eventually, zalo
+
+BOARD_PHONE, OTHER_BOARD_PHONE, CUC_PHONE = "0988000001", "0988000002", "0912000003"
+PAGES = (
+    "/web/",
+    "/web/tong-hop",
+    "/web/gui",
+    "/web/van-ban/{id}",
+    "/web/van-ban/{id}/excel",
+    "/web/van-ban/{id}/word",
+    "/web/van-ban/{id}/chi-bo/{unit}/nhap-ho",
+)
+ACTIONS = (
+    "/web/van-ban/{id}/nhac",
+    "/web/gui/{id}",
+    "/web/van-ban/{id}/chi-bo/{unit}/duyet",
+    "/web/van-ban/{id}/chi-bo/{unit}/nhap-ho",
+    "/web/dang-xuat",
+)
+XLSX_MAGIC = b"PK"
+
+__all__ = ["zalo"]  # the fixture, imported for pytest
+
+pytestmark = pytest.mark.parametrize("zalo", [BOT_PLATFORM], indirect=True)
+
+
+class Browser:
+    """An HTTP client keeping the session cookie by hand (the cookie is Secure: the public URL is https, and the
+    test reaches the bot's own port over http, as the reverse proxy does)."""
+
+    def __init__(self, world: ZaloWorld, http: aiohttp.ClientSession) -> None:
+        self.world, self.http, self.cookie = world, http, ""
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.world.port}{path}"
+
+    async def get(self, path: str) -> tuple[int, str, bytes]:
+        async with self.http.get(self.url(path), headers=self._headers(), allow_redirects=False) as r:
+            body = await r.read()
+            return r.status, r.headers.get("Content-Type", ""), body
+
+    async def post(self, path: str, data: dict[str, str]) -> tuple[int, str]:
+        async with self.http.post(
+            self.url(path), data=data, headers=self._headers(), allow_redirects=False
+        ) as r:
+            return r.status, await r.text()
+
+    async def sign_in(self, link: str) -> aiohttp.ClientResponse:
+        local = self.world.local(link)
+        token = re.search(r"[?&]t=([^&\s]+)", local)
+        assert token is not None, link
+        async with self.http.get(local) as page:
+            assert page.status == 200, await page.text()
+            assert msg.LOGIN_BUTTON in await page.text()
+        async with self.http.post(
+            self.url(web_access.LOGIN_PATH), data={"t": token.group(1)}, allow_redirects=False
+        ) as r:
+            await r.read()
+            if r.status == 303:
+                morsel = r.cookies["chibo_web"]
+                self.cookie = morsel.value
+            return r
+
+    async def csrf(self) -> str:
+        _, _, body = await self.get("/web/")
+        found = re.search(rb'name="csrf" value="([^"]+)"', body)
+        assert found is not None
+        return found.group(1).decode()
+
+    def _headers(self) -> dict[str, str]:
+        return {"Cookie": f"chibo_web={self.cookie}"} if self.cookie else {}
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as session:
+        yield session
+
+
+async def _people(zalo: ZaloWorld) -> tuple[ZaloPerson, ZaloPerson, ZaloPerson]:
+    """The example roster; a board member of the bloc committee (ĐUK), one of a commune (X-TP), both on Zalo,
+    and the secretary of a ĐUK cell on Zalo."""
+    runtime = zalo.runtime
+    await load_roster(runtime)
+    await add_staff(runtime, "Nguyễn Thị Tuyên", BOARD_PHONE, "DUK")
+    await add_staff(runtime, "Giàng Thị Dua", OTHER_BOARD_PHONE, "X-TP")
+    board, other, cuc = (
+        zalo.person("z-board", "Tuyên"),
+        zalo.person("z-other", "Dua"),
+        zalo.person("z-cuc", "Cúc"),
+    )
+    await board.join(BOARD_PHONE, "board")
+    await other.join(OTHER_BOARD_PHONE, "board")
+    await cuc.join(CUC_PHONE)
+    return board, other, cuc
+
+
+async def _link(person: ZaloPerson) -> str:
+    answer = await person.say("trang web")
+    assert answer.links, answer.text
+    return answer.links[0]
+
+
+async def test_board_member_signs_in_from_zalo_follows_a_directive_and_nudges(
+    zalo: ZaloWorld, http: aiohttp.ClientSession
+) -> None:
+    board, _, cuc = await _people(zalo)
+    directive_id = await send_test_directive(zalo.runtime)
+    await cuc.wait_for_text("747")
+    link = await _link(board)
+    browser = Browser(zalo, http)
+
+    signed = await browser.sign_in(link)
+    assert signed.status == 303 and signed.headers["Location"] == "/web/"
+    cookie = signed.cookies["chibo_web"]
+    assert cookie["httponly"] and cookie["secure"] and cookie["samesite"] == "Lax"
+
+    status, _, body = await browser.get("/web/")
+    page = body.decode()
+    assert status == 200 and "747-CV/ĐUK" in page and "Nguyễn Thị Tuyên" in page
+    assert msg.BAR_MISSING in page and "0/5" in page  # five ĐUK cells, none reported
+
+    status, _, body = await browser.get(f"/web/van-ban/{directive_id}")
+    page = body.decode()
+    assert status == 200
+    assert "Chi bộ Văn phòng Sở Tài chính" in page and "Trần Thị Cúc" in page and "0912000003" in page
+    status, _, body = await browser.get(f"/web/van-ban/{directive_id}?loc=reported")
+    assert "Trần Thị Cúc" not in re.sub(
+        r"(?s)<section aria-labelledby=\"late\">.*?</section>", "", body.decode()
+    )
+
+    # The nudge: refused without the form's token, then the same reminder /nhacnho sends reaches the secretary.
+    status, _ = await browser.post(f"/web/van-ban/{directive_id}/nhac", {})
+    assert status == 403
+    before = len(cuc.messages)
+    status, text = await browser.post(f"/web/van-ban/{directive_id}/nhac", {"csrf": await browser.csrf()})
+    assert status == 200 and msg.NUDGE_SENT.split("{")[0] in text
+    await cuc.wait_until(lambda ms: len(ms) > before and "747" in ms[-1].text)
+
+    status, _, body = await browser.get("/web/tong-hop")
+    assert status == 200 and "747-CV/ĐUK" in body.decode() and b"/web/tong-hop/bieu-do.png" in body
+    status, kind, body = await browser.get("/web/tong-hop/bieu-do.png")
+    assert status == 200 and kind == "image/png" and body.startswith(b"\x89PNG")
+    status, kind, body = await browser.get(f"/web/van-ban/{directive_id}/excel")
+    assert status == 200 and "spreadsheetml" in kind and body.startswith(XLSX_MAGIC)
+    status, kind, body = await browser.get(f"/web/van-ban/{directive_id}/word")
+    assert status == 200 and "wordprocessingml" in kind and body.startswith(XLSX_MAGIC)
+
+    async with transaction(zalo.runtime.sessions) as session:
+        actions = set(
+            (await session.scalars(select(AuditEntry.action).where(AuditEntry.actor.like("web:%")))).all()
+        )
+    assert {
+        "web.signed_in",
+        "reports.view_status",
+        "web.nudge",
+        "reports.export_xlsx",
+        "reports.export_docx",
+    } <= actions
+
+    status, _ = await browser.post("/web/dang-xuat", {"csrf": await browser.csrf()})
+    assert status == 200
+    status, _, _ = await browser.get("/web/")
+    assert status == 401
+
+
+async def test_every_page_and_action_checks_who_asks(zalo: ZaloWorld, http: aiohttp.ClientSession) -> None:
+    board, other, cuc = await _people(zalo)
+    directive_id = await send_test_directive(zalo.runtime)
+    await cuc.say(QUICK)  # a report to review
+    async with transaction(zalo.runtime.sessions) as session:
+        unit = await session.scalar(select(Unit.id).where(Unit.code == "DUK-STC-VP"))
+    paths = [p.format(id=directive_id, unit=unit) for p in PAGES]
+    actions = [p.format(id=directive_id, unit=unit) for p in ACTIONS]
+    report_page = f"/web/van-ban/{directive_id}/chi-bo/{unit}"
+
+    anonymous = Browser(zalo, http)
+    for path in [*paths, report_page]:
+        assert (await anonymous.get(path))[0] == 401, path
+    for path in actions:
+        assert (await anonymous.post(path, {"csrf": "x"}))[0] == 401, path
+    assert (await anonymous.get(web_access.LOGIN_PATH + "?t=forged"))[0] == 410
+    assert (await anonymous.post(web_access.LOGIN_PATH, {"t": "forged"}))[0] == 410
+
+    # A secretary gets no link: the command is the board's.
+    answer = await cuc.say("trang web")
+    assert not answer.links
+
+    # A board member of another subtree: the overview lists nothing of ĐUK, its directive is not found.
+    stranger = Browser(zalo, http)
+    assert (await stranger.sign_in(await _link(other))).status == 303
+    status, _, body = await stranger.get("/web/")
+    assert status == 200 and "747-CV/ĐUK" not in body.decode() and msg.OVERVIEW_EMPTY in body.decode()
+    status, _, body = await stranger.get("/web/tong-hop")
+    assert status == 200 and "747-CV/ĐUK" not in body.decode()
+    for path in [*paths[3:], report_page]:
+        assert (await stranger.get(path))[0] == 404, path
+    csrf = await stranger.csrf()
+    for path in actions[:-1]:
+        assert (await stranger.post(path, {"csrf": csrf, "action": "accept"}))[0] == 404, path
+    assert (await stranger.get("/web/van-ban/999999"))[0] == 404
+    assert (await stranger.get("/web/van-ban/abc"))[0] == 404
+
+    # The owner sees everything; a link works once; a CSRF token of another session is refused.
+    owner = Browser(zalo, http)
+    link = await _link(board)
+    assert (await owner.sign_in(link)).status == 303
+    for path in [*paths, report_page]:
+        assert (await owner.get(path))[0] == 200, path
+    again = Browser(zalo, http)
+    async with http.get(zalo.local(link)) as page:
+        assert page.status == 410
+    for path in actions:
+        assert (await owner.post(path, {"csrf": csrf, "action": "accept"}))[0] == 403, path
+
+    # A link past its minutes, and a session past its hours, open nothing.
+    late = await _link(board)
+    zalo.runtime.clock.advance(timedelta(minutes=web_access.LINK_MINUTES + 1))
+    token = re.search(r"t=(\S+)", late)
+    assert token is not None
+    assert (await again.post(web_access.LOGIN_PATH, {"t": token.group(1)}))[0] == 410
+    zalo.runtime.clock.advance(timedelta(hours=web_access.SESSION_HOURS))
+    assert (await owner.get("/web/"))[0] == 401
+    async with transaction(zalo.runtime.sessions) as session:
+        assert await session.scalar(select(func.count()).select_from(WebSession)) == 2
+
+
+async def test_cli_prints_a_link_for_board_staff_only(
+    zalo: ZaloWorld, http: aiohttp.ClientSession, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import app
+
+    await _people(zalo)
+    monkeypatch.setenv("CHIBO_DATABASE_URL", db_url)
+    monkeypatch.setenv("CHIBO_DATA_DIR", str(zalo.runtime.settings.data_dir))
+    monkeypatch.setenv("CHIBO_PUBLIC_URL", "https://chibo.example.vn")
+    for name in ("CHIBO_TELEGRAM_TOKEN", "CHIBO_ZALO_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+    refused = await asyncio.to_thread(runner.invoke, app, ["web-link", CUC_PHONE])
+    assert refused.exit_code == 1 and "Trần Thị Cúc" in refused.output
+    printed = await asyncio.to_thread(runner.invoke, app, ["web-link", BOARD_PHONE])
+    assert printed.exit_code == 0, printed.output
+    link = re.search(r"https://\S+", printed.output)
+    assert link is not None
+    assert (await Browser(zalo, http).sign_in(link.group())).status == 303
+
+
+QUICK = "1/4; chuyên đề; 25/30; 12; Tốt; Không"  # a one-message report, as a secretary types it
+
+
+async def test_board_returns_a_report_the_secretary_corrects_in_chat_then_accepts_it(
+    zalo: ZaloWorld, http: aiohttp.ClientSession
+) -> None:
+    board, _, cuc = await _people(zalo)
+    directive_id = await send_test_directive(zalo.runtime)
+    await cuc.wait_for_text("747")
+    await cuc.say(QUICK)
+    browser = Browser(zalo, http)
+    assert (await browser.sign_in(await _link(board))).status == 303
+
+    # The cell's row links to its report, shown as received.
+    _, _, body = await browser.get(f"/web/van-ban/{directive_id}")
+    found = re.search(
+        rb'href="(/web/van-ban/\d+/chi-bo/(\d+))">' + documents.review_label("received").encode(), body
+    )
+    assert found is not None, body.decode()[-3000:]
+    report_path = found.group(1).decode()
+    _, _, body = await browser.get(report_path)
+    assert "25" in body.decode() and "30" in body.decode()
+
+    csrf = await browser.csrf()
+    status, text = await browser.post(
+        report_path + "/duyet", {"csrf": csrf, "action": "return", "comment": ""}
+    )
+    assert status == 400 and msg.RETURN_NEEDS_COMMENT in text
+    before = len(cuc.messages)
+    comment = "Số đảng viên dự họp phải là 28/30"
+    status, text = await browser.post(
+        report_path + "/duyet", {"csrf": csrf, "action": "return", "comment": comment}
+    )
+    assert status == 200 and documents.review_label("returned") in text
+    returned = await cuc.wait_for_text(comment)
+    assert "sửa" in returned.text and len(cuc.messages) > before
+
+    # The secretary corrects it the usual way; the new version arrives as received, not yet reviewed.
+    await cuc.say("sửa")
+    await cuc.say("sửa")
+    await cuc.say("3")
+    await cuc.say("28/30")
+    await cuc.say("gửi")
+
+    async def corrected() -> bool:
+        async with transaction(zalo.runtime.sessions) as session:
+            latest = await session.scalar(
+                select(Report).where(Report.directive_id == directive_id, Report.is_latest.is_(True))
+            )
+        return latest is not None and latest.version == 2 and latest.review is None
+
+    await eventually(corrected, "the corrected version is stored")
+    _, _, body = await browser.get(report_path)
+    page = body.decode()
+    assert documents.review_label("received") in page and comment in page  # the old version keeps its comment
+
+    status, text = await browser.post(report_path + "/duyet", {"csrf": csrf, "action": "accept"})
+    assert status == 200 and msg.ACCEPTED_DONE in text
+    _, _, workbook = await browser.get(f"/web/van-ban/{directive_id}/excel")
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook)).worksheets[0]
+    cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert documents.COL_REVIEW in cells and documents.review_label("accepted") in cells
+
+
+ANSWERS = {"date": "01/04/2024", "ratio": "25/30", "number": "12", "text": "Tốt"}
+
+
+async def test_board_member_enters_a_report_by_proxy(zalo: ZaloWorld, http: aiohttp.ClientSession) -> None:
+    from bot.services.forms_store import get_form
+
+    board, _, _ = await _people(zalo)
+    directive_id = await send_test_directive(zalo.runtime)
+    async with transaction(zalo.runtime.sessions) as session:
+        unit_id = await session.scalar(select(Unit.id).where(Unit.code == "DUK-STC-NS"))
+        form = await get_form(session, "sinh-hoat-chinh-tri")
+    assert form is not None and unit_id is not None
+    browser = Browser(zalo, http)
+    assert (await browser.sign_in(await _link(board))).status == 303
+    _, _, body = await browser.get(f"/web/van-ban/{directive_id}")
+    path = f"/web/van-ban/{directive_id}/chi-bo/{unit_id}/nhap-ho"
+    assert path.encode() in body  # the missing cell's row offers it
+    status, _, body = await browser.get(path)
+    assert status == 200 and "Chi bộ Phòng Ngân sách" in body.decode()
+
+    answers = {
+        spec.key: spec.choices[0] if spec.choices else ANSWERS.get(str(spec.type), "")
+        for spec in form.fields
+        if spec.type != "photo"
+    }
+    csrf = await browser.csrf()
+    ratio = next(spec.key for spec in form.fields if spec.type == "ratio")
+    status, text = await browser.post(path, {"csrf": csrf, **answers, ratio: "31/30"})
+    assert status == 400 and msg.PROXY_REFUSED in text and 'aria-invalid="true"' in text
+    status, text = await browser.post(path, {**answers, "csrf": "forged"})
+    assert status == 403
+    status, text = await browser.post(path, {"csrf": csrf, **answers})
+    assert status == 200 and msg.PROXY_DONE in text and "Nguyễn Thị Tuyên" in text
+
+    async with transaction(zalo.runtime.sessions) as session:
+        report = await session.scalar(select(Report).where(Report.unit_id == unit_id))
+        board_id = await session.scalar(select(Person.id).where(Person.phone == BOARD_PHONE))
+    assert report is not None and report.channel == "web" and report.person_id == board_id
+    assert report.values[ratio] == {"attended": 25, "total": 30}
+    _, _, body = await browser.get("/web/")
+    assert "1/5" in body.decode()  # counted like any other report
+    _, _, workbook = await browser.get(f"/web/van-ban/{directive_id}/excel")
+    cells = [
+        str(c.value)
+        for row in openpyxl.load_workbook(io.BytesIO(workbook)).worksheets[0].iter_rows()
+        for c in row
+    ]
+    assert documents.COL_PROXY in cells and documents.PROXY_YES in cells
+
+
+async def test_board_member_sends_a_directive_from_the_browser(
+    zalo: ZaloWorld, http: aiohttp.ClientSession
+) -> None:
+    board, _, cuc = await _people(zalo)
+    browser = Browser(zalo, http)
+    assert (await browser.sign_in(await _link(board))).status == 303
+    csrf = await browser.csrf()
+
+    upload = aiohttp.FormData()
+    upload.add_field("csrf", csrf)
+    upload.add_field(
+        "file", docx_bytes(sample("directive-747-CV-DUK.txt")), filename="747.docx", content_type=DOCX_MIME
+    )
+    async with http.post(
+        browser.url("/web/gui"), data=upload, headers=browser._headers(), allow_redirects=False
+    ) as r:
+        assert r.status == 303, await r.text()
+        preview = r.headers["Location"]
+    status, _, body = await browser.get(preview)
+    page = body.decode()
+    assert status == 200 and "747-CV/ĐUK" in page and 'type="date"' in page
+    async with transaction(zalo.runtime.sessions) as session:
+        duk = await session.scalar(select(Unit.id).where(Unit.code == "DUK"))
+    form = {"csrf": csrf, "number": "747-CV/ĐUK", "form": "sinh-hoat-chinh-tri", "unit": str(duk)}
+    status, text = await browser.post(preview, {**form, "deadline": "2024-04-01"})
+    assert status == 400 and msg.SEND_DEADLINE_PASSED in text
+    status, text = await browser.post(preview, {**form, "deadline": "2024-04-10", "unit": "999999"})
+    assert status == 400 and msg.SEND_NEEDS_UNITS in text
+    status, _ = await browser.post(preview, {**form, "deadline": "2024-04-10"})
+    assert status == 303
+    await cuc.wait_for_text("747")  # the directive reaches the secretary on Zalo
+    async with transaction(zalo.runtime.sessions) as session:
+        directive = await session.scalar(select(Directive).where(Directive.number == "747-CV/ĐUK"))
+    assert (
+        directive is not None
+        and directive.deadline == date(2024, 4, 10)
+        and directive.form_key == "sinh-hoat-chinh-tri"
+    )
+    status, _, body = await browser.get(f"/web/van-ban/{directive.id}")
+    assert status == 200 and "Trần Thị Cúc" in body.decode()
+    assert (await browser.post(preview, {**form, "deadline": "2024-04-10"}))[
+        0
+    ] == 404  # sent: no longer a draft
+
+
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
+
+
+async def test_a_report_page_opens_its_evidence_photos(zalo: ZaloWorld, http: aiohttp.ClientSession) -> None:
+    board, _, _ = await _people(zalo)
+    directive_id = await send_test_directive(zalo.runtime)
+    async with transaction(zalo.runtime.sessions) as session:
+        stored = await zalo.runtime.files.save(session, zalo.runtime.clock, PNG, "anh.png", "image/png")
+        unit_id = await session.scalar(select(Unit.id).where(Unit.code == "DUK-SYT-BV"))
+    await file_report(zalo.runtime, directive_id, "DUK-SYT-BV", {"quan_chung": 3, "anh": [stored.sha256]})
+    browser = Browser(zalo, http)
+    assert (await browser.sign_in(await _link(board))).status == 303
+    _, _, body = await browser.get(f"/web/van-ban/{directive_id}/chi-bo/{unit_id}")
+    found = re.search(rb'href="([^"]+)" id="photos">', body)
+    assert found is not None and msg.PHOTOS_LINK.format(count=1).encode() in body
+    status, _, page = await browser.get(found.group(1).decode().replace("&amp;", "&"))
+    assert status == 200 and "Chi bộ Bệnh viện Đa khoa tỉnh" in page.decode()
