@@ -19,10 +19,11 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bot.services import web_access
+from messages import directives as msg_directives
 from messages import documents
 from messages import web as msg
 from storage.db import transaction
-from storage.models import AuditEntry, Directive, Person, Report, Unit, WebSession
+from storage.models import AuditEntry, Directive, DirectiveStatus, Person, Report, Unit, WebSession
 from tests.support import (
     DOCX_MIME,
     add_staff,
@@ -437,6 +438,93 @@ async def test_board_member_sends_a_directive_from_the_browser(
     assert (await browser.post(preview, {**form, "deadline": "2024-04-10"}))[
         0
     ] == 404  # sent: no longer a draft
+
+
+async def _upload_747(browser: Browser, http: aiohttp.ClientSession, csrf: str) -> str:
+    """Upload sample 747 from the browser; the preview's address."""
+    upload = aiohttp.FormData()
+    upload.add_field("csrf", csrf)
+    upload.add_field(
+        "file", docx_bytes(sample("directive-747-CV-DUK.txt")), filename="747.docx", content_type=DOCX_MIME
+    )
+    async with http.post(
+        browser.url("/web/gui"), data=upload, headers=browser._headers(), allow_redirects=False
+    ) as r:
+        assert r.status == 303, await r.text()
+        return r.headers["Location"]
+
+
+async def test_sending_747_again_from_the_browser_asks_what_it_is(
+    zalo: ZaloWorld, http: aiohttp.ClientSession
+) -> None:
+    """The chat's repeat rule in the browser: the same number, issuer and date asks; each choice does what the
+    chat's button does (more cells for the earlier one, a correction replacing it, a separate directive)."""
+    board, _, cuc = await _people(zalo)
+    first = await send_test_directive(zalo.runtime)
+    await cuc.wait_for_text("747")
+    browser = Browser(zalo, http)
+    assert (await browser.sign_in(await _link(board))).status == 303
+    csrf = await browser.csrf()
+    async with transaction(zalo.runtime.sessions) as session:
+        duk = await session.scalar(select(Unit.id).where(Unit.code == "DUK"))
+    form = {
+        "csrf": csrf,
+        "number": "747-CV/ĐUK",
+        "form": "sinh-hoat-chinh-tri",
+        "unit": str(duk),
+        "deadline": "2024-04-10",
+    }
+    asked = msg_directives.REPEAT_FOUND.split("{")[0]
+
+    async def status_of(directive_id: int) -> DirectiveStatus:
+        async with transaction(zalo.runtime.sessions) as session:
+            found = await session.get(Directive, directive_id)
+            assert found is not None
+            return found.status
+
+    # Sending asks, keeps what was typed, and a choice naming no earlier directive asks again.
+    preview = await _upload_747(browser, http, csrf)
+    status, text = await browser.post(preview, form)
+    assert status == 200 and asked in text and f'value="add:{first}"' in text and 'value="new"' in text
+    assert f'value="{duk}" checked' in text and 'value="2024-04-10"' in text
+    status, text = await browser.post(preview, {**form, "repeat": "add:999999"})
+    assert status == 200 and asked in text
+    draft = int(preview.rsplit("/", 1)[1])
+    assert await status_of(draft) == DirectiveStatus.DRAFT
+
+    # More cells for the earlier one: the draft is dropped, the browser follows the earlier directive.
+    status, _ = await browser.post(preview, {**form, "repeat": f"add:{first}"})
+    assert status == 303 and await status_of(draft) == DirectiveStatus.CANCELLED
+    async with http.post(
+        browser.url(preview), data={**form, "repeat": "new"}, headers=browser._headers()
+    ) as r:
+        assert r.status == 404  # no longer a draft
+
+    # A correction: it replaces the earlier one, whose reports count for it.
+    preview = await _upload_747(browser, http, csrf)
+    correction = int(preview.rsplit("/", 1)[1])
+    async with http.post(
+        browser.url(preview),
+        data={**form, "repeat": f"replace:{first}"},
+        headers=browser._headers(),
+        allow_redirects=False,
+    ) as r:
+        assert r.status == 303 and r.headers["Location"] == f"/web/van-ban/{correction}"
+    assert await status_of(first) == DirectiveStatus.REPLACED
+    assert await status_of(correction) in (DirectiveStatus.SENDING, DirectiveStatus.SENT)
+
+    # A different directive sharing the number: both stay.
+    preview = await _upload_747(browser, http, csrf)
+    status, text = await browser.post(preview, form)
+    assert status == 200 and f'value="replace:{correction}"' in text and f"add:{first}" not in text
+    separate = int(preview.rsplit("/", 1)[1])
+    status, _ = await browser.post(preview, {**form, "repeat": "new"})
+    assert status == 303
+    assert await status_of(correction) in (DirectiveStatus.SENDING, DirectiveStatus.SENT)
+    assert await status_of(separate) in (DirectiveStatus.SENDING, DirectiveStatus.SENT)
+    async with transaction(zalo.runtime.sessions) as session:
+        actions = set((await session.scalars(select(AuditEntry.action))).all())
+    assert {"directive.add_cells", "directive.replace"} <= actions
 
 
 PNG = bytes.fromhex(
