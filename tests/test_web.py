@@ -480,7 +480,7 @@ async def test_sending_747_again_from_the_browser_asks_what_it_is(
         async with transaction(zalo.runtime.sessions) as session:
             found = await session.get(Directive, directive_id)
             assert found is not None
-            return found.status
+            return DirectiveStatus(found.status)
 
     # Sending asks, keeps what was typed, and a choice naming no earlier directive asks again.
     preview = await _upload_747(browser, http, csrf)
