@@ -63,8 +63,8 @@ class Browser:
     """An HTTP client keeping the session cookie by hand (the cookie is Secure: the public URL is https, and the
     test reaches the bot's own port over http, as the reverse proxy does)."""
 
-    def __init__(self, world: ZaloWorld, http: aiohttp.ClientSession) -> None:
-        self.world, self.http, self.cookie = world, http, ""
+    def __init__(self, world: ZaloWorld, http: aiohttp.ClientSession, agent: str = "") -> None:
+        self.world, self.http, self.cookie, self.agent = world, http, "", agent
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.world.port}{path}"
@@ -88,7 +88,10 @@ class Browser:
             assert page.status == 200, await page.text()
             assert msg.LOGIN_BUTTON in await page.text()
         async with self.http.post(
-            self.url(web_access.LOGIN_PATH), data={"t": token.group(1)}, allow_redirects=False
+            self.url(web_access.LOGIN_PATH),
+            data={"t": token.group(1)},
+            headers=self._headers(),
+            allow_redirects=False,
         ) as r:
             await r.read()
             if r.status == 303:
@@ -103,7 +106,8 @@ class Browser:
         return found.group(1).decode()
 
     def _headers(self) -> dict[str, str]:
-        return {"Cookie": f"chibo_web={self.cookie}"} if self.cookie else {}
+        headers = {"User-Agent": self.agent} if self.agent else {}
+        return headers | ({"Cookie": f"chibo_web={self.cookie}"} if self.cookie else {})
 
 
 @pytest.fixture
@@ -258,6 +262,49 @@ async def test_every_page_and_action_checks_who_asks(zalo: ZaloWorld, http: aioh
     assert (await owner.get("/web/"))[0] == 401
     async with transaction(zalo.runtime.sessions) as session:
         assert await session.scalar(select(func.count()).select_from(WebSession)) == 2
+
+
+async def test_board_member_sees_and_ends_their_sessions(
+    zalo: ZaloWorld, http: aiohttp.ClientSession
+) -> None:
+    board, other, _ = await _people(zalo)
+    laptop = Browser(zalo, http, "Firefox trên máy tính")
+    phone = Browser(zalo, http, "Chrome trên điện thoại")
+    tablet = Browser(zalo, http, "Safari trên máy tính bảng")
+    stranger = Browser(zalo, http, "Trình duyệt của người khác")
+    for browser, person in ((laptop, board), (phone, board), (tablet, board), (stranger, other)):
+        assert (await browser.sign_in(await _link(person))).status == 303
+    zalo.runtime.clock.advance(timedelta(minutes=5))
+    assert (await phone.get("/web/"))[0] == 200  # last seen moves on
+
+    status, _, body = await laptop.get("/web/phien")
+    page = body.decode()
+    assert status == 200 and "Firefox trên máy tính" in page and msg.SESSION_THIS in page
+    assert "Chrome trên điện thoại" in page and "Safari" in page and "người khác" not in page
+    assert page.index("Chrome") < page.index("Safari")  # the most recently used first
+    async with transaction(zalo.runtime.sessions) as session:
+        ids = {s.user_agent: s.id for s in (await session.scalars(select(WebSession))).all() if s.user_agent}
+    csrf = await laptop.csrf()
+
+    # Ending another browser's session: refused without the form's token and for a session not one's own.
+    assert (await laptop.post(f"/web/phien/{ids['Chrome trên điện thoại']}/ket-thuc", {}))[0] == 403
+    status, _ = await laptop.post(f"/web/phien/{ids['Trình duyệt của người khác']}/ket-thuc", {"csrf": csrf})
+    assert status == 404 and (await stranger.get("/web/"))[0] == 200
+    status, text = await laptop.post(f"/web/phien/{ids['Chrome trên điện thoại']}/ket-thuc", {"csrf": csrf})
+    assert status == 200 and msg.SESSION_ENDED in text and "Chrome" not in text
+    assert (await phone.get("/web/"))[0] == 401
+
+    # Every other session at once, then this one.
+    assert (await phone.sign_in(await _link(board))).status == 303
+    status, text = await laptop.post("/web/phien/khac/ket-thuc", {"csrf": csrf})
+    assert status == 200 and msg.OTHERS_ENDED.format(count=2) in text
+    assert (await phone.get("/web/"))[0] == 401 and (await tablet.get("/web/"))[0] == 401
+    assert (await laptop.get("/web/"))[0] == 200 and (await stranger.get("/web/"))[0] == 200
+    status, _ = await laptop.post(f"/web/phien/{ids['Firefox trên máy tính']}/ket-thuc", {"csrf": csrf})
+    assert status == 200 and (await laptop.get("/web/"))[0] == 401
+    async with transaction(zalo.runtime.sessions) as session:
+        actions = list((await session.scalars(select(AuditEntry.action))).all())
+    assert actions.count(web_access.SESSION_ENDED) == 2 and actions.count(web_access.OTHERS_ENDED) == 1
 
 
 async def test_cli_prints_a_link_for_board_staff_only(
