@@ -40,7 +40,9 @@ PAGES = (
     "/web/",
     "/web/tong-hop",
     "/web/gui",
+    "/web/phien",
     "/web/van-ban/{id}",
+    "/web/van-ban/{id}/tien-do",
     "/web/van-ban/{id}/excel",
     "/web/van-ban/{id}/word",
     "/web/van-ban/{id}/chi-bo/{unit}/nhap-ho",
@@ -163,6 +165,7 @@ async def test_board_member_signs_in_from_zalo_follows_a_directive_and_nudges(
     page = body.decode()
     assert status == 200
     assert "Chi bộ Văn phòng Sở Tài chính" in page and "Trần Thị Cúc" in page and "0912000003" in page
+    assert 'aria-live="polite"' in page and f'data-refresh="/web/van-ban/{directive_id}/tien-do"' in page
     status, _, body = await browser.get(f"/web/van-ban/{directive_id}?loc=reported")
     assert "Trần Thị Cúc" not in re.sub(
         r"(?s)<section aria-labelledby=\"late\">.*?</section>", "", body.decode()
@@ -196,6 +199,14 @@ async def test_board_member_signs_in_from_zalo_follows_a_directive_and_nudges(
         "reports.export_xlsx",
         "reports.export_docx",
     } <= actions
+
+    # The progress block alone, as the page fetches it every few seconds: it follows a report as it arrives.
+    status, _, body = await browser.get(f"/web/van-ban/{directive_id}/tien-do")
+    assert status == 200 and b"<html" not in body and msg.BAR_ON_TIME in body.decode()
+    assert msg.BAR_VALUE.format(count=0, total=5, percent="0%") in body.decode()
+    await cuc.say(QUICK)
+    status, _, body = await browser.get(f"/web/van-ban/{directive_id}/tien-do")
+    assert status == 200 and msg.BAR_VALUE.format(count=1, total=5, percent="20%") in body.decode()
 
     status, _ = await browser.post("/web/dang-xuat", {"csrf": await browser.csrf()})
     assert status == 200
@@ -232,7 +243,7 @@ async def test_every_page_and_action_checks_who_asks(zalo: ZaloWorld, http: aioh
     assert status == 200 and "747-CV/ĐUK" not in body.decode() and msg.OVERVIEW_EMPTY in body.decode()
     status, _, body = await stranger.get("/web/tong-hop")
     assert status == 200 and "747-CV/ĐUK" not in body.decode()
-    for path in [*paths[3:], report_page]:
+    for path in [*paths[4:], report_page]:
         assert (await stranger.get(path))[0] == 404, path
     csrf = await stranger.csrf()
     for path in actions[:-1]:

@@ -40,6 +40,7 @@ PER_PAGE = 200
 DIRECTIVES_PER_PAGE = 10
 EVIDENCE_LINK_LIFE = timedelta(hours=1)  # the photo page opened from a report's page
 MISSING_SHOWN = 50
+PROGRESS_SECONDS = 5  # how often a directive's open page fetches its progress block
 FILTERS = (
     "missing",
     "reported",
@@ -76,6 +77,7 @@ class Dashboard:
         r.add_get(PREFIX + "/tong-hop", self.signed_in(self.summary_page))
         r.add_get(PREFIX + "/tong-hop/bieu-do.png", self.signed_in(self.summary_chart))
         r.add_get(PREFIX + "/van-ban/{id}", self.signed_in(self.directive_page))
+        r.add_get(PREFIX + "/van-ban/{id}/tien-do", self.signed_in(self.progress))
         r.add_post(PREFIX + "/van-ban/{id}/nhac", self.signed_in(self.nudge, post=True))
         r.add_get(PREFIX + "/van-ban/{id}/chi-bo/{unit}", self.signed_in(self.report_page))
         r.add_post(PREFIX + "/van-ban/{id}/chi-bo/{unit}/duyet", self.signed_in(self.review, post=True))
@@ -290,6 +292,7 @@ class Dashboard:
         )
         return pages.render(
             "directive.html",
+            refresh_seconds=PROGRESS_SECONDS,
             who=who,
             scope=scope,
             d=directive,
@@ -306,6 +309,17 @@ class Dashboard:
             notice=notice,
             query=lambda **changes: _query(request, changes),
         )
+
+    async def progress(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        """The directive page's progress block alone, fetched by the page every few seconds (static/live.js).
+        Not audited: the page that polls it was, and a poll every few seconds would drown the log."""
+        directive = await self._directive(request, session, scope)
+        if directive is None:
+            return _not_found()
+        counts = (await status.counts_by_directive(session, scope, [directive.id]))[directive.id]
+        return pages.render("_progress.html", counts=counts)
 
     async def nudge(
         self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
