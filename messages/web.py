@@ -159,3 +159,19 @@ SEND_DEADLINE_PASSED = "Hạn báo cáo đã qua; hãy chọn một ngày từ h
 SEND_NEEDS_FORM = "Hãy chọn mẫu báo cáo."
 SEND_NEEDS_UNITS = "Hãy chọn ít nhất một đơn vị có chi bộ."
 PHOTOS_LINK = "Xem {count} ảnh minh chứng của lần gửi mới nhất"
+
+SESSIONS_LINK = "Phiên đăng nhập"
+SESSIONS_TITLE = "Các phiên đăng nhập đang mở"
+SESSIONS_BODY = (
+    "Các trình duyệt đang đăng nhập bằng tài khoản của đồng chí. Nếu có phiên lạ, hãy kết thúc nó."
+)
+SESSION_BROWSER = "Trình duyệt"
+SESSION_STARTED = "Đăng nhập lúc"
+SESSION_LAST_SEEN = "Dùng lần cuối"
+SESSION_THIS = "(trình duyệt này)"
+SESSION_UNKNOWN_BROWSER = "Không rõ"
+SESSION_END = "Kết thúc phiên này"
+SESSIONS_END_OTHERS = "Kết thúc mọi phiên khác"
+SESSION_ENDED = "Đã kết thúc phiên đó."
+OTHERS_ENDED = "Đã kết thúc {count} phiên khác."
+PROGRESS_TITLE = "Tiến độ"

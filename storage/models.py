@@ -456,3 +456,5 @@ class WebSession(Base):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+    user_agent: Mapped[str | None] = mapped_column(String(200))  # shown in the list of open sessions
+    last_seen_at: Mapped[datetime | None]

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from bot.sandbox.app import Sandbox
 from messages import directives as directive_msg
+from messages import web as web_msg
 from storage.db import transaction
 from storage.models import DirectiveTarget, Unit
 
@@ -376,3 +377,27 @@ def test_oa_images_and_files_are_shown_with_their_sandbox_links() -> None:
         ("document", "/api/oa-files/tok"),
     ]
     assert entries[2]["file"]["name"] == "747-CV-DUK.docx" and entries[2]["time"] == "09:00 03/04"
+
+
+async def test_the_board_opens_the_dashboard_from_the_page(page: Page) -> None:
+    """The page's «Trang quản lý» button: a one-time link issued for that board member signs in to the
+    dashboard, which shows their directives; a secretary is refused; the link works once."""
+    board, cuc = await page.key(BOARD), await page.key(CUC)
+    await broadcast_747(page, board)
+    refused = await page.post(f"/api/chat/{cuc}/dashboard", status=400)
+    assert refused["error"] == web_msg.NOT_STAFF
+
+    url = (await page.post(f"/api/chat/{board}/dashboard"))["url"]
+    token = url.split("?t=", 1)[1]
+    async with page.http.get(url) as landing:
+        assert landing.status == 200 and web_msg.LOGIN_BUTTON in await landing.text()
+    login = url.split("?", 1)[0]
+    async with page.http.post(login, data={"t": token}, allow_redirects=False) as signed:
+        assert signed.status == 303
+        cookie = signed.cookies["chibo_web"].value  # by hand: aiohttp's jar keeps none for an IP address
+    base = url.split("/web/", 1)[0]
+    async with page.http.get(f"{base}/web/", headers={"Cookie": f"chibo_web={cookie}"}) as overview:
+        text = await overview.text()
+        assert overview.status == 200 and "747-CV/ĐUK" in text and BOARD in text
+    async with page.http.post(login, data={"t": token}) as again:
+        assert again.status == 410

@@ -19,10 +19,11 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bot.services import web_access
+from messages import directives as msg_directives
 from messages import documents
 from messages import web as msg
 from storage.db import transaction
-from storage.models import AuditEntry, Directive, Person, Report, Unit, WebSession
+from storage.models import AuditEntry, Directive, DirectiveStatus, Person, Report, Unit, WebSession
 from tests.support import (
     DOCX_MIME,
     add_staff,
@@ -39,7 +40,9 @@ PAGES = (
     "/web/",
     "/web/tong-hop",
     "/web/gui",
+    "/web/phien",
     "/web/van-ban/{id}",
+    "/web/van-ban/{id}/tien-do",
     "/web/van-ban/{id}/excel",
     "/web/van-ban/{id}/word",
     "/web/van-ban/{id}/chi-bo/{unit}/nhap-ho",
@@ -62,8 +65,8 @@ class Browser:
     """An HTTP client keeping the session cookie by hand (the cookie is Secure: the public URL is https, and the
     test reaches the bot's own port over http, as the reverse proxy does)."""
 
-    def __init__(self, world: ZaloWorld, http: aiohttp.ClientSession) -> None:
-        self.world, self.http, self.cookie = world, http, ""
+    def __init__(self, world: ZaloWorld, http: aiohttp.ClientSession, agent: str = "") -> None:
+        self.world, self.http, self.cookie, self.agent = world, http, "", agent
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.world.port}{path}"
@@ -87,7 +90,10 @@ class Browser:
             assert page.status == 200, await page.text()
             assert msg.LOGIN_BUTTON in await page.text()
         async with self.http.post(
-            self.url(web_access.LOGIN_PATH), data={"t": token.group(1)}, allow_redirects=False
+            self.url(web_access.LOGIN_PATH),
+            data={"t": token.group(1)},
+            headers=self._headers(),
+            allow_redirects=False,
         ) as r:
             await r.read()
             if r.status == 303:
@@ -102,7 +108,8 @@ class Browser:
         return found.group(1).decode()
 
     def _headers(self) -> dict[str, str]:
-        return {"Cookie": f"chibo_web={self.cookie}"} if self.cookie else {}
+        headers = {"User-Agent": self.agent} if self.agent else {}
+        return headers | ({"Cookie": f"chibo_web={self.cookie}"} if self.cookie else {})
 
 
 @pytest.fixture
@@ -158,6 +165,7 @@ async def test_board_member_signs_in_from_zalo_follows_a_directive_and_nudges(
     page = body.decode()
     assert status == 200
     assert "Chi bộ Văn phòng Sở Tài chính" in page and "Trần Thị Cúc" in page and "0912000003" in page
+    assert 'aria-live="polite"' in page and f'data-refresh="/web/van-ban/{directive_id}/tien-do"' in page
     status, _, body = await browser.get(f"/web/van-ban/{directive_id}?loc=reported")
     assert "Trần Thị Cúc" not in re.sub(
         r"(?s)<section aria-labelledby=\"late\">.*?</section>", "", body.decode()
@@ -191,6 +199,14 @@ async def test_board_member_signs_in_from_zalo_follows_a_directive_and_nudges(
         "reports.export_xlsx",
         "reports.export_docx",
     } <= actions
+
+    # The progress block alone, as the page fetches it every few seconds: it follows a report as it arrives.
+    status, _, body = await browser.get(f"/web/van-ban/{directive_id}/tien-do")
+    assert status == 200 and b"<html" not in body and msg.BAR_ON_TIME in body.decode()
+    assert msg.BAR_VALUE.format(count=0, total=5, percent="0%") in body.decode()
+    await cuc.say(QUICK)
+    status, _, body = await browser.get(f"/web/van-ban/{directive_id}/tien-do")
+    assert status == 200 and msg.BAR_VALUE.format(count=1, total=5, percent="20%") in body.decode()
 
     status, _ = await browser.post("/web/dang-xuat", {"csrf": await browser.csrf()})
     assert status == 200
@@ -227,7 +243,7 @@ async def test_every_page_and_action_checks_who_asks(zalo: ZaloWorld, http: aioh
     assert status == 200 and "747-CV/ĐUK" not in body.decode() and msg.OVERVIEW_EMPTY in body.decode()
     status, _, body = await stranger.get("/web/tong-hop")
     assert status == 200 and "747-CV/ĐUK" not in body.decode()
-    for path in [*paths[3:], report_page]:
+    for path in [*paths[4:], report_page]:
         assert (await stranger.get(path))[0] == 404, path
     csrf = await stranger.csrf()
     for path in actions[:-1]:
@@ -257,6 +273,49 @@ async def test_every_page_and_action_checks_who_asks(zalo: ZaloWorld, http: aioh
     assert (await owner.get("/web/"))[0] == 401
     async with transaction(zalo.runtime.sessions) as session:
         assert await session.scalar(select(func.count()).select_from(WebSession)) == 2
+
+
+async def test_board_member_sees_and_ends_their_sessions(
+    zalo: ZaloWorld, http: aiohttp.ClientSession
+) -> None:
+    board, other, _ = await _people(zalo)
+    laptop = Browser(zalo, http, "Firefox trên máy tính")
+    phone = Browser(zalo, http, "Chrome trên điện thoại")
+    tablet = Browser(zalo, http, "Safari trên máy tính bảng")
+    stranger = Browser(zalo, http, "Trình duyệt của người khác")
+    for browser, person in ((laptop, board), (phone, board), (tablet, board), (stranger, other)):
+        assert (await browser.sign_in(await _link(person))).status == 303
+    zalo.runtime.clock.advance(timedelta(minutes=5))
+    assert (await phone.get("/web/"))[0] == 200  # last seen moves on
+
+    status, _, body = await laptop.get("/web/phien")
+    page = body.decode()
+    assert status == 200 and "Firefox trên máy tính" in page and msg.SESSION_THIS in page
+    assert "Chrome trên điện thoại" in page and "Safari" in page and "người khác" not in page
+    assert page.index("Chrome") < page.index("Safari")  # the most recently used first
+    async with transaction(zalo.runtime.sessions) as session:
+        ids = {s.user_agent: s.id for s in (await session.scalars(select(WebSession))).all() if s.user_agent}
+    csrf = await laptop.csrf()
+
+    # Ending another browser's session: refused without the form's token and for a session not one's own.
+    assert (await laptop.post(f"/web/phien/{ids['Chrome trên điện thoại']}/ket-thuc", {}))[0] == 403
+    status, _ = await laptop.post(f"/web/phien/{ids['Trình duyệt của người khác']}/ket-thuc", {"csrf": csrf})
+    assert status == 404 and (await stranger.get("/web/"))[0] == 200
+    status, text = await laptop.post(f"/web/phien/{ids['Chrome trên điện thoại']}/ket-thuc", {"csrf": csrf})
+    assert status == 200 and msg.SESSION_ENDED in text and "Chrome" not in text
+    assert (await phone.get("/web/"))[0] == 401
+
+    # Every other session at once, then this one.
+    assert (await phone.sign_in(await _link(board))).status == 303
+    status, text = await laptop.post("/web/phien/khac/ket-thuc", {"csrf": csrf})
+    assert status == 200 and msg.OTHERS_ENDED.format(count=2) in text
+    assert (await phone.get("/web/"))[0] == 401 and (await tablet.get("/web/"))[0] == 401
+    assert (await laptop.get("/web/"))[0] == 200 and (await stranger.get("/web/"))[0] == 200
+    status, _ = await laptop.post(f"/web/phien/{ids['Firefox trên máy tính']}/ket-thuc", {"csrf": csrf})
+    assert status == 200 and (await laptop.get("/web/"))[0] == 401
+    async with transaction(zalo.runtime.sessions) as session:
+        actions = list((await session.scalars(select(AuditEntry.action))).all())
+    assert actions.count(web_access.SESSION_ENDED) == 2 and actions.count(web_access.OTHERS_ENDED) == 1
 
 
 async def test_cli_prints_a_link_for_board_staff_only(
@@ -437,6 +496,93 @@ async def test_board_member_sends_a_directive_from_the_browser(
     assert (await browser.post(preview, {**form, "deadline": "2024-04-10"}))[
         0
     ] == 404  # sent: no longer a draft
+
+
+async def _upload_747(browser: Browser, http: aiohttp.ClientSession, csrf: str) -> str:
+    """Upload sample 747 from the browser; the preview's address."""
+    upload = aiohttp.FormData()
+    upload.add_field("csrf", csrf)
+    upload.add_field(
+        "file", docx_bytes(sample("directive-747-CV-DUK.txt")), filename="747.docx", content_type=DOCX_MIME
+    )
+    async with http.post(
+        browser.url("/web/gui"), data=upload, headers=browser._headers(), allow_redirects=False
+    ) as r:
+        assert r.status == 303, await r.text()
+        return r.headers["Location"]
+
+
+async def test_sending_747_again_from_the_browser_asks_what_it_is(
+    zalo: ZaloWorld, http: aiohttp.ClientSession
+) -> None:
+    """The chat's repeat rule in the browser: the same number, issuer and date asks; each choice does what the
+    chat's button does (more cells for the earlier one, a correction replacing it, a separate directive)."""
+    board, _, cuc = await _people(zalo)
+    first = await send_test_directive(zalo.runtime)
+    await cuc.wait_for_text("747")
+    browser = Browser(zalo, http)
+    assert (await browser.sign_in(await _link(board))).status == 303
+    csrf = await browser.csrf()
+    async with transaction(zalo.runtime.sessions) as session:
+        duk = await session.scalar(select(Unit.id).where(Unit.code == "DUK"))
+    form = {
+        "csrf": csrf,
+        "number": "747-CV/ĐUK",
+        "form": "sinh-hoat-chinh-tri",
+        "unit": str(duk),
+        "deadline": "2024-04-10",
+    }
+    asked = msg_directives.REPEAT_FOUND.split("{")[0]
+
+    async def status_of(directive_id: int) -> DirectiveStatus:
+        async with transaction(zalo.runtime.sessions) as session:
+            found = await session.get(Directive, directive_id)
+            assert found is not None
+            return DirectiveStatus(found.status)
+
+    # Sending asks, keeps what was typed, and a choice naming no earlier directive asks again.
+    preview = await _upload_747(browser, http, csrf)
+    status, text = await browser.post(preview, form)
+    assert status == 200 and asked in text and f'value="add:{first}"' in text and 'value="new"' in text
+    assert f'value="{duk}" checked' in text and 'value="2024-04-10"' in text
+    status, text = await browser.post(preview, {**form, "repeat": "add:999999"})
+    assert status == 200 and asked in text
+    draft = int(preview.rsplit("/", 1)[1])
+    assert await status_of(draft) == DirectiveStatus.DRAFT
+
+    # More cells for the earlier one: the draft is dropped, the browser follows the earlier directive.
+    status, _ = await browser.post(preview, {**form, "repeat": f"add:{first}"})
+    assert status == 303 and await status_of(draft) == DirectiveStatus.CANCELLED
+    async with http.post(
+        browser.url(preview), data={**form, "repeat": "new"}, headers=browser._headers()
+    ) as r:
+        assert r.status == 404  # no longer a draft
+
+    # A correction: it replaces the earlier one, whose reports count for it.
+    preview = await _upload_747(browser, http, csrf)
+    correction = int(preview.rsplit("/", 1)[1])
+    async with http.post(
+        browser.url(preview),
+        data={**form, "repeat": f"replace:{first}"},
+        headers=browser._headers(),
+        allow_redirects=False,
+    ) as r:
+        assert r.status == 303 and r.headers["Location"] == f"/web/van-ban/{correction}"
+    assert await status_of(first) == DirectiveStatus.REPLACED
+    assert await status_of(correction) in (DirectiveStatus.SENDING, DirectiveStatus.SENT)
+
+    # A different directive sharing the number: both stay.
+    preview = await _upload_747(browser, http, csrf)
+    status, text = await browser.post(preview, form)
+    assert status == 200 and f'value="replace:{correction}"' in text and f"add:{first}" not in text
+    separate = int(preview.rsplit("/", 1)[1])
+    status, _ = await browser.post(preview, {**form, "repeat": "new"})
+    assert status == 303
+    assert await status_of(correction) in (DirectiveStatus.SENDING, DirectiveStatus.SENT)
+    assert await status_of(separate) in (DirectiveStatus.SENDING, DirectiveStatus.SENT)
+    async with transaction(zalo.runtime.sessions) as session:
+        actions = set((await session.scalars(select(AuditEntry.action))).all())
+    assert {"directive.add_cells", "directive.replace"} <= actions
 
 
 PNG = bytes.fromhex(

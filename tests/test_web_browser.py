@@ -163,3 +163,30 @@ async def test_board_reviews_returns_and_enters_by_proxy_in_the_browser(zalo: Za
     if msg.PROXY_DONE not in text:  # a required field this form has that the test did not fill: say which
         raise AssertionError(text[:2000])
     assert "Nhập hộ bởi Nguyễn Thị Tuyên" in text
+
+
+async def test_the_directive_page_follows_progress_without_reloading(zalo: ZaloWorld, page: Page) -> None:
+    """The progress block refreshes itself (static/live.js): a report arriving in chat shows up on the open
+    page, which is not reloaded (a value set on the page survives)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    board, _, cuc = await _people(zalo)
+    directive_id = await send_test_directive(zalo.runtime)
+    await cuc.wait_for_text("747")
+    await page.open(zalo.local(await _link(board)).replace("127.0.0.1", "localhost"))
+    await page.click("#sign-in")
+    await page.open(f"http://localhost:{zalo.port}/web/van-ban/{directive_id}")
+    block = '#progress[aria-live="polite"]'
+    before = await page.do(lambda: page.driver.find_element(By.CSS_SELECTOR, block).text)
+    assert msg.BAR_VALUE.format(count=0, total=5, percent="0%") in before
+    await page.do(lambda: page.driver.execute_script("window.chiboMarker = 1;"))
+
+    await cuc.say(QUICK)
+    reported = msg.BAR_VALUE.format(count=1, total=5, percent="20%")
+    await page.do(
+        lambda: WebDriverWait(page.driver, 20).until(
+            lambda d: reported in d.find_element(By.CSS_SELECTOR, block).text
+        )
+    )
+    assert await page.do(lambda: page.driver.execute_script("return window.chiboMarker;")) == 1

@@ -40,7 +40,10 @@ from bot.fakes.zalo_server import FakeZalo
 from bot.runtime import Runtime
 from bot.sandbox import demo
 from bot.sandbox.chat import Persona, Refused, Render, TimeLine, User
+from bot.services import evidence, web_access
+from bot.services.personal_data import find_person
 from messages import cli as msg
+from messages import web as web_msg
 from storage.db import transaction
 from storage.models import ChannelAccount
 
@@ -330,6 +333,18 @@ class Sandbox:
             await persona.user.send_image(f"{self._self_url}/uploads/{token}")
         else:
             await persona.user.send_unsupported()
+
+    async def dashboard_link(self, persona: Persona) -> str:
+        """A one-time sign-in link to the board's web dashboard for this persona, the one /web would send."""
+        async with transaction(self.runtime.sessions) as session:
+            person = await find_person(session, persona.demo.phone)
+            url = None
+            if person is not None:
+                base = evidence.base_url(self.runtime.settings)
+                url = await web_access.issue_link(session, self.clock, person, base, actor="sandbox")
+        if url is None:
+            raise Refused(web_msg.NOT_STAFF)
+        return url
 
     async def send_sample(self, persona: Persona, key: str) -> None:
         sample = demo.SAMPLES.get(key)

@@ -53,6 +53,7 @@ def build_app(sandbox: Sandbox) -> web.Application:
     app.router.add_post("/api/chat/{key}/contact", _refusing(_contact))
     app.router.add_post("/api/chat/{key}/sample", _refusing(_sample))
     app.router.add_post("/api/chat/{key}/file", _refusing(_file))
+    app.router.add_post("/api/chat/{key}/dashboard", _refusing(_dashboard))
     app.router.add_post("/api/time", _refusing(_time))
     app.router.add_get("/api/files/{file_id}", _bot_file)
     app.router.add_get("/api/oa-files/{token}", _oa_file)
@@ -181,6 +182,12 @@ async def _press(request: web.Request) -> web.Response:
         return _refusal(msg.SANDBOX_NO_SUCH_BUTTON)
     await sandbox.press(persona, str(message_id), str(body.get("data") or ""))
     return await _answer(sandbox, persona)
+
+
+async def _dashboard(request: web.Request) -> web.Response:
+    sandbox = _sandbox(request)
+    persona = sandbox.persona(request.match_info["key"])
+    return _json({"ok": True, "url": await sandbox.dashboard_link(persona)})
 
 
 async def _contact(request: web.Request) -> web.Response:

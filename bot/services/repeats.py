@@ -18,6 +18,8 @@ from bot.services.forms import FormSpec
 from bot.services.forms_store import get_form
 from storage.models import Directive, DirectiveTarget, Report
 
+MAX_SHOWN = 3  # earlier directives listed with their choices; more is rare and the rest stay in the count
+
 
 class Repeat(StrEnum):
     """What a draft with the number, issuer and date of a directive already sent is (`status.repeats_of`)."""
@@ -114,3 +116,41 @@ async def replace(
         details={"directive_id": draft.id, "replaced": old.id, "reports_moved": len(reported)},
     )
     return plan
+
+
+def parse_choice(text: str, earlier: list[Directive]) -> tuple[Repeat, Directive | None] | None:
+    """A choice written as "new", "add:<id>" or "replace:<id>" (the browser's form), checked against the
+    directives the draft repeats; None when it names none of them, so the board is asked again."""
+    kind, _, wanted = text.partition(":")
+    if kind == Repeat.NEW:
+        return Repeat.NEW, None
+    if kind not in (Repeat.ADD, Repeat.REPLACE):
+        return None
+    existing = next((d for d in earlier if str(d.id) == wanted), None)
+    return (Repeat(kind), existing) if existing is not None else None
+
+
+async def send_as(
+    session: AsyncSession,
+    clock: Clock,
+    draft: Directive,
+    cells: list[int],
+    form: FormSpec | None,
+    choice: tuple[Repeat, Directive | None] | None,
+    *,
+    actor: str,
+    person_id: int | None = None,
+) -> tuple[Plan, Directive]:
+    """Send the draft as the board chose (a plain broadcast when it repeats nothing): the plan, and the directive
+    that now carries the cells (the earlier one when cells were added to it)."""
+    repeat, existing = choice if choice is not None else (Repeat.NEW, None)
+    if repeat is Repeat.ADD and existing is not None:
+        plan = await add_cells(session, clock, draft, existing, cells, actor=actor, person_id=person_id)
+        return plan, existing
+    if repeat is Repeat.REPLACE and existing is not None:
+        plan = await replace(session, clock, draft, existing, cells, form, actor=actor, person_id=person_id)
+        return plan, draft
+    plan = await directives.queue_broadcast(
+        session, clock, draft, cells, form, actor=actor, person_id=person_id
+    )
+    return plan, draft

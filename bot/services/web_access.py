@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,9 @@ LOGIN_PATH = "/web/dang-nhap"
 
 SIGNED_IN = "web.signed_in"
 SIGNED_OUT = "web.signed_out"
+SESSION_ENDED = "web.session_ended"
+OTHERS_ENDED = "web.other_sessions_ended"
+SEEN_EVERY = timedelta(minutes=1)  # last use is written at most this often: a page view is not a write
 LINK_ISSUED = "web.link_issued"
 
 
@@ -69,7 +72,9 @@ class Opened:
     expires_in: int  # seconds
 
 
-async def redeem(session: AsyncSession, clock: Clock, token: str, actor: str) -> Opened | None:
+async def redeem(
+    session: AsyncSession, clock: Clock, token: str, actor: str, user_agent: str = ""
+) -> Opened | None:
     """Spend a sign-in link and open a session; None when the link is unknown, used or expired. The update that
     marks it used is conditional, so two presses of one link open one session."""
     now = clock.now()
@@ -90,6 +95,8 @@ async def redeem(session: AsyncSession, clock: Clock, token: str, actor: str) ->
             csrf=secrets.token_urlsafe(24),
             created_at=now,
             expires_at=now + timedelta(hours=SESSION_HOURS),
+            user_agent=user_agent[:200] or None,
+            last_seen_at=now,
         )
     )
     await audit.audit(session, clock, SIGNED_IN, person_id=person_id, actor=actor)
@@ -123,6 +130,9 @@ async def visitor(session: AsyncSession, clock: Clock, key: str) -> Visitor | No
     )
     if found is None:
         return None
+    now = clock.now()
+    if found.last_seen_at is None or _aware(found.last_seen_at) + SEEN_EVERY <= now:
+        found.last_seen_at = now
     roles = await staff_roles(session, found.person_id)
     person = await session.get(Person, found.person_id)
     if not roles or person is None:
@@ -135,3 +145,60 @@ async def sign_out(session: AsyncSession, clock: Clock, who: Visitor) -> None:
         update(WebSession).where(WebSession.id == who.session_id).values(ended_at=clock.now())
     )
     await audit.audit(session, clock, SIGNED_OUT, person_id=who.person.id, actor=who.actor)
+
+
+def _aware(at: datetime) -> datetime:
+    # SQLite hands back naive datetimes; they were stored in UTC.
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+async def open_sessions(session: AsyncSession, clock: Clock, person_id: int) -> list[WebSession]:
+    """The member's sessions still open, the most recently used first."""
+    query = (
+        select(WebSession)
+        .where(
+            WebSession.person_id == person_id,
+            WebSession.ended_at.is_(None),
+            WebSession.expires_at > clock.now(),
+        )
+        .order_by(WebSession.last_seen_at.desc(), WebSession.id.desc())
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def end_session(session: AsyncSession, clock: Clock, who: Visitor, session_id: int) -> bool:
+    """End one of the member's own open sessions (another browser, or this one); False when there is none such."""
+    ended = await session.execute(
+        update(WebSession)
+        .where(
+            WebSession.id == session_id,
+            WebSession.person_id == who.person.id,
+            WebSession.ended_at.is_(None),
+        )
+        .values(ended_at=clock.now())
+    )
+    if not ended.rowcount:  # type: ignore[attr-defined]
+        return False
+    details = {"session": session_id, "this": session_id == who.session_id}
+    await audit.audit(
+        session, clock, SESSION_ENDED, person_id=who.person.id, actor=who.actor, details=details
+    )
+    return True
+
+
+async def end_other_sessions(session: AsyncSession, clock: Clock, who: Visitor) -> int:
+    """End every open session of the member but this one; how many were ended."""
+    ended = await session.execute(
+        update(WebSession)
+        .where(
+            WebSession.person_id == who.person.id,
+            WebSession.id != who.session_id,
+            WebSession.ended_at.is_(None),
+        )
+        .values(ended_at=clock.now())
+    )
+    count = int(ended.rowcount)  # type: ignore[attr-defined]
+    await audit.audit(
+        session, clock, OTHERS_ENDED, person_id=who.person.id, actor=who.actor, details={"ended": count}
+    )
+    return count

@@ -40,6 +40,7 @@ PER_PAGE = 200
 DIRECTIVES_PER_PAGE = 10
 EVIDENCE_LINK_LIFE = timedelta(hours=1)  # the photo page opened from a report's page
 MISSING_SHOWN = 50
+PROGRESS_SECONDS = 5  # how often a directive's open page fetches its progress block
 FILTERS = (
     "missing",
     "reported",
@@ -68,11 +69,15 @@ class Dashboard:
         r.add_get(web_access.LOGIN_PATH, self.login_page)
         r.add_post(web_access.LOGIN_PATH, self.login)
         r.add_post(PREFIX + "/dang-xuat", self.signed_in(self.logout, post=True))
+        r.add_get(PREFIX + "/phien", self.signed_in(self.sessions_page))
+        r.add_post(PREFIX + "/phien/khac/ket-thuc", self.signed_in(self.end_others, post=True))
+        r.add_post(PREFIX + "/phien/{sid}/ket-thuc", self.signed_in(self.end_session, post=True))
         r.add_get(PREFIX + "/", self.signed_in(self.overview))
         r.add_get(PREFIX, self.home)
         r.add_get(PREFIX + "/tong-hop", self.signed_in(self.summary_page))
         r.add_get(PREFIX + "/tong-hop/bieu-do.png", self.signed_in(self.summary_chart))
         r.add_get(PREFIX + "/van-ban/{id}", self.signed_in(self.directive_page))
+        r.add_get(PREFIX + "/van-ban/{id}/tien-do", self.signed_in(self.progress))
         r.add_post(PREFIX + "/van-ban/{id}/nhac", self.signed_in(self.nudge, post=True))
         r.add_get(PREFIX + "/van-ban/{id}/chi-bo/{unit}", self.signed_in(self.report_page))
         r.add_post(PREFIX + "/van-ban/{id}/chi-bo/{unit}/duyet", self.signed_in(self.review, post=True))
@@ -103,7 +108,9 @@ class Dashboard:
         token = str(form.get("t", ""))
         actor = f"web:{request.remote or ''}"
         async with transaction(self.host.sessions) as session:
-            opened = await web_access.redeem(session, self.host.clock, token, actor)
+            opened = await web_access.redeem(
+                session, self.host.clock, token, actor, request.headers.get("User-Agent", "")
+            )
         if opened is None:
             log.info("web sign-in refused: unknown, used or expired link")
             return pages.message(410, msg.LOGIN_BAD_TITLE, msg.LOGIN_BAD_BODY)
@@ -126,6 +133,40 @@ class Dashboard:
         response = pages.message(200, msg.SIGNED_OUT_TITLE, msg.SIGNED_OUT_BODY)
         response.del_cookie(COOKIE, path=PREFIX)
         return response
+
+    async def sessions_page(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        return await self._sessions(session, who, notice=[])
+
+    async def _sessions(
+        self, session: AsyncSession, who: web_access.Visitor, notice: list[str]
+    ) -> web.StreamResponse:
+        """The member's open browser sessions: which browser, since when, last used."""
+        opened = await web_access.open_sessions(session, self.host.clock, who.person.id)
+        return pages.render(
+            "sessions.html", who=who, sessions=opened, tz=self.host.settings.tz, notice=notice
+        )
+
+    async def end_session(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        ended = await web_access.end_session(
+            session, self.host.clock, who, _int(request.match_info["sid"], 0)
+        )
+        if not ended:
+            return _not_found()
+        if _int(request.match_info["sid"], 0) == who.session_id:  # this browser: signed out
+            response = pages.message(200, msg.SIGNED_OUT_TITLE, msg.SIGNED_OUT_BODY)
+            response.del_cookie(COOKIE, path=PREFIX)
+            return response
+        return await self._sessions(session, who, [msg.SESSION_ENDED])
+
+    async def end_others(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        count = await web_access.end_other_sessions(session, self.host.clock, who)
+        return await self._sessions(session, who, [msg.OTHERS_ENDED.format(count=count)])
 
     def signed_in(
         self, page: Page, *, post: bool = False
@@ -251,6 +292,7 @@ class Dashboard:
         )
         return pages.render(
             "directive.html",
+            refresh_seconds=PROGRESS_SECONDS,
             who=who,
             scope=scope,
             d=directive,
@@ -267,6 +309,17 @@ class Dashboard:
             notice=notice,
             query=lambda **changes: _query(request, changes),
         )
+
+    async def progress(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        """The directive page's progress block alone, fetched by the page every few seconds (static/live.js).
+        Not audited: the page that polls it was, and a poll every few seconds would drown the log."""
+        directive = await self._directive(request, session, scope)
+        if directive is None:
+            return _not_found()
+        counts = (await status.counts_by_directive(session, scope, [directive.id]))[directive.id]
+        return pages.render("_progress.html", counts=counts)
 
     async def nudge(
         self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope

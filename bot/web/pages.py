@@ -9,6 +9,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from messages import directives as intake_texts
 from messages import documents, formats
 from messages import web as msg
 
@@ -23,6 +24,7 @@ _env = jinja2.Environment(
 )
 _env.globals["t"] = msg
 _env.globals["docs"] = documents
+_env.globals["idocs"] = intake_texts  # the chat's wording of the repeat choices, shared
 _env.filters["day"] = formats.day
 _env.filters["percent"] = formats.format_percent
 _env.filters["status_label"] = documents.status_label

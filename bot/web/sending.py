@@ -12,7 +12,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import audit, directives, reading, status, web_access
+from bot.services import audit, directives, reading, repeats, status, web_access
 from bot.services.files import FileTooLarge
 from bot.services.forms_store import DEFAULT_FORM, get_form, list_forms
 from bot.services.secrecy import secrecy_grade
@@ -105,7 +105,12 @@ class Sending:
         scope: status.Scope,
         draft: Directive,
         problem: str,
+        earlier: list[Directive] | None = None,
+        picked: set[int] | None = None,
     ) -> web.StreamResponse:
+        """The preview form; with `earlier`, the directives it repeats and the three choices the chat offers."""
+        shown = (earlier or [])[: repeats.MAX_SHOWN]
+        counts = await status.counts_by_directive(session, scope, [d.id for d in shown]) if shown else {}
         units = []
         for root in scope.roots:
             unit = await session.get(Unit, root.id)
@@ -126,6 +131,11 @@ class Sending:
             units=units,
             problem=problem,
             labels=intake_msg.FIELD_LABELS,
+            repeated=[(d, counts[d.id]) for d in shown],
+            repeat_found=intake_msg.REPEAT_FOUND.format(
+                number=draft.number or "", date=intake_msg.day(draft.issued_on), count=len(earlier or [])
+            ),
+            picked=picked or set(),
         )
 
     async def send(
@@ -160,11 +170,16 @@ class Sending:
             return await self._preview(session, who, scope, draft, msg.SEND_NEEDS_UNITS)
         directives.confirm_deadline(draft, deadline)
         draft.form_key = form.key
-        await directives.queue_broadcast(
-            session, self.host.clock, draft, cells, form, actor=who.actor, person_id=who.person.id
+        # The chat's and the CLI's rule: a repeat of a directive already sent goes out only as the board chose.
+        earlier = await status.repeats_of(session, scope, draft)
+        choice = repeats.parse_choice(str(posted.get("repeat", "")), earlier) if earlier else None
+        if earlier and choice is None:
+            return await self._preview(session, who, scope, draft, "", earlier, {u.id for u in picked})
+        _, watched = await repeats.send_as(
+            session, self.host.clock, draft, cells, form, choice, actor=who.actor, person_id=who.person.id
         )
         request[WAKE] = True
-        return _see_other(f"{PREFIX}/van-ban/{draft.id}")
+        return _see_other(f"{PREFIX}/van-ban/{watched.id}")
 
     async def _draft(
         self, request: web.Request, session: AsyncSession, who: web_access.Visitor

@@ -159,7 +159,22 @@ function renderHeader() {
   $("platform-name").textContent = TEXT[p.platform];
   $("chat-who").textContent = `${p.name} · ${p.role === "board" ? p.role_label : p.unit}`;
   $("sample-button").hidden = p.role !== "board";
+  $("dashboard-button").hidden = p.role !== "board" || !p.linked;
   $("menu-button").hidden = p.platform !== "telegram";
+}
+
+// The board's dashboard, signed in by a one-time link issued for the person shown. The tab opens at the click
+// (a tab opened after the request's answer would be taken for a pop-up), and goes to the link once it is issued.
+async function openDashboard() {
+  const tab = window.open("", "_blank");
+  try {
+    const answer = await postJSON(`/api/chat/${encodeURIComponent(state.current)}/dashboard`);
+    if (tab) tab.location.href = answer.url;
+    else window.location.href = answer.url;
+  } catch (error) {
+    if (tab) tab.close();
+    showNotice(TEXT.failed + error.message, 4000);
+  }
 }
 
 function select(key) {
@@ -515,6 +530,7 @@ function wire() {
     renderSamples();
     toggle("samples");
   });
+  $("dashboard-button").addEventListener("click", openDashboard);
   $("attach-button").addEventListener("click", () => toggle("attach-menu"));
   $("attach-file").addEventListener("click", () => {
     closePopups();
