@@ -55,7 +55,6 @@ MAX_UNIT_BUTTONS = 24
 MAX_REPEATS_SHOWN = 3
 _ANY_DATE = FieldSpec(key="date", label="date", type=FieldType.DATE, min=-3660, max=3660)
 _PERIOD_SPLIT = re.compile(r"\s*(?:-|–|—|đến|den)\s*", re.IGNORECASE)
-_CODE_SPLIT = re.compile(r"[\s,;]+")
 TEXT_FIELDS = ("parent_body", "issuer", "place", "subject")
 LIST_FIELDS = ("cited", "materials")
 
@@ -596,7 +595,7 @@ def _fitting(
 
 
 async def _take_codes(ctx: Context, draft: Directive, state: dict[str, object], text: str) -> None:
-    codes = [c for c in _CODE_SPLIT.split(text) if c]
+    codes = directives.split_codes(text)
     scope = await directives.scope_units(ctx.session, ctx.roles)
     units, unknown = await directives.units_by_codes(ctx.session, codes, scope)
     if unknown or not units:

@@ -158,6 +158,12 @@ SEND_NEEDS_DEADLINE = "Hãy nhập hạn báo cáo."
 SEND_DEADLINE_PASSED = "Hạn báo cáo đã qua; hãy chọn một ngày từ hôm nay trở đi."
 SEND_NEEDS_FORM = "Hãy chọn mẫu báo cáo."
 SEND_NEEDS_UNITS = "Hãy chọn ít nhất một đơn vị có chi bộ."
+UNIT_CODES_LABEL = (
+    "Hoặc nhập mã đơn vị, chi bộ ở cấp dưới (cách nhau bởi dấu phẩy), ví dụ: DUK-SYT-BV, DUK-BAO"
+)
+SEND_UNKNOWN_CODES = (
+    "Không tìm thấy mã đơn vị trong phạm vi của đồng chí: {codes}. Kiểm tra lại mã rồi gửi lại."
+)
 PHOTOS_LINK = "Xem {count} ảnh minh chứng của lần gửi mới nhất"
 
 SESSIONS_LINK = "Phiên đăng nhập"

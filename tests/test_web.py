@@ -23,7 +23,16 @@ from messages import directives as msg_directives
 from messages import documents
 from messages import web as msg
 from storage.db import transaction
-from storage.models import AuditEntry, Directive, DirectiveStatus, Person, Report, Unit, WebSession
+from storage.models import (
+    AuditEntry,
+    Directive,
+    DirectiveStatus,
+    DirectiveTarget,
+    Person,
+    Report,
+    Unit,
+    WebSession,
+)
 from tests.support import (
     DOCX_MIME,
     add_staff,
@@ -510,6 +519,33 @@ async def _upload_747(browser: Browser, http: aiohttp.ClientSession, csrf: str) 
     ) as r:
         assert r.status == 303, await r.text()
         return r.headers["Location"]
+
+
+async def test_cells_deeper_in_the_tree_are_picked_by_their_codes(
+    zalo: ZaloWorld, http: aiohttp.ClientSession
+) -> None:
+    board, _, cuc = await _people(zalo)
+    browser = Browser(zalo, http)
+    assert (await browser.sign_in(await _link(board))).status == 303
+    csrf = await browser.csrf()
+    preview = await _upload_747(browser, http, csrf)
+    form = {"csrf": csrf, "number": "747-CV/ĐUK", "form": "sinh-hoat-chinh-tri", "deadline": "2024-04-10"}
+    status, text = await browser.post(preview, {**form, "codes": "DUK-STC-VP, KHONG-CO"})
+    assert status == 400 and msg.SEND_UNKNOWN_CODES.format(codes="KHONG-CO") in text
+    assert 'value="DUK-STC-VP, KHONG-CO"' in text  # what was typed is kept
+    status, _ = await browser.post(preview, {**form, "codes": "DUK-STC-VP"})
+    assert status == 303
+    await cuc.wait_for_text("747")
+    async with transaction(zalo.runtime.sessions) as session:
+        targeted = (
+            await session.scalars(
+                select(Unit.code)
+                .join(DirectiveTarget, DirectiveTarget.unit_id == Unit.id)
+                .join(Directive, Directive.id == DirectiveTarget.directive_id)
+                .where(Directive.number == "747-CV/ĐUK")
+            )
+        ).all()
+    assert targeted == ["DUK-STC-VP"]  # that one cell, nothing else under Sở Tài chính
 
 
 async def test_sending_747_again_from_the_browser_asks_what_it_is(

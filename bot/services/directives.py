@@ -5,6 +5,7 @@ status: this module is the only one that moves it (`cancel`, `queue_broadcast`, 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -234,6 +235,11 @@ async def children_with_cell_counts(session: AsyncSession, parent: Unit) -> list
         .order_by(Unit.name)
     )
     return [(unit, count) for unit, count in rows.all()]
+
+
+def split_codes(text: str) -> list[str]:
+    """Unit codes typed in one line ("DUK-SYT, DUK-BAO; DUK-STC-VP"), in order."""
+    return [code for code in re.split(r"[\s,;]+", text) if code]
 
 
 async def units_by_codes(

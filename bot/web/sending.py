@@ -107,6 +107,7 @@ class Sending:
         problem: str,
         earlier: list[Directive] | None = None,
         picked: set[int] | None = None,
+        codes: str = "",
     ) -> web.StreamResponse:
         """The preview form; with `earlier`, the directives it repeats and the three choices the chat offers."""
         shown = (earlier or [])[: repeats.MAX_SHOWN]
@@ -136,6 +137,7 @@ class Sending:
                 number=draft.number or "", date=intake_msg.day(draft.issued_on), count=len(earlier or [])
             ),
             picked=picked or set(),
+            codes=codes,
         )
 
     async def send(
@@ -165,6 +167,16 @@ class Sending:
             for u in (await session.scalars(select(Unit).where(Unit.id.in_(chosen)))).all()
             if any(u.path.startswith(path) for path in roots)
         ]
+        typed = str(posted.get("codes", ""))
+        by_code, unknown = await directives.units_by_codes(
+            session, directives.split_codes(typed), await directives.scope_units(session, who.roles)
+        )
+        if unknown:
+            problem = msg.SEND_UNKNOWN_CODES.format(codes=", ".join(unknown))
+            return await self._preview(
+                session, who, scope, draft, problem, picked={u.id for u in picked}, codes=typed
+            )
+        picked += by_code
         cells = await directives.cells_under(session, picked)
         if not cells:
             return await self._preview(session, who, scope, draft, msg.SEND_NEEDS_UNITS)
