@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from handlers import board, buttons, directive_intake, menu, registration, reports, secretary
+from handlers import board, buttons, directive_intake, levels, menu, registration, reports, secretary
 from handlers.classify import EventKind, board_command, classify
 from handlers.commands import BOARD, EVERYONE, SECRETARY
 from handlers.context import Context
@@ -73,6 +73,8 @@ async def _button(ctx: Context) -> None:
         await board.on_button(ctx, pressed)
     elif isinstance(pressed, buttons.IntakeButton) and ctx.has_role(*BOARD):
         await directive_intake.on_button(ctx, pressed)
+    elif isinstance(pressed, buttons.LevelButton) and ctx.has_role(*BOARD):
+        await levels.on_button(ctx, pressed)
     else:
         ctx.reply(common.for_channel(common.NOT_UNDERSTOOD, commands=ctx.has_commands))
 

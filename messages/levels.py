@@ -1,0 +1,42 @@
+"""Texts of the levels: an upper directive reaching a lower unit's board, re-issuing or forwarding it, and the
+upper board's view of the units below."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from messages import formats
+
+HANDED = (
+    "📥 VĂN BẢN CẤP TRÊN gửi {unit}: {kind} số {number} ngày {date} của {issuer}\n{subject}\n"
+    "Hạn báo cáo của cấp trên: {deadline}.\n"
+    "Đồng chí ban hành lại cho các chi bộ (số, ngày và hạn của cấp mình, hạn không muộn hơn hạn cấp trên) "
+    "hoặc chuyển nguyên văn."
+)
+HANDED_FILES = "Kèm {count} tệp."
+BUTTON_REISSUE = "📝 Ban hành lại"
+BUTTON_FORWARD = "➡️ Chuyển nguyên văn"
+# The first line of a re-issued directive: which upper document it carries out.
+IMPLEMENTS = "Thực hiện {kind} số {number} ngày {date} của {issuer}"
+UPPER_DEADLINE = "⏳ Hạn báo cáo của cấp trên: {date}. Hạn của cấp mình không được muộn hơn."
+DEADLINE_AFTER_UPPER = (
+    "Hạn {date} muộn hơn hạn của cấp trên ({upper}). Đồng chí gõ một ngày không muộn hơn {upper}."
+)
+FORWARDED = "➡️ Đã chuyển nguyên văn {number} tới {cells} chi bộ của {unit}."
+ALREADY = "Văn bản {number} đã được {unit} {action} lúc {at}."
+NOT_YOURS = "Văn bản này không gửi tới đơn vị của đồng chí."
+HANDED_DOWN = "📨 Chuyển tới ban của {units} đơn vị cấp dưới để ban hành lại hoặc chuyển tiếp: {names}."
+ACTIONS = {"reissued": "ban hành lại", "forwarded": "chuyển nguyên văn", "pending": "chưa xử lý"}
+BELOW_HEAD = "🏛 Cấp dưới:"
+BELOW_LINE = "• {unit}: {action}{when}{reissue} — {reported}/{cells} chi bộ đã báo cáo"
+BELOW_WHEN = " ({at})"
+BELOW_REISSUE = ", số {number}, hạn {deadline}"
+
+
+def issuer_of(parent_body: str | None, issuer: str | None) -> str:
+    """Who issued the upper document, as the line «Thực hiện ...» names it."""
+    return " ".join(p for p in (issuer, parent_body) if p) or formats.NO_VALUE
+
+
+def day(value: date | None) -> str:
+    return formats.day(value)
