@@ -69,9 +69,7 @@ async def split(session: AsyncSession, sender: Unit | None, cell_ids: list[int])
     staffed = sorted(await _staffed(session, sender), key=lambda u: u.depth)
     if not staffed or not cell_ids:
         return Split(list(cell_ids), {})
-    paths = dict(
-        (await session.execute(select(Unit.id, Unit.path).where(Unit.id.in_(cell_ids)))).tuples().all()
-    )
+    paths = dict((await session.execute(select(Unit.id, Unit.path).where(Unit.id.in_(cell_ids)))).all())
     direct: list[int] = []
     handed: dict[int, list[int]] = {}
     for cell in cell_ids:
@@ -155,7 +153,7 @@ async def _board_chats(session: AsyncSession, unit_id: int) -> list[tuple[str, s
         .join(Role, (Role.person_id == ChannelAccount.person_id) & (Role.kind == "board"))
         .where(Role.unit_id == unit_id, ChannelAccount.active.is_(True))
     )
-    return sorted(set(rows.tuples().all()))
+    return sorted(set(rows.all()))
 
 
 async def handoff(session: AsyncSession, directive_id: int, unit_ids: list[int]) -> Handoff | None:
@@ -279,17 +277,13 @@ async def below(session: AsyncSession, directive_id: int) -> list[Below]:
     """Per unit the directive was handed to: what its board did, when, and its cells' progress (on the
     re-issue's targets when re-issued, on the directive's own under the unit when forwarded)."""
     rows = (
-        (
-            await session.execute(
-                select(Handoff, Unit)
-                .join(Unit, Unit.id == Handoff.unit_id)
-                .where(Handoff.directive_id == directive_id)
-                .order_by(Unit.name)
-            )
+        await session.execute(
+            select(Handoff, Unit)
+            .join(Unit, Unit.id == Handoff.unit_id)
+            .where(Handoff.directive_id == directive_id)
+            .order_by(Unit.name)
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     out = []
     for handed, unit in rows:
         reissue = await session.get(Directive, handed.reissue_id) if handed.reissue_id else None
@@ -299,7 +293,7 @@ async def below(session: AsyncSession, directive_id: int) -> list[Below]:
             .join(Unit, Unit.id == DirectiveTarget.unit_id)
             .where(DirectiveTarget.directive_id == source, Unit.path.startswith(unit.path))
         )
-        cells, reported = counted.tuples().one()
+        cells, reported = counted.one()
         out.append(Below(unit, handed.action, handed.acted_at, reissue, cells, reported))
     return out
 

@@ -1,0 +1,165 @@
+"""Levels (issue 16): a province board's directive reaches the boards of the units below that have their own
+board staff, each of which re-issues it to its cells with its own number and an earlier deadline (a later one is
+refused) or forwards it unchanged; a commune without board staff gets it in its cells directly; a cell reports on
+its own level's directive; the province board's status shows, per unit below, what was done and how far its cells
+got. Driven on the Zalo OA (where a board prepares directives by chat), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.services import levels
+from handlers import buttons
+from storage.db import transaction
+from storage.models import Directive, DirectiveTarget, Handoff, Report, Unit
+from tests.support import EXAMPLE_ROSTER, add_staff, load_roster, sample
+from tests.test_zalo_flows import QUICK
+from tests.zalo_fixtures import OA, ZaloPerson, ZaloWorld, eventually, zalo
+
+__all__ = ["zalo"]
+
+on_oa = pytest.mark.parametrize("zalo", [OA], indirect=True)
+FORM = "sinh hoạt chính trị"
+UPPER = "747-CV/ĐUK"  # the sample, sent here by the province board
+OWN = "12-CV/ĐU"  # the commune's re-issue
+# A second commune with no board staff of its own: its cells get the province's directive directly.
+SECOND_COMMUNE = "X-NC,Đảng ủy xã Nậm Cuổi,TU-LC,Đảng ủy xã,,\nX-NC-B1,Chi bộ bản Nậm Cuổi,X-NC,Chi bộ,Tẩn Văn Sài,0912000020\n"
+
+
+async def _board(world: ZaloWorld, user_id: str, name: str, phone: str, unit: str) -> ZaloPerson:
+    await add_staff(world.runtime, name, phone, unit)
+    person = world.person(user_id, name)
+    await person.join(phone, role="board")
+    return person
+
+
+async def _secretary(world: ZaloWorld, user_id: str, name: str, phone: str) -> ZaloPerson:
+    person = world.person(user_id, name)
+    await person.join(phone)
+    return person
+
+
+async def _rows(world: ZaloWorld, query: object) -> list[object]:
+    async with transaction(world.runtime.sessions) as session:
+        return list((await session.execute(query)).all())  # type: ignore[call-overload]
+
+
+async def _directive(world: ZaloWorld, number: str) -> Directive | None:
+    async with transaction(world.runtime.sessions) as session:
+        return await session.scalar(select(Directive).where(Directive.number == number))
+
+
+async def _handoffs(world: ZaloWorld) -> dict[str, tuple[str, str | None]]:
+    rows = await _rows(
+        world,
+        select(Unit.code, Handoff.action, Handoff.reissue_id).join(Unit, Unit.id == Handoff.unit_id),
+    )
+    out = {}
+    for code, action, reissue_id in rows:  # type: ignore[misc]
+        reissue = await _number_of(world, reissue_id) if reissue_id else None
+        out[code] = (action, reissue)
+    return out
+
+
+async def _number_of(world: ZaloWorld, directive_id: int) -> str | None:
+    async with transaction(world.runtime.sessions) as session:
+        directive = await session.get(Directive, directive_id)
+        return directive.number if directive else None
+
+
+async def _targets(world: ZaloWorld, number: str) -> set[str]:
+    rows = await _rows(
+        world,
+        select(Unit.code)
+        .join(DirectiveTarget, DirectiveTarget.unit_id == Unit.id)
+        .join(Directive, Directive.id == DirectiveTarget.directive_id)
+        .where(Directive.number == number),
+    )
+    return {code for (code,) in rows}  # type: ignore[misc]
+
+
+def test_the_card_buttons_are_read_by_the_codec() -> None:
+    assert buttons.decode("hr:12:7") == buttons.ReissueUpper(12, 7)
+    assert buttons.decode("hf:12:7") == buttons.ForwardUpper(12, 7)
+
+
+@on_oa
+async def test_a_province_directive_is_reissued_by_a_commune_forwarded_by_a_bloc_and_sent_direct_elsewhere(
+    zalo: ZaloWorld, tmp_path: Path
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
+    await load_roster(zalo.runtime, roster)
+    province = await _board(zalo, "tinh-1", "Trần Văn Tỉnh", "0913000001", "TU-LC")
+    commune = await _board(zalo, "xa-1", "Giàng Thị Xã", "0913000002", "X-TP")
+    bloc = await _board(zalo, "khoi-1", "Lê Thị Khối", "0913000003", "DUK")
+    pao = await _secretary(zalo, "pao-1", "Lò Văn Páo", "0912000010")  # X-TP-B1, under the commune board
+    sai = await _secretary(zalo, "sai-1", "Tẩn Văn Sài", "0912000020")  # X-NC-B1, a commune with no board
+    cuc = await _secretary(zalo, "cuc-1", "Trần Thị Cúc", "0912000003")  # DUK-STC-VP, under the bloc
+
+    # Down: the province board sends to every cell of the province.
+    await province.say(sample("directive-747-CV-DUK.txt"))
+    await province.wait_for_text("Văn bản tôi đọc được")
+    await province.tap("Xác nhận hạn")
+    await province.tap("Tiếp tục")
+    await province.tap(FORM)
+    await province.tap("Tất cả chi bộ")
+    await province.tap("Gửi ngay")
+    await province.wait_for_text("Đảng ủy xã Tân Phong", "ban hành lại")
+    await sai.wait_for_text(UPPER)  # no board between: directly
+    assert await _handoffs(zalo) == {"X-TP": ("pending", None), "DUK": ("pending", None)}
+    assert await _targets(zalo, UPPER) == {"X-NC-B1"}  # nothing went past a board that stands between
+
+    # The commune board re-issues it: the draft says what it carries out and the upper deadline.
+    card = await commune.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    assert "30/10/2024" in card.text, card.text
+    preview = await commune.tap("Ban hành lại")
+    preview = await commune.wait_for_text("Thực hiện Công văn số 747-CV/ĐUK ngày 03/04/2024")
+    assert "Hạn báo cáo của cấp trên: 30/10/2024" in preview.text, preview.text
+    await commune.tap("Hạn báo cáo")
+    refused = await commune.say("5/11/2024")
+    assert "muộn hơn hạn của cấp trên" in refused.text, commune.describe()
+    await commune.say("20/10/2024")
+    await commune.tap("Số, ký hiệu")
+    await commune.say(OWN)
+    await commune.tap("Tiếp tục")
+    await commune.tap(FORM)
+    await commune.tap("Tất cả chi bộ")
+    await commune.tap("Gửi ngay")
+    own_card = await pao.wait_for_text(OWN)
+    assert "20/10/2024" in own_card.text, own_card.text
+    assert UPPER not in "\n".join(m.text for m in pao.messages)  # the cell has its own level's directive only
+    assert await _targets(zalo, OWN) == {"X-TP-B1", "X-TP-B2", "X-TP-TH"}
+
+    # The bloc board forwards it unchanged to its cells; pressing again does nothing twice.
+    await bloc.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    await bloc.tap("Chuyển nguyên văn")
+    await bloc.wait_for_text("Đã chuyển nguyên văn")
+    await cuc.wait_for_text(UPPER)
+    again = await bloc.tap("Chuyển nguyên văn")
+    assert "đã được" in again.text, bloc.describe()
+    duk_cells = {c for c in await _targets(zalo, UPPER) if c.startswith("DUK")}
+    assert "DUK-STC-VP" in duk_cells and len(duk_cells) == 5
+    assert await _handoffs(zalo) == {"X-TP": ("reissued", OWN), "DUK": ("forwarded", None)}
+
+    # A cell reports on its own level's directive; the province board sees each unit below.
+    await pao.say(QUICK)
+    own = await _directive(zalo, OWN)
+    assert own is not None
+
+    async def reported() -> bool:
+        rows = await _rows(zalo, select(Report.id).where(Report.directive_id == own.id))
+        return bool(rows)
+
+    await eventually(reported, "the cell's report on the re-issue is saved")
+    shown = await province.say("tình hình 747")
+    text = "\n".join(m.text for m in province.messages[-3:])
+    assert "Cấp dưới" in text, province.describe()
+    assert "Đảng ủy xã Tân Phong: ban hành lại" in text and f"số {OWN}, hạn 20/10/2024" in text, text
+    assert "1/3 chi bộ đã báo cáo" in text, text
+    assert "chuyển nguyên văn" in text, text
+    assert shown is not None
+    assert levels.PENDING == "pending"
