@@ -7,6 +7,7 @@ got. Driven on the Zalo OA (where a board prepares directives by chat), on SQLit
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -42,9 +43,9 @@ async def _secretary(world: ZaloWorld, user_id: str, name: str, phone: str) -> Z
     return person
 
 
-async def _rows(world: ZaloWorld, query: object) -> list[object]:
+async def _rows(world: ZaloWorld, query: Any) -> list[Any]:
     async with transaction(world.runtime.sessions) as session:
-        return list((await session.execute(query)).all())  # type: ignore[call-overload]
+        return list((await session.execute(query)).all())
 
 
 async def _directive(world: ZaloWorld, number: str) -> Directive | None:
@@ -58,7 +59,7 @@ async def _handoffs(world: ZaloWorld) -> dict[str, tuple[str, str | None]]:
         select(Unit.code, Handoff.action, Handoff.reissue_id).join(Unit, Unit.id == Handoff.unit_id),
     )
     out = {}
-    for code, action, reissue_id in rows:  # type: ignore[misc]
+    for code, action, reissue_id in rows:
         reissue = await _number_of(world, reissue_id) if reissue_id else None
         out[code] = (action, reissue)
     return out
@@ -78,7 +79,7 @@ async def _targets(world: ZaloWorld, number: str) -> set[str]:
         .join(Directive, Directive.id == DirectiveTarget.directive_id)
         .where(Directive.number == number),
     )
-    return {code for (code,) in rows}  # type: ignore[misc]
+    return {code for (code,) in rows}
 
 
 def test_the_card_buttons_are_read_by_the_codec() -> None:
