@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.services import levels
-from handlers import buttons
 from storage.db import transaction
 from storage.models import Directive, DirectiveTarget, Handoff, Report, Unit
 from tests.support import EXAMPLE_ROSTER, add_staff, load_roster, sample
@@ -80,11 +79,6 @@ async def _targets(world: ZaloWorld, number: str) -> set[str]:
         .where(Directive.number == number),
     )
     return {code for (code,) in rows}
-
-
-def test_the_card_buttons_are_read_by_the_codec() -> None:
-    assert buttons.decode("hr:12:7") == buttons.ReissueUpper(12, 7)
-    assert buttons.decode("hf:12:7") == buttons.ForwardUpper(12, 7)
 
 
 @on_oa
