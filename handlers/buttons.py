@@ -232,6 +232,12 @@ class ForwardUpper(LevelButton):
     pass
 
 
+@_action("hu")
+@dataclass(frozen=True)
+class SendUp(LevelButton):
+    """Send the unit's aggregated report on the upper directive to the upper board."""
+
+
 # -- the board: a new directive being prepared --------------------------------------------------------------------
 
 

@@ -30,6 +30,7 @@ menu.TABLE.add("tonghop", BOARD, board.tonghop)
 menu.TABLE.add("xuat", BOARD, board.xuat)
 menu.TABLE.add("baocao", BOARD, board.baocao)
 menu.TABLE.add("layso", BOARD, board.layso)
+menu.TABLE.add("baocaolen", BOARD, levels.baocaolen)
 
 
 async def route(ctx: Context) -> None:

@@ -67,6 +67,8 @@ WORDS_BOARD: dict[str, str] = {
     "du thao bao cao": "baocao",
     "lay so": "layso",
     "layso": "layso",
+    "bao cao len": "baocaolen",
+    "baocaolen": "baocaolen",
 }
 NOTHING_TO_ACK = "Đồng chí đã xác nhận nhận tất cả văn bản. Gõ «văn bản» để xem danh sách."
 NOTHING_TO_EDIT = "Chi bộ của đồng chí chưa gửi báo cáo nào để sửa. Gõ «báo cáo» để báo cáo."

@@ -28,7 +28,7 @@ NOT_YOURS = "Văn bản này không gửi tới đơn vị của đồng chí."
 HANDED_DOWN = "📨 Chuyển tới ban của {units} đơn vị cấp dưới để ban hành lại hoặc chuyển tiếp: {names}."
 ACTIONS = {"reissued": "ban hành lại", "forwarded": "chuyển nguyên văn", "pending": "chưa xử lý"}
 BELOW_HEAD = "🏛 Cấp dưới:"
-BELOW_LINE = "• {unit}: {action}{when}{reissue} — {reported}/{cells} chi bộ đã báo cáo"
+BELOW_LINE = "• {unit}: {action}{when}{reissue} — {reported}/{cells} chi bộ đã báo cáo{up}"
 BELOW_WHEN = " ({at})"
 BELOW_REISSUE = ", số {number}, hạn {deadline}"
 
@@ -40,3 +40,27 @@ def issuer_of(parent_body: str | None, issuer: str | None) -> str:
 
 def day(value: date | None) -> str:
     return formats.day(value)
+
+
+# --- reporting upward («báo cáo lên») ---------------------------------------------------------------------------
+UP_NOTHING = "Đơn vị của đồng chí chưa nhận văn bản cấp trên nào cần báo cáo lên."
+UP_WHICH = (
+    "Đồng chí gõ «báo cáo lên» kèm số văn bản cấp trên, ví dụ «báo cáo lên {example}». Đang chờ: {numbers}."
+)
+UP_NOT_ACTED = (
+    "Văn bản {number} chưa được ban hành lại hoặc chuyển tới các chi bộ, nên chưa có gì để báo cáo lên."
+)
+UP_CONFIRM = (
+    "📤 Báo cáo lên của {unit} về văn bản {number} (hạn cấp trên {deadline}): {reported}/{cells} chi bộ đã báo "
+    "cáo. Dự thảo Word tổng hợp từ báo cáo các chi bộ sẽ được gửi cho đồng chí xem trước. "
+    "Bấm «Gửi lên cấp trên» để gửi cho ban cấp trên."
+)
+BUTTON_SEND_UP = "📤 Gửi lên cấp trên"
+UP_RECEIVED = (
+    "📥 BÁO CÁO CẤP DƯỚI: {unit} báo cáo về văn bản {number} ({when}). {reported}/{cells} chi bộ đã báo cáo."
+)
+UP_SENT = "✅ Đã gửi báo cáo lên cấp trên về văn bản {number} ({when})."
+UP_ON_TIME = "đúng hạn"
+UP_LATE = "muộn hạn"
+BELOW_REPORTED = "; báo cáo lên {at}, {when}"
+BELOW_NOT_REPORTED = "; chưa báo cáo lên"

@@ -34,6 +34,7 @@ EVERY_ACTION: list[tuple[b.ButtonData, str]] = [
     (b.TakeNumber(747), "bn:747"),
     (b.ReissueUpper(747, 12), "hr:747:12"),
     (b.ForwardUpper(747, 12), "hf:747:12"),
+    (b.SendUp(747, 12), "hu:747:12"),
     (b.CorrectField(9, 2, "parent_body"), "de:9:2:parent_body"),
     (b.ConfirmDeadline(9, 2, 20241030), "dc:9:2:20241030"),
     (b.ToForm(9, 2), "dn:9:2"),

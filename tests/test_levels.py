@@ -17,7 +17,7 @@ from storage.db import transaction
 from storage.models import Directive, DirectiveTarget, Handoff, Report, Unit
 from tests.support import EXAMPLE_ROSTER, add_staff, load_roster, sample
 from tests.test_zalo_flows import QUICK
-from tests.zalo_fixtures import OA, ZaloPerson, ZaloWorld, eventually, zalo
+from tests.zalo_fixtures import OA, Received, ZaloPerson, ZaloWorld, eventually, zalo
 
 __all__ = ["zalo"]
 
@@ -68,6 +68,11 @@ async def _number_of(world: ZaloWorld, directive_id: int) -> str | None:
     async with transaction(world.runtime.sessions) as session:
         directive = await session.get(Directive, directive_id)
         return directive.number if directive else None
+
+
+def _word(message: Received) -> bool:
+    """A Word file received: natively, or as a link where the product cannot carry it."""
+    return bool((message.file_name or "").endswith(".docx") or any(".docx" in link for link in message.links))
 
 
 async def _targets(world: ZaloWorld, number: str) -> set[str]:
@@ -150,11 +155,28 @@ async def test_a_province_directive_is_reissued_by_a_commune_forwarded_by_a_bloc
         return bool(rows)
 
     await eventually(reported, "the cell's report on the re-issue is saved")
+
+    # Up: the commune board reads its Word draft, aggregated from its cells, and sends it to the province board.
+    up = await commune.say("báo cáo lên 747")
+    assert "1/3 chi bộ đã báo cáo" in up.text, commune.describe()
+    await commune.wait_until(lambda ms: any(_word(m) for m in ms))
+    await commune.tap("Gửi lên cấp trên")
+    await commune.wait_for_text("Đã gửi báo cáo lên", "đúng hạn")
+    received = await province.wait_for_text("BÁO CÁO CẤP DƯỚI", "Đảng ủy xã Tân Phong")
+    assert "1/3 chi bộ" in received.text, received.text
+    await province.wait_until(lambda ms: any(_word(m) for m in ms))
+    reports_up = await _rows(
+        zalo, select(Unit.code, Handoff.report_late).join(Unit).where(Handoff.reported_at.is_not(None))
+    )
+    assert reports_up == [("X-TP", False)]
     shown = await province.say("tình hình 747")
     text = "\n".join(m.text for m in province.messages[-3:])
     assert "Cấp dưới" in text, province.describe()
     assert "Đảng ủy xã Tân Phong: ban hành lại" in text and f"số {OWN}, hạn 20/10/2024" in text, text
     assert "1/3 chi bộ đã báo cáo" in text, text
     assert "chuyển nguyên văn" in text, text
+    assert "đúng hạn" in text and "chưa báo cáo lên" in text, (
+        text
+    )  # the commune reported up, the bloc not yet
     assert shown is not None
     assert levels.PENDING == "pending"

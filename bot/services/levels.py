@@ -45,6 +45,8 @@ class Below:
     reissue: Directive | None
     cells: int
     reported: int
+    reported_up: datetime | None = None
+    late_up: bool = False
 
 
 async def _staffed(session: AsyncSession, under: Unit | None) -> list[Unit]:
@@ -287,14 +289,19 @@ async def below(session: AsyncSession, directive_id: int) -> list[Below]:
     out = []
     for handed, unit in rows:
         reissue = await session.get(Directive, handed.reissue_id) if handed.reissue_id else None
-        source = reissue.id if reissue else directive_id
-        counted = await session.execute(
-            select(func.count(), func.count(DirectiveTarget.reported_at))
-            .join(Unit, Unit.id == DirectiveTarget.unit_id)
-            .where(DirectiveTarget.directive_id == source, Unit.path.startswith(unit.path))
+        cells, reported = await progress(session, handed)
+        out.append(
+            Below(
+                unit,
+                handed.action,
+                handed.acted_at,
+                reissue,
+                cells,
+                reported,
+                handed.reported_at,
+                handed.report_late,
+            )
         )
-        cells, reported = counted.one()
-        out.append(Below(unit, handed.action, handed.acted_at, reissue, cells, reported))
     return out
 
 
@@ -317,6 +324,63 @@ def render_below(rows: list[Below]) -> str:
                 reissue=reissue,
                 reported=row.reported,
                 cells=row.cells,
+                up=_up(row),
             )
         )
     return "\n".join(lines)
+
+
+def _up(row: Below) -> str:
+    if row.reported_up is None:
+        return msg.BELOW_NOT_REPORTED
+    when = msg.UP_LATE if row.late_up else msg.UP_ON_TIME
+    return msg.BELOW_REPORTED.format(at=msg.day(row.reported_up.date()), when=when)
+
+
+# -- reporting upward --------------------------------------------------------------------------------------------
+
+
+async def handed_to(session: AsyncSession, unit_ids: list[int]) -> list[tuple[Handoff, Directive]]:
+    """The upper directives handed to these units, newest first."""
+    if not unit_ids:
+        return []
+    rows = await session.execute(
+        select(Handoff, Directive)
+        .join(Directive, Directive.id == Handoff.directive_id)
+        .where(Handoff.unit_id.in_(unit_ids))
+        .order_by(Handoff.received_at.desc())
+    )
+    return [(h, d) for h, d in rows.all()]
+
+
+def source_of(handed: Handoff) -> int | None:
+    """The directive the unit's cells reported on: its re-issue, the upper one when forwarded, None before either."""
+    if handed.action == REISSUED:
+        return handed.reissue_id
+    return handed.directive_id if handed.action == FORWARDED else None
+
+
+async def progress(session: AsyncSession, handed: Handoff) -> tuple[int, int]:
+    """How many of the unit's cells the directive reached, and how many reported."""
+    unit = await session.get(Unit, handed.unit_id)
+    source = source_of(handed)
+    if unit is None or source is None:
+        return 0, 0
+    counted = await session.execute(
+        select(func.count(), func.count(DirectiveTarget.reported_at))
+        .join(Unit, Unit.id == DirectiveTarget.unit_id)
+        .where(DirectiveTarget.directive_id == source, Unit.path.startswith(unit.path))
+    )
+    cells, reported = counted.one()
+    return cells, reported
+
+
+async def upper_chats(session: AsyncSession, upper: Directive) -> list[tuple[str, str]]:
+    """Where the upper board reads: every joined board member of the unit that sent the upper directive."""
+    return await _board_chats(session, upper.unit_id) if upper.unit_id else []
+
+
+def record_report(handed: Handoff, upper: Directive, at: datetime, today: date) -> None:
+    """The unit's report upward is in: when, and whether after the upper deadline."""
+    handed.reported_at = at
+    handed.report_late = upper.deadline is not None and today > upper.deadline
