@@ -10,7 +10,7 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bench import board, broadcast, faults, fewer, ingest, oa_broadcast, parser_corpus, reading, scans
+from bench import board, broadcast, faults, fewer, ingest, levels, oa_broadcast, parser_corpus, reading, scans
 
 Section = Callable[[str | None], Awaitable[dict[str, Any]]]
 
@@ -55,6 +55,13 @@ async def _board(pg: str | None) -> dict[str, Any]:
     return result
 
 
+async def _levels(pg: str | None) -> dict[str, Any]:
+    result = {"sqlite": await levels.tree()}
+    if pg:
+        result["postgres"] = await levels.tree(pg)
+    return result
+
+
 async def _oa(pg: str | None) -> dict[str, Any]:
     result = {"sqlite": await oa_broadcast.oa_broadcast(1_000)}
     if pg:
@@ -90,6 +97,10 @@ SECTIONS: dict[str, tuple[str, Section]] = {
         _ingest,
     ),
     "board": ("Issue 5 – board views on 10,000 cells, 100 directives, 1,000,000 reports", _board),
+    "levels": (
+        "Issue 16 – three levels (1 province, 100 communes, 10,000 cells): the province board's status and summary",
+        _levels,
+    ),
     "oa": (
         "Issue 12 – 1,000-cell broadcast over the Zalo OA: the board's forecast against free / quota / paid / held",
         _oa,

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.core.clock import Clock
 from bot.core.events import Button, OutFile, Reply
@@ -277,7 +278,8 @@ async def _record_reissue(session: AsyncSession, clock: Clock, directive: Direct
 
 async def below(session: AsyncSession, directive_id: int) -> list[Below]:
     """Per unit the directive was handed to: what its board did, when, and its cells' progress (on the
-    re-issue's targets when re-issued, on the directive's own under the unit when forwarded)."""
+    re-issue's targets when re-issued, on the directive's own under the unit when forwarded). A few queries
+    whatever the number of units below (the province benchmark has a hundred)."""
     rows = (
         await session.execute(
             select(Handoff, Unit)
@@ -286,22 +288,58 @@ async def below(session: AsyncSession, directive_id: int) -> list[Below]:
             .order_by(Unit.name)
         )
     ).all()
-    out = []
-    for handed, unit in rows:
-        reissue = await session.get(Directive, handed.reissue_id) if handed.reissue_id else None
-        cells, reported = await progress(session, handed)
-        out.append(
-            Below(
-                unit,
-                handed.action,
-                handed.acted_at,
-                reissue,
-                cells,
-                reported,
-                handed.reported_at,
-                handed.report_late,
-            )
+    handoffs = [h for h, _ in rows]
+    counts = await _counts(session, handoffs)
+    reissue_ids = [h.reissue_id for h in handoffs if h.reissue_id]
+    reissues = {
+        d.id: d
+        for d in (
+            await session.scalars(select(Directive).where(Directive.id.in_(reissue_ids)))
+            if reissue_ids
+            else []
         )
+    }
+    return [
+        Below(
+            unit,
+            handed.action,
+            handed.acted_at,
+            reissues.get(handed.reissue_id) if handed.reissue_id else None,
+            *counts.get(unit.id, (0, 0)),
+            handed.reported_at,
+            handed.report_late,
+        )
+        for handed, unit in rows
+    ]
+
+
+async def _counts(session: AsyncSession, handoffs: list[Handoff]) -> dict[int, tuple[int, int]]:
+    """Per unit: the cells its source directive reached and how many reported. A re-issue's targets all lie
+    under the unit that sent it, so they are counted by directive; a forwarded one's by the unit's path."""
+    out: dict[int, tuple[int, int]] = {}
+    reissued = {h.reissue_id: h.unit_id for h in handoffs if h.action == REISSUED and h.reissue_id}
+    if reissued:
+        rows = await session.execute(
+            select(DirectiveTarget.directive_id, func.count(), func.count(DirectiveTarget.reported_at))
+            .where(DirectiveTarget.directive_id.in_(list(reissued)))
+            .group_by(DirectiveTarget.directive_id)
+        )
+        for source, cells, reported in rows.all():
+            out[reissued[source]] = (cells, reported)
+    forwarded = [h for h in handoffs if h.action == FORWARDED]
+    for upper_id in {h.directive_id for h in forwarded}:
+        holder, cell = aliased(Unit), aliased(Unit)
+        units = [h.unit_id for h in forwarded if h.directive_id == upper_id]
+        rows = await session.execute(
+            select(holder.id, func.count(), func.count(DirectiveTarget.reported_at))
+            .select_from(DirectiveTarget)
+            .join(cell, cell.id == DirectiveTarget.unit_id)
+            .join(holder, cell.path.startswith(holder.path))
+            .where(DirectiveTarget.directive_id == upper_id, holder.id.in_(units))
+            .group_by(holder.id)
+        )
+        for unit_id, cells, reported in rows.all():
+            out[unit_id] = (cells, reported)
     return out
 
 
@@ -362,17 +400,7 @@ def source_of(handed: Handoff) -> int | None:
 
 async def progress(session: AsyncSession, handed: Handoff) -> tuple[int, int]:
     """How many of the unit's cells the directive reached, and how many reported."""
-    unit = await session.get(Unit, handed.unit_id)
-    source = source_of(handed)
-    if unit is None or source is None:
-        return 0, 0
-    counted = await session.execute(
-        select(func.count(), func.count(DirectiveTarget.reported_at))
-        .join(Unit, Unit.id == DirectiveTarget.unit_id)
-        .where(DirectiveTarget.directive_id == source, Unit.path.startswith(unit.path))
-    )
-    cells, reported = counted.one()
-    return cells, reported
+    return (await _counts(session, [handed])).get(handed.unit_id, (0, 0))
 
 
 async def upper_chats(session: AsyncSession, upper: Directive) -> list[tuple[str, str]]:
