@@ -30,6 +30,7 @@ ACTIONS = {"reissued": "ban hành lại", "forwarded": "chuyển nguyên văn", 
 BELOW_HEAD = "🏛 Cấp dưới:"
 BELOW_LINE = "• {unit}: {action}{when}{reissue} — {reported}/{cells} chi bộ đã báo cáo{up}"
 BELOW_WHEN = " ({at})"
+BELOW_MERGED = " (hợp nhất từ {names})"
 BELOW_REISSUE = ", số {number}, hạn {deadline}"
 
 

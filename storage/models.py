@@ -81,6 +81,8 @@ class Unit(Base):
     depth: Mapped[int] = mapped_column(Integer, default=0)
     is_cell: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A unit merged into another (bot/services/unit_changes.py): retired, its history counted toward this one.
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
 
 
 class Person(Base):

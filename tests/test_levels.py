@@ -6,20 +6,27 @@ got. Driven on the Zalo OA (where a board prepares directives by chat), on SQLit
 
 from __future__ import annotations
 
+import asyncio
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
-from bot.services import levels
+from bot.cli import app
+from bot.services import directives, levels
+from bot.services.directive_parser import parse_directive
+from bot.services.forms_store import get_form
 from storage.db import transaction
-from storage.models import Directive, DirectiveTarget, Handoff, Report, Unit
+from storage.models import Directive, DirectiveTarget, Handoff, Report, Role, Unit
 from tests.support import EXAMPLE_ROSTER, add_staff, load_roster, sample
+from tests.test_cli import cli
 from tests.test_zalo_flows import QUICK
 from tests.zalo_fixtures import OA, Received, ZaloPerson, ZaloWorld, eventually, zalo
 
-__all__ = ["zalo"]
+__all__ = ["cli", "zalo"]
 
 on_oa = pytest.mark.parametrize("zalo", [OA], indirect=True)
 FORM = "sinh hoạt chính trị"
@@ -180,3 +187,80 @@ async def test_a_province_directive_is_reissued_by_a_commune_forwarded_by_a_bloc
     )  # the commune reported up, the bloc not yet
     assert shown is not None
     assert levels.PENDING == "pending"
+
+
+@on_oa
+async def test_two_communes_merged_mid_campaign_still_add_up_under_their_successor(
+    zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
+    await load_roster(zalo.runtime, roster)
+    province = await _board(zalo, "tinh-2", "Trần Văn Tỉnh", "0913000001", "TU-LC")
+    tan_phong = await _board(zalo, "xa-2", "Giàng Thị Xã", "0913000002", "X-TP")
+    nam_cuoi = await _board(zalo, "xa-3", "Tẩn Thị Cuổi", "0913000004", "X-NC")
+    pao = await _secretary(zalo, "pao-2", "Lò Văn Páo", "0912000010")
+    sai = await _secretary(zalo, "sai-2", "Tẩn Văn Sài", "0912000020")
+    await _province_sends(zalo)
+    assert await _targets(zalo, UPPER) == set()  # both communes have their own board: nothing went direct
+    for board in (tan_phong, nam_cuoi):
+        await board.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+        await board.tap("Chuyển nguyên văn")
+        await board.wait_for_text("Đã chuyển nguyên văn")
+    await pao.wait_for_text(UPPER)
+    await pao.say(QUICK)  # before the merge
+
+    merged = await asyncio.to_thread(
+        cli.invoke,
+        app,
+        ["units", "merge", "X-TP", "X-NC", "--into", "X-MOI", "--name", "Đảng ủy xã Tân Phong mới"],
+    )
+    assert merged.exit_code == 0, merged.output
+    assert "X-MOI" in merged.output
+    refused = await asyncio.to_thread(cli.invoke, app, ["units", "merge", "X-KHONG", "--into", "X-MOI"])
+    assert refused.exit_code == 1 and "X-KHONG" in refused.output
+
+    await sai.wait_for_text(UPPER)
+    await sai.say(QUICK)  # after the merge: the cell's report keeps its cell, which now sits under X-MOI
+
+    async def both_reported() -> bool:
+        rows = await _rows(zalo, select(Report.unit_id).join(Directive).where(Directive.number == UPPER))
+        return len(rows) == 2
+
+    await eventually(both_reported, "both cells' reports are saved")
+    await province.say("tình hình 747")
+    text = "\n".join(m.text for m in province.messages[-3:])
+    assert "Đảng ủy xã Tân Phong mới (hợp nhất từ" in text, text
+    assert "Đảng ủy xã Nậm Cuổi" in text and "2/4 chi bộ đã báo cáo" in text, text
+    async with transaction(zalo.runtime.sessions) as session:
+        old = await session.scalar(select(Unit).where(Unit.code == "X-TP"))
+        new = await session.scalar(select(Unit).where(Unit.code == "X-MOI"))
+        cell = await session.scalar(select(Unit).where(Unit.code == "X-TP-B1"))
+        assert old is not None and new is not None and cell is not None
+        assert not old.active and old.successor_id == new.id and cell.path.startswith(new.path)
+        staff = (
+            await session.scalars(select(Role).where(Role.unit_id == new.id, Role.kind == "board"))
+        ).all()
+        assert len(staff) == 2  # both communes' board staff now staff the successor
+
+
+async def _province_sends(world: ZaloWorld) -> None:
+    """Sample 747 sent by the province board to the cells of both communes, as its chat send does."""
+    async with transaction(world.runtime.sessions) as session:
+        province = await session.scalar(select(Unit).where(Unit.code == "TU-LC"))
+        assert province is not None
+        draft = await directives.new_draft(
+            session,
+            world.runtime.clock,
+            parse_directive(sample("directive-747-CV-DUK.txt")),
+            form_key="sinh-hoat-chinh-tri",
+            unit_id=province.id,
+        )
+        draft.number = UPPER
+        directives.confirm_deadline(draft, date(2024, 4, 10))
+        communes = (await session.scalars(select(Unit).where(Unit.code.in_(("X-TP", "X-NC"))))).all()
+        cells = await directives.cells_under(session, list(communes))
+        form = await get_form(session, draft.form_key)
+        _, handed = await levels.broadcast(session, world.runtime.clock, draft, cells, form, actor="test")
+        assert {u.code for u in handed} == {"X-TP", "X-NC"}
+    world.runtime.sender.wake()

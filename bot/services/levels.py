@@ -6,7 +6,7 @@ province, a commune and a bloc: no level has a name here, only units and who sta
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import func, insert, select
@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 
 from bot.core.clock import Clock
 from bot.core.events import Button, OutFile, Reply
-from bot.services import directives
+from bot.services import directives, unit_changes
 from bot.services.audit import audit
 from bot.services.forms import FormSpec
 from bot.services.outbox import REPLY, enqueue
@@ -43,11 +43,12 @@ class Below:
     unit: Unit
     action: str
     acted_at: datetime | None
-    reissue: Directive | None
+    reissues: list[Directive]
     cells: int
     reported: int
     reported_up: datetime | None = None
     late_up: bool = False
+    merged: list[Unit] = field(default_factory=list)  # the units, merged since, it was handed to
 
 
 async def _staffed(session: AsyncSession, under: Unit | None) -> list[Unit]:
@@ -277,9 +278,10 @@ async def _record_reissue(session: AsyncSession, clock: Clock, directive: Direct
 
 
 async def below(session: AsyncSession, directive_id: int) -> list[Below]:
-    """Per unit the directive was handed to: what its board did, when, and its cells' progress (on the
-    re-issue's targets when re-issued, on the directive's own under the unit when forwarded). A few queries
-    whatever the number of units below (the province benchmark has a hundred)."""
+    """Per unit the directive was handed to, as the tree stands today (units merged since count toward their
+    successor, one row for it): what its board did, when, and its cells' progress (on the re-issue's targets when
+    re-issued, on the directive's own under the unit when forwarded). A few queries whatever the number of units
+    below (the province benchmark has a hundred)."""
     rows = (
         await session.execute(
             select(Handoff, Unit)
@@ -288,35 +290,55 @@ async def below(session: AsyncSession, directive_id: int) -> list[Below]:
             .order_by(Unit.name)
         )
     ).all()
-    handoffs = [h for h, _ in rows]
-    counts = await _counts(session, handoffs)
-    reissue_ids = [h.reissue_id for h in handoffs if h.reissue_id]
-    reissues = {
-        d.id: d
-        for d in (
-            await session.scalars(select(Directive).where(Directive.id.in_(reissue_ids)))
-            if reissue_ids
-            else []
+    groups: dict[int, tuple[Unit, list[tuple[Handoff, Unit]]]] = {}
+    for handed, unit in rows:
+        now_unit = await unit_changes.current(session, unit)
+        groups.setdefault(now_unit.id, (now_unit, []))[1].append((handed, unit))
+    holders = {h.unit_id: groups_unit for groups_unit, members in groups.values() for h, _ in members}
+    by_reissue, by_holder = await _counts(session, [h for h, _ in rows], holders)
+    reissue_ids = [h.reissue_id for h, _ in rows if h.reissue_id]
+    reissues = (
+        list((await session.scalars(select(Directive).where(Directive.id.in_(reissue_ids)))).all())
+        if reissue_ids
+        else []
+    )
+    out = []
+    for now_unit, members in groups.values():
+        handoffs = [h for h, _ in members]
+        actions = {h.action for h in handoffs}
+        action = next(a for a in (REISSUED, FORWARDED, PENDING) if a in actions)
+        cells = sum(by_reissue.get(h.unit_id, (0, 0))[0] for h in handoffs)
+        reported = sum(by_reissue.get(h.unit_id, (0, 0))[1] for h in handoffs)
+        if FORWARDED in actions:
+            cells, reported = (
+                cells + by_holder.get(now_unit.id, (0, 0))[0],
+                reported + by_holder.get(now_unit.id, (0, 0))[1],
+            )
+        acted = [h.acted_at for h in handoffs if h.acted_at]
+        up = [h.reported_at for h in handoffs]
+        out.append(
+            Below(
+                now_unit,
+                action,
+                max(acted) if acted else None,
+                [d for d in reissues if d.id in {h.reissue_id for h in handoffs}],
+                cells,
+                reported,
+                max(a for a in up if a) if all(up) else None,
+                any(h.report_late for h in handoffs),
+                [u for _, u in members if u.id != now_unit.id],
+            )
         )
-    }
-    return [
-        Below(
-            unit,
-            handed.action,
-            handed.acted_at,
-            reissues.get(handed.reissue_id) if handed.reissue_id else None,
-            *counts.get(unit.id, (0, 0)),
-            handed.reported_at,
-            handed.report_late,
-        )
-        for handed, unit in rows
-    ]
+    return out
 
 
-async def _counts(session: AsyncSession, handoffs: list[Handoff]) -> dict[int, tuple[int, int]]:
-    """Per unit: the cells its source directive reached and how many reported. A re-issue's targets all lie
-    under the unit that sent it, so they are counted by directive; a forwarded one's by the unit's path."""
-    out: dict[int, tuple[int, int]] = {}
+async def _counts(
+    session: AsyncSession, handoffs: list[Handoff], holders: dict[int, Unit]
+) -> tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int]]]:
+    """The cells reached and reported: per handed unit for re-issues (a re-issue's targets all lie under the
+    unit that sent it, so they are counted by directive), per holder (the unit today) for forwarded ones (by its
+    path)."""
+    by_reissue: dict[int, tuple[int, int]] = {}
     reissued = {h.reissue_id: h.unit_id for h in handoffs if h.action == REISSUED and h.reissue_id}
     if reissued:
         rows = await session.execute(
@@ -325,11 +347,12 @@ async def _counts(session: AsyncSession, handoffs: list[Handoff]) -> dict[int, t
             .group_by(DirectiveTarget.directive_id)
         )
         for source, cells, reported in rows.all():
-            out[reissued[source]] = (cells, reported)
+            by_reissue[reissued[source]] = (cells, reported)
+    by_holder: dict[int, tuple[int, int]] = {}
     forwarded = [h for h in handoffs if h.action == FORWARDED]
     for upper_id in {h.directive_id for h in forwarded}:
         holder, cell = aliased(Unit), aliased(Unit)
-        units = [h.unit_id for h in forwarded if h.directive_id == upper_id]
+        units = sorted({holders[h.unit_id].id for h in forwarded if h.directive_id == upper_id})
         rows = await session.execute(
             select(holder.id, func.count(), func.count(DirectiveTarget.reported_at))
             .select_from(DirectiveTarget)
@@ -339,8 +362,8 @@ async def _counts(session: AsyncSession, handoffs: list[Handoff]) -> dict[int, t
             .group_by(holder.id)
         )
         for unit_id, cells, reported in rows.all():
-            out[unit_id] = (cells, reported)
-    return out
+            by_holder[unit_id] = (cells, reported)
+    return by_reissue, by_holder
 
 
 def render_below(rows: list[Below]) -> str:
@@ -349,14 +372,16 @@ def render_below(rows: list[Below]) -> str:
     lines = [msg.BELOW_HEAD]
     for row in rows:
         when = msg.BELOW_WHEN.format(at=msg.day(row.acted_at.date())) if row.acted_at else ""
-        reissue = ""
-        if row.reissue is not None:
-            reissue = msg.BELOW_REISSUE.format(
-                number=row.reissue.number or "", deadline=msg.day(row.reissue.deadline)
-            )
+        reissue = "".join(
+            msg.BELOW_REISSUE.format(number=d.number or "", deadline=msg.day(d.deadline))
+            for d in row.reissues
+        )
+        name = row.unit.name
+        if row.merged:
+            name += msg.BELOW_MERGED.format(names=", ".join(u.name for u in row.merged))
         lines.append(
             msg.BELOW_LINE.format(
-                unit=row.unit.name,
+                unit=name,
                 action=msg.ACTIONS[row.action],
                 when=when,
                 reissue=reissue,
@@ -400,7 +425,12 @@ def source_of(handed: Handoff) -> int | None:
 
 async def progress(session: AsyncSession, handed: Handoff) -> tuple[int, int]:
     """How many of the unit's cells the directive reached, and how many reported."""
-    return (await _counts(session, [handed])).get(handed.unit_id, (0, 0))
+    unit = await session.get(Unit, handed.unit_id)
+    if unit is None:
+        return 0, 0
+    holder = await unit_changes.current(session, unit)
+    by_reissue, by_holder = await _counts(session, [handed], {unit.id: holder})
+    return by_reissue.get(unit.id) or by_holder.get(holder.id) or (0, 0)
 
 
 async def upper_chats(session: AsyncSession, upper: Directive) -> list[tuple[str, str]]:

@@ -1,4 +1,5 @@
-"""Levels: an upper directive handed to the board of a unit below, what it did with it and its report upward.
+"""Levels: an upper directive handed to the board of a unit below, what it did with it and its report upward;
+a merged unit's successor.
 
 Revision ID: 0013
 Revises: 0011
@@ -18,6 +19,9 @@ ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("units") as batch_op:
+        batch_op.add_column(sa.Column("successor_id", ID, nullable=True))
+        batch_op.create_foreign_key(op.f("fk_units_successor_id_units"), "units", ["successor_id"], ["id"])
     op.create_table(
         "handoffs",
         sa.Column("directive_id", ID, nullable=False),
@@ -47,3 +51,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("handoffs")
+    with op.batch_alter_table("units") as batch_op:
+        batch_op.drop_constraint(op.f("fk_units_successor_id_units"), type_="foreignkey")
+        batch_op.drop_column("successor_id")
