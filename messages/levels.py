@@ -65,3 +65,17 @@ UP_ON_TIME = "đúng hạn"
 UP_LATE = "muộn hạn"
 BELOW_REPORTED = "; báo cáo lên {at}, {when}"
 BELOW_NOT_REPORTED = "; chưa báo cáo lên"
+
+# --- reminders and escalation along the chain (bot/services/level_reminders.py) ----------------------------------
+REMIND_ACT = (
+    "⏰ Văn bản cấp trên {number} gửi {unit} chưa được ban hành lại hoặc chuyển tới các chi bộ (hạn báo cáo của "
+    "cấp trên {deadline}). Đồng chí mở tin «VĂN BẢN CẤP TRÊN» để ban hành lại hoặc chuyển nguyên văn."
+)
+REMIND_REPORT = (
+    "⏰ Hạn báo cáo lên cấp trên về văn bản {number} là {deadline}. Gõ «báo cáo lên {number}» để xem và gửi báo "
+    "cáo tổng hợp của {unit}."
+)
+ESCALATE_NOT_ACTED = (
+    "⚠️ {unit} chưa ban hành lại hoặc chuyển văn bản {number} tới các chi bộ; hạn {deadline} đã qua."
+)
+ESCALATE_NOT_REPORTED = "⚠️ {unit} chưa báo cáo lên về văn bản {number}; hạn {deadline} đã qua."

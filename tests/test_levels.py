@@ -7,7 +7,7 @@ got. Driven on the Zalo OA (where a board prepares directives by chat), on SQLit
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.scheduler import reminders_job
 from bot.services import directives, levels
 from bot.services.directive_parser import parse_directive
 from bot.services.forms_store import get_form
@@ -264,3 +265,37 @@ async def _province_sends(world: ZaloWorld) -> None:
         _, handed = await levels.broadcast(session, world.runtime.clock, draft, cells, form, actor="test")
         assert {u.code for u in handed} == {"X-TP", "X-NC"}
     world.runtime.sender.wake()
+
+
+@on_oa
+async def test_boards_along_the_chain_are_reminded_and_escalated_to_the_level_above(
+    zalo: ZaloWorld, tmp_path: Path
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
+    await load_roster(zalo.runtime, roster)
+    province = await _board(zalo, "tinh-3", "Trần Văn Tỉnh", "0913000001", "TU-LC")
+    tan_phong = await _board(zalo, "xa-4", "Giàng Thị Xã", "0913000002", "X-TP")
+    nam_cuoi = await _board(zalo, "xa-5", "Tẩn Thị Cuổi", "0913000004", "X-NC")
+    await _province_sends(zalo)  # the upper deadline: 10/04/2024
+    await nam_cuoi.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    await nam_cuoi.tap("Chuyển nguyên văn")
+    await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)  # and does nothing with it
+
+    clock = zalo.runtime.clock
+    clock.advance(timedelta(days=2))
+    run = await reminders_job(zalo.runtime)  # type: ignore[arg-type]
+    assert run is not None and run.levels == 1
+    await tan_phong.wait_for_text("chưa được ban hành lại hoặc chuyển")
+    clock.advance(timedelta(days=4))  # 09/04: the day before the upper deadline
+    run = await reminders_job(zalo.runtime)  # type: ignore[arg-type]
+    assert run is not None and run.levels == 1
+    await nam_cuoi.wait_for_text("báo cáo lên 747")
+    clock.advance(timedelta(days=2))  # 11/04: past it
+    await province.say("tình hình")  # within the OA's window of free messages, as a board at work is
+    run = await reminders_job(zalo.runtime)  # type: ignore[arg-type]
+    assert run is not None and run.levels == 2
+    await province.wait_for_text("Đảng ủy xã Tân Phong chưa ban hành lại")
+    await province.wait_for_text("Đảng ủy xã Nậm Cuổi chưa báo cáo lên")
+    again = await reminders_job(zalo.runtime)  # type: ignore[arg-type]
+    assert again is not None and again.levels == 0  # recorded: never twice

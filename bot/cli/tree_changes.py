@@ -34,7 +34,9 @@ def units_merge(
             raise _refused(exc) from None
 
     merged = with_db(work)
-    text = msg.UNITS_MERGED.format(codes=", ".join(codes), into=into, name=merged.into.name, moved=merged.moved)
+    text = msg.UNITS_MERGED.format(
+        codes=", ".join(codes), into=into, name=merged.into.name, moved=merged.moved
+    )
     console.print(text, markup=False)
 
 

@@ -126,7 +126,7 @@ async def hand_down(
     units = list((await session.scalars(select(Unit).where(Unit.id.in_(unit_ids)).order_by(Unit.name))).all())
     for unit in units:
         parts = _card(directive, unit, files)
-        for channel, chat_id in await _board_chats(session, unit.id):
+        for channel, chat_id in await board_chats(session, unit.id):
             enqueue(session, clock, channel, chat_id, parts, kind=REPLY)
     return units
 
@@ -151,7 +151,7 @@ def _card(directive: Directive, unit: Unit, files: list[OutFile]) -> list[Reply]
     return [Reply(text=text, buttons=buttons, file=files[0] if files else None, group=files[1:])]
 
 
-async def _board_chats(session: AsyncSession, unit_id: int) -> list[tuple[str, str]]:
+async def board_chats(session: AsyncSession, unit_id: int) -> list[tuple[str, str]]:
     rows = await session.execute(
         select(ChannelAccount.channel, ChannelAccount.chat_id)
         .join(Role, (Role.person_id == ChannelAccount.person_id) & (Role.kind == "board"))
@@ -435,7 +435,7 @@ async def progress(session: AsyncSession, handed: Handoff) -> tuple[int, int]:
 
 async def upper_chats(session: AsyncSession, upper: Directive) -> list[tuple[str, str]]:
     """Where the upper board reads: every joined board member of the unit that sent the upper directive."""
-    return await _board_chats(session, upper.unit_id) if upper.unit_id else []
+    return await board_chats(session, upper.unit_id) if upper.unit_id else []
 
 
 def record_report(handed: Handoff, upper: Directive, at: datetime, today: date) -> None:
