@@ -284,18 +284,18 @@ async def test_boards_along_the_chain_are_reminded_and_escalated_to_the_level_ab
 
     clock = zalo.runtime.clock
     clock.advance(timedelta(days=2))
-    run = await reminders_job(zalo.runtime)  # type: ignore[arg-type]
+    run = await reminders_job(zalo.runtime)
     assert run is not None and run.levels == 1
     await tan_phong.wait_for_text("chưa được ban hành lại hoặc chuyển")
     clock.advance(timedelta(days=4))  # 09/04: the day before the upper deadline
-    run = await reminders_job(zalo.runtime)  # type: ignore[arg-type]
+    run = await reminders_job(zalo.runtime)
     assert run is not None and run.levels == 1
     await nam_cuoi.wait_for_text("báo cáo lên 747")
     clock.advance(timedelta(days=2))  # 11/04: past it
     await province.say("tình hình")  # within the OA's window of free messages, as a board at work is
-    run = await reminders_job(zalo.runtime)  # type: ignore[arg-type]
+    run = await reminders_job(zalo.runtime)
     assert run is not None and run.levels == 2
     await province.wait_for_text("Đảng ủy xã Tân Phong chưa ban hành lại")
     await province.wait_for_text("Đảng ủy xã Nậm Cuổi chưa báo cáo lên")
-    again = await reminders_job(zalo.runtime)  # type: ignore[arg-type]
+    again = await reminders_job(zalo.runtime)
     assert again is not None and again.levels == 0  # recorded: never twice
