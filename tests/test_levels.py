@@ -2,7 +2,9 @@
 board staff, each of which re-issues it to its cells with its own number and an earlier deadline (a later one is
 refused) or forwards it unchanged; a commune without board staff gets it in its cells directly; a cell reports on
 its own level's directive; the province board's status shows, per unit below, what was done and how far its cells
-got. Driven on the Zalo OA (where a board prepares directives by chat), on SQLite and PostgreSQL."""
+got; two communes merged mid-campaign still add up under their successor; boards along the chain are reminded and
+escalated. The chat intake is driven on the Zalo OA (where a board prepares directives by chat); forwarding, the
+merge and the reminders on both Zalo products; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -190,7 +192,6 @@ async def test_a_province_directive_is_reissued_by_a_commune_forwarded_by_a_bloc
     assert levels.PENDING == "pending"
 
 
-@on_oa
 async def test_two_communes_merged_mid_campaign_still_add_up_under_their_successor(
     zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
 ) -> None:
@@ -267,7 +268,6 @@ async def _province_sends(world: ZaloWorld) -> None:
     world.runtime.sender.wake()
 
 
-@on_oa
 async def test_boards_along_the_chain_are_reminded_and_escalated_to_the_level_above(
     zalo: ZaloWorld, tmp_path: Path
 ) -> None:
