@@ -23,8 +23,6 @@ from messages import directives as dmsg
 from messages import levels as msg
 from storage.models import ChannelAccount, Directive, DirectiveTarget, Handoff, Role, Unit
 
-__all__ = ["Handoff"]
-
 PENDING, FORWARDED, REISSUED = "pending", "forwarded", "reissued"
 
 
@@ -183,12 +181,14 @@ async def forward(
     directive = await session.get(Directive, handed.directive_id)
     unit = await session.get(Unit, handed.unit_id)
     assert directive is not None and unit is not None
-    targeted = select(DirectiveTarget.unit_id).where(DirectiveTarget.directive_id == directive.id)
-    cells = [
-        c
-        for c in await directives.cells_under(session, [unit])
-        if c not in set((await session.scalars(targeted)).all())
-    ]
+    targeted = set(
+        (
+            await session.scalars(
+                select(DirectiveTarget.unit_id).where(DirectiveTarget.directive_id == directive.id)
+            )
+        ).all()
+    )
+    cells = [c for c in await directives.cells_under(session, [unit]) if c not in targeted]
     parts = await split(session, unit, cells)
     queued = 0
     if parts.direct:
