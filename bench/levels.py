@@ -1,7 +1,8 @@
 """Issue 16 benchmark: a three-level tree (1 province, 100 communes, 10,000 cells). The province's directive was
 handed to the 100 commune boards; 90 re-issued it to their cells (90 % of which reported), 10 forwarded it; half
 the communes reported upward. Times the province board's /tinhhinh on it (the status and the units below, target
-0.3 s) and its daily summary (target 1 s)."""
+0.3 s), its daily summary (target 1 s), and the split of a new province send among the 100 joined commune
+boards."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from bench.broadcast import _reset_postgres
 from bench.seed import PER_PARENT, seed_province
 from bot.core.clock import Clock
 from bot.core.config import Settings
-from bot.services import levels, status, summary
+from bot.services import directives, levels, status, summary
 from storage.db import make_engine, make_sessionmaker, migrate
-from storage.models import Directive, DirectiveTarget, Handoff, Person, Report, Role
+from storage.models import ChannelAccount, Directive, DirectiveTarget, Handoff, Person, Report, Role, Unit
 
 COMMUNES = 100
 FORWARDING = 10  # communes that forwarded the directive unchanged; the others re-issued it
@@ -108,8 +109,38 @@ async def seed(engine: AsyncEngine, clock: Clock, cells: int = 10_000) -> None:
             [{"id": board, "full_name": "Cán bộ Ban Tuyên giáo", "phone": "0988000001", "created_at": now}],
         )
         await conn.execute(insert(Role), [{"id": board, "person_id": board, "kind": "board", "unit_id": 1}])
+        # Each commune's board member, joined: the province's next send is split among them (timed).
+        staff = [board + 1 + n for n in range(COMMUNES)]
+        await conn.execute(
+            insert(Person),
+            [
+                {"id": p, "full_name": f"Ban xã {p}", "phone": f"0977{p:06d}", "created_at": now}
+                for p in staff
+            ],
+        )
+        await conn.execute(
+            insert(Role),
+            [
+                {"id": p, "person_id": p, "kind": "board", "unit_id": c}
+                for p, c in zip(staff, communes, strict=True)
+            ],
+        )
+        await conn.execute(
+            insert(ChannelAccount),
+            [
+                {
+                    "person_id": p,
+                    "channel": "zalo",
+                    "user_id": f"ban-{p}",
+                    "chat_id": f"ban-{p}",
+                    "linked_at": now,
+                    "last_seen_at": now,
+                }
+                for p in staff
+            ],
+        )
         if conn.dialect.name == "postgresql":
-            for table in ("directives", "reports", "people", "roles"):
+            for table in ("directives", "reports", "people", "roles", "channel_accounts"):
                 await conn.execute(
                     text(
                         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"
@@ -145,6 +176,13 @@ async def tree(db_url: str | None = None, cells: int = 10_000) -> dict[str, floa
                 assert below.count("\n") == COMMUNES, below[:200]
                 assert text
 
+            province = await session.get(Unit, 1)
+            cells_all = await directives.cells_under(session, [province] if province else [])
+
+            async def split_send() -> None:
+                parts = await levels.split(session, province, cells_all)
+                assert len(parts.handed) == COMMUNES and not parts.direct
+
             async def upper_summary() -> None:
                 summary.render(await summary.build_summary(session, scope, now, tz))
 
@@ -152,6 +190,7 @@ async def tree(db_url: str | None = None, cells: int = 10_000) -> dict[str, floa
                 "seeding_s": seeding,
                 "upper_status_with_units_below_s (target 0.3)": await _timed(upper_status),
                 "upper_daily_summary_s (target 1)": await _timed(upper_summary),
+                "send_split_among_100_boards_s": await _timed(split_send),
             }
         await engine.dispose()
     return figures
