@@ -52,13 +52,15 @@ async def seed(engine: AsyncEngine, clock: Clock, cells: int = 10_000) -> None:
     cell_ids = await seed_province(engine, clock, cells)
     now = clock.now()
     communes = [2 + p for p in range(COMMUNES)]
-    directives = [_directive(1, 1, "1818-CV/TU", clock, {})]
-    handoffs, targets, reports = [], [], []
+    directive_rows = [_directive(1, 1, "1818-CV/TU", clock, {})]
+    handoffs: list[dict[str, object]] = []
+    targets: list[dict[str, object]] = []
+    reports: list[dict[str, object]] = []
     for n, commune in enumerate(communes):
         forwarded = n < FORWARDING
         source = 1 if forwarded else 2 + n
         if not forwarded:
-            directives.append(_directive(source, commune, f"{n + 1}-CV/ĐU", clock, {"upper_id": 1}))
+            directive_rows.append(_directive(source, commune, f"{n + 1}-CV/ĐU", clock, {"upper_id": 1}))
         handoffs.append(
             {
                 "directive_id": 1,
@@ -99,11 +101,11 @@ async def seed(engine: AsyncEngine, clock: Clock, cells: int = 10_000) -> None:
                 )
     board = cells + 1
     async with engine.begin() as conn:
-        await conn.execute(insert(Directive), directives)
+        await conn.execute(insert(Directive), directive_rows)
         await conn.execute(insert(Handoff), handoffs)
-        for rows, table in ((targets, DirectiveTarget), (reports, Report)):
+        for rows, model in ((targets, DirectiveTarget), (reports, Report)):
             for start in range(0, len(rows), CHUNK):
-                await conn.execute(insert(table), rows[start : start + CHUNK])
+                await conn.execute(insert(model), rows[start : start + CHUNK])
         await conn.execute(
             insert(Person),
             [{"id": board, "full_name": "Cán bộ Ban Tuyên giáo", "phone": "0988000001", "created_at": now}],
