@@ -10,7 +10,19 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bench import board, broadcast, faults, fewer, ingest, oa_broadcast, parser_corpus, reading, scans, web
+from bench import (
+    board,
+    broadcast,
+    faults,
+    fewer,
+    ingest,
+    levels,
+    oa_broadcast,
+    parser_corpus,
+    reading,
+    scans,
+    web,
+)
 
 Section = Callable[[str | None], Awaitable[dict[str, Any]]]
 
@@ -59,6 +71,12 @@ async def _web(pg: str | None) -> dict[str, Any]:
     result = {"sqlite": await web.web_pages()}
     if pg:
         result["postgres"] = await web.web_pages(pg)
+
+
+async def _levels(pg: str | None) -> dict[str, Any]:
+    result = {"sqlite": await levels.tree()}
+    if pg:
+        result["postgres"] = await levels.tree(pg)
     return result
 
 
@@ -98,6 +116,10 @@ SECTIONS: dict[str, tuple[str, Section]] = {
     ),
     "board": ("Issue 5 – board views on 10,000 cells, 100 directives, 1,000,000 reports", _board),
     "web": ("Issue 17 – the board's web dashboard on 10,000 cells, 100 directives, 1,000,000 reports", _web),
+    "levels": (
+        "Issue 16 – three levels (1 province, 100 communes, 10,000 cells): the province board's status and summary",
+        _levels,
+    ),
     "oa": (
         "Issue 12 – 1,000-cell broadcast over the Zalo OA: the board's forecast against free / quota / paid / held",
         _oa,

@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.core.host import Host
-from bot.services import cycles, personal_data, reminders, summary
+from bot.services import cycles, level_reminders, personal_data, reminders, summary
 from storage.db import transaction
 from storage.faults import is_transient, reason
 from storage.locks import SPACE, LockKey
@@ -125,7 +125,9 @@ async def reminders_job(runtime: Bot) -> reminders.Run | None:
             opened = await cycles.open_due(session, runtime.clock, runtime.settings.tz)
         if opened:
             log.info("recurring directives: %d periods opened", opened)
-        return await reminders.send_due(runtime)
+        run = await reminders.send_due(runtime)
+        run.levels = await level_reminders.send_due(runtime)  # the boards along the chain of levels
+        return run
 
 
 async def summary_job(runtime: Bot) -> int | None:

@@ -15,7 +15,7 @@ from datetime import date
 from bot.core.events import Button, Reply
 from bot.core.host import Host
 from bot.core.textnorm import fold
-from bot.services import audit, board_files, cycles, evidence, reminders, status
+from bot.services import audit, board_files, cycles, evidence, levels, reminders, status
 from bot.services import summary as summary_service
 from bot.services.outbox import REPLY, enqueue
 from handlers import buttons as b
@@ -135,6 +135,8 @@ async def _show_status(ctx: Context, scope: status.Scope, directive: Directive) 
     view = await status.status_view(ctx.session, scope, directive, per_page=PER_PAGE)
     policy = reminders.policy_of(directive)
     text = status.render_status(view, scope, ctx.today, escalate_after=policy.escalate_after_days)
+    if below := levels.render_below(await levels.below(ctx.session, directive.id)):
+        text = f"{text}\n\n{below}"  # the units whose boards it was handed to
     buttons = _paging(directive.id, view.missing)
     actions = [
         Button(msg.BUTTON_EXPORT, b.ExportExcel(directive.id).encode()),

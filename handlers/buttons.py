@@ -209,6 +209,35 @@ class TakeNumber(BoardButton):
     """Record the number the register proposed for the report on this directive."""
 
 
+# -- the board of a unit below: an upper directive handed to it (bot/services/levels.py builds these) -----------
+
+
+@dataclass(frozen=True)
+class LevelButton(ButtonData):
+    """An action of a lower unit's board on an upper directive handed to that unit."""
+
+    directive_id: int
+    unit_id: int
+
+
+@_action("hr")
+@dataclass(frozen=True)
+class ReissueUpper(LevelButton):
+    pass
+
+
+@_action("hf")
+@dataclass(frozen=True)
+class ForwardUpper(LevelButton):
+    pass
+
+
+@_action("hu")
+@dataclass(frozen=True)
+class SendUp(LevelButton):
+    """Send the unit's aggregated report on the upper directive to the upper board."""
+
+
 # -- the board: a new directive being prepared --------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from enum import StrEnum
 from bot.core.events import Button, ChannelName, DeliveryError, OutFile
 from bot.core.limits import LIMITS
 from bot.core.textnorm import fold
-from bot.services import cycles, directives, reach, repeats, status
+from bot.services import cycles, directives, levels, reach, repeats, status
 from bot.services.directive_parser import DirectiveMeta, parse_directive
 from bot.services.field_parsers import Ok, parse_field
 from bot.services.files import FileTooLarge
@@ -43,6 +43,7 @@ from handlers.scan_progress import progress_for
 from messages import common, scans
 from messages import cycles as cycle_msg
 from messages import directives as msg
+from messages import levels as level_msg
 from messages.formats import directive_code
 from messages.render import numbered_choices
 from storage.models import Directive, Unit
@@ -274,6 +275,11 @@ async def show_preview(ctx: Context, draft: Directive) -> None:
     scan_note = scans.preview_note((draft.meta or {}).get("scan"), msg.FIELD_LABELS)
     if scan_note:
         text = f"{scan_note}\n\n{text}"
+    if upper := levels.upper_deadline(
+        draft
+    ):  # a re-issue: what it carries out, and the deadline it may not pass
+        implements = (draft.meta or {}).get("implements") or ""
+        text = f"{implements}\n{level_msg.UPPER_DEADLINE.format(date=msg.day(upper))}\n\n{text}"
     at = (draft.id, _rev(draft))
     edits = [
         Button(msg.BUTTON_EDIT.format(label=label), b.CorrectField(*at, key).encode())
@@ -434,6 +440,8 @@ async def _apply_edit(ctx: Context, draft: Directive, field: str, text: str) -> 
             if directives.deadline_passed(value, today):
                 ctx.reply(msg.DEADLINE_IN_PAST.format(date=msg.day(value)))
                 return False
+            if _after_upper(ctx, draft, value):
+                return False
             draft.deadline = value
             meta.update(deadline_confirmed=True, deadline_recurring=None, deadline_at_period_end=False)
         else:
@@ -482,10 +490,21 @@ async def _confirm_deadline(ctx: Context, draft: Directive) -> None:
     if directives.deadline_passed(draft.deadline, today):
         ctx.reply(msg.DEADLINE_IN_PAST.format(date=msg.day(draft.deadline)))
         return
+    if _after_upper(ctx, draft, draft.deadline):
+        return
     directives.confirm_deadline(draft, draft.deadline)
     _touch(draft)
     ctx.reply(msg.DEADLINE_CONFIRMED_TEXT.format(date=msg.day(draft.deadline)))
     await show_preview(ctx, draft)
+
+
+def _after_upper(ctx: Context, draft: Directive, deadline: date) -> bool:
+    """A re-issue's deadline later than the upper directive's is refused, saying by when."""
+    if not levels.after_upper(draft, deadline):
+        return False
+    upper = msg.day(levels.upper_deadline(draft))
+    ctx.reply(level_msg.DEADLINE_AFTER_UPPER.format(date=msg.day(deadline), upper=upper))
+    return True
 
 
 async def _use_hint(ctx: Context, draft: Directive, state: dict[str, object]) -> None:
@@ -651,12 +670,15 @@ async def _send(
         code = directive_code(draft.id)
         ctx.reply(msg.REPLACED.format(number=draft.number or "", code=code, cells=plan.cells, old=old))
     else:
-        plan = await directives.queue_broadcast(
+        plan, handed = await levels.broadcast(
             ctx.session, ctx.clock, draft, cells, form, actor=actor, person_id=person_id
         )
         ctx.reply(
             msg.QUEUED.format(number=draft.number or "", cells=plan.cells, code=directive_code(draft.id))
         )
+        if handed:
+            names = ", ".join(u.name for u in handed)
+            ctx.reply(level_msg.HANDED_DOWN.format(units=len(handed), names=names))
     await ctx.clear_state()
     if plan.cells:
         directive_id, channel, chat_id = watched.id, ctx.event.channel.value, ctx.event.chat_id

@@ -6,7 +6,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from handlers import board, buttons, directive_intake, menu, registration, reports, secretary, web_link
+from handlers import (
+    board,
+    buttons,
+    directive_intake,
+    levels,
+    menu,
+    registration,
+    reports,
+    secretary,
+    web_link,
+)
 from handlers.classify import EventKind, board_command, classify
 from handlers.commands import BOARD, EVERYONE, SECRETARY
 from handlers.context import Context
@@ -31,6 +41,7 @@ menu.TABLE.add("xuat", BOARD, board.xuat)
 menu.TABLE.add("baocao", BOARD, board.baocao)
 menu.TABLE.add("layso", BOARD, board.layso)
 menu.TABLE.add("web", BOARD, web_link.web)
+menu.TABLE.add("baocaolen", BOARD, levels.baocaolen)
 
 
 async def route(ctx: Context) -> None:
@@ -74,6 +85,8 @@ async def _button(ctx: Context) -> None:
         await board.on_button(ctx, pressed)
     elif isinstance(pressed, buttons.IntakeButton) and ctx.has_role(*BOARD):
         await directive_intake.on_button(ctx, pressed)
+    elif isinstance(pressed, buttons.LevelButton) and ctx.has_role(*BOARD):
+        await levels.on_button(ctx, pressed)
     else:
         ctx.reply(common.for_channel(common.NOT_UNDERSTOOD, commands=ctx.has_commands))
 

@@ -69,6 +69,8 @@ WORDS_BOARD: dict[str, str] = {
     "layso": "layso",
     "web": "web",
     "trang web": "web",
+    "bao cao len": "baocaolen",
+    "baocaolen": "baocaolen",
 }
 NOTHING_TO_ACK = "Đồng chí đã xác nhận nhận tất cả văn bản. Gõ «văn bản» để xem danh sách."
 NOTHING_TO_EDIT = "Chi bộ của đồng chí chưa gửi báo cáo nào để sửa. Gõ «báo cáo» để báo cáo."

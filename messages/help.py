@@ -12,6 +12,7 @@ COMMAND_DESCRIPTIONS: dict[str, str] = {
     "tonghop": "Tổng hợp kết quả trong ngày",
     "xuat": "Xuất kết quả ra Excel",
     "baocao": "Dự thảo báo cáo tổng hợp (Word)",
+    "baocaolen": "Gửi báo cáo tổng hợp lên cấp trên",
     "layso": "Ghi số báo cáo vào sổ văn bản",
     "web": "Mở trang quản lý trên máy tính",
 }
@@ -67,7 +68,7 @@ BOARD_WORDS = (
 # Commands the typed words above stand for: where there is no command menu, none is shown with a slash.
 TYPED_AS_WORDS = frozenset({"help", "huy", "vanban"})
 BOARD_TYPED_AS_WORDS = frozenset(
-    {"help", "huy", "tinhhinh", "nhacnho", "tonghop", "xuat", "baocao", "layso", "web"}
+    {"help", "huy", "tinhhinh", "nhacnho", "tonghop", "xuat", "baocao", "layso", "web", "baocaolen"}
 )
 
 

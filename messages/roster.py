@@ -51,3 +51,16 @@ UNIT_RETIRED = (
     "{code} has history (directives, reports or staff), so it is retired, not deleted: it receives no new "
     "directives and stays in past figures."
 )
+UNIT_CHANGE_REFUSED = (
+    "Không thực hiện được: mã {code} không có, hoặc đơn vị mới cần tên (--name) và các đơn vị hợp nhất phải cùng "
+    "cấp trên, hoặc không thể chuyển một đơn vị vào chính nó.\n"
+    "Refused: no unit {code}, or a new unit needs --name and the merged units one parent, or a unit cannot move "
+    "under itself."
+)
+UNITS_MERGED = (
+    "Đã hợp nhất {codes} vào {into} ({name}); {moved} đơn vị trực thuộc chuyển sang {into}. Số liệu cũ được giữ và "
+    "tính cho {into}.\n"
+    "Merged {codes} into {into} ({name}); {moved} units moved under {into}. Past figures are kept and count for {into}."
+)
+UNIT_RENAMED = "Đã đổi tên {code} thành «{name}». / {code} renamed to «{name}»."
+UNIT_MOVED = "Đã chuyển {code} sang trực thuộc {parent}. / {code} moved under {parent}."

@@ -81,6 +81,8 @@ class Unit(Base):
     depth: Mapped[int] = mapped_column(Integer, default=0)
     is_cell: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A unit merged into another (bot/services/unit_changes.py): retired, its history counted toward this one.
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
 
 
 class Person(Base):
@@ -325,6 +327,24 @@ class DirectiveTarget(Base):
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     # Switched off by a board member for the cells in their scope only (/nhacnho ... tat), not for other boards'.
     reminders_off: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class Handoff(Base):
+    """An upper board's directive handed to the board of a unit below it (one with its own board staff), and what
+    that board did with it: re-issued it as its own directive (`reissue_id`), forwarded it unchanged to its cells,
+    or nothing yet; and when it sent its own aggregated report upward (bot.services.levels)."""
+
+    __tablename__ = "handoffs"
+    directive_id: Mapped[int] = mapped_column(
+        ForeignKey("directives.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    received_at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(16), default="pending")  # pending / forwarded / reissued
+    acted_at: Mapped[datetime | None]
+    reissue_id: Mapped[int | None] = mapped_column(ForeignKey("directives.id", ondelete="SET NULL"))
+    reported_at: Mapped[datetime | None]
+    report_late: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class FormDef(Base):

@@ -117,9 +117,11 @@ async def test_demo_province_is_seeded_and_joined(page: Page) -> None:
     state = await page.state()
     people = state["people"]
     assert people[0]["name"] == BOARD and people[0]["role"] == "board" and people[0]["linked"]
-    assert len(people) == 17
+    assert len(people) == 18
+    commune = [p for p in people if p["role"] == "board" and p["name"] == "Giàng Thị Xuân"]
+    assert commune and not commune[0]["linked"]  # a commune board: the second level, joining when she wants
     waiting = {p["name"]: p for p in people if not p["linked"]}
-    assert set(waiting) == {HANG, "Lù Thị Mai", DUNG}
+    assert set(waiting) == {HANG, "Lù Thị Mai", DUNG, "Giàng Thị Xuân"}
     assert all(len(p["invite_code"]) == 11 for p in waiting.values())
     secretaries = [p["platform"] for p in people if p["role"] == "secretary"]
     assert {p["platform"] for p in people if p["linked"]} == {"telegram", "zalo", "zalo_oa"}

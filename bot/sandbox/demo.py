@@ -3,7 +3,8 @@
 The province: a tỉnh ủy, three đảng ủy and thirteen chi bộ, each with a secretary; one board member of the
 province. Most secretaries are on Zalo, some on the Zalo Bot Platform ("zalo"), some following the committee's
 Zalo Official Account ("zalo_oa"); a few are on Telegram, and so is the board member, who uploads directives. The roster goes in through `roster.import_roster` and everyone gets an invite through `invites.issue`,
-exactly as an administrator's `chibo units import` and `chibo invite` do. Who joins, and on which platform, is
+exactly as an administrator's `chibo units import` and `chibo invite` do. A second level: the board of the
+commune Tân Phong, on the Zalo OA, not joined at start. Who joins, and on which platform, is
 decided here (`DemoPerson`); the joining itself is done by `app.Sandbox` through the fakes, the way people do it.
 """
 
@@ -105,6 +106,11 @@ UNITS: tuple[DemoUnit, ...] = (
 BOARD_NAME = "Nguyễn Thị Tuyên"
 BOARD_PHONE = "0988000001"
 BOARD_SCOPE = "TU"
+# A second level: the commune's own board (not joined at start, so the province's directives go to its cells
+# directly until she joins; joined, she receives them to re-issue or forward: bot/services/levels.py).
+COMMUNE_BOARD_NAME = "Giàng Thị Xuân"
+COMMUNE_BOARD_PHONE = "0988000002"
+COMMUNE_BOARD_SCOPE = "X-TP"
 # The person the page opens with: a Zalo secretary, as most are (here on the Official Account).
 FIRST_PERSON_UNIT = "DUK-SYT"
 
@@ -206,6 +212,10 @@ async def seed(session: AsyncSession, clock: Clock) -> list[DemoPerson]:
     units = {u.code: u for u in (await session.scalars(select(Unit))).all()}
     board = await _add_board_member(session, clock, units[BOARD_SCOPE])
     people = [await _invite(session, clock, board, "board", units[BOARD_SCOPE], "telegram", True)]
+    commune = await _add_board_member(
+        session, clock, units[COMMUNE_BOARD_SCOPE], COMMUNE_BOARD_NAME, COMMUNE_BOARD_PHONE
+    )
+    people.append(await _invite(session, clock, commune, "board", units[COMMUNE_BOARD_SCOPE], OA, False))
     for demo in UNITS:
         if demo.phone is None:
             continue
@@ -217,9 +227,11 @@ async def seed(session: AsyncSession, clock: Clock) -> list[DemoPerson]:
     return people
 
 
-async def _add_board_member(session: AsyncSession, clock: Clock, scope: Unit) -> Person:
+async def _add_board_member(
+    session: AsyncSession, clock: Clock, scope: Unit, name: str = BOARD_NAME, phone: str = BOARD_PHONE
+) -> Person:
     """What `chibo staff add --unit TU` does."""
-    person = Person(full_name=BOARD_NAME, phone=BOARD_PHONE, created_at=clock.now())
+    person = Person(full_name=name, phone=phone, created_at=clock.now())
     session.add(person)
     await session.flush()
     session.add(Role(person_id=person.id, kind="board", unit_id=scope.id))

@@ -295,6 +295,7 @@ class Run:
     escalations: int = 0
     escalated_units: int = 0
     by_rule: dict[str, int] = field(default_factory=dict)
+    levels: int = 0  # reminders and escalations to boards along the chain (bot/services/level_reminders.py)
 
 
 async def send_due(host: Host) -> Run:

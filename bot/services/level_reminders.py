@@ -1,0 +1,73 @@
+"""Reminders along the chain of levels: the board of a unit below that has not re-issued or forwarded an upper
+directive, or not sent its report upward, is reminded; once the upper deadline has passed without it, the upper
+board is told (escalation). Cells are reminded by bot/services/reminders.py on their own level's directive (a
+re-issue carries its own, earlier deadline). Each reminder is recorded under (upper directive, unit, rule) in the
+`reminders` table, so a restart or a second instance neither repeats nor loses one; quiet hours are the upper
+directive's policy's."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.core.events import Reply
+from bot.core.host import Host
+from bot.services import levels, reminders
+from bot.services.outbox import enqueue
+from messages import levels as msg
+from storage.db import transaction
+from storage.models import Directive, Handoff, Unit
+
+ACT_AFTER_DAYS = (
+    2  # a board that has neither re-issued nor forwarded is reminded this long after receiving it
+)
+REPORT_BEFORE_DAYS = 1  # and reminded to report upward this long before the upper deadline
+ACT, REPORT, ESCALATE = "level_act", "level_report", "level_escalate"
+
+
+async def send_due(host: Host) -> int:
+    """Queue the reminders and escalations due now; how many were queued."""
+    clock, tz = host.clock, host.settings.tz
+    now = clock.now()
+    today = now.astimezone(tz).date()
+    queued = 0
+    async with transaction(host.sessions) as session:
+        rows = (
+            await session.execute(
+                select(Handoff, Directive, Unit)
+                .join(Directive, Directive.id == Handoff.directive_id)
+                .join(Unit, Unit.id == Handoff.unit_id)
+                .where(Handoff.reported_at.is_(None), Directive.deadline.is_not(None))
+            )
+        ).all()
+        for handed, upper, unit in rows:
+            policy = reminders.policy_of(upper)
+            if not policy.enabled or reminders.is_quiet(policy, now, tz):
+                continue
+            assert upper.deadline is not None
+            pending = handed.action == levels.PENDING
+            rule, text = None, ""
+            if today > upper.deadline:
+                rule = ESCALATE
+            elif pending and now - handed.received_at >= timedelta(days=ACT_AFTER_DAYS):
+                rule = ACT
+            elif not pending and today >= upper.deadline - timedelta(days=REPORT_BEFORE_DAYS):
+                rule = REPORT
+            if rule is None or not await reminders.record(session, clock, upper.id, [unit.id], rule):
+                continue
+            number, deadline = upper.number or "", msg.day(upper.deadline)
+            if rule == ESCALATE:
+                what = msg.ESCALATE_NOT_ACTED if pending else msg.ESCALATE_NOT_REPORTED
+                text = what.format(unit=unit.name, number=number, deadline=deadline)
+                chats = await levels.upper_chats(session, upper)
+            else:
+                template = msg.REMIND_ACT if rule == ACT else msg.REMIND_REPORT
+                text = template.format(unit=unit.name, number=number, deadline=deadline)
+                chats = await levels.board_chats(session, unit.id)
+            for channel, chat_id in chats:
+                enqueue(session, clock, channel, chat_id, [Reply(text=text)], kind="reminder")
+                queued += 1
+    if queued:
+        host.sender.wake()
+    return queued

@@ -1,0 +1,450 @@
+"""Levels: a directive flows down a tree of any depth and each level's board acts on it. When a board sends a
+directive, the cells under a unit below it that has its own board staff joined are not sent it directly: that unit's
+board receives it (a `Handoff`), then re-issues it as its own directive with an earlier deadline or forwards it
+unchanged; the upper board sees, per unit below, what was done and how far its cells got. The same code serves a
+province, a commune and a bloc: no level has a name here, only units and who staffs them (docs/design.md, Levels)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.core.clock import Clock
+from bot.core.events import Button, OutFile, Reply
+from bot.services import directives, unit_changes
+from bot.services.audit import audit
+from bot.services.forms import FormSpec
+from bot.services.outbox import REPLY, enqueue
+from messages import directives as dmsg
+from messages import levels as msg
+from storage.models import ChannelAccount, Directive, DirectiveTarget, Handoff, Role, Unit
+
+PENDING, FORWARDED, REISSUED = "pending", "forwarded", "reissued"
+
+
+@dataclass(frozen=True)
+class Split:
+    """A broadcast's cells: those sent directly, and those handed to the board of a unit below (by unit)."""
+
+    direct: list[int]
+    handed: dict[int, list[int]]
+
+
+@dataclass(frozen=True)
+class Below:
+    """One unit below that received a directive through its board, and how far it got."""
+
+    unit: Unit
+    action: str
+    acted_at: datetime | None
+    reissues: list[Directive]
+    cells: int
+    reported: int
+    reported_up: datetime | None = None
+    late_up: bool = False
+    merged: list[Unit] = field(default_factory=list)  # the units, merged since, it was handed to
+
+
+async def _staffed(session: AsyncSession, under: Unit | None) -> list[Unit]:
+    """Units strictly below `under` (None: below the top units) whose board staff has joined the bot."""
+    query = (
+        select(Unit)
+        .join(Role, (Role.unit_id == Unit.id) & (Role.kind == "board"))
+        .join(ChannelAccount, (ChannelAccount.person_id == Role.person_id) & ChannelAccount.active.is_(True))
+        .where(Unit.active.is_(True), Unit.is_cell.is_(False))
+        .distinct()
+    )
+    if under is None:
+        query = query.where(Unit.parent_id.is_not(None))
+    else:
+        query = query.where(Unit.path.startswith(under.path), Unit.id != under.id)
+    return list((await session.scalars(query)).all())
+
+
+async def split(session: AsyncSession, sender: Unit | None, cell_ids: list[int]) -> Split:
+    """Each cell goes to the nearest staffed unit between it and the sender (that board hands it on further
+    down in its turn), or directly when there is none."""
+    staffed = await _staffed(session, sender)
+    if not staffed or not cell_ids:
+        return Split(list(cell_ids), {})
+    # The cells' paths by one prefix read of the staffed subtrees, never a parameter per cell (10,000 and more).
+    under = or_(*(Unit.path.startswith(u.path) for u in staffed))
+    wanted = set(cell_ids)
+    rows = await session.execute(select(Unit.id, Unit.path).where(Unit.is_cell.is_(True), under))
+    paths = {uid: path for uid, path in rows.all() if uid in wanted}
+    direct: list[int] = []
+    handed: dict[int, list[int]] = {}
+    staffed_ids = {u.id for u in staffed}
+    for cell in cell_ids:
+        # A path lists the ancestors from the top: the first staffed one is the nearest below the sender.
+        ancestors = (int(part) for part in paths.get(cell, "").strip("/").split("/") if part)
+        owner = next((a for a in ancestors if a in staffed_ids), None)
+        if owner is None:
+            direct.append(cell)
+        else:
+            handed.setdefault(owner, []).append(cell)
+    return Split(direct, handed)
+
+
+async def broadcast(
+    session: AsyncSession,
+    clock: Clock,
+    directive: Directive,
+    cell_ids: list[int],
+    form: FormSpec | None,
+    *,
+    actor: str,
+    person_id: int | None = None,
+) -> tuple[directives.Plan, list[Unit]]:
+    """Send a board's directive down: directly to the cells no board below stands between, to the boards of the
+    units below for the others; a re-issue is recorded on the upper directive it carries out."""
+    sender = await session.get(Unit, directive.unit_id) if directive.unit_id else None
+    parts = await split(session, sender, cell_ids)
+    plan = await directives.queue_broadcast(
+        session, clock, directive, parts.direct, form, actor=actor, person_id=person_id
+    )
+    units = await hand_down(session, clock, directive, list(parts.handed))
+    await _record_reissue(session, clock, directive)
+    return plan, units
+
+
+async def hand_down(
+    session: AsyncSession, clock: Clock, directive: Directive, unit_ids: list[int]
+) -> list[Unit]:
+    """The directive handed to the boards of these units: a handoff row each and the card to every board member."""
+    if not unit_ids:
+        return []
+    now = clock.now()
+    await session.execute(
+        insert(Handoff),
+        [
+            {"directive_id": directive.id, "unit_id": u, "received_at": now, "action": PENDING}
+            for u in unit_ids
+        ],
+    )
+    files = await directives.files_of(session, directive.id)
+    units = list((await session.scalars(select(Unit).where(Unit.id.in_(unit_ids)).order_by(Unit.name))).all())
+    for unit in units:
+        parts = _card(directive, unit, files)
+        for channel, chat_id in await board_chats(session, unit.id):
+            enqueue(session, clock, channel, chat_id, parts, kind=REPLY)
+    return units
+
+
+def _card(directive: Directive, unit: Unit, files: list[OutFile]) -> list[Reply]:
+    text = msg.HANDED.format(
+        unit=unit.name,
+        kind=dmsg.KINDS.get(directive.doc_type or "", dmsg.KIND_DEFAULT),
+        number=directive.number or "",
+        date=msg.day(directive.issued_on),
+        issuer=msg.issuer_of(directive.parent_body, directive.issuer),
+        subject=directive.subject or "",
+        deadline=msg.day(directive.deadline),
+    )
+    if files:
+        text += "\n" + msg.HANDED_FILES.format(count=len(files))
+    # Built here as directives.card_parts builds `ack:`; handlers/buttons.py reads them (ReissueUpper, ForwardUpper).
+    buttons = [
+        [Button(msg.BUTTON_REISSUE, f"hr:{directive.id}:{unit.id}")],
+        [Button(msg.BUTTON_FORWARD, f"hf:{directive.id}:{unit.id}")],
+    ]
+    return [Reply(text=text, buttons=buttons, file=files[0] if files else None, group=files[1:])]
+
+
+async def board_chats(session: AsyncSession, unit_id: int) -> list[tuple[str, str]]:
+    rows = await session.execute(
+        select(ChannelAccount.channel, ChannelAccount.chat_id)
+        .join(Role, (Role.person_id == ChannelAccount.person_id) & (Role.kind == "board"))
+        .where(Role.unit_id == unit_id, ChannelAccount.active.is_(True))
+    )
+    return sorted(set(rows.all()))
+
+
+async def handoff(session: AsyncSession, directive_id: int, unit_ids: list[int]) -> Handoff | None:
+    """The handoff of this directive to one of these units (a board member's), if it was handed to one."""
+    if not unit_ids:
+        return None
+    return await session.scalar(
+        select(Handoff).where(Handoff.directive_id == directive_id, Handoff.unit_id.in_(unit_ids))
+    )
+
+
+async def forward(
+    session: AsyncSession,
+    clock: Clock,
+    handed: Handoff,
+    form: FormSpec | None,
+    *,
+    actor: str,
+    person_id: int | None,
+) -> tuple[int, list[Unit]]:
+    """The upper directive forwarded unchanged to the unit's cells (handed further down where a board stands
+    between); how many cells it was queued for and the units it was handed to."""
+    directive = await session.get(Directive, handed.directive_id)
+    unit = await session.get(Unit, handed.unit_id)
+    assert directive is not None and unit is not None
+    targeted = set(
+        (
+            await session.scalars(
+                select(DirectiveTarget.unit_id).where(DirectiveTarget.directive_id == directive.id)
+            )
+        ).all()
+    )
+    cells = [c for c in await directives.cells_under(session, [unit]) if c not in targeted]
+    parts = await split(session, unit, cells)
+    queued = 0
+    if parts.direct:
+        await directives.queue_cells(session, clock, directive, parts.direct, form)
+        directives.resume_sending(directive)
+        await directives.settle(session, [directive.id])
+        queued = len(parts.direct)
+    units = await hand_down(session, clock, directive, list(parts.handed))
+    handed.action, handed.acted_at = FORWARDED, clock.now()
+    await audit(
+        session,
+        clock,
+        "directive.forward",
+        person_id=person_id,
+        actor=actor,
+        details={"directive_id": directive.id, "unit_id": unit.id, "cells": queued},
+    )
+    return queued, units
+
+
+def implements_line(upper: Directive) -> str:
+    """«Thực hiện Công văn số 1818-CV/TU ngày 25/3/2024 của Ban Thường vụ Tỉnh ủy ...»"""
+    return msg.IMPLEMENTS.format(
+        kind=dmsg.KINDS.get(upper.doc_type or "", dmsg.KIND_DEFAULT),
+        number=upper.number or "",
+        date=msg.day(upper.issued_on),
+        issuer=msg.issuer_of(upper.parent_body, upper.issuer),
+    )
+
+
+async def reissue_draft(
+    session: AsyncSession, clock: Clock, handed: Handoff, *, created_by: int | None, today: date
+) -> Directive:
+    """The lower board's own draft carrying out the upper directive: its subject, files and the «Thực hiện ...»
+    line prefilled, issued today by the unit; the number and an earlier deadline are the board's to give."""
+    upper = await session.get(Directive, handed.directive_id)
+    unit = await session.get(Unit, handed.unit_id)
+    assert upper is not None and unit is not None
+    line = implements_line(upper)
+    draft = Directive(
+        status="draft",
+        created_by=created_by,
+        unit_id=unit.id,
+        created_at=clock.now(),
+        form_key=upper.form_key,
+        doc_type=upper.doc_type,
+        issuer=unit.name,
+        issued_on=today,
+        subject=upper.subject,
+        period_start=upper.period_start,
+        period_end=upper.period_end,
+        deadline=upper.deadline,
+        body_text=line,
+        meta={
+            "upper_id": upper.id,
+            "upper_deadline": upper.deadline.isoformat() if upper.deadline else None,
+            "implements": line,
+            "cited": [line.removeprefix("Thực hiện ")],
+            "deadline_confirmed": False,
+        },
+    )
+    session.add(draft)
+    await session.flush()
+    for f in await directives.files_of(session, upper.id):
+        await directives.attach(session, draft.id, f)
+    return draft
+
+
+def upper_deadline(draft: Directive) -> date | None:
+    """The deadline of the upper directive a re-issue carries out: its own may not be later."""
+    value = (draft.meta or {}).get("upper_deadline")
+    return date.fromisoformat(value) if isinstance(value, str) else None
+
+
+def after_upper(draft: Directive, deadline: date) -> bool:
+    upper = upper_deadline(draft)
+    return upper is not None and deadline > upper
+
+
+async def _record_reissue(session: AsyncSession, clock: Clock, directive: Directive) -> None:
+    upper_id = (directive.meta or {}).get("upper_id")
+    if not isinstance(upper_id, int) or directive.unit_id is None:
+        return
+    handed = await handoff(session, upper_id, [directive.unit_id])
+    if handed is not None:
+        handed.action, handed.acted_at, handed.reissue_id = REISSUED, clock.now(), directive.id
+
+
+async def below(session: AsyncSession, directive_id: int) -> list[Below]:
+    """Per unit the directive was handed to, as the tree stands today (units merged since count toward their
+    successor, one row for it): what its board did, when, and its cells' progress (on the re-issue's targets when
+    re-issued, on the directive's own under the unit when forwarded). A few queries whatever the number of units
+    below (the province benchmark has a hundred)."""
+    rows = (
+        await session.execute(
+            select(Handoff, Unit)
+            .join(Unit, Unit.id == Handoff.unit_id)
+            .where(Handoff.directive_id == directive_id)
+            .order_by(Unit.name)
+        )
+    ).all()
+    groups: dict[int, tuple[Unit, list[tuple[Handoff, Unit]]]] = {}
+    for handed, unit in rows:
+        now_unit = await unit_changes.current(session, unit)
+        groups.setdefault(now_unit.id, (now_unit, []))[1].append((handed, unit))
+    holders = {h.unit_id: groups_unit for groups_unit, members in groups.values() for h, _ in members}
+    by_reissue, by_holder = await _counts(session, [h for h, _ in rows], holders)
+    reissue_ids = [h.reissue_id for h, _ in rows if h.reissue_id]
+    reissues = (
+        list((await session.scalars(select(Directive).where(Directive.id.in_(reissue_ids)))).all())
+        if reissue_ids
+        else []
+    )
+    out = []
+    for now_unit, members in groups.values():
+        handoffs = [h for h, _ in members]
+        actions = {h.action for h in handoffs}
+        action = next(a for a in (REISSUED, FORWARDED, PENDING) if a in actions)
+        cells = sum(by_reissue.get(h.unit_id, (0, 0))[0] for h in handoffs)
+        reported = sum(by_reissue.get(h.unit_id, (0, 0))[1] for h in handoffs)
+        if FORWARDED in actions:
+            cells, reported = (
+                cells + by_holder.get(now_unit.id, (0, 0))[0],
+                reported + by_holder.get(now_unit.id, (0, 0))[1],
+            )
+        acted = [h.acted_at for h in handoffs if h.acted_at]
+        up = [h.reported_at for h in handoffs]
+        out.append(
+            Below(
+                now_unit,
+                action,
+                max(acted) if acted else None,
+                [d for d in reissues if d.id in {h.reissue_id for h in handoffs}],
+                cells,
+                reported,
+                max(a for a in up if a) if all(up) else None,
+                any(h.report_late for h in handoffs),
+                [u for _, u in members if u.id != now_unit.id],
+            )
+        )
+    return out
+
+
+async def _counts(
+    session: AsyncSession, handoffs: list[Handoff], holders: dict[int, Unit]
+) -> tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int]]]:
+    """The cells reached and reported: per handed unit for re-issues (a re-issue's targets all lie under the
+    unit that sent it, so they are counted by directive), per holder (the unit today) for forwarded ones (by its
+    path)."""
+    by_reissue: dict[int, tuple[int, int]] = {}
+    reissued = {h.reissue_id: h.unit_id for h in handoffs if h.action == REISSUED and h.reissue_id}
+    if reissued:
+        rows = await session.execute(
+            select(DirectiveTarget.directive_id, func.count(), func.count(DirectiveTarget.reported_at))
+            .where(DirectiveTarget.directive_id.in_(list(reissued)))
+            .group_by(DirectiveTarget.directive_id)
+        )
+        for source, cells, reported in rows.all():
+            by_reissue[reissued[source]] = (cells, reported)
+    by_holder: dict[int, tuple[int, int]] = {}
+    forwarded = [h for h in handoffs if h.action == FORWARDED]
+    for upper_id in {h.directive_id for h in forwarded}:
+        holder, cell = aliased(Unit), aliased(Unit)
+        units = sorted({holders[h.unit_id].id for h in forwarded if h.directive_id == upper_id})
+        rows = await session.execute(
+            select(holder.id, func.count(), func.count(DirectiveTarget.reported_at))
+            .select_from(DirectiveTarget)
+            .join(cell, cell.id == DirectiveTarget.unit_id)
+            .join(holder, cell.path.startswith(holder.path))
+            .where(DirectiveTarget.directive_id == upper_id, holder.id.in_(units))
+            .group_by(holder.id)
+        )
+        for unit_id, cells, reported in rows.all():
+            by_holder[unit_id] = (cells, reported)
+    return by_reissue, by_holder
+
+
+def render_below(rows: list[Below]) -> str:
+    if not rows:
+        return ""
+    lines = [msg.BELOW_HEAD]
+    for row in rows:
+        when = msg.BELOW_WHEN.format(at=msg.day(row.acted_at.date())) if row.acted_at else ""
+        reissue = "".join(
+            msg.BELOW_REISSUE.format(number=d.number or "", deadline=msg.day(d.deadline))
+            for d in row.reissues
+        )
+        name = row.unit.name
+        if row.merged:
+            name += msg.BELOW_MERGED.format(names=", ".join(u.name for u in row.merged))
+        lines.append(
+            msg.BELOW_LINE.format(
+                unit=name,
+                action=msg.ACTIONS[row.action],
+                when=when,
+                reissue=reissue,
+                reported=row.reported,
+                cells=row.cells,
+                up=_up(row),
+            )
+        )
+    return "\n".join(lines)
+
+
+def _up(row: Below) -> str:
+    if row.reported_up is None:
+        return msg.BELOW_NOT_REPORTED
+    when = msg.UP_LATE if row.late_up else msg.UP_ON_TIME
+    return msg.BELOW_REPORTED.format(at=msg.day(row.reported_up.date()), when=when)
+
+
+# -- reporting upward --------------------------------------------------------------------------------------------
+
+
+async def handed_to(session: AsyncSession, unit_ids: list[int]) -> list[tuple[Handoff, Directive]]:
+    """The upper directives handed to these units, newest first."""
+    if not unit_ids:
+        return []
+    rows = await session.execute(
+        select(Handoff, Directive)
+        .join(Directive, Directive.id == Handoff.directive_id)
+        .where(Handoff.unit_id.in_(unit_ids))
+        .order_by(Handoff.received_at.desc())
+    )
+    return [(h, d) for h, d in rows.all()]
+
+
+def source_of(handed: Handoff) -> int | None:
+    """The directive the unit's cells reported on: its re-issue, the upper one when forwarded, None before either."""
+    if handed.action == REISSUED:
+        return handed.reissue_id
+    return handed.directive_id if handed.action == FORWARDED else None
+
+
+async def progress(session: AsyncSession, handed: Handoff) -> tuple[int, int]:
+    """How many of the unit's cells the directive reached, and how many reported."""
+    unit = await session.get(Unit, handed.unit_id)
+    if unit is None:
+        return 0, 0
+    holder = await unit_changes.current(session, unit)
+    by_reissue, by_holder = await _counts(session, [handed], {unit.id: holder})
+    return by_reissue.get(unit.id) or by_holder.get(holder.id) or (0, 0)
+
+
+async def upper_chats(session: AsyncSession, upper: Directive) -> list[tuple[str, str]]:
+    """Where the upper board reads: every joined board member of the unit that sent the upper directive."""
+    return await board_chats(session, upper.unit_id) if upper.unit_id else []
+
+
+def record_report(handed: Handoff, upper: Directive, at: datetime, today: date) -> None:
+    """The unit's report upward is in: when, and whether after the upper deadline."""
+    handed.reported_at = at
+    handed.report_late = upper.deadline is not None and today > upper.deadline

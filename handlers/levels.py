@@ -1,0 +1,223 @@
+"""A lower unit's board acting on an upper directive handed to it (bot/services/levels.py): re-issue it as its own
+directive (the intake opens on a prefilled draft) or forward it unchanged to its cells, then «báo cáo lên»: the Word
+draft aggregated from its cells' reports (numbered from its own register) shown to it, and on its confirmation sent
+to the upper board and recorded on the handoff (on time or late). Only a board member whose scope holds the unit
+may act; re-issue or forward once per directive and unit."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date
+
+from bot.core.events import Button, Reply
+from bot.core.host import Host
+from bot.services import directives, levels, status
+from bot.services.forms_store import get_form
+from bot.services.outbox import REPLY, enqueue
+from handlers import buttons as b
+from handlers import directive_intake, report_number
+from handlers.context import Context
+from messages import board as board_msg
+from messages import levels as msg
+from storage.db import transaction
+from storage.models import Directive, Handoff, Unit
+
+log = logging.getLogger(__name__)
+
+
+async def on_button(ctx: Context, pressed: b.LevelButton) -> None:
+    scope = await directives.scope_units(ctx.session, ctx.roles)
+    unit = await ctx.session.get(Unit, pressed.unit_id)
+    if unit is None or not any(unit.path.startswith(s.path) for s in scope):
+        ctx.reply(msg.NOT_YOURS)
+        return
+    handed = await levels.handoff(ctx.session, pressed.directive_id, [unit.id])
+    upper = await ctx.session.get(Directive, pressed.directive_id)
+    if handed is None or upper is None:
+        ctx.reply(msg.NOT_YOURS)
+        return
+    if isinstance(pressed, b.SendUp):
+        await _send_up(ctx, handed, upper)
+        return
+    if handed.action != levels.PENDING and handed.acted_at is not None:
+        action = msg.ACTIONS[handed.action]
+        at = msg.day(handed.acted_at.date())
+        ctx.reply(msg.ALREADY.format(number=upper.number or "", unit=unit.name, action=action, at=at))
+        return
+    if isinstance(pressed, b.ForwardUpper):
+        await _forward(ctx, handed, upper, unit)
+    else:
+        draft = await levels.reissue_draft(
+            ctx.session, ctx.clock, handed, created_by=ctx.person.id if ctx.person else None, today=ctx.today
+        )
+        await ctx.set_state(directive_intake.FLOW, directive_intake.IntakeStep.REVIEW, {"id": draft.id})
+        await directive_intake.show_preview(ctx, draft)
+
+
+async def _forward(ctx: Context, handed: Handoff, upper: Directive, unit: Unit) -> None:
+    form = await get_form(ctx.session, upper.form_key)
+    actor = f"{ctx.event.channel.value}:{ctx.event.user_id}"
+    cells, units = await levels.forward(
+        ctx.session, ctx.clock, handed, form, actor=actor, person_id=ctx.person.id if ctx.person else None
+    )
+    ctx.reply(msg.FORWARDED.format(number=upper.number or "", cells=cells, unit=unit.name))
+    if units:
+        ctx.reply(msg.HANDED_DOWN.format(units=len(units), names=", ".join(u.name for u in units)))
+    ctx.after_commit.append(ctx.runtime.sender.wake)
+
+
+# --- reporting upward -------------------------------------------------------------------------------------------
+
+
+async def baocaolen(ctx: Context) -> None:
+    """«báo cáo lên 747»: what the unit's report on the upper directive holds, its Word draft, and the button that
+    sends it up."""
+    units = [r.unit_id for r in ctx.roles if r.kind == "board" and r.unit_id is not None]
+    handed = await levels.handed_to(ctx.session, units)
+    if not handed:
+        ctx.reply(msg.UP_NOTHING)
+        return
+    query = ctx.event.args.strip()
+    matches = [(h, d) for h, d in handed if query in (d.number or "")] if query else handed
+    if len(matches) != 1:
+        numbers = [d.number or "" for _, d in handed]
+        example = re.match(r"\d+", numbers[0])
+        ctx.reply(
+            msg.UP_WHICH.format(
+                example=example.group() if example else numbers[0], numbers=", ".join(numbers)
+            )
+        )
+        return
+    handoff, upper = matches[0]
+    source = levels.source_of(handoff)
+    unit = await ctx.session.get(Unit, handoff.unit_id)
+    if source is None or unit is None:
+        ctx.reply(msg.UP_NOT_ACTED.format(number=upper.number or ""))
+        return
+    cells, reported = await levels.progress(ctx.session, handoff)
+    text = msg.UP_CONFIRM.format(
+        unit=unit.name,
+        number=upper.number or "",
+        deadline=msg.day(upper.deadline),
+        reported=reported,
+        cells=cells,
+    )
+    ctx.reply(text, [[Button(msg.BUTTON_SEND_UP, b.SendUp(upper.id, unit.id).encode())]])
+    scope = await status.scope_of(ctx.session, ctx.roles)
+    job = _UpJob(
+        ctx.runtime,
+        scope,
+        handoff.directive_id,
+        handoff.unit_id,
+        source,
+        ctx.today,
+        str(ctx.event.channel),
+        ctx.event.chat_id,
+    )
+    ctx.after_commit.append(lambda: ctx.runtime.spawn(job.preview(), name=f"report up on {upper.id}"))
+
+
+async def _send_up(ctx: Context, handoff: Handoff, upper: Directive) -> None:
+    source = levels.source_of(handoff)
+    if source is None:
+        ctx.reply(msg.UP_NOT_ACTED.format(number=upper.number or ""))
+        return
+    scope = await status.scope_of(ctx.session, ctx.roles)
+    job = _UpJob(
+        ctx.runtime,
+        scope,
+        handoff.directive_id,
+        handoff.unit_id,
+        source,
+        ctx.today,
+        str(ctx.event.channel),
+        ctx.event.chat_id,
+    )
+    ctx.after_commit.append(lambda: ctx.runtime.spawn(job.send(), name=f"report up on {upper.id}"))
+
+
+class _UpJob:
+    """Builds the unit's Word draft after the event's commit (it takes seconds for many cells) and sends it: to
+    the member to read first, or to the upper board, recording the report."""
+
+    def __init__(
+        self,
+        runtime: Host,
+        scope: status.Scope,
+        upper_id: int,
+        unit_id: int,
+        source_id: int,
+        today: date,
+        channel: str,
+        chat_id: str,
+    ) -> None:
+        self.runtime, self.scope, self.upper_id, self.unit_id = runtime, scope, upper_id, unit_id
+        self.source_id, self.today, self.channel, self.chat_id = source_id, today, channel, chat_id
+
+    async def _draft(self) -> report_number.Draft | None:
+        try:
+            return await report_number.build_draft(self.runtime, self.scope, self.source_id, self.today)
+        except Exception:
+            log.exception(
+                "building the report up on directive %s for unit %s failed", self.upper_id, self.unit_id
+            )
+            return None
+
+    async def preview(self) -> None:
+        built = await self._draft()
+        runtime = self.runtime
+        async with transaction(runtime.sessions) as session:
+            if built is None or built.file is None:
+                enqueue(
+                    session,
+                    runtime.clock,
+                    self.channel,
+                    self.chat_id,
+                    [Reply(text=board_msg.EXPORT_FAILED)],
+                    kind=REPLY,
+                )
+            else:
+                file = built.file
+                stored = await runtime.files.save(session, runtime.clock, file.content, file.name, file.mime)
+                parts = [Reply(text=file.caption, file=stored), *built.after]
+                enqueue(session, runtime.clock, self.channel, self.chat_id, parts, kind=REPLY)
+        runtime.sender.wake()
+
+    async def send(self) -> None:
+        built = await self._draft()
+        runtime = self.runtime
+        async with transaction(runtime.sessions) as session:
+            handoff = await levels.handoff(session, self.upper_id, [self.unit_id])
+            upper = await session.get(Directive, self.upper_id)
+            unit = await session.get(Unit, self.unit_id)
+            if built is None or built.file is None or handoff is None or upper is None or unit is None:
+                enqueue(
+                    session,
+                    runtime.clock,
+                    self.channel,
+                    self.chat_id,
+                    [Reply(text=board_msg.EXPORT_FAILED)],
+                    kind=REPLY,
+                )
+            else:
+                levels.record_report(handoff, upper, runtime.clock.now(), self.today)
+                when = msg.UP_LATE if handoff.report_late else msg.UP_ON_TIME
+                cells, reported = await levels.progress(session, handoff)
+                file = built.file
+                stored = await runtime.files.save(session, runtime.clock, file.content, file.name, file.mime)
+                text = msg.UP_RECEIVED.format(
+                    unit=unit.name, number=upper.number or "", when=when, reported=reported, cells=cells
+                )
+                for channel, chat_id in await levels.upper_chats(session, upper):
+                    enqueue(
+                        session,
+                        runtime.clock,
+                        channel,
+                        chat_id,
+                        [Reply(text=text), Reply(text=file.caption, file=stored)],
+                        kind=REPLY,
+                    )
+                done = msg.UP_SENT.format(number=upper.number or "", when=when)
+                enqueue(session, runtime.clock, self.channel, self.chat_id, [Reply(text=done)], kind=REPLY)
+        runtime.sender.wake()

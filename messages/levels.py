@@ -1,0 +1,81 @@
+"""Texts of the levels: an upper directive reaching a lower unit's board, re-issuing or forwarding it, and the
+upper board's view of the units below."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from messages import formats
+
+HANDED = (
+    "📥 VĂN BẢN CẤP TRÊN gửi {unit}: {kind} số {number} ngày {date} của {issuer}\n{subject}\n"
+    "Hạn báo cáo của cấp trên: {deadline}.\n"
+    "Đồng chí ban hành lại cho các chi bộ (số, ngày và hạn của cấp mình, hạn không muộn hơn hạn cấp trên) "
+    "hoặc chuyển nguyên văn."
+)
+HANDED_FILES = "Kèm {count} tệp."
+BUTTON_REISSUE = "📝 Ban hành lại"
+BUTTON_FORWARD = "➡️ Chuyển nguyên văn"
+# The first line of a re-issued directive: which upper document it carries out.
+IMPLEMENTS = "Thực hiện {kind} số {number} ngày {date} của {issuer}"
+UPPER_DEADLINE = "⏳ Hạn báo cáo của cấp trên: {date}. Hạn của cấp mình không được muộn hơn."
+DEADLINE_AFTER_UPPER = (
+    "Hạn {date} muộn hơn hạn của cấp trên ({upper}). Đồng chí gõ một ngày không muộn hơn {upper}."
+)
+FORWARDED = "➡️ Đã chuyển nguyên văn {number} tới {cells} chi bộ của {unit}."
+ALREADY = "Văn bản {number} đã được {unit} {action} lúc {at}."
+NOT_YOURS = "Văn bản này không gửi tới đơn vị của đồng chí."
+HANDED_DOWN = "📨 Chuyển tới ban của {units} đơn vị cấp dưới để ban hành lại hoặc chuyển tiếp: {names}."
+ACTIONS = {"reissued": "ban hành lại", "forwarded": "chuyển nguyên văn", "pending": "chưa xử lý"}
+BELOW_HEAD = "🏛 Cấp dưới:"
+BELOW_LINE = "• {unit}: {action}{when}{reissue} — {reported}/{cells} chi bộ đã báo cáo{up}"
+BELOW_WHEN = " ({at})"
+BELOW_MERGED = " (hợp nhất từ {names})"
+BELOW_REISSUE = ", số {number}, hạn {deadline}"
+
+
+def issuer_of(parent_body: str | None, issuer: str | None) -> str:
+    """Who issued the upper document, as the line «Thực hiện ...» names it."""
+    return " ".join(p for p in (issuer, parent_body) if p) or formats.NO_VALUE
+
+
+def day(value: date | None) -> str:
+    return formats.day(value)
+
+
+# --- reporting upward («báo cáo lên») ---------------------------------------------------------------------------
+UP_NOTHING = "Đơn vị của đồng chí chưa nhận văn bản cấp trên nào cần báo cáo lên."
+UP_WHICH = (
+    "Đồng chí gõ «báo cáo lên» kèm số văn bản cấp trên, ví dụ «báo cáo lên {example}». Đang chờ: {numbers}."
+)
+UP_NOT_ACTED = (
+    "Văn bản {number} chưa được ban hành lại hoặc chuyển tới các chi bộ, nên chưa có gì để báo cáo lên."
+)
+UP_CONFIRM = (
+    "📤 Báo cáo lên của {unit} về văn bản {number} (hạn cấp trên {deadline}): {reported}/{cells} chi bộ đã báo "
+    "cáo. Dự thảo Word tổng hợp từ báo cáo các chi bộ sẽ được gửi cho đồng chí xem trước. "
+    "Bấm «Gửi lên cấp trên» để gửi cho ban cấp trên."
+)
+BUTTON_SEND_UP = "📤 Gửi lên cấp trên"
+UP_RECEIVED = (
+    "📥 BÁO CÁO CẤP DƯỚI: {unit} báo cáo về văn bản {number} ({when}). {reported}/{cells} chi bộ đã báo cáo."
+)
+UP_SENT = "✅ Đã gửi báo cáo lên cấp trên về văn bản {number} ({when})."
+UP_ON_TIME = "đúng hạn"
+UP_LATE = "muộn hạn"
+BELOW_REPORTED = "; báo cáo lên {at}, {when}"
+BELOW_NOT_REPORTED = "; chưa báo cáo lên"
+
+# --- reminders and escalation along the chain (bot/services/level_reminders.py) ----------------------------------
+REMIND_ACT = (
+    "⏰ Văn bản cấp trên {number} gửi {unit} chưa được ban hành lại hoặc chuyển tới các chi bộ (hạn báo cáo của "
+    "cấp trên {deadline}). Đồng chí mở tin «VĂN BẢN CẤP TRÊN» để ban hành lại hoặc chuyển nguyên văn."
+)
+REMIND_REPORT = (
+    "⏰ Hạn báo cáo lên cấp trên về văn bản {number} là {deadline}. Gõ «báo cáo lên {number}» để xem và gửi báo "
+    "cáo tổng hợp của {unit}."
+)
+ESCALATE_NOT_ACTED = (
+    "⚠️ {unit} chưa ban hành lại hoặc chuyển văn bản {number} tới các chi bộ; hạn {deadline} đã qua."
+)
+ESCALATE_NOT_REPORTED = "⚠️ {unit} chưa báo cáo lên về văn bản {number}; hạn {deadline} đã qua."
