@@ -249,12 +249,12 @@ def test_xlsx_detail_sheet_has_one_row_per_unit_and_vietnamese_headers() -> None
         "Đơn vị", "Bí thư", "Số điện thoại", "Tình trạng",
         "Thời điểm nhận", "Thời điểm xác nhận", "Thời điểm báo cáo",
         "Ngày tổ chức", "Hình thức", "Đảng viên tham gia – tham gia", "Đảng viên tham gia – tổng số",
-        "Người ngoài Đảng", "Khó khăn", "Báo cáo muộn", "Số lần gửi báo cáo",
+        "Người ngoài Đảng", "Khó khăn", "Duyệt báo cáo", "Ban nhập hộ", "Báo cáo muộn", "Số lần gửi báo cáo",
     ]  # fmt: skip
     assert all(cell.font.bold for cell in sheet[1])
     assert sheet.max_row == len(ROWS) + 1
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:O{len(ROWS) + 1}"
+    assert sheet.auto_filter.ref == f"A1:Q{len(ROWS) + 1}"
     assert sheet.cell(2, 1).value == "Đảng ủy Sở Giáo dục › Chi bộ Trường A"
     assert sheet.cell(2, 4).value == "Đã báo cáo"
     assert sheet.cell(7, 4).value == "Chưa đăng ký nhận tin"
