@@ -104,17 +104,7 @@ async def baocaolen(ctx: Context) -> None:
         cells=cells,
     )
     ctx.reply(text, [[Button(msg.BUTTON_SEND_UP, b.SendUp(upper.id, unit.id).encode())]])
-    scope = await status.scope_of(ctx.session, ctx.roles)
-    job = _UpJob(
-        ctx.runtime,
-        scope,
-        handoff.directive_id,
-        handoff.unit_id,
-        source,
-        ctx.today,
-        str(ctx.event.channel),
-        ctx.event.chat_id,
-    )
+    job = await _up_job(ctx, handoff, source)
     ctx.after_commit.append(lambda: ctx.runtime.spawn(job.preview(), name=f"report up on {upper.id}"))
 
 
@@ -123,8 +113,14 @@ async def _send_up(ctx: Context, handoff: Handoff, upper: Directive) -> None:
     if source is None:
         ctx.reply(msg.UP_NOT_ACTED.format(number=upper.number or ""))
         return
+    job = await _up_job(ctx, handoff, source)
+    ctx.after_commit.append(lambda: ctx.runtime.spawn(job.send(), name=f"report up on {upper.id}"))
+
+
+async def _up_job(ctx: Context, handoff: Handoff, source: int) -> _UpJob:
+    """The report upward on `handoff`, built after this event's transaction, answered in this chat."""
     scope = await status.scope_of(ctx.session, ctx.roles)
-    job = _UpJob(
+    return _UpJob(
         ctx.runtime,
         scope,
         handoff.directive_id,
@@ -134,7 +130,6 @@ async def _send_up(ctx: Context, handoff: Handoff, upper: Directive) -> None:
         str(ctx.event.channel),
         ctx.event.chat_id,
     )
-    ctx.after_commit.append(lambda: ctx.runtime.spawn(job.send(), name=f"report up on {upper.id}"))
 
 
 class _UpJob:

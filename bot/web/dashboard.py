@@ -193,6 +193,26 @@ class Dashboard:
 
     # --- pages ----------------------------------------------------------------------------------------------
 
+    async def _audited(
+        self,
+        session: AsyncSession,
+        who: web_access.Visitor,
+        kind: str,
+        *,
+        units: list[int] | None,
+        directive_id: int | None = None,
+    ) -> None:
+        """Record in the audit log what the member saw or downloaded (as the chat's board views are)."""
+        await audit.audit_view(
+            session,
+            self.host.clock,
+            kind,
+            directive_id=directive_id,
+            units=units,
+            person_id=who.person.id,
+            actor=who.actor,
+        )
+
     async def overview(
         self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
     ) -> web.StreamResponse:
@@ -202,15 +222,7 @@ class Dashboard:
         shown = directives[(page - 1) * DIRECTIVES_PER_PAGE : page * DIRECTIVES_PER_PAGE]
         # Counted for the page shown only: a province follows a hundred directives of 10,000 cells each.
         counts = await status.counts_by_directive(session, scope, [d.id for d in shown])
-        await audit.audit_view(
-            session,
-            self.host.clock,
-            audit.VIEW_STATUS,
-            directive_id=None,
-            units=_units(scope),
-            person_id=who.person.id,
-            actor=who.actor,
-        )
+        await self._audited(session, who, audit.VIEW_STATUS, units=_units(scope))
         return pages.render(
             "overview.html",
             who=who,
@@ -228,15 +240,7 @@ class Dashboard:
         built = await summary_service.build_summary(
             session, scope, self.host.clock.now(), self.host.settings.tz
         )
-        await audit.audit_view(
-            session,
-            self.host.clock,
-            audit.VIEW_SUMMARY,
-            directive_id=None,
-            units=_units(scope),
-            person_id=who.person.id,
-            actor=who.actor,
-        )
+        await self._audited(session, who, audit.VIEW_SUMMARY, units=_units(scope))
         return pages.render(
             "summary.html", who=who, text=summary_service.render(built), has_chart=bool(built.chart_rows)
         )
@@ -281,15 +285,7 @@ class Dashboard:
         counts = (await status.counts_by_directive(session, scope, [directive.id]))[directive.id]
         subtrees = await status.counts_by_subtree(session, scope, directive.id)
         missing = await status.missing_units(session, scope, directive.id, per_page=MISSING_SHOWN)
-        await audit.audit_view(
-            session,
-            self.host.clock,
-            audit.VIEW_STATUS,
-            directive_id=directive.id,
-            units=_units(scope),
-            person_id=who.person.id,
-            actor=who.actor,
-        )
+        await self._audited(session, who, audit.VIEW_STATUS, directive_id=directive.id, units=_units(scope))
         return pages.render(
             "directive.html",
             refresh_seconds=PROGRESS_SECONDS,
@@ -389,15 +385,7 @@ class Dashboard:
             )
         }
         form = await get_form(session, directive.form_key)
-        await audit.audit_view(
-            session,
-            self.host.clock,
-            audit.VIEW_STATUS,
-            directive_id=directive.id,
-            units=[unit_id],
-            person_id=who.person.id,
-            actor=who.actor,
-        )
+        await self._audited(session, who, audit.VIEW_STATUS, directive_id=directive.id, units=[unit_id])
         return pages.render(
             "report.html",
             status_code,
@@ -520,15 +508,7 @@ class Dashboard:
             return _not_found()
         today = self.today()
         data = await status.report_data(session, scope, directive, today, self.host.settings.timezone)
-        await audit.audit_view(
-            session,
-            self.host.clock,
-            audit.EXPORT_XLSX,
-            directive_id=directive.id,
-            units=_units(scope),
-            person_id=who.person.id,
-            actor=who.actor,
-        )
+        await self._audited(session, who, audit.EXPORT_XLSX, directive_id=directive.id, units=_units(scope))
         link = evidence.link_maker(self.host.settings, self.host.clock.now(), directive.id)
         built = await asyncio.to_thread(board_files.render, board_files.XLSX, data, directive, today, link)
         return _attachment(built)
@@ -539,15 +519,7 @@ class Dashboard:
         directive = await self._directive(request, session, scope)
         if directive is None:
             return _not_found()
-        await audit.audit_view(
-            session,
-            self.host.clock,
-            audit.EXPORT_DOCX,
-            directive_id=directive.id,
-            units=_units(scope),
-            person_id=who.person.id,
-            actor=who.actor,
-        )
+        await self._audited(session, who, audit.EXPORT_DOCX, directive_id=directive.id, units=_units(scope))
         return lambda: self._word(scope, directive.id)
 
     async def _word(self, scope: status.Scope, directive_id: int) -> web.StreamResponse:
