@@ -182,18 +182,18 @@ def directive_send(
             await directives.attach(session, draft.id, stored)
         channels = await built_channels(session, settings, clock)
         forecast = await reach.forecast_broadcast(session, clock, channels, draft, cells, chosen)
-        if existing is not None and repeat is Repeat.ADD:
-            used = await get_form(session, existing.form_key) or chosen
-            plan = await repeats.add_cells(session, clock, draft, existing, cells, actor="cli")
+        choice = (repeat, existing) if existing is not None and repeat is not None else None
+        plan, carrier = await repeats.send_as(session, clock, draft, cells, chosen, choice, actor="cli")
+        if carrier is not draft:  # cells added to the directive already sent, with its own form
+            used = await get_form(session, carrier.form_key) or chosen
             done = msg.DIRECTIVE_ADDED.format(
-                number=existing.number or "",
-                code=directive_code(existing.id),
+                number=carrier.number or "",
+                code=directive_code(carrier.id),
                 cells=plan.cells,
                 reachable=plan.reachable,
             )
         elif existing is not None and repeat is Repeat.REPLACE:
             used = chosen
-            plan = await repeats.replace(session, clock, draft, existing, cells, chosen, actor="cli")
             done = msg.DIRECTIVE_REPLACED.format(
                 number=draft.number or "",
                 code=directive_code(draft.id),
@@ -203,7 +203,6 @@ def directive_send(
             )
         else:
             used = chosen
-            plan = await directives.queue_broadcast(session, clock, draft, cells, chosen, actor="cli")
             done = msg.DIRECTIVE_QUEUED.format(
                 number=draft.number or "",
                 id=directive_code(draft.id),

@@ -363,13 +363,10 @@ class Dashboard:
         status_code: int = 200,
     ) -> web.StreamResponse:
         """One cell's report: every version with its answers and photos, who entered it, its review."""
-        directive = await self._directive(request, session, scope)
-        unit_id = _int(request.match_info["unit"], 0)
-        latest = (
-            await review_service.latest_in_scope(session, scope, directive.id, unit_id) if directive else None
-        )
-        if directive is None or latest is None:
+        found = await self._latest_report(request, session, scope)
+        if found is None:
             return _not_found()
+        directive, unit_id, latest = found
         unit = await session.get(Unit, unit_id)
         versions = (
             await session.scalars(
@@ -413,13 +410,10 @@ class Dashboard:
         self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
     ) -> web.StreamResponse:
         """Accept the latest version, or return it for correction with a comment the secretary gets in chat."""
-        directive = await self._directive(request, session, scope)
-        unit_id = _int(request.match_info["unit"], 0)
-        latest = (
-            await review_service.latest_in_scope(session, scope, directive.id, unit_id) if directive else None
-        )
-        if directive is None or latest is None:
+        found = await self._latest_report(request, session, scope)
+        if found is None:
             return _not_found()
+        directive, _, latest = found
         form = await request.post()
         accept = form.get("action") == "accept"
         comment = str(form.get("comment", "")).strip()
@@ -528,6 +522,17 @@ class Dashboard:
         return _attachment(draft.file) if draft.file is not None else _not_found()
 
     # --- helpers --------------------------------------------------------------------------------------------
+
+    async def _latest_report(
+        self, request: web.Request, session: AsyncSession, scope: status.Scope
+    ) -> tuple[Directive, int, Report] | None:
+        """The directive and cell the address names, with the cell's latest report; None when out of scope."""
+        directive = await self._directive(request, session, scope)
+        unit_id = _int(request.match_info["unit"], 0)
+        if directive is None:
+            return None
+        latest = await review_service.latest_in_scope(session, scope, directive.id, unit_id)
+        return (directive, unit_id, latest) if latest is not None else None
 
     async def _directive(
         self, request: web.Request, session: AsyncSession, scope: status.Scope
