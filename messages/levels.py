@@ -31,6 +31,8 @@ BELOW_HEAD = "🏛 Cấp dưới:"
 BELOW_LINE = "• {unit}: {action}{when}{reissue} — {reported}/{cells} chi bộ đã báo cáo{up}"
 BELOW_WHEN = " ({at})"
 BELOW_MERGED = " (hợp nhất từ {names})"
+BELOW_SPLIT = " (từ {name}, đã chia thành {names})"
+NOW_PART_OF = "{unit} (từ {old})"  # a unit merged or split since, named by the one that acts for it
 BELOW_REISSUE = ", số {number}, hạn {deadline}"
 
 

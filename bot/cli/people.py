@@ -52,6 +52,8 @@ def units_import(path: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
         roster_msg.DONE.format(created=result.created, updated=result.updated, unchanged=result.unchanged),
         markup=False,
     )
+    if result.changes:
+        console.print("\n".join([roster_msg.CHANGES_HEADER, *result.changes]), markup=False)
     if result.not_in_file:
         codes = ", ".join(result.not_in_file[:20]) + ("…" if len(result.not_in_file) > 20 else "")
         console.print(roster_msg.NOT_IN_FILE.format(count=len(result.not_in_file), codes=codes), markup=False)

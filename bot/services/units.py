@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.services.audit import audit
-from bot.services.roster import recompute_tree
-from storage.models import Directive, DirectiveTarget, Invite, Person, Report, Role, Unit
+from bot.services.unit_changes import recompute_tree
+from storage.models import Directive, DirectiveTarget, Invite, Person, Report, Role, Unit, UnitSplit
 
 
 @dataclass(frozen=True)
@@ -89,10 +89,16 @@ async def remove(session: AsyncSession, clock: Clock, code: str, *, actor: str) 
     else:
         await session.execute(delete(Invite).where(Invite.unit_id == unit.id))
         await session.execute(delete(Role).where(Role.unit_id == unit.id, Role.kind == "secretary"))
-        # Board staff scoped to it, or retired units under it, still point at it: retire it for them.
+        # Board staff scoped to it still point at it: retire it for them.
         board = await session.scalar(select(Role.id).where(Role.unit_id == unit.id).limit(1))
-        below = await session.scalar(select(Unit.id).where(Unit.parent_id == unit.id).limit(1))
-        if board is not None or below is not None:
+        # Retired units under it or succeeded by it, or a split it came from, still point at it.
+        below = await session.scalar(
+            select(Unit.id).where(or_(Unit.parent_id == unit.id, Unit.successor_id == unit.id)).limit(1)
+        )
+        split = await session.scalar(
+            select(UnitSplit.unit_id).where(UnitSplit.successor_id == unit.id).limit(1)
+        )
+        if board is not None or below is not None or split is not None:
             unit.active = False
             outcome = Removal.RETIRED
         else:
