@@ -76,8 +76,8 @@ SPLIT_NEEDS_NAME = (
     '--into {code}:"Unit name".'
 )
 SPLIT_BAD_SUCCESSOR = (
-    "{code} không nhận được phần tách từ {unit}: đã ngừng hoạt động, là chi bộ, hoặc nằm dưới {unit}. / "
-    "{code} cannot take part of {unit}: it is retired, a cell, or under {unit}."
+    "{code} không nhận được phần tách từ {unit}: đã ngừng hoạt động hoặc nằm dưới {unit}. / "
+    "{code} cannot take part of {unit}: it is retired or under {unit}."
 )
 SPLIT_NOT_CHILD = "{child} không trực thuộc {code}. / {child} is not under {code}."
 SPLIT_NOT_SUCCESSOR = (
@@ -137,4 +137,5 @@ CHANGE_TARGET_CHANGED = (
 )
 CHANGE_MERGE_INTO_MISSING = "không có dòng nào cho đơn vị {into} / no row for {into}"
 CHANGE_WHAT = {"merge": "sáp nhập", "split": "tách", "recode": "đổi tên"}
+CHANGE_SAID = {"merge": "sáp nhập vào {into}", "split": "tách thành {into}", "recode": "đổi thành {into}"}
 CHANGE_WHAT_EN = {"merge": "merge", "split": "split", "recode": "rename"}

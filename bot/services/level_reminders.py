@@ -71,8 +71,11 @@ async def send_due(host: Host) -> int:
                 template = msg.REMIND_ACT if rule == ACT else msg.REMIND_REPORT
                 text = template.format(unit=name, number=number, deadline=deadline)
                 chats = await levels.board_chats(session, holder.id)
+            buttons = levels.act_buttons(upper.id, unit.id) if rule == ACT else []
             for channel, chat_id in chats:
-                enqueue(session, clock, channel, chat_id, [Reply(text=text)], kind="reminder")
+                enqueue(
+                    session, clock, channel, chat_id, [Reply(text=text, buttons=buttons)], kind="reminder"
+                )
                 queued += 1
     if queued:
         host.sender.wake()

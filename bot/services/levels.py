@@ -149,12 +149,18 @@ def _card(directive: Directive, unit: Unit, files: list[OutFile]) -> list[Reply]
     )
     if files:
         text += "\n" + msg.HANDED_FILES.format(count=len(files))
-    # Built here as directives.card_parts builds `ack:`; handlers/buttons.py reads them (ReissueUpper, ForwardUpper).
-    buttons = [
-        [Button(msg.BUTTON_REISSUE, f"hr:{directive.id}:{unit.id}")],
-        [Button(msg.BUTTON_FORWARD, f"hf:{directive.id}:{unit.id}")],
-    ]
+    buttons = act_buttons(directive.id, unit.id)
     return [Reply(text=text, buttons=buttons, file=files[0] if files else None, group=files[1:])]
+
+
+def act_buttons(directive_id: int, unit_id: int) -> list[list[Button]]:
+    """Re-issue or forward: on the card, and on the reminder (on the Zalo Bot Platform a typed choice answers the
+    last message only). Built here as directives.card_parts builds `ack:`; handlers/buttons.py reads them
+    (ReissueUpper, ForwardUpper)."""
+    return [
+        [Button(msg.BUTTON_REISSUE, f"hr:{directive_id}:{unit_id}")],
+        [Button(msg.BUTTON_FORWARD, f"hf:{directive_id}:{unit_id}")],
+    ]
 
 
 async def board_chats(session: AsyncSession, unit_id: int) -> list[tuple[str, str]]:

@@ -217,14 +217,13 @@ async def import_roster(
     plan, unreadable = roster_changes.read(rows)
     current = [r for r in rows if r.line not in plan.old_rows]  # an old unit's row only says where it went
     existing = {u.code: u for u in (await session.scalars(select(Unit))).all()}
+    plan = roster_changes.pending(plan, existing)
     problems += [Problem(*p) for p in unreadable] + _tree_problems(current, existing)
     if not unreadable:
         problems += [Problem(*p) for p in roster_changes.check(plan, rows, existing)]
     result = ImportResult(problems=_sorted(problems))
     if problems:
         return result
-    in_file = {r.code for r in rows}
-    result.not_in_file = sorted(c for c, u in existing.items() if c not in in_file and u.active)
     units = dict(existing)
     takers = roster_changes.targets(plan)
     changed: set[str] = set()
@@ -254,6 +253,8 @@ async def import_roster(
         reason = exc.reason or msg.UNIT_CHANGE_REFUSED.format(code=str(exc))
         result.problems = [Problem(line, str(exc), reason)]
         return result
+    in_file = {r.code for r in rows}  # units retired just now, or before, are not missing from it
+    result.not_in_file = sorted(c for c, u in existing.items() if c not in in_file and u.active)
     for row in current:
         unit = units[row.code]
         parent = units[row.parent] if row.parent else None

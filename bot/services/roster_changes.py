@@ -79,6 +79,25 @@ def read(rows: list[RosterRow]) -> tuple[Plan, list[Problem]]:
     return plan, problems
 
 
+def pending(plan: Plan, existing: dict[str, Unit]) -> Plan:
+    """The changes not made yet: a file imported again (its source retired into the same successor) changes
+    nothing the second time."""
+    by_id = {u.id: u.code for u in existing.values()}
+    intos: dict[str, set[str]] = {}
+    for change in plan.changes:
+        intos.setdefault(change.source, set()).add(change.into)
+
+    def done(change: Change) -> bool:
+        source = existing.get(change.source)
+        return (
+            source is not None
+            and not source.active
+            and by_id.get(source.successor_id or 0) in intos[change.source]
+        )
+
+    return Plan([c for c in plan.changes if not done(c)], plan.old_rows)
+
+
 def check(plan: Plan, rows: list[RosterRow], existing: dict[str, Unit]) -> list[Problem]:
     """Contradictions between the changes, the rows and the tree as it is."""
     problems: list[Problem] = []
@@ -142,7 +161,7 @@ def check(plan: Plan, rows: list[RosterRow], existing: dict[str, Unit]) -> list[
 
 
 def _said(change: Change) -> str:
-    return f"{msg.CHANGE_WHAT[change.kind]} {change.into}"
+    return msg.CHANGE_SAID[change.kind].format(into=change.into)
 
 
 def targets(plan: Plan) -> set[str]:

@@ -227,9 +227,7 @@ async def _split_targets(
         existing = await session.scalar(select(Unit).where(Unit.code == new_code))
         if existing is None and not name:
             raise TreeChangeError(new_code, msg.SPLIT_NEEDS_NAME.format(code=new_code))
-        if existing is not None and (
-            not existing.active or existing.is_cell or existing.path.startswith(unit.path)
-        ):
+        if existing is not None and (not existing.active or existing.path.startswith(unit.path)):
             raise TreeChangeError(new_code, msg.SPLIT_BAD_SUCCESSOR.format(code=new_code, unit=unit.code))
         out.append(existing)
     return out
