@@ -34,6 +34,8 @@ TREE_EMPTY = (
 )
 TREE_CELL = "chi bộ"
 TREE_INACTIVE = "ngừng hoạt động"
+TREE_MERGED_INTO = "hợp nhất vào {code}"
+TREE_SPLIT_INTO = "đã chia thành {codes}"
 TREE_NO_SECRETARY = "chưa có bí thư"
 UNIT_UNKNOWN = "Không có đơn vị mã {code}. / No unit has the code {code}."
 UNIT_HAS_CHILDREN = (

@@ -8,7 +8,7 @@ point and the bot on both Zalo products, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +18,13 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.scheduler import reminders_job
+from bot.services import directives, levels
+from bot.services.forms_store import get_form
 from storage.db import make_engine, make_sessionmaker, transaction
 from storage.models import AuditEntry, Directive, Handoff, Report, Role, Unit, UnitSplit
 from tests.support import EXAMPLE_ROSTER, load_roster
 from tests.test_cli import cli
-from tests.test_levels import SECOND_COMMUNE, UPPER, _board, _province_sends, _secretary, _word
+from tests.test_levels import OWN, SECOND_COMMUNE, UPPER, _board, _province_sends, _secretary, _word
 from tests.test_zalo_flows import QUICK
 from tests.zalo_fixtures import OA, ZaloPerson, ZaloWorld, eventually, zalo
 
@@ -120,8 +122,56 @@ async def test_a_commune_split_mid_campaign_still_adds_up_by_where_its_cells_now
         assert tph.id in staff and old.id not in staff  # the board staff went with the main successor
 
 
-async def _reports(world: ZaloWorld, count: int) -> bool:
-    rows = await _rows(world, select(Report.id).join(Directive).where(Directive.number == UPPER))
+async def test_a_commune_that_reissued_then_split_counts_its_reissue_under_each_successor(
+    zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
+    await load_roster(zalo.runtime, roster)
+    province = await _board(zalo, "tinh-7", "Trần Văn Tỉnh", "0913000001", "TU-LC")
+    await _board(zalo, "xa-10", "Giàng Thị Xã", "0913000002", "X-TP")
+    await _board(zalo, "xa-11", "Tẩn Thị Cuổi", "0913000004", "X-NC")
+    pao = await _secretary(zalo, "pao-7", "Lò Văn Páo", "0912000010")  # X-TP-B1
+    sua = await _secretary(zalo, "sua-7", "Vàng Thị Sua", "0912000011")  # X-TP-B2
+    await _province_sends(zalo)
+    await _commune_reissues(zalo)
+    await pao.wait_for_text(OWN)
+    await pao.say(QUICK)
+    await eventually(lambda: _reports(zalo, 1, OWN), "Páo's report on the re-issue is saved")
+    split = await _run(
+        cli, "units", "split", "X-TP", "--into", "X-TPH:Đảng ủy xã Tả Phìn", "--into",
+        "X-SSH:Đảng ủy xã Sin Suối Hồ", "--cells", "X-TPH=X-TP-B1,X-TP-TH", "--cells", "X-SSH=X-TP-B2",
+    )  # fmt: skip
+    assert split.exit_code == 0, split.output
+    await sua.wait_for_text(OWN)
+    await sua.say(QUICK)
+    await eventually(lambda: _reports(zalo, 2, OWN), "Sua's report on the re-issue is saved")
+    await province.say("tình hình 747")
+    text = _status(province)
+    main = _line(text, "Đảng ủy xã Tả Phìn (từ Đảng ủy xã Tân Phong, đã chia thành")
+    other = _line(text, "Đảng ủy xã Sin Suối Hồ (từ Đảng ủy xã Tân Phong, đã chia thành")
+    assert f"ban hành lại (03/04/2024), số {OWN}" in main and "1/2 chi bộ đã báo cáo" in main, main
+    assert f"số {OWN}" in other and "1/1 chi bộ đã báo cáo" in other, other
+
+
+async def _commune_reissues(world: ZaloWorld) -> None:
+    """The commune's board re-issues 747 as its own 12-CV/ĐU to all its cells, as its chat re-issue does."""
+    clock = world.runtime.clock
+    async with transaction(world.runtime.sessions) as session:
+        handed = await session.scalar(select(Handoff).join(Unit).where(Unit.code == "X-TP"))
+        commune = await session.scalar(select(Unit).where(Unit.code == "X-TP"))
+        assert handed is not None and commune is not None
+        draft = await levels.reissue_draft(session, clock, handed, created_by=None, today=date(2024, 4, 3))
+        draft.number = OWN
+        directives.confirm_deadline(draft, date(2024, 4, 8))
+        cells = await directives.cells_under(session, [commune])
+        form = await get_form(session, draft.form_key)
+        await levels.broadcast(session, clock, draft, cells, form, actor="test")
+    world.runtime.sender.wake()
+
+
+async def _reports(world: ZaloWorld, count: int, number: str = UPPER) -> bool:
+    rows = await _rows(world, select(Report.id).join(Directive).where(Directive.number == number))
     return len(rows) == count
 
 
@@ -188,6 +238,10 @@ def test_the_roster_states_a_merge_a_split_a_rename_and_a_move(
         a for (a,) in _query(db_url, select(AuditEntry.action).where(AuditEntry.action.like("unit.%")))
     }
     assert actions == {"unit.merge", "unit.split", "unit.rename", "unit.move"}  # one code path with the CLI
+
+    listed = cli.invoke(app, ["units", "list"]).output
+    assert "X-TP  Đảng ủy xã Tân Phong (ngừng hoạt động, đã chia thành X-SSH, X-TPH)" in listed, listed
+    assert "DUK-STC  Đảng bộ Sở Tài chính (ngừng hoạt động, hợp nhất vào DUK-TCYT)" in listed, listed
 
     again = cli.invoke(app, ["units", "import", str(CHANGES)])
     assert again.exit_code == 0 and "0 đơn vị mới, 0 đơn vị cập nhật, 13 không đổi" in again.output, (

@@ -77,6 +77,10 @@ def units_list() -> None:
             notes.append(line.secretary or roster_msg.TREE_NO_SECRETARY)
         if not line.active:
             notes.append(roster_msg.TREE_INACTIVE)
+        if line.merged_into:
+            notes.append(roster_msg.TREE_MERGED_INTO.format(code=line.merged_into))
+        if line.split_into:
+            notes.append(roster_msg.TREE_SPLIT_INTO.format(codes=", ".join(line.split_into)))
         suffix = f" ({', '.join(notes)})" if notes else ""
         console.print(f"{'  ' * line.depth}{line.code}  {line.name}{suffix}", markup=False, highlight=False)
 

@@ -28,6 +28,8 @@ class TreeLine:
     is_cell: bool
     active: bool
     secretary: str | None
+    merged_into: str | None = None  # code of the successor of a unit merged away
+    split_into: tuple[str, ...] = ()  # codes of the successors of a unit split
 
 
 class Removal(StrEnum):
@@ -55,6 +57,12 @@ async def tree(session: AsyncSession) -> list[TreeLine]:
             )
         ).all()
     )
+    codes = {u.id: u.code for u in units}
+    splits: dict[int, list[str]] = {}
+    for unit_id, successor_id in (
+        await session.execute(select(UnitSplit.unit_id, UnitSplit.successor_id))
+    ).all():
+        splits.setdefault(unit_id, []).append(codes[successor_id])
     children: dict[int | None, list[Unit]] = {}
     for unit in units:
         children.setdefault(unit.parent_id, []).append(unit)
@@ -64,8 +72,19 @@ async def tree(session: AsyncSession) -> list[TreeLine]:
     while stack:
         unit = stack.pop()
         depth = depth_of[unit.id]
+        split_into = tuple(sorted(splits.get(unit.id, [])))
+        merged_into = codes.get(unit.successor_id or 0) if not split_into else None
         lines.append(
-            TreeLine(depth, unit.code, unit.name, unit.is_cell, unit.active, secretaries.get(unit.id))
+            TreeLine(
+                depth,
+                unit.code,
+                unit.name,
+                unit.is_cell,
+                unit.active,
+                secretaries.get(unit.id),
+                merged_into,
+                split_into,
+            )
         )
         below = sorted(children.get(unit.id, []), key=lambda u: u.code, reverse=True)
         depth_of.update({u.id: depth + 1 for u in below})
