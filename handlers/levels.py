@@ -12,7 +12,7 @@ from datetime import date
 
 from bot.core.events import Button, Reply
 from bot.core.host import Host
-from bot.services import directives, levels, status
+from bot.services import directives, levels, status, unit_changes
 from bot.services.forms_store import get_form
 from bot.services.outbox import REPLY, enqueue
 from handlers import buttons as b
@@ -29,16 +29,19 @@ log = logging.getLogger(__name__)
 async def on_button(ctx: Context, pressed: b.LevelButton) -> None:
     scope = await directives.scope_units(ctx.session, ctx.roles)
     unit = await ctx.session.get(Unit, pressed.unit_id)
-    if unit is None or not any(unit.path.startswith(s.path) for s in scope):
+    # A card of a unit merged or split since is its main successor's board's to act on.
+    standing = await unit_changes.current(ctx.session, unit) if unit is not None else None
+    if unit is None or standing is None or not any(standing.path.startswith(s.path) for s in scope):
         ctx.reply(msg.NOT_YOURS)
         return
-    handed = await levels.handoff(ctx.session, pressed.directive_id, [unit.id])
+    group = await levels.handoffs_of(ctx.session, pressed.directive_id, unit.id)
     upper = await ctx.session.get(Directive, pressed.directive_id)
-    if handed is None or upper is None:
+    if not group or upper is None:
         ctx.reply(msg.NOT_YOURS)
         return
+    handed = group[0]
     if isinstance(pressed, b.SendUp):
-        await _send_up(ctx, handed, upper)
+        await _send_up(ctx, group, upper, unit)
         return
     if handed.action != levels.PENDING and handed.acted_at is not None:
         action = msg.ACTIONS[handed.action]
@@ -79,9 +82,13 @@ async def baocaolen(ctx: Context) -> None:
         ctx.reply(msg.UP_NOTHING)
         return
     query = ctx.event.args.strip()
-    matches = [(h, d) for h, d in handed if query in (d.number or "")] if query else handed
+    # One report upward per upper directive, whatever number of the board's units (merged since) it reached.
+    by_directive: dict[int, tuple[Directive, list[Handoff]]] = {}
+    for h, d in handed:
+        by_directive.setdefault(d.id, (d, []))[1].append(h)
+    matches = [(hs, d) for d, hs in by_directive.values() if not query or query in (d.number or "")]
     if len(matches) != 1:
-        numbers = [d.number or "" for _, d in handed]
+        numbers = [d.number or "" for d, _ in by_directive.values()]
         example = re.match(r"\d+", numbers[0])
         ctx.reply(
             msg.UP_WHICH.format(
@@ -89,13 +96,15 @@ async def baocaolen(ctx: Context) -> None:
             )
         )
         return
-    handoff, upper = matches[0]
-    source = levels.source_of(handoff)
-    unit = await ctx.session.get(Unit, handoff.unit_id)
+    group, upper = matches[0]
+    handed_unit = await ctx.session.get(Unit, group[0].unit_id)
+    unit = await unit_changes.current(ctx.session, handed_unit) if handed_unit else None
+    group = await levels.handoffs_of(ctx.session, upper.id, unit.id) if unit else group
+    source = next((s for h in group if (s := levels.source_of(h)) is not None), None)
     if source is None or unit is None:
         ctx.reply(msg.UP_NOT_ACTED.format(number=upper.number or ""))
         return
-    cells, reported = await levels.progress(ctx.session, handoff)
+    cells, reported = await levels.progress(ctx.session, group)
     text = msg.UP_CONFIRM.format(
         unit=unit.name,
         number=upper.number or "",
@@ -104,27 +113,27 @@ async def baocaolen(ctx: Context) -> None:
         cells=cells,
     )
     ctx.reply(text, [[Button(msg.BUTTON_SEND_UP, b.SendUp(upper.id, unit.id).encode())]])
-    job = await _up_job(ctx, handoff, source)
+    job = await _up_job(ctx, upper, unit, source)
     ctx.after_commit.append(lambda: ctx.runtime.spawn(job.preview(), name=f"report up on {upper.id}"))
 
 
-async def _send_up(ctx: Context, handoff: Handoff, upper: Directive) -> None:
-    source = levels.source_of(handoff)
+async def _send_up(ctx: Context, group: list[Handoff], upper: Directive, unit: Unit) -> None:
+    source = next((s for h in group if (s := levels.source_of(h)) is not None), None)
     if source is None:
         ctx.reply(msg.UP_NOT_ACTED.format(number=upper.number or ""))
         return
-    job = await _up_job(ctx, handoff, source)
+    job = await _up_job(ctx, upper, unit, source)
     ctx.after_commit.append(lambda: ctx.runtime.spawn(job.send(), name=f"report up on {upper.id}"))
 
 
-async def _up_job(ctx: Context, handoff: Handoff, source: int) -> _UpJob:
-    """The report upward on `handoff`, built after this event's transaction, answered in this chat."""
+async def _up_job(ctx: Context, upper: Directive, unit: Unit, source: int) -> _UpJob:
+    """The unit's report upward on `upper`, built after this event's transaction, answered in this chat."""
     scope = await status.scope_of(ctx.session, ctx.roles)
     return _UpJob(
         ctx.runtime,
         scope,
-        handoff.directive_id,
-        handoff.unit_id,
+        upper.id,
+        unit.id,
         source,
         ctx.today,
         str(ctx.event.channel),
@@ -183,10 +192,10 @@ class _UpJob:
         built = await self._draft()
         runtime = self.runtime
         async with transaction(runtime.sessions) as session:
-            handoff = await levels.handoff(session, self.upper_id, [self.unit_id])
+            group = await levels.handoffs_of(session, self.upper_id, self.unit_id)
             upper = await session.get(Directive, self.upper_id)
             unit = await session.get(Unit, self.unit_id)
-            if built is None or built.file is None or handoff is None or upper is None or unit is None:
+            if built is None or built.file is None or not group or upper is None or unit is None:
                 enqueue(
                     session,
                     runtime.clock,
@@ -196,9 +205,11 @@ class _UpJob:
                     kind=REPLY,
                 )
             else:
-                levels.record_report(handoff, upper, runtime.clock.now(), self.today)
-                when = msg.UP_LATE if handoff.report_late else msg.UP_ON_TIME
-                cells, reported = await levels.progress(session, handoff)
+                unit = await unit_changes.current(session, unit)  # merged since: reported as its successor
+                for handoff in group:
+                    levels.record_report(handoff, upper, runtime.clock.now(), self.today)
+                when = msg.UP_LATE if group[0].report_late else msg.UP_ON_TIME
+                cells, reported = await levels.progress(session, group)
                 file = built.file
                 stored = await runtime.files.save(session, runtime.clock, file.content, file.name, file.mime)
                 text = msg.UP_RECEIVED.format(

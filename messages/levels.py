@@ -31,6 +31,8 @@ BELOW_HEAD = "🏛 Cấp dưới:"
 BELOW_LINE = "• {unit}: {action}{when}{reissue} — {reported}/{cells} chi bộ đã báo cáo{up}"
 BELOW_WHEN = " ({at})"
 BELOW_MERGED = " (hợp nhất từ {names})"
+BELOW_SPLIT = " (từ {name}, đã chia thành {names})"
+NOW_PART_OF = "{unit} (từ {old})"  # a unit merged or split since, named by the one that acts for it
 BELOW_REISSUE = ", số {number}, hạn {deadline}"
 
 
@@ -69,7 +71,7 @@ BELOW_NOT_REPORTED = "; chưa báo cáo lên"
 # --- reminders and escalation along the chain (bot/services/level_reminders.py) ----------------------------------
 REMIND_ACT = (
     "⏰ Văn bản cấp trên {number} gửi {unit} chưa được ban hành lại hoặc chuyển tới các chi bộ (hạn báo cáo của "
-    "cấp trên {deadline}). Đồng chí mở tin «VĂN BẢN CẤP TRÊN» để ban hành lại hoặc chuyển nguyên văn."
+    "cấp trên {deadline}). Đồng chí chọn ban hành lại hoặc chuyển nguyên văn."
 )
 REMIND_REPORT = (
     "⏰ Hạn báo cáo lên cấp trên về văn bản {number} là {deadline}. Gõ «báo cáo lên {number}» để xem và gửi báo "

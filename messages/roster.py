@@ -34,6 +34,8 @@ TREE_EMPTY = (
 )
 TREE_CELL = "chi bộ"
 TREE_INACTIVE = "ngừng hoạt động"
+TREE_MERGED_INTO = "hợp nhất vào {code}"
+TREE_SPLIT_INTO = "đã chia thành {codes}"
 TREE_NO_SECRETARY = "chưa có bí thư"
 UNIT_UNKNOWN = "Không có đơn vị mã {code}. / No unit has the code {code}."
 UNIT_HAS_CHILDREN = (
@@ -64,3 +66,78 @@ UNITS_MERGED = (
 )
 UNIT_RENAMED = "Đã đổi tên {code} thành «{name}». / {code} renamed to «{name}»."
 UNIT_MOVED = "Đã chuyển {code} sang trực thuộc {parent}. / {code} moved under {parent}."
+
+# chibo units split (and a roster file's «tách từ»): why a split is refused
+SPLIT_RETIRED = "{code} đã ngừng hoạt động, không tách được. / {code} is retired: it cannot be split."
+SPLIT_TOO_FEW = (
+    "Tách {code} cần ít nhất hai đơn vị mới, mã khác nhau (một đơn vị thì dùng đổi tên hoặc hợp nhất). / "
+    "Splitting {code} needs two successors at least, with different codes (for one, rename or merge)."
+)
+SPLIT_NEEDS_NAME = (
+    'Đơn vị mới {code} cần tên: --into {code}:"Tên đơn vị". / The new unit {code} needs a name: '
+    '--into {code}:"Unit name".'
+)
+SPLIT_BAD_SUCCESSOR = (
+    "{code} không nhận được phần tách từ {unit}: đã ngừng hoạt động hoặc nằm dưới {unit}. / "
+    "{code} cannot take part of {unit}: it is retired or under {unit}."
+)
+SPLIT_NOT_CHILD = "{child} không trực thuộc {code}. / {child} is not under {code}."
+SPLIT_NOT_SUCCESSOR = (
+    "{child} được xếp vào {successor}, nhưng {successor} không phải đơn vị mới (--into). / "
+    "{child} is placed with {successor}, which is not a successor (--into)."
+)
+SPLIT_UNPLACED = (
+    "Chưa xếp các đơn vị trực thuộc {code} sau: {codes}. Mỗi đơn vị phải thuộc một đơn vị mới "
+    "(--cells MÃ_MỚI=MÃ,MÃ). / Units under {code} not placed: {codes}. Place each with a successor "
+    "(--cells NEW=CODE,CODE)."
+)
+SPLIT_EMPTY = (
+    "{successor} không nhận đơn vị nào của {code}. / {successor} gets none of the units under {code}."
+)
+SPLIT_BAD_INTO = (
+    'Không hiểu «{value}»: viết --into MÃ:"Tên đơn vị" (hoặc chỉ MÃ cho đơn vị đã có). / '
+    'Cannot read «{value}»: write --into CODE:"Unit name" (or CODE alone for an existing unit).'
+)
+SPLIT_BAD_CELLS = "Không hiểu «{value}»: viết --cells MÃ_MỚI=MÃ1,MÃ2. / Cannot read «{value}»: write --cells NEW=CODE1,CODE2."
+SPLIT_TWICE = "{child} được xếp hai lần. / {child} is placed twice."
+UNITS_SPLIT = (
+    "Đã tách {code} thành {into}; cán bộ ban của {code} chuyển sang {main}. Số liệu cũ được giữ và tính cho đơn vị "
+    "mới theo nơi các chi bộ đang trực thuộc.\n"
+    "Split {code} into {into}; its board staff moved to {main}. Past figures are kept and count for each "
+    "successor by where its cells now are."
+)
+SPLIT_PLACED_LINE = "  {successor}: {children}"
+
+# a roster file's column «Thay đổi» (bot/services/roster_changes.py): what the import changed, both languages
+CHANGE_MERGED = "Hợp nhất {codes} vào {into}. / Merged {codes} into {into}."
+CHANGE_SPLIT = "Tách {code} thành {into}. / Split {code} into {into}."
+CHANGE_RECODED = "{code} đổi thành {into} ({name}). / {code} became {into} ({name})."
+CHANGE_RENAMED = "Đổi tên {code}: «{old}» → «{new}». / Renamed {code}: «{old}» → «{new}»."
+CHANGE_MOVED = "Chuyển {code} sang trực thuộc {parent}. / Moved {code} under {parent}."
+CHANGES_HEADER = "Thay đổi cây đơn vị: / Changes of the units tree:"
+# why a file's changes are refused (a problem of its row)
+CHANGE_UNKNOWN = (
+    "không hiểu cột Thay đổi «{value}»; viết: «sáp nhập vào MÃ», «hợp nhất từ MÃ, MÃ», «tách từ MÃ» hoặc "
+    "«đổi tên từ MÃ» / cannot read the change «{value}»"
+)
+CHANGE_NO_UNIT = "không có đơn vị mã {code} để {what} / no unit {code} to {what_en}"
+CHANGE_RETIRED = "{code} đã ngừng hoạt động từ trước / {code} is already retired"
+CHANGE_TWO_WAYS = "{code} vừa {first} vừa {second} trong tệp; mỗi đơn vị chỉ một thay đổi / {code} is changed twice in the file"
+CHANGE_STILL_LISTED = (
+    "{code} sẽ ngừng hoạt động ({what}) nhưng dòng {line} vẫn giữ nó là đơn vị đang hoạt động; xoá dòng đó "
+    "hoặc ghi «sáp nhập vào ...» vào cột Thay đổi của dòng đó / {code} retires but row {line} still lists it"
+)
+CHANGE_UNDER_RETIRED = "mã cấp trên {parent} sẽ ngừng hoạt động ({what}); ghi mã cấp trên là đơn vị mới / parent {parent} retires"
+CHANGE_SPLIT_ONE = (
+    "chỉ một dòng ghi «tách từ {code}»; tách phải thành hai đơn vị trở lên (một đơn vị thì ghi «đổi tên từ "
+    "{code}») / only one row splits {code}"
+)
+CHANGE_INTO_ITSELF = "đơn vị không thể {what} chính nó / a unit cannot change into itself"
+CHANGE_TARGET_CHANGED = (
+    "{into} cũng ngừng hoạt động trong tệp này; mỗi lần nhập chỉ một bước thay đổi / {into} retires in this "
+    "file too"
+)
+CHANGE_MERGE_INTO_MISSING = "không có dòng nào cho đơn vị {into} / no row for {into}"
+CHANGE_WHAT = {"merge": "sáp nhập", "split": "tách", "recode": "đổi tên"}
+CHANGE_SAID = {"merge": "sáp nhập vào {into}", "split": "tách thành {into}", "recode": "đổi thành {into}"}
+CHANGE_WHAT_EN = {"merge": "merge", "split": "split", "recode": "rename"}

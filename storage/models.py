@@ -85,6 +85,17 @@ class Unit(Base):
     successor_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
 
 
+class UnitSplit(Base):
+    """A unit split into several (bot/services/unit_changes.py): one row per successor. The retired unit's
+    `successor_id` names the main one (its board staff went there); these rows say where the rest of it went, so
+    its history counts toward each successor by where its cells now are (bot/services/levels.py)."""
+
+    __tablename__ = "unit_splits"
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    successor_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    split_at: Mapped[datetime]
+
+
 class Person(Base):
     __tablename__ = "people"
     id: Mapped[int] = mapped_column(Id, primary_key=True)

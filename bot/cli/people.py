@@ -52,6 +52,8 @@ def units_import(path: Annotated[Path, typer.Argument(exists=True, dir_okay=Fals
         roster_msg.DONE.format(created=result.created, updated=result.updated, unchanged=result.unchanged),
         markup=False,
     )
+    if result.changes:
+        console.print("\n".join([roster_msg.CHANGES_HEADER, *result.changes]), markup=False)
     if result.not_in_file:
         codes = ", ".join(result.not_in_file[:20]) + ("…" if len(result.not_in_file) > 20 else "")
         console.print(roster_msg.NOT_IN_FILE.format(count=len(result.not_in_file), codes=codes), markup=False)
@@ -75,6 +77,10 @@ def units_list() -> None:
             notes.append(line.secretary or roster_msg.TREE_NO_SECRETARY)
         if not line.active:
             notes.append(roster_msg.TREE_INACTIVE)
+        if line.merged_into:
+            notes.append(roster_msg.TREE_MERGED_INTO.format(code=line.merged_into))
+        if line.split_into:
+            notes.append(roster_msg.TREE_SPLIT_INTO.format(codes=", ".join(line.split_into)))
         suffix = f" ({', '.join(notes)})" if notes else ""
         console.print(f"{'  ' * line.depth}{line.code}  {line.name}{suffix}", markup=False, highlight=False)
 

@@ -1,5 +1,6 @@
-"""Changes of the units tree with history: `chibo units merge A B --into C [--name ...]`, `chibo units rename`,
-`chibo units move` (bot/services/unit_changes.py)."""
+"""Changes of the units tree with history: `chibo units merge A B --into C [--name ...]`, `chibo units split A
+--into B:"Tên" --into C:"Tên" --cells B=X,Y --cells C=Z [--main C]`, `chibo units rename`, `chibo units move`
+(bot/services/unit_changes.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from messages import roster as msg
 
 
 def _refused(exc: unit_changes.TreeChangeError) -> CliError:
-    return CliError(msg.UNIT_CHANGE_REFUSED.format(code=str(exc)))
+    return CliError(exc.reason or msg.UNIT_CHANGE_REFUSED.format(code=str(exc)))
 
 
 @units_app.command("merge")
@@ -38,6 +39,66 @@ def units_merge(
         codes=", ".join(codes), into=into, name=merged.into.name, moved=merged.moved
     )
     console.print(text, markup=False)
+
+
+@units_app.command("split")
+def units_split(
+    code: Annotated[str, typer.Argument(help="Code of the unit split")],
+    into: Annotated[
+        list[str],
+        typer.Option(help='A successor: CODE:"Name" when new, CODE alone when it exists; once per successor'),
+    ],
+    cells: Annotated[
+        list[str] | None,
+        typer.Option(help="NEW=CODE,CODE: the units under it that go to that successor; every one placed"),
+    ] = None,
+    main: Annotated[
+        str | None, typer.Option(help="The successor its board staff joins (default: the first --into)")
+    ] = None,
+) -> None:
+    """Split a unit into several; its history counts toward each by where its cells now are."""
+
+    async def work(session: AsyncSession, _settings: Settings, clock: Clock) -> unit_changes.Divided:
+        successors = [_successor(value) for value in into]
+        if main is not None:
+            if main not in [c for c, _ in successors]:
+                raise CliError(msg.SPLIT_NOT_SUCCESSOR.format(child="--main", successor=main))
+            successors.sort(key=lambda s: s[0] != main)  # the main successor first
+        placed = _placed(cells or [])
+        try:
+            return await unit_changes.split(session, clock, code, successors, placed, actor="cli")
+        except unit_changes.TreeChangeError as exc:
+            raise _refused(exc) from None
+
+    done = with_db(work)
+    names = ", ".join(f"{u.code} ({u.name})" for u in done.into)
+    lines = [msg.UNITS_SPLIT.format(code=code, into=names, main=done.into[0].code)]
+    for unit in done.into:
+        children = sorted(c for c, s in done.placed.items() if s == unit.code)
+        if children:
+            lines.append(msg.SPLIT_PLACED_LINE.format(successor=unit.code, children=", ".join(children)))
+    console.print("\n".join(lines), markup=False)
+
+
+def _successor(value: str) -> tuple[str, str | None]:
+    code, _, name = value.partition(":")
+    if not code.strip() or (value.count(":") and not name.strip()):
+        raise CliError(msg.SPLIT_BAD_INTO.format(value=value))
+    return code.strip(), name.strip() or None
+
+
+def _placed(values: list[str]) -> dict[str, str]:
+    placed: dict[str, str] = {}
+    for value in values:
+        successor, _, children = value.partition("=")
+        codes = [c.strip() for c in children.split(",") if c.strip()]
+        if not successor.strip() or not codes:
+            raise CliError(msg.SPLIT_BAD_CELLS.format(value=value))
+        for child in codes:
+            if child in placed:
+                raise CliError(msg.SPLIT_TWICE.format(child=child))
+            placed[child] = successor.strip()
+    return placed
 
 
 @units_app.command("rename")

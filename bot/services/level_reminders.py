@@ -3,7 +3,8 @@ directive, or not sent its report upward, is reminded; once the upper deadline h
 board is told (escalation). Cells are reminded by bot/services/reminders.py on their own level's directive (a
 re-issue carries its own, earlier deadline). Each reminder is recorded under (upper directive, unit, rule) in the
 `reminders` table, so a restart or a second instance neither repeats nor loses one; quiet hours are the upper
-directive's policy's."""
+directive's policy's. A handoff to a unit merged or split since is its main successor's board's (reminded, and
+named in the escalation, as «X-MOI (từ X-TP)»)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from bot.core.events import Reply
 from bot.core.host import Host
-from bot.services import levels, reminders
+from bot.services import levels, reminders, unit_changes
 from bot.services.outbox import enqueue
 from messages import levels as msg
 from storage.db import transaction
@@ -57,16 +58,24 @@ async def send_due(host: Host) -> int:
             if rule is None or not await reminders.record(session, clock, upper.id, [unit.id], rule):
                 continue
             number, deadline = upper.number or "", msg.day(upper.deadline)
+            # A unit merged or split since: its main successor's board acts and reports for it.
+            holder = await unit_changes.current(session, unit)
+            name = (
+                unit.name if holder.id == unit.id else msg.NOW_PART_OF.format(unit=holder.name, old=unit.name)
+            )
             if rule == ESCALATE:
                 what = msg.ESCALATE_NOT_ACTED if pending else msg.ESCALATE_NOT_REPORTED
-                text = what.format(unit=unit.name, number=number, deadline=deadline)
+                text = what.format(unit=name, number=number, deadline=deadline)
                 chats = await levels.upper_chats(session, upper)
             else:
                 template = msg.REMIND_ACT if rule == ACT else msg.REMIND_REPORT
-                text = template.format(unit=unit.name, number=number, deadline=deadline)
-                chats = await levels.board_chats(session, unit.id)
+                text = template.format(unit=name, number=number, deadline=deadline)
+                chats = await levels.board_chats(session, holder.id)
+            buttons = levels.act_buttons(upper.id, unit.id) if rule == ACT else []
             for channel, chat_id in chats:
-                enqueue(session, clock, channel, chat_id, [Reply(text=text)], kind="reminder")
+                enqueue(
+                    session, clock, channel, chat_id, [Reply(text=text, buttons=buttons)], kind="reminder"
+                )
                 queued += 1
     if queued:
         host.sender.wake()

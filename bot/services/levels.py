@@ -47,6 +47,8 @@ class Below:
     reported_up: datetime | None = None
     late_up: bool = False
     merged: list[Unit] = field(default_factory=list)  # the units, merged since, it was handed to
+    # the units it was handed to that were split since, each with all it was split into (this one among them)
+    split_from: list[tuple[Unit, list[Unit]]] = field(default_factory=list)
 
 
 async def _staffed(session: AsyncSession, under: Unit | None) -> list[Unit]:
@@ -147,12 +149,18 @@ def _card(directive: Directive, unit: Unit, files: list[OutFile]) -> list[Reply]
     )
     if files:
         text += "\n" + msg.HANDED_FILES.format(count=len(files))
-    # Built here as directives.card_parts builds `ack:`; handlers/buttons.py reads them (ReissueUpper, ForwardUpper).
-    buttons = [
-        [Button(msg.BUTTON_REISSUE, f"hr:{directive.id}:{unit.id}")],
-        [Button(msg.BUTTON_FORWARD, f"hf:{directive.id}:{unit.id}")],
-    ]
+    buttons = act_buttons(directive.id, unit.id)
     return [Reply(text=text, buttons=buttons, file=files[0] if files else None, group=files[1:])]
+
+
+def act_buttons(directive_id: int, unit_id: int) -> list[list[Button]]:
+    """Re-issue or forward: on the card, and on the reminder (on the Zalo Bot Platform a typed choice answers the
+    last message only). Built here as directives.card_parts builds `ack:`; handlers/buttons.py reads them
+    (ReissueUpper, ForwardUpper)."""
+    return [
+        [Button(msg.BUTTON_REISSUE, f"hr:{directive_id}:{unit_id}")],
+        [Button(msg.BUTTON_FORWARD, f"hf:{directive_id}:{unit_id}")],
+    ]
 
 
 async def board_chats(session: AsyncSession, unit_id: int) -> list[tuple[str, str]]:
@@ -187,6 +195,7 @@ async def forward(
     directive = await session.get(Directive, handed.directive_id)
     unit = await session.get(Unit, handed.unit_id)
     assert directive is not None and unit is not None
+    unit = await unit_changes.current(session, unit)  # merged or split since: its main successor's cells
     targeted = set(
         (
             await session.scalars(
@@ -285,9 +294,10 @@ async def _record_reissue(session: AsyncSession, clock: Clock, directive: Direct
 
 async def below(session: AsyncSession, directive_id: int) -> list[Below]:
     """Per unit the directive was handed to, as the tree stands today (units merged since count toward their
-    successor, one row for it): what its board did, when, and its cells' progress (on the re-issue's targets when
-    re-issued, on the directive's own under the unit when forwarded). A few queries whatever the number of units
-    below (the province benchmark has a hundred)."""
+    successor, one row for it; a unit split since toward each successor, by where its cells now are): what its
+    board did, when, and its cells' progress (on the re-issue's targets when re-issued, on the directive's own
+    under the unit when forwarded). A few queries whatever the number of units below (the province benchmark has
+    a hundred)."""
     rows = (
         await session.execute(
             select(Handoff, Unit)
@@ -297,10 +307,11 @@ async def below(session: AsyncSession, directive_id: int) -> list[Below]:
         )
     ).all()
     groups: dict[int, tuple[Unit, list[tuple[Handoff, Unit]]]] = {}
+    holders: dict[int, list[Unit]] = {}
     for handed, unit in rows:
-        now_unit = await unit_changes.current(session, unit)
-        groups.setdefault(now_unit.id, (now_unit, []))[1].append((handed, unit))
-    holders = {h.unit_id: groups_unit for groups_unit, members in groups.values() for h, _ in members}
+        holders[unit.id] = await unit_changes.successors(session, unit)
+        for now_unit in holders[unit.id]:
+            groups.setdefault(now_unit.id, (now_unit, []))[1].append((handed, unit))
     by_reissue, by_holder = await _counts(session, [h for h, _ in rows], holders)
     reissue_ids = [h.reissue_id for h, _ in rows if h.reissue_id]
     reissues = (
@@ -313,13 +324,7 @@ async def below(session: AsyncSession, directive_id: int) -> list[Below]:
         handoffs = [h for h, _ in members]
         actions = {h.action for h in handoffs}
         action = next(a for a in (REISSUED, FORWARDED, PENDING) if a in actions)
-        cells = sum(by_reissue.get(h.unit_id, (0, 0))[0] for h in handoffs)
-        reported = sum(by_reissue.get(h.unit_id, (0, 0))[1] for h in handoffs)
-        if FORWARDED in actions:
-            cells, reported = (
-                cells + by_holder.get(now_unit.id, (0, 0))[0],
-                reported + by_holder.get(now_unit.id, (0, 0))[1],
-            )
+        cells, reported = _tally(handoffs, now_unit, by_reissue, by_holder)
         acted = [h.acted_at for h in handoffs if h.acted_at]
         up = [h.reported_at for h in handoffs]
         out.append(
@@ -332,44 +337,73 @@ async def below(session: AsyncSession, directive_id: int) -> list[Below]:
                 reported,
                 max(a for a in up if a) if all(up) else None,
                 any(h.report_late for h in handoffs),
-                [u for _, u in members if u.id != now_unit.id],
+                [u for _, u in members if u.id != now_unit.id and len(holders[u.id]) == 1],
+                [(u, holders[u.id]) for _, u in members if len(holders[u.id]) > 1],
             )
         )
     return out
 
 
+def _tally(
+    handoffs: list[Handoff],
+    holder: Unit,
+    by_reissue: dict[tuple[int, int], tuple[int, int]],
+    by_holder: dict[int, tuple[int, int]],
+) -> tuple[int, int]:
+    """The cells reached and reported now under `holder`, of these handoffs (each re-issue counted on its own
+    targets, the forwarded directive once)."""
+    cells = sum(by_reissue.get((h.unit_id, holder.id), (0, 0))[0] for h in handoffs)
+    reported = sum(by_reissue.get((h.unit_id, holder.id), (0, 0))[1] for h in handoffs)
+    if any(h.action == FORWARDED for h in handoffs):
+        cells += by_holder.get(holder.id, (0, 0))[0]
+        reported += by_holder.get(holder.id, (0, 0))[1]
+    return cells, reported
+
+
 async def _counts(
-    session: AsyncSession, handoffs: list[Handoff], holders: dict[int, Unit]
-) -> tuple[dict[int, tuple[int, int]], dict[int, tuple[int, int]]]:
-    """The cells reached and reported: per handed unit for re-issues (a re-issue's targets all lie under the
-    unit that sent it, so they are counted by directive), per holder (the unit today) for forwarded ones (by its
-    path)."""
-    by_reissue: dict[int, tuple[int, int]] = {}
+    session: AsyncSession, handoffs: list[Handoff], holders: dict[int, list[Unit]]
+) -> tuple[dict[tuple[int, int], tuple[int, int]], dict[int, tuple[int, int]]]:
+    """The cells reached and reported: per (handed unit, holder) for re-issues (a re-issue's targets all lie
+    under the unit that sent it, so they are counted by directive; by path only where the unit was split since),
+    per holder (the units standing for it today) for forwarded ones (by its path)."""
+    by_reissue: dict[tuple[int, int], tuple[int, int]] = {}
     reissued = {h.reissue_id: h.unit_id for h in handoffs if h.action == REISSUED and h.reissue_id}
-    if reissued:
+    whole = [d for d, u in reissued.items() if len(holders[u]) == 1]
+    if whole:
         rows = await session.execute(
             select(DirectiveTarget.directive_id, func.count(), func.count(DirectiveTarget.reported_at))
-            .where(DirectiveTarget.directive_id.in_(list(reissued)))
+            .where(DirectiveTarget.directive_id.in_(whole))
             .group_by(DirectiveTarget.directive_id)
         )
         for source, cells, reported in rows.all():
-            by_reissue[reissued[source]] = (cells, reported)
+            unit_id = reissued[source]
+            by_reissue[(unit_id, holders[unit_id][0].id)] = (cells, reported)
+    for source, unit_id in reissued.items():
+        if len(holders[unit_id]) > 1:
+            parts = await _under(session, source, [u.id for u in holders[unit_id]])
+            by_reissue.update({(unit_id, holder): counts for holder, counts in parts.items()})
     by_holder: dict[int, tuple[int, int]] = {}
     forwarded = [h for h in handoffs if h.action == FORWARDED]
     for upper_id in {h.directive_id for h in forwarded}:
-        holder, cell = aliased(Unit), aliased(Unit)
-        units = sorted({holders[h.unit_id].id for h in forwarded if h.directive_id == upper_id})
-        rows = await session.execute(
-            select(holder.id, func.count(), func.count(DirectiveTarget.reported_at))
-            .select_from(DirectiveTarget)
-            .join(cell, cell.id == DirectiveTarget.unit_id)
-            .join(holder, cell.path.startswith(holder.path))
-            .where(DirectiveTarget.directive_id == upper_id, holder.id.in_(units))
-            .group_by(holder.id)
-        )
-        for unit_id, cells, reported in rows.all():
-            by_holder[unit_id] = (cells, reported)
+        units = sorted({u.id for h in forwarded if h.directive_id == upper_id for u in holders[h.unit_id]})
+        by_holder.update(await _under(session, upper_id, units))
     return by_reissue, by_holder
+
+
+async def _under(
+    session: AsyncSession, directive_id: int, holder_ids: list[int]
+) -> dict[int, tuple[int, int]]:
+    """Per holder, the directive's targets now under it and how many reported."""
+    holder, cell = aliased(Unit), aliased(Unit)
+    rows = await session.execute(
+        select(holder.id, func.count(), func.count(DirectiveTarget.reported_at))
+        .select_from(DirectiveTarget)
+        .join(cell, cell.id == DirectiveTarget.unit_id)
+        .join(holder, cell.path.startswith(holder.path))
+        .where(DirectiveTarget.directive_id == directive_id, holder.id.in_(holder_ids))
+        .group_by(holder.id)
+    )
+    return {unit_id: (cells, reported) for unit_id, cells, reported in rows.all()}
 
 
 def render_below(rows: list[Below]) -> str:
@@ -385,6 +419,8 @@ def render_below(rows: list[Below]) -> str:
         name = row.unit.name
         if row.merged:
             name += msg.BELOW_MERGED.format(names=", ".join(u.name for u in row.merged))
+        for old, into in row.split_from:
+            name += msg.BELOW_SPLIT.format(name=old.name, names=", ".join(u.name for u in into))
         lines.append(
             msg.BELOW_LINE.format(
                 unit=name,
@@ -410,16 +446,26 @@ def _up(row: Below) -> str:
 
 
 async def handed_to(session: AsyncSession, unit_ids: list[int]) -> list[tuple[Handoff, Directive]]:
-    """The upper directives handed to these units, newest first."""
+    """The upper directives handed to these units, or to units merged into them since (or split with them as
+    the main successor), newest first; a directive handed to several of those comes once per handoff."""
     if not unit_ids:
         return []
     rows = await session.execute(
         select(Handoff, Directive)
         .join(Directive, Directive.id == Handoff.directive_id)
-        .where(Handoff.unit_id.in_(unit_ids))
+        .where(Handoff.unit_id.in_(await unit_changes.predecessors(session, unit_ids)))
         .order_by(Handoff.received_at.desc())
     )
     return [(h, d) for h, d in rows.all()]
+
+
+async def handoffs_of(session: AsyncSession, directive_id: int, unit_id: int) -> list[Handoff]:
+    """This directive's handoffs to the unit and to the units merged into it since: one report upward for all."""
+    ids = await unit_changes.predecessors(session, [unit_id])
+    rows = await session.scalars(
+        select(Handoff).where(Handoff.directive_id == directive_id, Handoff.unit_id.in_(ids))
+    )
+    return sorted(rows.all(), key=lambda h: (h.unit_id != unit_id, h.unit_id))  # its own first
 
 
 def source_of(handed: Handoff) -> int | None:
@@ -429,14 +475,19 @@ def source_of(handed: Handoff) -> int | None:
     return handed.directive_id if handed.action == FORWARDED else None
 
 
-async def progress(session: AsyncSession, handed: Handoff) -> tuple[int, int]:
-    """How many of the unit's cells the directive reached, and how many reported."""
-    unit = await session.get(Unit, handed.unit_id)
-    if unit is None:
+async def progress(session: AsyncSession, handoffs: list[Handoff]) -> tuple[int, int]:
+    """How many of the cells now under the unit standing for these handoffs (the first one's, today) the
+    directive reached, and how many reported."""
+    units = {
+        u.id: u
+        for u in (await session.scalars(select(Unit).where(Unit.id.in_([h.unit_id for h in handoffs])))).all()
+    }
+    if not units:
         return 0, 0
-    holder = await unit_changes.current(session, unit)
-    by_reissue, by_holder = await _counts(session, [handed], {unit.id: holder})
-    return by_reissue.get(unit.id) or by_holder.get(holder.id) or (0, 0)
+    holder = await unit_changes.current(session, units[handoffs[0].unit_id])
+    holders = {uid: await unit_changes.successors(session, u) for uid, u in units.items()}
+    by_reissue, by_holder = await _counts(session, handoffs, holders)
+    return _tally(handoffs, holder, by_reissue, by_holder)
 
 
 async def upper_chats(session: AsyncSession, upper: Directive) -> list[tuple[str, str]]:

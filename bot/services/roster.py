@@ -1,5 +1,7 @@
 """Importing the roster of units and cell secretaries from XLSX or CSV: validate everything, then apply it all in
-one transaction, or nothing. Re-importing the same file changes nothing; an edited file updates in place."""
+one transaction, or nothing. Re-importing the same file changes nothing; an edited file updates in place. A changed
+name is a rename, a changed parent a move, and the column «Thay đổi» states merges, splits and changed codes
+(bot/services/roster_changes.py); all of them go through bot/services/unit_changes.py and are listed."""
 
 from __future__ import annotations
 
@@ -17,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.textnorm import fold, nfc
+from bot.services import roster_changes, unit_changes
 from bot.services.audit import audit
 from bot.services.phones import normalize_phone
+from bot.services.unit_changes import recompute_tree
 from messages import roster as msg
 from storage.models import Person, Role, Unit
 
@@ -46,6 +50,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "secretary phone",
         "secretary_phone",
     ),
+    "change": ("thay doi", "thay doi (neu co)", "bien dong", "change", "changes"),
 }
 REQUIRED = ("code", "name")
 
@@ -66,6 +71,7 @@ class RosterRow:
     kind: str
     secretary: str | None
     phone: str | None
+    change: str | None = None  # the column «Thay đổi» (bot/services/roster_changes.py)
 
 
 @dataclass
@@ -75,6 +81,7 @@ class ImportResult:
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
     not_in_file: list[str] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)  # merges, splits, renames and moves done, a line each
 
     @property
     def ok(self) -> bool:
@@ -197,7 +204,8 @@ def validate_rows(raw: list[tuple[int, dict[str, Any]]]) -> tuple[list[RosterRow
             parent = None  # checked once here, not again as a loop of the tree
         problems.extend(Problem(line, code, r) for r in reasons)
         if code:
-            rows.append(RosterRow(line, code, name, parent, kind, secretary, phone))
+            change = _text(values.get("change")) or None
+            rows.append(RosterRow(line, code, name, parent, kind, secretary, phone, change))
     return rows, problems
 
 
@@ -206,36 +214,60 @@ async def import_roster(
 ) -> ImportResult:
     """Validate and apply; with any problem nothing is written (the caller's transaction is rolled back)."""
     rows, problems = validate_rows(raw)
+    plan, unreadable = roster_changes.read(rows)
+    current = [r for r in rows if r.line not in plan.old_rows]  # an old unit's row only says where it went
     existing = {u.code: u for u in (await session.scalars(select(Unit))).all()}
-    problems += _tree_problems(rows, existing)
-    result = ImportResult(problems=sorted(problems, key=lambda p: p.line))  # stable: a row's own order kept
+    plan = roster_changes.pending(plan, existing)
+    problems += [Problem(*p) for p in unreadable] + _tree_problems(current, existing)
+    if not unreadable:
+        problems += [Problem(*p) for p in roster_changes.check(plan, rows, existing)]
+    result = ImportResult(problems=_sorted(problems))
     if problems:
         return result
-    in_file = {r.code for r in rows}
-    result.not_in_file = sorted(code for code in existing if code not in in_file)
     units = dict(existing)
+    takers = roster_changes.targets(plan)
     changed: set[str] = set()
-    for row in rows:
+    for row in current:
         unit = units.get(row.code)
         if unit is None:
+            is_cell = row.code not in takers  # a unit taking over from another is a committee
             unit = Unit(
-                code=row.code, name=row.name, kind=row.kind, path="/", depth=0, is_cell=True, active=True
+                code=row.code, name=row.name, kind=row.kind, path="/", depth=0, is_cell=is_cell, active=True
             )
             session.add(unit)
             units[row.code] = unit
-        elif unit.name != row.name or unit.kind != row.kind:
-            unit.name, unit.kind = row.name, row.kind
+            continue
+        if unit.kind != row.kind:
+            unit.kind = row.kind
+            changed.add(row.code)
+        if unit.name != row.name:
+            old = unit.name
+            await unit_changes.rename(session, clock, row.code, row.name, actor="roster")
+            result.changes.append(msg.CHANGE_RENAMED.format(code=row.code, old=old, new=row.name))
             changed.add(row.code)
     await session.flush()
-    for row in rows:
+    try:
+        result.changes[:0] = await roster_changes.apply(session, clock, plan, rows)
+    except unit_changes.TreeChangeError as exc:
+        line = next((c.line for c in plan.changes if str(exc) in (c.source, c.into)), 0)
+        reason = exc.reason or msg.UNIT_CHANGE_REFUSED.format(code=str(exc))
+        result.problems = [Problem(line, str(exc), reason)]
+        return result
+    in_file = {r.code for r in rows}  # units retired just now, or before, are not missing from it
+    result.not_in_file = sorted(c for c, u in existing.items() if c not in in_file and u.active)
+    for row in current:
         unit = units[row.code]
-        parent_id = units[row.parent].id if row.parent else None
-        if unit.parent_id != parent_id:
-            unit.parent_id = parent_id
+        parent = units[row.parent] if row.parent else None
+        if unit.parent_id != (parent.id if parent else None):
+            if row.code in existing:
+                await unit_changes.reparent(session, clock, unit, parent, actor="roster")
+                result.changes.append(msg.CHANGE_MOVED.format(code=row.code, parent=row.parent or "—"))
+            else:
+                unit.parent_id = parent.id if parent else None
             changed.add(row.code)
         if await _apply_secretary(session, clock, unit, row):
             changed.add(row.code)
-    for row in rows:
+    for row in current:
         if row.code not in existing:
             result.created += 1
         elif row.code in changed:
@@ -249,9 +281,18 @@ async def import_roster(
         clock,
         "roster.import",
         actor="cli",
-        details={"created": result.created, "updated": result.updated, "unchanged": result.unchanged},
+        details={
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "changes": len(result.changes),
+        },
     )
     return result
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: p.line)  # stable: a row's own order kept
 
 
 def _tree_problems(rows: list[RosterRow], existing: dict[str, Unit]) -> list[Problem]:
@@ -314,29 +355,3 @@ async def _apply_secretary(session: AsyncSession, clock: Clock, unit: Unit, row:
         )
     session.add(Role(person_id=person.id, kind="secretary", unit_id=unit.id))
     return True
-
-
-async def recompute_tree(session: AsyncSession) -> None:
-    """Refresh every unit's materialised path, depth and whether it is a reporting cell (a leaf)."""
-    units = (await session.scalars(select(Unit))).all()
-    by_id = {u.id: u for u in units}
-    has_children = {u.parent_id for u in units if u.parent_id is not None and u.active}
-
-    def path_of(unit: Unit) -> list[int]:
-        chain = [unit.id]
-        parent = unit.parent_id
-        while parent is not None and parent not in chain:
-            chain.append(parent)
-            parent = by_id[parent].parent_id
-        return list(reversed(chain))
-
-    for unit in units:
-        chain = path_of(unit)
-        path = "/" + "/".join(str(i) for i in chain) + "/"
-        if unit.path != path:
-            unit.path = path
-        if unit.depth != len(chain) - 1:
-            unit.depth = len(chain) - 1
-        is_cell = unit.id not in has_children
-        if unit.is_cell != is_cell:
-            unit.is_cell = is_cell

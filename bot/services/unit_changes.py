@@ -1,8 +1,11 @@
-"""Changes of the units tree with history (the 2025 reform merged, renamed and moved thousands of units):
+"""Changes of the units tree with history (the 2025 reform merged, split, renamed and moved thousands of units):
 `merge` retires units into a successor (existing, or created beside them) and moves everything under them to it,
-`rename` and `move` change one unit. Nothing is deleted: directives, targets, reports and handoffs keep the unit
-they were about, and a retired unit names its successor (`Unit.successor_id`), so a campaign opened before the
-change still adds up under the successor (bot/services/levels.py groups by it)."""
+`split` retires one unit into several and places each unit under it with one of them, `rename` and `move` change
+one unit. Nothing is deleted: directives, targets, reports and handoffs keep the unit they were about, a retired
+unit names its main successor (`Unit.successor_id`: its board staff went there) and a split one every successor
+(`UnitSplit`), so a campaign opened before the change still adds up under the units that stand for it today
+(`successors`; bot/services/levels.py groups by them). The CLI (`chibo units ...`) and the roster import
+(bot/services/roster_changes.py) both change the tree through this module."""
 
 from __future__ import annotations
 
@@ -13,14 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.services.audit import audit
-from bot.services.roster import recompute_tree
-from storage.models import Role, Unit
+from messages import roster as msg
+from storage.models import Role, Unit, UnitSplit
 
 MAX_CHAIN = 32  # successors followed at most (a cycle is a data error, never a hang)
 
 
 class TreeChangeError(ValueError):
-    """A change refused; its text says why (codes unknown, units with different parents, a move into itself)."""
+    """A change refused: `str()` is the code at fault; `reason`, when given, the administrator's text saying why
+    (codes unknown, units with different parents, a move into itself, a child of a split unit left unplaced)."""
+
+    def __init__(self, code: str, reason: str | None = None) -> None:
+        super().__init__(code)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,13 @@ class Merged:
     into: Unit
     retired: list[Unit]
     moved: int  # units moved under the successor
+
+
+@dataclass(frozen=True)
+class Divided:
+    unit: Unit  # retired
+    into: list[Unit]  # the main successor first
+    placed: dict[str, str]  # code of each unit that was under it: code of the successor it is under now
 
 
 async def _by_code(session: AsyncSession, code: str) -> Unit:
@@ -47,6 +62,44 @@ async def current(session: AsyncSession, unit: Unit) -> Unit:
         seen.add(successor.id)
         unit = successor
     return unit
+
+
+async def successors(session: AsyncSession, unit: Unit, _seen: frozenset[int] = frozenset()) -> list[Unit]:
+    """The units that stand for `unit` today: itself; its successor (and so on) after a merge; every successor
+    after a split (the main one first)."""
+    if unit.successor_id is None or unit.id in _seen or len(_seen) >= MAX_CHAIN:
+        return [unit]
+    seen = _seen | {unit.id}
+    split_into = list(
+        (await session.scalars(select(UnitSplit.successor_id).where(UnitSplit.unit_id == unit.id))).all()
+    )
+    ids = [unit.successor_id, *sorted(i for i in split_into if i != unit.successor_id)]
+    out: list[Unit] = []
+    for successor_id in ids:
+        successor = await session.get(Unit, successor_id)
+        if successor is None:
+            continue
+        out.extend(u for u in await successors(session, successor, seen) if u not in out)
+    return out or [unit]
+
+
+async def predecessors(session: AsyncSession, unit_ids: list[int]) -> list[int]:
+    """These units and every retired unit whose main successor they are, however many changes ago (what was
+    handed to those is now theirs to act on and report about)."""
+    rows = (
+        await session.execute(select(Unit.id, Unit.successor_id).where(Unit.successor_id.is_not(None)))
+    ).all()
+    before: dict[int, list[int]] = {}
+    for unit_id, successor_id in rows:
+        if successor_id is not None:
+            before.setdefault(successor_id, []).append(unit_id)
+    out, todo = list(dict.fromkeys(unit_ids)), list(unit_ids)
+    while todo:
+        for earlier in before.get(todo.pop(), []):
+            if earlier not in out:
+                out.append(earlier)
+                todo.append(earlier)
+    return out
 
 
 async def merge(
@@ -104,6 +157,97 @@ async def _move_board_roles(session: AsyncSession, from_ids: list[int], to_id: i
             have.add(role.person_id)
 
 
+async def split(
+    session: AsyncSession,
+    clock: Clock,
+    code: str,
+    into: list[tuple[str, str | None]],
+    placed: dict[str, str],
+    *,
+    actor: str,
+) -> Divided:
+    """Retire the unit `code` into the successors `into` ((code, name): created beside it when new, the first
+    the main one, which its board staff joins); `placed` puts each unit under it (code: successor code), and
+    every one must be placed. Refused with the reason otherwise, before anything changes."""
+    unit = await _by_code(session, code)
+    children = {
+        u.code: u
+        for u in (
+            await session.scalars(select(Unit).where(Unit.parent_id == unit.id, Unit.active.is_(True)))
+        ).all()
+    }
+    targets = await _split_targets(session, unit, into)
+    _check_placed(code, children, placed, [c for c, _ in into])
+    now_units: list[Unit] = []
+    for (new_code, name), existing in zip(into, targets, strict=True):
+        if existing is None:
+            assert name is not None
+            existing = Unit(
+                code=new_code,
+                name=name,
+                kind=unit.kind,
+                parent_id=unit.parent_id,
+                is_cell=not children,
+                path="/",
+            )
+            session.add(existing)
+        now_units.append(existing)
+    await session.flush()
+    by_code = {u.code: u for u in now_units}
+    for child_code, successor_code in placed.items():
+        children[child_code].parent_id = by_code[successor_code].id
+    main = now_units[0]
+    await _move_board_roles(session, [unit.id], main.id)
+    unit.active, unit.successor_id = False, main.id
+    at = clock.now()
+    session.add_all(UnitSplit(unit_id=unit.id, successor_id=u.id, split_at=at) for u in now_units)
+    await session.flush()
+    await recompute_tree(session)
+    await audit(
+        session,
+        clock,
+        "unit.split",
+        actor=actor,
+        details={"code": code, "into": [u.code for u in now_units], "placed": placed},
+    )
+    return Divided(unit, now_units, dict(placed))
+
+
+async def _split_targets(
+    session: AsyncSession, unit: Unit, into: list[tuple[str, str | None]]
+) -> list[Unit | None]:
+    """The existing successors among `into` (None where one is new), each checked."""
+    codes = [c for c, _ in into]
+    if not unit.active:
+        raise TreeChangeError(unit.code, msg.SPLIT_RETIRED.format(code=unit.code))
+    if len(set(codes)) < 2 or len(set(codes)) != len(codes):
+        raise TreeChangeError(unit.code, msg.SPLIT_TOO_FEW.format(code=unit.code))
+    out: list[Unit | None] = []
+    for new_code, name in into:
+        existing = await session.scalar(select(Unit).where(Unit.code == new_code))
+        if existing is None and not name:
+            raise TreeChangeError(new_code, msg.SPLIT_NEEDS_NAME.format(code=new_code))
+        if existing is not None and (not existing.active or existing.path.startswith(unit.path)):
+            raise TreeChangeError(new_code, msg.SPLIT_BAD_SUCCESSOR.format(code=new_code, unit=unit.code))
+        out.append(existing)
+    return out
+
+
+def _check_placed(code: str, children: dict[str, Unit], placed: dict[str, str], into: list[str]) -> None:
+    """Every unit under the split one goes to exactly one of its successors, each successor gets one at least."""
+    for child, successor in placed.items():
+        if child not in children:
+            raise TreeChangeError(child, msg.SPLIT_NOT_CHILD.format(child=child, code=code))
+        if successor not in into:
+            raise TreeChangeError(successor, msg.SPLIT_NOT_SUCCESSOR.format(child=child, successor=successor))
+    unplaced = sorted(c for c in children if c not in placed)
+    if unplaced:
+        raise TreeChangeError(code, msg.SPLIT_UNPLACED.format(code=code, codes=", ".join(unplaced)))
+    empty = [s for s in into if children and s not in placed.values()]
+    if empty:
+        raise TreeChangeError(empty[0], msg.SPLIT_EMPTY.format(successor=empty[0], code=code))
+
+
 async def rename(session: AsyncSession, clock: Clock, code: str, name: str, *, actor: str) -> Unit:
     unit = await _by_code(session, code)
     old, unit.name = unit.name, name
@@ -115,14 +259,49 @@ async def move(session: AsyncSession, clock: Clock, code: str, parent: str, *, a
     unit, new_parent = await _by_code(session, code), await _by_code(session, parent)
     if new_parent.path.startswith(unit.path):
         raise TreeChangeError(parent)
-    old_parent, unit.parent_id = unit.parent_id, new_parent.id
+    await reparent(session, clock, unit, new_parent, actor=actor)
     await session.flush()
     await recompute_tree(session)
+    return unit
+
+
+async def reparent(
+    session: AsyncSession, clock: Clock, unit: Unit, parent: Unit | None, *, actor: str
+) -> None:
+    """Put `unit` under `parent` (None: at the top) and audit it; the caller checked for loops and refreshes the
+    tree's paths (once for a whole roster file, not once per unit)."""
+    old_parent, unit.parent_id = unit.parent_id, parent.id if parent else None
     await audit(
         session,
         clock,
         "unit.move",
         actor=actor,
-        details={"code": code, "from": old_parent, "to": new_parent.id},
+        details={"code": unit.code, "from": old_parent, "to": unit.parent_id},
     )
-    return unit
+
+
+async def recompute_tree(session: AsyncSession) -> None:
+    """Refresh every unit's materialised path, depth and whether it is a reporting cell (a leaf)."""
+    units = (await session.scalars(select(Unit))).all()
+    by_id = {u.id: u for u in units}
+    has_children = {u.parent_id for u in units if u.parent_id is not None and u.active}
+
+    def path_of(unit: Unit) -> list[int]:
+        chain = [unit.id]
+        parent = unit.parent_id
+        while parent is not None and parent not in chain:
+            chain.append(parent)
+            parent = by_id[parent].parent_id
+        return list(reversed(chain))
+
+    for unit in units:
+        chain = path_of(unit)
+        path = "/" + "/".join(str(i) for i in chain) + "/"
+        if unit.path != path:
+            unit.path = path
+        if unit.depth != len(chain) - 1:
+            unit.depth = len(chain) - 1
+        # A unit retired by a change (merged or split: it has a successor) is never a reporting leaf again.
+        is_cell = unit.id not in has_children and unit.successor_id is None
+        if unit.is_cell != is_cell:
+            unit.is_cell = is_cell

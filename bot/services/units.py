@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.services.audit import audit
-from bot.services.roster import recompute_tree
-from storage.models import Directive, DirectiveTarget, Invite, Person, Report, Role, Unit
+from bot.services.unit_changes import recompute_tree
+from storage.models import Directive, DirectiveTarget, Invite, Person, Report, Role, Unit, UnitSplit
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class TreeLine:
     is_cell: bool
     active: bool
     secretary: str | None
+    merged_into: str | None = None  # code of the successor of a unit merged away
+    split_into: tuple[str, ...] = ()  # codes of the successors of a unit split
 
 
 class Removal(StrEnum):
@@ -55,6 +57,12 @@ async def tree(session: AsyncSession) -> list[TreeLine]:
             )
         ).all()
     )
+    codes = {u.id: u.code for u in units}
+    splits: dict[int, list[str]] = {}
+    for unit_id, successor_id in (
+        await session.execute(select(UnitSplit.unit_id, UnitSplit.successor_id))
+    ).all():
+        splits.setdefault(unit_id, []).append(codes[successor_id])
     children: dict[int | None, list[Unit]] = {}
     for unit in units:
         children.setdefault(unit.parent_id, []).append(unit)
@@ -64,8 +72,19 @@ async def tree(session: AsyncSession) -> list[TreeLine]:
     while stack:
         unit = stack.pop()
         depth = depth_of[unit.id]
+        split_into = tuple(sorted(splits.get(unit.id, [])))
+        merged_into = codes.get(unit.successor_id or 0) if not split_into else None
         lines.append(
-            TreeLine(depth, unit.code, unit.name, unit.is_cell, unit.active, secretaries.get(unit.id))
+            TreeLine(
+                depth,
+                unit.code,
+                unit.name,
+                unit.is_cell,
+                unit.active,
+                secretaries.get(unit.id),
+                merged_into,
+                split_into,
+            )
         )
         below = sorted(children.get(unit.id, []), key=lambda u: u.code, reverse=True)
         depth_of.update({u.id: depth + 1 for u in below})
@@ -89,10 +108,16 @@ async def remove(session: AsyncSession, clock: Clock, code: str, *, actor: str) 
     else:
         await session.execute(delete(Invite).where(Invite.unit_id == unit.id))
         await session.execute(delete(Role).where(Role.unit_id == unit.id, Role.kind == "secretary"))
-        # Board staff scoped to it, or retired units under it, still point at it: retire it for them.
+        # Board staff scoped to it still point at it: retire it for them.
         board = await session.scalar(select(Role.id).where(Role.unit_id == unit.id).limit(1))
-        below = await session.scalar(select(Unit.id).where(Unit.parent_id == unit.id).limit(1))
-        if board is not None or below is not None:
+        # Retired units under it or succeeded by it, or a split it came from, still point at it.
+        below = await session.scalar(
+            select(Unit.id).where(or_(Unit.parent_id == unit.id, Unit.successor_id == unit.id)).limit(1)
+        )
+        split = await session.scalar(
+            select(UnitSplit.unit_id).where(UnitSplit.successor_id == unit.id).limit(1)
+        )
+        if board is not None or below is not None or split is not None:
             unit.active = False
             outcome = Removal.RETIRED
         else:

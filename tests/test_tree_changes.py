@@ -1,0 +1,301 @@
+"""The units tree changes in the middle of a campaign (issue 16, "the tree can change"): a commune split by
+`chibo units split` still adds up (its row in the province's status becomes one per successor, by where its cells
+now are; the reports keep their cell); the roster file states a merge, a split, a rename and a move, the import
+applies them and says so, and refuses a file whose changes contradict; after a merge the successor's board is
+reminded of the retired unit's pending directive, acts on it and reports upward for both. Through the CLI entry
+point and the bot on both Zalo products, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.scheduler import reminders_job
+from bot.services import directives, levels
+from bot.services.forms_store import get_form
+from storage.db import make_engine, make_sessionmaker, transaction
+from storage.models import AuditEntry, Directive, Handoff, Report, Role, Unit, UnitSplit
+from tests.support import EXAMPLE_ROSTER, load_roster
+from tests.test_cli import cli
+from tests.test_levels import OWN, SECOND_COMMUNE, UPPER, _board, _province_sends, _secretary, _word
+from tests.test_zalo_flows import QUICK
+from tests.zalo_fixtures import OA, ZaloPerson, ZaloWorld, eventually, zalo
+
+__all__ = ["cli", "zalo"]
+
+CHANGES = EXAMPLE_ROSTER.parent / "roster-changes.csv"
+
+
+async def _rows(world: ZaloWorld, query: Any) -> list[Any]:
+    async with transaction(world.runtime.sessions) as session:
+        return list((await session.execute(query)).all())
+
+
+async def _run(cli: CliRunner, *args: str) -> Any:
+    return await asyncio.to_thread(cli.invoke, app, list(args))
+
+
+def _status(board: ZaloPerson) -> str:
+    """The province board's latest status with its units below."""
+    return next(m.text for m in reversed(board.messages) if "Cấp dưới" in m.text)
+
+
+def _line(text: str, *words: str) -> str:
+    """The one line of the status holding every word."""
+    found = [line for line in text.splitlines() if all(w in line for w in words)]
+    assert len(found) == 1, text
+    return found[0]
+
+
+async def test_a_commune_split_mid_campaign_still_adds_up_by_where_its_cells_now_are(
+    zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
+    await load_roster(zalo.runtime, roster)
+    province = await _board(zalo, "tinh-6", "Trần Văn Tỉnh", "0913000001", "TU-LC")
+    tan_phong = await _board(zalo, "xa-6", "Giàng Thị Xã", "0913000002", "X-TP")
+    await _board(zalo, "xa-7", "Tẩn Thị Cuổi", "0913000004", "X-NC")
+    pao = await _secretary(zalo, "pao-6", "Lò Văn Páo", "0912000010")  # X-TP-B1
+    sua = await _secretary(zalo, "sua-6", "Vàng Thị Sua", "0912000011")  # X-TP-B2
+    await _province_sends(zalo)
+    await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    await tan_phong.tap("Chuyển nguyên văn")
+    await pao.wait_for_text(UPPER)
+    await pao.say(QUICK)
+    await eventually(lambda: _reports(zalo, 1), "Páo's report is saved")
+    await province.say("tình hình 747")
+    before = _line(_status(province), "Đảng ủy xã Tân Phong:")
+    assert "1/3 chi bộ đã báo cáo" in before, before
+
+    # Refused with the reason, nothing changed: a cell left unplaced.
+    refused = await _run(
+        cli, "units", "split", "X-TP", "--into", "X-TPH:Đảng ủy xã Tả Phìn", "--into",
+        "X-SSH:Đảng ủy xã Sin Suối Hồ", "--cells", "X-TPH=X-TP-B1",
+    )  # fmt: skip
+    assert refused.exit_code == 1, refused.output
+    assert "Chưa xếp" in refused.output and "X-TP-B2, X-TP-TH" in refused.output, refused.output
+    assert not await _rows(zalo, select(Unit.id).where(Unit.code == "X-TPH"))
+    split = await _run(
+        cli, "units", "split", "X-TP", "--into", "X-SSH:Đảng ủy xã Sin Suối Hồ", "--into",
+        "X-TPH:Đảng ủy xã Tả Phìn", "--cells", "X-TPH=X-TP-B1,X-TP-TH", "--cells", "X-SSH=X-TP-B2",
+        "--main", "X-TPH",
+    )  # fmt: skip
+    assert split.exit_code == 0, split.output
+    assert "Đã tách X-TP thành X-TPH" in split.output and "Split X-TP into" in split.output, split.output
+    assert "X-TPH: X-TP-B1, X-TP-TH" in split.output, split.output
+
+    await sua.wait_for_text(UPPER)
+    await sua.say(QUICK)  # after the split: the report keeps its cell, now under X-SSH
+    await eventually(lambda: _reports(zalo, 2), "Sua's report is saved")
+    await province.say("tình hình 747")
+    text = _status(province)
+    main = _line(text, "Đảng ủy xã Tả Phìn (từ Đảng ủy xã Tân Phong, đã chia thành")
+    other = _line(text, "Đảng ủy xã Sin Suối Hồ (từ Đảng ủy xã Tân Phong, đã chia thành")
+    assert "chuyển nguyên văn" in main and "1/2 chi bộ đã báo cáo" in main, main
+    assert "1/1 chi bộ đã báo cáo" in other, other  # 2/3 in all: the campaign still adds up
+    assert "Đảng ủy xã Tân Phong:" not in text, text
+
+    async with transaction(zalo.runtime.sessions) as session:
+        old = await session.scalar(select(Unit).where(Unit.code == "X-TP"))
+        tph = await session.scalar(select(Unit).where(Unit.code == "X-TPH"))
+        assert old is not None and tph is not None
+        assert not old.active and old.successor_id == tph.id
+        into = (
+            await session.scalars(select(UnitSplit.successor_id).where(UnitSplit.unit_id == old.id))
+        ).all()
+        assert len(into) == 2
+        handed = (await session.scalars(select(Handoff.unit_id))).all()
+        assert old.id in handed  # the handoff keeps the unit it was made to
+        cells = dict(
+            (await session.execute(select(Unit.id, Unit.code).join(Report, Report.unit_id == Unit.id))).all()
+        )
+        assert set(cells.values()) == {"X-TP-B1", "X-TP-B2"}  # the reports keep their cells
+        staff = (await session.scalars(select(Role.unit_id).where(Role.kind == "board"))).all()
+        assert tph.id in staff and old.id not in staff  # the board staff went with the main successor
+
+
+async def test_a_commune_that_reissued_then_split_counts_its_reissue_under_each_successor(
+    zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
+    await load_roster(zalo.runtime, roster)
+    province = await _board(zalo, "tinh-7", "Trần Văn Tỉnh", "0913000001", "TU-LC")
+    await _board(zalo, "xa-10", "Giàng Thị Xã", "0913000002", "X-TP")
+    await _board(zalo, "xa-11", "Tẩn Thị Cuổi", "0913000004", "X-NC")
+    pao = await _secretary(zalo, "pao-7", "Lò Văn Páo", "0912000010")  # X-TP-B1
+    sua = await _secretary(zalo, "sua-7", "Vàng Thị Sua", "0912000011")  # X-TP-B2
+    await _province_sends(zalo)
+    await _commune_reissues(zalo)
+    await pao.wait_for_text(OWN)
+    await pao.say(QUICK)
+    await eventually(lambda: _reports(zalo, 1, OWN), "Páo's report on the re-issue is saved")
+    split = await _run(
+        cli, "units", "split", "X-TP", "--into", "X-TPH:Đảng ủy xã Tả Phìn", "--into",
+        "X-SSH:Đảng ủy xã Sin Suối Hồ", "--cells", "X-TPH=X-TP-B1,X-TP-TH", "--cells", "X-SSH=X-TP-B2",
+    )  # fmt: skip
+    assert split.exit_code == 0, split.output
+    await sua.wait_for_text(OWN)
+    await sua.say(QUICK)
+    await eventually(lambda: _reports(zalo, 2, OWN), "Sua's report on the re-issue is saved")
+    await province.say("tình hình 747")
+    text = _status(province)
+    main = _line(text, "Đảng ủy xã Tả Phìn (từ Đảng ủy xã Tân Phong, đã chia thành")
+    other = _line(text, "Đảng ủy xã Sin Suối Hồ (từ Đảng ủy xã Tân Phong, đã chia thành")
+    assert f"ban hành lại (03/04/2024), số {OWN}" in main and "1/2 chi bộ đã báo cáo" in main, main
+    assert f"số {OWN}" in other and "1/1 chi bộ đã báo cáo" in other, other
+
+
+async def _commune_reissues(world: ZaloWorld) -> None:
+    """The commune's board re-issues 747 as its own 12-CV/ĐU to all its cells, as its chat re-issue does."""
+    clock = world.runtime.clock
+    async with transaction(world.runtime.sessions) as session:
+        handed = await session.scalar(select(Handoff).join(Unit).where(Unit.code == "X-TP"))
+        commune = await session.scalar(select(Unit).where(Unit.code == "X-TP"))
+        assert handed is not None and commune is not None
+        draft = await levels.reissue_draft(session, clock, handed, created_by=None, today=date(2024, 4, 3))
+        draft.number = OWN
+        directives.confirm_deadline(draft, date(2024, 4, 8))
+        cells = await directives.cells_under(session, [commune])
+        form = await get_form(session, draft.form_key)
+        await levels.broadcast(session, clock, draft, cells, form, actor="test")
+    world.runtime.sender.wake()
+
+
+async def _reports(world: ZaloWorld, count: int, number: str = UPPER) -> bool:
+    rows = await _rows(world, select(Report.id).join(Directive).where(Directive.number == number))
+    return len(rows) == count
+
+
+def _query(db_url: str, query: Any) -> list[Any]:
+    async def run() -> list[Any]:
+        engine = make_engine(db_url)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                return list((await session.execute(query)).all())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def test_the_roster_states_a_merge_a_split_a_rename_and_a_move(
+    cli: CliRunner, db_url: str, tmp_path: Path
+) -> None:
+    assert cli.invoke(app, ["units", "import", str(EXAMPLE_ROSTER)]).exit_code == 0
+    changes = CHANGES.read_text(encoding="utf-8")
+
+    # Contradictions: a cell left under a unit that retires, a unit merged and split at once.
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        changes.replace(
+            "X-TP-B2,Chi bộ bản Sin Suối Hồ,X-SSH,", "X-TP-B2,Chi bộ bản Sin Suối Hồ,X-TP,"
+        ).replace('"hợp nhất từ DUK-STC, DUK-SYT"', '"hợp nhất từ DUK-STC, DUK-SYT, X-TP"'),
+        encoding="utf-8",
+    )
+    refused = cli.invoke(app, ["units", "import", str(bad)])
+    assert refused.exit_code == 1, refused.output
+    output = " ".join(refused.output.split())
+    assert "Dòng 10 (X-TP): X-TP vừa sáp nhập vào DUK-TCYT vừa tách thành X-TPH" in output, output
+    assert "Dòng 13 (X-TP-B2): mã cấp trên X-TP sẽ ngừng hoạt động" in output, output
+    assert _query(db_url, select(Unit.code).where(Unit.code == "DUK-TCYT")) == []  # nothing imported
+
+    done = cli.invoke(app, ["units", "import", str(CHANGES)])
+    assert done.exit_code == 0, done.output
+    output = " ".join(done.output.split())
+    assert "Hợp nhất DUK-STC, DUK-SYT vào DUK-TCYT. / Merged DUK-STC, DUK-SYT into DUK-TCYT." in output, (
+        output
+    )
+    assert "Tách X-TP thành X-TPH, X-SSH. / Split X-TP into X-TPH, X-SSH." in output, output
+    assert "Đổi tên DUK-BAO: «Chi bộ Báo Lai Châu» → «Chi bộ Báo và Phát thanh - Truyền hình" in output, (
+        output
+    )
+    assert "Chuyển DUK-SYT-BV sang trực thuộc DUK. / Moved DUK-SYT-BV under DUK." in output, output
+    assert "không có trong tệp" not in output, output  # the retired units are not missing from it
+    units = {
+        code: (active, successor, parent)
+        for code, active, successor, parent in _query(
+            db_url, select(Unit.code, Unit.active, Unit.successor_id, Unit.parent_id)
+        )
+    }
+    ids = {code: uid for code, uid in _query(db_url, select(Unit.code, Unit.id))}
+    assert units["DUK-STC"][:2] == (False, ids["DUK-TCYT"]) and units["DUK-SYT"][:2] == (
+        False,
+        ids["DUK-TCYT"],
+    )
+    assert units["X-TP"][:2] == (False, ids["X-TPH"])  # the first «tách từ» row takes its board staff
+    assert units["X-TP-B2"][2] == ids["X-SSH"] and units["X-TP-TH"][2] == ids["X-TPH"]
+    assert units["DUK-STC-VP"][2] == ids["DUK-TCYT"] and units["DUK-SYT-BV"][2] == ids["DUK"]
+    actions = {
+        a for (a,) in _query(db_url, select(AuditEntry.action).where(AuditEntry.action.like("unit.%")))
+    }
+    assert actions == {"unit.merge", "unit.split", "unit.rename", "unit.move"}  # one code path with the CLI
+
+    listed = cli.invoke(app, ["units", "list"]).output
+    assert "X-TP  Đảng ủy xã Tân Phong (ngừng hoạt động, đã chia thành X-SSH, X-TPH)" in listed, listed
+    assert "DUK-STC  Đảng bộ Sở Tài chính (ngừng hoạt động, hợp nhất vào DUK-TCYT)" in listed, listed
+
+    again = cli.invoke(app, ["units", "import", str(CHANGES)])
+    assert again.exit_code == 0 and "0 đơn vị mới, 0 đơn vị cập nhật, 13 không đổi" in again.output, (
+        again.output
+    )
+    assert "Thay đổi" not in again.output, again.output
+
+
+@pytest.mark.parametrize("zalo", [OA], indirect=True)  # where a board reads the Word draft and sends it up
+async def test_after_a_merge_the_successor_board_is_reminded_acts_and_reports_upward_for_both(
+    zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
+    await load_roster(zalo.runtime, roster)
+    province = await _board(zalo, "tinh-8", "Trần Văn Tỉnh", "0913000001", "TU-LC")
+    tan_phong = await _board(zalo, "xa-8", "Giàng Thị Xã", "0913000002", "X-TP")
+    nam_cuoi = await _board(zalo, "xa-9", "Tẩn Thị Cuổi", "0913000004", "X-NC")
+    pao = await _secretary(zalo, "pao-8", "Lò Văn Páo", "0912000010")
+    sai = await _secretary(zalo, "sai-8", "Tẩn Văn Sài", "0912000020")
+    await _province_sends(zalo)  # the upper deadline: 10/04/2024
+    await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    await tan_phong.tap("Chuyển nguyên văn")
+    await nam_cuoi.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)  # and does nothing with it before the merge
+    await pao.wait_for_text(UPPER)
+    await pao.say(QUICK)
+    merged = await _run(
+        cli, "units", "merge", "X-TP", "X-NC", "--into", "X-MOI", "--name", "Đảng ủy xã Tân Phong mới"
+    )
+    assert merged.exit_code == 0, merged.output
+
+    # The retired unit's pending directive reminds its successor's board (both communes' staff are on it now).
+    zalo.runtime.clock.advance(timedelta(days=2))
+    run = await reminders_job(zalo.runtime)
+    assert run is not None and run.levels == 2, run
+    for board in (tan_phong, nam_cuoi):
+        await board.wait_for_text(
+            "Đảng ủy xã Tân Phong mới (từ Đảng ủy xã Nậm Cuổi)", "chưa được ban hành lại"
+        )
+    await nam_cuoi.tap("Chuyển nguyên văn")  # on the card of the retired unit: its successor's cells get it
+    await nam_cuoi.wait_for_text("Đã chuyển nguyên văn")
+    await sai.wait_for_text(UPPER)
+
+    # «báo cáo lên 747» by the successor's board: one report for both units, its cells counted.
+    up = await tan_phong.say("báo cáo lên 747")
+    assert "Đảng ủy xã Tân Phong mới" in up.text and "1/4 chi bộ đã báo cáo" in up.text, tan_phong.describe()
+    await tan_phong.wait_until(lambda ms: any(_word(m) for m in ms))
+    await tan_phong.tap("Gửi lên cấp trên")
+    await tan_phong.wait_for_text("Đã gửi báo cáo lên", "đúng hạn")
+    received = await province.wait_for_text("BÁO CÁO CẤP DƯỚI", "Đảng ủy xã Tân Phong mới")
+    assert "1/4 chi bộ" in received.text, received.text
+    reported = await _rows(zalo, select(Handoff.unit_id).where(Handoff.reported_at.is_not(None)))
+    assert len(reported) == 2  # recorded on both handoffs: neither is escalated as not reported
+    await province.say("tình hình 747")
+    text = _status(province)
+    row = _line(text, "Đảng ủy xã Tân Phong mới (hợp nhất từ")
+    assert "1/4 chi bộ đã báo cáo; báo cáo lên" in row and "đúng hạn" in row, row
