@@ -12,7 +12,7 @@ from datetime import date
 
 from bot.core.events import Button, Reply
 from bot.core.host import Host
-from bot.services import directives, levels, status
+from bot.services import directives, levels, rollup, status
 from bot.services.forms_store import get_form
 from bot.services.outbox import REPLY, enqueue
 from handlers import buttons as b
@@ -103,9 +103,13 @@ async def baocaolen(ctx: Context) -> None:
         reported=reported,
         cells=cells,
     )
-    ctx.reply(text, [[Button(msg.BUTTON_SEND_UP, b.SendUp(upper.id, unit.id).encode())]])
+    ctx.reply(text, [[_send_button(upper.id, unit.id)]])
     job = await _up_job(ctx, handoff, source)
     ctx.after_commit.append(lambda: ctx.runtime.spawn(job.preview(), name=f"report up on {upper.id}"))
+
+
+def _send_button(upper_id: int, unit_id: int) -> Button:
+    return Button(msg.BUTTON_SEND_UP, b.SendUp(upper_id, unit_id).encode())
 
 
 async def _send_up(ctx: Context, handoff: Handoff, upper: Directive) -> None:
@@ -175,7 +179,10 @@ class _UpJob:
             else:
                 file = built.file
                 stored = await runtime.files.save(session, runtime.clock, file.content, file.name, file.mime)
-                parts = [Reply(text=file.caption, file=stored), *built.after]
+                # The send button again, last: where choices are typed (Zalo Bot Platform) they answer the last
+                # message, and the draft's number offer came after the first one.
+                again = Reply(text=msg.UP_READY, buttons=[[_send_button(self.upper_id, self.unit_id)]])
+                parts = [Reply(text=file.caption, file=stored), *built.after, again]
                 enqueue(session, runtime.clock, self.channel, self.chat_id, parts, kind=REPLY)
         runtime.sender.wake()
 
@@ -196,7 +203,10 @@ class _UpJob:
                     kind=REPLY,
                 )
             else:
-                levels.record_report(handoff, upper, runtime.clock.now(), self.today)
+                source = await session.get(Directive, self.source_id)
+                form_key = source.form_key if source is not None else upper.form_key
+                figures = rollup.snapshot(built.data, form_key) if built.data is not None else None
+                levels.record_report(handoff, upper, runtime.clock.now(), self.today, figures)
                 when = msg.UP_LATE if handoff.report_late else msg.UP_ON_TIME
                 cells, reported = await levels.progress(session, handoff)
                 file = built.file
