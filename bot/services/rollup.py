@@ -55,12 +55,15 @@ _COUNTS = tuple(f.name for f in fields(Counts))
 def snapshot(data: ReportData, form_key: str | None) -> dict[str, Any]:
     """The figures a unit's report upward was built from, as JSON for its handoff: the cells' counts and the
     form's aggregates, with the form and the day they were built."""
-    a = data.aggregates
+    return figures(data.counts, data.aggregates, form_key, data.generated_on)
+
+
+def figures(counts: Counts, a: Aggregates, form_key: str | None, built_on: date) -> dict[str, Any]:
     return {
         "version": SNAPSHOT_VERSION,
         "form_key": form_key,
-        "built_on": data.generated_on.isoformat(),
-        "counts": {name: getattr(data.counts, name) for name in _COUNTS},
+        "built_on": built_on.isoformat(),
+        "counts": {name: getattr(counts, name) for name in _COUNTS},
         "aggregates": {
             "sessions_held": a.sessions_held,
             "sums": dict(a.sums),
