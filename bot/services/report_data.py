@@ -188,6 +188,9 @@ class UnitRow:
     photos: tuple[str, ...] = ()
     review: str = ""  # the board's review of the latest report: received, accepted, returned; "" without one
     by_proxy: bool = False  # the latest report was entered by a board member on the web dashboard
+    directive_id: int | None = (
+        None  # the directive reported on, when not the one the export is of (a re-issue)
+    )
 
     @property
     def has_reported(self) -> bool:

@@ -301,8 +301,11 @@ async def report_data(
     form = await get_form(session, directive.form_key)
     photos = [spec.key for spec in form.photo_fields] if form is not None else []
     cells = list(base.rows)
-    for reissue in ids[1:]:
-        cells += await status.unit_rows(session, scope, reissue, photos)
+    for reissue in ids[1:]:  # their photo links name the re-issue the cell reported on
+        cells += [
+            replace(row, directive_id=reissue)
+            for row in await status.unit_rows(session, scope, reissue, photos)
+        ]
     cells.sort(key=lambda row: row.path)
     counts = Counts.from_rows(cells)
     said = await status.quotes(session, scope, ids, form)
