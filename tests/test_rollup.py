@@ -93,6 +93,17 @@ def _word(content: bytes) -> str:
     return "\n".join([*(p.text for p in document.paragraphs), *cells])
 
 
+def _appendix(content: bytes) -> list[int]:
+    """The figures of the Word appendix's column of non-members, row by row (empty cells left out)."""
+    for table in Document(io.BytesIO(content)).tables:
+        head = [cell.text for cell in table.rows[0].cells]
+        if NON_MEMBERS in head:
+            column = head.index(NON_MEMBERS)
+            values = [row.cells[column].text.strip() for row in table.rows[1:]]
+            return [int(value) for value in values if value]
+    raise AssertionError("no appendix table")
+
+
 async def _campaign(zalo: ZaloWorld, tmp_path: Path) -> tuple[ZaloPerson, ZaloPerson, ZaloPerson]:
     """The province hands 747 to both communes; Tân Phong re-issues it and Nậm Cuổi forwards it; three of the
     four cells report; Tân Phong reports up, Nậm Cuổi does not."""
@@ -195,10 +206,14 @@ async def test_the_upper_board_aggregates_from_the_cells_or_from_below_and_says_
     assert "Chưa báo cáo lên" in nam_cuoi and nam_cuoi[-1] == "1/1" and nam_cuoi[column] is None
 
     # Word from the cells and from below, each saying its source in its body.
-    word = _word(await _file(zalo, province, "báo cáo 747", ".docx"))
-    assert FROM_CELLS in word and "29" in word, word[:2000]
-    word = _word(await _file(zalo, province, "báo cáo 747 theo cấp dưới", ".docx"))
-    assert FROM_BELOW in word and "17" in word, word[:2000]
+    content = await _file(zalo, province, "báo cáo 747", ".docx")
+    word = _word(content)
+    assert FROM_CELLS in word and f"{NON_MEMBERS}: 29 người" in word, word[:2000]
+    assert _appendix(content) == [12, 5, 12], word  # one row per cell, through the re-issue and the forward
+    content = await _file(zalo, province, "báo cáo 747 theo cấp dưới", ".docx")
+    word = _word(content)
+    assert FROM_BELOW in word and f"{NON_MEMBERS}: 17 người" in word, word[:2000]
+    assert _appendix(content) == [17], word  # one row per unit below; Nậm Cuổi's is empty
     assert "Đảng ủy xã Nậm Cuổi – Chưa báo cáo lên (hiện 1/1 chi bộ đã báo cáo" in word, word  # apart
 
     # The same from the shell.

@@ -207,10 +207,10 @@ async def _below_units(
 
 
 def _reported(units: Sequence[BelowUnit]) -> tuple[Counts, Aggregates]:
-    done = [u for u in units if u.counts is not None and u.aggregates is not None]
-    return add_counts(u.counts for u in done if u.counts), add_aggregates(
-        u.aggregates for u in done if u.aggregates
-    )
+    """The figures of the units that reported up, added up (the others are only listed)."""
+    counts = [u.counts for u in units if u.counts is not None]
+    aggregates = [u.aggregates for u in units if u.aggregates is not None]
+    return add_counts(counts), add_aggregates(aggregates)
 
 
 def _below_note(units: Sequence[BelowUnit]) -> str:
