@@ -1,14 +1,16 @@
 """Issue 16 benchmark: a three-level tree (1 province, 100 communes, 10,000 cells). The province's directive was
 handed to the 100 commune boards; 90 re-issued it to their cells (90 % of which reported), 10 forwarded it; half
-the communes reported upward. Times the province board's /tinhhinh on it (the status and the units below, target
-0.3 s), its daily summary (target 1 s), and the split of a new province send among the 100 joined commune
-boards. Every figure is the median of RUNS runs (the machine is shared: one run, or the best, says little)."""
+the communes reported upward, each with the figures of its report (what the province adds up "from below"). Times
+the province board's /tinhhinh on it (the status and the units below, target 0.3 s), its daily summary and its
+summary of 1818 from the cells and from below («tổng hợp 1818 [theo cấp dưới]», target 1 s each), and the split
+of a new province send among the 100 joined commune boards. Every figure is the median of RUNS runs (the machine is
+shared: one run, or the best, says little)."""
 
 from __future__ import annotations
 
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,7 +20,9 @@ from bench.broadcast import _reset_postgres
 from bench.seed import PER_PARENT, seed_province
 from bot.core.clock import Clock
 from bot.core.config import Settings
-from bot.services import directives, levels, status, summary
+from bot.services import directives, levels, rollup, status, summary
+from bot.services.report_data import Aggregates, Counts
+from messages import rollup as rollup_msg
 from storage.db import make_engine, make_sessionmaker, migrate
 from storage.models import ChannelAccount, Directive, DirectiveTarget, Handoff, Person, Report, Role, Unit
 
@@ -49,6 +53,12 @@ def _directive(
     }
 
 
+def _figures(now: datetime) -> dict[str, object]:
+    """A commune's report upward: 100 cells, 90 reported on time (as seeded below)."""
+    counts = Counts(targeted=100, delivered=100, acknowledged=90, reported_on_time=90, not_reported=10)
+    return rollup.figures(counts, Aggregates(sessions_held=90), "sinh-hoat-chinh-tri", now.date())
+
+
 async def seed(engine: AsyncEngine, clock: Clock, cells: int = 10_000) -> None:
     cell_ids = await seed_province(engine, clock, cells)
     now = clock.now()
@@ -72,6 +82,7 @@ async def seed(engine: AsyncEngine, clock: Clock, cells: int = 10_000) -> None:
                 "reissue_id": None if forwarded else source,
                 "reported_at": now - timedelta(days=1) if n % 2 else None,
                 "report_late": False,
+                "report_figures": _figures(now) if n % 2 else None,
             }
         )
         for i, cell in enumerate(cell_ids[n * PER_PARENT : (n + 1) * PER_PARENT]):
@@ -175,8 +186,10 @@ async def tree(db_url: str | None = None, cells: int = 10_000) -> dict[str, floa
             async def upper_status() -> None:
                 view = await status.status_view(session, scope, upper)
                 text = status.render_status(view, scope, today, escalate_after=3)
-                below = levels.render_below(await levels.below(session, upper.id))
+                rows = await levels.below(session, upper.id)
+                below = levels.render_below(rows)
                 assert below.count("\n") == COMMUNES, below[:200]
+                assert len(rollup.inside(rows, scope)) == COMMUNES  # the drill-down buttons' units
                 assert text
 
             province = await session.get(Unit, 1)
@@ -189,10 +202,22 @@ async def tree(db_url: str | None = None, cells: int = 10_000) -> dict[str, floa
             async def upper_summary() -> None:
                 summary.render(await summary.build_summary(session, scope, now, tz))
 
+            async def from_cells() -> None:
+                figures = await rollup.rollup(session, scope, upper, rollup.CELLS)
+                assert figures is not None and figures.counts.targeted == cells, figures
+                rollup_msg.render_summary(figures, "1818")
+
+            async def from_below() -> None:
+                figures = await rollup.rollup(session, scope, upper, rollup.BELOW)
+                assert figures is not None and figures.counts.reported == 90 * COMMUNES // 2, figures
+                rollup_msg.render_summary(figures, "1818")
+
             figures = {
                 "seeding_s": seeding,
                 "upper_status_with_units_below_s (target 0.3)": await _timed(upper_status, RUNS),
                 "upper_daily_summary_s (target 1)": await _timed(upper_summary, RUNS),
+                "upper_summary_from_cells_s (target 1)": await _timed(from_cells, RUNS),
+                "upper_summary_from_below_s (target 1)": await _timed(from_below, RUNS),
                 "send_split_among_100_boards_s": await _timed(split_send, RUNS),
             }
         await engine.dispose()

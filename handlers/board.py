@@ -15,18 +15,19 @@ from datetime import date
 from bot.core.events import Button, Reply
 from bot.core.host import Host
 from bot.core.textnorm import fold
-from bot.services import audit, board_files, cycles, evidence, levels, reminders, status
+from bot.services import audit, board_files, cycles, evidence, levels, reminders, rollup, status
 from bot.services import summary as summary_service
 from bot.services.outbox import REPLY, enqueue
 from handlers import buttons as b
 from handlers import report_number
+from handlers import rollup as rollup_handlers
 from handlers.context import Context
 from messages import board as msg
 from messages import common
 from messages import cycles as cycle_msg
 from messages.formats import day, directive_code
 from storage.db import transaction
-from storage.models import Directive
+from storage.models import Directive, Unit
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +105,11 @@ async def tinhhinh(ctx: Context) -> None:
     if not ctx.event.args.strip():
         await _show_list(ctx, scope)
         return
-    directive = await _resolve(ctx, scope, ctx.event.args, "tinhhinh", b.ShowStatus)
-    if directive is not None:
+    query, unit = await rollup_handlers.typed_unit(ctx, scope, ctx.event.args)
+    directive = await _resolve(ctx, scope, query, "tinhhinh", b.ShowStatus)
+    if directive is not None and unit is not None:
+        await rollup_handlers.drill(ctx, scope, directive, unit)  # «tình hình 1818 X-TP»: one unit's cells
+    elif directive is not None:
         await _show_status(ctx, scope, directive)
 
 
@@ -135,8 +139,12 @@ async def _show_status(ctx: Context, scope: status.Scope, directive: Directive) 
     view = await status.status_view(ctx.session, scope, directive, per_page=PER_PAGE)
     policy = reminders.policy_of(directive)
     text = status.render_status(view, scope, ctx.today, escalate_after=policy.escalate_after_days)
-    if below := levels.render_below(await levels.below(ctx.session, directive.id)):
+    rows = await levels.below(ctx.session, directive.id)
+    if below := levels.render_below(rows):
         text = f"{text}\n\n{below}"  # the units whose boards it was handed to
+    hint, extras = rollup_handlers.status_extras(scope, directive, rows)
+    if hint:
+        text = f"{text}\n{hint}"
     buttons = _paging(directive.id, view.missing)
     actions = [
         Button(msg.BUTTON_EXPORT, b.ExportExcel(directive.id).encode()),
@@ -145,7 +153,7 @@ async def _show_status(ctx: Context, scope: status.Scope, directive: Directive) 
     if view.missing.total:
         buttons.append([Button(msg.BUTTON_NUDGE, b.Nudge(directive.id).encode())])
     buttons.append(actions)
-    ctx.reply(text, buttons)
+    ctx.reply(text, buttons + extras)
 
 
 def _paging(directive_id: int, page: status.MissingPage) -> list[list[Button]]:
@@ -228,10 +236,27 @@ async def tonghop(ctx: Context) -> None:
     scope = await _scope(ctx)
     if scope is None:
         return
+    if (
+        ctx.event.args.strip()
+    ):  # «tổng hợp 1818 [theo cấp dưới]»: one directive's figures, saying their source
+        query, source = rollup.split_source(ctx.event.args)
+        directive = await _resolve(ctx, scope, query, "tonghop", _summary_button)
+        if directive is not None:
+            await _summary(ctx, scope, directive, source)
+        return
     await _viewed(ctx, audit.VIEW_SUMMARY, scope, None)
     built = await summary_service.build_summary(ctx.session, scope, ctx.clock.now(), ctx.settings.tz)
     for part in await summary_service.replies(ctx.session, ctx.clock, ctx.runtime.files, built):
         ctx.send(part)
+
+
+def _summary_button(directive_id: int) -> b.BoardButton:
+    return b.FromSource(directive_id, "text", rollup_handlers.DEFAULT)
+
+
+async def _summary(ctx: Context, scope: status.Scope, directive: Directive, source: str | None) -> None:
+    await _viewed(ctx, audit.VIEW_SUMMARY, scope, directive.id)
+    await rollup_handlers.summary(ctx, scope, directive, source)
 
 
 # --- /xuat and /baocao --------------------------------------------------------------------------------------
@@ -241,20 +266,22 @@ async def xuat(ctx: Context) -> None:
     scope = await _scope(ctx)
     if scope is None:
         return
-    query, period = cycles.split_period(ctx.event.args)
+    query, source = rollup.split_source(ctx.event.args)
+    query, period = cycles.split_period(query)
     directive = await _resolve(ctx, scope, query, "xuat", b.ExportExcel)
     if directive is not None and (number := await _period(ctx, directive, period)) != 0:
-        await _export(ctx, scope, directive, number)
+        await _export(ctx, scope, directive, number, source)
 
 
 async def baocao(ctx: Context) -> None:
     scope = await _scope(ctx)
     if scope is None:
         return
-    query, period = cycles.split_period(ctx.event.args)
+    query, source = rollup.split_source(ctx.event.args)
+    query, period = cycles.split_period(query)
     directive = await _resolve(ctx, scope, query, "baocao", b.DraftReport)
     if directive is not None and (number := await _period(ctx, directive, period)) != 0:
-        await _draft(ctx, scope, directive, number)
+        await _draft(ctx, scope, directive, number, source)
 
 
 async def _period(ctx: Context, directive: Directive, typed: str | None) -> int | None:
@@ -287,16 +314,28 @@ async def _take_number(
     _after_commit(ctx, scope, directive, "number", number)
 
 
-async def _export(ctx: Context, scope: status.Scope, directive: Directive, cycle: int | None = None) -> None:
+async def _export(
+    ctx: Context,
+    scope: status.Scope,
+    directive: Directive,
+    cycle: int | None = None,
+    source: str | None = None,
+) -> None:
     await _viewed(ctx, audit.EXPORT_XLSX, scope, directive.id)
     ctx.reply(msg.EXPORT_STARTED.format(number=directive.number or ""))
-    _after_commit(ctx, scope, directive, "xlsx", cycle=cycle)
+    _after_commit(ctx, scope, directive, "xlsx", cycle=cycle, source=source)
 
 
-async def _draft(ctx: Context, scope: status.Scope, directive: Directive, cycle: int | None = None) -> None:
+async def _draft(
+    ctx: Context,
+    scope: status.Scope,
+    directive: Directive,
+    cycle: int | None = None,
+    source: str | None = None,
+) -> None:
     await _viewed(ctx, audit.EXPORT_DOCX, scope, directive.id)
     ctx.reply(msg.REPORT_STARTED.format(number=directive.number or ""))
-    _after_commit(ctx, scope, directive, "docx", cycle=cycle)
+    _after_commit(ctx, scope, directive, "docx", cycle=cycle, source=source)
 
 
 # Files are built after the event's transaction has committed: a province-wide workbook takes seconds, and on
@@ -309,10 +348,13 @@ def _after_commit(
     number: int | None = None,
     *,
     cycle: int | None = None,
+    source: str | None = None,
 ) -> None:
     runtime, channel, chat_id = ctx.runtime, str(ctx.event.channel), ctx.event.chat_id
     actor = f"{channel}:{ctx.event.user_id}"
-    job = _FileJob(runtime, scope, directive.id, ctx.today, kind, channel, chat_id, actor, number, cycle)
+    job = _FileJob(
+        runtime, scope, directive.id, ctx.today, kind, channel, chat_id, actor, number, cycle, source
+    )
 
     ctx.after_commit.append(lambda: runtime.spawn(job.run(), name=f"{kind} of directive {job.directive_id}"))
 
@@ -329,6 +371,9 @@ class _FileJob:
     actor: str = ""
     number: int | None = None  # the report number typed by the board
     cycle: int | None = None  # a recurring directive's period the board typed (None: the default one)
+    source: str | None = (
+        None  # a directive handed down: aggregated from the cells or from below (None: default)
+    )
 
     async def run(self) -> None:
         runtime = self.runtime
@@ -354,7 +399,9 @@ class _FileJob:
                 runtime, scope, self.directive_id, today, self.actor, self.number
             )
         if self.kind == board_files.DOCX:
-            return await report_number.build_draft(runtime, scope, self.directive_id, today, self.cycle)
+            return await report_number.build_draft(
+                runtime, scope, self.directive_id, today, self.cycle, self.source
+            )
         return report_number.Draft(await self._export(), [])
 
     async def _export(self) -> board_files.BoardFile:
@@ -364,8 +411,14 @@ class _FileJob:
             if directive is None:
                 raise LookupError(self.directive_id)
             period = await cycles.cycle(session, directive, self.cycle) if self.cycle else None
-            data = await status.report_data(
-                session, self.scope, directive, self.today, runtime.settings.timezone, period=period
+            data = await rollup.report_data(
+                session,
+                self.scope,
+                directive,
+                self.today,
+                runtime.settings.timezone,
+                source=self.source,
+                period=period,
             )
         link = evidence.link_maker(runtime.settings, runtime.clock.now(), directive.id)
         return await asyncio.to_thread(board_files.render, self.kind, data, directive, self.today, link)
@@ -385,8 +438,26 @@ async def on_button(ctx: Context, pressed: b.BoardButton) -> None:
         return
     if isinstance(pressed, b.MissingPage):
         await _show_page(ctx, scope, directive, pressed.page)
+    elif isinstance(pressed, b.FromSource):
+        await _from_source(ctx, scope, directive, pressed)
+    elif isinstance(pressed, b.DrillDown):
+        unit = await ctx.session.get(Unit, pressed.unit_id)
+        if unit is not None:
+            await rollup_handlers.drill(ctx, scope, directive, unit)
     else:
         await ACTIONS[type(pressed)](ctx, scope, directive)
+
+
+async def _from_source(
+    ctx: Context, scope: status.Scope, directive: Directive, pressed: b.FromSource
+) -> None:
+    source = pressed.source if pressed.source in (rollup.CELLS, rollup.BELOW) else None
+    if pressed.kind == board_files.XLSX:
+        await _export(ctx, scope, directive, source=source)
+    elif pressed.kind == board_files.DOCX:
+        await _draft(ctx, scope, directive, source=source)
+    else:
+        await _summary(ctx, scope, directive, source)
 
 
 BoardAction = Callable[[Context, status.Scope, Directive], Awaitable[None]]

@@ -209,6 +209,24 @@ class TakeNumber(BoardButton):
     """Record the number the register proposed for the report on this directive."""
 
 
+@_action("ru")
+@dataclass(frozen=True)
+class FromSource(BoardButton):
+    """The summary («text»), Excel («xlsx») or Word («docx») of a directive handed down, aggregated from
+    `source` («cells» or «below», bot/services/rollup.py)."""
+
+    kind: str
+    source: str
+
+
+@_action("dd")
+@dataclass(frozen=True)
+class DrillDown(BoardButton):
+    """From the upper status to the cells of one unit below."""
+
+    unit_id: int
+
+
 # -- the board of a unit below: an upper directive handed to it (bot/services/levels.py builds these) -----------
 
 

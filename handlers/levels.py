@@ -12,7 +12,7 @@ from datetime import date
 
 from bot.core.events import Button, Reply
 from bot.core.host import Host
-from bot.services import directives, levels, status, unit_changes
+from bot.services import directives, levels, rollup, status, unit_changes
 from bot.services.forms_store import get_form
 from bot.services.outbox import REPLY, enqueue
 from handlers import buttons as b
@@ -112,9 +112,13 @@ async def baocaolen(ctx: Context) -> None:
         reported=reported,
         cells=cells,
     )
-    ctx.reply(text, [[Button(msg.BUTTON_SEND_UP, b.SendUp(upper.id, unit.id).encode())]])
+    ctx.reply(text, [[_send_button(upper.id, unit.id)]])
     job = await _up_job(ctx, upper, unit, source)
     ctx.after_commit.append(lambda: ctx.runtime.spawn(job.preview(), name=f"report up on {upper.id}"))
+
+
+def _send_button(upper_id: int, unit_id: int) -> Button:
+    return Button(msg.BUTTON_SEND_UP, b.SendUp(upper_id, unit_id).encode())
 
 
 async def _send_up(ctx: Context, group: list[Handoff], upper: Directive, unit: Unit) -> None:
@@ -184,7 +188,10 @@ class _UpJob:
             else:
                 file = built.file
                 stored = await runtime.files.save(session, runtime.clock, file.content, file.name, file.mime)
-                parts = [Reply(text=file.caption, file=stored), *built.after]
+                # The send button again, last: where choices are typed (Zalo Bot Platform) they answer the last
+                # message, and the draft's number offer came after the first one.
+                again = Reply(text=msg.UP_READY, buttons=[[_send_button(self.upper_id, self.unit_id)]])
+                parts = [Reply(text=file.caption, file=stored), *built.after, again]
                 enqueue(session, runtime.clock, self.channel, self.chat_id, parts, kind=REPLY)
         runtime.sender.wake()
 
@@ -206,8 +213,19 @@ class _UpJob:
                 )
             else:
                 unit = await unit_changes.current(session, unit)  # merged since: reported as its successor
+                source = await session.get(Directive, self.source_id)
+                form_key = source.form_key if source is not None else upper.form_key
+                figures = rollup.snapshot(built.data, form_key) if built.data is not None else None
+                # One report for the units merged into this one: its figures are kept once (on the first
+                # handoff), so adding up "from below" never counts them twice.
                 for handoff in group:
-                    levels.record_report(handoff, upper, runtime.clock.now(), self.today)
+                    levels.record_report(
+                        handoff,
+                        upper,
+                        runtime.clock.now(),
+                        self.today,
+                        figures if handoff is group[0] else None,
+                    )
                 when = msg.UP_LATE if group[0].report_late else msg.UP_ON_TIME
                 cells, reported = await levels.progress(session, group)
                 file = built.file

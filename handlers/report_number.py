@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.events import Button, Reply
 from bot.core.host import Host
 from bot.services import board_files, cycles, doc_register, report_draft, status
+from bot.services.report_data import ReportData
 from handlers import buttons as b
 from messages import board as msg
 from storage.models import Directive
@@ -40,21 +41,30 @@ class Draft:
 
     file: board_files.BoardFile | None
     after: list[Reply]
+    data: ReportData | None = None  # the figures the draft was built from (a report upward keeps them)
 
 
 async def build_draft(
-    runtime: Host, scope: status.Scope, directive_id: int, today: date, cycle: int | None = None
+    runtime: Host,
+    scope: status.Scope,
+    directive_id: int,
+    today: date,
+    cycle: int | None = None,
+    source: str | None = None,
 ) -> Draft:
     """The draft with the register's number; when that number is only proposed, the offer to take it. `cycle`:
-    a recurring directive's period (None: the last closed one)."""
+    a recurring directive's period (None: the last closed one); `source`: where a directive handed down to units
+    below is aggregated from (None: the default, see bot/services/rollup.py)."""
     async with runtime.sessions() as session:
         directive = await _directive(session, directive_id)
         period = await cycles.cycle(session, directive, cycle) if cycle else None
-        data, numbered = await report_draft.draft(session, scope, directive, today, runtime.settings, period)
+        data, numbered = await report_draft.draft(
+            session, scope, directive, today, runtime.settings, period, source
+        )
     built = await asyncio.to_thread(board_files.render, board_files.DOCX, data, directive, today)
     if numbered is None or numbered.recorded:
-        return Draft(built, [])
-    return Draft(built, [_offer(directive, numbered)])
+        return Draft(built, [], data)
+    return Draft(built, [_offer(directive, numbered)], data)
 
 
 async def take_number(

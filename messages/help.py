@@ -57,7 +57,8 @@ SECRETARY_WORDS = (
 BOARD_WORDS = (
     ("tình hình [số văn bản]", "tình hình thực hiện văn bản"),
     ("nhắc nhở <số văn bản> [tắt | bật]", "nhắc các chi bộ chưa báo cáo, hoặc tắt, bật nhắc tự động"),
-    ("tổng hợp", "tổng hợp kết quả trong ngày"),
+    ("tổng hợp [số văn bản]", "tổng hợp trong ngày, hoặc số liệu một văn bản"),
+    ("… theo cấp dưới", "sau «tổng hợp», «xuất», «báo cáo» một văn bản: theo báo cáo của cấp dưới"),
     ("xuất <số văn bản>", "xuất kết quả ra Excel"),
     ("báo cáo word <số văn bản>", "dự thảo báo cáo tổng hợp (Word)"),
     ("lấy số <số văn bản> [số khác]", "ghi số báo cáo vào sổ văn bản"),

@@ -59,6 +59,7 @@ UP_CONFIRM = (
     "Bấm «Gửi lên cấp trên» để gửi cho ban cấp trên."
 )
 BUTTON_SEND_UP = "📤 Gửi lên cấp trên"
+UP_READY = "Dự thảo đã đúng thì gửi lên cấp trên:"
 UP_RECEIVED = (
     "📥 BÁO CÁO CẤP DƯỚI: {unit} báo cáo về văn bản {number} ({when}). {reported}/{cells} chi bộ đã báo cáo."
 )

@@ -356,6 +356,9 @@ class Handoff(Base):
     reissue_id: Mapped[int | None] = mapped_column(ForeignKey("directives.id", ondelete="SET NULL"))
     reported_at: Mapped[datetime | None]
     report_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The figures the report upward was built from (bot.services.rollup `snapshot`): what the upper board adds up
+    # when it aggregates from the intermediate reports.
+    report_figures: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class FormDef(Base):

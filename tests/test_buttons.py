@@ -32,6 +32,8 @@ EVERY_ACTION: list[tuple[b.ButtonData, str]] = [
     (b.ExportExcel(747), "xl:747"),
     (b.DraftReport(747), "bc:747"),
     (b.TakeNumber(747), "bn:747"),
+    (b.FromSource(747, "xlsx", "below"), "ru:747:xlsx:below"),
+    (b.DrillDown(747, 12), "dd:747:12"),
     (b.ReissueUpper(747, 12), "hr:747:12"),
     (b.ForwardUpper(747, 12), "hf:747:12"),
     (b.SendUp(747, 12), "hu:747:12"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -298,8 +299,10 @@ def board_status(
     console.print(with_db(work), markup=False, highlight=False)
 
 
-def _write_board_file(number: str, out: Path | None, kind: str, cycle: str | None = None) -> None:
-    from bot.services import board_files, cycles, evidence, report_draft, status
+def _write_board_file(
+    number: str, out: Path | None, kind: str, cycle: str | None = None, source: str | None = None
+) -> None:
+    from bot.services import board_files, cycles, evidence, report_draft, rollup
     from messages import board as board_msg
 
     async def work(session: AsyncSession, settings: Settings, clock: Clock) -> board_files.BoardFile:
@@ -311,10 +314,10 @@ def _write_board_file(number: str, out: Path | None, kind: str, cycle: str | Non
         await audit_view(session, clock, action, directive_id=directive.id, units=None, actor="cli")
         today = clock.today(settings.tz)
         if kind == board_files.DOCX:  # with the register's number (recorded, or the next one proposed)
-            data, _ = await report_draft.draft(session, scope, directive, today, settings, period)
+            data, _ = await report_draft.draft(session, scope, directive, today, settings, period, source)
         else:
-            data = await status.report_data(
-                session, scope, directive, today, settings.timezone, period=period
+            data = await rollup.report_data(
+                session, scope, directive, today, settings.timezone, source=source, period=period
             )
         link = evidence.link_maker(settings, clock.now(), directive.id)
         return board_files.render(kind, data, directive, today, link)
@@ -326,6 +329,15 @@ def _write_board_file(number: str, out: Path | None, kind: str, cycle: str | Non
 
 
 CYCLE_HELP = "A recurring directive's period: its label ('11/2026', 'kỳ 11/2026') or number"
+FROM_HELP = (
+    "A directive handed down to units below: aggregate from their reports upward ('below') or from every cell's "
+    "report ('cells'); default: cells until every unit below has reported up"
+)
+
+
+class From(StrEnum):
+    cells = "cells"
+    below = "below"
 
 
 @app.command("export")
@@ -333,9 +345,10 @@ def board_export(
     number: Annotated[str, typer.Argument(help="Directive number, or any unambiguous part of it")],
     out: Annotated[Path | None, typer.Option(help="The .xlsx file to write")] = None,
     cycle: Annotated[str | None, typer.Option(help=CYCLE_HELP + " (default: the open one)")] = None,
+    source: Annotated[From | None, typer.Option("--from", help=FROM_HELP)] = None,
 ) -> None:
     """Write the Excel export of a directive: one row per target unit, and the aggregates."""
-    _write_board_file(number, out, "xlsx", cycle)
+    _write_board_file(number, out, "xlsx", cycle, source.value if source else None)
 
 
 @app.command("report")
@@ -343,9 +356,10 @@ def board_report(
     number: Annotated[str, typer.Argument(help="Directive number, or any unambiguous part of it")],
     out: Annotated[Path | None, typer.Option(help="The .docx file to write")] = None,
     cycle: Annotated[str | None, typer.Option(help=CYCLE_HELP + " (default: the last closed one)")] = None,
+    source: Annotated[From | None, typer.Option("--from", help=FROM_HELP)] = None,
 ) -> None:
     """Write the Word draft of the aggregated report on a directive, in the Party's document format."""
-    _write_board_file(number, out, "docx", cycle)
+    _write_board_file(number, out, "docx", cycle, source.value if source else None)
 
 
 @app.command("register")

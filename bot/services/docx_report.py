@@ -43,6 +43,7 @@ from bot.services.report_data import (
     is_quotable,
 )
 from messages import documents as msg
+from messages import rollup as rollup_msg
 from messages.formats import attendance_figures, format_number, format_percent
 
 # --- The layout: one table of every element's place and look, from Hướng dẫn 36-HD/VPTW (docs/party-format.md) --
@@ -283,6 +284,8 @@ def _add_deployment(document: DocxDocument, data: ReportData) -> None:
 
 def _deployment_sentences(data: ReportData) -> Iterator[str]:
     counts, n = data.counts, format_number
+    if data.source:  # a directive handed down: which figures these are (bot.services.rollup)
+        yield rollup_msg.source_line(data.source)
     if counts.targeted <= 0:
         yield msg.DEPLOY_NO_TARGETS
         return

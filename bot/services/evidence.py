@@ -33,7 +33,7 @@ def link_maker(settings: Settings, now: datetime, directive_id: int) -> Callable
     def link(row: UnitRow) -> str | None:
         if not row.photos or row.unit_id is None:
             return None
-        return base + links.sign_evidence(secret, directive_id, row.unit_id, expires)
+        return base + links.sign_evidence(secret, row.directive_id or directive_id, row.unit_id, expires)
 
     return link
 

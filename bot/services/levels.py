@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -495,7 +496,11 @@ async def upper_chats(session: AsyncSession, upper: Directive) -> list[tuple[str
     return await board_chats(session, upper.unit_id) if upper.unit_id else []
 
 
-def record_report(handed: Handoff, upper: Directive, at: datetime, today: date) -> None:
-    """The unit's report upward is in: when, and whether after the upper deadline."""
+def record_report(
+    handed: Handoff, upper: Directive, at: datetime, today: date, figures: dict[str, Any] | None = None
+) -> None:
+    """The unit's report upward is in: when, whether after the upper deadline, and the figures it was built
+    from (`rollup.snapshot`: what the upper board adds up from the intermediate reports)."""
     handed.reported_at = at
     handed.report_late = upper.deadline is not None and today > upper.deadline
+    handed.report_figures = figures

@@ -24,6 +24,7 @@ from messages.documents import DEFAULT_SIGNER_AUTHORITY, EMPTY_ANSWERS
 __all__ = [
     "Aggregates",
     "Attendance",
+    "BelowUnit",
     "Counts",
     "DirectiveSummary",
     "FieldType",
@@ -187,6 +188,9 @@ class UnitRow:
     photos: tuple[str, ...] = ()
     review: str = ""  # the board's review of the latest report: received, accepted, returned; "" without one
     by_proxy: bool = False  # the latest report was entered by a board member on the web dashboard
+    directive_id: int | None = (
+        None  # the directive reported on, when not the one the export is of (a re-issue)
+    )
 
     @property
     def has_reported(self) -> bool:
@@ -225,6 +229,22 @@ class Aggregates:
         return cls(
             sessions_held=len(reported), sums=sums, ratios=ratios, choices=choices, attendance=attendance
         )
+
+
+@dataclass(frozen=True, slots=True)
+class BelowUnit:
+    """One unit below, as the upper board's documents show it when they add up the intermediate reports: what its
+    board did with the directive, its report upward (when, late or not) with the figures that report carried, or,
+    when it has not reported up, only its cells' live progress (`cells`, `cells_reported`), never added in."""
+
+    name: str
+    action: str
+    reported_at: datetime | None = None
+    late: bool = False
+    counts: Counts | None = None  # the report upward's figures; None: not reported up
+    aggregates: Aggregates | None = None
+    cells: int = 0
+    cells_reported: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +290,10 @@ class ReportData:
     recipients: Sequence[str] = ()
     archive: str = ""
     timezone: str = "Asia/Ho_Chi_Minh"
+    # Where the figures come from, on a directive handed down to units below (bot.services.rollup): «báo cáo của
+    # 2/3 đơn vị cấp dưới» or «báo cáo trực tiếp của 120 chi bộ»; "" for a directive that went straight to cells.
+    source: str = ""
+    below: Sequence[BelowUnit] = ()  # aggregated from the intermediate reports: one per unit below
 
     @property
     def archive_label(self) -> str:

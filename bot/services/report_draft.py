@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Settings
-from bot.services import cycles, doc_register, status
+from bot.services import cycles, doc_register, rollup, status
 from bot.services.report_data import ReportData, Signature
 from storage.models import Directive
 
@@ -39,12 +39,16 @@ async def draft(
     today: date,
     settings: Settings,
     period: cycles.Cycle | None = None,
+    source: str | None = None,
 ) -> tuple[ReportData, doc_register.Numbered | None]:
     """The report's data with its letterhead, and the number it shows (recorded, or proposed); a directive without
-    an issuer code has no register to number in, so its draft keeps the gap for the clerk (and None)."""
+    an issuer code has no register to number in, so its draft keeps the gap for the clerk (and None). A directive
+    handed down to units below is aggregated from `source` (`rollup.CELLS` or `rollup.BELOW`; None: the default)."""
     # A recurring directive is reported on per period: by default the last one closed.
     period = period or await cycles.last_closed(session, directive)
-    data = await status.report_data(session, scope, directive, today, settings.timezone, period=period)
+    data = await rollup.report_data(
+        session, scope, directive, today, settings.timezone, source=source, period=period
+    )
     key = register_key(directive, settings, today)
     if not key.issuer_code:
         return with_letterhead(data, settings, ""), None

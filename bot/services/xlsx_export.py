@@ -39,6 +39,7 @@ from bot.services.report_data import (
     as_ratio,
 )
 from messages import documents as msg
+from messages import rollup as rollup_msg
 from messages.formats import format_number
 
 if TYPE_CHECKING:
@@ -230,6 +231,8 @@ def _summary_lines(data: ReportData) -> Iterator[list[Value]]:
     if directive.deadline is not None:
         yield [msg.SUM_DEADLINE, msg.party_date(directive.deadline), None]
     yield [msg.SUM_GENERATED_ON, msg.party_date(data.generated_on), None]
+    if data.source:  # a directive handed down: which figures these are (bot.services.rollup)
+        yield [rollup_msg.SOURCE_LABEL, data.source, None]
     targeted = counts.targeted
     yield [msg.SUM_TARGETED, targeted, None]
     yield [msg.SUM_DELIVERED, counts.delivered, counts.delivery_rate]

@@ -19,6 +19,7 @@ from bot.services.status.counts import (
     counts_by_directive,
     counts_by_subtree,
     counts_from,
+    counts_outside,
     new_reports_since,
 )
 from bot.services.status.figures import form_aggregates
@@ -85,6 +86,7 @@ __all__ = [
     "counts_by_directive",
     "counts_by_subtree",
     "counts_from",
+    "counts_outside",
     "directive_in_scope",
     "directive_summary",
     "escalated_counts",

@@ -89,6 +89,23 @@ async def counts_by_directive(
     return {directive_id: found.get(directive_id, Counts()) for directive_id in directive_ids}
 
 
+async def counts_outside(
+    session: AsyncSession, scope: Scope, directive_id: int, paths: Sequence[str]
+) -> Counts:
+    """Progress of the directive's targets in scope that lie under none of these subtrees (by path): the cells an
+    upper board reached directly, beside those of the units below it handed the directive to."""
+    query = (
+        select(*_progress_columns())
+        .select_from(DirectiveTarget)
+        .join(Unit, Unit.id == DirectiveTarget.unit_id)
+        .where(DirectiveTarget.directive_id == directive_id)
+    )
+    for path in paths:
+        query = query.where(~Unit.path.startswith(path))
+    row = (await session.execute(in_scope(query, scope))).one()
+    return _counts_of(row)
+
+
 @dataclass(frozen=True, slots=True)
 class Subtree:
     unit_id: int

@@ -1,0 +1,252 @@
+"""Up (issue 16): the province board's summary, Excel and Word on a directive it handed to two communes, built
+from the cells (every cell's report, through the re-issue and the forward) or from the communes' reports upward
+(the figures each one sent up, kept on its handoff), each saying which, with figures equal to their rows; the
+commune that has not reported up is listed as such with its live progress apart; the drill-down from the upper
+status to one commune's cells; the same files from the shell with --from. Driven through the bot on both Zalo
+products, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import itertools
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import openpyxl
+from docx import Document
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from storage.db import transaction
+from storage.models import Directive, Handoff, Report, Unit
+from tests.support import EXAMPLE_ROSTER, load_roster
+from tests.test_cli import cli
+from tests.test_levels import SECOND_COMMUNE, UPPER, _board, _province_sends, _secretary
+from tests.test_zalo_flows import QUICK
+from tests.zalo_fixtures import ZaloPerson, ZaloWorld, eventually, zalo
+
+__all__ = ["cli", "zalo"]
+
+FORM = "sinh hoạt chính trị"
+OWN = "15-CV/ĐU"  # Tân Phong's re-issue
+SUA = "2/4; thường kỳ; 20/22; 5; Tốt; Không"  # a second cell of Tân Phong: 5 non-members, 20/22 members
+FROM_CELLS = "Nguồn số liệu: báo cáo trực tiếp của 3/4 chi bộ"
+FROM_BELOW = "Nguồn số liệu: báo cáo của 1/2 đơn vị cấp dưới"
+NON_MEMBERS = "Số quần chúng tham gia"
+
+
+async def _file(world: ZaloWorld, person: ZaloPerson, words: str, ext: str) -> bytes:
+    """Type `words` and return the file with extension `ext` the answer brings: natively on the OA, else by
+    its link."""
+    before = len(person.messages)
+    await person.say(words)
+
+    def has(index: int) -> bool:
+        m = person.messages[index]
+        return bool((m.file_name or "").endswith(ext) or (m.links and _link(m.text, ext)))
+
+    await person.wait_until(lambda ms: any(has(i) for i in range(before, len(ms))))
+    index = next(i for i in range(before, len(person.messages)) if has(i))
+    message = person.messages[index]
+    if (message.file_name or "").endswith(ext):
+        sent: Any = person.user.messages[index]
+        return bytes(sent.file.data)
+    link = _link(message.text, ext)
+    assert link is not None, message.text
+    async with aiohttp.ClientSession() as http, http.post(world.local(link)) as response:  # its button
+        assert response.status == 200
+        return await response.read()
+
+
+async def _answer(person: ZaloPerson, words: str) -> str:
+    """Type `words`; the whole answer, however many messages it takes."""
+    before = len(person.messages)
+    await person.say(words)
+    return "\n".join(m.text for m in person.messages[before:])
+
+
+def _link(text: str, ext: str) -> str | None:
+    """The download link under the line naming a file with extension `ext` («📎 Tải tệp: ....xlsx»)."""
+    lines = text.splitlines()
+    for line, after in itertools.pairwise(lines):
+        if ext in line and after.startswith("http"):
+            return after.strip()
+    return None
+
+
+def _sheet(content: bytes, name: str) -> list[tuple[Any, ...]]:
+    return [
+        tuple(row) for row in openpyxl.load_workbook(io.BytesIO(content))[name].iter_rows(values_only=True)
+    ]
+
+
+def _summary(content: bytes) -> dict[str, Any]:
+    return {row[0]: row[1] for row in _sheet(content, "Tổng hợp")[1:]}
+
+
+def _word(content: bytes) -> str:
+    document = Document(io.BytesIO(content))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return "\n".join([*(p.text for p in document.paragraphs), *cells])
+
+
+def _appendix(content: bytes) -> list[int]:
+    """The figures of the Word appendix's column of non-members, row by row (empty cells left out)."""
+    for table in Document(io.BytesIO(content)).tables:
+        head = [cell.text for cell in table.rows[0].cells]
+        if NON_MEMBERS in head:
+            column = head.index(NON_MEMBERS)
+            values = [row.cells[column].text.strip() for row in table.rows[1:]]
+            return [int(value) for value in values if value]
+    raise AssertionError("no appendix table")
+
+
+async def _campaign(zalo: ZaloWorld, tmp_path: Path) -> tuple[ZaloPerson, ZaloPerson, ZaloPerson]:
+    """The province hands 747 to both communes; Tân Phong re-issues it and Nậm Cuổi forwards it; three of the
+    four cells report; Tân Phong reports up, Nậm Cuổi does not."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
+    await load_roster(zalo.runtime, roster)
+    province = await _board(zalo, "tinh-9", "Trần Văn Tỉnh", "0913000001", "TU-LC")
+    tan_phong = await _board(zalo, "xa-9", "Giàng Thị Xã", "0913000002", "X-TP")
+    nam_cuoi = await _board(zalo, "xa-10", "Tẩn Thị Cuổi", "0913000004", "X-NC")
+    pao = await _secretary(zalo, "pao-9", "Lò Văn Páo", "0912000010")  # X-TP-B1
+    sua = await _secretary(zalo, "sua-9", "Vàng Thị Sua", "0912000011")  # X-TP-B2
+    sai = await _secretary(zalo, "sai-9", "Tẩn Văn Sài", "0912000020")  # X-NC-B1
+    await _province_sends(zalo)  # the upper deadline: 10/04/2024
+
+    await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    await tan_phong.tap("Ban hành lại")
+    await tan_phong.wait_for_text("Thực hiện Công văn số 747-CV/ĐUK")
+    await tan_phong.tap("Hạn báo cáo")
+    await tan_phong.say("8/4/2024")
+    await tan_phong.tap("Số, ký hiệu")
+    await tan_phong.say(OWN)
+    await tan_phong.tap("Tiếp tục")
+    await tan_phong.tap(FORM)
+    await tan_phong.tap("Tất cả chi bộ")
+    await tan_phong.tap("Gửi ngay")
+    await nam_cuoi.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    await nam_cuoi.tap("Chuyển nguyên văn")
+    await nam_cuoi.wait_for_text("Đã chuyển nguyên văn")
+
+    await pao.wait_for_text(OWN)
+    await sua.wait_for_text(OWN)
+    await sai.wait_for_text(UPPER)
+    await pao.say(QUICK)
+    await sua.say(SUA)
+    await sai.say(QUICK)
+
+    async def reported() -> bool:
+        async with transaction(zalo.runtime.sessions) as session:
+            return len((await session.scalars(select(Report.id))).all()) == 3
+
+    await eventually(reported, "three cells' reports are saved")
+    await tan_phong.say("báo cáo lên 747")
+    await tan_phong.tap("Gửi lên cấp trên")
+    await tan_phong.wait_for_text("Đã gửi báo cáo lên")
+    return province, tan_phong, nam_cuoi
+
+
+async def test_the_upper_board_aggregates_from_the_cells_or_from_below_and_says_which(
+    zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
+) -> None:
+    province, _, _ = await _campaign(zalo, tmp_path)
+
+    # The report upward kept the figures it was built from.
+    async with transaction(zalo.runtime.sessions) as session:
+        rows = (await session.execute(select(Unit.code, Handoff.report_figures).join(Unit))).all()
+    figures: dict[str, Any] = {code: kept for code, kept in rows}
+    assert figures["X-NC"] is None
+    kept = figures["X-TP"]
+    assert kept["form_key"] == "sinh-hoat-chinh-tri" and kept["built_on"]
+    assert kept["counts"]["targeted"] == 3 and kept["counts"]["reported_on_time"] == 2
+    assert kept["aggregates"]["sums"] == {"quan_chung": 17}
+    assert kept["aggregates"]["ratios"] == {"dang_vien": [45, 52]}
+
+    # The summary in chat: from the cells by default (a commune has yet to report up), or from below.
+    text = await _answer(province, "tổng hợp 747")
+    assert FROM_CELLS in text, province.describe()
+    assert f"{NON_MEMBERS}: 29" in text and "70/82" in text, text  # 12 + 5 + 12; 25 + 20 + 25 of 30 + 22 + 30
+    assert "Đảng ủy xã Nậm Cuổi (chuyển nguyên văn): 1/1 chi bộ đã báo cáo" in text, text
+    text = await _answer(province, "tổng hợp 747 theo cấp dưới")
+    assert FROM_BELOW in text, province.describe()
+    assert f"{NON_MEMBERS}: 17" in text and "45/52" in text, text  # Tân Phong's report only
+    assert f"ban hành lại, số {OWN}" in text and "2/3 chi bộ đã báo cáo" in text, text
+    not_up = text.split("Chưa báo cáo lên")[1]
+    assert "Đảng ủy xã Nậm Cuổi" in not_up and "1/1 chi bộ" in not_up, text  # live, apart, not added in
+
+    # Excel from the cells: one row per cell (through the re-issue and the forward); totals equal the rows.
+    cells = await _file(zalo, province, "xuất 747", ".xlsx")
+    summary = _summary(cells)
+    assert summary["Nguồn số liệu"].startswith("báo cáo trực tiếp của 3/4 chi bộ"), summary
+    detail = _sheet(cells, "Chi tiết")
+    column = detail[0].index(NON_MEMBERS)
+    assert len(detail) - 1 == 4 == summary["Số đơn vị được giao"]
+    assert sum(row[column] or 0 for row in detail[1:]) == 29 == summary[NON_MEMBERS]
+
+    # Excel from below: one row per commune; totals equal the rows; Nậm Cuổi not reported, live apart.
+    below = await _file(zalo, province, "xuất 747 theo cấp dưới", ".xlsx")
+    summary = _summary(below)
+    assert summary["Nguồn số liệu"] == "báo cáo của 1/2 đơn vị cấp dưới", summary
+    units = _sheet(below, "Cấp dưới")
+    head, body = units[0], {row[0]: row for row in units[1:]}
+    column = head.index(NON_MEMBERS)
+    assert sum(row[column] or 0 for row in body.values()) == 17 == summary[NON_MEMBERS]
+    reported = head.index("Chi bộ đã báo cáo (theo báo cáo)")
+    assert (
+        sum(row[reported] or 0 for row in body.values())
+        == 2
+        == summary["Chi bộ đã báo cáo (theo báo cáo cấp dưới)"]
+    )
+    nam_cuoi = body["Đảng ủy xã Nậm Cuổi"]
+    assert "Chưa báo cáo lên" in nam_cuoi and nam_cuoi[-1] == "1/1" and nam_cuoi[column] is None
+
+    # Word from the cells and from below, each saying its source in its body.
+    content = await _file(zalo, province, "báo cáo 747", ".docx")
+    word = _word(content)
+    assert FROM_CELLS in word and f"{NON_MEMBERS}: 29 người" in word, word[:2000]
+    assert _appendix(content) == [12, 5, 12], word  # one row per cell, through the re-issue and the forward
+    content = await _file(zalo, province, "báo cáo 747 theo cấp dưới", ".docx")
+    word = _word(content)
+    assert FROM_BELOW in word and f"{NON_MEMBERS}: 17 người" in word, word[:2000]
+    assert _appendix(content) == [17], word  # one row per unit below; Nậm Cuổi's is empty
+    assert "Đảng ủy xã Nậm Cuổi – Chưa báo cáo lên (hiện 1/1 chi bộ đã báo cáo" in word, word  # apart
+
+    # The same from the shell.
+    out = tmp_path / "below.xlsx"
+    done = await asyncio.to_thread(cli.invoke, app, ["export", "747", "--from", "below", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert _summary(out.read_bytes())["Nguồn số liệu"] == "báo cáo của 1/2 đơn vị cấp dưới"
+    out = tmp_path / "cells.docx"
+    done = await asyncio.to_thread(cli.invoke, app, ["report", "747", "--from", "cells", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert FROM_CELLS in _word(out.read_bytes())
+    refused = await asyncio.to_thread(cli.invoke, app, ["export", "747", "--from", "somewhere"])
+    assert refused.exit_code != 0
+
+
+async def test_the_upper_board_drills_down_from_its_status_to_one_communes_cells(
+    zalo: ZaloWorld, tmp_path: Path
+) -> None:
+    province, _, _ = await _campaign(zalo, tmp_path)
+    status = await _answer(province, "tình hình 747")
+    assert "tình hình 747 <mã đơn vị>" in status, status
+    # Typed, as on any product: Tân Phong's re-issue within Tân Phong, its missing cell named.
+    shown = await _answer(province, "tình hình 747 X-TP")
+    assert "Đảng ủy xã Tân Phong — ban hành lại" in shown and OWN in shown, shown
+    assert "2/3" in shown and "Chi bộ Trường Tiểu học Tân Phong" in shown, shown
+    assert "Nậm Cuổi" not in shown, shown
+    # Or chosen from the status (a button on the OA, a number typed on the Bot Platform).
+    await province.say("tình hình 747")
+    before = len(province.messages)
+    await province.tap("🔎 Đảng ủy xã Nậm Cuổi")
+    shown = "\n".join(m.text for m in province.messages[before:])
+    assert "Đảng ủy xã Nậm Cuổi — chuyển nguyên văn" in shown and "1/1" in shown, shown
+    refused = await province.say("tình hình 747 DUK-BAO")  # a unit the directive was not handed to
+    assert "chưa nhận văn bản" in refused.text, province.describe()
+    async with transaction(zalo.runtime.sessions) as session:
+        assert await session.scalar(select(Directive.id).where(Directive.number == OWN))
