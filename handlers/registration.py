@@ -12,7 +12,7 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, select, update
 
 from bot.core.events import Reply
-from bot.services import directives, invites
+from bot.services import directives, invites, levels
 from bot.services.audit import audit
 from bot.services.invites import InviteStatus
 from bot.services.phones import normalize_phone
@@ -212,8 +212,13 @@ async def _link(ctx: Context, invite: Invite, phone: str) -> None:
     )
     _refresh_menu(ctx)
     cells = [r.unit_id for r in roles if r.kind == "secretary" and r.unit_id is not None]
+    boards = [r.unit_id for r in roles if r.kind == "board" and r.unit_id is not None]
     help_reply = Reply(text=menu.help_for(ctx))
-    if await directives.catch_up(ctx.session, ctx.clock, cells, event.channel.value, event.chat_id):
+    channel, chat_id = event.channel.value, event.chat_id
+    missed = await directives.catch_up(ctx.session, ctx.clock, cells, channel, chat_id)
+    # A board member: the upper directives held for the unit's board, or handed to it before they joined.
+    missed += await levels.catch_up(ctx.session, ctx.clock, boards, channel, chat_id)
+    if missed:
         # The directives she missed come right after the welcome, each card with its files; the help comes last,
         # as a row of its own after theirs (the outbox sends a chat's rows one after another, by creation).
         ctx.pushes.append(Push(event.channel.value, event.chat_id, help_reply))
