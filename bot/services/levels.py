@@ -216,13 +216,11 @@ async def hand_down(
     return units
 
 
-async def catch_up(
-    session: AsyncSession, clock: Clock, unit_ids: list[int], channel: str, chat_id: str
-) -> int:
+async def catch_up(session: AsyncSession, clock: Clock, unit_ids: list[int]) -> list[Reply]:
     """A board member of these units joined: the upper directives held for their board are handed to it now,
-    and those handed before they joined and not acted on yet come to them too; how many cards were queued."""
+    and those handed before they joined and not acted on yet come to them too; the cards to send them."""
     if not unit_ids:
-        return 0
+        return []
     rows = (
         await session.execute(
             select(Handoff, Directive, Unit)
@@ -233,12 +231,12 @@ async def catch_up(
         )
     ).all()
     now = clock.now()
+    cards: list[Reply] = []
     for handed, directive, unit in rows:
         if handed.action == HELD:
             handed.action, handed.received_at = PENDING, now
-        parts = _card(directive, unit, await directives.files_of(session, directive.id, unit.path))
-        enqueue(session, clock, channel, chat_id, parts, kind=REPLY)
-    return len(rows)
+        cards += _card(directive, unit, await directives.files_of(session, directive.id, unit.path))
+    return cards
 
 
 def _card(directive: Directive, unit: Unit, files: list[OutFile]) -> list[Reply]:
