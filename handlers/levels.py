@@ -42,6 +42,7 @@ async def on_button(ctx: Context, pressed: b.LevelButton) -> None:
         await _send_up(ctx, handed, upper)
         return
     if handed.action != levels.PENDING and handed.acted_at is not None:
+        await level_files.take(ctx, upper.id, unit.id)  # files gathered for it meanwhile go nowhere now
         action = msg.ACTIONS[handed.action]
         at = msg.day(handed.acted_at.date())
         ctx.reply(msg.ALREADY.format(number=upper.number or "", unit=unit.name, action=action, at=at))
