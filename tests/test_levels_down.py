@@ -214,3 +214,5 @@ async def test_the_browser_hands_down_and_asks_about_units_whose_board_has_not_j
         directive = await session.scalar(select(Directive).where(Directive.number == UPPER))
         held = await session.scalar(select(Handoff).where(Handoff.action == "held"))
     assert directive is not None and held is None
+    _, _, body = await browser.get(f"/web/van-ban/{directive.id}")
+    assert "Đảng ủy xã Tân Phong: chưa xử lý" in body.decode()  # the page lists the units below, as /tinhhinh
