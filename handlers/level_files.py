@@ -82,43 +82,44 @@ async def on_message(ctx: Context) -> None:
         ctx.reply(msg.FILES_CANCELLED.format(number=upper.number or ""))
         return
     files = [f for f in data.get("files") or [] if isinstance(f, dict)]
-    stored = await _store(ctx, len(files) + 1)
+    done = _done(upper.id, unit_id)  # on every answer: on Zalo «Xong» is typed against the last choices
+    stored = await _store(ctx, len(files) + 1, done)
     if stored is None:
         return
     files.append({"sha256": stored.sha256, "name": stored.name, "mime": stored.mime, "size": stored.size})
     await ctx.set_state(FLOW, "files", {**data, "files": files})
-    ctx.reply(msg.FILE_TAKEN.format(name=stored.name, count=len(files)), _done(upper.id, unit_id))
+    ctx.reply(msg.FILE_TAKEN.format(name=stored.name, count=len(files)), done)
 
 
-async def _store(ctx: Context, n: int) -> OutFile | None:
+async def _store(ctx: Context, n: int, done: list[list[Button]]) -> OutFile | None:
     """The file, photo or pasted text of this event stored, or None after saying why it was not taken."""
     event = ctx.event
     limit = ctx.settings.max_file_mb
     if event.file is None:
         text = (event.text or "").strip()
         if len(text) < MIN_NOTE:
-            ctx.reply(msg.FILES_NUDGE)
+            ctx.reply(msg.FILES_NUDGE, done)
             return None
         data, name, mime = text.encode(), msg.NOTE_NAME.format(n=n), "text/plain"
     elif event.file.kind not in ("document", "photo"):
-        ctx.reply(msg.FILES_UNSUPPORTED)
+        ctx.reply(msg.FILES_UNSUPPORTED, done)
         return None
     else:
         name = event.file.name or (f"anh-{n}.jpg" if event.file.kind == "photo" else "tai-lieu")
         if event.file.size and event.file.size > limit * 1024 * 1024:
             size = round(event.file.size / 1048576, 1)
-            ctx.reply(intake_msg.FILE_TOO_LARGE.format(name=name, size=size, limit=limit))
+            ctx.reply(intake_msg.FILE_TOO_LARGE.format(name=name, size=size, limit=limit), done)
             return None
         try:
             data = await ctx.runtime.channels[event.channel].download(event.file)
         except DeliveryError as exc:
             log.warning("could not download a unit's file from %s: %s", event.channel, exc)
-            ctx.reply(intake_msg.FILE_DOWNLOAD_FAILED.format(name=name))
+            ctx.reply(intake_msg.FILE_DOWNLOAD_FAILED.format(name=name), done)
             return None
         mime = event.file.mime or mimetypes.guess_type(name)[0] or "application/octet-stream"
     try:
         return await ctx.runtime.files.save(ctx.session, ctx.clock, data, name, mime)
     except FileTooLarge as exc:
         size = round(exc.size / 1048576, 1)
-        ctx.reply(intake_msg.FILE_TOO_LARGE.format(name=name, size=size, limit=limit))
+        ctx.reply(intake_msg.FILE_TOO_LARGE.format(name=name, size=size, limit=limit), done)
         return None
