@@ -1,9 +1,9 @@
 """A lower unit's board acting on an upper directive handed to it (bot/services/levels.py): re-issue it as its own
-directive (the intake opens on a prefilled draft) or forward it unchanged to its cells, with the unit's own files
-added first if it wants (handlers/level_files.py), then «báo cáo lên»: the Word
-draft aggregated from its cells' reports (numbered from its own register) shown to it, and on its confirmation sent
-to the upper board and recorded on the handoff (on time or late). Only a board member whose scope holds the unit
-may act; re-issue or forward once per directive and unit."""
+directive (the intake opens on a prefilled draft) or forward it unchanged to its cells (with the unit's own files
+added first if it wants: handlers/level_files.py), then «báo cáo lên»: the Word draft aggregated from its cells'
+reports (numbered from its own register) shown to it, and on its confirmation sent to the upper board and recorded
+on the handoff (on time or late). Only a board member whose scope holds the unit may act; re-issue or forward once
+per directive and unit."""
 
 from __future__ import annotations
 
