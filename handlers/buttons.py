@@ -250,6 +250,18 @@ class ForwardUpper(LevelButton):
     pass
 
 
+@_action("ha")
+@dataclass(frozen=True)
+class ForwardWithFiles(LevelButton):
+    """Forward it after adding the unit's own files (handlers/level_files.py takes them)."""
+
+
+@_action("hd")
+@dataclass(frozen=True)
+class FilesDone(LevelButton):
+    """The unit's files are in: forward the directive with them."""
+
+
 @_action("hu")
 @dataclass(frozen=True)
 class SendUp(LevelButton):
@@ -364,3 +376,12 @@ class RepeatNew(IntakeButton):
     """Send the draft as a new directive although one with its number, issuer and date was sent."""
 
     exact = True
+
+
+@_action("du")
+@dataclass(frozen=True)
+class SendUnstaffed(IntakeButton):
+    """Send the draft, the units below whose board has not joined getting it as `how` says (direct, hold)."""
+
+    exact = True
+    how: str

@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bot.core.textnorm import fold
-from handlers import directive_intake, registration
+from handlers import directive_intake, level_files, registration
 from handlers.commands import BOARD, SECRETARY
 from handlers.context import Context
 from handlers.report_state import FLOW as REPORT_FLOW
@@ -30,6 +30,7 @@ class EventKind(StrEnum):
     REPORT_FLOW = "report_flow"  # a secretary in the middle of a report
     UNSUPPORTED_FILE = "unsupported_file"
     DIRECTIVE_FLOW = "directive_flow"  # a board member preparing a directive
+    LEVEL_FILES_FLOW = "level_files_flow"  # a lower board adding its files to an upper directive it forwards
     NEW_DIRECTIVE = "new_directive"  # a board member sending a document or pasting a long text
     HELP_WORD = "help_word"  # the words that stand for buttons and commands where there are none (Zalo)
     CANCEL_WORD = "cancel_word"
@@ -69,6 +70,8 @@ def classify(ctx: Context, conv: Conversation | None) -> EventKind:
     secretary, board = ctx.has_role(*SECRETARY), ctx.has_role(*BOARD)
     if flow == REPORT_FLOW and secretary:
         return EventKind.REPORT_FLOW
+    if flow == level_files.FLOW and board:
+        return EventKind.LEVEL_FILES_FLOW  # what Zalo did not pass included: that flow says what it takes
     if event.file is not None and event.file.kind == "unsupported":
         return EventKind.UNSUPPORTED_FILE
     if flow == directive_intake.FLOW and board:

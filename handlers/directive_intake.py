@@ -69,6 +69,7 @@ class IntakeStep(StrEnum):
     AUDIENCE = "audience"  # choosing the cells
     CODES = "codes"  # waiting for typed unit codes
     REPEAT = "repeat"  # one with this number, issuer and date was sent: more cells, a correction, or new?
+    UNSTAFFED = "unstaffed"  # units below whose board has not joined: their cells directly, or held for it?
 
 
 def wants_new_directive(ctx: Context) -> bool:
@@ -345,6 +346,9 @@ async def on_button(ctx: Context, pressed: b.IntakeButton) -> None:
             await _send(ctx, draft, state, repeats.Repeat.REPLACE, existing)
         case b.RepeatNew():
             await _send(ctx, draft, state, repeats.Repeat.NEW)
+        case b.SendUnstaffed(how=how) if levels.choice_of(how) is not None:
+            # Asked only on the way to a new directive: the repeat choice, if any, was «new».
+            await _send(ctx, draft, state, repeats.Repeat.NEW, unstaffed=levels.choice_of(how))
         case b.BackToPreview():
             await _back_to_preview(ctx, draft, state)
         case b.CancelDraft():
@@ -387,7 +391,7 @@ async def _show_current(ctx: Context, draft: Directive, state: dict[str, object]
     """The message the draft's current step shows, with buttons that act on the draft as it is now."""
     if step == IntakeStep.FORM:
         await _ask_form(ctx, draft, state)
-    elif step in (IntakeStep.AUDIENCE, IntakeStep.CODES, IntakeStep.REPEAT):
+    elif step in (IntakeStep.AUDIENCE, IntakeStep.CODES, IntakeStep.REPEAT, IntakeStep.UNSTAFFED):
         await _show_audience(ctx, draft, state)
     else:
         await show_preview(ctx, draft)
@@ -631,8 +635,10 @@ async def _send(
     state: dict[str, object],
     repeat: repeats.Repeat | None = None,
     existing_id: int | None = None,
+    unstaffed: levels.Unstaffed | None = None,
 ) -> None:
-    """Send the draft to the chosen cells; when it repeats a directive already sent, only as the board chose."""
+    """Send the draft to the chosen cells; when it repeats a directive already sent, only as the board chose; when
+    units below among them have board staff none of whom has joined, only once the board chose what they get."""
     scope = await directives.scope_units(ctx.session, ctx.roles)
     cells = await _selected_cells(ctx, state, scope)
     if not cells:
@@ -650,40 +656,66 @@ async def _send(
     ):
         await _ask_repeat(ctx, draft, state, earlier)
         return
+    choice = (repeat, existing) if repeat is not None and existing is not None else None
+    if repeats.broadcasts(choice) and unstaffed is None:
+        waiting = await levels.unstaffed(ctx.session, draft, cells)
+        if waiting:
+            await _ask_unstaffed(ctx, draft, state, waiting)
+            return
     form = await get_form(ctx.session, draft.form_key)
     actor = f"{ctx.event.channel.value}:{ctx.event.user_id}"
     person_id = ctx.person.id if ctx.person else None
-    watched = draft
+    down, watched = await repeats.send_as(
+        ctx.session,
+        ctx.clock,
+        draft,
+        cells,
+        form,
+        choice,
+        actor=actor,
+        person_id=person_id,
+        unstaffed=unstaffed or levels.Unstaffed.DIRECT,
+    )
+    plan = down.plan
     if existing is not None and repeat is repeats.Repeat.ADD:
-        plan = await repeats.add_cells(
-            ctx.session, ctx.clock, draft, existing, cells, actor=actor, person_id=person_id
-        )
-        watched = existing
         code, number = directive_code(existing.id), existing.number or ""
         done = msg.ADDED if plan.cells else msg.ADDED_NONE
         ctx.reply(done.format(number=number, code=code, cells=plan.cells))
     elif existing is not None and repeat is repeats.Repeat.REPLACE:
-        plan = await repeats.replace(
-            ctx.session, ctx.clock, draft, existing, cells, form, actor=actor, person_id=person_id
-        )
         old = directive_code(existing.id)
         code = directive_code(draft.id)
         ctx.reply(msg.REPLACED.format(number=draft.number or "", code=code, cells=plan.cells, old=old))
     else:
-        plan, handed = await levels.broadcast(
-            ctx.session, ctx.clock, draft, cells, form, actor=actor, person_id=person_id
-        )
         ctx.reply(
             msg.QUEUED.format(number=draft.number or "", cells=plan.cells, code=directive_code(draft.id))
         )
-        if handed:
-            names = ", ".join(u.name for u in handed)
-            ctx.reply(level_msg.HANDED_DOWN.format(units=len(handed), names=names))
+        names = [[u.name for u in units] for units in (down.handed, down.held, down.bypassed)]
+        for line in level_msg.sent_down(*names):
+            ctx.reply(line)
     await ctx.clear_state()
     if plan.cells:
         directive_id, channel, chat_id = watched.id, ctx.event.channel.value, ctx.event.chat_id
         ctx.after_commit.append(lambda: ctx.runtime.progress.watch(directive_id, channel, chat_id))
         ctx.after_commit.append(ctx.runtime.sender.wake)
+
+
+async def _ask_unstaffed(
+    ctx: Context, draft: Directive, state: dict[str, object], waiting: list[Unit]
+) -> None:
+    """Units below whose board staff has not joined: their cells directly, or held for their board?"""
+    await ctx.set_state(FLOW, IntakeStep.UNSTAFFED, state)
+    at = (draft.id, _rev(draft))
+    names = ", ".join(u.name for u in waiting)
+    rows = [
+        [Button(level_msg.BUTTON_UNSTAFFED_DIRECT, b.SendUnstaffed(*at, levels.Unstaffed.DIRECT).encode())],
+        [Button(level_msg.BUTTON_UNSTAFFED_HOLD, b.SendUnstaffed(*at, levels.Unstaffed.HOLD).encode())],
+        [Button(msg.BUTTON_BACK, b.BackToPreview(*at).encode())],
+    ]
+    ctx.reply(level_msg.ASK_UNSTAFFED.format(count=len(waiting), names=names), rows)
+
+
+async def _nudge_unstaffed(ctx: Context, draft: Directive, state: dict[str, object], text: str) -> None:
+    await _send(ctx, draft, state, repeats.Repeat.NEW)
 
 
 async def _ask_repeat(
@@ -734,4 +766,5 @@ ON_TEXT: dict[IntakeStep, TextHandler] = {
     IntakeStep.AUDIENCE: _nudge_audience,
     IntakeStep.CODES: _take_codes,
     IntakeStep.REPEAT: _nudge_repeat,
+    IntakeStep.UNSTAFFED: _nudge_unstaffed,
 }

@@ -1,8 +1,9 @@
 """A lower unit's board acting on an upper directive handed to it (bot/services/levels.py): re-issue it as its own
-directive (the intake opens on a prefilled draft) or forward it unchanged to its cells, then «báo cáo lên»: the Word
-draft aggregated from its cells' reports (numbered from its own register) shown to it, and on its confirmation sent
-to the upper board and recorded on the handoff (on time or late). Only a board member whose scope holds the unit
-may act; re-issue or forward once per directive and unit."""
+directive (the intake opens on a prefilled draft) or forward it unchanged to its cells (with the unit's own files
+added first if it wants: handlers/level_files.py), then «báo cáo lên»: the Word draft aggregated from its cells'
+reports (numbered from its own register) shown to it, and on its confirmation sent to the upper board and recorded
+on the handoff (on time or late). Only a board member whose scope holds the unit may act; re-issue or forward once
+per directive and unit."""
 
 from __future__ import annotations
 
@@ -10,13 +11,13 @@ import logging
 import re
 from datetime import date
 
-from bot.core.events import Button, Reply
+from bot.core.events import Button, OutFile, Reply
 from bot.core.host import Host
 from bot.services import directives, levels, rollup, status, unit_changes
 from bot.services.forms_store import get_form
 from bot.services.outbox import REPLY, enqueue
 from handlers import buttons as b
-from handlers import directive_intake, report_number
+from handlers import directive_intake, level_files, report_number
 from handlers.context import Context
 from messages import board as board_msg
 from messages import levels as msg
@@ -44,12 +45,17 @@ async def on_button(ctx: Context, pressed: b.LevelButton) -> None:
         await _send_up(ctx, group, upper, unit)
         return
     if handed.action != levels.PENDING and handed.acted_at is not None:
+        await level_files.take(ctx, upper.id, unit.id)  # files gathered for it meanwhile go nowhere now
         action = msg.ACTIONS[handed.action]
         at = msg.day(handed.acted_at.date())
         ctx.reply(msg.ALREADY.format(number=upper.number or "", unit=unit.name, action=action, at=at))
         return
-    if isinstance(pressed, b.ForwardUpper):
-        await _forward(ctx, handed, upper, unit)
+    if isinstance(pressed, b.ForwardWithFiles):
+        await level_files.start(ctx, upper, unit)
+    elif isinstance(pressed, b.ForwardUpper | b.FilesDone):
+        # «Chuyển nguyên văn» forwards as is, dropping files gathered meanwhile; «Xong» forwards with them.
+        files = await level_files.take(ctx, upper.id, unit.id)
+        await _forward(ctx, handed, upper, unit, files if isinstance(pressed, b.FilesDone) else [])
     else:
         draft = await levels.reissue_draft(
             ctx.session, ctx.clock, handed, created_by=ctx.person.id if ctx.person else None, today=ctx.today
@@ -58,13 +64,16 @@ async def on_button(ctx: Context, pressed: b.LevelButton) -> None:
         await directive_intake.show_preview(ctx, draft)
 
 
-async def _forward(ctx: Context, handed: Handoff, upper: Directive, unit: Unit) -> None:
+async def _forward(ctx: Context, handed: Handoff, upper: Directive, unit: Unit, files: list[OutFile]) -> None:
     form = await get_form(ctx.session, upper.form_key)
     actor = f"{ctx.event.channel.value}:{ctx.event.user_id}"
+    person_id = ctx.person.id if ctx.person else None
     cells, units = await levels.forward(
-        ctx.session, ctx.clock, handed, form, actor=actor, person_id=ctx.person.id if ctx.person else None
+        ctx.session, ctx.clock, handed, form, actor=actor, person_id=person_id, files=files
     )
     ctx.reply(msg.FORWARDED.format(number=upper.number or "", cells=cells, unit=unit.name))
+    if files:
+        ctx.reply(msg.FORWARDED_FILES.format(count=len(files), names=", ".join(f.name for f in files)))
     if units:
         ctx.reply(msg.HANDED_DOWN.format(units=len(units), names=", ".join(u.name for u in units)))
     ctx.after_commit.append(ctx.runtime.sender.wake)

@@ -12,9 +12,10 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, select, update
 
 from bot.core.events import Reply
-from bot.services import directives, invites
+from bot.services import directives, invites, levels
 from bot.services.audit import audit
 from bot.services.invites import InviteStatus
+from bot.services.outbox import REPLY
 from bot.services.phones import normalize_phone
 from handlers import menu
 from handlers.context import Context, Push
@@ -212,14 +213,22 @@ async def _link(ctx: Context, invite: Invite, phone: str) -> None:
     )
     _refresh_menu(ctx)
     cells = [r.unit_id for r in roles if r.kind == "secretary" and r.unit_id is not None]
+    boards = [r.unit_id for r in roles if r.kind == "board" and r.unit_id is not None]
     help_reply = Reply(text=menu.help_for(ctx))
-    if await directives.catch_up(ctx.session, ctx.clock, cells, event.channel.value, event.chat_id):
+    channel, chat_id = event.channel.value, event.chat_id
+    if await directives.catch_up(ctx.session, ctx.clock, cells, channel, chat_id):
         # The directives she missed come right after the welcome, each card with its files; the help comes last,
         # as a row of its own after theirs (the outbox sends a chat's rows one after another, by creation).
         ctx.pushes.append(Push(event.channel.value, event.chat_id, help_reply))
         ctx.after_commit.append(ctx.runtime.sender.wake)
     else:
         ctx.send(help_reply)
+    # A board member: the upper directives held for the unit's board, or handed to it before they joined. Their
+    # cards are the last rows written, so on Zalo their choices are the last ones offered (typed by number).
+    for card in await levels.catch_up(ctx.session, ctx.clock, boards):
+        ctx.pushes.append(Push(channel, chat_id, card, kind=REPLY))
+    if boards:
+        ctx.after_commit.append(ctx.runtime.sender.wake)
 
 
 def _refresh_menu(ctx: Context) -> None:

@@ -11,7 +11,7 @@ from bot.services.outbox import enqueue
 from handlers.context import Context
 from messages import directives as msg
 from messages.formats import moment
-from storage.models import Directive, DirectiveTarget
+from storage.models import Directive, DirectiveTarget, Unit
 
 LIST_LIMIT = 10
 
@@ -88,7 +88,8 @@ async def resend(ctx: Context, directive_id: int) -> None:
     if target is None or directive is None:
         ctx.reply(msg.NOT_A_TARGET)
         return
-    files = await directives.files_of(ctx.session, directive_id)
+    cell = await ctx.session.get(Unit, target.unit_id)
+    files = await directives.files_of(ctx.session, directive_id, cell.path if cell else None)
     form = await get_form(ctx.session, directive.form_key)
     ctx.reply(msg.RESENDING.format(number=directive.number or ""))
     enqueue(

@@ -166,6 +166,19 @@ DIRECTIVE_QUEUED = (
     "Đã xếp lịch gửi văn bản {number} (mã nội bộ {id}) tới {cells} chi bộ: {reachable} bí thư đã kết nối sẽ nhận "
     "ngay khi bot chạy; {unregistered} chi bộ sẽ nhận khi bí thư kết nối."
 )
+DIRECTIVE_HANDED = (
+    "Chuyển tới ban của {count} đơn vị cấp dưới để ban hành lại hoặc chuyển tiếp: {names}.\n"
+    "Handed to the boards of {count} units below, to re-issue or forward: {names}."
+)
+DIRECTIVE_HELD = (
+    "Giữ chờ ban của {count} đơn vị (chưa ai trong ban kết nối), chuyển tới ban khi một đồng chí kết nối: {names}.\n"
+    "Held for the boards of {count} units (none of their board has joined), handed to the first who joins: {names}."
+)
+DIRECTIVE_BYPASSED = (
+    "Gửi thẳng tới chi bộ của {count} đơn vị có ban chưa kết nối: {names} (--unstaffed hold để giữ chờ ban).\n"
+    "Sent directly to the cells of {count} units whose board has not joined: {names} (--unstaffed hold keeps it for "
+    "their board)."
+)
 FILE_TOO_LARGE = "Tệp {name} quá lớn ({size} MB); giới hạn là {limit} MB (CHIBO_MAX_FILE_MB)."
 
 BOARD_NOT_FOUND = (

@@ -16,6 +16,7 @@ HANDED = (
 HANDED_FILES = "Kèm {count} tệp."
 BUTTON_REISSUE = "📝 Ban hành lại"
 BUTTON_FORWARD = "➡️ Chuyển nguyên văn"
+BUTTON_FORWARD_FILES = "📎 Chuyển kèm tài liệu của đơn vị"
 # The first line of a re-issued directive: which upper document it carries out.
 IMPLEMENTS = "Thực hiện {kind} số {number} ngày {date} của {issuer}"
 UPPER_DEADLINE = "⏳ Hạn báo cáo của cấp trên: {date}. Hạn của cấp mình không được muộn hơn."
@@ -26,7 +27,12 @@ FORWARDED = "➡️ Đã chuyển nguyên văn {number} tới {cells} chi bộ c
 ALREADY = "Văn bản {number} đã được {unit} {action} lúc {at}."
 NOT_YOURS = "Văn bản này không gửi tới đơn vị của đồng chí."
 HANDED_DOWN = "📨 Chuyển tới ban của {units} đơn vị cấp dưới để ban hành lại hoặc chuyển tiếp: {names}."
-ACTIONS = {"reissued": "ban hành lại", "forwarded": "chuyển nguyên văn", "pending": "chưa xử lý"}
+ACTIONS = {
+    "reissued": "ban hành lại",
+    "forwarded": "chuyển nguyên văn",
+    "pending": "chưa xử lý",
+    "held": "đang giữ chờ ban của đơn vị tham gia Chibo",
+}
 BELOW_HEAD = "🏛 Cấp dưới:"
 BELOW_LINE = "• {unit}: {action}{when}{reissue} — {reported}/{cells} chi bộ đã báo cáo{up}"
 BELOW_WHEN = " ({at})"
@@ -82,3 +88,52 @@ ESCALATE_NOT_ACTED = (
     "⚠️ {unit} chưa ban hành lại hoặc chuyển văn bản {number} tới các chi bộ; hạn {deadline} đã qua."
 )
 ESCALATE_NOT_REPORTED = "⚠️ {unit} chưa báo cáo lên về văn bản {number}; hạn {deadline} đã qua."
+
+# --- units below whose board staff has not joined (the upper board's choice when sending) ------------------------
+ASK_UNSTAFFED = (
+    "Ban của {count} đơn vị cấp dưới chưa có ai tham gia Chibo: {names}.\n"
+    "Gửi thẳng tới các chi bộ của các đơn vị này, hay giữ lại chờ ban của đơn vị tham gia (khi một đồng chí trong "
+    "ban tham gia, văn bản được chuyển tới ban để ban hành lại hoặc chuyển tiếp)?"
+)
+BUTTON_UNSTAFFED_DIRECT = "📨 Gửi thẳng tới chi bộ"
+BUTTON_UNSTAFFED_HOLD = "⏸ Giữ chờ ban đơn vị"
+HELD_DOWN = (
+    "⏸ Giữ chờ ban của {units} đơn vị (chưa có ai trong ban tham gia Chibo): {names}. Khi một đồng chí trong ban "
+    "tham gia, văn bản được chuyển tới đồng chí ấy."
+)
+BYPASSED = "📨 Gửi thẳng tới các chi bộ của {units} đơn vị có ban chưa tham gia Chibo: {names}."
+
+
+def sent_down(handed: list[str], held: list[str], bypassed: list[str]) -> list[str]:
+    """Which units below got the directive how: through their board, held for it, or in their cells directly."""
+    lines = []
+    if handed:
+        lines.append(HANDED_DOWN.format(units=len(handed), names=", ".join(handed)))
+    if held:
+        lines.append(HELD_DOWN.format(units=len(held), names=", ".join(held)))
+    if bypassed:
+        lines.append(BYPASSED.format(units=len(bypassed), names=", ".join(bypassed)))
+    return lines
+
+
+# --- a lower board adding its own files before forwarding ----------------------------------------------------------
+ASK_FILES = (
+    "📎 Đồng chí gửi các tệp của {unit} (văn bản, hướng dẫn) để chuyển kèm văn bản {number} tới các chi bộ{how}. "
+    "Gửi xong, bấm hoặc gõ «Xong» để chuyển đi; gõ «hủy» để thôi."
+)
+ASK_FILES_HOW = {
+    "zalo": ": trên Zalo gửi được ảnh chụp tài liệu, hoặc dán nội dung văn bản",
+    "zalo_oa": ": tệp Word, PDF hoặc ảnh",
+    "telegram": ": tệp Word, PDF hoặc ảnh",
+}
+FILE_TAKEN = "📎 Đã nhận «{name}» ({count} tệp của đơn vị). Gửi tiếp, hoặc bấm «Xong» để chuyển đi."
+BUTTON_FILES_DONE = "✅ Xong"
+FILES_NUDGE = "Đồng chí gửi tệp hoặc ảnh để chuyển kèm, bấm «Xong» để chuyển đi, hoặc gõ «hủy» để thôi."
+FILES_UNSUPPORTED = (
+    "Zalo không chuyển tệp PDF, Word cho tôi. Đồng chí chụp ảnh từng trang tài liệu rồi gửi, hoặc dán nội dung vào "
+    "một tin nhắn; gửi hết thì bấm «Xong»."
+)
+FILES_CANCELLED = "Đã thôi chuyển kèm tài liệu. Văn bản {number} chưa được chuyển."
+FORWARDED_FILES = "Kèm {count} tệp của đơn vị: {names}."
+# A pasted text kept as a file for the cells (where only photos and text can be sent, the Zalo Bot Platform).
+NOTE_NAME = "van-ban-cua-don-vi-{n}.txt"

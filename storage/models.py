@@ -351,7 +351,8 @@ class Handoff(Base):
     )
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
     received_at: Mapped[datetime]
-    action: Mapped[str] = mapped_column(String(16), default="pending")  # pending / forwarded / reissued
+    # pending / forwarded / reissued, or held: kept for the unit's board until one of its members joins
+    action: Mapped[str] = mapped_column(String(16), default="pending")
     acted_at: Mapped[datetime | None]
     reissue_id: Mapped[int | None] = mapped_column(ForeignKey("directives.id", ondelete="SET NULL"))
     reported_at: Mapped[datetime | None]
@@ -359,6 +360,20 @@ class Handoff(Base):
     # The figures the report upward was built from (bot.services.rollup `snapshot`): what the upper board adds up
     # when it aggregates from the intermediate reports.
     report_figures: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class HandoffFile(Base):
+    """A file (a guide, the unit's own document) the board of a unit below added to an upper directive handed to
+    it, sent with that directive to the cells under the unit when it forwards it (bot.services.levels.forward):
+    the upper directive's own files stay in `directive_files`, shared by every unit."""
+
+    __tablename__ = "handoff_files"
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    directive_id: Mapped[int] = mapped_column(ForeignKey("directives.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    sha256: Mapped[str] = mapped_column(ForeignKey("files.sha256"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(255))  # the name the board gave it
 
 
 class FormDef(Base):

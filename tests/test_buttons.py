@@ -36,6 +36,8 @@ EVERY_ACTION: list[tuple[b.ButtonData, str]] = [
     (b.DrillDown(747, 12), "dd:747:12"),
     (b.ReissueUpper(747, 12), "hr:747:12"),
     (b.ForwardUpper(747, 12), "hf:747:12"),
+    (b.ForwardWithFiles(747, 12), "ha:747:12"),
+    (b.FilesDone(747, 12), "hd:747:12"),
     (b.SendUp(747, 12), "hu:747:12"),
     (b.CorrectField(9, 2, "parent_body"), "de:9:2:parent_body"),
     (b.ConfirmDeadline(9, 2, 20241030), "dc:9:2:20241030"),
@@ -51,6 +53,7 @@ EVERY_ACTION: list[tuple[b.ButtonData, str]] = [
     (b.RepeatAdd(9, 2, 747), "dpa:9:2:747"),
     (b.RepeatReplace(9, 2, 747), "dpr:9:2:747"),
     (b.RepeatNew(9, 2), "dpn:9:2"),
+    (b.SendUnstaffed(9, 2, "hold"), "du:9:2:hold"),
 ]
 
 

@@ -263,8 +263,8 @@ async def _province_sends(world: ZaloWorld) -> None:
         communes = (await session.scalars(select(Unit).where(Unit.code.in_(("X-TP", "X-NC"))))).all()
         cells = await directives.cells_under(session, list(communes))
         form = await get_form(session, draft.form_key)
-        _, handed = await levels.broadcast(session, world.runtime.clock, draft, cells, form, actor="test")
-        assert {u.code for u in handed} == {"X-TP", "X-NC"}
+        down = await levels.broadcast(session, world.runtime.clock, draft, cells, form, actor="test")
+        assert {u.code for u in down.handed} == {"X-TP", "X-NC"}
     world.runtime.sender.wake()
 
 

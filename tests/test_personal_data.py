@@ -27,9 +27,11 @@ from storage.models import (
     ChannelAccount,
     Directive,
     DirectiveStatus,
+    HandoffFile,
     Person,
     Report,
     StoredFile,
+    Unit,
 )
 from tests.support import add_staff, register
 from tests.test_cli import query
@@ -154,6 +156,13 @@ async def test_the_daily_purge_keeps_counts_and_drops_old_texts(bot: Runtime, fa
         export = await bot.files.save(session, bot.clock, b"xlsx of reports", "bao-cao.xlsx", "application/x")
         attached = await bot.files.save(session, bot.clock, b"the directive", "747.docx", "application/x")
         await directives.attach(session, directive_id, attached)
+        # A file a lower unit's board sent with it to its cells (bot.services.levels.forward).
+        guide = await bot.files.save(session, bot.clock, b"the commune's guide", "hd.docx", "application/x")
+        unit_id = await session.scalar(select(Unit.id).limit(1))
+        assert unit_id is not None
+        session.add(
+            HandoffFile(directive_id=directive_id, unit_id=unit_id, sha256=guide.sha256, name="hd.docx")
+        )
     async with transaction(bot.sessions) as session:
         directive = await session.get(Directive, directive_id)
         assert directive is not None
@@ -175,6 +184,7 @@ async def test_the_daily_purge_keeps_counts_and_drops_old_texts(bot: Runtime, fa
     assert report.values["dang_vien"] == {"attended": 25, "total": 30}
     assert "ket_qua" not in report.values and "kho_khan" not in report.values
     assert not bot.files.path(export.sha256).exists() and bot.files.path(attached.sha256).exists()
+    assert bot.files.path(guide.sha256).exists()
     async with transaction(bot.sessions) as session:
         assert await session.get(StoredFile, export.sha256) is None
     again = await scheduler.purge_job(bot)

@@ -18,6 +18,7 @@ from bot.core.clock import Clock
 from bot.core.config import Settings
 from bot.services.audit import EXPORT_DOCX, EXPORT_XLSX, VIEW_STATUS, audit, audit_view
 from bot.services.directive_numbers import parse_code
+from bot.services.levels import Unstaffed
 from bot.services.repeats import Repeat
 from messages import cli as msg
 from messages.formats import day, directive_code
@@ -110,6 +111,13 @@ def directive_send(
     of: Annotated[
         str | None, typer.Option("--of", help="The internal code (#12) of the directive --repeat is about")
     ] = None,
+    unstaffed: Annotated[
+        Unstaffed,
+        typer.Option(
+            help="Units below whose board staff is on the roster but none has joined: direct (their cells get it "
+            "now) or hold (kept for their board, handed to the first member who joins)"
+        ),
+    ] = Unstaffed.DIRECT,
     every: Annotated[
         str | None,
         typer.Option(
@@ -119,7 +127,8 @@ def directive_send(
         ),
     ] = None,
 ) -> None:
-    """Queue a directive for every cell under the given units; the running bot sends it."""
+    """Queue a directive for every cell under the given units, as a board's send does: the cells under a unit
+    below whose board has joined go to that board to re-issue or forward; the running bot sends it."""
     import mimetypes
     from datetime import datetime
 
@@ -184,7 +193,10 @@ def directive_send(
         channels = await built_channels(session, settings, clock)
         forecast = await reach.forecast_broadcast(session, clock, channels, draft, cells, chosen)
         choice = (repeat, existing) if existing is not None and repeat is not None else None
-        plan, carrier = await repeats.send_as(session, clock, draft, cells, chosen, choice, actor="cli")
+        down, carrier = await repeats.send_as(
+            session, clock, draft, cells, chosen, choice, actor="cli", unstaffed=unstaffed
+        )
+        plan = down.plan
         if carrier is not draft:  # cells added to the directive already sent, with its own form
             used = await get_form(session, carrier.form_key) or chosen
             done = msg.DIRECTIVE_ADDED.format(
@@ -212,7 +224,16 @@ def directive_send(
                 unregistered=plan.unregistered,
             )
         form_used = msg.DIRECTIVE_FORM_USED.format(title=used.title, key=used.key)
-        return "\n".join(line for line in (done, form_used, reach.describe(forecast)) if line)
+        below = [
+            template.format(count=len(units), names=", ".join(u.name for u in units))
+            for template, units in (
+                (msg.DIRECTIVE_HANDED, down.handed),
+                (msg.DIRECTIVE_HELD, down.held),
+                (msg.DIRECTIVE_BYPASSED, down.bypassed),
+            )
+            if units
+        ]
+        return "\n".join(line for line in (done, *below, form_used, reach.describe(forecast)) if line)
 
     def _repeated(repeats: list[Directive]) -> Directive | None:
         """The sent directive --repeat acts on; refuses to go on when the choice is missing or names none."""

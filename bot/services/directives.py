@@ -33,6 +33,7 @@ from storage.models import (
     DirectiveFile,
     DirectiveStatus,
     DirectiveTarget,
+    HandoffFile,
     Person,
     Role,
     StoredFile,
@@ -181,16 +182,29 @@ async def attach(session: AsyncSession, directive_id: int, file: OutFile) -> Non
     )
 
 
-async def files_of(session: AsyncSession, directive_id: int) -> list[OutFile]:
+async def files_of(session: AsyncSession, directive_id: int, under: str | None = None) -> list[OutFile]:
+    """The directive's files; with `under` (a unit's path), followed by those the boards of the units on that
+    path added to it when it was handed to them (bot.services.levels), the upper unit's first."""
     rows = await session.execute(
         select(StoredFile, DirectiveFile.name)
         .join(DirectiveFile, DirectiveFile.sha256 == StoredFile.sha256)
         .where(DirectiveFile.directive_id == directive_id)
         .order_by(DirectiveFile.position)
     )
+    found = [(f, name) for f, name in rows.all()]
+    chain = [int(part) for part in (under or "").strip("/").split("/") if part]
+    if chain:
+        added = await session.execute(
+            select(StoredFile, HandoffFile.name, HandoffFile.unit_id)
+            .join(HandoffFile, HandoffFile.sha256 == StoredFile.sha256)
+            .where(HandoffFile.directive_id == directive_id, HandoffFile.unit_id.in_(chain))
+            .order_by(HandoffFile.position)
+        )
+        ordered = sorted(added.all(), key=lambda row: chain.index(row[2]))  # stable: positions kept per unit
+        found += [(f, name) for f, name, _ in ordered]
     return [
         OutFile(f.sha256, name or f.name, f.mime, f.size, as_photo=f.mime.startswith("image/"))
-        for f, name in rows.all()
+        for f, name in found
     ]
 
 
@@ -351,10 +365,16 @@ async def queue_broadcast(
 
 
 async def queue_cells(
-    session: AsyncSession, clock: Clock, directive: Directive, cell_ids: list[int], form: FormSpec | None
+    session: AsyncSession,
+    clock: Clock,
+    directive: Directive,
+    cell_ids: list[int],
+    form: FormSpec | None,
+    under: str | None = None,
 ) -> int:
-    """One target row per cell and one delivery row per reachable secretary; how many deliveries were queued."""
-    files = await files_of(session, directive.id)
+    """One target row per cell and one delivery row per reachable secretary; how many deliveries were queued.
+    `under`: the path of the unit whose board forwarded it (its files and its upper units' go with it)."""
+    files = await files_of(session, directive.id, under)
     parts = card_parts(directive, files, form)
     people = await recipients(session, cell_ids)
     addresses = [Address(r.channel, r.chat_id, r.unit_id) for r in people if r.channel and r.chat_id]
@@ -448,8 +468,9 @@ async def catch_up(
         return 0
     rows = (
         await session.execute(
-            select(DirectiveTarget, Directive)
+            select(DirectiveTarget, Directive, Unit.path)
             .join(Directive, Directive.id == DirectiveTarget.directive_id)
+            .join(Unit, Unit.id == DirectiveTarget.unit_id)
             .where(
                 DirectiveTarget.unit_id.in_(unit_ids),
                 DirectiveTarget.delivery == "unregistered",
@@ -458,8 +479,8 @@ async def catch_up(
             .order_by(Directive.sent_at)
         )
     ).all()
-    for target, directive in rows:
-        files = await files_of(session, directive.id)
+    for target, directive, path in rows:
+        files = await files_of(session, directive.id, path)
         parts = card_parts(directive, files, await get_form(session, directive.form_key))
         enqueue(
             session,

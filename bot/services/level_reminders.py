@@ -39,7 +39,11 @@ async def send_due(host: Host) -> int:
                 select(Handoff, Directive, Unit)
                 .join(Directive, Directive.id == Handoff.directive_id)
                 .join(Unit, Unit.id == Handoff.unit_id)
-                .where(Handoff.reported_at.is_(None), Directive.deadline.is_not(None))
+                .where(
+                    Handoff.reported_at.is_(None),
+                    Handoff.action != levels.HELD,  # no board to remind yet
+                    Directive.deadline.is_not(None),
+                )
             )
         ).all()
         for handed, upper, unit in rows:

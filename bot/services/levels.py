@@ -2,12 +2,18 @@
 directive, the cells under a unit below it that has its own board staff joined are not sent it directly: that unit's
 board receives it (a `Handoff`), then re-issues it as its own directive with an earlier deadline or forwards it
 unchanged; the upper board sees, per unit below, what was done and how far its cells got. The same code serves a
-province, a commune and a bloc: no level has a name here, only units and who staffs them (docs/design.md, Levels)."""
+province, a commune and a bloc: no level has a name here, only units and who staffs them (docs/design.md, Levels).
+
+A unit below whose board staff is on the roster but none has joined yet is the upper board's choice
+(`Unstaffed`): its cells get the directive directly, or it is held (a `held` handoff) and handed to the first of its
+board members to join (`catch_up`). A board forwarding may add its own files (`HandoffFile`), which go with the
+directive to the cells under its unit (`directives.files_of(..., under=path)`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select
@@ -22,17 +28,42 @@ from bot.services.forms import FormSpec
 from bot.services.outbox import REPLY, enqueue
 from messages import directives as dmsg
 from messages import levels as msg
-from storage.models import ChannelAccount, Directive, DirectiveTarget, Handoff, Role, Unit
+from storage.models import ChannelAccount, Directive, DirectiveTarget, Handoff, HandoffFile, Role, Unit
 
-PENDING, FORWARDED, REISSUED = "pending", "forwarded", "reissued"
+PENDING, FORWARDED, REISSUED, HELD = "pending", "forwarded", "reissued", "held"
+
+
+class Unstaffed(StrEnum):
+    """What the upper board chose for the units below whose board staff has not joined yet."""
+
+    DIRECT = "direct"  # their cells get the directive directly, as where a unit has no board at all
+    HOLD = "hold"  # kept for their board: handed to the first of its members to join
+
+
+def choice_of(text: str) -> Unstaffed | None:
+    """The choice a form or the shell wrote ("direct", "hold"), None for anything else."""
+    return next((u for u in Unstaffed if u.value == text), None)
 
 
 @dataclass(frozen=True)
 class Split:
-    """A broadcast's cells: those sent directly, and those handed to the board of a unit below (by unit)."""
+    """A broadcast's cells: those sent directly, those handed to the board of a unit below (by unit), and those
+    under a unit whose board staff has not joined (by unit: direct or held, as the upper board chooses)."""
 
     direct: list[int]
     handed: dict[int, list[int]]
+    unstaffed: dict[int, list[int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Down:
+    """What a send did: the cells queued directly, the units whose board got it, the units held for their board,
+    and the units with board staff not joined whose cells got it directly."""
+
+    plan: directives.Plan
+    handed: list[Unit] = field(default_factory=list)
+    held: list[Unit] = field(default_factory=list)
+    bypassed: list[Unit] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -68,29 +99,58 @@ async def _staffed(session: AsyncSession, under: Unit | None) -> list[Unit]:
     return list((await session.scalars(query)).all())
 
 
+async def _unjoined(session: AsyncSession, under: Unit | None, joined: list[Unit]) -> list[Unit]:
+    """Units strictly below `under` with board staff on the roster, none of whom has joined the bot."""
+    query = (
+        select(Unit)
+        .join(Role, (Role.unit_id == Unit.id) & (Role.kind == "board"))
+        .where(Unit.active.is_(True), Unit.is_cell.is_(False))
+        .distinct()
+    )
+    if under is None:
+        query = query.where(Unit.parent_id.is_not(None))
+    else:
+        query = query.where(Unit.path.startswith(under.path), Unit.id != under.id)
+    skip = {u.id for u in joined}
+    return [u for u in (await session.scalars(query)).all() if u.id not in skip]
+
+
 async def split(session: AsyncSession, sender: Unit | None, cell_ids: list[int]) -> Split:
     """Each cell goes to the nearest staffed unit between it and the sender (that board hands it on further
-    down in its turn), or directly when there is none."""
+    down in its turn); else, under a unit whose board staff has not joined, it waits for the upper board's
+    choice; else directly."""
     staffed = await _staffed(session, sender)
-    if not staffed or not cell_ids:
+    unjoined = await _unjoined(session, sender, staffed)
+    if not (staffed or unjoined) or not cell_ids:
         return Split(list(cell_ids), {})
-    # The cells' paths by one prefix read of the staffed subtrees, never a parameter per cell (10,000 and more).
-    under = or_(*(Unit.path.startswith(u.path) for u in staffed))
+    # The cells' paths by one prefix read of the subtrees, never a parameter per cell (10,000 and more).
+    under = or_(*(Unit.path.startswith(u.path) for u in staffed + unjoined))
     wanted = set(cell_ids)
     rows = await session.execute(select(Unit.id, Unit.path).where(Unit.is_cell.is_(True), under))
     paths = {uid: path for uid, path in rows.all() if uid in wanted}
     direct: list[int] = []
     handed: dict[int, list[int]] = {}
-    staffed_ids = {u.id for u in staffed}
+    waiting: dict[int, list[int]] = {}
+    staffed_ids, unjoined_ids = {u.id for u in staffed}, {u.id for u in unjoined}
     for cell in cell_ids:
         # A path lists the ancestors from the top: the first staffed one is the nearest below the sender.
-        ancestors = (int(part) for part in paths.get(cell, "").strip("/").split("/") if part)
+        ancestors = [int(part) for part in paths.get(cell, "").strip("/").split("/") if part]
         owner = next((a for a in ancestors if a in staffed_ids), None)
-        if owner is None:
-            direct.append(cell)
-        else:
+        held_by = next((a for a in ancestors if a in unjoined_ids), None)
+        if owner is not None:
             handed.setdefault(owner, []).append(cell)
-    return Split(direct, handed)
+        elif held_by is not None:
+            waiting.setdefault(held_by, []).append(cell)
+        else:
+            direct.append(cell)
+    return Split(direct, handed, waiting)
+
+
+async def unstaffed(session: AsyncSession, directive: Directive, cell_ids: list[int]) -> list[Unit]:
+    """The units below the sender, among these cells', whose board staff has not joined: the upper board chooses
+    whether their cells get the directive directly or it waits for their board (`Unstaffed`)."""
+    sender = await session.get(Unit, directive.unit_id) if directive.unit_id else None
+    return await _named(session, list((await split(session, sender, cell_ids)).unstaffed))
 
 
 async def broadcast(
@@ -102,17 +162,46 @@ async def broadcast(
     *,
     actor: str,
     person_id: int | None = None,
-) -> tuple[directives.Plan, list[Unit]]:
+    choice: Unstaffed = Unstaffed.DIRECT,
+) -> Down:
     """Send a board's directive down: directly to the cells no board below stands between, to the boards of the
-    units below for the others; a re-issue is recorded on the upper directive it carries out."""
+    units below for the others; under a unit whose board has not joined, directly or held for it as the board
+    chose. A re-issue is recorded on the upper directive it carries out."""
     sender = await session.get(Unit, directive.unit_id) if directive.unit_id else None
     parts = await split(session, sender, cell_ids)
+    direct = list(parts.direct)
+    if choice is Unstaffed.DIRECT:
+        direct += [c for cells in parts.unstaffed.values() for c in cells]
     plan = await directives.queue_broadcast(
-        session, clock, directive, parts.direct, form, actor=actor, person_id=person_id
+        session, clock, directive, direct, form, actor=actor, person_id=person_id
     )
-    units = await hand_down(session, clock, directive, list(parts.handed))
+    handed = await hand_down(session, clock, directive, list(parts.handed))
+    waiting = await _named(session, list(parts.unstaffed))
+    if choice is Unstaffed.HOLD and waiting:
+        await _insert(session, clock, directive, [u.id for u in waiting], HELD)
     await _record_reissue(session, clock, directive)
-    return plan, units
+    if choice is Unstaffed.HOLD:
+        return Down(plan, handed, held=waiting)
+    return Down(plan, handed, bypassed=waiting)
+
+
+async def _named(session: AsyncSession, unit_ids: list[int]) -> list[Unit]:
+    if not unit_ids:
+        return []
+    return list((await session.scalars(select(Unit).where(Unit.id.in_(unit_ids)).order_by(Unit.name))).all())
+
+
+async def _insert(
+    session: AsyncSession, clock: Clock, directive: Directive, unit_ids: list[int], action: str
+) -> None:
+    now = clock.now()
+    await session.execute(
+        insert(Handoff),
+        [
+            {"directive_id": directive.id, "unit_id": u, "received_at": now, "action": action}
+            for u in unit_ids
+        ],
+    )
 
 
 async def hand_down(
@@ -121,21 +210,36 @@ async def hand_down(
     """The directive handed to the boards of these units: a handoff row each and the card to every board member."""
     if not unit_ids:
         return []
-    now = clock.now()
-    await session.execute(
-        insert(Handoff),
-        [
-            {"directive_id": directive.id, "unit_id": u, "received_at": now, "action": PENDING}
-            for u in unit_ids
-        ],
-    )
-    files = await directives.files_of(session, directive.id)
-    units = list((await session.scalars(select(Unit).where(Unit.id.in_(unit_ids)).order_by(Unit.name))).all())
+    await _insert(session, clock, directive, unit_ids, PENDING)
+    units = await _named(session, unit_ids)
     for unit in units:
-        parts = _card(directive, unit, files)
+        parts = _card(directive, unit, await directives.files_of(session, directive.id, unit.path))
         for channel, chat_id in await board_chats(session, unit.id):
             enqueue(session, clock, channel, chat_id, parts, kind=REPLY)
     return units
+
+
+async def catch_up(session: AsyncSession, clock: Clock, unit_ids: list[int]) -> list[Reply]:
+    """A board member of these units joined: the upper directives held for their board are handed to it now,
+    and those handed before they joined and not acted on yet come to them too; the cards to send them."""
+    if not unit_ids:
+        return []
+    rows = (
+        await session.execute(
+            select(Handoff, Directive, Unit)
+            .join(Directive, Directive.id == Handoff.directive_id)
+            .join(Unit, Unit.id == Handoff.unit_id)
+            .where(Handoff.unit_id.in_(unit_ids), Handoff.action.in_((HELD, PENDING)))
+            .order_by(Handoff.received_at)
+        )
+    ).all()
+    now = clock.now()
+    cards: list[Reply] = []
+    for handed, directive, unit in rows:
+        if handed.action == HELD:
+            handed.action, handed.received_at = PENDING, now
+        cards += _card(directive, unit, await directives.files_of(session, directive.id, unit.path))
+    return cards
 
 
 def _card(directive: Directive, unit: Unit, files: list[OutFile]) -> list[Reply]:
@@ -155,12 +259,13 @@ def _card(directive: Directive, unit: Unit, files: list[OutFile]) -> list[Reply]
 
 
 def act_buttons(directive_id: int, unit_id: int) -> list[list[Button]]:
-    """Re-issue or forward: on the card, and on the reminder (on the Zalo Bot Platform a typed choice answers the
-    last message only). Built here as directives.card_parts builds `ack:`; handlers/buttons.py reads them
-    (ReissueUpper, ForwardUpper)."""
+    """Re-issue, forward, or forward with the unit's own files: on the card, and on the reminder (on the Zalo Bot
+    Platform a typed choice answers the last message only). Built here as directives.card_parts builds `ack:`;
+    handlers/buttons.py reads them (ReissueUpper, ForwardUpper, ForwardWithFiles)."""
     return [
         [Button(msg.BUTTON_REISSUE, f"hr:{directive_id}:{unit_id}")],
         [Button(msg.BUTTON_FORWARD, f"hf:{directive_id}:{unit_id}")],
+        [Button(msg.BUTTON_FORWARD_FILES, f"ha:{directive_id}:{unit_id}")],
     ]
 
 
@@ -190,28 +295,35 @@ async def forward(
     *,
     actor: str,
     person_id: int | None,
+    files: list[OutFile] | None = None,
 ) -> tuple[int, list[Unit]]:
     """The upper directive forwarded unchanged to the unit's cells (handed further down where a board stands
-    between); how many cells it was queued for and the units it was handed to."""
+    between), with the unit's own `files` after its own; how many cells it was queued for and the units it was
+    handed to."""
     directive = await session.get(Directive, handed.directive_id)
     unit = await session.get(Unit, handed.unit_id)
     assert directive is not None and unit is not None
     unit = await unit_changes.current(session, unit)  # merged or split since: its main successor's cells
-    targeted = set(
-        (
-            await session.scalars(
-                select(DirectiveTarget.unit_id).where(DirectiveTarget.directive_id == directive.id)
+    for position, file in enumerate(files or []):
+        session.add(
+            HandoffFile(
+                directive_id=directive.id,
+                unit_id=unit.id,
+                sha256=file.sha256,
+                position=position,
+                name=file.name,
             )
-        ).all()
-    )
-    cells = [c for c in await directives.cells_under(session, [unit]) if c not in targeted]
+        )
+    await session.flush()
+    cells = await _not_reached(session, directive, unit)
     parts = await split(session, unit, cells)
+    direct = parts.direct + [c for cells in parts.unstaffed.values() for c in cells]
     queued = 0
-    if parts.direct:
-        await directives.queue_cells(session, clock, directive, parts.direct, form)
+    if direct:
+        await directives.queue_cells(session, clock, directive, direct, form, unit.path)
         directives.resume_sending(directive)
         await directives.settle(session, [directive.id])
-        queued = len(parts.direct)
+        queued = len(direct)
     units = await hand_down(session, clock, directive, list(parts.handed))
     handed.action, handed.acted_at = FORWARDED, clock.now()
     await audit(
@@ -220,9 +332,38 @@ async def forward(
         "directive.forward",
         person_id=person_id,
         actor=actor,
-        details={"directive_id": directive.id, "unit_id": unit.id, "cells": queued},
+        details={
+            "directive_id": directive.id,
+            "unit_id": unit.id,
+            "cells": queued,
+            "files": len(files or []),
+        },
     )
     return queued, units
+
+
+async def _not_reached(session: AsyncSession, directive: Directive, unit: Unit) -> list[int]:
+    """The cells under `unit` the directive has not reached yet, nor been handed toward (a unit below it held or
+    handed it already, as when it was held here and a board below had its own)."""
+    targeted = set(
+        (
+            await session.scalars(
+                select(DirectiveTarget.unit_id).where(DirectiveTarget.directive_id == directive.id)
+            )
+        ).all()
+    )
+    cells = [c for c in await directives.cells_under(session, [unit]) if c not in targeted]
+    others = (
+        await session.scalars(
+            select(Unit)
+            .join(Handoff, Handoff.unit_id == Unit.id)
+            .where(Handoff.directive_id == directive.id, Unit.path.startswith(unit.path), Unit.id != unit.id)
+        )
+    ).all()
+    if not others:
+        return cells
+    elsewhere = set(await directives.cells_under(session, list(others)))
+    return [c for c in cells if c not in elsewhere]
 
 
 def implements_line(upper: Directive) -> str:
@@ -268,7 +409,7 @@ async def reissue_draft(
     )
     session.add(draft)
     await session.flush()
-    for f in await directives.files_of(session, upper.id):
+    for f in await directives.files_of(session, upper.id, unit.path):
         await directives.attach(session, draft.id, f)
     return draft
 
@@ -324,7 +465,7 @@ async def below(session: AsyncSession, directive_id: int) -> list[Below]:
     for now_unit, members in groups.values():
         handoffs = [h for h, _ in members]
         actions = {h.action for h in handoffs}
-        action = next(a for a in (REISSUED, FORWARDED, PENDING) if a in actions)
+        action = next(a for a in (REISSUED, FORWARDED, PENDING, HELD) if a in actions)
         cells, reported = _tally(handoffs, now_unit, by_reissue, by_holder)
         acted = [h.acted_at for h in handoffs if h.acted_at]
         up = [h.reported_at for h in handoffs]

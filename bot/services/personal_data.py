@@ -35,6 +35,7 @@ from storage.models import (
     Directive,
     DirectiveFile,
     DirectiveStatus,
+    HandoffFile,
     Invite,
     Outbox,
     Person,
@@ -199,6 +200,7 @@ async def purge_expired(session: AsyncSession, clock: Clock, files: Files, reten
         select(StoredFile.sha256)
         .where(StoredFile.created_at < cutoff)
         .where(~StoredFile.sha256.in_(select(DirectiveFile.sha256)))
+        .where(~StoredFile.sha256.in_(select(HandoffFile.sha256)))
     )
     deleted = await _delete_unused_files(session, files, photos | set(old_files))
     await session.execute(delete(Conversation).where(Conversation.updated_at < cutoff))
@@ -245,6 +247,7 @@ async def _delete_unused_files(session: AsyncSession, files: Files, hashes: set[
     deleted = 0
     for sha in sorted(hashes):
         used = await session.scalar(select(DirectiveFile.id).where(DirectiveFile.sha256 == sha).limit(1))
+        used = used or await session.scalar(select(HandoffFile.id).where(HandoffFile.sha256 == sha).limit(1))
         used = used or await session.scalar(
             select(Report.id).where(cast(Report.values, String).contains(sha)).limit(1)
         )

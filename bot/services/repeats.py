@@ -1,6 +1,7 @@
 """A directive sent again: a draft with the number, issuer and issue date of one already sent
 (`status.repeats_of`) is, as the board chooses, more cells for that one, a correction replacing it, or a new
-directive. The chat's intake and `chibo directive send` both come here; the status changes go through
+directive. The chat's intake, the browser and `chibo directive send` all come here, and a plain send goes down the
+levels (`levels.broadcast`: handed to the boards of the units below); the status changes go through
 `bot.services.directives`."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.services import directives, outbox
+from bot.services import directives, levels, outbox
 from bot.services.audit import audit
 from bot.services.directives import Plan
 from bot.services.forms import FormSpec
@@ -130,6 +131,13 @@ def parse_choice(text: str, earlier: list[Directive]) -> tuple[Repeat, Directive
     return (Repeat(kind), existing) if existing is not None else None
 
 
+def broadcasts(choice: tuple[Repeat, Directive | None] | None) -> bool:
+    """Whether `send_as` sends the draft as a new directive down the levels (not more cells for an earlier one,
+    nor a correction of it): only then are the units whose board has not joined a question."""
+    repeat, existing = choice if choice is not None else (Repeat.NEW, None)
+    return repeat is Repeat.NEW or existing is None
+
+
 async def send_as(
     session: AsyncSession,
     clock: Clock,
@@ -140,17 +148,18 @@ async def send_as(
     *,
     actor: str,
     person_id: int | None = None,
-) -> tuple[Plan, Directive]:
-    """Send the draft as the board chose (a plain broadcast when it repeats nothing): the plan, and the directive
-    that now carries the cells (the earlier one when cells were added to it)."""
+    unstaffed: levels.Unstaffed = levels.Unstaffed.DIRECT,
+) -> tuple[levels.Down, Directive]:
+    """Send the draft as the board chose (a plain broadcast down the levels when it repeats nothing): what went
+    where, and the directive that now carries the cells (the earlier one when cells were added to it)."""
     repeat, existing = choice if choice is not None else (Repeat.NEW, None)
     if repeat is Repeat.ADD and existing is not None:
         plan = await add_cells(session, clock, draft, existing, cells, actor=actor, person_id=person_id)
-        return plan, existing
+        return levels.Down(plan), existing
     if repeat is Repeat.REPLACE and existing is not None:
         plan = await replace(session, clock, draft, existing, cells, form, actor=actor, person_id=person_id)
-        return plan, draft
-    plan = await directives.queue_broadcast(
-        session, clock, draft, cells, form, actor=actor, person_id=person_id
+        return levels.Down(plan), draft
+    down = await levels.broadcast(
+        session, clock, draft, cells, form, actor=actor, person_id=person_id, choice=unstaffed
     )
-    return plan, draft
+    return down, draft

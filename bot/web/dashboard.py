@@ -19,7 +19,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.host import Host
-from bot.services import audit, board_files, evidence, links, proxy_entry, reminders, status, web_access
+from bot.services import (
+    audit,
+    board_files,
+    evidence,
+    levels,
+    links,
+    proxy_entry,
+    reminders,
+    status,
+    web_access,
+)
 from bot.services import review as review_service
 from bot.services import summary as summary_service
 from bot.services.forms import FormSpec
@@ -285,9 +295,12 @@ class Dashboard:
         counts = (await status.counts_by_directive(session, scope, [directive.id]))[directive.id]
         subtrees = await status.counts_by_subtree(session, scope, directive.id)
         missing = await status.missing_units(session, scope, directive.id, per_page=MISSING_SHOWN)
+        # The units below it was handed to or held for (the chat's «🏛 Cấp dưới» lines), after its heading.
+        below = levels.render_below(await levels.below(session, directive.id)).splitlines()[1:]
         await self._audited(session, who, audit.VIEW_STATUS, directive_id=directive.id, units=_units(scope))
         return pages.render(
             "directive.html",
+            below=below,
             refresh_seconds=PROGRESS_SECONDS,
             who=who,
             scope=scope,

@@ -25,7 +25,7 @@ from bot.core.host import Host
 from bot.services import evidence, links
 from messages import zalo as msg
 from storage.db import transaction
-from storage.models import DirectiveFile, DirectiveTarget, Download, StoredFile
+from storage.models import DirectiveFile, DirectiveTarget, Download, HandoffFile, StoredFile
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +126,12 @@ class Downloads:
             name = await session.scalar(
                 select(DirectiveFile.name)
                 .where(DirectiveFile.directive_id == directive_id, DirectiveFile.sha256 == stored.sha256)
+                .limit(1)
+            )
+            # A file a lower unit's board added when forwarding the directive (bot.services.levels).
+            name = name or await session.scalar(
+                select(HandoffFile.name)
+                .where(HandoffFile.directive_id == directive_id, HandoffFile.sha256 == stored.sha256)
                 .limit(1)
             )
         return name or stored.name

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from messages import directives as intake_texts
 from messages import documents, formats
+from messages import levels as level_texts
 from messages import web as msg
 
 HERE = Path(__file__).resolve().parent
@@ -25,6 +26,7 @@ _env = jinja2.Environment(
 _env.globals["t"] = msg
 _env.globals["docs"] = documents
 _env.globals["idocs"] = intake_texts  # the chat's wording of the repeat choices, shared
+_env.globals["ilevels"] = level_texts  # and of the choice for units whose board has not joined
 _env.filters["day"] = formats.day
 _env.filters["percent"] = formats.format_percent
 _env.filters["status_label"] = documents.status_label

@@ -1,7 +1,8 @@
 """Sending a directive from the browser: upload a DOCX, PDF or scan, read by the same bounded reader as a file
 sent in chat (`reading.read_document`, refusing classified documents the same way), shown as a preview whose fields
 can be corrected, then the deadline confirmed, the form and the units chosen within the member's scope, and sent by
-`directives.queue_broadcast`; the browser then follows the directive's page, which refreshes itself while sending."""
+`repeats.send_as` as the chat sends it (handed to the boards of the units below, and asking what to do for units
+whose board has not joined); the browser then follows the directive's page, which refreshes itself while sending."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import audit, directives, reading, repeats, status, web_access
+from bot.services import audit, directives, levels, reading, repeats, status, web_access
 from bot.services.files import FileTooLarge
 from bot.services.forms_store import DEFAULT_FORM, get_form, list_forms
 from bot.services.secrecy import secrecy_grade
@@ -108,8 +109,11 @@ class Sending:
         earlier: list[Directive] | None = None,
         picked: set[int] | None = None,
         codes: str = "",
+        unstaffed: list[Unit] | None = None,
+        repeat: str = "",
     ) -> web.StreamResponse:
-        """The preview form; with `earlier`, the directives it repeats and the three choices the chat offers."""
+        """The preview form; with `earlier`, the directives it repeats and the three choices the chat offers; with
+        `unstaffed`, the units whose board has not joined and the two choices for them (`repeat`: as chosen)."""
         shown = (earlier or [])[: repeats.MAX_SHOWN]
         counts = await status.counts_by_directive(session, scope, [d.id for d in shown]) if shown else {}
         units = []
@@ -138,6 +142,8 @@ class Sending:
             ),
             picked=picked or set(),
             codes=codes,
+            unstaffed=unstaffed or [],
+            repeat=repeat,
         )
 
     async def send(
@@ -187,8 +193,25 @@ class Sending:
         choice = repeats.parse_choice(str(posted.get("repeat", "")), earlier) if earlier else None
         if earlier and choice is None:
             return await self._preview(session, who, scope, draft, "", earlier, {u.id for u in picked})
+        how = levels.choice_of(str(posted.get("unstaffed", "")))
+        if repeats.broadcasts(choice) and how is None:
+            waiting = await levels.unstaffed(session, draft, cells)
+            if waiting:
+                repeat = str(posted.get("repeat", ""))
+                marked = {u.id for u in picked}
+                return await self._preview(
+                    session, who, scope, draft, "", None, marked, typed, waiting, repeat
+                )
         _, watched = await repeats.send_as(
-            session, self.host.clock, draft, cells, form, choice, actor=who.actor, person_id=who.person.id
+            session,
+            self.host.clock,
+            draft,
+            cells,
+            form,
+            choice,
+            actor=who.actor,
+            person_id=who.person.id,
+            unstaffed=how or levels.Unstaffed.DIRECT,
         )
         request[WAKE] = True
         return _see_other(f"{PREFIX}/van-ban/{watched.id}")

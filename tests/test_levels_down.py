@@ -1,0 +1,225 @@
+"""Levels, down (issue 16): the chat, the shell and the browser send a directive down the same way (the cells under a
+unit below whose board has joined go to that board, not to them); where a unit's board staff has not joined, the
+upper board chooses whether its cells get it directly or it waits for that board, which gets it when a member joins;
+the upper status shows a held unit as waiting; a lower board forwards with its own files, which reach its cells with
+working download links. Driven through the Zalo Bot Platform and Zalo OA fakes and the CLI, on SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from messages import levels as level_msg
+from storage.db import transaction
+from storage.models import Directive, Handoff, HandoffFile, Unit
+from tests.support import DOCX_MIME, EXAMPLE_ROSTER, add_staff, docx_bytes, load_roster, sample
+from tests.test_cli import cli
+from tests.test_levels import FORM, SECOND_COMMUNE, UPPER, _board, _handoffs, _secretary, _targets
+from tests.test_reports import jpeg
+from tests.test_scans import host
+from tests.test_web import Browser, _link
+from tests.zalo_fixtures import BOT_PLATFORM, OA, ZaloPerson, ZaloWorld, zalo
+
+__all__ = ["cli", "host", "zalo"]
+
+NAM_CUOI_BOARD = ("Tẩn Thị Cuổi", "0913000004")
+GUIDE = "Hướng dẫn của Đảng ủy xã Nậm Cuổi về sinh hoạt chuyên đề.docx"
+NOTE = (
+    "Các chi bộ bản tổ chức sinh hoạt chuyên đề trước ngày 20 hằng tháng và gửi ảnh biên bản về Đảng ủy xã."
+)
+
+
+async def _province_of_two_communes(world: ZaloWorld, tmp_path: Path) -> None:
+    """The example province plus a second commune (Nậm Cuổi), whose board member is on the roster, not joined."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
+    await load_roster(world.runtime, roster)
+    await add_staff(world.runtime, *NAM_CUOI_BOARD, "X-NC")
+
+
+async def _joins_nam_cuoi_board(world: ZaloWorld, user_id: str) -> ZaloPerson:
+    person = world.person(user_id, NAM_CUOI_BOARD[0])
+    await person.join(NAM_CUOI_BOARD[1], role="board")
+    return person
+
+
+async def _handoff_files(world: ZaloWorld) -> list[tuple[str, str]]:
+    async with transaction(world.runtime.sessions) as session:
+        rows = await session.execute(
+            select(Unit.code, HandoffFile.name)
+            .join(Unit, Unit.id == HandoffFile.unit_id)
+            .order_by(HandoffFile.id)
+        )
+        return [(code, name) for code, name in rows.all()]
+
+
+@pytest.mark.parametrize("zalo", [BOT_PLATFORM, OA], indirect=True)
+async def test_the_chat_holds_a_directive_for_an_unjoined_board_which_forwards_it_with_its_own_files(
+    zalo: ZaloWorld, tmp_path: Path, host: Callable[[str, bytes], str], http: aiohttp.ClientSession
+) -> None:
+    await _province_of_two_communes(zalo, tmp_path)
+    province = await _board(zalo, "tinh-d1", "Trần Văn Tỉnh", "0913000001", "TU-LC")
+    tan_phong = await _board(zalo, "xa-d1", "Giàng Thị Xã", "0913000002", "X-TP")
+    sai = await _secretary(zalo, "sai-d1", "Tẩn Văn Sài", "0912000020")  # X-NC-B1
+
+    await province.say(sample("directive-747-CV-DUK.txt"))
+    await province.wait_for_text("Văn bản tôi đọc được")
+    await province.tap("Xác nhận hạn")
+    await province.tap("Tiếp tục")
+    await province.tap(FORM)
+    await province.tap("Tất cả chi bộ")
+    asked = await province.tap("Gửi ngay")
+    assert "Đảng ủy xã Nậm Cuổi" in asked.text and "chưa có ai tham gia" in asked.text, province.describe()
+    await province.tap("Giữ chờ ban đơn vị")
+    await province.wait_for_text("Giữ chờ ban của 1 đơn vị", "Đảng ủy xã Nậm Cuổi")
+    await province.wait_for_text("Chuyển tới ban của 1 đơn vị", "Đảng ủy xã Tân Phong")
+    await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    assert await _handoffs(zalo) == {"X-TP": ("pending", None), "X-NC": ("held", None)}
+    assert not {c for c in await _targets(zalo, UPPER) if c.startswith("X-")}  # no commune cell reached
+
+    await province.say("tình hình 747")
+    text = "\n".join(m.text for m in province.messages[-3:])
+    assert "Đảng ủy xã Nậm Cuổi: đang giữ chờ ban" in text, text
+
+    # The commune's board member joins: the held directive is handed to her then.
+    nam_cuoi = await _joins_nam_cuoi_board(zalo, "xa-d2")
+    await nam_cuoi.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    assert (await _handoffs(zalo))["X-NC"] == ("pending", None)
+
+    # She forwards it with the commune's own materials: what her Zalo product can send.
+    asked = await nam_cuoi.tap("Chuyển kèm tài liệu")
+    assert "Đảng ủy xã Nậm Cuổi" in asked.text, nam_cuoi.describe()
+    if zalo.product == BOT_PLATFORM:
+        assert "ảnh chụp" in asked.text, asked.text
+        nudged = await nam_cuoi.say("ok")  # a word typed by mistake is no material
+        assert "«Xong»" in nudged.text, nudged.text
+        await nam_cuoi.user.send_unsupported()  # type: ignore[union-attr]  # a PDF Zalo did not pass on
+        await nam_cuoi.wait_for_text("Zalo không chuyển tệp PDF", "chụp ảnh")
+        await nam_cuoi.user.send_image(host("bien-ban.jpg", jpeg()))  # type: ignore[union-attr]
+        await nam_cuoi.wait_for_text("Đã nhận", "1 tệp")
+        taken = await nam_cuoi.say(NOTE)
+        expected = ["anh-1.jpg", level_msg.NOTE_NAME.format(n=2)]
+    else:
+        data = docx_bytes("Hướng dẫn sinh hoạt chuyên đề của Đảng ủy xã Nậm Cuổi.")
+        await nam_cuoi.user.send_file(host("hd.docx", data), GUIDE, len(data), "docx")  # type: ignore[union-attr]
+        await nam_cuoi.wait_for_text("Đã nhận", "1 tệp")
+        taken = await nam_cuoi.user.send_image(host("bien-ban.jpg", jpeg()))  # type: ignore[union-attr]
+        expected = [GUIDE, "anh-2.jpg"]
+    await nam_cuoi.wait_for_text("Đã nhận", "2 tệp")
+    assert taken
+    if zalo.product == BOT_PLATFORM:
+        await nam_cuoi.say("xong")  # the word of the choice, typed
+    else:
+        await nam_cuoi.tap("Xong")
+    done = await nam_cuoi.wait_for_text("Đã chuyển nguyên văn")
+    assert "1 chi bộ" in done.text, done.text
+    assert await _handoff_files(zalo) == [("X-NC", name) for name in expected]
+
+    # The cell gets the upper directive with the commune's files, each under its name, and the links work.
+    card = await sai.wait_for_text(UPPER)
+    if zalo.product == BOT_PLATFORM:  # files as links under their names; the photo as a photo
+        assert "2 tệp" in card.text and expected[1] in card.text, card.text
+        async with http.get(zalo.local(card.links[0])) as page:
+            assert page.status == 200 and expected[1] in await page.text()
+        photo = next(m for m in sai.user.messages if m.kind == "photo")  # type: ignore[union-attr]
+        async with http.get(zalo.local(photo.photo)) as page:  # type: ignore[union-attr]
+            assert page.status == 200 and page.content_type == "image/jpeg"
+    else:
+        await sai.wait_until(lambda ms: GUIDE in {m.file_name for m in ms})  # under the name she gave it
+        assert any(m.kind == "image" for m in sai.user.messages), sai.describe()
+    assert await _targets(zalo, UPPER) >= {"X-NC-B1"}
+    assert (await _handoffs(zalo))["X-NC"] == ("forwarded", None)
+
+
+@pytest.mark.parametrize("zalo", [BOT_PLATFORM], indirect=True)
+async def test_the_shell_hands_down_like_the_chat_and_holds_for_an_unjoined_board(
+    zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
+) -> None:
+    zalo.runtime.clock.set(datetime.now(UTC))  # the shell runs on the real clock: the bot's the same
+    await _province_of_two_communes(zalo, tmp_path)
+    tan_phong = await _board(zalo, "xa-d3", "Giàng Thị Xã", "0913000002", "X-TP")
+    pao = await _secretary(zalo, "pao-d3", "Lò Văn Páo", "0912000010")  # X-TP-B1
+    cuc = await _secretary(zalo, "cuc-d3", "Trần Thị Cúc", "0912000003")  # DUK-STC-VP: no board between
+    args = ["directive", "send", str(tmp_path / "747.txt"), "--deadline", "30/10/2030", "--to", "TU-LC"]
+    (tmp_path / "747.txt").write_text(sample("directive-747-CV-DUK.txt"), encoding="utf-8")
+
+    refused = await asyncio.to_thread(cli.invoke, app, [*args, "--unstaffed", "later"])
+    assert refused.exit_code == 2
+    sent = await asyncio.to_thread(cli.invoke, app, [*args, "--unstaffed", "hold"])
+    assert sent.exit_code == 0, sent.output
+    said = " ".join(sent.output.split())  # the console wraps long lines
+    assert "Handed to the boards of 1 units below, to re-issue or forward: Đảng ủy xã Tân Phong" in said, said
+    assert "handed to the first who joins: Đảng ủy xã Nậm Cuổi" in said, said
+    assert "tới 5 chi bộ" in said, said  # the bloc's cells: no board of theirs has joined
+    zalo.runtime.clock.set(datetime.now(UTC))  # past the moment the shell queued it
+    zalo.runtime.sender.wake()
+    await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    await cuc.wait_for_text(UPPER)
+    targets = await _targets(zalo, UPPER)
+    assert "DUK-STC-VP" in targets and not {c for c in targets if c.startswith("X-")}, targets
+    assert await _handoffs(zalo) == {"X-TP": ("pending", None), "X-NC": ("held", None)}
+
+    # Tân Phong's board forwards unchanged; Nậm Cuổi's joins later and gets the card then.
+    await tan_phong.tap("Chuyển nguyên văn")
+    await pao.wait_for_text(UPPER)
+    nam_cuoi = await _joins_nam_cuoi_board(zalo, "xa-d4")
+    await nam_cuoi.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    assert await _handoffs(zalo) == {"X-TP": ("forwarded", None), "X-NC": ("pending", None)}
+    assert await _handoff_files(zalo) == []  # forwarded as is: no files of the unit
+
+
+@pytest.mark.parametrize("zalo", [BOT_PLATFORM], indirect=True)
+async def test_the_browser_hands_down_and_asks_about_units_whose_board_has_not_joined(
+    zalo: ZaloWorld, tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    await _province_of_two_communes(zalo, tmp_path)
+    province = await _board(zalo, "tinh-d5", "Trần Văn Tỉnh", "0913000001", "TU-LC")
+    tan_phong = await _board(zalo, "xa-d5", "Giàng Thị Xã", "0913000002", "X-TP")
+    sai = await _secretary(zalo, "sai-d5", "Tẩn Văn Sài", "0912000020")  # X-NC-B1
+    browser = Browser(zalo, http)
+    assert (await browser.sign_in(await _link(province))).status == 303
+    csrf = await browser.csrf()
+    upload = aiohttp.FormData()
+    upload.add_field("csrf", csrf)
+    upload.add_field(
+        "file", docx_bytes(sample("directive-747-CV-DUK.txt")), filename="747.docx", content_type=DOCX_MIME
+    )
+    async with http.post(
+        browser.url("/web/gui"), data=upload, headers=browser._headers(), allow_redirects=False
+    ) as r:
+        assert r.status == 303, await r.text()
+        preview = r.headers["Location"]
+    async with transaction(zalo.runtime.sessions) as session:
+        top = await session.scalar(select(Unit.id).where(Unit.code == "TU-LC"))
+    form = {
+        "csrf": csrf,
+        "number": UPPER,
+        "form": "sinh-hoat-chinh-tri",
+        "unit": str(top),
+        "deadline": "2024-10-30",
+    }
+    status, text = await browser.post(preview, form)
+    assert status == 200 and "Đảng ủy xã Nậm Cuổi" in text and 'name="unstaffed"' in text, text
+    assert await _handoffs(zalo) == {}  # nothing sent before the board chose
+    status, _ = await browser.post(preview, {**form, "unstaffed": "direct"})
+    assert status == 303
+    await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    await sai.wait_for_text(UPPER)  # chosen: directly to the cells of the commune whose board has not joined
+    targets = await _targets(zalo, UPPER)
+    assert "X-NC-B1" in targets and not {c for c in targets if c.startswith("X-TP")}, targets
+    assert await _handoffs(zalo) == {"X-TP": ("pending", None)}
+    async with transaction(zalo.runtime.sessions) as session:
+        directive = await session.scalar(select(Directive).where(Directive.number == UPPER))
+        held = await session.scalar(select(Handoff).where(Handoff.action == "held"))
+    assert directive is not None and held is None
+    _, _, body = await browser.get(f"/web/van-ban/{directive.id}")
+    assert "Đảng ủy xã Tân Phong: chưa xử lý" in body.decode()  # the page lists the units below, as /tinhhinh
