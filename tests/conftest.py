@@ -124,7 +124,7 @@ def postgres_ready() -> str | None:
 
 def _emptying() -> str:
     """Empty every table, children first, and restart every sequence, in one statement. DELETE rather than
-    TRUNCATE: a test leaves a few rows, and TRUNCATE's new files for each table and index cost ten times more."""
+    TRUNCATE: a test leaves a few rows, and TRUNCATE's new files for each table and index cost seven times more."""
     deletes = " ".join(f"DELETE FROM {table.name};" for table in reversed(Base.metadata.sorted_tables))
     return (
         f"DO $$DECLARE s record; BEGIN {deletes} "
