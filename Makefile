@@ -27,8 +27,13 @@ ocr:
 run: install
 	$(BIN)/chibo run
 
+# The suite runs in parallel (pytest-xdist): its tests mostly wait on the bot, the fakes and the database, so more
+# workers than cores pay. Each worker has its own PostgreSQL database, ports and LibreOffice profile
+# (tests/conftest.py). `make test TEST_WORKERS=0` runs it in one process; `pytest tests/test_x.py` is never parallel.
+TEST_WORKERS ?= 4
+
 test: lint ocr
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 # The layering (import-linter contracts in pyproject.toml) and the types are checked, not hoped for.
 lint: $(STAMP)

@@ -1,7 +1,14 @@
-"""Helpers for tests: load the example roster, issue invites, and register people through the fake Telegram."""
+"""Helpers for tests: load the example roster, issue invites, register people through the fake Telegram, and
+print documents to PDF with LibreOffice."""
 
 from __future__ import annotations
 
+import atexit
+import functools
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import select
@@ -190,3 +197,38 @@ async def register_zalo(runtime: Runtime, user: object, phone: str, role: str = 
     await user.wait_for(before + 1)  # type: ignore[attr-defined]
     await user.send_text(phone)  # type: ignore[attr-defined]
     await user.wait_until(lambda ms: any("Đã kết nối thành công" in m.text for m in ms))  # type: ignore[attr-defined]
+
+
+# -- LibreOffice -------------------------------------------------------------------------------------------------
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice") or ""
+
+
+@functools.cache
+def _soffice_profile() -> Path:
+    """This process's LibreOffice profile: two soffice started at once on one profile (parallel test workers)
+    would hand their work to each other or fail on its lock; kept for the session, it is set up only once."""
+    path = Path(tempfile.mkdtemp(prefix="chibo-soffice-"))
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
+def to_pdf(sources: Sequence[Path], folder: Path, timeout: float = 600) -> list[Path]:
+    """Print every file of `sources` to PDF in `folder` with one LibreOffice run (one start-up for them all)."""
+    result = subprocess.run(
+        [
+            SOFFICE,
+            f"-env:UserInstallation={_soffice_profile().as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(folder),
+            *map(str, sources),
+        ],
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return [folder / f"{source.stem}.pdf" for source in sources]

@@ -6,8 +6,6 @@ server by a board member on Zalo."""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from dataclasses import replace
 from datetime import date, timedelta
 from io import BytesIO
@@ -38,13 +36,12 @@ from bot.services.xlsx_export import build_xlsx
 from messages import documents as doc_msg
 from storage.db import transaction
 from storage.models import AuditEntry, Directive, DirectiveTarget, Unit
-from tests.support import file_report, load_roster, send_test_directive, travel_to
+from tests.support import SOFFICE, file_report, load_roster, send_test_directive, to_pdf, travel_to
 from tests.test_zalo_flows import board_member, with_directive
 from tests.zalo_fixtures import ZaloWorld, zalo
 
 __all__ = ["zalo"]  # the fixture, imported for pytest
 
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice") or ""
 DEADLINE = date(2024, 4, 10)
 CELLS = 18
 # What each generated cell does, by its index modulo the number of states.
@@ -285,13 +282,8 @@ def test_both_sheets_print_on_a4_landscape_one_page_wide_with_the_header_repeate
 def test_libreoffice_prints_a_known_export_on_few_landscape_pages(tmp_path: Path) -> None:
     source = tmp_path / "ket-qua.xlsx"
     source.write_bytes(build_xlsx(_printable(40)))
-    subprocess.run(
-        [SOFFICE, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
-        capture_output=True,
-        timeout=180,
-        check=True,
-    )
-    printed = PdfReader(tmp_path / "ket-qua.pdf").pages
+    [pdf] = to_pdf([source], tmp_path, timeout=180)
+    printed = PdfReader(pdf).pages
     pages = len(printed)
     box = printed[0].mediabox
     turned = printed[0].rotation % 180 == 90

@@ -3,8 +3,6 @@ each opened again with its own library and checked for content and layout."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import warnings
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -45,6 +43,7 @@ from bot.services.report_data import (
 from bot.services.xlsx_export import MAX_WIDTH, build_xlsx
 from messages.documents import party_date, party_place_date
 from messages.formats import format_number, format_percent
+from tests.support import SOFFICE, to_pdf
 
 FIELDS = (
     FormField("ngay", "Ngày tổ chức", FieldType.DATE),
@@ -540,8 +539,6 @@ def test_chart_tolerates_bad_counts() -> None:
 
 # --- Optional: the files open in LibreOffice --------------------------------------------------------------
 
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice") or ""
-
 
 @pytest.mark.skipif(not SOFFICE, reason="LibreOffice (soffice) is not installed; PDF conversion not checked")
 @pytest.mark.parametrize("kind", ["docx", "xlsx"])
@@ -549,12 +546,5 @@ def test_libreoffice_converts_the_documents_to_pdf(kind: str, tmp_path: Path) ->
     content = build_docx(_report()) if kind == "docx" else build_xlsx(_report())
     source = tmp_path / f"bao-cao.{kind}"
     source.write_bytes(content)
-    result = subprocess.run(
-        [SOFFICE, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
-        capture_output=True,
-        timeout=180,
-        check=False,
-    )
-    pdf = tmp_path / "bao-cao.pdf"
-    assert result.returncode == 0, result.stderr
+    [pdf] = to_pdf([source], tmp_path, timeout=180)
     assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")

@@ -22,7 +22,7 @@ from bot.runtime import Runtime
 from storage.backup import head_revision
 from storage.db import make_engine, migrate
 from storage.models import Base, Outbox
-from tests.conftest import POSTGRES_URL, _pg_async_url, free_port, make_settings
+from tests.conftest import POSTGRES_URL, free_port, make_settings
 from tests.support import board_and_secretaries, send_test_directive, travel_to
 
 needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="CHIBO_TEST_POSTGRES_URL is not set")
@@ -54,8 +54,8 @@ async def test_migrations_started_together_on_sqlite(tmp_path: Path) -> None:
 
 @needs_postgres
 async def test_migrations_started_together_on_postgres(postgres_ready: str | None) -> None:
-    assert POSTGRES_URL is not None
-    url = _pg_async_url(POSTGRES_URL)
+    assert postgres_ready is not None  # this worker's database (tests/conftest.py)
+    url = postgres_ready
     engine = make_engine(url)
     async with engine.begin() as conn:  # a fresh database: nothing migrated yet
         await conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -73,6 +73,7 @@ async def leader_backends(engine: AsyncEngine) -> int:
             await conn.scalar(
                 text(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
                     " AND classid::bigint = :space AND objid::bigint = :key AND objsubid = 2"
                 ),
                 {"space": scheduler.LOCK_SPACE, "key": scheduler.LEADER_LOCK},

@@ -13,9 +13,9 @@ from docx.enum.text import WD_COLOR_INDEX
 
 from bot.services.docx_report import build_docx
 from bot.services.report_data import Quote, Signature, UnitRow, UnitStatus, is_quotable
+from tests.support import SOFFICE
 from tests.test_documents import _report, _unit
 from tests.word_layout import (
-    SOFFICE,
     check_last_page,
     check_layout,
     check_pages,

@@ -6,8 +6,6 @@ the rules give one), written here again rather than read from the builder, so a 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from io import BytesIO
@@ -22,7 +20,8 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from pypdf import PdfReader
 
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice") or ""
+from tests.support import to_pdf
+
 FONT = "Times New Roman"
 BODY_SIZE = Pt(14)
 PAGE = (Mm(210), Mm(297))
@@ -217,14 +216,7 @@ def to_pdfs(contents: Sequence[bytes], folder: Path) -> list[list[str]]:
         path = folder / f"report-{index:03d}.docx"
         path.write_bytes(content)
         names.append(path)
-    result = subprocess.run(
-        [SOFFICE, "--headless", "--convert-to", "pdf", "--outdir", str(folder), *map(str, names)],
-        capture_output=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return [[page.extract_text() for page in PdfReader(path.with_suffix(".pdf")).pages] for path in names]
+    return [[page.extract_text() for page in PdfReader(path).pages] for path in to_pdf(names, folder)]
 
 
 def skeleton(text: str) -> str:

@@ -9,6 +9,9 @@ from typing import Generic, TypeVar
 
 M = TypeVar("M")
 K = TypeVar("K")  # the platform's user id: int on Telegram, str on Zalo
+# Seconds a wait gives the bot by default: generous, as the tests run in parallel on a shared two-core machine; a
+# wait ends as soon as its condition holds, so only a failing test waits this long.
+WAIT = 20.0
 
 
 class Inbox(Generic[M, K]):
@@ -29,7 +32,7 @@ class Inbox(Generic[M, K]):
             self._changed.set()
             self._changed = None
 
-    async def wait_for(self, count: int, timeout: float = 5.0) -> list[M]:  # noqa: ASYNC109 - public test API
+    async def wait_for(self, count: int, timeout: float = WAIT) -> list[M]:  # noqa: ASYNC109 - public test API
         """Wait until the bot has sent this user at least `count` messages; return all of them."""
         try:
             await self.wait_until(lambda msgs: len(msgs) >= count, timeout)
@@ -40,7 +43,7 @@ class Inbox(Generic[M, K]):
     async def wait_until(
         self,
         predicate: Callable[[list[M]], bool],
-        timeout: float = 5.0,  # noqa: ASYNC109 - public test API
+        timeout: float = WAIT,  # noqa: ASYNC109 - public test API
     ) -> None:
         """Wait until `predicate(messages)` holds; re-checked on every change."""
         deadline = time.monotonic() + timeout

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from aiohttp import web
 
 from bot.fakes import telegram_control
+from bot.fakes.inbox import WAIT
 from bot.fakes.standalone import rate_arg, serve_until_signalled
 from bot.fakes.telegram_http import MAX_BODY, error_response, json_response, loggable, read_params
 from bot.fakes.telegram_limits import Chaos, FaultPlan, RateLimiter
@@ -196,14 +197,14 @@ class FakeTelegram:
         self.delay = max(0.0, seconds)
 
     # --- waiting --------------------------------------------------------------------------------------
-    async def wait_sent(self, count: int, timeout: float = 5.0) -> list[SentMessage]:  # noqa: ASYNC109 - public test API
+    async def wait_sent(self, count: int, timeout: float = WAIT) -> list[SentMessage]:  # noqa: ASYNC109 - public test API
         """Wait until the bot has sent at least `count` messages in all; return them."""
         await _wait(
             lambda: len(self.sent) >= count, self._sent_event, timeout, lambda: f"{len(self.sent)} sent"
         )
         return list(self.sent)
 
-    async def wait_delivered(self, update_id: int, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - public test API
+    async def wait_delivered(self, update_id: int, timeout: float = WAIT) -> None:  # noqa: ASYNC109 - public test API
         """Wait until an update reached the bot: webhook answered 2xx, or getUpdates confirmed it by offset."""
         await _wait(
             lambda: update_id in self.delivered, self._delivered_event, timeout, lambda: "not delivered"

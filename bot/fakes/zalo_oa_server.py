@@ -37,6 +37,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from bot.core.clock import Clock
+from bot.fakes.inbox import WAIT
 from bot.fakes.telegram_limits import TokenBucket
 from bot.fakes.zalo_oa_auth import JSON, FakeOAuth, OaError
 from bot.fakes.zalo_oa_parse import bad, parse_message
@@ -290,7 +291,7 @@ class FakeZaloOA:
             self.webhook_errors.append(f"webhook unreachable: {type(exc).__name__}")
         return False
 
-    async def settle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - public test API
+    async def settle(self, timeout: float = WAIT) -> None:  # noqa: ASYNC109 - public test API
         """Wait until every event emitted so far has been delivered (or given up)."""
         async with asyncio.timeout(timeout):
             while self._tasks:

@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
+from bot.fakes.inbox import WAIT
 from bot.fakes.standalone import rate_arg, serve_until_signalled
 from bot.fakes.telegram_limits import TokenBucket
 from bot.fakes.zalo_users import JSON, FakeZaloUser, ZaloSent, now_ms, zalo_id
@@ -230,12 +231,12 @@ class FakeZalo:
         self._rate, self._bucket = rate, None
 
     # --- waiting --------------------------------------------------------------------------------------
-    async def wait_sent(self, count: int, timeout: float = 5.0) -> list[ZaloSent]:  # noqa: ASYNC109 - public test API
+    async def wait_sent(self, count: int, timeout: float = WAIT) -> list[ZaloSent]:  # noqa: ASYNC109 - public test API
         """Wait until the bot has sent at least `count` messages in all; return them."""
         await _wait_for(lambda: len(self.sent) >= count, lambda: self._sent_changed, timeout)
         return list(self.sent)
 
-    async def wait_delivered(self, message_id: str, timeout: float = 5.0) -> None:  # noqa: ASYNC109 - public test API
+    async def wait_delivered(self, message_id: str, timeout: float = WAIT) -> None:  # noqa: ASYNC109 - public test API
         """Wait until an event reached the bot: answered by getUpdates or acknowledged 2xx by the webhook."""
         await _wait_for(lambda: message_id in self.delivered, lambda: self._sent_changed, timeout)
 
