@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from io import BytesIO
@@ -19,7 +18,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
-from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 
 from bot.services.report_data import (
@@ -63,6 +61,7 @@ HEADER_FONT = Font(bold=True)
 HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
 WRAPPED = Alignment(wrap_text=True, vertical="top")
 LINK_STYLE = "Hyperlink"
+WRAP = "wrap"  # the style key of wrapped text, beside the number formats
 PAPER_A4 = "9"  # the OOXML paperSize code of A4
 HEADER_ROWS = "1:1"
 LINE_POINTS = 15  # one line of 11-point text
@@ -119,13 +118,8 @@ def _write_detail(sheet: WriteOnlyWorksheet, data: ReportData, evidence_link: Ev
     _print_setup(sheet)
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(table) + 1}"
-    _set_heights(sheet, [headers, *table], widths)
-    _append_header(sheet, headers)
-    cells = _CellMaker(sheet)
-    for values in table:
-        sheet.append(
-            [cells.make(value, kind, width) for value, kind, width in zip(values, kinds, widths, strict=True)]
-        )
+    _append_header(sheet, headers, widths)
+    _append_rows(sheet, table, kinds, widths)
 
 
 def _detail_columns(
@@ -212,12 +206,8 @@ def _write_summary(sheet: WriteOnlyWorksheet, data: ReportData) -> None:
     widths = _set_widths(sheet, list(msg.SUMMARY_HEADERS), lines, kinds, SUMMARY_MAX_WIDTH)
     _print_setup(sheet)
     sheet.freeze_panes = "A2"
-    _append_header(sheet, list(msg.SUMMARY_HEADERS))
-    cells = _CellMaker(sheet)
-    for line in lines:
-        sheet.append(
-            [cells.make(value, kind, width) for value, kind, width in zip(line, kinds, widths, strict=True)]
-        )
+    _append_header(sheet, list(msg.SUMMARY_HEADERS), widths)
+    _append_rows(sheet, lines, kinds, widths)
 
 
 def _summary_lines(data: ReportData) -> Iterator[list[Value]]:
@@ -286,74 +276,105 @@ def _attendance_summary_lines(label: str, attendance: Attendance) -> Iterator[li
 # --- Cells and layout -------------------------------------------------------------------------------------
 
 
+def _append_rows(
+    sheet: WriteOnlyWorksheet,
+    table: Sequence[Sequence[Value | _Link]],
+    kinds: Sequence[str],
+    widths: Sequence[float],
+) -> None:
+    """Append the rows below the header, each with the height of its tallest wrapped text: spreadsheet programs
+    do not all grow a row by themselves (LibreOffice keeps the default height when it opens the file, and the
+    lines overlap)."""
+    cells = _CellMaker(sheet, kinds, widths)
+    for index, values in enumerate(table, start=2):
+        row, lines = cells.row(values)
+        if lines > 1:  # set before the row is appended: a write-only sheet writes it at once
+            sheet.row_dimensions[index].height = LINE_POINTS * lines
+        sheet.append(row)
+
+
 class _CellMaker:
-    """Turns plain values into write-only cells, styling only those that need a number format, wrapping or a
-    link. Each style is set once through openpyxl's style API and then copied: setting a style looks it up in the
-    workbook's style tables, which is most of the time of a large export."""
+    """Turns a row of plain values into what a write-only sheet appends. Most values go as they are (the cheap
+    path of openpyxl); only a value that needs a number format, wrapping or a link becomes a styled cell.
 
-    def __init__(self, sheet: WriteOnlyWorksheet) -> None:
+    A write-only sheet writes each row out as it is appended, so a styled cell is made once per column and style
+    and then refilled row after row: making and styling a cell costs more than writing it. Link cells are the
+    exception (each carries its own hyperlink object, which the sheet keeps)."""
+
+    def __init__(self, sheet: WriteOnlyWorksheet, kinds: Sequence[str], widths: Sequence[float]) -> None:
         self._sheet = sheet
-        self._styles: dict[str, StyleArray] = {}
+        self._kinds = kinds
+        self._per_line = [_per_line(width) for width in widths]
+        self._cells: dict[tuple[int, str], WriteOnlyCell] = {}
 
-    def make(self, value: Value | _Link, kind: str, width: float = MAX_WIDTH) -> object:
-        if value is None:
-            return None
+    def row(self, values: Sequence[Value | _Link]) -> tuple[list[object], int]:
+        """The row to append and how many lines its tallest wrapped text takes."""
+        row: list[object] = []
+        lines = 1
+        for column, value in enumerate(values):
+            if value is None:
+                row.append(None)
+            elif isinstance(value, str):
+                clean = _clean_text(value)
+                per_line = self._per_line[column]
+                if len(clean) > per_line:  # wider than its column: printed on several lines, not cut off
+                    lines = max(lines, -(-len(clean) // per_line))
+                    row.append(self._text(self._cell(column, WRAP, clean), clean))
+                elif clean.startswith("="):
+                    row.append(self._text(WriteOnlyCell(self._sheet), clean))
+                else:
+                    row.append(clean)
+            elif type(value) is int and -1000 < value < 1000 and self._kinds[column] != "percent":
+                row.append(value)  # reads the same without the thousands format, and a plain cell is cheaper
+            else:
+                row.append(self._other(column, value))
+        return row, lines
+
+    def _other(self, column: int, value: Value | _Link) -> object:
         if isinstance(value, _Link):
-            cell = self._cell(_clean_text(value.text), LINK_STYLE, _link_style)
+            cell = WriteOnlyCell(self._sheet, _clean_text(value.text))
+            cell.style = LINK_STYLE
             cell.hyperlink = value.url
             return cell
-        if isinstance(value, str):
-            return self._text(value, wrap=len(value) > width)
         if isinstance(value, datetime):
-            return self._styled(value, DATETIME_FORMAT)
+            return self._cell(column, DATETIME_FORMAT, value)
         if isinstance(value, date):
-            return self._styled(value, DATE_FORMAT)
-        if kind == "percent":
-            return self._styled(value, PERCENT_FORMAT)
-        if isinstance(value, int) and abs(value) < 1000:
-            return value  # reads the same without the thousands format, and a plain cell is much cheaper
-        return self._styled(value, INTEGER_FORMAT if float(value).is_integer() else DECIMAL_FORMAT)
+            return self._cell(column, DATE_FORMAT, value)
+        if self._kinds[column] == "percent":
+            return self._cell(column, PERCENT_FORMAT, value)
+        number = cast("int | float", value)
+        return self._cell(column, INTEGER_FORMAT if float(number).is_integer() else DECIMAL_FORMAT, number)
 
-    def _text(self, text: str, *, wrap: bool) -> object:
-        clean = _clean_text(text)
-        formula = clean.startswith("=")
-        if not formula and not wrap:
-            return clean
-        # Wider than its column: printed on several lines rather than cut off.
-        cell = self._cell(clean, "wrap", _wrap_style) if wrap else WriteOnlyCell(self._sheet, clean)
-        if formula:  # a secretary's "=..." must stay text: openpyxl would store it as a live formula
+    @staticmethod
+    def _text(cell: WriteOnlyCell, clean: str) -> WriteOnlyCell:
+        cell.value = clean
+        if clean.startswith("="):  # a secretary's "=..." must stay text: openpyxl would store a live formula
             cell.data_type = "s"
         return cell
 
-    def _styled(self, value: Value, number_format: str) -> WriteOnlyCell:
-        return self._cell(value, number_format, lambda cell: setattr(cell, "number_format", number_format))
-
-    def _cell(self, value: Value, key: str, apply: Callable[[WriteOnlyCell], None]) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self._sheet, value)
-        style = self._styles.get(key)
-        if style is None:
-            apply(cell)
-            self._styles[key] = copy(cell._style)
-        else:
-            cell._style = copy(style)
+    def _cell(self, column: int, style: str, value: Value) -> WriteOnlyCell:
+        """The column's cell of this style (a number format or WRAP), holding `value`."""
+        cell = self._cells.get((column, style))
+        if cell is None:
+            cell = self._cells[(column, style)] = WriteOnlyCell(self._sheet)
+            if style == WRAP:
+                cell.alignment = WRAPPED
+            else:
+                cell.number_format = style
+        cell.value = value
         return cell
 
 
-def _wrap_style(cell: WriteOnlyCell) -> None:
-    cell.alignment = WRAPPED
-
-
-def _link_style(cell: WriteOnlyCell) -> None:
-    cell.style = LINK_STYLE
-
-
-def _append_header(sheet: WriteOnlyWorksheet, headers: Sequence[str]) -> None:
+def _append_header(sheet: WriteOnlyWorksheet, headers: Sequence[str], widths: Sequence[float]) -> None:
     row = []
     for header in headers:
         cell = WriteOnlyCell(sheet, _clean_text(header))
         cell.font = HEADER_FONT
         cell.alignment = HEADER_ALIGNMENT
         row.append(cell)
+    lines = max(_lines(header, width) for header, width in zip(headers, widths, strict=True))
+    if lines > 1:
+        sheet.row_dimensions[1].height = LINE_POINTS * lines
     sheet.append(row)
 
 
@@ -379,8 +400,10 @@ def _set_widths(
 ) -> list[float]:
     """Set and return each column's width: its longest value, within MIN_WIDTH..max_width."""
     widths: list[float] = []
-    for index, (header, kind) in enumerate(zip(headers, kinds, strict=True)):
-        longest = max((_display_width(row[index]) for row in table), default=0)
+    columns = zip(*table, strict=True) if table else iter([()] * len(headers))
+    for index, (header, kind, values) in enumerate(zip(headers, kinds, columns, strict=True)):
+        # A column repeats few distinct values (states, times, counts): measure each once.
+        longest = max(map(_display_width, set(values)), default=0)
         # Headers wrap, so a long header needs only a part of its length when the data is narrow.
         width = max(longest, _longest_word(header), min(len(header), HEADER_WIDTH), _fixed_width(kind)) + 2
         widths.append(min(max(width, MIN_WIDTH), max_width))
@@ -388,28 +411,13 @@ def _set_widths(
     return widths
 
 
-def _set_heights(
-    sheet: WriteOnlyWorksheet, table: Sequence[Sequence[Value | _Link]], widths: Sequence[float]
-) -> None:
-    """Give each row with wrapped text the height of its lines: spreadsheet programs do not all grow a row by
-    themselves (LibreOffice keeps the default height when it opens the file, and the lines overlap)."""
-    for index, values in enumerate(table, start=1):
-        lines = max(
-            (
-                _lines(value, width)
-                for value, width in zip(values, widths, strict=True)
-                if isinstance(value, str)
-            ),
-            default=1,
-        )
-        if lines > 1:
-            sheet.row_dimensions[index].height = LINE_POINTS * lines
-
-
 def _lines(text: str, width: float) -> int:
     """About how many lines `text` takes in a column `width` characters wide (words are not split)."""
-    per_line = max(int(width) - 2, 1)
-    return -(-len(text) // per_line)
+    return -(-len(text) // _per_line(width))
+
+
+def _per_line(width: float) -> int:
+    return max(int(width) - 2, 1)
 
 
 def _display_width(value: Value | _Link) -> int:
