@@ -36,6 +36,7 @@ from bot.services.report_data import (
     as_options,
     as_ratio,
 )
+from bot.services.xlsx_rows import WRAP, Cell, Link, Plain, SheetRows, insert_rows
 from messages import documents as msg
 from messages.formats import format_number
 
@@ -59,9 +60,6 @@ FALLBACK_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 HEADER_FONT = Font(bold=True)
 HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
-WRAPPED = Alignment(wrap_text=True, vertical="top")
-LINK_STYLE = "Hyperlink"
-WRAP = "wrap"  # the style key of wrapped text, beside the number formats
 PAPER_A4 = "9"  # the OOXML paperSize code of A4
 HEADER_ROWS = "1:1"
 LINE_POINTS = 15  # one line of 11-point text
@@ -74,19 +72,11 @@ _XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010
 
 
 @dataclass(frozen=True, slots=True)
-class _Link:
-    """A cell that opens a web page."""
-
-    text: str
-    url: str
-
-
-@dataclass(frozen=True, slots=True)
 class _Column:
     """One column of the detail sheet: its header, how a unit row fills it, and how its cells look."""
 
     header: str
-    extract: Callable[[UnitRow], Value | _Link]
+    extract: Callable[[UnitRow], Value | Link]
     kind: str = "text"  # text | number | percent | datetime | date | link
 
 
@@ -95,19 +85,21 @@ def build_xlsx(data: ReportData, evidence_link: EvidenceLink | None = None) -> b
     With `evidence_link` and a form asking for photos, the detail sheet gets a column linking each row with
     photos to its photo page."""
     workbook = Workbook(write_only=True)
-    _write_detail(workbook.create_sheet(msg.SHEET_DETAIL), data, evidence_link)
-    _write_summary(workbook.create_sheet(msg.SHEET_SUMMARY), data)
+    detail, summary = workbook.create_sheet(msg.SHEET_DETAIL), workbook.create_sheet(msg.SHEET_SUMMARY)
+    rows = [(detail, _write_detail(detail, data, evidence_link)), (summary, _write_summary(summary, data))]
     workbook.properties.title = _clean_text(_directive_reference(data))
     workbook.properties.creator = _clean_text(data.directive.issuer)
     buffer = BytesIO()
     workbook.save(buffer)
-    return buffer.getvalue()
+    # A sheet's path in the archive is known once saved ("/xl/worksheets/sheet1.xml").
+    return insert_rows(buffer.getvalue(), {sheet.path.lstrip("/"): xml for sheet, xml in rows})
 
 
 # --- "Chi tiết" -------------------------------------------------------------------------------------------
 
 
-def _write_detail(sheet: WriteOnlyWorksheet, data: ReportData, evidence_link: EvidenceLink | None) -> None:
+def _write_detail(sheet: WriteOnlyWorksheet, data: ReportData, evidence_link: EvidenceLink | None) -> bytes:
+    """Lay out the sheet and append its header; its rows are returned as XML."""
     tz = _zone(data.timezone)
     link = evidence_link if data.directive.asks_photos else None
     columns = _detail_columns(data.directive.form_fields, tz, link)
@@ -119,7 +111,7 @@ def _write_detail(sheet: WriteOnlyWorksheet, data: ReportData, evidence_link: Ev
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(table) + 1}"
     _append_header(sheet, headers, widths)
-    _append_rows(sheet, table, kinds, widths)
+    return _rows(sheet, table, kinds, widths)
 
 
 def _detail_columns(
@@ -145,11 +137,11 @@ def _detail_columns(
     return columns
 
 
-def _evidence(row: UnitRow, evidence_link: EvidenceLink) -> _Link | None:
+def _evidence(row: UnitRow, evidence_link: EvidenceLink) -> Link | None:
     if not row.photos:
         return None
     url = evidence_link(row)
-    return _Link(msg.EVIDENCE_LINK_TEXT.format(count=len(row.photos)), url) if url else None
+    return Link(msg.EVIDENCE_LINK_TEXT.format(count=len(row.photos)), url) if url else None
 
 
 def _field_columns(form_field: FormField, tz: ZoneInfo) -> list[_Column]:
@@ -200,14 +192,14 @@ def _attendance_columns(form_field: FormField) -> list[_Column]:
 # --- "Tổng hợp" -------------------------------------------------------------------------------------------
 
 
-def _write_summary(sheet: WriteOnlyWorksheet, data: ReportData) -> None:
+def _write_summary(sheet: WriteOnlyWorksheet, data: ReportData) -> bytes:
     lines = list(_summary_lines(data))
     kinds = ["text", "number", "percent"]
     widths = _set_widths(sheet, list(msg.SUMMARY_HEADERS), lines, kinds, SUMMARY_MAX_WIDTH)
     _print_setup(sheet)
     sheet.freeze_panes = "A2"
     _append_header(sheet, list(msg.SUMMARY_HEADERS), widths)
-    _append_rows(sheet, lines, kinds, widths)
+    return _rows(sheet, lines, kinds, widths)
 
 
 def _summary_lines(data: ReportData) -> Iterator[list[Value]]:
@@ -276,93 +268,49 @@ def _attendance_summary_lines(label: str, attendance: Attendance) -> Iterator[li
 # --- Cells and layout -------------------------------------------------------------------------------------
 
 
-def _append_rows(
+def _rows(
     sheet: WriteOnlyWorksheet,
-    table: Sequence[Sequence[Value | _Link]],
+    table: Sequence[Sequence[Value | Link]],
     kinds: Sequence[str],
     widths: Sequence[float],
-) -> None:
-    """Append the rows below the header, each with the height of its tallest wrapped text: spreadsheet programs
-    do not all grow a row by themselves (LibreOffice keeps the default height when it opens the file, and the
-    lines overlap)."""
-    cells = _CellMaker(sheet, kinds, widths)
-    for index, values in enumerate(table, start=2):
-        row, lines = cells.row(values)
-        if lines > 1:  # set before the row is appended: a write-only sheet writes it at once
-            sheet.row_dimensions[index].height = LINE_POINTS * lines
-        sheet.append(row)
-
-
-class _CellMaker:
-    """Turns a row of plain values into what a write-only sheet appends. Most values go as they are (the cheap
-    path of openpyxl); only a value that needs a number format, wrapping or a link becomes a styled cell.
-
-    A write-only sheet writes each row out as it is appended, so a styled cell is made once per column and style
-    and then refilled row after row: making and styling a cell costs more than writing it. Link cells are the
-    exception (each carries its own hyperlink object, which the sheet keeps)."""
-
-    def __init__(self, sheet: WriteOnlyWorksheet, kinds: Sequence[str], widths: Sequence[float]) -> None:
-        self._sheet = sheet
-        self._kinds = kinds
-        self._per_line = [_per_line(width) for width in widths]
-        self._cells: dict[tuple[int, str], WriteOnlyCell] = {}
-
-    def row(self, values: Sequence[Value | _Link]) -> tuple[list[object], int]:
-        """The row to append and how many lines its tallest wrapped text takes."""
-        row: list[object] = []
+) -> bytes:
+    """The rows below the header, each with the height of its tallest wrapped text: spreadsheet programs do not
+    all grow a row by themselves (LibreOffice keeps the default height when it opens the file, and the lines
+    overlap)."""
+    rows = SheetRows(sheet, len(kinds))
+    per_lines = [_per_line(width) for width in widths]
+    for values in table:
+        cells: list[Cell | None] = []
         lines = 1
-        for column, value in enumerate(values):
-            if value is None:
-                row.append(None)
+        for value, kind, per_line in zip(values, kinds, per_lines, strict=True):
+            if value is None or value == "":
+                cells.append(None)
             elif isinstance(value, str):
                 clean = _clean_text(value)
-                per_line = self._per_line[column]
                 if len(clean) > per_line:  # wider than its column: printed on several lines, not cut off
                     lines = max(lines, -(-len(clean) // per_line))
-                    row.append(self._text(self._cell(column, WRAP, clean), clean))
-                elif clean.startswith("="):
-                    row.append(self._text(WriteOnlyCell(self._sheet), clean))
+                    cells.append((clean, WRAP))
                 else:
-                    row.append(clean)
-            elif type(value) is int and -1000 < value < 1000 and self._kinds[column] != "percent":
-                row.append(value)  # reads the same without the thousands format, and a plain cell is cheaper
+                    cells.append((clean, ""))
             else:
-                row.append(self._other(column, value))
-        return row, lines
+                cells.append((value, _style(value, kind)))
+        rows.append(cells, LINE_POINTS * lines if lines > 1 else None)
+    return rows.xml()
 
-    def _other(self, column: int, value: Value | _Link) -> object:
-        if isinstance(value, _Link):
-            cell = WriteOnlyCell(self._sheet, _clean_text(value.text))
-            cell.style = LINK_STYLE
-            cell.hyperlink = value.url
-            return cell
-        if isinstance(value, datetime):
-            return self._cell(column, DATETIME_FORMAT, value)
-        if isinstance(value, date):
-            return self._cell(column, DATE_FORMAT, value)
-        if self._kinds[column] == "percent":
-            return self._cell(column, PERCENT_FORMAT, value)
-        number = cast("int | float", value)
-        return self._cell(column, INTEGER_FORMAT if float(number).is_integer() else DECIMAL_FORMAT, number)
 
-    @staticmethod
-    def _text(cell: WriteOnlyCell, clean: str) -> WriteOnlyCell:
-        cell.value = clean
-        if clean.startswith("="):  # a secretary's "=..." must stay text: openpyxl would store a live formula
-            cell.data_type = "s"
-        return cell
-
-    def _cell(self, column: int, style: str, value: Value) -> WriteOnlyCell:
-        """The column's cell of this style (a number format or WRAP), holding `value`."""
-        cell = self._cells.get((column, style))
-        if cell is None:
-            cell = self._cells[(column, style)] = WriteOnlyCell(self._sheet)
-            if style == WRAP:
-                cell.alignment = WRAPPED
-            else:
-                cell.number_format = style
-        cell.value = value
-        return cell
+def _style(value: Plain | Link, kind: str) -> str:
+    """The number format a value needs, "" when it reads well without one."""
+    if isinstance(value, Link):
+        return ""  # links take the link style
+    if isinstance(value, datetime):
+        return DATETIME_FORMAT
+    if isinstance(value, date):
+        return DATE_FORMAT
+    if kind == "percent":
+        return PERCENT_FORMAT
+    if isinstance(value, int) and abs(value) < 1000:
+        return ""  # reads the same without the thousands format
+    return INTEGER_FORMAT if float(value).is_integer() else DECIMAL_FORMAT
 
 
 def _append_header(sheet: WriteOnlyWorksheet, headers: Sequence[str], widths: Sequence[float]) -> None:
@@ -394,7 +342,7 @@ def _print_setup(sheet: WriteOnlyWorksheet) -> None:
 def _set_widths(
     sheet: WriteOnlyWorksheet,
     headers: Sequence[str],
-    table: Sequence[Sequence[Value | _Link]],
+    table: Sequence[Sequence[Value | Link]],
     kinds: Sequence[str],
     max_width: int = MAX_WIDTH,
 ) -> list[float]:
@@ -420,10 +368,10 @@ def _per_line(width: float) -> int:
     return max(int(width) - 2, 1)
 
 
-def _display_width(value: Value | _Link) -> int:
+def _display_width(value: Value | Link) -> int:
     if value is None:
         return 0
-    if isinstance(value, _Link):
+    if isinstance(value, Link):
         return len(value.text)
     if isinstance(value, datetime):
         return DATETIME_WIDTH
