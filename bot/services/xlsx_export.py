@@ -1,5 +1,6 @@
 """Excel export of one directive's reporting state: a "Chi tiết" sheet (one row per target unit) and a
-"Tổng hợp" sheet (counts and aggregates). Streams rows with openpyxl's write-only mode so large lists stay fast.
+"Tổng hợp" sheet (counts and aggregates). openpyxl's write-only mode writes the workbook and the header rows; the
+rows below go through `xlsx_rows` as XML text, so a province's 10,000 rows take well under a second.
 
 The summary sheet is computed from the very rows the detail sheet shows (never from a separate query), so every
 total can be checked by filtering the rows. Both sheets print on A4 landscape, one page wide, with the header row
