@@ -287,6 +287,19 @@ def test_xlsx_keeps_hostile_text_as_plain_text() -> None:
     assert sheet.cell(5, _header_index(sheet, "Người ngoài Đảng")).value == "không rõ"
 
 
+def test_xlsx_keeps_markup_characters_spaces_and_line_breaks_of_a_text() -> None:
+    # The rows are written as XML text (bot/services/xlsx_rows.py): escaped characters come back as typed.
+    said = "  Điện <b>yếu</b> & mưa\r\nđường\x07 trơn  "
+    rows = (*ROWS, _unit("Chi bộ <Trường> & Xóm", UnitStatus.REPORTED, {"kho_khan": said, "ngoai_dang": 2.5}))
+    sheet = _workbook(_report(rows))["Chi tiết"]
+    last = len(rows) + 1
+    assert sheet.cell(last, 1).value == "Đảng ủy Sở Giáo dục › Chi bộ <Trường> & Xóm"
+    said_cell = sheet.cell(last, _header_index(sheet, "Khó khăn"))
+    assert said_cell.value == "  Điện <b>yếu</b> & mưa\r\nđường trơn  "
+    outside = sheet.cell(last, _header_index(sheet, "Người ngoài Đảng"))
+    assert outside.value == 2.5 and outside.number_format == "#,##0.##"
+
+
 def test_xlsx_column_widths_follow_content_and_are_capped() -> None:
     long_name = "Chi bộ " + "Trung tâm Chính trị " * 10
     rows = (*ROWS, _unit(long_name, UnitStatus.DELIVERED))

@@ -1,5 +1,6 @@
 """Excel export of one directive's reporting state: a "Chi tiết" sheet (one row per target unit) and a
-"Tổng hợp" sheet (counts and aggregates). Streams rows with openpyxl's write-only mode so large lists stay fast.
+"Tổng hợp" sheet (counts and aggregates). openpyxl's write-only mode writes the workbook and the header rows; the
+rows below go through `xlsx_rows` as XML text, so a province's 10,000 rows take well under a second.
 
 The summary sheet is computed from the very rows the detail sheet shows (never from a separate query), so every
 total can be checked by filtering the rows. Both sheets print on A4 landscape, one page wide, with the header row
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from copy import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 from io import BytesIO
@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
-from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 
 from bot.services.report_data import (
@@ -38,6 +37,7 @@ from bot.services.report_data import (
     as_options,
     as_ratio,
 )
+from bot.services.xlsx_rows import WRAP, Cell, Link, Plain, SheetRows, insert_rows
 from messages import documents as msg
 from messages import rollup as rollup_msg
 from messages.formats import format_number
@@ -62,8 +62,6 @@ FALLBACK_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 HEADER_FONT = Font(bold=True)
 HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
-WRAPPED = Alignment(wrap_text=True, vertical="top")
-LINK_STYLE = "Hyperlink"
 PAPER_A4 = "9"  # the OOXML paperSize code of A4
 HEADER_ROWS = "1:1"
 LINE_POINTS = 15  # one line of 11-point text
@@ -76,19 +74,11 @@ _XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010
 
 
 @dataclass(frozen=True, slots=True)
-class _Link:
-    """A cell that opens a web page."""
-
-    text: str
-    url: str
-
-
-@dataclass(frozen=True, slots=True)
 class _Column:
     """One column of the detail sheet: its header, how a unit row fills it, and how its cells look."""
 
     header: str
-    extract: Callable[[UnitRow], Value | _Link]
+    extract: Callable[[UnitRow], Value | Link]
     kind: str = "text"  # text | number | percent | datetime | date | link
 
 
@@ -97,19 +87,21 @@ def build_xlsx(data: ReportData, evidence_link: EvidenceLink | None = None) -> b
     With `evidence_link` and a form asking for photos, the detail sheet gets a column linking each row with
     photos to its photo page."""
     workbook = Workbook(write_only=True)
-    _write_detail(workbook.create_sheet(msg.SHEET_DETAIL), data, evidence_link)
-    _write_summary(workbook.create_sheet(msg.SHEET_SUMMARY), data)
+    detail, summary = workbook.create_sheet(msg.SHEET_DETAIL), workbook.create_sheet(msg.SHEET_SUMMARY)
+    rows = [(detail, _write_detail(detail, data, evidence_link)), (summary, _write_summary(summary, data))]
     workbook.properties.title = _clean_text(_directive_reference(data))
     workbook.properties.creator = _clean_text(data.directive.issuer)
     buffer = BytesIO()
     workbook.save(buffer)
-    return buffer.getvalue()
+    # A sheet's path in the archive is known once saved ("/xl/worksheets/sheet1.xml").
+    return insert_rows(buffer.getvalue(), {sheet.path.lstrip("/"): xml for sheet, xml in rows})
 
 
 # --- "Chi tiết" -------------------------------------------------------------------------------------------
 
 
-def _write_detail(sheet: WriteOnlyWorksheet, data: ReportData, evidence_link: EvidenceLink | None) -> None:
+def _write_detail(sheet: WriteOnlyWorksheet, data: ReportData, evidence_link: EvidenceLink | None) -> bytes:
+    """Lay out the sheet and append its header; its rows are returned as XML."""
     tz = _zone(data.timezone)
     link = evidence_link if data.directive.asks_photos else None
     columns = _detail_columns(data.directive.form_fields, tz, link)
@@ -120,13 +112,8 @@ def _write_detail(sheet: WriteOnlyWorksheet, data: ReportData, evidence_link: Ev
     _print_setup(sheet)
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(table) + 1}"
-    _set_heights(sheet, [headers, *table], widths)
-    _append_header(sheet, headers)
-    cells = _CellMaker(sheet)
-    for values in table:
-        sheet.append(
-            [cells.make(value, kind, width) for value, kind, width in zip(values, kinds, widths, strict=True)]
-        )
+    _append_header(sheet, headers, widths)
+    return _rows(sheet, table, kinds, widths)
 
 
 def _detail_columns(
@@ -152,11 +139,11 @@ def _detail_columns(
     return columns
 
 
-def _evidence(row: UnitRow, evidence_link: EvidenceLink) -> _Link | None:
+def _evidence(row: UnitRow, evidence_link: EvidenceLink) -> Link | None:
     if not row.photos:
         return None
     url = evidence_link(row)
-    return _Link(msg.EVIDENCE_LINK_TEXT.format(count=len(row.photos)), url) if url else None
+    return Link(msg.EVIDENCE_LINK_TEXT.format(count=len(row.photos)), url) if url else None
 
 
 def _field_columns(form_field: FormField, tz: ZoneInfo) -> list[_Column]:
@@ -207,18 +194,14 @@ def _attendance_columns(form_field: FormField) -> list[_Column]:
 # --- "Tổng hợp" -------------------------------------------------------------------------------------------
 
 
-def _write_summary(sheet: WriteOnlyWorksheet, data: ReportData) -> None:
+def _write_summary(sheet: WriteOnlyWorksheet, data: ReportData) -> bytes:
     lines = list(_summary_lines(data))
     kinds = ["text", "number", "percent"]
     widths = _set_widths(sheet, list(msg.SUMMARY_HEADERS), lines, kinds, SUMMARY_MAX_WIDTH)
     _print_setup(sheet)
     sheet.freeze_panes = "A2"
-    _append_header(sheet, list(msg.SUMMARY_HEADERS))
-    cells = _CellMaker(sheet)
-    for line in lines:
-        sheet.append(
-            [cells.make(value, kind, width) for value, kind, width in zip(line, kinds, widths, strict=True)]
-        )
+    _append_header(sheet, list(msg.SUMMARY_HEADERS), widths)
+    return _rows(sheet, lines, kinds, widths)
 
 
 def _summary_lines(data: ReportData) -> Iterator[list[Value]]:
@@ -289,74 +272,61 @@ def _attendance_summary_lines(label: str, attendance: Attendance) -> Iterator[li
 # --- Cells and layout -------------------------------------------------------------------------------------
 
 
-class _CellMaker:
-    """Turns plain values into write-only cells, styling only those that need a number format, wrapping or a
-    link. Each style is set once through openpyxl's style API and then copied: setting a style looks it up in the
-    workbook's style tables, which is most of the time of a large export."""
-
-    def __init__(self, sheet: WriteOnlyWorksheet) -> None:
-        self._sheet = sheet
-        self._styles: dict[str, StyleArray] = {}
-
-    def make(self, value: Value | _Link, kind: str, width: float = MAX_WIDTH) -> object:
-        if value is None:
-            return None
-        if isinstance(value, _Link):
-            cell = self._cell(_clean_text(value.text), LINK_STYLE, _link_style)
-            cell.hyperlink = value.url
-            return cell
-        if isinstance(value, str):
-            return self._text(value, wrap=len(value) > width)
-        if isinstance(value, datetime):
-            return self._styled(value, DATETIME_FORMAT)
-        if isinstance(value, date):
-            return self._styled(value, DATE_FORMAT)
-        if kind == "percent":
-            return self._styled(value, PERCENT_FORMAT)
-        if isinstance(value, int) and abs(value) < 1000:
-            return value  # reads the same without the thousands format, and a plain cell is much cheaper
-        return self._styled(value, INTEGER_FORMAT if float(value).is_integer() else DECIMAL_FORMAT)
-
-    def _text(self, text: str, *, wrap: bool) -> object:
-        clean = _clean_text(text)
-        formula = clean.startswith("=")
-        if not formula and not wrap:
-            return clean
-        # Wider than its column: printed on several lines rather than cut off.
-        cell = self._cell(clean, "wrap", _wrap_style) if wrap else WriteOnlyCell(self._sheet, clean)
-        if formula:  # a secretary's "=..." must stay text: openpyxl would store it as a live formula
-            cell.data_type = "s"
-        return cell
-
-    def _styled(self, value: Value, number_format: str) -> WriteOnlyCell:
-        return self._cell(value, number_format, lambda cell: setattr(cell, "number_format", number_format))
-
-    def _cell(self, value: Value, key: str, apply: Callable[[WriteOnlyCell], None]) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self._sheet, value)
-        style = self._styles.get(key)
-        if style is None:
-            apply(cell)
-            self._styles[key] = copy(cell._style)
-        else:
-            cell._style = copy(style)
-        return cell
+def _rows(
+    sheet: WriteOnlyWorksheet,
+    table: Sequence[Sequence[Value | Link]],
+    kinds: Sequence[str],
+    widths: Sequence[float],
+) -> bytes:
+    """The rows below the header, each with the height of its tallest wrapped text: spreadsheet programs do not
+    all grow a row by themselves (LibreOffice keeps the default height when it opens the file, and the lines
+    overlap)."""
+    rows = SheetRows(sheet, len(kinds))
+    per_lines = [_per_line(width) for width in widths]
+    for values in table:
+        cells: list[Cell | None] = []
+        lines = 1
+        for value, kind, per_line in zip(values, kinds, per_lines, strict=True):
+            if value is None or value == "":
+                cells.append(None)
+            elif isinstance(value, str):
+                clean = _clean_text(value)
+                if len(clean) > per_line:  # wider than its column: printed on several lines, not cut off
+                    lines = max(lines, -(-len(clean) // per_line))
+                    cells.append((clean, WRAP))
+                else:
+                    cells.append((clean, ""))
+            else:
+                cells.append((value, _style(value, kind)))
+        rows.append(cells, LINE_POINTS * lines if lines > 1 else None)
+    return rows.xml()
 
 
-def _wrap_style(cell: WriteOnlyCell) -> None:
-    cell.alignment = WRAPPED
+def _style(value: Plain | Link, kind: str) -> str:
+    """The number format a value needs, "" when it reads well without one."""
+    if isinstance(value, Link):
+        return ""  # links take the link style
+    if isinstance(value, datetime):
+        return DATETIME_FORMAT
+    if isinstance(value, date):
+        return DATE_FORMAT
+    if kind == "percent":
+        return PERCENT_FORMAT
+    if isinstance(value, int) and abs(value) < 1000:
+        return ""  # reads the same without the thousands format
+    return INTEGER_FORMAT if float(value).is_integer() else DECIMAL_FORMAT
 
 
-def _link_style(cell: WriteOnlyCell) -> None:
-    cell.style = LINK_STYLE
-
-
-def _append_header(sheet: WriteOnlyWorksheet, headers: Sequence[str]) -> None:
+def _append_header(sheet: WriteOnlyWorksheet, headers: Sequence[str], widths: Sequence[float]) -> None:
     row = []
     for header in headers:
         cell = WriteOnlyCell(sheet, _clean_text(header))
         cell.font = HEADER_FONT
         cell.alignment = HEADER_ALIGNMENT
         row.append(cell)
+    lines = max(_lines(header, width) for header, width in zip(headers, widths, strict=True))
+    if lines > 1:
+        sheet.row_dimensions[1].height = LINE_POINTS * lines
     sheet.append(row)
 
 
@@ -376,14 +346,16 @@ def _print_setup(sheet: WriteOnlyWorksheet) -> None:
 def _set_widths(
     sheet: WriteOnlyWorksheet,
     headers: Sequence[str],
-    table: Sequence[Sequence[Value | _Link]],
+    table: Sequence[Sequence[Value | Link]],
     kinds: Sequence[str],
     max_width: int = MAX_WIDTH,
 ) -> list[float]:
     """Set and return each column's width: its longest value, within MIN_WIDTH..max_width."""
     widths: list[float] = []
-    for index, (header, kind) in enumerate(zip(headers, kinds, strict=True)):
-        longest = max((_display_width(row[index]) for row in table), default=0)
+    columns = zip(*table, strict=True) if table else iter([()] * len(headers))
+    for index, (header, kind, values) in enumerate(zip(headers, kinds, columns, strict=True)):
+        # A column repeats few distinct values (states, times, counts): measure each once.
+        longest = max(map(_display_width, set(values)), default=0)
         # Headers wrap, so a long header needs only a part of its length when the data is narrow.
         width = max(longest, _longest_word(header), min(len(header), HEADER_WIDTH), _fixed_width(kind)) + 2
         widths.append(min(max(width, MIN_WIDTH), max_width))
@@ -391,34 +363,19 @@ def _set_widths(
     return widths
 
 
-def _set_heights(
-    sheet: WriteOnlyWorksheet, table: Sequence[Sequence[Value | _Link]], widths: Sequence[float]
-) -> None:
-    """Give each row with wrapped text the height of its lines: spreadsheet programs do not all grow a row by
-    themselves (LibreOffice keeps the default height when it opens the file, and the lines overlap)."""
-    for index, values in enumerate(table, start=1):
-        lines = max(
-            (
-                _lines(value, width)
-                for value, width in zip(values, widths, strict=True)
-                if isinstance(value, str)
-            ),
-            default=1,
-        )
-        if lines > 1:
-            sheet.row_dimensions[index].height = LINE_POINTS * lines
-
-
 def _lines(text: str, width: float) -> int:
     """About how many lines `text` takes in a column `width` characters wide (words are not split)."""
-    per_line = max(int(width) - 2, 1)
-    return -(-len(text) // per_line)
+    return -(-len(text) // _per_line(width))
 
 
-def _display_width(value: Value | _Link) -> int:
+def _per_line(width: float) -> int:
+    return max(int(width) - 2, 1)
+
+
+def _display_width(value: Value | Link) -> int:
     if value is None:
         return 0
-    if isinstance(value, _Link):
+    if isinstance(value, Link):
         return len(value.text)
     if isinstance(value, datetime):
         return DATETIME_WIDTH
