@@ -66,6 +66,9 @@ def test_board_sends_a_directive_and_secretaries_answer_in_the_page(browser: Bro
     browser.press("🌐 Tất cả chi bộ trong phạm vi")
     browser.wait_bot("Sẽ gửi tới 13 chi bộ")
     browser.press("📤 Gửi ngay")
+    # The demo commune's board has not joined: the board is asked first.
+    browser.wait_bot("chưa có ai tham gia Chibo: Đảng ủy xã Tân Phong")
+    browser.press("📨 Gửi thẳng tới chi bộ")
     browser.wait_bot("Đã xếp lịch gửi văn bản 747-CV/ĐUK tới 13 chi bộ")
 
     browser.pick(DUNG)

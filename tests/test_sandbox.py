@@ -110,6 +110,9 @@ async def broadcast_747(page: Page, board: str, *, unlinked: int = 3) -> None:
     plan = await page.text_appears(board, "Sẽ gửi tới 13 chi bộ")
     assert f"{unlinked} chi bộ có bí thư chưa kết nối" in plan["text"]
     await page.press(board, "📤 Gửi ngay")
+    # The demo commune Tân Phong has board staff on the roster, none joined: the board is asked first.
+    await page.text_appears(board, "chưa có ai tham gia Chibo: Đảng ủy xã Tân Phong")
+    await page.press(board, "📨 Gửi thẳng tới chi bộ")
     await page.text_appears(board, "Đã xếp lịch gửi văn bản 747-CV/ĐUK tới 13 chi bộ")
 
 

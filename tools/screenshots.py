@@ -77,6 +77,8 @@ def board_sends(s: Shots) -> None:
     b.wait_bot("Sẽ gửi tới")
     s.phone("bt-04-noi-nhan.png", focus="Sẽ gửi tới")
     b.press("📤 Gửi ngay")
+    b.wait_bot("chưa có ai tham gia Chibo")
+    b.press("📨 Gửi thẳng tới chi bộ")
     b.wait_bot("Đã gửi xong", timeout=30)
     s.phone("bt-05-tien-do.png")
     s.page("sandbox.png")
@@ -216,6 +218,8 @@ def reminders_and_escalation(s: Shots) -> None:
     b.press("🌐 Tất cả chi bộ trong phạm vi")
     b.wait_bot("Sẽ gửi tới", after=seen)
     b.press("📤 Gửi ngay")
+    b.wait_bot("chưa có ai tham gia Chibo", after=seen)
+    b.press("📨 Gửi thẳng tới chi bộ")
     b.wait_bot("Đã gửi xong văn bản 745-CV/ĐUK", timeout=30)
 
     b.travel("morning")  # 04/04 08:00: one day before the deadline
