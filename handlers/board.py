@@ -114,8 +114,12 @@ async def tinhhinh(ctx: Context) -> None:
 
 
 async def _show_list(ctx: Context, scope: status.Scope) -> None:
-    directives = await status.open_directives(ctx.session, scope, ctx.today)
-    counts = await status.counts_by_directive(ctx.session, scope, [d.id for d in directives[:PER_PAGE]])
+    listed = await status.open_directives(ctx.session, scope, ctx.today)
+    # A re-issue below of a directive listed here is counted in that one's line, not listed again.
+    families = await status.families(ctx.session, [d.id for d in listed])
+    directives = [d for d in listed if d.id in families]
+    shown = {d.id: families[d.id] for d in directives[:PER_PAGE]}
+    counts = await status.family_counts(ctx.session, scope, shown)
     ctx.reply(
         status.render_list(directives, counts, shown=PER_PAGE), _choices(directives, b.ShowStatus, PER_PAGE)
     )

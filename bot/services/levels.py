@@ -220,8 +220,9 @@ async def hand_down(
 
 
 async def catch_up(session: AsyncSession, clock: Clock, unit_ids: list[int]) -> list[Reply]:
-    """A board member of these units joined: the upper directives held for their board are handed to it now,
-    and those handed before they joined and not acted on yet come to them too; the cards to send them."""
+    """A board member of these units joined: the upper directives held for their board (or for a unit merged
+    into theirs since) are handed to it now, and those handed before they joined and not acted on yet come to
+    them too; the cards to send them."""
     if not unit_ids:
         return []
     rows = (
@@ -229,7 +230,10 @@ async def catch_up(session: AsyncSession, clock: Clock, unit_ids: list[int]) -> 
             select(Handoff, Directive, Unit)
             .join(Directive, Directive.id == Handoff.directive_id)
             .join(Unit, Unit.id == Handoff.unit_id)
-            .where(Handoff.unit_id.in_(unit_ids), Handoff.action.in_((HELD, PENDING)))
+            .where(
+                Handoff.unit_id.in_(await unit_changes.predecessors(session, unit_ids)),
+                Handoff.action.in_((HELD, PENDING)),
+            )
             .order_by(Handoff.received_at)
         )
     ).all()
@@ -238,11 +242,15 @@ async def catch_up(session: AsyncSession, clock: Clock, unit_ids: list[int]) -> 
     for handed, directive, unit in rows:
         if handed.action == HELD:
             handed.action, handed.received_at = PENDING, now
-        cards += _card(directive, unit, await directives.files_of(session, directive.id, unit.path))
+        standing = await unit_changes.current(session, unit)  # a retired unit's card names its successor
+        files = await directives.files_of(session, directive.id, standing.path)
+        cards += _card(directive, standing, files, handed_to=unit.id)
     return cards
 
 
-def _card(directive: Directive, unit: Unit, files: list[OutFile]) -> list[Reply]:
+def _card(directive: Directive, unit: Unit, files: list[OutFile], handed_to: int | None = None) -> list[Reply]:
+    """The card of an upper directive for `unit`'s board; its buttons name the unit it was handed to
+    (`handed_to`, a unit merged since; by default `unit`)."""
     text = msg.HANDED.format(
         unit=unit.name,
         kind=dmsg.KINDS.get(directive.doc_type or "", dmsg.KIND_DEFAULT),
@@ -254,7 +262,7 @@ def _card(directive: Directive, unit: Unit, files: list[OutFile]) -> list[Reply]
     )
     if files:
         text += "\n" + msg.HANDED_FILES.format(count=len(files))
-    buttons = act_buttons(directive.id, unit.id)
+    buttons = act_buttons(directive.id, unit.id if handed_to is None else handed_to)
     return [Reply(text=text, buttons=buttons, file=files[0] if files else None, group=files[1:])]
 
 
@@ -384,6 +392,7 @@ async def reissue_draft(
     upper = await session.get(Directive, handed.directive_id)
     unit = await session.get(Unit, handed.unit_id)
     assert upper is not None and unit is not None
+    unit = await unit_changes.current(session, unit)  # merged or split since: its main successor re-issues
     line = implements_line(upper)
     draft = Directive(
         status="draft",
@@ -426,11 +435,13 @@ def after_upper(draft: Directive, deadline: date) -> bool:
 
 
 async def _record_reissue(session: AsyncSession, clock: Clock, directive: Directive) -> None:
+    """A re-issue sent: recorded on the upper directive's handoffs to its unit and to the units merged into it
+    since that had not been acted on (one re-issue carries it out for all of them)."""
     upper_id = (directive.meta or {}).get("upper_id")
     if not isinstance(upper_id, int) or directive.unit_id is None:
         return
-    handed = await handoff(session, upper_id, [directive.unit_id])
-    if handed is not None:
+    group = await handoffs_of(session, upper_id, directive.unit_id)
+    for handed in [h for h in group if h.action in (PENDING, HELD)] or group[:1]:
         handed.action, handed.acted_at, handed.reissue_id = REISSUED, clock.now(), directive.id
 
 

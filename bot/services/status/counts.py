@@ -113,9 +113,12 @@ class Subtree:
     counts: Counts
 
 
-async def counts_by_subtree(session: AsyncSession, scope: Scope, directive_id: int) -> list[Subtree]:
-    """Progress per part of the scope: the children of a single root (a cell directly under it is its own
-    part), or each root when the scope has several. Lowest report rate first."""
+async def counts_by_subtree(
+    session: AsyncSession, scope: Scope, directive_ids: int | Sequence[int]
+) -> list[Subtree]:
+    """Progress per part of the scope of a directive (or of several together: a directive's family): the
+    children of a single root (a cell directly under it is its own part), or each root when the scope has
+    several. Lowest report rate first."""
     if scope.empty:
         return []
     bucket, names = await _bucketing(session, scope)
@@ -124,7 +127,7 @@ async def counts_by_subtree(session: AsyncSession, scope: Scope, directive_id: i
         select(bucket.label("bucket"), t.reported_at, t.late, t.acknowledged_at, t.delivery)
         .select_from(t)
         .join(Unit, Unit.id == t.unit_id)
-        .where(t.directive_id == directive_id)
+        .where(t.directive_id.in_([directive_ids] if isinstance(directive_ids, int) else directive_ids))
     )
     sub = in_scope(inner, scope).subquery()
     rows = await session.execute(select(sub.c.bucket, *_progress_columns(sub.c)).group_by(sub.c.bucket))
