@@ -25,6 +25,7 @@ from bot.core.events import Button, OutFile, Reply
 from bot.services import directives, unit_changes
 from bot.services.audit import audit
 from bot.services.forms import FormSpec
+from bot.services.forms_store import get_form
 from bot.services.outbox import REPLY, enqueue
 from messages import directives as dmsg
 from messages import levels as msg
@@ -248,9 +249,16 @@ async def catch_up(session: AsyncSession, clock: Clock, unit_ids: list[int]) -> 
     return cards
 
 
-def _card(directive: Directive, unit: Unit, files: list[OutFile], handed_to: int | None = None) -> list[Reply]:
-    """The card of an upper directive for `unit`'s board; its buttons name the unit it was handed to
-    (`handed_to`, a unit merged since; by default `unit`)."""
+def _card(
+    directive: Directive,
+    unit: Unit,
+    files: list[OutFile],
+    handed_to: int | None = None,
+    done: str | None = None,
+) -> list[Reply]:
+    """The card of an upper directive for `unit`'s board (headed as a correction when it replaces one): asking
+    it to act, with the buttons naming the unit it was handed to (`handed_to`, a unit merged since; by default
+    `unit`); or, `done`, saying what came of what the board did already, without buttons."""
     text = msg.HANDED.format(
         unit=unit.name,
         kind=dmsg.KINDS.get(directive.doc_type or "", dmsg.KIND_DEFAULT),
@@ -260,9 +268,13 @@ def _card(directive: Directive, unit: Unit, files: list[OutFile], handed_to: int
         subject=directive.subject or "",
         deadline=msg.day(directive.deadline),
     )
+    replaces = (directive.meta or {}).get("replaces")
+    if isinstance(replaces, dict):
+        text = msg.CORRECTION_HEAD.format(old=replaces.get("number") or "") + "\n" + text
+    text += "\n" + (done or msg.HANDED_ASK)
     if files:
         text += "\n" + msg.HANDED_FILES.format(count=len(files))
-    buttons = act_buttons(directive.id, unit.id if handed_to is None else handed_to)
+    buttons = [] if done else act_buttons(directive.id, unit.id if handed_to is None else handed_to)
     return [Reply(text=text, buttons=buttons, file=files[0] if files else None, group=files[1:])]
 
 
@@ -348,6 +360,135 @@ async def forward(
         },
     )
     return queued, units
+
+
+# -- more cells, a correction ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class More:
+    """Where more cells of a directive already sent down go: those the sender queues itself (`direct`), the units
+    whose board it is handed to now, and those whose board had it already (the cells joined to what it did)."""
+
+    direct: list[int]
+    handed: list[Unit] = field(default_factory=list)
+    joined: list[Unit] = field(default_factory=list)
+
+
+async def send_more(
+    session: AsyncSession,
+    clock: Clock,
+    directive: Directive,
+    cell_ids: list[int],
+    *,
+    sender: Unit | None,
+    tell: bool = True,
+) -> More:
+    """More cells for a directive already sent down from `sender` (a repeat's «add», a correction): split like a
+    send. Under a unit whose board had it, they join what that board did: nothing yet while it is pending or held
+    (its forward or re-issue will reach them), the directive queued to them when it forwarded it, its re-issue
+    when it re-issued it (`tell`: that board is told); a unit below whose board never had it is handed it; under
+    a unit whose board has not joined, they wait where it is held, else go directly. The cells the directive
+    reached already are left out."""
+    had = set(
+        (
+            await session.scalars(
+                select(DirectiveTarget.unit_id).where(DirectiveTarget.directive_id == directive.id)
+            )
+        ).all()
+    )
+    parts = await split(session, sender, [c for c in cell_ids if c not in had])
+    direct = list(parts.direct)
+    for unit_id, cells in parts.unstaffed.items():
+        if await handoff(session, directive.id, [unit_id]) is None:
+            direct += cells
+    new: list[int] = []
+    joined: list[Unit] = []
+    for unit_id, cells in parts.handed.items():
+        handed = await handoff(session, directive.id, await unit_changes.predecessors(session, [unit_id]))
+        unit = await session.get(Unit, unit_id)
+        if handed is None or unit is None:
+            new.append(unit_id)
+            continue
+        joined.append(unit)
+        await _join(session, clock, handed, directive, unit, cells, tell=tell)
+    return More(direct, await hand_down(session, clock, directive, new), joined)
+
+
+async def _join(
+    session: AsyncSession,
+    clock: Clock,
+    handed: Handoff,
+    directive: Directive,
+    unit: Unit,
+    cells: list[int],
+    *,
+    tell: bool,
+) -> None:
+    """Cells under `unit`, whose board had `directive`, join what that board did with it (`send_more`)."""
+    if handed.action == FORWARDED:
+        source: Directive | None = directive
+    elif handed.action == REISSUED and handed.reissue_id is not None:
+        source = await session.get(Directive, handed.reissue_id)
+    else:
+        return  # pending or held: the board's forward or re-issue will reach them
+    if source is None:
+        return
+    more = await send_more(session, clock, source, cells, sender=unit, tell=tell)
+    if more.direct:
+        form = await get_form(session, source.form_key)
+        under = unit.path if source is directive else None  # a forward carries the unit's own files
+        await directives.queue_cells(session, clock, source, more.direct, form, under)
+        directives.resume_sending(source)
+        await directives.settle(session, [source.id])
+    if tell and more.direct:
+        text = msg.MORE_CELLS.format(
+            number=directive.number or "",
+            cells=len(more.direct),
+            unit=unit.name,
+            what=msg.MORE_FORWARDED
+            if source is directive
+            else msg.MORE_REISSUED.format(number=source.number or ""),
+        )
+        for channel, chat_id in await board_chats(session, unit.id):
+            enqueue(session, clock, channel, chat_id, [Reply(text=text)], kind=REPLY)
+
+
+async def pass_on(session: AsyncSession, old: Directive, correction: Directive) -> list[Handoff]:
+    """A correction replacing `old`: the handoffs of `old` (and the files the boards below added to it) become
+    the correction's, keeping what each board did and its report upward; the handoffs moved."""
+    moved = list((await session.scalars(select(Handoff).where(Handoff.directive_id == old.id))).all())
+    for handed in moved:
+        handed.directive_id = correction.id
+    for added in (await session.scalars(select(HandoffFile).where(HandoffFile.directive_id == old.id))).all():
+        added.directive_id = correction.id
+    await session.flush()
+    return moved
+
+
+async def tell_corrected(
+    session: AsyncSession, clock: Clock, correction: Directive, moved: list[Handoff]
+) -> None:
+    """The boards below that received `old` get the correction's card, headed as such: to act on while pending;
+    told their cells got it when they forwarded it; told to look at their own re-issue when they re-issued it.
+    A board it is held for gets it when a member joins (`catch_up`, headed the same)."""
+    for handed in moved:
+        if handed.action == HELD:
+            continue
+        unit = await session.get(Unit, handed.unit_id)
+        if unit is None:
+            continue
+        standing = await unit_changes.current(session, unit)
+        files = await directives.files_of(session, correction.id, standing.path)
+        done = None
+        if handed.action == FORWARDED:
+            done = msg.CORRECTED_FORWARDED
+        elif handed.action == REISSUED:
+            reissue = await session.get(Directive, handed.reissue_id) if handed.reissue_id else None
+            done = msg.CORRECTED_REISSUED.format(number=reissue.number if reissue else "")
+        parts = _card(correction, standing, files, handed_to=unit.id, done=done)
+        for channel, chat_id in await board_chats(session, standing.id):
+            enqueue(session, clock, channel, chat_id, parts, kind=REPLY)
 
 
 async def _not_reached(session: AsyncSession, directive: Directive, unit: Unit) -> list[int]:
@@ -436,11 +577,20 @@ def after_upper(draft: Directive, deadline: date) -> bool:
 
 async def _record_reissue(session: AsyncSession, clock: Clock, directive: Directive) -> None:
     """A re-issue sent: recorded on the upper directive's handoffs to its unit and to the units merged into it
-    since that had not been acted on (one re-issue carries it out for all of them)."""
+    since that had not been acted on (one re-issue carries it out for all of them). An upper directive corrected
+    meanwhile is carried out through its correction, which holds its handoffs now (`pass_on`)."""
     upper_id = (directive.meta or {}).get("upper_id")
     if not isinstance(upper_id, int) or directive.unit_id is None:
         return
-    group = await handoffs_of(session, upper_id, directive.unit_id)
+    upper = await session.get(Directive, upper_id)
+    for _ in range(unit_changes.MAX_CHAIN):
+        later = (upper.meta or {}).get("replaced_by") if upper is not None else None
+        if not isinstance(later, int):
+            break
+        upper = await session.get(Directive, later)
+    if upper is None:
+        return
+    group = await handoffs_of(session, upper.id, directive.unit_id)
     for handed in [h for h in group if h.action in (PENDING, HELD)] or group[:1]:
         handed.action, handed.acted_at, handed.reissue_id = REISSUED, clock.now(), directive.id
 
