@@ -2,7 +2,8 @@
 unit below whose board has joined go to that board, not to them); where a unit's board staff has not joined, the
 upper board chooses whether its cells get it directly or it waits for that board, which gets it when a member joins;
 the upper status shows a held unit as waiting; a lower board forwards with its own files, which reach its cells with
-working download links. Driven through the Zalo Bot Platform and Zalo OA fakes and the CLI, on SQLite and
+working download links; more cells for a directive handed down («Gửi thêm») and its correction («Đính chính»)
+go down the levels too. Driven through the Zalo Bot Platform and Zalo OA fakes and the CLI, on SQLite and
 PostgreSQL."""
 
 from __future__ import annotations

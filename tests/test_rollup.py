@@ -2,7 +2,8 @@
 from the cells (every cell's report, through the re-issue and the forward) or from the communes' reports upward
 (the figures each one sent up, kept on its handoff), each saying which, with figures equal to their rows; the
 commune that has not reported up is listed as such with its live progress apart; the drill-down from the upper
-status to one commune's cells; the same files from the shell with --from. Driven through the bot on both Zalo
+status to one commune's cells; the same files from the shell with --from; the upper /tinhhinh, its list and the
+daily summary count every cell under the directive, their missing lists staying the upper board's own cells. Driven through the bot on both Zalo
 products, on SQLite and PostgreSQL."""
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 `chibo units split` still adds up (its row in the province's status becomes one per successor, by where its cells
 now are; the reports keep their cell); the roster file states a merge, a split, a rename and a move, the import
 applies them and says so, and refuses a file whose changes contradict; after a merge the successor's board is
-reminded of the retired unit's pending directive, acts on it and reports upward for both. Through the CLI entry
+reminded of the retired unit's pending directive, acts on it and reports upward for both; a directive held for a
+unit merged since reaches the successor's board when its member joins, and its re-issue is the successor's. Through the CLI entry
 point and the bot on both Zalo products, on SQLite and PostgreSQL."""
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.services import directives, levels, outbox, status
+from bot.services import directives, level_repeats, levels, outbox, status
 from bot.services.audit import audit
 from bot.services.directives import Plan
 from bot.services.forms import FormSpec
@@ -48,7 +48,7 @@ async def add_cells(
     person_id: int | None = None,
 ) -> levels.Down:
     """Send `existing` (as it was sent) to those of `cell_ids` it has not reached yet, down the levels like a new
-    send (`levels.send_more`: handed to the board of a unit below, or joined to what that board did with it), and
+    send (`level_repeats.send_more`: handed to the board of a unit below, or joined to what that board did with it), and
     drop the draft."""
     family = await status.family(session, existing.id)  # its re-issues below reached theirs already
     had = set(
@@ -59,8 +59,10 @@ async def add_cells(
         ).all()
     )
     new_cells = [c for c in cell_ids if c not in had]
-    sender = await session.get(Unit, existing.unit_id) if existing.unit_id else None
-    more = await levels.send_more(session, clock, existing, new_cells, sender=sender)
+    # Down from the board adding them (its draft's unit), as the draft itself would have gone.
+    unit_id = draft.unit_id or existing.unit_id
+    sender = await session.get(Unit, unit_id) if unit_id else None
+    more = await level_repeats.send_more(session, clock, existing, new_cells, sender=sender)
     form = await get_form(session, existing.form_key)
     queued = await directives.queue_cells(session, clock, existing, more.direct, form)
     directives.cancel(draft)
@@ -99,15 +101,15 @@ async def replace(
 ) -> levels.Down:
     """Send the draft as a correction of `old`: to the old one's cells and `cell_ids`, marked as replacing it; the
     reports already sent move to it (and count for it), and the old one is replaced (never open again). Down the
-    levels: the handoffs of `old` become the correction's (`levels.pass_on`), the cells under a board that
+    levels: the handoffs of `old` become the correction's (`level_repeats.pass_on`), the cells under a board that
     forwarded it get the correction as they got it, and each board below that received `old` gets the
-    correction's card (`levels.tell_corrected`); new cells go down like a new send."""
+    correction's card (`level_repeats.tell_corrected`); new cells go down like a new send."""
     had = await target_cells(session, old.id)
     cells = had + [c for c in cell_ids if c not in set(had)]
     draft.meta = {**(draft.meta or {}), "replaces": {"id": old.id, "number": old.number}}
-    moved = await levels.pass_on(session, old, draft)
+    moved = await level_repeats.pass_on(session, old, draft)
     sender = await session.get(Unit, draft.unit_id) if draft.unit_id else None
-    more = await levels.send_more(session, clock, draft, cells, sender=sender, tell=False)
+    more = await level_repeats.send_more(session, clock, draft, cells, sender=sender, tell=False)
     plan = await directives.queue_broadcast(
         session, clock, draft, more.direct, form, actor=actor, person_id=person_id
     )
@@ -130,7 +132,7 @@ async def replace(
     await session.execute(update(Report).where(Report.directive_id == old.id).values(directive_id=draft.id))
     directives.mark_replaced(old, draft.id)
     await outbox.withdraw(session, old.id)  # a cell not yet reached gets only the correction
-    await levels.tell_corrected(session, clock, draft, moved)
+    await level_repeats.tell_corrected(session, clock, draft, moved)
     await audit(
         session,
         clock,
