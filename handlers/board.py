@@ -171,7 +171,8 @@ def _paging(directive_id: int, page: status.MissingPage) -> list[list[Button]]:
 
 async def _show_page(ctx: Context, scope: status.Scope, directive: Directive, number: int) -> None:
     page = await status.missing_units(ctx.session, scope, directive.id, page=number, per_page=PER_PAGE)
-    text = f"{directive.number or ''}\n{status.render_missing(page, PER_PAGE)}"
+    own = len(await status.family(ctx.session, directive.id)) > 1  # handed down: its own cells listed
+    text = f"{directive.number or ''}\n{status.render_missing(page, PER_PAGE, own=own)}"
     ctx.reply(text, _paging(directive.id, page))
 
 

@@ -248,6 +248,7 @@ async def test_the_upper_board_drills_down_from_its_status_to_one_communes_cells
     await province.tap("🔎 Đảng ủy xã Nậm Cuổi")
     shown = "\n".join(m.text for m in province.messages[before:])
     assert "Đảng ủy xã Nậm Cuổi — chuyển nguyên văn" in shown and "1/1" in shown, shown
+    assert "ban hành lại của cấp dưới" not in shown, shown  # Tân Phong's re-issue lies outside Nậm Cuổi
     refused = await province.say("tình hình 747 DUK-BAO")  # a unit the directive was not handed to
     assert "chưa nhận văn bản" in refused.text, province.describe()
     async with transaction(zalo.runtime.sessions) as session:

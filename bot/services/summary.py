@@ -58,14 +58,11 @@ class DirectiveProgress:
     escalated: int = 0
     family: tuple[int, ...] = ()
     own: Counts | None = None
+    reissues: int = 0  # the re-issues below counted in: those reaching the scope
 
     @property
     def reported_yesterday(self) -> int:
         return self.counts.reported - self.new_since_yesterday
-
-    @property
-    def reissues(self) -> int:
-        return max(len(self.family) - 1, 0)
 
     @property
     def own_missing(self) -> int:
@@ -118,12 +115,14 @@ async def build_summary(session: AsyncSession, scope: status.Scope, now: datetim
     progress = []
     for index, directive in enumerate(open_):
         family = families[directive.id]
+        reissues = sum(counts[i].targeted > 0 for i in family[1:])
         item = DirectiveProgress(
             directive,
             add_counts(counts[i] for i in family),
             sum(new.get(i, 0) for i in family),
             family=tuple(family),
-            own=counts[directive.id] if len(family) > 1 else None,
+            own=counts[directive.id] if reissues else None,
+            reissues=reissues,
         )
         if index < DETAILED:
             overdue: list[status.OverdueUnit] = []

@@ -305,14 +305,15 @@ async def status_view(
     """The status of one directive within the scope, with page `page` of the missing units."""
     form = await get_form(session, directive.form_key)
     ids = await family(session, directive.id)
+    counts = await counts_by_directive(session, scope, ids)
     return StatusView(
         directive=directive,
-        counts=add_counts((await counts_by_directive(session, scope, ids)).values()),
+        counts=add_counts(counts.values()),
         subtrees=await counts_by_subtree(session, scope, ids),
         form=form,
         aggregates=add_aggregates((await form_aggregates(session, scope, ids, form)).values()),
         missing=await missing_units(session, scope, directive.id, page=page, per_page=per_page),
         escalated=(await escalated_counts(session, scope, [directive])).get(directive.id, 0),
         period=period.label if (period := await cycles.cycle(session, directive)) is not None else "",
-        reissues=len(ids) - 1,
+        reissues=sum(counts[i].targeted > 0 for i in ids[1:]),  # those reaching the scope
     )
