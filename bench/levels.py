@@ -1,7 +1,8 @@
 """Issue 16 benchmark: a three-level tree (1 province, 100 communes, 10,000 cells). The province's directive was
 handed to the 100 commune boards; 90 re-issued it to their cells (90 % of which reported), 10 forwarded it; half
 the communes reported upward, each with the figures of its report (what the province adds up "from below"). Times
-the province board's /tinhhinh on it (the status and the units below, target 0.3 s), its daily summary and its
+the province board's /tinhhinh on it (the status, counting every cell through the re-issues, and the units below,
+target 0.3 s), its daily summary (one line for 1818 counting every cell) and its
 summary of 1818 from the cells and from below («tổng hợp 1818 [theo cấp dưới]», target 1 s each), and the split
 of a new province send among the 100 joined commune boards. Every figure is the median of RUNS runs (the machine is
 shared: one run, or the best, says little)."""
@@ -185,6 +186,7 @@ async def tree(db_url: str | None = None, cells: int = 10_000) -> dict[str, floa
 
             async def upper_status() -> None:
                 view = await status.status_view(session, scope, upper)
+                assert view.counts.targeted == cells and view.reissues == COMMUNES - FORWARDING, view.counts
                 text = status.render_status(view, scope, today, escalate_after=3)
                 rows = await levels.below(session, upper.id)
                 below = levels.render_below(rows)
@@ -200,7 +202,10 @@ async def tree(db_url: str | None = None, cells: int = 10_000) -> dict[str, floa
                 assert len(parts.handed) == COMMUNES and not parts.direct
 
             async def upper_summary() -> None:
-                summary.render(await summary.build_summary(session, scope, now, tz))
+                built = await summary.build_summary(session, scope, now, tz)
+                # One line for 1818 counting every cell, its re-issues below not listed again.
+                assert [d.counts.targeted for d in built.directives] == [cells], built.directives[:3]
+                summary.render(built)
 
             async def from_cells() -> None:
                 figures = await rollup.rollup(session, scope, upper, rollup.CELLS)

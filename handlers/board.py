@@ -114,8 +114,12 @@ async def tinhhinh(ctx: Context) -> None:
 
 
 async def _show_list(ctx: Context, scope: status.Scope) -> None:
-    directives = await status.open_directives(ctx.session, scope, ctx.today)
-    counts = await status.counts_by_directive(ctx.session, scope, [d.id for d in directives[:PER_PAGE]])
+    listed = await status.open_directives(ctx.session, scope, ctx.today)
+    # A re-issue below of a directive listed here is counted in that one's line, not listed again.
+    families = await status.families(ctx.session, [d.id for d in listed])
+    directives = [d for d in listed if d.id in families]
+    shown = {d.id: families[d.id] for d in directives[:PER_PAGE]}
+    counts = await status.family_counts(ctx.session, scope, shown)
     ctx.reply(
         status.render_list(directives, counts, shown=PER_PAGE), _choices(directives, b.ShowStatus, PER_PAGE)
     )
@@ -167,7 +171,8 @@ def _paging(directive_id: int, page: status.MissingPage) -> list[list[Button]]:
 
 async def _show_page(ctx: Context, scope: status.Scope, directive: Directive, number: int) -> None:
     page = await status.missing_units(ctx.session, scope, directive.id, page=number, per_page=PER_PAGE)
-    text = f"{directive.number or ''}\n{status.render_missing(page, PER_PAGE)}"
+    own = len(await status.family(ctx.session, directive.id)) > 1  # handed down: its own cells listed
+    text = f"{directive.number or ''}\n{status.render_missing(page, PER_PAGE, own=own)}"
     ctx.reply(text, _paging(directive.id, page))
 
 

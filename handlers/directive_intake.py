@@ -689,9 +689,9 @@ async def _send(
         ctx.reply(
             msg.QUEUED.format(number=draft.number or "", cells=plan.cells, code=directive_code(draft.id))
         )
-        names = [[u.name for u in units] for units in (down.handed, down.held, down.bypassed)]
-        for line in level_msg.sent_down(*names):
-            ctx.reply(line)
+    names = [[u.name for u in units] for units in (down.handed, down.held, down.bypassed)]
+    for line in level_msg.sent_down(*names):  # more cells or a correction go down the levels too
+        ctx.reply(line)
     await ctx.clear_state()
     if plan.cells:
         directive_id, channel, chat_id = watched.id, ctx.event.channel.value, ctx.event.chat_id

@@ -78,6 +78,9 @@ STATUS_DEADLINE = "Hạn báo cáo: {date} ({left})"
 STATUS_NO_DEADLINE = "Hạn báo cáo: chưa có"
 STATUS_SCOPE = "Phạm vi: {names}"
 STATUS_TARGETED = "Chi bộ được giao: {count}"
+# A directive handed down: its figures count the cells under the lower boards' re-issues; its list of missing
+# cells (and the reminder button) stays the cells it reached itself.
+STATUS_THROUGH_BELOW = "Số liệu gồm cả chi bộ nhận qua {count} văn bản ban hành lại của cấp dưới."
 STATUS_DELIVERED = "Đã nhận văn bản: {delivered} · đã bấm «Đã nhận»: {acknowledged}"
 STATUS_REPORTED = "✅ Đã báo cáo: {progress} – đúng hạn {on_time}, muộn {late}"
 STATUS_NOT_REPORTED = "⏳ Chưa báo cáo: {count}"
@@ -101,6 +104,8 @@ MISSING_STATES: dict[str, str] = {
     "unregistered": " · bí thư chưa kết nối",
 }
 MISSING_NONE = "🎉 Tất cả chi bộ đã báo cáo."
+MISSING_OWN_TITLE = "Chi bộ nhận trực tiếp chưa báo cáo ({count}) – trang {page}/{pages}:"
+MISSING_OWN_NONE = "Chi bộ nhận trực tiếp: không còn chi bộ nào chưa báo cáo."
 BUTTON_PREVIOUS = "◀️ Trang trước"
 BUTTON_NEXT = "Trang sau ▶️"
 BUTTON_NUDGE = "🔔 Nhắc chi bộ chưa báo cáo"
@@ -174,6 +179,7 @@ SUMMARY_NONE = "Chưa có văn bản nào đang theo dõi trong phạm vi của 
 SUMMARY_DIRECTIVE = "{index}. {number} – {subject}"
 SUMMARY_DEADLINE = "   Hạn: {date} ({left})"
 SUMMARY_PROGRESS = "   Đã báo cáo: {progress}; {change}"
+SUMMARY_THROUGH_BELOW = "   Gồm cả chi bộ nhận qua {count} văn bản ban hành lại của cấp dưới."
 SUMMARY_CHANGE = "tăng {count} đơn vị so với hôm qua ({before} → {now})"
 SUMMARY_NO_CHANGE = "không có báo cáo mới so với hôm qua"
 SUMMARY_BREAKDOWN = (

@@ -9,10 +9,27 @@ from messages import formats
 
 HANDED = (
     "📥 VĂN BẢN CẤP TRÊN gửi {unit}: {kind} số {number} ngày {date} của {issuer}\n{subject}\n"
-    "Hạn báo cáo của cấp trên: {deadline}.\n"
+    "Hạn báo cáo của cấp trên: {deadline}."
+)
+HANDED_ASK = (
     "Đồng chí ban hành lại cho các chi bộ (số, ngày và hạn của cấp mình, hạn không muộn hơn hạn cấp trên) "
     "hoặc chuyển nguyên văn."
 )
+# A correction of an upper directive (a repeat's «đính chính»), to the boards below that received the old one.
+CORRECTION_HEAD = "✏️ ĐÍNH CHÍNH: văn bản này thay thế văn bản {old} cấp trên đã gửi trước."
+CORRECTED_FORWARDED = (
+    "Đơn vị đã chuyển nguyên văn văn bản cũ: bản đính chính đã được chuyển tới các chi bộ của đơn vị."
+)
+CORRECTED_REISSUED = (
+    "Đơn vị đã ban hành lại văn bản cũ bằng văn bản số {number}: đồng chí xem lại và đính chính văn bản của "
+    "đơn vị nếu cần (gửi lại văn bản {number} với cùng số, ngày, chọn «đính chính»)."
+)
+# More cells for an upper directive a board below had already forwarded or re-issued (a repeat's «thêm chi bộ»).
+MORE_CELLS = (
+    "📨 Cấp trên gửi thêm văn bản {number} cho {cells} chi bộ của {unit}: đã gửi tới các chi bộ này {what}."
+)
+MORE_FORWARDED = "nguyên văn, như đơn vị đã chuyển"
+MORE_REISSUED = "văn bản {number} đơn vị đã ban hành lại"
 HANDED_FILES = "Kèm {count} tệp."
 BUTTON_REISSUE = "📝 Ban hành lại"
 BUTTON_FORWARD = "➡️ Chuyển nguyên văn"

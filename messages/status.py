@@ -48,6 +48,8 @@ def render_status(
     else:
         lines.append(msg.STATUS_NO_DEADLINE)
     lines.append(msg.STATUS_SCOPE.format(names=msg.join_names(scope.names)))
+    if view.reissues:
+        lines.append(msg.STATUS_THROUGH_BELOW.format(count=format_number(view.reissues)))
     lines += [
         "",
         msg.STATUS_TARGETED.format(count=format_number(counts.targeted)),
@@ -76,15 +78,17 @@ def render_status(
             lines.append(msg.SUBTREE_LINE.format(name=part.name, progress=progress))
         if len(view.subtrees) > subtrees_shown:
             lines.append(msg.SUBTREE_MORE.format(count=len(view.subtrees) - subtrees_shown))
-    lines += ["", render_missing(view.missing)]
+    lines += ["", render_missing(view.missing, own=bool(view.reissues))]
     return "\n".join(lines)
 
 
-def render_missing(page: MissingPage, per_page: int = 10) -> str:
-    """One page of the units still missing, numbered across pages."""
+def render_missing(page: MissingPage, per_page: int = 10, *, own: bool = False) -> str:
+    """One page of the units still missing, numbered across pages; `own`: of a directive handed down, whose
+    list is the cells it reached itself (those under a re-issue below are that board's)."""
     if page.total == 0:
-        return msg.MISSING_NONE
-    lines = [msg.MISSING_TITLE.format(count=format_number(page.total), page=page.page, pages=page.pages)]
+        return msg.MISSING_OWN_NONE if own else msg.MISSING_NONE
+    title = msg.MISSING_OWN_TITLE if own else msg.MISSING_TITLE
+    lines = [title.format(count=format_number(page.total), page=page.page, pages=page.pages)]
     start = (page.page - 1) * per_page
     for index, unit in enumerate(page.units, start=start + 1):
         lines.append(missing_line(index, unit))

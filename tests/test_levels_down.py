@@ -2,14 +2,15 @@
 unit below whose board has joined go to that board, not to them); where a unit's board staff has not joined, the
 upper board chooses whether its cells get it directly or it waits for that board, which gets it when a member joins;
 the upper status shows a held unit as waiting; a lower board forwards with its own files, which reach its cells with
-working download links. Driven through the Zalo Bot Platform and Zalo OA fakes and the CLI, on SQLite and
+working download links; more cells for a directive handed down («Gửi thêm») and its correction («Đính chính»)
+go down the levels too. Driven through the Zalo Bot Platform and Zalo OA fakes and the CLI, on SQLite and
 PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import aiohttp
@@ -18,12 +19,15 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.services import directives, levels
+from bot.services.directive_parser import parse_directive
+from bot.services.forms_store import get_form
 from messages import levels as level_msg
 from storage.db import transaction
 from storage.models import Directive, Handoff, HandoffFile, Unit
 from tests.support import DOCX_MIME, EXAMPLE_ROSTER, add_staff, docx_bytes, load_roster, sample
 from tests.test_cli import cli
-from tests.test_levels import FORM, SECOND_COMMUNE, UPPER, _board, _handoffs, _secretary, _targets
+from tests.test_levels import FORM, OWN, SECOND_COMMUNE, UPPER, _board, _handoffs, _secretary, _targets
 from tests.test_reports import jpeg
 from tests.test_scans import host
 from tests.test_web import Browser, _link
@@ -223,3 +227,100 @@ async def test_the_browser_hands_down_and_asks_about_units_whose_board_has_not_j
     assert directive is not None and held is None
     _, _, body = await browser.get(f"/web/van-ban/{directive.id}")
     assert "Đảng ủy xã Tân Phong: chưa xử lý" in body.decode()  # the page lists the units below, as /tinhhinh
+
+
+async def _first_send_to_one_commune(world: ZaloWorld) -> int:
+    """747 sent by the province board to Tân Phong's cells only (handed to its board), which re-issues it as its
+    own 12-CV/ĐU to one of its cells (Páo's), as their chat sends do."""
+    clock = world.runtime.clock
+    async with transaction(world.runtime.sessions) as session:
+        province = await session.scalar(select(Unit).where(Unit.code == "TU-LC"))
+        commune = await session.scalar(select(Unit).where(Unit.code == "X-TP"))
+        pao = await session.scalar(select(Unit).where(Unit.code == "X-TP-B1"))
+        assert province is not None and commune is not None and pao is not None
+        draft = await directives.new_draft(
+            session,
+            clock,
+            parse_directive(sample("directive-747-CV-DUK.txt")),
+            form_key="sinh-hoat-chinh-tri",
+            unit_id=province.id,
+        )
+        directives.confirm_deadline(draft, date(2024, 4, 10))
+        form = await get_form(session, draft.form_key)
+        cells = await directives.cells_under(session, [commune])
+        down = await levels.broadcast(session, clock, draft, cells, form, actor="test")
+        assert [u.code for u in down.handed] == ["X-TP"]
+        handed = await session.scalar(select(Handoff).where(Handoff.directive_id == draft.id))
+        assert handed is not None
+        reissue = await levels.reissue_draft(session, clock, handed, created_by=None, today=date(2024, 4, 3))
+        reissue.number = OWN
+        directives.confirm_deadline(reissue, date(2024, 4, 8))
+        await levels.broadcast(session, clock, reissue, [pao.id], form, actor="test")
+        first = draft.id
+    world.runtime.sender.wake()
+    return first
+
+
+async def _sends_747_again(province: ZaloPerson, choice: str) -> None:
+    """The province board pastes 747 again for every cell and chooses what it is."""
+    await province.say(sample("directive-747-CV-DUK.txt"))
+    await province.wait_for_text("Văn bản tôi đọc được")
+    await province.tap("Xác nhận hạn")
+    await province.tap("Tiếp tục")
+    await province.tap(FORM)
+    await province.tap("Tất cả chi bộ")
+    await province.tap("Gửi ngay")
+    await province.wait_for_text("đã được gửi trước đây")
+    await province.tap(choice)
+
+
+@pytest.mark.parametrize("zalo", [OA], indirect=True)  # where a board prepares a directive by chat
+async def test_more_cells_and_a_correction_of_a_directive_handed_down_go_down_the_levels(
+    zalo: ZaloWorld, tmp_path: Path
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
+    await load_roster(zalo.runtime, roster)
+    province = await _board(zalo, "tinh-r", "Trần Văn Tỉnh", "0913000001", "TU-LC")
+    tan_phong = await _board(zalo, "xa-r1", "Giàng Thị Xã", "0913000002", "X-TP")
+    nam_cuoi = await _board(zalo, "xa-r2", *NAM_CUOI_BOARD, "X-NC")
+    pao = await _secretary(zalo, "pao-r", "Lò Văn Páo", "0912000010")  # X-TP-B1: got the re-issue
+    sua = await _secretary(zalo, "sua-r", "Vàng Thị Sua", "0912000011")  # X-TP-B2: not yet
+    sai = await _secretary(zalo, "sai-r", "Tẩn Văn Sài", "0912000020")  # X-NC-B1
+    cuc = await _secretary(zalo, "cuc-r", "Trần Thị Cúc", "0912000003")  # DUK-STC-VP: no board between
+    first = await _first_send_to_one_commune(zalo)
+    await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    await pao.wait_for_text(OWN)
+
+    # «Gửi thêm»: the bloc's cells get 747 directly; Nậm Cuổi's board is handed it; Tân Phong's other cells
+    # get its re-issue, as its board chose for 747, and its board is told; Páo's cell gets nothing again.
+    await _sends_747_again(province, f"Gửi thêm #{first}")
+    await province.wait_for_text("Chuyển tới ban của 1 đơn vị", "Đảng ủy xã Nậm Cuổi")
+    await nam_cuoi.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    told = await tan_phong.wait_for_text("Cấp trên gửi thêm văn bản", OWN)
+    assert "2 chi bộ của Đảng ủy xã Tân Phong" in told.text, told.text
+    await sua.wait_for_text(OWN)
+    await cuc.wait_for_text(UPPER)
+    assert await _handoffs(zalo) == {"X-TP": ("reissued", OWN), "X-NC": ("pending", None)}
+    assert not {c for c in await _targets(zalo, UPPER) if c.startswith("X-")}  # no commune cell directly
+    assert await _targets(zalo, OWN) == {"X-TP-B1", "X-TP-B2", "X-TP-TH"}
+    assert sum(OWN in m.text for m in pao.messages) == 1, pao.describe()
+
+    # «Đính chính»: the handoffs pass to the correction; each board below gets its card headed as such:
+    # Tân Phong, which re-issued the old one, is told to look at its own; Nậm Cuổi acts on it.
+    await _sends_747_again(province, f"Đính chính, thay thế #{first}")
+    card = await tan_phong.wait_for_text("ĐÍNH CHÍNH", UPPER)
+    assert f"ban hành lại văn bản cũ bằng văn bản số {OWN}" in card.text, card.text
+    await nam_cuoi.wait_for_text("ĐÍNH CHÍNH", UPPER)
+    async with transaction(zalo.runtime.sessions) as session:
+        correction = await session.scalar(
+            select(Directive).where(Directive.number == UPPER, Directive.status.in_(("sending", "sent")))
+        )
+        assert correction is not None
+        moved = (await session.execute(select(Handoff.directive_id))).scalars().all()
+    assert set(moved) == {correction.id}
+    await nam_cuoi.tap("Chuyển nguyên văn")
+    await nam_cuoi.wait_for_text("Đã chuyển nguyên văn")
+    await sai.wait_for_text("ĐÍNH CHÍNH", UPPER)  # the correction reaches its cell through its board
+    await cuc.wait_for_text("ĐÍNH CHÍNH", UPPER)  # and the bloc's cells directly
+    assert await _handoffs(zalo) == {"X-TP": ("reissued", OWN), "X-NC": ("forwarded", None)}

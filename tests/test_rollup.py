@@ -2,7 +2,8 @@
 from the cells (every cell's report, through the re-issue and the forward) or from the communes' reports upward
 (the figures each one sent up, kept on its handoff), each saying which, with figures equal to their rows; the
 commune that has not reported up is listed as such with its live progress apart; the drill-down from the upper
-status to one commune's cells; the same files from the shell with --from. Driven through the bot on both Zalo
+status to one commune's cells; the same files from the shell with --from; the upper /tinhhinh, its list and the
+daily summary count every cell under the directive, their missing lists staying the upper board's own cells. Driven through the bot on both Zalo
 products, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import io
 import itertools
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -246,7 +248,33 @@ async def test_the_upper_board_drills_down_from_its_status_to_one_communes_cells
     await province.tap("🔎 Đảng ủy xã Nậm Cuổi")
     shown = "\n".join(m.text for m in province.messages[before:])
     assert "Đảng ủy xã Nậm Cuổi — chuyển nguyên văn" in shown and "1/1" in shown, shown
+    assert "ban hành lại của cấp dưới" not in shown, shown  # Tân Phong's re-issue lies outside Nậm Cuổi
     refused = await province.say("tình hình 747 DUK-BAO")  # a unit the directive was not handed to
     assert "chưa nhận văn bản" in refused.text, province.describe()
     async with transaction(zalo.runtime.sessions) as session:
         assert await session.scalar(select(Directive.id).where(Directive.number == OWN))
+
+
+async def test_the_upper_status_and_summary_count_every_cell_under_a_directive_handed_down(
+    zalo: ZaloWorld, tmp_path: Path
+) -> None:
+    province, _, _ = await _campaign(zalo, tmp_path)
+    zalo.runtime.clock.advance(timedelta(days=10))  # past both deadlines: overdue cells would be named
+
+    # /tinhhinh: the top figures add up Tân Phong's re-issue and Nậm Cuổi's forward; the units below still listed.
+    text = await _answer(province, "tình hình 747")
+    assert "Chi bộ được giao: 4" in text and "Đã báo cáo: 3/4" in text, text
+    assert "Số liệu gồm cả chi bộ nhận qua 1 văn bản ban hành lại của cấp dưới." in text, text
+    assert "🏛 Cấp dưới:" in text and "Đảng ủy xã Tân Phong" in text, text
+    # Its list of missing cells is the upper board's own (Nậm Cuổi's forwarded cell reported); the re-issue's
+    # missing cell answers to Tân Phong's board and deadline, seen by drilling down.
+    assert "Chi bộ nhận trực tiếp: không còn chi bộ nào chưa báo cáo." in text, text
+    assert "Trường Tiểu học Tân Phong" not in text, text
+
+    # The list and the summary: one line for 747 counting all four cells; the re-issue is not listed again.
+    listed = await _answer(province, "tình hình")
+    assert UPPER in listed and OWN not in listed and "3/4" in listed, listed
+    summary = await _answer(province, "tổng hợp")
+    assert f"1. {UPPER}" in summary and "Đã báo cáo: 3/4" in summary, summary
+    assert "Gồm cả chi bộ nhận qua 1 văn bản ban hành lại của cấp dưới." in summary, summary
+    assert OWN not in summary and "Trường Tiểu học Tân Phong" not in summary, summary

@@ -2,7 +2,8 @@
 `chibo units split` still adds up (its row in the province's status becomes one per successor, by where its cells
 now are; the reports keep their cell); the roster file states a merge, a split, a rename and a move, the import
 applies them and says so, and refuses a file whose changes contradict; after a merge the successor's board is
-reminded of the retired unit's pending directive, acts on it and reports upward for both. Through the CLI entry
+reminded of the retired unit's pending directive, acts on it and reports upward for both; a directive held for a
+unit merged since reaches the successor's board when its member joins, and its re-issue is the successor's. Through the CLI entry
 point and the bot on both Zalo products, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.scheduler import reminders_job
 from bot.services import directives, levels
+from bot.services.directive_parser import parse_directive
 from bot.services.forms_store import get_form
 from storage.db import make_engine, make_sessionmaker, transaction
 from storage.models import AuditEntry, Directive, Handoff, Report, Role, Unit, UnitSplit
-from tests.support import EXAMPLE_ROSTER, load_roster
+from tests.support import EXAMPLE_ROSTER, add_staff, load_roster, sample
 from tests.test_cli import cli
 from tests.test_levels import OWN, SECOND_COMMUNE, UPPER, _board, _province_sends, _secretary, _word
 from tests.test_zalo_flows import QUICK
@@ -299,3 +301,65 @@ async def test_after_a_merge_the_successor_board_is_reminded_acts_and_reports_up
     text = _status(province)
     row = _line(text, "Đảng ủy xã Tân Phong mới (hợp nhất từ")
     assert "1/4 chi bộ đã báo cáo; báo cáo lên" in row and "đúng hạn" in row, row
+
+
+@pytest.mark.parametrize("zalo", [OA], indirect=True)  # where a board prepares a re-issue by chat
+async def test_a_directive_held_for_a_unit_merged_since_reaches_the_successor_board_which_reissues_it(
+    zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
+    await load_roster(zalo.runtime, roster)
+    await add_staff(zalo.runtime, "Tẩn Thị Cuổi", "0913000004", "X-NC")  # on the roster, not joined
+    sai = await _secretary(zalo, "sai-h", "Tẩn Văn Sài", "0912000020")  # X-NC-B1
+    async with transaction(zalo.runtime.sessions) as session:
+        province = await session.scalar(select(Unit).where(Unit.code == "TU-LC"))
+        nam_cuoi = await session.scalar(select(Unit).where(Unit.code == "X-NC"))
+        assert province is not None and nam_cuoi is not None
+        draft = await directives.new_draft(
+            session,
+            zalo.runtime.clock,
+            parse_directive(sample("directive-747-CV-DUK.txt")),
+            form_key="sinh-hoat-chinh-tri",
+            unit_id=province.id,
+        )
+        draft.number = UPPER
+        directives.confirm_deadline(draft, date(2024, 4, 10))
+        cells = await directives.cells_under(session, [nam_cuoi])
+        form = await get_form(session, draft.form_key)
+        down = await levels.broadcast(
+            session, zalo.runtime.clock, draft, cells, form, actor="test", choice=levels.Unstaffed.HOLD
+        )
+        assert [u.code for u in down.held] == ["X-NC"]
+    merged = await _run(
+        cli, "units", "merge", "X-TP", "X-NC", "--into", "X-MOI", "--name", "Đảng ủy xã Tân Phong mới"
+    )
+    assert merged.exit_code == 0, merged.output
+
+    # The retired unit's board member joins, now on the successor's board: the held directive comes to her.
+    cuoi = zalo.person("xa-h", "Tẩn Thị Cuổi")
+    await cuoi.join("0913000004", role="board")
+    await cuoi.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER, "Đảng ủy xã Tân Phong mới")
+    await cuoi.tap("Ban hành lại")
+    await cuoi.wait_for_text("Thực hiện Công văn số 747-CV/ĐUK")
+    drafts = await _rows(
+        zalo,
+        select(Unit.code).join(Directive, Directive.unit_id == Unit.id).where(Directive.status == "draft"),
+    )
+    assert drafts == [("X-MOI",)]  # the successor's own draft, not the retired unit's
+    await cuoi.tap("Hạn báo cáo")
+    await cuoi.say("8/4/2024")
+    await cuoi.tap("Số, ký hiệu")
+    await cuoi.say(OWN)
+    await cuoi.tap("Tiếp tục")
+    await cuoi.tap("sinh hoạt chính trị")
+    await cuoi.tap("Tất cả chi bộ")
+    await cuoi.tap("Gửi ngay")
+    await sai.wait_for_text(OWN)
+    handed = await _rows(
+        zalo,
+        select(Unit.code, Handoff.action, Directive.number)
+        .join(Unit, Unit.id == Handoff.unit_id)
+        .join(Directive, Directive.id == Handoff.reissue_id),
+    )
+    assert handed == [("X-NC", "reissued", OWN)]

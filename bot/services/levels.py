@@ -7,7 +7,8 @@ province, a commune and a bloc: no level has a name here, only units and who sta
 A unit below whose board staff is on the roster but none has joined yet is the upper board's choice
 (`Unstaffed`): its cells get the directive directly, or it is held (a `held` handoff) and handed to the first of its
 board members to join (`catch_up`). A board forwarding may add its own files (`HandoffFile`), which go with the
-directive to the cells under its unit (`directives.files_of(..., under=path)`)."""
+directive to the cells under its unit (`directives.files_of(..., under=path)`). More cells for a directive handed
+down, and a correction of it, go down the same way (bot/services/level_repeats.py)."""
 
 from __future__ import annotations
 
@@ -213,15 +214,16 @@ async def hand_down(
     await _insert(session, clock, directive, unit_ids, PENDING)
     units = await _named(session, unit_ids)
     for unit in units:
-        parts = _card(directive, unit, await directives.files_of(session, directive.id, unit.path))
+        parts = card(directive, unit, await directives.files_of(session, directive.id, unit.path))
         for channel, chat_id in await board_chats(session, unit.id):
             enqueue(session, clock, channel, chat_id, parts, kind=REPLY)
     return units
 
 
 async def catch_up(session: AsyncSession, clock: Clock, unit_ids: list[int]) -> list[Reply]:
-    """A board member of these units joined: the upper directives held for their board are handed to it now,
-    and those handed before they joined and not acted on yet come to them too; the cards to send them."""
+    """A board member of these units joined: the upper directives held for their board (or for a unit merged
+    into theirs since) are handed to it now, and those handed before they joined and not acted on yet come to
+    them too; the cards to send them."""
     if not unit_ids:
         return []
     rows = (
@@ -229,7 +231,10 @@ async def catch_up(session: AsyncSession, clock: Clock, unit_ids: list[int]) -> 
             select(Handoff, Directive, Unit)
             .join(Directive, Directive.id == Handoff.directive_id)
             .join(Unit, Unit.id == Handoff.unit_id)
-            .where(Handoff.unit_id.in_(unit_ids), Handoff.action.in_((HELD, PENDING)))
+            .where(
+                Handoff.unit_id.in_(await unit_changes.predecessors(session, unit_ids)),
+                Handoff.action.in_((HELD, PENDING)),
+            )
             .order_by(Handoff.received_at)
         )
     ).all()
@@ -238,11 +243,22 @@ async def catch_up(session: AsyncSession, clock: Clock, unit_ids: list[int]) -> 
     for handed, directive, unit in rows:
         if handed.action == HELD:
             handed.action, handed.received_at = PENDING, now
-        cards += _card(directive, unit, await directives.files_of(session, directive.id, unit.path))
+        standing = await unit_changes.current(session, unit)  # a retired unit's card names its successor
+        files = await directives.files_of(session, directive.id, standing.path)
+        cards += card(directive, standing, files, handed_to=unit.id)
     return cards
 
 
-def _card(directive: Directive, unit: Unit, files: list[OutFile]) -> list[Reply]:
+def card(
+    directive: Directive,
+    unit: Unit,
+    files: list[OutFile],
+    handed_to: int | None = None,
+    done: str | None = None,
+) -> list[Reply]:
+    """The card of an upper directive for `unit`'s board (headed as a correction when it replaces one): asking
+    it to act, with the buttons naming the unit it was handed to (`handed_to`, a unit merged since; by default
+    `unit`); or, `done`, saying what came of what the board did already, without buttons."""
     text = msg.HANDED.format(
         unit=unit.name,
         kind=dmsg.KINDS.get(directive.doc_type or "", dmsg.KIND_DEFAULT),
@@ -252,9 +268,13 @@ def _card(directive: Directive, unit: Unit, files: list[OutFile]) -> list[Reply]
         subject=directive.subject or "",
         deadline=msg.day(directive.deadline),
     )
+    replaces = (directive.meta or {}).get("replaces")
+    if isinstance(replaces, dict):
+        text = msg.CORRECTION_HEAD.format(old=replaces.get("number") or "") + "\n" + text
+    text += "\n" + (done or msg.HANDED_ASK)
     if files:
         text += "\n" + msg.HANDED_FILES.format(count=len(files))
-    buttons = act_buttons(directive.id, unit.id)
+    buttons = [] if done else act_buttons(directive.id, unit.id if handed_to is None else handed_to)
     return [Reply(text=text, buttons=buttons, file=files[0] if files else None, group=files[1:])]
 
 
@@ -384,6 +404,7 @@ async def reissue_draft(
     upper = await session.get(Directive, handed.directive_id)
     unit = await session.get(Unit, handed.unit_id)
     assert upper is not None and unit is not None
+    unit = await unit_changes.current(session, unit)  # merged or split since: its main successor re-issues
     line = implements_line(upper)
     draft = Directive(
         status="draft",
@@ -426,11 +447,22 @@ def after_upper(draft: Directive, deadline: date) -> bool:
 
 
 async def _record_reissue(session: AsyncSession, clock: Clock, directive: Directive) -> None:
+    """A re-issue sent: recorded on the upper directive's handoffs to its unit and to the units merged into it
+    since that had not been acted on (one re-issue carries it out for all of them). An upper directive corrected
+    meanwhile is carried out through its correction, which holds its handoffs now (`pass_on`)."""
     upper_id = (directive.meta or {}).get("upper_id")
     if not isinstance(upper_id, int) or directive.unit_id is None:
         return
-    handed = await handoff(session, upper_id, [directive.unit_id])
-    if handed is not None:
+    upper = await session.get(Directive, upper_id)
+    for _ in range(unit_changes.MAX_CHAIN):
+        later = (upper.meta or {}).get("replaced_by") if upper is not None else None
+        if not isinstance(later, int):
+            break
+        upper = await session.get(Directive, later)
+    if upper is None:
+        return
+    group = await handoffs_of(session, upper.id, directive.unit_id)
+    for handed in [h for h in group if h.action in (PENDING, HELD)] or group[:1]:
         handed.action, handed.acted_at, handed.reissue_id = REISSUED, clock.now(), directive.id
 
 

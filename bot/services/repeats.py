@@ -12,12 +12,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
-from bot.services import directives, levels, outbox
+from bot.services import directives, level_repeats, levels, outbox, status
 from bot.services.audit import audit
 from bot.services.directives import Plan
 from bot.services.forms import FormSpec
 from bot.services.forms_store import get_form
-from storage.models import Directive, DirectiveTarget, Report
+from storage.models import Directive, DirectiveTarget, Report, Unit
 
 MAX_SHOWN = 3  # earlier directives listed with their choices; more is rare and the rest stay in the count
 
@@ -46,15 +46,29 @@ async def add_cells(
     *,
     actor: str,
     person_id: int | None = None,
-) -> Plan:
-    """Send `existing` (as it was sent) to those of `cell_ids` it has not reached yet, and drop the draft."""
-    had = set(await target_cells(session, existing.id))
+) -> levels.Down:
+    """Send `existing` (as it was sent) to those of `cell_ids` it has not reached yet, down the levels like a new
+    send (`level_repeats.send_more`: handed to the board of a unit below, or joined to what that board did with it), and
+    drop the draft."""
+    family = await status.family(session, existing.id)  # its re-issues below reached theirs already
+    had = set(
+        (
+            await session.scalars(
+                select(DirectiveTarget.unit_id).where(DirectiveTarget.directive_id.in_(family))
+            )
+        ).all()
+    )
     new_cells = [c for c in cell_ids if c not in had]
+    # Down from the board adding them (its draft's unit), as the draft itself would have gone.
+    unit_id = draft.unit_id or existing.unit_id
+    sender = await session.get(Unit, unit_id) if unit_id else None
+    more = await level_repeats.send_more(session, clock, existing, new_cells, sender=sender)
     form = await get_form(session, existing.form_key)
-    queued = await directives.queue_cells(session, clock, existing, new_cells, form)
+    queued = await directives.queue_cells(session, clock, existing, more.direct, form)
     directives.cancel(draft)
-    if queued:
+    if queued or more.joined:
         directives.resume_sending(existing)  # settled back to sent by the sender once delivered
+        await directives.settle(session, [existing.id])
     await audit(
         session,
         clock,
@@ -66,9 +80,12 @@ async def add_cells(
             "draft_id": draft.id,
             "cells": len(new_cells),
             "queued": queued,
+            "handed": [u.id for u in more.handed],
+            "joined": [u.id for u in more.joined],
         },
     )
-    return Plan(cells=len(new_cells), reachable=queued, unregistered=len(new_cells) - queued)
+    plan = Plan(cells=len(new_cells), reachable=queued, unregistered=len(more.direct) - queued)
+    return levels.Down(plan, more.handed)
 
 
 async def replace(
@@ -81,15 +98,22 @@ async def replace(
     *,
     actor: str,
     person_id: int | None = None,
-) -> Plan:
+) -> levels.Down:
     """Send the draft as a correction of `old`: to the old one's cells and `cell_ids`, marked as replacing it; the
-    reports already sent move to it (and count for it), and the old one is replaced (never open again)."""
+    reports already sent move to it (and count for it), and the old one is replaced (never open again). Down the
+    levels: the handoffs of `old` become the correction's (`level_repeats.pass_on`), the cells under a board that
+    forwarded it get the correction as they got it, and each board below that received `old` gets the
+    correction's card (`level_repeats.tell_corrected`); new cells go down like a new send."""
     had = await target_cells(session, old.id)
     cells = had + [c for c in cell_ids if c not in set(had)]
     draft.meta = {**(draft.meta or {}), "replaces": {"id": old.id, "number": old.number}}
+    moved = await level_repeats.pass_on(session, old, draft)
+    sender = await session.get(Unit, draft.unit_id) if draft.unit_id else None
+    more = await level_repeats.send_more(session, clock, draft, cells, sender=sender, tell=False)
     plan = await directives.queue_broadcast(
-        session, clock, draft, cells, form, actor=actor, person_id=person_id
+        session, clock, draft, more.direct, form, actor=actor, person_id=person_id
     )
+    plan = Plan(cells=len(cells), reachable=plan.reachable, unregistered=plan.unregistered)
     reported = (
         await session.execute(
             select(DirectiveTarget.unit_id, DirectiveTarget.reported_at, DirectiveTarget.late).where(
@@ -108,15 +132,21 @@ async def replace(
     await session.execute(update(Report).where(Report.directive_id == old.id).values(directive_id=draft.id))
     directives.mark_replaced(old, draft.id)
     await outbox.withdraw(session, old.id)  # a cell not yet reached gets only the correction
+    await level_repeats.tell_corrected(session, clock, draft, moved)
     await audit(
         session,
         clock,
         "directive.replace",
         person_id=person_id,
         actor=actor,
-        details={"directive_id": draft.id, "replaced": old.id, "reports_moved": len(reported)},
+        details={
+            "directive_id": draft.id,
+            "replaced": old.id,
+            "reports_moved": len(reported),
+            "boards_told": len(moved),
+        },
     )
-    return plan
+    return levels.Down(plan, more.handed)
 
 
 def parse_choice(text: str, earlier: list[Directive]) -> tuple[Repeat, Directive | None] | None:
@@ -154,11 +184,11 @@ async def send_as(
     where, and the directive that now carries the cells (the earlier one when cells were added to it)."""
     repeat, existing = choice if choice is not None else (Repeat.NEW, None)
     if repeat is Repeat.ADD and existing is not None:
-        plan = await add_cells(session, clock, draft, existing, cells, actor=actor, person_id=person_id)
-        return levels.Down(plan), existing
+        down = await add_cells(session, clock, draft, existing, cells, actor=actor, person_id=person_id)
+        return down, existing
     if repeat is Repeat.REPLACE and existing is not None:
-        plan = await replace(session, clock, draft, existing, cells, form, actor=actor, person_id=person_id)
-        return levels.Down(plan), draft
+        down = await replace(session, clock, draft, existing, cells, form, actor=actor, person_id=person_id)
+        return down, draft
     down = await levels.broadcast(
         session, clock, draft, cells, form, actor=actor, person_id=person_id, choice=unstaffed
     )

@@ -11,7 +11,7 @@ import math
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -229,6 +229,38 @@ class Aggregates:
         return cls(
             sessions_held=len(reported), sums=sums, ratios=ratios, choices=choices, attendance=attendance
         )
+
+
+def add_counts(items: Iterable[Counts]) -> Counts:
+    """Counts added up (the directives of one family, the units below that reported up)."""
+    names = [f.name for f in fields(Counts)]
+    total = dict.fromkeys(names, 0)
+    for counts in items:
+        for name in names:
+            total[name] += getattr(counts, name)
+    return Counts(**total)
+
+
+def add_aggregates(items: Iterable[Aggregates]) -> Aggregates:
+    held = 0
+    sums: dict[str, int | float] = {}
+    ratios: dict[str, Ratio] = {}
+    choices: dict[str, dict[str, int]] = {}
+    attendance: dict[str, Attendance] = {}
+    for a in items:
+        held += a.sessions_held
+        for key, value in a.sums.items():
+            sums[key] = sums.get(key, 0) + value
+        for key, ratio in a.ratios.items():
+            before = ratios.get(key, Ratio(0, 0))
+            ratios[key] = Ratio(before.attended + ratio.attended, before.total + ratio.total)
+        for key, counted in a.choices.items():
+            into = choices.setdefault(key, {})
+            for option, count in counted.items():
+                into[option] = into.get(option, 0) + count
+        for key, parts in a.attendance.items():
+            attendance[key] = attendance.get(key, Attendance()) + parts
+    return Aggregates(held, sums, ratios, choices, attendance)
 
 
 @dataclass(frozen=True, slots=True)

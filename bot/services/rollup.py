@@ -14,7 +14,7 @@ has. What each unit below did and how far its cells got is `levels.below`; this 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.textnorm import fold
 from bot.services import cycles, levels, status
-from bot.services.attendance import Attendance, as_attendance
+from bot.services.attendance import as_attendance
 from bot.services.forms import FieldType, FormSpec
 from bot.services.forms_store import get_form
 from bot.services.report_data import (
@@ -37,6 +37,8 @@ from bot.services.report_data import (
     ReportData,
     UnitRow,
     UnitStatus,
+    add_aggregates,
+    add_counts,
     as_number,
 )
 from messages import rollup as msg
@@ -99,51 +101,7 @@ def from_snapshot(value: object) -> tuple[Counts, Aggregates] | None:
     return counts, aggregates
 
 
-def add_counts(items: Iterable[Counts]) -> Counts:
-    total = {name: 0 for name in _COUNTS}
-    for counts in items:
-        for name in _COUNTS:
-            total[name] += getattr(counts, name)
-    return Counts(**total)
-
-
-def add_aggregates(items: Iterable[Aggregates]) -> Aggregates:
-    held = 0
-    sums: dict[str, int | float] = {}
-    ratios: dict[str, Ratio] = {}
-    choices: dict[str, dict[str, int]] = {}
-    attendance: dict[str, Attendance] = {}
-    for a in items:
-        held += a.sessions_held
-        for key, value in a.sums.items():
-            sums[key] = sums.get(key, 0) + value
-        for key, ratio in a.ratios.items():
-            before = ratios.get(key, Ratio(0, 0))
-            ratios[key] = Ratio(before.attended + ratio.attended, before.total + ratio.total)
-        for key, counted in a.choices.items():
-            into = choices.setdefault(key, {})
-            for option, count in counted.items():
-                into[option] = into.get(option, 0) + count
-        for key, parts in a.attendance.items():
-            attendance[key] = attendance.get(key, Attendance()) + parts
-    return Aggregates(held, sums, ratios, choices, attendance)
-
-
 # --- the directive's tree ------------------------------------------------------------------------------------------
-
-
-async def family(session: AsyncSession, directive_id: int) -> list[int]:
-    """The directive and its re-issues by the units below, at every level down."""
-    ids, frontier = [directive_id], [directive_id]
-    while frontier:
-        found = await session.scalars(
-            select(Handoff.reissue_id).where(
-                Handoff.directive_id.in_(frontier), Handoff.reissue_id.is_not(None)
-            )
-        )
-        frontier = [i for i in found.all() if i is not None and i not in ids]
-        ids += frontier
-    return ids
 
 
 async def units_below(session: AsyncSession, scope: status.Scope, directive_id: int) -> list[levels.Below]:
@@ -254,7 +212,7 @@ async def rollup(
         counts, aggregates = _reported(units)
         direct = await status.counts_outside(session, scope, directive.id, [row.unit.path for row in rows])
         return Rollup(directive, form, BELOW, _below_note(units), counts, aggregates, units, direct)
-    ids = await family(session, directive.id)
+    ids = await status.family(session, directive.id)
     counts = add_counts((await status.counts_by_directive(session, scope, ids)).values())
     aggregates = add_aggregates((await status.form_aggregates(session, scope, ids, form)).values())
     return Rollup(directive, form, CELLS, _cells_note(counts), counts, aggregates, units, Counts())
@@ -297,7 +255,7 @@ async def report_data(
             source=_below_note(units),
             below=units,
         )
-    ids = await family(session, directive.id)
+    ids = await status.family(session, directive.id)
     form = await get_form(session, directive.form_key)
     photos = [spec.key for spec in form.photo_fields] if form is not None else []
     cells = list(base.rows)

@@ -9,7 +9,7 @@ import asyncio
 import logging
 import threading
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,7 +27,7 @@ from bot.services.forms import FormSpec
 from bot.services.forms_store import get_form
 from bot.services.outbox import enqueue
 from bot.services.reminders import DEFAULT_POLICY, is_quiet
-from bot.services.report_data import Aggregates, Counts
+from bot.services.report_data import Aggregates, Counts, add_aggregates, add_counts
 from messages import board as msg
 from messages import cycles as cycle_msg
 from messages import documents as doc_msg
@@ -45,6 +45,10 @@ BOARD_ROLES = ("board", "admin")
 
 @dataclass(frozen=True, slots=True)
 class DirectiveProgress:
+    """One directive's line. On a directive handed down (`family` holds its re-issues below) `counts` add up
+    every cell under it; `own` are the counts of the cells it reached itself (directly or through a forward),
+    whose overdue ones the summary names: the cells under a re-issue answer to that board and its deadline."""
+
     directive: Directive
     counts: Counts
     new_since_yesterday: int
@@ -52,10 +56,17 @@ class DirectiveProgress:
     aggregates: Aggregates | None = None
     overdue: tuple[status.OverdueUnit, ...] = ()
     escalated: int = 0
+    family: tuple[int, ...] = ()
+    own: Counts | None = None
+    reissues: int = 0  # the re-issues below counted in: those reaching the scope
 
     @property
     def reported_yesterday(self) -> int:
         return self.counts.reported - self.new_since_yesterday
+
+    @property
+    def own_missing(self) -> int:
+        return (self.own or self.counts).not_reported
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,42 +85,55 @@ class Summary:
 
 
 async def build_summary(session: AsyncSession, scope: status.Scope, now: datetime, tz: ZoneInfo) -> Summary:
-    """Everything the summary shows, from a handful of aggregate queries whatever the size of the scope."""
+    """Everything the summary shows, from a handful of aggregate queries whatever the size of the scope. A
+    directive handed down is one line counting its re-issues below (which are not listed again)."""
     today = now.astimezone(tz).date()
-    open_ = await status.open_directives(session, scope, today)
-    ids = [d.id for d in open_]
-    counts = await status.counts_by_directive(session, scope, ids)
-    new = await status.new_reports_since(session, scope, ids, now - timedelta(days=1))
+    listed = await status.open_directives(session, scope, today)
+    families = await status.families(session, [d.id for d in listed])
+    open_ = [d for d in listed if d.id in families]
+    root_of = {member: root for root, ids in families.items() for member in ids}
+    every = list(root_of)
+    counts = await status.counts_by_directive(session, scope, every)
+    new = await status.new_reports_since(session, scope, every, now - timedelta(days=1))
     detailed = open_[:DETAILED]
     forms: dict[str | None, FormSpec | None] = {}
     groups: dict[str | None, list[int]] = defaultdict(list)
     for directive in detailed:
         if directive.form_key not in forms:
             forms[directive.form_key] = await get_form(session, directive.form_key)
-        groups[directive.form_key].append(directive.id)
-    aggregates: dict[int, Aggregates] = {}
+        groups[directive.form_key] += families[directive.id]
+    aggregates: dict[int, list[Aggregates]] = defaultdict(list)
     said: list[status.Said] = []
     midnight = datetime.combine(today, time(0), tzinfo=tz)
     for key, group in groups.items():
-        aggregates |= await status.form_aggregates(session, scope, group, forms[key])
-        said += await status.quotes(session, scope, group, forms[key], since=midnight, limit=QUOTES_SHOWN)
+        for member, figures in (await status.form_aggregates(session, scope, group, forms[key])).items():
+            aggregates[root_of[member]].append(figures)
+        quoted = await status.quotes(session, scope, group, forms[key], since=midnight, limit=QUOTES_SHOWN)
+        said += [replace(item, directive_id=root_of[item.directive_id]) for item in quoted]
     said = [item for item in said if item.kind in ("difficulties", "recommendations")]
     escalated = await status.escalated_counts(session, scope, detailed)
     progress = []
     for index, directive in enumerate(open_):
-        item = DirectiveProgress(directive, counts[directive.id], new.get(directive.id, 0))
+        family = families[directive.id]
+        reissues = sum(counts[i].targeted > 0 for i in family[1:])
+        item = DirectiveProgress(
+            directive,
+            add_counts(counts[i] for i in family),
+            sum(new.get(i, 0) for i in family),
+            family=tuple(family),
+            own=counts[directive.id] if reissues else None,
+            reissues=reissues,
+        )
         if index < DETAILED:
             overdue: list[status.OverdueUnit] = []
-            if directive.deadline is not None and directive.deadline < today and item.counts.not_reported:
+            if directive.deadline is not None and directive.deadline < today and item.own_missing:
                 overdue = await status.overdue_units(session, scope, directive)
-            item = DirectiveProgress(
-                directive,
-                item.counts,
-                item.new_since_yesterday,
-                forms.get(directive.form_key),
-                aggregates.get(directive.id),
-                tuple(overdue),
-                escalated.get(directive.id, 0),
+            item = replace(
+                item,
+                form=forms.get(directive.form_key),
+                aggregates=add_aggregates(aggregates[directive.id]),
+                overdue=tuple(overdue),
+                escalated=escalated.get(directive.id, 0),
             )
         progress.append(item)
     rows, by_directive = await _chart_rows(session, scope, progress, today)
@@ -123,7 +147,7 @@ async def _chart_rows(
     """Progress by directive, or, when only one is open, by part of the scope."""
     if len(progress) == 1:
         directive = progress[0].directive
-        parts = await status.counts_by_subtree(session, scope, directive.id)
+        parts = await status.counts_by_subtree(session, scope, progress[0].family or [directive.id])
         return [_row(part.name, part.counts, _overdue(directive, today)) for part in parts], False
     return [_row(p.directive.number or "", p.counts, _overdue(p.directive, today)) for p in progress], True
 
@@ -195,6 +219,8 @@ def _directive_lines(index: int, item: DirectiveProgress, today: date) -> list[s
         ),
         msg.SUMMARY_PROGRESS.format(progress=msg.share(counts.reported, counts.targeted), change=change),
     ]
+    if item.reissues:
+        lines.append(msg.SUMMARY_THROUGH_BELOW.format(count=format_number(item.reissues)))
     if item.aggregates is None:
         return lines
     lines.append(
@@ -238,7 +264,7 @@ def _overdue_lines(summary: Summary) -> list[str]:
             )
             for unit in item.overdue
         ]
-        more = item.counts.not_reported - len(item.overdue)
+        more = item.own_missing - len(item.overdue)
         text = ", ".join(names) + (msg.SUMMARY_OVERDUE_MORE.format(count=more) if more > 0 else "")
         left = msg.days_left(item.directive.deadline, summary.day)
         lines.append(msg.SUMMARY_OVERDUE.format(number=item.directive.number or "", left=left, units=text))

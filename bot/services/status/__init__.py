@@ -5,6 +5,7 @@
 - `lookup`: the directive a typed number or a button names, and the directives still followed;
 - `counts`: progress counts per directive and per part of the scope, new reports since a moment;
 - `missing`: the units still missing (paged, with their secretary), overdue and escalated ones;
+- `family`: a directive handed down and its re-issues below, whose targets together are every cell under it;
 - `figures`: the report form's figures (sums, ratios, option counts);
 - `quotes`: notable free-text answers, sorted into the report's sections;
 - `snapshot`: the assembled status of one directive (`StatusView`) and the per-unit `ReportData` the Excel
@@ -22,6 +23,7 @@ from bot.services.status.counts import (
     counts_outside,
     new_reports_since,
 )
+from bot.services.status.family import families, family, family_counts
 from bot.services.status.figures import form_aggregates
 from bot.services.status.lookup import (
     OPEN_DAYS_AFTER_DEADLINE,
@@ -91,6 +93,9 @@ __all__ = [
     "directive_summary",
     "escalated_counts",
     "escalation_rule",
+    "families",
+    "family",
+    "family_counts",
     "figure_lines",
     "file_slug",
     "find_directive",

@@ -30,8 +30,11 @@ from bot.services.report_data import (
     Signature,
     UnitRow,
     UnitStatus,
+    add_aggregates,
+    add_counts,
 )
 from bot.services.status.counts import Subtree, counts_by_directive, counts_by_subtree
+from bot.services.status.family import family
 from bot.services.status.figures import form_aggregates
 from bot.services.status.missing import MissingPage, escalated_counts, missing_units
 from bot.services.status.quotes import of_kind, quotes
@@ -280,7 +283,10 @@ def file_slug(directive: Directive) -> str:
 @dataclass(frozen=True, slots=True)
 class StatusView:
     """What the board sees of one directive: its progress, the parts of the scope, the form's figures, one page
-    of the units still missing and how many were escalated."""
+    of the units still missing and how many were escalated. On a directive handed down (`reissues`: how many
+    re-issues below it has) the progress, parts and figures count every cell under it, through those re-issues;
+    the missing units and escalations stay the directive's own targets (the cells it reached itself or through a
+    forward): the cells under a re-issue answer to that board and its deadline."""
 
     directive: Directive
     counts: Counts
@@ -290,6 +296,7 @@ class StatusView:
     missing: MissingPage
     escalated: int
     period: str = ""  # a recurring directive's open period ("kỳ 11/2026"); "" for a one-off one
+    reissues: int = 0
 
 
 async def status_view(
@@ -297,13 +304,16 @@ async def status_view(
 ) -> StatusView:
     """The status of one directive within the scope, with page `page` of the missing units."""
     form = await get_form(session, directive.form_key)
+    ids = await family(session, directive.id)
+    counts = await counts_by_directive(session, scope, ids)
     return StatusView(
         directive=directive,
-        counts=(await counts_by_directive(session, scope, [directive.id]))[directive.id],
-        subtrees=await counts_by_subtree(session, scope, directive.id),
+        counts=add_counts(counts.values()),
+        subtrees=await counts_by_subtree(session, scope, ids),
         form=form,
-        aggregates=(await form_aggregates(session, scope, [directive.id], form))[directive.id],
+        aggregates=add_aggregates((await form_aggregates(session, scope, ids, form)).values()),
         missing=await missing_units(session, scope, directive.id, page=page, per_page=per_page),
         escalated=(await escalated_counts(session, scope, [directive])).get(directive.id, 0),
         period=period.label if (period := await cycles.cycle(session, directive)) is not None else "",
+        reissues=sum(counts[i].targeted > 0 for i in ids[1:]),  # those reaching the scope
     )

@@ -1,0 +1,63 @@
+"""A directive handed down and the re-issues of it by the boards of the units below, at every level: its family.
+The family's targets together are every cell under the directive (a forward's cells are the directive's own
+targets), so the upper board's status and summary count them all (docs/design.md, Levels)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.report_data import Counts, add_counts
+from bot.services.status.counts import counts_by_directive
+from bot.services.status.scope import Scope
+from storage.models import Handoff
+
+
+async def families(session: AsyncSession, directive_ids: Sequence[int]) -> dict[int, list[int]]:
+    """Each of these directives with its re-issues below at every level (itself first), one query per level
+    whatever their number; a directive that is itself a re-issue of another of them is left out (it is in that
+    one's family)."""
+    children: dict[int, list[int]] = {}
+    seen, frontier = set(directive_ids), list(directive_ids)
+    while frontier:
+        rows = await session.execute(
+            select(Handoff.directive_id, Handoff.reissue_id).where(
+                Handoff.directive_id.in_(frontier), Handoff.reissue_id.is_not(None)
+            )
+        )
+        frontier = []
+        for parent, child in rows.all():
+            if child is None:
+                continue
+            children.setdefault(parent, []).append(child)
+            if child not in seen:
+                seen.add(child)
+                frontier.append(child)
+    below = {child for kids in children.values() for child in kids}
+    out: dict[int, list[int]] = {}
+    for root in directive_ids:
+        if root in below:
+            continue
+        ids, todo = [root], [root]
+        while todo:
+            for child in children.get(todo.pop(0), []):
+                if child not in ids:
+                    ids.append(child)
+                    todo.append(child)
+        out[root] = ids
+    return out
+
+
+async def family(session: AsyncSession, directive_id: int) -> list[int]:
+    """The directive and its re-issues by the units below, at every level down."""
+    return (await families(session, [directive_id]))[directive_id]
+
+
+async def family_counts(
+    session: AsyncSession, scope: Scope, families_: Mapping[int, Sequence[int]]
+) -> dict[int, Counts]:
+    """Progress of each family within the scope (its directives' targets added up), from one GROUP BY."""
+    counts = await counts_by_directive(session, scope, [i for ids in families_.values() for i in ids])
+    return {root: add_counts(counts[i] for i in ids) for root, ids in families_.items()}
