@@ -17,7 +17,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import Select, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -84,36 +84,31 @@ class Below:
     split_from: list[tuple[Unit, list[Unit]]] = field(default_factory=list)
 
 
-async def _staffed(session: AsyncSession, under: Unit | None) -> list[Unit]:
-    """Units strictly below `under` (None: below the top units) whose board staff has joined the bot."""
+def _with_board(under: Unit | None) -> Select[Unit]:
+    """Committees strictly below `under` (None: below the top units) with board staff on the roster."""
     query = (
         select(Unit)
         .join(Role, (Role.unit_id == Unit.id) & (Role.kind == "board"))
-        .join(ChannelAccount, (ChannelAccount.person_id == Role.person_id) & ChannelAccount.active.is_(True))
         .where(Unit.active.is_(True), Unit.is_cell.is_(False))
         .distinct()
     )
     if under is None:
-        query = query.where(Unit.parent_id.is_not(None))
-    else:
-        query = query.where(Unit.path.startswith(under.path), Unit.id != under.id)
-    return list((await session.scalars(query)).all())
+        return query.where(Unit.parent_id.is_not(None))
+    return query.where(Unit.path.startswith(under.path), Unit.id != under.id)
+
+
+async def _staffed(session: AsyncSession, under: Unit | None) -> list[Unit]:
+    """Units strictly below `under` whose board staff has joined the bot."""
+    joined = _with_board(under).join(
+        ChannelAccount, (ChannelAccount.person_id == Role.person_id) & ChannelAccount.active.is_(True)
+    )
+    return list((await session.scalars(joined)).all())
 
 
 async def _unjoined(session: AsyncSession, under: Unit | None, joined: list[Unit]) -> list[Unit]:
     """Units strictly below `under` with board staff on the roster, none of whom has joined the bot."""
-    query = (
-        select(Unit)
-        .join(Role, (Role.unit_id == Unit.id) & (Role.kind == "board"))
-        .where(Unit.active.is_(True), Unit.is_cell.is_(False))
-        .distinct()
-    )
-    if under is None:
-        query = query.where(Unit.parent_id.is_not(None))
-    else:
-        query = query.where(Unit.path.startswith(under.path), Unit.id != under.id)
     skip = {u.id for u in joined}
-    return [u for u in (await session.scalars(query)).all() if u.id not in skip]
+    return [u for u in (await session.scalars(_with_board(under))).all() if u.id not in skip]
 
 
 async def split(session: AsyncSession, sender: Unit | None, cell_ids: list[int]) -> Split:
