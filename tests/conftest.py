@@ -24,6 +24,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from typer.testing import CliRunner
 
 from bot.core.clock import Clock
 from bot.core.config import Settings
@@ -165,6 +166,17 @@ async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def clock() -> Clock:
     return Clock.starting_at(START)
+
+
+@pytest.fixture
+def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """The command line against this test's database (each command runs its own event loop)."""
+    monkeypatch.setenv("CHIBO_DATABASE_URL", db_url)
+    monkeypatch.setenv("CHIBO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CHIBO_TELEGRAM_BOT_USERNAME", "chibo_bot")
+    for name in ("CHIBO_TELEGRAM_TOKEN", "CHIBO_ZALO_TOKEN", "CHIBO_PUBLIC_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return CliRunner()
 
 
 @pytest.fixture

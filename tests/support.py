@@ -88,6 +88,7 @@ def sample(name: str) -> str:
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 BOARD_PHONE = "0988000001"
+QUICK = "1/4; chuyên đề; 25/30; 12; Tốt; Không"  # a one-message report, as a secretary types it
 DUK_SECRETARIES = {"0912000003": 801, "0912000004": 802, "0912000006": 803}  # phone -> Telegram user id
 
 

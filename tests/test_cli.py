@@ -25,16 +25,6 @@ from tests.support import EXAMPLE_ROSTER, SAMPLES
 HEADER = "Mã đơn vị,Tên đơn vị,Mã cấp trên,Loại,Bí thư,Điện thoại\n"
 
 
-@pytest.fixture
-def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("CHIBO_DATABASE_URL", db_url)
-    monkeypatch.setenv("CHIBO_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("CHIBO_TELEGRAM_BOT_USERNAME", "chibo_bot")
-    for name in ("CHIBO_TELEGRAM_TOKEN", "CHIBO_ZALO_TOKEN", "CHIBO_PUBLIC_URL"):
-        monkeypatch.delenv(name, raising=False)
-    return CliRunner()
-
-
 def query(db_url: str, statement):  # type: ignore[no-untyped-def]
     async def read():  # type: ignore[no-untyped-def]
         engine = make_engine(db_url)

@@ -29,12 +29,12 @@ from bot.services.forms_store import get_form
 from bot.services.report_data import UnitStatus
 from storage.db import make_engine, make_sessionmaker, transaction
 from storage.models import Directive, DirectiveCycle, DirectiveTarget, Outbox, Report, Unit
-from tests.support import EXAMPLE_ROSTER, SAMPLES, sample, travel_to
-from tests.test_cli import cli, query
-from tests.test_zalo_flows import QUICK, board_member, secretary
+from tests.support import EXAMPLE_ROSTER, QUICK, SAMPLES, sample, travel_to
+from tests.test_cli import query
+from tests.test_zalo_flows import board_member, secretary
 from tests.zalo_fixtures import OA, ZaloPerson, ZaloWorld, eventually, zalo
 
-__all__ = ["cli", "zalo"]  # the fixtures, imported for pytest
+__all__ = ["zalo"]  # the fixtures, imported for pytest
 
 NUMBER = "747-CV/ĐUK"
 HALF_YEARLY = "định kỳ 6 tháng (trước ngày 15/6) và hằng năm (trước ngày 15/12)"

@@ -9,9 +9,8 @@ merge and the reminders on both Zalo products; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -19,109 +18,55 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.scheduler import reminders_job
-from bot.services import directives, levels
-from bot.services.directive_parser import parse_directive
-from bot.services.forms_store import get_form
+from bot.services import levels
 from storage.db import transaction
-from storage.models import Directive, DirectiveTarget, Handoff, Report, Role, Unit
-from tests.support import EXAMPLE_ROSTER, add_staff, load_roster, sample
-from tests.test_cli import cli
-from tests.test_zalo_flows import QUICK
-from tests.zalo_fixtures import OA, Received, ZaloPerson, ZaloWorld, eventually, zalo
+from storage.models import Directive, Handoff, Report, Role, Unit
+from tests.levels_support import (
+    OWN,
+    PROVINCE_BOARD,
+    SECRETARIES,
+    TAN_PHONG_BOARD,
+    UPPER,
+    board,
+    directive_numbered,
+    drafts_747_for_every_cell,
+    handoffs,
+    is_word,
+    load_two_communes,
+    province_sends,
+    reissues,
+    secretary,
+    select_rows,
+    targets_of,
+    two_communes,
+)
+from tests.support import QUICK
+from tests.zalo_fixtures import OA, ZaloWorld, eventually, zalo
 
-__all__ = ["cli", "zalo"]
+__all__ = ["zalo"]
 
 on_oa = pytest.mark.parametrize("zalo", [OA], indirect=True)
-FORM = "sinh hoạt chính trị"
-UPPER = "747-CV/ĐUK"  # the sample, sent here by the province board
-OWN = "12-CV/ĐU"  # the commune's re-issue
-# A second commune with no board staff of its own: its cells get the province's directive directly.
-SECOND_COMMUNE = "X-NC,Đảng ủy xã Nậm Cuổi,TU-LC,Đảng ủy xã,,\nX-NC-B1,Chi bộ bản Nậm Cuổi,X-NC,Chi bộ,Tẩn Văn Sài,0912000020\n"
-
-
-async def _board(world: ZaloWorld, user_id: str, name: str, phone: str, unit: str) -> ZaloPerson:
-    await add_staff(world.runtime, name, phone, unit)
-    person = world.person(user_id, name)
-    await person.join(phone, role="board")
-    return person
-
-
-async def _secretary(world: ZaloWorld, user_id: str, name: str, phone: str) -> ZaloPerson:
-    person = world.person(user_id, name)
-    await person.join(phone)
-    return person
-
-
-async def _rows(world: ZaloWorld, query: Any) -> list[Any]:
-    async with transaction(world.runtime.sessions) as session:
-        return list((await session.execute(query)).all())
-
-
-async def _directive(world: ZaloWorld, number: str) -> Directive | None:
-    async with transaction(world.runtime.sessions) as session:
-        return await session.scalar(select(Directive).where(Directive.number == number))
-
-
-async def _handoffs(world: ZaloWorld) -> dict[str, tuple[str, str | None]]:
-    rows = await _rows(
-        world,
-        select(Unit.code, Handoff.action, Handoff.reissue_id).join(Unit, Unit.id == Handoff.unit_id),
-    )
-    out = {}
-    for code, action, reissue_id in rows:
-        reissue = await _number_of(world, reissue_id) if reissue_id else None
-        out[code] = (action, reissue)
-    return out
-
-
-async def _number_of(world: ZaloWorld, directive_id: int) -> str | None:
-    async with transaction(world.runtime.sessions) as session:
-        directive = await session.get(Directive, directive_id)
-        return directive.number if directive else None
-
-
-def _word(message: Received) -> bool:
-    """A Word file received: natively, or as a link where the product cannot carry it."""
-    return bool((message.file_name or "").endswith(".docx") or any(".docx" in link for link in message.links))
-
-
-async def _targets(world: ZaloWorld, number: str) -> set[str]:
-    rows = await _rows(
-        world,
-        select(Unit.code)
-        .join(DirectiveTarget, DirectiveTarget.unit_id == Unit.id)
-        .join(Directive, Directive.id == DirectiveTarget.directive_id)
-        .where(Directive.number == number),
-    )
-    return {code for (code,) in rows}
 
 
 @on_oa
 async def test_a_province_directive_is_reissued_by_a_commune_forwarded_by_a_bloc_and_sent_direct_elsewhere(
     zalo: ZaloWorld, tmp_path: Path
 ) -> None:
-    roster = tmp_path / "roster.csv"
-    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
-    await load_roster(zalo.runtime, roster)
-    province = await _board(zalo, "tinh-1", "Trần Văn Tỉnh", "0913000001", "TU-LC")
-    commune = await _board(zalo, "xa-1", "Giàng Thị Xã", "0913000002", "X-TP")
-    bloc = await _board(zalo, "khoi-1", "Lê Thị Khối", "0913000003", "DUK")
-    pao = await _secretary(zalo, "pao-1", "Lò Văn Páo", "0912000010")  # X-TP-B1, under the commune board
-    sai = await _secretary(zalo, "sai-1", "Tẩn Văn Sài", "0912000020")  # X-NC-B1, a commune with no board
-    cuc = await _secretary(zalo, "cuc-1", "Trần Thị Cúc", "0912000003")  # DUK-STC-VP, under the bloc
+    await load_two_communes(zalo, tmp_path)
+    province = await board(zalo, "tinh-1", *PROVINCE_BOARD, "TU-LC")
+    commune = await board(zalo, "xa-1", *TAN_PHONG_BOARD, "X-TP")
+    bloc = await board(zalo, "khoi-1", "Lê Thị Khối", "0913000003", "DUK")
+    pao = await secretary(zalo, "pao-1", *SECRETARIES["pao"])  # X-TP-B1, under the commune board
+    sai = await secretary(zalo, "sai-1", *SECRETARIES["sai"])  # X-NC-B1, a commune with no board
+    cuc = await secretary(zalo, "cuc-1", *SECRETARIES["cuc"])  # DUK-STC-VP, under the bloc
 
     # Down: the province board sends to every cell of the province.
-    await province.say(sample("directive-747-CV-DUK.txt"))
-    await province.wait_for_text("Văn bản tôi đọc được")
-    await province.tap("Xác nhận hạn")
-    await province.tap("Tiếp tục")
-    await province.tap(FORM)
-    await province.tap("Tất cả chi bộ")
+    await drafts_747_for_every_cell(province)
     await province.tap("Gửi ngay")
     await province.wait_for_text("Đảng ủy xã Tân Phong", "ban hành lại")
     await sai.wait_for_text(UPPER)  # no board between: directly
-    assert await _handoffs(zalo) == {"X-TP": ("pending", None), "DUK": ("pending", None)}
-    assert await _targets(zalo, UPPER) == {"X-NC-B1"}  # nothing went past a board that stands between
+    assert await handoffs(zalo) == {"X-TP": ("pending", None), "DUK": ("pending", None)}
+    assert await targets_of(zalo, UPPER) == {"X-NC-B1"}  # nothing went past a board that stands between
 
     # The commune board re-issues it: the draft says what it carries out and the upper deadline.
     card = await commune.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
@@ -133,16 +78,11 @@ async def test_a_province_directive_is_reissued_by_a_commune_forwarded_by_a_bloc
     refused = await commune.say("5/11/2024")
     assert "muộn hơn hạn của cấp trên" in refused.text, commune.describe()
     await commune.say("20/10/2024")
-    await commune.tap("Số, ký hiệu")
-    await commune.say(OWN)
-    await commune.tap("Tiếp tục")
-    await commune.tap(FORM)
-    await commune.tap("Tất cả chi bộ")
-    await commune.tap("Gửi ngay")
+    await reissues(commune, OWN)
     own_card = await pao.wait_for_text(OWN)
     assert "20/10/2024" in own_card.text, own_card.text
     assert UPPER not in "\n".join(m.text for m in pao.messages)  # the cell has its own level's directive only
-    assert await _targets(zalo, OWN) == {"X-TP-B1", "X-TP-B2", "X-TP-TH"}
+    assert await targets_of(zalo, OWN) == {"X-TP-B1", "X-TP-B2", "X-TP-TH"}
 
     # The bloc board forwards it unchanged to its cells; pressing again does nothing twice.
     await bloc.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
@@ -151,17 +91,17 @@ async def test_a_province_directive_is_reissued_by_a_commune_forwarded_by_a_bloc
     await cuc.wait_for_text(UPPER)
     again = await bloc.tap("Chuyển nguyên văn")
     assert "đã được" in again.text, bloc.describe()
-    duk_cells = {c for c in await _targets(zalo, UPPER) if c.startswith("DUK")}
+    duk_cells = {c for c in await targets_of(zalo, UPPER) if c.startswith("DUK")}
     assert "DUK-STC-VP" in duk_cells and len(duk_cells) == 5
-    assert await _handoffs(zalo) == {"X-TP": ("reissued", OWN), "DUK": ("forwarded", None)}
+    assert await handoffs(zalo) == {"X-TP": ("reissued", OWN), "DUK": ("forwarded", None)}
 
     # A cell reports on its own level's directive; the province board sees each unit below.
     await pao.say(QUICK)
-    own = await _directive(zalo, OWN)
+    own = await directive_numbered(zalo, OWN)
     assert own is not None
 
     async def reported() -> bool:
-        rows = await _rows(zalo, select(Report.id).where(Report.directive_id == own.id))
+        rows = await select_rows(zalo, select(Report.id).where(Report.directive_id == own.id))
         return bool(rows)
 
     await eventually(reported, "the cell's report on the re-issue is saved")
@@ -169,13 +109,13 @@ async def test_a_province_directive_is_reissued_by_a_commune_forwarded_by_a_bloc
     # Up: the commune board reads its Word draft, aggregated from its cells, and sends it to the province board.
     up = await commune.say("báo cáo lên 747")
     assert "1/3 chi bộ đã báo cáo" in up.text, commune.describe()
-    await commune.wait_until(lambda ms: any(_word(m) for m in ms))
+    await commune.wait_until(lambda ms: any(is_word(m) for m in ms))
     await commune.tap("Gửi lên cấp trên")
     await commune.wait_for_text("Đã gửi báo cáo lên", "đúng hạn")
     received = await province.wait_for_text("BÁO CÁO CẤP DƯỚI", "Đảng ủy xã Tân Phong")
     assert "1/3 chi bộ" in received.text, received.text
-    await province.wait_until(lambda ms: any(_word(m) for m in ms))
-    reports_up = await _rows(
+    await province.wait_until(lambda ms: any(is_word(m) for m in ms))
+    reports_up = await select_rows(
         zalo, select(Unit.code, Handoff.report_late).join(Unit).where(Handoff.reported_at.is_not(None))
     )
     assert reports_up == [("X-TP", False)]
@@ -195,20 +135,14 @@ async def test_a_province_directive_is_reissued_by_a_commune_forwarded_by_a_bloc
 async def test_two_communes_merged_mid_campaign_still_add_up_under_their_successor(
     zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
 ) -> None:
-    roster = tmp_path / "roster.csv"
-    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
-    await load_roster(zalo.runtime, roster)
-    province = await _board(zalo, "tinh-2", "Trần Văn Tỉnh", "0913000001", "TU-LC")
-    tan_phong = await _board(zalo, "xa-2", "Giàng Thị Xã", "0913000002", "X-TP")
-    nam_cuoi = await _board(zalo, "xa-3", "Tẩn Thị Cuổi", "0913000004", "X-NC")
-    pao = await _secretary(zalo, "pao-2", "Lò Văn Páo", "0912000010")
-    sai = await _secretary(zalo, "sai-2", "Tẩn Văn Sài", "0912000020")
-    await _province_sends(zalo)
-    assert await _targets(zalo, UPPER) == set()  # both communes have their own board: nothing went direct
-    for board in (tan_phong, nam_cuoi):
-        await board.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
-        await board.tap("Chuyển nguyên văn")
-        await board.wait_for_text("Đã chuyển nguyên văn")
+    people = await two_communes(zalo, tmp_path, "2")
+    province, pao, sai = people.province, people.cells["pao"], people.cells["sai"]
+    await province_sends(zalo)
+    assert await targets_of(zalo, UPPER) == set()  # both communes have their own board: nothing went direct
+    for commune in (people.tan_phong, people.nam_cuoi):
+        await commune.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+        await commune.tap("Chuyển nguyên văn")
+        await commune.wait_for_text("Đã chuyển nguyên văn")
     await pao.wait_for_text(UPPER)
     await pao.say(QUICK)  # before the merge
 
@@ -226,7 +160,9 @@ async def test_two_communes_merged_mid_campaign_still_add_up_under_their_success
     await sai.say(QUICK)  # after the merge: the cell's report keeps its cell, which now sits under X-MOI
 
     async def both_reported() -> bool:
-        rows = await _rows(zalo, select(Report.unit_id).join(Directive).where(Directive.number == UPPER))
+        rows = await select_rows(
+            zalo, select(Report.unit_id).join(Directive).where(Directive.number == UPPER)
+        )
         return len(rows) == 2
 
     await eventually(both_reported, "both cells' reports are saved")
@@ -246,38 +182,12 @@ async def test_two_communes_merged_mid_campaign_still_add_up_under_their_success
         assert len(staff) == 2  # both communes' board staff now staff the successor
 
 
-async def _province_sends(world: ZaloWorld) -> None:
-    """Sample 747 sent by the province board to the cells of both communes, as its chat send does."""
-    async with transaction(world.runtime.sessions) as session:
-        province = await session.scalar(select(Unit).where(Unit.code == "TU-LC"))
-        assert province is not None
-        draft = await directives.new_draft(
-            session,
-            world.runtime.clock,
-            parse_directive(sample("directive-747-CV-DUK.txt")),
-            form_key="sinh-hoat-chinh-tri",
-            unit_id=province.id,
-        )
-        draft.number = UPPER
-        directives.confirm_deadline(draft, date(2024, 4, 10))
-        communes = (await session.scalars(select(Unit).where(Unit.code.in_(("X-TP", "X-NC"))))).all()
-        cells = await directives.cells_under(session, list(communes))
-        form = await get_form(session, draft.form_key)
-        down = await levels.broadcast(session, world.runtime.clock, draft, cells, form, actor="test")
-        assert {u.code for u in down.handed} == {"X-TP", "X-NC"}
-    world.runtime.sender.wake()
-
-
 async def test_boards_along_the_chain_are_reminded_and_escalated_to_the_level_above(
     zalo: ZaloWorld, tmp_path: Path
 ) -> None:
-    roster = tmp_path / "roster.csv"
-    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
-    await load_roster(zalo.runtime, roster)
-    province = await _board(zalo, "tinh-3", "Trần Văn Tỉnh", "0913000001", "TU-LC")
-    tan_phong = await _board(zalo, "xa-4", "Giàng Thị Xã", "0913000002", "X-TP")
-    nam_cuoi = await _board(zalo, "xa-5", "Tẩn Thị Cuổi", "0913000004", "X-NC")
-    await _province_sends(zalo)  # the upper deadline: 10/04/2024
+    people = await two_communes(zalo, tmp_path, "3", cells=())
+    province, tan_phong, nam_cuoi = people.province, people.tan_phong, people.nam_cuoi
+    await province_sends(zalo)  # the upper deadline: 10/04/2024
     await nam_cuoi.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
     await nam_cuoi.tap("Chuyển nguyên văn")
     await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)  # and does nothing with it

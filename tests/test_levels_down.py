@@ -25,29 +25,33 @@ from bot.services.forms_store import get_form
 from messages import levels as level_msg
 from storage.db import transaction
 from storage.models import Directive, Handoff, HandoffFile, Unit
-from tests.support import DOCX_MIME, EXAMPLE_ROSTER, add_staff, docx_bytes, load_roster, sample
-from tests.test_cli import cli
-from tests.test_levels import FORM, OWN, SECOND_COMMUNE, UPPER, _board, _handoffs, _secretary, _targets
+from tests.levels_support import (
+    NAM_CUOI_BOARD,
+    OWN,
+    PROVINCE_BOARD,
+    SECRETARIES,
+    TAN_PHONG_BOARD,
+    UPPER,
+    board,
+    drafts_747_for_every_cell,
+    handoffs,
+    load_two_communes,
+    secretary,
+    targets_of,
+    two_communes,
+)
+from tests.support import DOCX_MIME, docx_bytes, sample
 from tests.test_reports import jpeg
 from tests.test_scans import host
 from tests.test_web import Browser, _link
 from tests.zalo_fixtures import BOT_PLATFORM, OA, ZaloPerson, ZaloWorld, zalo
 
-__all__ = ["cli", "host", "zalo"]
+__all__ = ["host", "zalo"]
 
-NAM_CUOI_BOARD = ("Tẩn Thị Cuổi", "0913000004")
 GUIDE = "Hướng dẫn của Đảng ủy xã Nậm Cuổi về sinh hoạt chuyên đề.docx"
 NOTE = (
     "Các chi bộ bản tổ chức sinh hoạt chuyên đề trước ngày 20 hằng tháng và gửi ảnh biên bản về Đảng ủy xã."
 )
-
-
-async def _province_of_two_communes(world: ZaloWorld, tmp_path: Path) -> None:
-    """The example province plus a second commune (Nậm Cuổi), whose board member is on the roster, not joined."""
-    roster = tmp_path / "roster.csv"
-    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
-    await load_roster(world.runtime, roster)
-    await add_staff(world.runtime, *NAM_CUOI_BOARD, "X-NC")
 
 
 async def _joins_nam_cuoi_board(world: ZaloWorld, user_id: str) -> ZaloPerson:
@@ -70,25 +74,20 @@ async def _handoff_files(world: ZaloWorld) -> list[tuple[str, str]]:
 async def test_the_chat_holds_a_directive_for_an_unjoined_board_which_forwards_it_with_its_own_files(
     zalo: ZaloWorld, tmp_path: Path, host: Callable[[str, bytes], str], http: aiohttp.ClientSession
 ) -> None:
-    await _province_of_two_communes(zalo, tmp_path)
-    province = await _board(zalo, "tinh-d1", "Trần Văn Tỉnh", "0913000001", "TU-LC")
-    tan_phong = await _board(zalo, "xa-d1", "Giàng Thị Xã", "0913000002", "X-TP")
-    sai = await _secretary(zalo, "sai-d1", "Tẩn Văn Sài", "0912000020")  # X-NC-B1
+    await load_two_communes(zalo, tmp_path, nam_cuoi_on_roster=True)
+    province = await board(zalo, "tinh-d1", *PROVINCE_BOARD, "TU-LC")
+    tan_phong = await board(zalo, "xa-d1", *TAN_PHONG_BOARD, "X-TP")
+    sai = await secretary(zalo, "sai-d1", *SECRETARIES["sai"])  # X-NC-B1
 
-    await province.say(sample("directive-747-CV-DUK.txt"))
-    await province.wait_for_text("Văn bản tôi đọc được")
-    await province.tap("Xác nhận hạn")
-    await province.tap("Tiếp tục")
-    await province.tap(FORM)
-    await province.tap("Tất cả chi bộ")
+    await drafts_747_for_every_cell(province)
     asked = await province.tap("Gửi ngay")
     assert "Đảng ủy xã Nậm Cuổi" in asked.text and "chưa có ai tham gia" in asked.text, province.describe()
     await province.tap("Giữ chờ ban đơn vị")
     await province.wait_for_text("Giữ chờ ban của 1 đơn vị", "Đảng ủy xã Nậm Cuổi")
     await province.wait_for_text("Chuyển tới ban của 1 đơn vị", "Đảng ủy xã Tân Phong")
     await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
-    assert await _handoffs(zalo) == {"X-TP": ("pending", None), "X-NC": ("held", None)}
-    assert not {c for c in await _targets(zalo, UPPER) if c.startswith("X-")}  # no commune cell reached
+    assert await handoffs(zalo) == {"X-TP": ("pending", None), "X-NC": ("held", None)}
+    assert not {c for c in await targets_of(zalo, UPPER) if c.startswith("X-")}  # no commune cell reached
 
     await province.say("tình hình 747")
     text = "\n".join(m.text for m in province.messages[-3:])
@@ -97,7 +96,7 @@ async def test_the_chat_holds_a_directive_for_an_unjoined_board_which_forwards_i
     # The commune's board member joins: the held directive is handed to her then.
     nam_cuoi = await _joins_nam_cuoi_board(zalo, "xa-d2")
     await nam_cuoi.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
-    assert (await _handoffs(zalo))["X-NC"] == ("pending", None)
+    assert (await handoffs(zalo))["X-NC"] == ("pending", None)
 
     # She forwards it with the commune's own materials: what her Zalo product can send.
     asked = await nam_cuoi.tap("Chuyển kèm tài liệu")
@@ -140,8 +139,8 @@ async def test_the_chat_holds_a_directive_for_an_unjoined_board_which_forwards_i
     else:
         await sai.wait_until(lambda ms: GUIDE in {m.file_name for m in ms})  # under the name she gave it
         assert any(m.kind == "image" for m in sai.user.messages), sai.describe()
-    assert await _targets(zalo, UPPER) >= {"X-NC-B1"}
-    assert (await _handoffs(zalo))["X-NC"] == ("forwarded", None)
+    assert await targets_of(zalo, UPPER) >= {"X-NC-B1"}
+    assert (await handoffs(zalo))["X-NC"] == ("forwarded", None)
 
 
 @pytest.mark.parametrize("zalo", [BOT_PLATFORM], indirect=True)
@@ -149,10 +148,10 @@ async def test_the_shell_hands_down_like_the_chat_and_holds_for_an_unjoined_boar
     zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
 ) -> None:
     zalo.runtime.clock.set(datetime.now(UTC))  # the shell runs on the real clock: the bot's the same
-    await _province_of_two_communes(zalo, tmp_path)
-    tan_phong = await _board(zalo, "xa-d3", "Giàng Thị Xã", "0913000002", "X-TP")
-    pao = await _secretary(zalo, "pao-d3", "Lò Văn Páo", "0912000010")  # X-TP-B1
-    cuc = await _secretary(zalo, "cuc-d3", "Trần Thị Cúc", "0912000003")  # DUK-STC-VP: no board between
+    await load_two_communes(zalo, tmp_path, nam_cuoi_on_roster=True)
+    tan_phong = await board(zalo, "xa-d3", *TAN_PHONG_BOARD, "X-TP")
+    pao = await secretary(zalo, "pao-d3", *SECRETARIES["pao"])  # X-TP-B1
+    cuc = await secretary(zalo, "cuc-d3", *SECRETARIES["cuc"])  # DUK-STC-VP: no board between
     args = ["directive", "send", str(tmp_path / "747.txt"), "--deadline", "30/10/2030", "--to", "TU-LC"]
     (tmp_path / "747.txt").write_text(sample("directive-747-CV-DUK.txt"), encoding="utf-8")
 
@@ -168,16 +167,16 @@ async def test_the_shell_hands_down_like_the_chat_and_holds_for_an_unjoined_boar
     zalo.runtime.sender.wake()
     await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
     await cuc.wait_for_text(UPPER)
-    targets = await _targets(zalo, UPPER)
+    targets = await targets_of(zalo, UPPER)
     assert "DUK-STC-VP" in targets and not {c for c in targets if c.startswith("X-")}, targets
-    assert await _handoffs(zalo) == {"X-TP": ("pending", None), "X-NC": ("held", None)}
+    assert await handoffs(zalo) == {"X-TP": ("pending", None), "X-NC": ("held", None)}
 
     # Tân Phong's board forwards unchanged; Nậm Cuổi's joins later and gets the card then.
     await tan_phong.tap("Chuyển nguyên văn")
     await pao.wait_for_text(UPPER)
     nam_cuoi = await _joins_nam_cuoi_board(zalo, "xa-d4")
     await nam_cuoi.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
-    assert await _handoffs(zalo) == {"X-TP": ("forwarded", None), "X-NC": ("pending", None)}
+    assert await handoffs(zalo) == {"X-TP": ("forwarded", None), "X-NC": ("pending", None)}
     assert await _handoff_files(zalo) == []  # forwarded as is: no files of the unit
 
 
@@ -185,10 +184,10 @@ async def test_the_shell_hands_down_like_the_chat_and_holds_for_an_unjoined_boar
 async def test_the_browser_hands_down_and_asks_about_units_whose_board_has_not_joined(
     zalo: ZaloWorld, tmp_path: Path, http: aiohttp.ClientSession
 ) -> None:
-    await _province_of_two_communes(zalo, tmp_path)
-    province = await _board(zalo, "tinh-d5", "Trần Văn Tỉnh", "0913000001", "TU-LC")
-    tan_phong = await _board(zalo, "xa-d5", "Giàng Thị Xã", "0913000002", "X-TP")
-    sai = await _secretary(zalo, "sai-d5", "Tẩn Văn Sài", "0912000020")  # X-NC-B1
+    await load_two_communes(zalo, tmp_path, nam_cuoi_on_roster=True)
+    province = await board(zalo, "tinh-d5", *PROVINCE_BOARD, "TU-LC")
+    tan_phong = await board(zalo, "xa-d5", *TAN_PHONG_BOARD, "X-TP")
+    sai = await secretary(zalo, "sai-d5", *SECRETARIES["sai"])  # X-NC-B1
     browser = Browser(zalo, http)
     assert (await browser.sign_in(await _link(province))).status == 303
     csrf = await browser.csrf()
@@ -213,14 +212,14 @@ async def test_the_browser_hands_down_and_asks_about_units_whose_board_has_not_j
     }
     status, text = await browser.post(preview, form)
     assert status == 200 and "Đảng ủy xã Nậm Cuổi" in text and 'name="unstaffed"' in text, text
-    assert await _handoffs(zalo) == {}  # nothing sent before the board chose
+    assert await handoffs(zalo) == {}  # nothing sent before the board chose
     status, _ = await browser.post(preview, {**form, "unstaffed": "direct"})
     assert status == 303
     await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
     await sai.wait_for_text(UPPER)  # chosen: directly to the cells of the commune whose board has not joined
-    targets = await _targets(zalo, UPPER)
+    targets = await targets_of(zalo, UPPER)
     assert "X-NC-B1" in targets and not {c for c in targets if c.startswith("X-TP")}, targets
-    assert await _handoffs(zalo) == {"X-TP": ("pending", None)}
+    assert await handoffs(zalo) == {"X-TP": ("pending", None)}
     async with transaction(zalo.runtime.sessions) as session:
         directive = await session.scalar(select(Directive).where(Directive.number == UPPER))
         held = await session.scalar(select(Handoff).where(Handoff.action == "held"))
@@ -263,12 +262,7 @@ async def _first_send_to_one_commune(world: ZaloWorld) -> int:
 
 async def _sends_747_again(province: ZaloPerson, choice: str) -> None:
     """The province board pastes 747 again for every cell and chooses what it is."""
-    await province.say(sample("directive-747-CV-DUK.txt"))
-    await province.wait_for_text("Văn bản tôi đọc được")
-    await province.tap("Xác nhận hạn")
-    await province.tap("Tiếp tục")
-    await province.tap(FORM)
-    await province.tap("Tất cả chi bộ")
+    await drafts_747_for_every_cell(province)
     await province.tap("Gửi ngay")
     await province.wait_for_text("đã được gửi trước đây")
     await province.tap(choice)
@@ -278,16 +272,10 @@ async def _sends_747_again(province: ZaloPerson, choice: str) -> None:
 async def test_more_cells_and_a_correction_of_a_directive_handed_down_go_down_the_levels(
     zalo: ZaloWorld, tmp_path: Path
 ) -> None:
-    roster = tmp_path / "roster.csv"
-    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
-    await load_roster(zalo.runtime, roster)
-    province = await _board(zalo, "tinh-r", "Trần Văn Tỉnh", "0913000001", "TU-LC")
-    tan_phong = await _board(zalo, "xa-r1", "Giàng Thị Xã", "0913000002", "X-TP")
-    nam_cuoi = await _board(zalo, "xa-r2", *NAM_CUOI_BOARD, "X-NC")
-    pao = await _secretary(zalo, "pao-r", "Lò Văn Páo", "0912000010")  # X-TP-B1: got the re-issue
-    sua = await _secretary(zalo, "sua-r", "Vàng Thị Sua", "0912000011")  # X-TP-B2: not yet
-    sai = await _secretary(zalo, "sai-r", "Tẩn Văn Sài", "0912000020")  # X-NC-B1
-    cuc = await _secretary(zalo, "cuc-r", "Trần Thị Cúc", "0912000003")  # DUK-STC-VP: no board between
+    people = await two_communes(zalo, tmp_path, "r", cells=("pao", "sua", "sai", "cuc"))
+    province, tan_phong, nam_cuoi = people.province, people.tan_phong, people.nam_cuoi
+    pao, sua = people.cells["pao"], people.cells["sua"]  # X-TP-B1: got the re-issue; X-TP-B2: not yet
+    sai, cuc = people.cells["sai"], people.cells["cuc"]  # X-NC-B1; DUK-STC-VP: no board between
     first = await _first_send_to_one_commune(zalo)
     await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
     await pao.wait_for_text(OWN)
@@ -301,9 +289,9 @@ async def test_more_cells_and_a_correction_of_a_directive_handed_down_go_down_th
     assert "2 chi bộ của Đảng ủy xã Tân Phong" in told.text, told.text
     await sua.wait_for_text(OWN)
     await cuc.wait_for_text(UPPER)
-    assert await _handoffs(zalo) == {"X-TP": ("reissued", OWN), "X-NC": ("pending", None)}
-    assert not {c for c in await _targets(zalo, UPPER) if c.startswith("X-")}  # no commune cell directly
-    assert await _targets(zalo, OWN) == {"X-TP-B1", "X-TP-B2", "X-TP-TH"}
+    assert await handoffs(zalo) == {"X-TP": ("reissued", OWN), "X-NC": ("pending", None)}
+    assert not {c for c in await targets_of(zalo, UPPER) if c.startswith("X-")}  # no commune cell directly
+    assert await targets_of(zalo, OWN) == {"X-TP-B1", "X-TP-B2", "X-TP-TH"}
     assert sum(OWN in m.text for m in pao.messages) == 1, pao.describe()
 
     # «Đính chính»: the handoffs pass to the correction; each board below gets its card headed as such:
@@ -323,4 +311,4 @@ async def test_more_cells_and_a_correction_of_a_directive_handed_down_go_down_th
     await nam_cuoi.wait_for_text("Đã chuyển nguyên văn")
     await sai.wait_for_text("ĐÍNH CHÍNH", UPPER)  # the correction reaches its cell through its board
     await cuc.wait_for_text("ĐÍNH CHÍNH", UPPER)  # and the bloc's cells directly
-    assert await _handoffs(zalo) == {"X-TP": ("reissued", OWN), "X-NC": ("forwarded", None)}
+    assert await handoffs(zalo) == {"X-TP": ("reissued", OWN), "X-NC": ("forwarded", None)}

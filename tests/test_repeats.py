@@ -26,13 +26,13 @@ from bot.runtime import Runtime
 from bot.services import status
 from storage.db import make_engine, make_sessionmaker, transaction
 from storage.models import ChannelAccount, Directive, DirectiveTarget, Outbox, Person, Report, Role, Unit
-from tests.support import EXAMPLE_ROSTER, SAMPLES, board_and_secretaries, sample, send_test_directive
-from tests.test_cli import cli, query
+from tests.support import EXAMPLE_ROSTER, QUICK, SAMPLES, board_and_secretaries, sample, send_test_directive
+from tests.test_cli import query
 from tests.test_directives import preview_of, send_747, until
-from tests.test_zalo_flows import QUICK, board_member, secretary
+from tests.test_zalo_flows import board_member, secretary
 from tests.zalo_fixtures import OA, ZaloPerson, ZaloWorld, eventually, zalo
 
-__all__ = ["cli", "zalo"]  # the fixtures, imported for pytest
+__all__ = ["zalo"]  # the fixtures, imported for pytest
 
 NUMBER = "747-CV/ĐUK"
 on_oa = pytest.mark.parametrize(

@@ -24,15 +24,12 @@ from typer.testing import CliRunner
 from bot.cli import app
 from storage.db import transaction
 from storage.models import Directive, Handoff, Report, Unit
-from tests.support import EXAMPLE_ROSTER, load_roster
-from tests.test_cli import cli
-from tests.test_levels import SECOND_COMMUNE, UPPER, _board, _province_sends, _secretary
-from tests.test_zalo_flows import QUICK
+from tests.levels_support import UPPER, province_sends, reissues, two_communes
+from tests.support import QUICK
 from tests.zalo_fixtures import ZaloPerson, ZaloWorld, eventually, zalo
 
-__all__ = ["cli", "zalo"]
+__all__ = ["zalo"]
 
-FORM = "sinh hoạt chính trị"
 OWN = "15-CV/ĐU"  # Tân Phong's re-issue
 SUA = "2/4; thường kỳ; 20/22; 5; Tốt; Không"  # a second cell of Tân Phong: 5 non-members, 20/22 members
 FROM_CELLS = "Nguồn số liệu: báo cáo trực tiếp của 3/4 chi bộ"
@@ -109,28 +106,15 @@ def _appendix(content: bytes) -> list[int]:
 async def _campaign(zalo: ZaloWorld, tmp_path: Path) -> tuple[ZaloPerson, ZaloPerson, ZaloPerson]:
     """The province hands 747 to both communes; Tân Phong re-issues it and Nậm Cuổi forwards it; three of the
     four cells report; Tân Phong reports up, Nậm Cuổi does not."""
-    roster = tmp_path / "roster.csv"
-    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
-    await load_roster(zalo.runtime, roster)
-    province = await _board(zalo, "tinh-9", "Trần Văn Tỉnh", "0913000001", "TU-LC")
-    tan_phong = await _board(zalo, "xa-9", "Giàng Thị Xã", "0913000002", "X-TP")
-    nam_cuoi = await _board(zalo, "xa-10", "Tẩn Thị Cuổi", "0913000004", "X-NC")
-    pao = await _secretary(zalo, "pao-9", "Lò Văn Páo", "0912000010")  # X-TP-B1
-    sua = await _secretary(zalo, "sua-9", "Vàng Thị Sua", "0912000011")  # X-TP-B2
-    sai = await _secretary(zalo, "sai-9", "Tẩn Văn Sài", "0912000020")  # X-NC-B1
-    await _province_sends(zalo)  # the upper deadline: 10/04/2024
+    people = await two_communes(zalo, tmp_path, "9", cells=("pao", "sua", "sai"))
+    province, tan_phong, nam_cuoi = people.province, people.tan_phong, people.nam_cuoi
+    pao, sua, sai = people.cells["pao"], people.cells["sua"], people.cells["sai"]  # X-TP-B1, X-TP-B2, X-NC-B1
+    await province_sends(zalo)  # the upper deadline: 10/04/2024
 
     await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
     await tan_phong.tap("Ban hành lại")
     await tan_phong.wait_for_text("Thực hiện Công văn số 747-CV/ĐUK")
-    await tan_phong.tap("Hạn báo cáo")
-    await tan_phong.say("8/4/2024")
-    await tan_phong.tap("Số, ký hiệu")
-    await tan_phong.say(OWN)
-    await tan_phong.tap("Tiếp tục")
-    await tan_phong.tap(FORM)
-    await tan_phong.tap("Tất cả chi bộ")
-    await tan_phong.tap("Gửi ngay")
+    await reissues(tan_phong, OWN, "8/4/2024")
     await nam_cuoi.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
     await nam_cuoi.tap("Chuyển nguyên văn")
     await nam_cuoi.wait_for_text("Đã chuyển nguyên văn")

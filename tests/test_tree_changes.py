@@ -20,24 +20,29 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.scheduler import reminders_job
 from bot.services import directives, levels
-from bot.services.directive_parser import parse_directive
 from bot.services.forms_store import get_form
 from storage.db import make_engine, make_sessionmaker, transaction
 from storage.models import AuditEntry, Directive, Handoff, Report, Role, Unit, UnitSplit
-from tests.support import EXAMPLE_ROSTER, add_staff, load_roster, sample
-from tests.test_cli import cli
-from tests.test_levels import OWN, SECOND_COMMUNE, UPPER, _board, _province_sends, _secretary, _word
-from tests.test_zalo_flows import QUICK
+from tests.levels_support import (
+    NAM_CUOI_BOARD,
+    OWN,
+    SECRETARIES,
+    UPPER,
+    is_word,
+    load_two_communes,
+    province_hands_down,
+    province_sends,
+    reissues,
+    secretary,
+    select_rows,
+    two_communes,
+)
+from tests.support import EXAMPLE_ROSTER, QUICK
 from tests.zalo_fixtures import OA, ZaloPerson, ZaloWorld, eventually, zalo
 
-__all__ = ["cli", "zalo"]
+__all__ = ["zalo"]
 
 CHANGES = EXAMPLE_ROSTER.parent / "roster-changes.csv"
-
-
-async def _rows(world: ZaloWorld, query: Any) -> list[Any]:
-    async with transaction(world.runtime.sessions) as session:
-        return list((await session.execute(query)).all())
 
 
 async def _run(cli: CliRunner, *args: str) -> Any:
@@ -59,15 +64,14 @@ def _line(text: str, *words: str) -> str:
 async def test_a_commune_split_mid_campaign_still_adds_up_by_where_its_cells_now_are(
     zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
 ) -> None:
-    roster = tmp_path / "roster.csv"
-    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
-    await load_roster(zalo.runtime, roster)
-    province = await _board(zalo, "tinh-6", "Trần Văn Tỉnh", "0913000001", "TU-LC")
-    tan_phong = await _board(zalo, "xa-6", "Giàng Thị Xã", "0913000002", "X-TP")
-    await _board(zalo, "xa-7", "Tẩn Thị Cuổi", "0913000004", "X-NC")
-    pao = await _secretary(zalo, "pao-6", "Lò Văn Páo", "0912000010")  # X-TP-B1
-    sua = await _secretary(zalo, "sua-6", "Vàng Thị Sua", "0912000011")  # X-TP-B2
-    await _province_sends(zalo)
+    people = await two_communes(zalo, tmp_path, "6", cells=("pao", "sua"))  # X-TP-B1, X-TP-B2
+    province, tan_phong, pao, sua = (
+        people.province,
+        people.tan_phong,
+        people.cells["pao"],
+        people.cells["sua"],
+    )
+    await province_sends(zalo)
     await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
     await tan_phong.tap("Chuyển nguyên văn")
     await pao.wait_for_text(UPPER)
@@ -84,7 +88,7 @@ async def test_a_commune_split_mid_campaign_still_adds_up_by_where_its_cells_now
     )  # fmt: skip
     assert refused.exit_code == 1, refused.output
     assert "Chưa xếp" in refused.output and "X-TP-B2, X-TP-TH" in refused.output, refused.output
-    assert not await _rows(zalo, select(Unit.id).where(Unit.code == "X-TPH"))
+    assert not await select_rows(zalo, select(Unit.id).where(Unit.code == "X-TPH"))
     split = await _run(
         cli, "units", "split", "X-TP", "--into", "X-SSH:Đảng ủy xã Sin Suối Hồ", "--into",
         "X-TPH:Đảng ủy xã Tả Phìn", "--cells", "X-TPH=X-TP-B1,X-TP-TH", "--cells", "X-SSH=X-TP-B2",
@@ -127,15 +131,9 @@ async def test_a_commune_split_mid_campaign_still_adds_up_by_where_its_cells_now
 async def test_a_commune_that_reissued_then_split_counts_its_reissue_under_each_successor(
     zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
 ) -> None:
-    roster = tmp_path / "roster.csv"
-    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
-    await load_roster(zalo.runtime, roster)
-    province = await _board(zalo, "tinh-7", "Trần Văn Tỉnh", "0913000001", "TU-LC")
-    await _board(zalo, "xa-10", "Giàng Thị Xã", "0913000002", "X-TP")
-    await _board(zalo, "xa-11", "Tẩn Thị Cuổi", "0913000004", "X-NC")
-    pao = await _secretary(zalo, "pao-7", "Lò Văn Páo", "0912000010")  # X-TP-B1
-    sua = await _secretary(zalo, "sua-7", "Vàng Thị Sua", "0912000011")  # X-TP-B2
-    await _province_sends(zalo)
+    people = await two_communes(zalo, tmp_path, "7", cells=("pao", "sua"))  # X-TP-B1, X-TP-B2
+    province, pao, sua = people.province, people.cells["pao"], people.cells["sua"]
+    await province_sends(zalo)
     await _commune_reissues(zalo)
     await pao.wait_for_text(OWN)
     await pao.say(QUICK)
@@ -173,7 +171,7 @@ async def _commune_reissues(world: ZaloWorld) -> None:
 
 
 async def _reports(world: ZaloWorld, count: int, number: str = UPPER) -> bool:
-    rows = await _rows(world, select(Report.id).join(Directive).where(Directive.number == number))
+    rows = await select_rows(world, select(Report.id).join(Directive).where(Directive.number == number))
     return len(rows) == count
 
 
@@ -256,15 +254,10 @@ def test_the_roster_states_a_merge_a_split_a_rename_and_a_move(
 async def test_after_a_merge_the_successor_board_is_reminded_acts_and_reports_upward_for_both(
     zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
 ) -> None:
-    roster = tmp_path / "roster.csv"
-    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
-    await load_roster(zalo.runtime, roster)
-    province = await _board(zalo, "tinh-8", "Trần Văn Tỉnh", "0913000001", "TU-LC")
-    tan_phong = await _board(zalo, "xa-8", "Giàng Thị Xã", "0913000002", "X-TP")
-    nam_cuoi = await _board(zalo, "xa-9", "Tẩn Thị Cuổi", "0913000004", "X-NC")
-    pao = await _secretary(zalo, "pao-8", "Lò Văn Páo", "0912000010")
-    sai = await _secretary(zalo, "sai-8", "Tẩn Văn Sài", "0912000020")
-    await _province_sends(zalo)  # the upper deadline: 10/04/2024
+    people = await two_communes(zalo, tmp_path, "8")
+    province, tan_phong, nam_cuoi = people.province, people.tan_phong, people.nam_cuoi
+    pao, sai = people.cells["pao"], people.cells["sai"]
+    await province_sends(zalo)  # the upper deadline: 10/04/2024
     await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
     await tan_phong.tap("Chuyển nguyên văn")
     await nam_cuoi.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)  # and does nothing with it before the merge
@@ -279,8 +272,8 @@ async def test_after_a_merge_the_successor_board_is_reminded_acts_and_reports_up
     zalo.runtime.clock.advance(timedelta(days=2))
     run = await reminders_job(zalo.runtime)
     assert run is not None and run.levels == 2, run
-    for board in (tan_phong, nam_cuoi):
-        await board.wait_for_text(
+    for commune in (tan_phong, nam_cuoi):
+        await commune.wait_for_text(
             "Đảng ủy xã Tân Phong mới (từ Đảng ủy xã Nậm Cuổi)", "chưa được ban hành lại"
         )
     await nam_cuoi.tap("Chuyển nguyên văn")  # on the card of the retired unit: its successor's cells get it
@@ -290,12 +283,12 @@ async def test_after_a_merge_the_successor_board_is_reminded_acts_and_reports_up
     # «báo cáo lên 747» by the successor's board: one report for both units, its cells counted.
     up = await tan_phong.say("báo cáo lên 747")
     assert "Đảng ủy xã Tân Phong mới" in up.text and "1/4 chi bộ đã báo cáo" in up.text, tan_phong.describe()
-    await tan_phong.wait_until(lambda ms: any(_word(m) for m in ms))
+    await tan_phong.wait_until(lambda ms: any(is_word(m) for m in ms))
     await tan_phong.tap("Gửi lên cấp trên")
     await tan_phong.wait_for_text("Đã gửi báo cáo lên", "đúng hạn")
     received = await province.wait_for_text("BÁO CÁO CẤP DƯỚI", "Đảng ủy xã Tân Phong mới")
     assert "1/4 chi bộ" in received.text, received.text
-    reported = await _rows(zalo, select(Handoff.unit_id).where(Handoff.reported_at.is_not(None)))
+    reported = await select_rows(zalo, select(Handoff.unit_id).where(Handoff.reported_at.is_not(None)))
     assert len(reported) == 2  # recorded on both handoffs: neither is escalated as not reported
     await province.say("tình hình 747")
     text = _status(province)
@@ -307,56 +300,29 @@ async def test_after_a_merge_the_successor_board_is_reminded_acts_and_reports_up
 async def test_a_directive_held_for_a_unit_merged_since_reaches_the_successor_board_which_reissues_it(
     zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
 ) -> None:
-    roster = tmp_path / "roster.csv"
-    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
-    await load_roster(zalo.runtime, roster)
-    await add_staff(zalo.runtime, "Tẩn Thị Cuổi", "0913000004", "X-NC")  # on the roster, not joined
-    sai = await _secretary(zalo, "sai-h", "Tẩn Văn Sài", "0912000020")  # X-NC-B1
-    async with transaction(zalo.runtime.sessions) as session:
-        province = await session.scalar(select(Unit).where(Unit.code == "TU-LC"))
-        nam_cuoi = await session.scalar(select(Unit).where(Unit.code == "X-NC"))
-        assert province is not None and nam_cuoi is not None
-        draft = await directives.new_draft(
-            session,
-            zalo.runtime.clock,
-            parse_directive(sample("directive-747-CV-DUK.txt")),
-            form_key="sinh-hoat-chinh-tri",
-            unit_id=province.id,
-        )
-        draft.number = UPPER
-        directives.confirm_deadline(draft, date(2024, 4, 10))
-        cells = await directives.cells_under(session, [nam_cuoi])
-        form = await get_form(session, draft.form_key)
-        down = await levels.broadcast(
-            session, zalo.runtime.clock, draft, cells, form, actor="test", choice=levels.Unstaffed.HOLD
-        )
-        assert [u.code for u in down.held] == ["X-NC"]
+    await load_two_communes(zalo, tmp_path, nam_cuoi_on_roster=True)  # its board member not joined
+    sai = await secretary(zalo, "sai-h", *SECRETARIES["sai"])  # X-NC-B1
+    down = await province_hands_down(zalo, ("X-NC",), levels.Unstaffed.HOLD)
+    assert [u.code for u in down.held] == ["X-NC"]
     merged = await _run(
         cli, "units", "merge", "X-TP", "X-NC", "--into", "X-MOI", "--name", "Đảng ủy xã Tân Phong mới"
     )
     assert merged.exit_code == 0, merged.output
 
     # The retired unit's board member joins, now on the successor's board: the held directive comes to her.
-    cuoi = zalo.person("xa-h", "Tẩn Thị Cuổi")
-    await cuoi.join("0913000004", role="board")
+    cuoi = zalo.person("xa-h", NAM_CUOI_BOARD[0])
+    await cuoi.join(NAM_CUOI_BOARD[1], role="board")
     await cuoi.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER, "Đảng ủy xã Tân Phong mới")
     await cuoi.tap("Ban hành lại")
     await cuoi.wait_for_text("Thực hiện Công văn số 747-CV/ĐUK")
-    drafts = await _rows(
+    drafts = await select_rows(
         zalo,
         select(Unit.code).join(Directive, Directive.unit_id == Unit.id).where(Directive.status == "draft"),
     )
     assert drafts == [("X-MOI",)]  # the successor's own draft, not the retired unit's
-    await cuoi.tap("Hạn báo cáo")
-    await cuoi.say("8/4/2024")
-    await cuoi.tap("Số, ký hiệu")
-    await cuoi.say(OWN)
-    await cuoi.tap("Tiếp tục")
-    await cuoi.tap("sinh hoạt chính trị")
-    await cuoi.tap("Tất cả chi bộ")
-    await cuoi.tap("Gửi ngay")
+    await reissues(cuoi, OWN, "8/4/2024")
     await sai.wait_for_text(OWN)
-    handed = await _rows(
+    handed = await select_rows(
         zalo,
         select(Unit.code, Handoff.action, Directive.number)
         .join(Unit, Unit.id == Handoff.unit_id)

@@ -23,7 +23,7 @@ from handlers.classify import board_command
 from handlers.report_state import FLOW as REPORT_FLOW
 from storage.db import transaction
 from storage.models import Conversation, Directive, DirectiveTarget, Outbox, Report, Unit
-from tests.support import BOARD_PHONE, DOCX_MIME, add_staff, docx_bytes, load_roster, sample, travel_to
+from tests.support import BOARD_PHONE, DOCX_MIME, QUICK, add_staff, docx_bytes, load_roster, sample, travel_to
 from tests.zalo_fixtures import BOT_PLATFORM, OA, Received, ZaloPerson, ZaloWorld, eventually, zalo
 
 __all__ = ["zalo"]  # the fixture, imported for pytest
@@ -31,7 +31,6 @@ __all__ = ["zalo"]  # the fixture, imported for pytest
 LAN_PHONE = "0912000007"  # Vũ Thị Lan, secretary of Chi bộ Bệnh viện Đa khoa tỉnh (under ĐUK)
 NUMBER = "747-CV/ĐUK"
 DEADLINE = date(2024, 4, 10)
-QUICK = "1/4; chuyên đề; 25/30; 12; Tốt; Không"
 SMALL_DOCX = "ke-hoach-747.docx"  # within the OA's 5 MB: sent natively
 LARGE_PDF = "tai-lieu-747.pdf"  # over 5 MB: a link on every product
 LARGE_SIZE = 6 * 1024 * 1024

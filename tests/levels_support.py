@@ -1,0 +1,183 @@
+"""Shared set-up of the levels tests (issue 16): the example province plus a second commune (Nậm Cuổi), its
+people joining on Zalo, the province board's directive handed down to both communes, and reads of where it went."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.services import directives, levels
+from bot.services.directive_parser import parse_directive
+from bot.services.forms_store import get_form
+from storage.db import transaction
+from storage.models import Directive, DirectiveTarget, Handoff, Unit
+from tests.support import EXAMPLE_ROSTER, add_staff, load_roster, sample
+from tests.zalo_fixtures import Received, ZaloPerson, ZaloWorld
+
+FORM = "sinh hoạt chính trị"
+UPPER = "747-CV/ĐUK"  # the sample, sent here by the province board
+OWN = "12-CV/ĐU"  # the commune's re-issue
+# A second commune with no board staff of its own: its cells get the province's directive directly.
+SECOND_COMMUNE = "X-NC,Đảng ủy xã Nậm Cuổi,TU-LC,Đảng ủy xã,,\nX-NC-B1,Chi bộ bản Nậm Cuổi,X-NC,Chi bộ,Tẩn Văn Sài,0912000020\n"
+
+# (name, phone) of the people of the two communes' province
+PROVINCE_BOARD = ("Trần Văn Tỉnh", "0913000001")  # TU-LC
+TAN_PHONG_BOARD = ("Giàng Thị Xã", "0913000002")  # X-TP
+NAM_CUOI_BOARD = ("Tẩn Thị Cuổi", "0913000004")  # X-NC
+SECRETARIES = {
+    "pao": ("Lò Văn Páo", "0912000010"),  # X-TP-B1
+    "sua": ("Vàng Thị Sua", "0912000011"),  # X-TP-B2
+    "sai": ("Tẩn Văn Sài", "0912000020"),  # X-NC-B1
+    "cuc": ("Trần Thị Cúc", "0912000003"),  # DUK-STC-VP: no board between it and the province
+}
+
+
+async def board(world: ZaloWorld, user_id: str, name: str, phone: str, unit: str) -> ZaloPerson:
+    await add_staff(world.runtime, name, phone, unit)
+    person = world.person(user_id, name)
+    await person.join(phone, role="board")
+    return person
+
+
+async def secretary(world: ZaloWorld, user_id: str, name: str, phone: str) -> ZaloPerson:
+    person = world.person(user_id, name)
+    await person.join(phone)
+    return person
+
+
+async def load_two_communes(world: ZaloWorld, tmp_path: Path, nam_cuoi_on_roster: bool = False) -> None:
+    """The example roster plus the second commune; with `nam_cuoi_on_roster`, its board member is on the roster,
+    not joined."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text(EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE, encoding="utf-8")
+    await load_roster(world.runtime, roster)
+    if nam_cuoi_on_roster:
+        await add_staff(world.runtime, *NAM_CUOI_BOARD, "X-NC")
+
+
+@dataclass(frozen=True)
+class TwoCommunes:
+    province: ZaloPerson
+    tan_phong: ZaloPerson
+    nam_cuoi: ZaloPerson
+    cells: dict[str, ZaloPerson]  # the secretaries who joined, by the keys of SECRETARIES
+
+
+async def two_communes(
+    world: ZaloWorld, tmp_path: Path, tag: str, cells: tuple[str, ...] = ("pao", "sai")
+) -> TwoCommunes:
+    """Both communes loaded; the province's and both communes' boards join, then the secretaries of `cells`, in
+    that order; `tag` tells this test's Zalo users apart."""
+    await load_two_communes(world, tmp_path)
+    province = await board(world, f"tinh-{tag}", *PROVINCE_BOARD, "TU-LC")
+    tan_phong = await board(world, f"xa-tp-{tag}", *TAN_PHONG_BOARD, "X-TP")
+    nam_cuoi = await board(world, f"xa-nc-{tag}", *NAM_CUOI_BOARD, "X-NC")
+    joined = {key: await secretary(world, f"{key}-{tag}", *SECRETARIES[key]) for key in cells}
+    return TwoCommunes(province, tan_phong, nam_cuoi, joined)
+
+
+async def province_sends(world: ZaloWorld) -> None:
+    """Sample 747 sent by the province board to the cells of both communes, as its chat send does."""
+    down = await province_hands_down(world, ("X-TP", "X-NC"))
+    assert {u.code for u in down.handed} == {"X-TP", "X-NC"}
+
+
+async def province_hands_down(
+    world: ZaloWorld, communes: tuple[str, ...], choice: levels.Unstaffed = levels.Unstaffed.DIRECT
+) -> levels.Down:
+    """Sample 747 sent by the province board to the cells of `communes`, as its chat send does: where it went."""
+    async with transaction(world.runtime.sessions) as session:
+        province = await session.scalar(select(Unit).where(Unit.code == "TU-LC"))
+        assert province is not None
+        draft = await directives.new_draft(
+            session,
+            world.runtime.clock,
+            parse_directive(sample("directive-747-CV-DUK.txt")),
+            form_key="sinh-hoat-chinh-tri",
+            unit_id=province.id,
+        )
+        draft.number = UPPER
+        directives.confirm_deadline(draft, date(2024, 4, 10))
+        units = (await session.scalars(select(Unit).where(Unit.code.in_(communes)))).all()
+        cells = await directives.cells_under(session, list(units))
+        form = await get_form(session, draft.form_key)
+        down = await levels.broadcast(
+            session, world.runtime.clock, draft, cells, form, actor="test", choice=choice
+        )
+    world.runtime.sender.wake()
+    return down
+
+
+async def drafts_747_for_every_cell(board: ZaloPerson) -> None:
+    """The board pastes sample 747 and chooses its form and every cell, up to «Gửi ngay» (not pressed)."""
+    await board.say(sample("directive-747-CV-DUK.txt"))
+    await board.wait_for_text("Văn bản tôi đọc được")
+    await board.tap("Xác nhận hạn")
+    await _every_cell(board)
+
+
+async def reissues(board: ZaloPerson, number: str, deadline: str | None = None) -> None:
+    """On its re-issue's draft, the board sets the deadline (if given) and its number, and sends it to every cell."""
+    if deadline is not None:
+        await board.tap("Hạn báo cáo")
+        await board.say(deadline)
+    await board.tap("Số, ký hiệu")
+    await board.say(number)
+    await _every_cell(board)
+    await board.tap("Gửi ngay")
+
+
+async def _every_cell(board: ZaloPerson) -> None:
+    await board.tap("Tiếp tục")
+    await board.tap(FORM)
+    await board.tap("Tất cả chi bộ")
+
+
+async def select_rows(world: ZaloWorld, query: Any) -> list[Any]:
+    async with transaction(world.runtime.sessions) as session:
+        return list((await session.execute(query)).all())
+
+
+async def directive_numbered(world: ZaloWorld, number: str) -> Directive | None:
+    async with transaction(world.runtime.sessions) as session:
+        return await session.scalar(select(Directive).where(Directive.number == number))
+
+
+async def handoffs(world: ZaloWorld) -> dict[str, tuple[str, str | None]]:
+    """Each unit handed a directive: what its board did, and the number of its re-issue if any."""
+    found = await select_rows(
+        world,
+        select(Unit.code, Handoff.action, Handoff.reissue_id).join(Unit, Unit.id == Handoff.unit_id),
+    )
+    out = {}
+    for code, action, reissue_id in found:
+        reissue = await _number_of(world, reissue_id) if reissue_id else None
+        out[code] = (action, reissue)
+    return out
+
+
+async def _number_of(world: ZaloWorld, directive_id: int) -> str | None:
+    async with transaction(world.runtime.sessions) as session:
+        directive = await session.get(Directive, directive_id)
+        return directive.number if directive else None
+
+
+async def targets_of(world: ZaloWorld, number: str) -> set[str]:
+    """The codes of the cells the directive numbered `number` went to."""
+    found = await select_rows(
+        world,
+        select(Unit.code)
+        .join(DirectiveTarget, DirectiveTarget.unit_id == Unit.id)
+        .join(Directive, Directive.id == DirectiveTarget.directive_id)
+        .where(Directive.number == number),
+    )
+    return {code for (code,) in found}
+
+
+def is_word(message: Received) -> bool:
+    """A Word file received: natively, or as a link where the product cannot carry it."""
+    return bool((message.file_name or "").endswith(".docx") or any(".docx" in link for link in message.links))
