@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -33,13 +32,6 @@ fields:
     label: Ảnh buổi học
     type: photo
 """
-
-
-@pytest.fixture
-def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("CHIBO_DATABASE_URL", db_url)
-    monkeypatch.setenv("CHIBO_DATA_DIR", str(tmp_path / "data"))
-    return CliRunner()
 
 
 def stored_forms(db_url: str) -> dict[str, FormDef]:

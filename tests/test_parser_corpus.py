@@ -34,13 +34,6 @@ def test_corpus_document_reads_right(doc, fmt: str) -> None:  # type: ignore[no-
     assert differences(current_parser, doc, fmt) == {}
 
 
-@pytest.fixture
-def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("CHIBO_DATABASE_URL", db_url)
-    monkeypatch.setenv("CHIBO_DATA_DIR", str(tmp_path / "data"))
-    return CliRunner()
-
-
 def test_the_board_sees_which_deadline_is_for_the_report(cli: CliRunner) -> None:
     path = CORPUS_DIR / "03-cv-dang-uy-khoi-date-between.txt"
 

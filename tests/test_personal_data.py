@@ -43,14 +43,6 @@ SECRET_PROBLEM = "Khó khăn riêng tư PLUGH"
 QUICK = f"1/4; chuyên đề; 25/30; 12; {SECRET_RESULT}; {SECRET_PROBLEM}"
 
 
-@pytest.fixture
-def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    """The command line on the bot's database."""
-    monkeypatch.setenv("CHIBO_DATABASE_URL", db_url)
-    monkeypatch.setenv("CHIBO_DATA_DIR", str(tmp_path / "data"))
-    return CliRunner()
-
-
 async def _report(bot: Runtime, fake_tg: FakeTelegram) -> int:
     cuc = await one_secretary(bot, fake_tg)
     directive_id = await queue_directive(bot, "747-CV/ĐUK")
