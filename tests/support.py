@@ -214,6 +214,12 @@ def _soffice_profile() -> Path:
     return path
 
 
+def shown_width(stored: float | None) -> float:
+    """A column's width as Excel shows it, in characters, from the width a file stores, which adds the cell's
+    5 pixels of padding to the characters' 7-pixel digits (ECMA-376, col width)."""
+    return round((stored or 0) - 5 / 7, 1)
+
+
 def to_pdf(sources: Sequence[Path], folder: Path, timeout: float = 600) -> list[Path]:
     """Print every file of `sources` to PDF in `folder` with one LibreOffice run (one start-up for them all)."""
     result = subprocess.run(

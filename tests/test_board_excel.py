@@ -36,7 +36,15 @@ from bot.services.xlsx_export import build_xlsx
 from messages import documents as doc_msg
 from storage.db import transaction
 from storage.models import AuditEntry, Directive, DirectiveTarget, Unit
-from tests.support import SOFFICE, file_report, load_roster, send_test_directive, to_pdf, travel_to
+from tests.support import (
+    SOFFICE,
+    file_report,
+    load_roster,
+    send_test_directive,
+    shown_width,
+    to_pdf,
+    travel_to,
+)
 from tests.test_zalo_flows import board_member, with_directive
 from tests.zalo_fixtures import ZaloWorld, zalo
 
@@ -259,10 +267,10 @@ def _print_setup_of(sheet: Worksheet, widest: int) -> None:
     setup = sheet.page_setup
     assert setup.orientation == "landscape"
     assert str(setup.paperSize) == "9"  # A4
-    assert (setup.fitToWidth, setup.fitToHeight) == (1, 0)
+    assert (setup.fitToWidth or 1, setup.fitToHeight) == (1, 0)  # 1 page wide is the default, left unwritten
     assert sheet.sheet_properties.pageSetUpPr.fitToPage is True
     assert sheet.print_title_rows == "$1:$1"
-    widths = [dim.width for dim in sheet.column_dimensions.values() if dim.width]
+    widths = [shown_width(dim.width) for dim in sheet.column_dimensions.values() if dim.width]
     assert widths and max(widths) <= widest
 
 

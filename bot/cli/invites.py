@@ -193,21 +193,19 @@ def _write_csv(path: Path, rows: list[list[str]]) -> None:
 
 
 def _write_xlsx(path: Path, rows: list[list[str]]) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    import xlsxwriter
 
-    book = Workbook()
-    sheet = book.active
-    sheet.append(msg.INVITE_HEADERS)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append(row)
+    # Codes, phones and names are text: never read as formulas, links or numbers.
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, msg.INVITE_HEADERS, book.add_format({"bold": True}))
+    for index, row in enumerate(rows, start=1):
+        sheet.write_row(index, 0, row)
     for i, header in enumerate(msg.INVITE_HEADERS):
         width = max(len(header), *(len(r[i]) for r in rows)) + 2
-        sheet.column_dimensions[chr(ord("A") + i)].width = min(width, 60)
-    sheet.freeze_panes = "A2"
-    book.save(path)
+        sheet.set_column(i, i, min(width, 60))
+    sheet.freeze_panes(1, 0)
+    book.close()
 
 
 def _write_qr(folder: Path, issued: list[invite_service.Issued], rows: list[list[str]]) -> None:

@@ -2,17 +2,17 @@
 "Cấp dưới" sheet with one row per unit below (the figures its report upward carried; a unit that has not reported
 up shows only its cells' live progress, in a column of its own that is not added up) and a "Tổng hợp" sheet whose
 first figures line says where they come from. Every total is the sum of the rows above it, so the board can check
-it by filtering. A few hundred rows at most: openpyxl's ordinary mode."""
+it by filtering. A few hundred rows at most: XlsxWriter's ordinary mode, every text written as text (never read as
+a formula or a link)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from io import BytesIO
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from bot.services.report_data import (
     Aggregates,
@@ -28,21 +28,26 @@ from messages import rollup as msg
 Value = str | int | float | None
 WIDTH = 18
 FIRST_WIDTH = 34
+HEADER_STYLE = {"bold": True, "text_wrap": True, "valign": "top"}
+PAPER_A4 = 9
+TEXT_AS_TEXT = {"strings_to_formulas": False, "strings_to_urls": False}
 
 
 def build_rollup_xlsx(data: ReportData) -> bytes:
-    workbook = Workbook()
-    detail = workbook.active
-    assert detail is not None
-    detail.title = msg.SHEET_BELOW
-    fields = data.directive.form_fields
-    headers = _headers(fields)
-    _table(detail, headers, [_unit_values(unit, fields) for unit in data.below])
-    summary = workbook.create_sheet(doc_msg.SHEET_SUMMARY)
-    _table(summary, list(doc_msg.SUMMARY_HEADERS[:2]), list(_summary(data)))
-    workbook.properties.title = data.directive.number
     buffer = BytesIO()
-    workbook.save(buffer)
+    workbook = xlsxwriter.Workbook(buffer, {**TEXT_AS_TEXT, "in_memory": True})
+    header = workbook.add_format(HEADER_STYLE)
+    fields = data.directive.form_fields
+    rows = [_unit_values(unit, fields) for unit in data.below]
+    _table(workbook.add_worksheet(msg.SHEET_BELOW), header, _headers(fields), rows)
+    _table(
+        workbook.add_worksheet(doc_msg.SHEET_SUMMARY),
+        header,
+        list(doc_msg.SUMMARY_HEADERS[:2]),
+        _summary(data),
+    )
+    workbook.set_properties({"title": data.directive.number})
+    workbook.close()
     return buffer.getvalue()
 
 
@@ -147,19 +152,15 @@ def _summary(data: ReportData) -> Iterator[list[Value]]:
         yield [header, _figure(a, kind, key, part)]
 
 
-def _table(sheet: Worksheet, headers: list[str], rows: Sequence[Sequence[Value]]) -> None:
-    sheet.append(headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for row in rows:
-        sheet.append(list(row))
-    sheet.freeze_panes = "A2"
-    for index in range(1, len(headers) + 1):
-        sheet.column_dimensions[get_column_letter(index)].width = FIRST_WIDTH if index == 1 else WIDTH
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = "9"
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_title_rows = "1:1"
+def _table(sheet: Worksheet, header: Format, headers: list[str], rows: Iterable[Sequence[Value]]) -> None:
+    """The bold header, then the rows; A4 landscape, one page wide, the header frozen and on every page."""
+    sheet.write_row(0, 0, headers, header)
+    for index, row in enumerate(rows, start=1):
+        sheet.write_row(index, 0, row)  # None leaves its cell empty
+    sheet.freeze_panes(1, 0)
+    sheet.set_column(0, 0, FIRST_WIDTH)
+    sheet.set_column(1, len(headers) - 1, WIDTH)
+    sheet.set_landscape()
+    sheet.set_paper(PAPER_A4)
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
