@@ -202,7 +202,7 @@ def _write_xlsx(path: Path, rows: list[list[str]]) -> None:
     for index, row in enumerate(rows, start=1):
         sheet.write_row(index, 0, row)
     for i, header in enumerate(msg.INVITE_HEADERS):
-        width = max(len(header), *(len(r[i]) for r in rows)) + 2
+        width = max([len(header), *(len(r[i]) for r in rows)]) + 2
         sheet.set_column(i, i, min(width, 60))
     sheet.freeze_panes(1, 0)
     book.close()
