@@ -21,7 +21,7 @@ from bench.broadcast import _reset_postgres
 from bench.seed import PER_PARENT, seed_province
 from bot.core.clock import Clock
 from bot.core.config import Settings
-from bot.services import directives, levels, rollup, status, summary
+from bot.services import directives, levels, rollup, status, summary, upward
 from bot.services.report_data import Aggregates, Counts
 from messages import rollup as rollup_msg
 from storage.db import make_engine, make_sessionmaker, migrate
@@ -188,8 +188,8 @@ async def tree(db_url: str | None = None, cells: int = 10_000) -> dict[str, floa
                 view = await status.status_view(session, scope, upper)
                 assert view.counts.targeted == cells and view.reissues == COMMUNES - FORWARDING, view.counts
                 text = status.render_status(view, scope, today, escalate_after=3)
-                rows = await levels.below(session, upper.id)
-                below = levels.render_below(rows)
+                rows = await upward.below(session, upper.id)
+                below = upward.render_below(rows)
                 assert below.count("\n") == COMMUNES, below[:200]
                 assert len(rollup.inside(rows, scope)) == COMMUNES  # the drill-down buttons' units
                 assert text

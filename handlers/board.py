@@ -15,7 +15,7 @@ from datetime import date
 from bot.core.events import Button, Reply
 from bot.core.host import Host
 from bot.core.textnorm import fold
-from bot.services import audit, board_files, cycles, evidence, levels, reminders, rollup, status
+from bot.services import audit, board_files, cycles, evidence, reminders, rollup, status, upward
 from bot.services import summary as summary_service
 from bot.services.outbox import REPLY, enqueue
 from handlers import buttons as b
@@ -143,8 +143,8 @@ async def _show_status(ctx: Context, scope: status.Scope, directive: Directive) 
     view = await status.status_view(ctx.session, scope, directive, per_page=PER_PAGE)
     policy = reminders.policy_of(directive)
     text = status.render_status(view, scope, ctx.today, escalate_after=policy.escalate_after_days)
-    rows = await levels.below(ctx.session, directive.id)
-    if below := levels.render_below(rows):
+    rows = await upward.below(ctx.session, directive.id)
+    if below := upward.render_below(rows):
         text = f"{text}\n\n{below}"  # the units whose boards it was handed to
     hint, extras = rollup_handlers.status_extras(scope, directive, rows)
     if hint:

@@ -13,7 +13,7 @@ from datetime import date
 
 from bot.core.events import Button, OutFile, Reply
 from bot.core.host import Host
-from bot.services import directives, levels, rollup, status, unit_changes
+from bot.services import directives, levels, rollup, status, unit_changes, upward
 from bot.services.forms_store import get_form
 from bot.services.outbox import REPLY, enqueue
 from handlers import buttons as b
@@ -86,7 +86,7 @@ async def baocaolen(ctx: Context) -> None:
     """«báo cáo lên 747»: what the unit's report on the upper directive holds, its Word draft, and the button that
     sends it up."""
     units = [r.unit_id for r in ctx.roles if r.kind == "board" and r.unit_id is not None]
-    handed = await levels.handed_to(ctx.session, units)
+    handed = await upward.handed_to(ctx.session, units)
     if not handed:
         ctx.reply(msg.UP_NOTHING)
         return
@@ -109,11 +109,11 @@ async def baocaolen(ctx: Context) -> None:
     handed_unit = await ctx.session.get(Unit, group[0].unit_id)
     unit = await unit_changes.current(ctx.session, handed_unit) if handed_unit else None
     group = await levels.handoffs_of(ctx.session, upper.id, unit.id) if unit else group
-    source = next((s for h in group if (s := levels.source_of(h)) is not None), None)
+    source = next((s for h in group if (s := upward.source_of(h)) is not None), None)
     if source is None or unit is None:
         ctx.reply(msg.UP_NOT_ACTED.format(number=upper.number or ""))
         return
-    cells, reported = await levels.progress(ctx.session, group)
+    cells, reported = await upward.progress(ctx.session, group)
     text = msg.UP_CONFIRM.format(
         unit=unit.name,
         number=upper.number or "",
@@ -131,7 +131,7 @@ def _send_button(upper_id: int, unit_id: int) -> Button:
 
 
 async def _send_up(ctx: Context, group: list[Handoff], upper: Directive, unit: Unit) -> None:
-    source = next((s for h in group if (s := levels.source_of(h)) is not None), None)
+    source = next((s for h in group if (s := upward.source_of(h)) is not None), None)
     if source is None:
         ctx.reply(msg.UP_NOT_ACTED.format(number=upper.number or ""))
         return
@@ -228,7 +228,7 @@ class _UpJob:
                 # One report for the units merged into this one: its figures are kept once (on the first
                 # handoff), so adding up "from below" never counts them twice.
                 for handoff in group:
-                    levels.record_report(
+                    upward.record_report(
                         handoff,
                         upper,
                         runtime.clock.now(),
@@ -236,13 +236,13 @@ class _UpJob:
                         figures if handoff is group[0] else None,
                     )
                 when = msg.UP_LATE if group[0].report_late else msg.UP_ON_TIME
-                cells, reported = await levels.progress(session, group)
+                cells, reported = await upward.progress(session, group)
                 file = built.file
                 stored = await runtime.files.save(session, runtime.clock, file.content, file.name, file.mime)
                 text = msg.UP_RECEIVED.format(
                     unit=unit.name, number=upper.number or "", when=when, reported=reported, cells=cells
                 )
-                for channel, chat_id in await levels.upper_chats(session, upper):
+                for channel, chat_id in await upward.upper_chats(session, upper):
                     enqueue(
                         session,
                         runtime.clock,

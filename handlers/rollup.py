@@ -11,7 +11,7 @@ import re
 from sqlalchemy import func, select
 
 from bot.core.events import Button
-from bot.services import levels, reminders, rollup, status
+from bot.services import levels, reminders, rollup, status, upward
 from handlers import buttons as b
 from handlers.context import Context
 from messages import rollup as msg
@@ -45,7 +45,7 @@ async def summary(ctx: Context, scope: status.Scope, directive: Directive, sourc
 
 
 def status_extras(
-    scope: status.Scope, directive: Directive, rows: list[levels.Below]
+    scope: status.Scope, directive: Directive, rows: list[upward.Below]
 ) -> tuple[str, list[list[Button]]]:
     """What the upper status adds for a directive handed down: how to drill down, the summary button and a
     button per unit below (the first few)."""
@@ -74,7 +74,7 @@ async def typed_unit(ctx: Context, scope: status.Scope, args: str) -> tuple[str,
 
 async def drill(ctx: Context, scope: status.Scope, directive: Directive, unit: Unit) -> None:
     """The cells of one unit below: the status of its re-issue (or of the directive it forwarded) within it."""
-    rows = rollup.inside(await levels.below(ctx.session, directive.id), scope)
+    rows = rollup.inside(await upward.below(ctx.session, directive.id), scope)
     row = next((r for r in rows if unit.id in {r.unit.id, *(u.id for u in r.merged)}), None)
     if row is None:
         ctx.reply(msg.DRILL_NOT_BELOW.format(code=unit.code or unit.name, number=directive.number or ""))

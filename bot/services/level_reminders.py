@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bot.core.events import Reply
 from bot.core.host import Host
-from bot.services import levels, reminders, unit_changes
+from bot.services import levels, reminders, unit_changes, upward
 from bot.services.outbox import enqueue
 from messages import levels as msg
 from storage.db import transaction
@@ -70,7 +70,7 @@ async def send_due(host: Host) -> int:
             if rule == ESCALATE:
                 what = msg.ESCALATE_NOT_ACTED if pending else msg.ESCALATE_NOT_REPORTED
                 text = what.format(unit=name, number=number, deadline=deadline)
-                chats = await levels.upper_chats(session, upper)
+                chats = await upward.upper_chats(session, upper)
             else:
                 template = msg.REMIND_ACT if rule == ACT else msg.REMIND_REPORT
                 text = template.format(unit=name, number=number, deadline=deadline)

@@ -2,13 +2,13 @@
 the intermediate reports or from the cells; every output names its source (docs/design.md, Levels).
 
 - From below (`BELOW`): the figures each unit below sent up with its report (`snapshot`, kept on its handoff by
-  `levels.record_report`), added up. A unit that has not reported up is listed apart with its cells' live
+  `upward.record_report`), added up. A unit that has not reported up is listed apart with its cells' live
   progress, never added in; so are the cells the upper board reached directly.
 - From the cells (`CELLS`): the latest reports of every cell under the directive, through re-issues (at any depth)
   and forwards, as one set of rows.
 
 By default the figures come from the cells while a unit below has yet to report up, from below once every one
-has. What each unit below did and how far its cells got is `levels.below`; this module only adds up.
+has. What each unit below did and how far its cells got is `upward.below`; this module only adds up.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.textnorm import fold
-from bot.services import cycles, levels, status
+from bot.services import cycles, status, upward
 from bot.services.attendance import as_attendance
 from bot.services.forms import FieldType, FormSpec
 from bot.services.forms_store import get_form
@@ -104,13 +104,13 @@ def from_snapshot(value: object) -> tuple[Counts, Aggregates] | None:
 # --- the directive's tree ------------------------------------------------------------------------------------------
 
 
-async def units_below(session: AsyncSession, scope: status.Scope, directive_id: int) -> list[levels.Below]:
+async def units_below(session: AsyncSession, scope: status.Scope, directive_id: int) -> list[upward.Below]:
     """The units below the scope the directive was handed to (a lower board looking at the upper directive it
     forwarded finds none: its own unit is not below it)."""
-    return inside(await levels.below(session, directive_id), scope)
+    return inside(await upward.below(session, directive_id), scope)
 
 
-def inside(rows: Sequence[levels.Below], scope: status.Scope) -> list[levels.Below]:
+def inside(rows: Sequence[upward.Below], scope: status.Scope) -> list[upward.Below]:
     """The rows of units strictly below the scope's roots."""
     if scope.everything:
         return list(rows)
@@ -121,7 +121,7 @@ def inside(rows: Sequence[levels.Below], scope: status.Scope) -> list[levels.Bel
     ]
 
 
-def default_source(rows: Sequence[levels.Below]) -> str:
+def default_source(rows: Sequence[upward.Below]) -> str:
     """From the cells while a unit below has yet to report up, from below once every one has."""
     return BELOW if rows and all(row.reported_up is not None for row in rows) else CELLS
 
@@ -138,7 +138,7 @@ def split_source(args: str) -> tuple[str, str | None]:
 
 
 async def _below_units(
-    session: AsyncSession, directive_id: int, rows: Sequence[levels.Below]
+    session: AsyncSession, directive_id: int, rows: Sequence[upward.Below]
 ) -> list[BelowUnit]:
     """Each unit below with the figures of its report upward (summed over the units merged into it)."""
     query = select(Handoff.unit_id, Handoff.report_figures).where(Handoff.directive_id == directive_id)

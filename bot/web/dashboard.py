@@ -23,11 +23,11 @@ from bot.services import (
     audit,
     board_files,
     evidence,
-    levels,
     links,
     proxy_entry,
     reminders,
     status,
+    upward,
     web_access,
 )
 from bot.services import review as review_service
@@ -296,7 +296,7 @@ class Dashboard:
         subtrees = await status.counts_by_subtree(session, scope, directive.id)
         missing = await status.missing_units(session, scope, directive.id, per_page=MISSING_SHOWN)
         # The units below it was handed to or held for (the chat's «🏛 Cấp dưới» lines), after its heading.
-        below = levels.render_below(await levels.below(session, directive.id)).splitlines()[1:]
+        below = upward.render_below(await upward.below(session, directive.id)).splitlines()[1:]
         await self._audited(session, who, audit.VIEW_STATUS, directive_id=directive.id, units=_units(scope))
         return pages.render(
             "directive.html",
