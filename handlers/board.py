@@ -268,25 +268,23 @@ async def _summary(ctx: Context, scope: status.Scope, directive: Directive, sour
 
 
 async def xuat(ctx: Context) -> None:
-    scope = await _scope(ctx)
-    if scope is None:
-        return
-    query, source = rollup.split_source(ctx.event.args)
-    query, period = cycles.split_period(query)
-    directive = await _resolve(ctx, scope, query, "xuat", b.ExportExcel)
-    if directive is not None and (number := await _period(ctx, directive, period)) != 0:
-        await _export(ctx, scope, directive, number, source)
+    await _file_command(ctx, "xuat", b.ExportExcel, board_files.XLSX)
 
 
 async def baocao(ctx: Context) -> None:
+    await _file_command(ctx, "baocao", b.DraftReport, board_files.DOCX)
+
+
+async def _file_command(ctx: Context, command: str, action: Action, kind: str) -> None:
+    """«xuat|baocao [747] [kỳ 04/2024] [theo cấp dưới]»: the directive's Excel or Word, built after the commit."""
     scope = await _scope(ctx)
     if scope is None:
         return
     query, source = rollup.split_source(ctx.event.args)
     query, period = cycles.split_period(query)
-    directive = await _resolve(ctx, scope, query, "baocao", b.DraftReport)
+    directive = await _resolve(ctx, scope, query, command, action)
     if directive is not None and (number := await _period(ctx, directive, period)) != 0:
-        await _draft(ctx, scope, directive, number, source)
+        await _file(ctx, scope, directive, kind, number, source)
 
 
 async def _period(ctx: Context, directive: Directive, typed: str | None) -> int | None:
@@ -319,32 +317,26 @@ async def _take_number(
     _after_commit(ctx, scope, directive, "number", number)
 
 
-async def _export(
+_FILES = {  # what a board file's request is audited as, and how the bot says it started
+    board_files.XLSX: (audit.EXPORT_XLSX, msg.EXPORT_STARTED),
+    board_files.DOCX: (audit.EXPORT_DOCX, msg.REPORT_STARTED),
+}
+
+
+async def _file(
     ctx: Context,
     scope: status.Scope,
     directive: Directive,
+    kind: str,
     cycle: int | None = None,
     source: str | None = None,
 ) -> None:
-    await _viewed(ctx, audit.EXPORT_XLSX, scope, directive.id)
-    ctx.reply(msg.EXPORT_STARTED.format(number=directive.number or ""))
-    _after_commit(ctx, scope, directive, "xlsx", cycle=cycle, source=source)
+    event, started = _FILES[kind]
+    await _viewed(ctx, event, scope, directive.id)
+    ctx.reply(started.format(number=directive.number or ""))
+    _after_commit(ctx, scope, directive, kind, cycle=cycle, source=source)
 
 
-async def _draft(
-    ctx: Context,
-    scope: status.Scope,
-    directive: Directive,
-    cycle: int | None = None,
-    source: str | None = None,
-) -> None:
-    await _viewed(ctx, audit.EXPORT_DOCX, scope, directive.id)
-    ctx.reply(msg.REPORT_STARTED.format(number=directive.number or ""))
-    _after_commit(ctx, scope, directive, "docx", cycle=cycle, source=source)
-
-
-# Files are built after the event's transaction has committed: a province-wide workbook takes seconds, and on
-# SQLite an open transaction holds the write lock for everyone else. The runtime owns the work and awaits it at stop.
 def _after_commit(
     ctx: Context,
     scope: status.Scope,
@@ -457,10 +449,8 @@ async def _from_source(
     ctx: Context, scope: status.Scope, directive: Directive, pressed: b.FromSource
 ) -> None:
     source = pressed.source if pressed.source in (rollup.CELLS, rollup.BELOW) else None
-    if pressed.kind == board_files.XLSX:
-        await _export(ctx, scope, directive, source=source)
-    elif pressed.kind == board_files.DOCX:
-        await _draft(ctx, scope, directive, source=source)
+    if pressed.kind in _FILES:
+        await _file(ctx, scope, directive, pressed.kind, source=source)
     else:
         await _summary(ctx, scope, directive, source)
 
@@ -470,7 +460,7 @@ BoardAction = Callable[[Context, status.Scope, Directive], Awaitable[None]]
 ACTIONS: dict[type[b.BoardButton], BoardAction] = {
     b.ShowStatus: _show_status,
     b.Nudge: _nudge,
-    b.ExportExcel: _export,
-    b.DraftReport: _draft,
+    b.ExportExcel: lambda ctx, scope, directive: _file(ctx, scope, directive, board_files.XLSX),
+    b.DraftReport: lambda ctx, scope, directive: _file(ctx, scope, directive, board_files.DOCX),
     b.TakeNumber: _take_number,
 }
