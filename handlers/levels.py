@@ -11,6 +11,8 @@ import logging
 import re
 from datetime import date
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.core.events import Button, OutFile, Reply
 from bot.core.host import Host
 from bot.services import directives, levels, rollup, status, unit_changes, upward
@@ -181,19 +183,16 @@ class _UpJob:
             )
             return None
 
+    def _answer(self, session: AsyncSession, parts: list[Reply]) -> None:
+        """A reply in the chat the board member asked from."""
+        enqueue(session, self.runtime.clock, self.channel, self.chat_id, parts, kind=REPLY)
+
     async def preview(self) -> None:
         built = await self._draft()
         runtime = self.runtime
         async with transaction(runtime.sessions) as session:
             if built is None or built.file is None:
-                enqueue(
-                    session,
-                    runtime.clock,
-                    self.channel,
-                    self.chat_id,
-                    [Reply(text=board_msg.EXPORT_FAILED)],
-                    kind=REPLY,
-                )
+                self._answer(session, [Reply(text=board_msg.EXPORT_FAILED)])
             else:
                 file = built.file
                 stored = await runtime.files.save(session, runtime.clock, file.content, file.name, file.mime)
@@ -201,7 +200,7 @@ class _UpJob:
                 # message, and the draft's number offer came after the first one.
                 again = Reply(text=msg.UP_READY, buttons=[[_send_button(self.upper_id, self.unit_id)]])
                 parts = [Reply(text=file.caption, file=stored), *built.after, again]
-                enqueue(session, runtime.clock, self.channel, self.chat_id, parts, kind=REPLY)
+                self._answer(session, parts)
         runtime.sender.wake()
 
     async def send(self) -> None:
@@ -212,14 +211,7 @@ class _UpJob:
             upper = await session.get(Directive, self.upper_id)
             unit = await session.get(Unit, self.unit_id)
             if built is None or built.file is None or not group or upper is None or unit is None:
-                enqueue(
-                    session,
-                    runtime.clock,
-                    self.channel,
-                    self.chat_id,
-                    [Reply(text=board_msg.EXPORT_FAILED)],
-                    kind=REPLY,
-                )
+                self._answer(session, [Reply(text=board_msg.EXPORT_FAILED)])
             else:
                 unit = await unit_changes.current(session, unit)  # merged since: reported as its successor
                 source = await session.get(Directive, self.source_id)
@@ -252,5 +244,5 @@ class _UpJob:
                         kind=REPLY,
                     )
                 done = msg.UP_SENT.format(number=upper.number or "", when=when)
-                enqueue(session, runtime.clock, self.channel, self.chat_id, [Reply(text=done)], kind=REPLY)
+                self._answer(session, [Reply(text=done)])
         runtime.sender.wake()
