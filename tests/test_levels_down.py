@@ -40,10 +40,10 @@ from tests.levels_support import (
     targets_of,
     two_communes,
 )
-from tests.support import DOCX_MIME, docx_bytes, sample
+from tests.support import docx_bytes, sample
 from tests.test_reports import jpeg
 from tests.test_scans import host
-from tests.test_web import Browser, _link
+from tests.test_web import Browser, _link, _upload_747
 from tests.zalo_fixtures import BOT_PLATFORM, OA, ZaloPerson, ZaloWorld, zalo
 
 __all__ = ["host", "zalo"]
@@ -192,16 +192,7 @@ async def test_the_browser_hands_down_and_asks_about_units_whose_board_has_not_j
     browser = Browser(zalo, http)
     assert (await browser.sign_in(await _link(province))).status == 303
     csrf = await browser.csrf()
-    upload = aiohttp.FormData()
-    upload.add_field("csrf", csrf)
-    upload.add_field(
-        "file", docx_bytes(sample("directive-747-CV-DUK.txt")), filename="747.docx", content_type=DOCX_MIME
-    )
-    async with http.post(
-        browser.url("/web/gui"), data=upload, headers=browser._headers(), allow_redirects=False
-    ) as r:
-        assert r.status == 303, await r.text()
-        preview = r.headers["Location"]
+    preview = await _upload_747(browser, http, csrf)
     async with transaction(zalo.runtime.sessions) as session:
         top = await session.scalar(select(Unit.id).where(Unit.code == "TU-LC"))
     form = {

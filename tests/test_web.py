@@ -470,16 +470,7 @@ async def test_board_member_sends_a_directive_from_the_browser(
     assert (await browser.sign_in(await _link(board))).status == 303
     csrf = await browser.csrf()
 
-    upload = aiohttp.FormData()
-    upload.add_field("csrf", csrf)
-    upload.add_field(
-        "file", docx_bytes(sample("directive-747-CV-DUK.txt")), filename="747.docx", content_type=DOCX_MIME
-    )
-    async with http.post(
-        browser.url("/web/gui"), data=upload, headers=browser._headers(), allow_redirects=False
-    ) as r:
-        assert r.status == 303, await r.text()
-        preview = r.headers["Location"]
+    preview = await _upload_747(browser, http, csrf)
     status, _, body = await browser.get(preview)
     page = body.decode()
     assert status == 200 and "747-CV/ĐUK" in page and 'type="date"' in page
