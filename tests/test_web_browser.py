@@ -43,14 +43,24 @@ class Page:
 
     async def click(self, selector: str) -> None:
         """Click a link or a button, and wait for the page it leads to (every click here navigates)."""
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.common.by import By
-        from selenium.webdriver.support import expected_conditions
         from selenium.webdriver.support.ui import WebDriverWait
 
+        # A mark on the old window, not a handle on its <html>: while the page is swapped Chromium may answer a
+        # question about the old node with a generic error instead of "stale", so ask about the window and let
+        # the wait retry any error raised mid-navigation.
+        def arrived(driver: Any) -> bool:
+            return bool(
+                driver.execute_script(
+                    "return window.chiboOld === undefined && document.readyState === 'complete'"
+                )
+            )
+
         def work() -> None:
-            old = self.driver.find_element(By.TAG_NAME, "html")
+            self.driver.execute_script("window.chiboOld = true")
             self.driver.find_element(By.CSS_SELECTOR, selector).click()
-            WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(old))
+            WebDriverWait(self.driver, 20, ignored_exceptions=(WebDriverException,)).until(arrived)
 
         await self.do(work)
 
