@@ -776,26 +776,6 @@ async def test_control_api_drives_users_from_another_process(tg: FakeTelegram, b
         await bot.send_message(42, "x")
 
 
-async def test_fast_enough_for_benchmarks(
-    tg: FakeTelegram, user: FakeUser, http: aiohttp.ClientSession
-) -> None:
-    tg.set_limits(None, None)
-    url = f"{tg.api_url}/bot{tg.token}/sendMessage"
-    count = 2000
-
-    async def worker(n: int) -> None:
-        for i in range(n):
-            async with http.post(url, data={"chat_id": str(USER_ID), "text": f"m{i}"}) as resp:
-                assert resp.status == 200
-                await resp.read()
-
-    started = time.monotonic()
-    await asyncio.gather(*(worker(count // 20) for _ in range(20)))
-    rate = count / (time.monotonic() - started)
-    assert len(user.messages) == count
-    assert rate > 500, f"only {rate:.0f} requests/s"
-
-
 def test_standalone_server_maps_a_public_webhook_host_to_a_local_one() -> None:
     fake, _ = from_args(["--webhook-host", "https://chibo.example.vn:8443=http://127.0.0.1:8080"])
     assert fake.webhook_delivery_url("https://chibo.example.vn:8443/telegram/webhook") == (

@@ -242,15 +242,16 @@ async def test_long_polling_waits_for_the_user(
     await asyncio.sleep(0.3)
     assert not poll.done()
     await user.send_text("đây")
-    status, body = await asyncio.wait_for(poll, 2)
+    status, body = await asyncio.wait_for(poll, 4)  # woken by the message, well before its 5 s
     assert status == 200 and body["result"]["message"]["text"] == "đây"
-    assert 0.3 <= time.monotonic() - started < 2
+    assert time.monotonic() - started >= 0.3
 
 
 async def test_long_poll_times_out(zalo: FakeZalo, http: aiohttp.ClientSession) -> None:
     started = time.monotonic()
     status, _ = await call(http, zalo, "getUpdates", timeout="0.4")  # the docs type it as a string
-    assert status == 408 and 0.35 <= time.monotonic() - started < 2
+    # Held for its own 0.4 s, not answered at once nor kept for the default 30 s.
+    assert status == 408 and 0.35 <= time.monotonic() - started < 15
 
 
 async def test_image_sticker_unsupported_events(
