@@ -237,8 +237,10 @@ async def test_every_page_and_action_checks_who_asks(zalo: ZaloWorld, http: aioh
     actions = [p.format(id=directive_id, unit=unit) for p in ACTIONS]
     report_page = f"/web/van-ban/{directive_id}/chi-bo/{unit}"
 
+    drill_page = f"/web/van-ban/{directive_id}/cap-duoi/{unit}"  # a unit below (none here: 404 to all)
+
     anonymous = Browser(zalo, http)
-    for path in [*paths, report_page]:
+    for path in [*paths, report_page, drill_page]:
         assert (await anonymous.get(path))[0] == 401, path
     for path in actions:
         assert (await anonymous.post(path, {"csrf": "x"}))[0] == 401, path
@@ -256,7 +258,7 @@ async def test_every_page_and_action_checks_who_asks(zalo: ZaloWorld, http: aioh
     assert status == 200 and "747-CV/ĐUK" not in body.decode() and msg.OVERVIEW_EMPTY in body.decode()
     status, _, body = await stranger.get("/web/tong-hop")
     assert status == 200 and "747-CV/ĐUK" not in body.decode()
-    for path in [*paths[4:], report_page]:
+    for path in [*paths[4:], report_page, drill_page]:
         assert (await stranger.get(path))[0] == 404, path
     csrf = await stranger.csrf()
     for path in actions[:-1]:
@@ -665,7 +667,7 @@ async def test_the_upper_board_follows_a_directive_handed_down_unit_by_unit(
 ) -> None:
     """Issue 16 on the web: the province's 747, re-issued by Tân Phong (two of its three cells reported, it
     reported up) and forwarded by Nậm Cuổi (its one cell reported, no report up)."""
-    province, _, _ = await campaign(zalo, tmp_path)
+    province, _, nam_cuoi_board = await campaign(zalo, tmp_path)
     browser = Browser(zalo, http)
     assert (await browser.sign_in(await _link(province))).status == 303
     async with transaction(zalo.runtime.sessions) as session:
@@ -728,6 +730,12 @@ async def test_the_upper_board_follows_a_directive_handed_down_unit_by_unit(
     assert status == 200 and "Chi bộ bản Nậm Cuổi" in page and CAMPAIGN_REISSUE not in page
     assert msg.BELOW_UP_NOT_YET in page
     assert (await browser.get(f"/web/van-ban/{upper}/cap-duoi/{units['DUK-BAO']}"))[0] == 404
+
+    # Nậm Cuổi's board sees 747 (forwarded to its cell), but Tân Phong is no unit below it.
+    neighbour = Browser(zalo, http)
+    assert (await neighbour.sign_in(await _link(nam_cuoi_board))).status == 303
+    assert (await neighbour.get(f"/web/van-ban/{upper}"))[0] == 200
+    assert (await neighbour.get(f"/web/van-ban/{upper}/cap-duoi/{units['X-TP']}"))[0] == 404
 
     # The downloads offer both sources, and each file says which it was built from.
     for source in ("cap-duoi", "chi-bo"):

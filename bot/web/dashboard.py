@@ -378,12 +378,10 @@ class Dashboard:
         """One unit below, drilled down into (the chat's «tình hình 747 X-TP»): what its board did, its report
         upward, and its cells' state on what they reported on (its re-issue, or the directive it forwarded)."""
         directive = await self._directive(request, session, scope)
-        found = (
-            await rollup.drill(session, scope, directive, _int(request.match_info["unit"], 0))
-            if directive is not None
-            else None
-        )
-        if directive is None or found is None:
+        if directive is None:
+            return _not_found()
+        found = await rollup.drill(session, scope, directive, _int(request.match_info["unit"], 0))
+        if found is None:
             return _not_found()
         shown = []
         for source in found.sources:
