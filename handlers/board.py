@@ -119,7 +119,7 @@ async def _show_list(ctx: Context, scope: status.Scope) -> None:
     families = await status.families(ctx.session, [d.id for d in listed])
     directives = [d for d in listed if d.id in families]
     shown = {d.id: families[d.id] for d in directives[:PER_PAGE]}
-    counts = await status.family_counts(ctx.session, scope, shown)
+    counts = {root: p.counts for root, p in (await status.family_progress(ctx.session, scope, shown)).items()}
     ctx.reply(
         status.render_list(directives, counts, shown=PER_PAGE), _choices(directives, b.ShowStatus, PER_PAGE)
     )

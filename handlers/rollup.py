@@ -11,7 +11,7 @@ import re
 from sqlalchemy import func, select
 
 from bot.core.events import Button
-from bot.services import levels, reminders, rollup, status, upward
+from bot.services import reminders, rollup, status, upward
 from handlers import buttons as b
 from handlers.context import Context
 from messages import rollup as msg
@@ -74,21 +74,15 @@ async def typed_unit(ctx: Context, scope: status.Scope, args: str) -> tuple[str,
 
 async def drill(ctx: Context, scope: status.Scope, directive: Directive, unit: Unit) -> None:
     """The cells of one unit below: the status of its re-issue (or of the directive it forwarded) within it."""
-    rows = rollup.inside(await upward.below(ctx.session, directive.id), scope)
-    row = next((r for r in rows if unit.id in {r.unit.id, *(u.id for u in r.merged)}), None)
-    if row is None:
+    found = await rollup.drill(ctx.session, scope, directive, unit.id)
+    if found is None:
         ctx.reply(msg.DRILL_NOT_BELOW.format(code=unit.code or unit.name, number=directive.number or ""))
         return
+    row = found.row
     action = msg.action_of(row.action, [d.number or "" for d in row.reissues])
-    head = msg.DRILL_HEAD.format(unit=row.unit.name, action=action)
-    shown = row.reissues if row.action == levels.REISSUED else [directive]
-    if row.action == levels.PENDING:
-        ctx.reply(head)
-        return
-    within = status.Scope((status.ScopeRoot(row.unit.id, row.unit.path, row.unit.name),))
-    texts = [head]
-    for source in shown:
-        view = await status.status_view(ctx.session, within, source)
+    texts = [msg.DRILL_HEAD.format(unit=row.unit.name, action=action)]
+    for source in found.sources:
+        view = await status.status_view(ctx.session, found.within, source)
         after = reminders.policy_of(source).escalate_after_days
-        texts.append(status.render_status(view, within, ctx.today, escalate_after=after))
+        texts.append(status.render_status(view, found.within, ctx.today, escalate_after=after))
     ctx.reply("\n\n".join(texts))

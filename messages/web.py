@@ -3,6 +3,8 @@ bot/web/templates read them as `t.NAME`, so every Vietnamese text the pages show
 
 from __future__ import annotations
 
+from messages import board as board_texts
+
 # --- In chat (/web, «trang web») and the CLI ------------------------------------------------------------------
 
 LINK_SENT = (
@@ -64,6 +66,7 @@ DOWNLOADS = "Tải về"
 DOWNLOAD_XLSX = "Tải Excel"
 DOWNLOAD_DOCX = "Tải dự thảo báo cáo (Word)"
 UNITS_TITLE = "Các chi bộ"
+UNITS_OWN_TITLE = "Chi bộ nhận trực tiếp từ cấp mình"
 FILTER_LABEL = "Lọc theo trạng thái"
 FILTER_ALL = "Tất cả"
 FILTER_MISSING = "Chưa báo cáo"
@@ -82,6 +85,8 @@ PAGE = "Trang {page}/{pages}"
 NO_SECRETARY = "(chưa có bí thư)"
 LATE_TITLE = "Chi bộ chưa báo cáo ({count})"
 LATE_NONE = "Tất cả chi bộ trong phạm vi đã báo cáo."
+LATE_OWN_TITLE = "Chi bộ nhận trực tiếp chưa báo cáo ({count})"
+LATE_OWN_NONE = "Chi bộ nhận trực tiếp: không còn chi bộ nào chưa báo cáo."
 NUDGE_BUTTON = "Nhắc tất cả chi bộ chưa báo cáo"
 NUDGE_SENT = "Đã gửi nhắc nhở tới {count} chi bộ."
 NUDGE_DEFERRED = "Đã xếp {count} tin nhắc, sẽ gửi lúc {time} (ngoài giờ yên tĩnh)."
@@ -181,3 +186,29 @@ SESSIONS_END_OTHERS = "Kết thúc mọi phiên khác"
 SESSION_ENDED = "Đã kết thúc phiên đó."
 OTHERS_ENDED = "Đã kết thúc {count} phiên khác."
 PROGRESS_TITLE = "Tiến độ"
+
+# --- A directive handed down: the whole family's figures, the units below, the drill-down, the two sources -----
+
+THROUGH_BELOW = board_texts.STATUS_THROUGH_BELOW  # the chat's line, word for word
+BELOW_TITLE = "Đơn vị cấp dưới"
+COL_BELOW_UNIT = "Đơn vị"
+COL_BELOW_ACTION = "Ban cấp dưới xử lý"
+COL_BELOW_CELLS = "Chi bộ đã báo cáo"
+COL_BELOW_UP = "Báo cáo lên cấp trên"
+BELOW_ACTED = "{action} ngày {date}"
+BELOW_REISSUE = "Văn bản {number}, hạn {deadline}"
+BELOW_MERGED = "hợp nhất từ {names}"
+BELOW_CELLS = "{reported}/{cells}"
+BELOW_UP_DONE = "Đã nhận ngày {date}, {when}"
+BELOW_UP_NOT_YET = "Chưa báo cáo lên"
+BELOW_OPEN = "Xem các chi bộ"
+DRILL_TITLE = "{unit} – văn bản {number}"
+DRILL_BACK = "Quay lại văn bản {number}"
+DRILL_PENDING = "Ban của đơn vị chưa ban hành lại hay chuyển văn bản tới các chi bộ."
+DRILL_SOURCE = "Văn bản {number} – hạn báo cáo: {deadline}"
+DOWNLOADS_SOURCES = "Số liệu của văn bản này có thể tổng hợp theo hai nguồn; tệp tải về ghi rõ nguồn số liệu."
+DOWNLOAD_FROM = {
+    "below": "theo báo cáo của đơn vị cấp dưới",
+    "cells": "theo báo cáo trực tiếp của các chi bộ",
+}
+DOWNLOAD_DEFAULT = "(mặc định)"

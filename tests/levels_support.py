@@ -3,25 +3,32 @@ people joining on Zalo, the province board's directive handed down to both commu
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import openpyxl
+from docx import Document
 from sqlalchemy import select
 
 from bot.services import directives, levels
 from bot.services.directive_parser import parse_directive
 from bot.services.forms_store import get_form
 from storage.db import transaction
-from storage.models import Directive, DirectiveTarget, Handoff, Unit
-from tests.support import EXAMPLE_ROSTER, add_staff, load_roster, sample
-from tests.zalo_fixtures import Received, ZaloPerson, ZaloWorld
+from storage.models import Directive, DirectiveTarget, Handoff, Report, Unit
+from tests.support import EXAMPLE_ROSTER, QUICK, add_staff, load_roster, sample
+from tests.zalo_fixtures import Received, ZaloPerson, ZaloWorld, eventually
 
 FORM = "sinh hoạt chính trị"
 UPPER = "747-CV/ĐUK"  # the sample, sent here by the province board
 OWN = "12-CV/ĐU"  # the commune's re-issue
 # A second commune with no board staff of its own: its cells get the province's directive directly.
+CAMPAIGN_REISSUE = "15-CV/ĐU"  # Tân Phong's re-issue in `campaign`
+SUA_REPORT = (
+    "2/4; thường kỳ; 20/22; 5; Tốt; Không"  # a second cell of Tân Phong: 5 non-members, 20/22 members
+)
 SECOND_COMMUNE = "X-NC,Đảng ủy xã Nậm Cuổi,TU-LC,Đảng ủy xã,,\nX-NC-B1,Chi bộ bản Nậm Cuổi,X-NC,Chi bộ,Tẩn Văn Sài,0912000020\n"
 
 # (name, phone) of the people of the two communes' province
@@ -137,6 +144,40 @@ async def _every_cell(board: ZaloPerson) -> None:
     await board.tap("Tất cả chi bộ")
 
 
+async def campaign(zalo: ZaloWorld, tmp_path: Path) -> tuple[ZaloPerson, ZaloPerson, ZaloPerson]:
+    """The province hands 747 to both communes; Tân Phong re-issues it and Nậm Cuổi forwards it; three of the
+    four cells report; Tân Phong reports up, Nậm Cuổi does not."""
+    people = await two_communes(zalo, tmp_path, "9", cells=("pao", "sua", "sai"))
+    province, tan_phong, nam_cuoi = people.province, people.tan_phong, people.nam_cuoi
+    pao, sua, sai = people.cells["pao"], people.cells["sua"], people.cells["sai"]  # X-TP-B1, X-TP-B2, X-NC-B1
+    await province_sends(zalo)  # the upper deadline: 10/04/2024
+
+    await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    await tan_phong.tap("Ban hành lại")
+    await tan_phong.wait_for_text("Thực hiện Công văn số 747-CV/ĐUK")
+    await reissues(tan_phong, CAMPAIGN_REISSUE, "8/4/2024")
+    await nam_cuoi.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    await nam_cuoi.tap("Chuyển nguyên văn")
+    await nam_cuoi.wait_for_text("Đã chuyển nguyên văn")
+
+    await pao.wait_for_text(CAMPAIGN_REISSUE)
+    await sua.wait_for_text(CAMPAIGN_REISSUE)
+    await sai.wait_for_text(UPPER)
+    await pao.say(QUICK)
+    await sua.say(SUA_REPORT)
+    await sai.say(QUICK)
+
+    async def reported() -> bool:
+        async with transaction(zalo.runtime.sessions) as session:
+            return len((await session.scalars(select(Report.id))).all()) == 3
+
+    await eventually(reported, "three cells' reports are saved")
+    await tan_phong.say("báo cáo lên 747")
+    await tan_phong.tap("Gửi lên cấp trên")
+    await tan_phong.wait_for_text("Đã gửi báo cáo lên")
+    return province, tan_phong, nam_cuoi
+
+
 async def select_rows(world: ZaloWorld, query: Any) -> list[Any]:
     async with transaction(world.runtime.sessions) as session:
         return list((await session.execute(query)).all())
@@ -176,6 +217,24 @@ async def targets_of(world: ZaloWorld, number: str) -> set[str]:
         .where(Directive.number == number),
     )
     return {code for (code,) in found}
+
+
+def sheet(content: bytes, name: str) -> list[tuple[Any, ...]]:
+    return [
+        tuple(row) for row in openpyxl.load_workbook(io.BytesIO(content))[name].iter_rows(values_only=True)
+    ]
+
+
+def xlsx_summary(content: bytes) -> dict[str, Any]:
+    """The workbook's summary sheet, label to value (its source among them: «Nguồn số liệu»)."""
+    return {row[0]: row[1] for row in sheet(content, "Tổng hợp")[1:]}
+
+
+def docx_text(content: bytes) -> str:
+    """The Word file's paragraphs, then its tables' cells, one a line."""
+    document = Document(io.BytesIO(content))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return "\n".join([*(p.text for p in document.paragraphs), *cells])
 
 
 def is_word(message: Received) -> bool:

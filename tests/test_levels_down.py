@@ -43,7 +43,7 @@ from tests.levels_support import (
 from tests.support import docx_bytes, sample
 from tests.test_reports import jpeg
 from tests.test_scans import host
-from tests.test_web import Browser, _link, _upload_747
+from tests.test_web import Browser, _link, _rows, _upload_747
 from tests.zalo_fixtures import BOT_PLATFORM, OA, ZaloPerson, ZaloWorld, zalo
 
 __all__ = ["host", "zalo"]
@@ -217,7 +217,8 @@ async def test_the_browser_hands_down_and_asks_about_units_whose_board_has_not_j
         held = await session.scalar(select(Handoff).where(Handoff.action == "held"))
     assert directive is not None and held is None
     _, _, body = await browser.get(f"/web/van-ban/{directive.id}")
-    assert "Đảng ủy xã Tân Phong: chưa xử lý" in body.decode()  # the page lists the units below, as /tinhhinh
+    below = _rows(body.decode(), "below")  # the page lists the units below, as /tinhhinh
+    assert below == [f"Đảng ủy xã Tân Phong {level_msg.ACTIONS['pending']} 0/0 Chưa báo cáo lên"], below
 
 
 async def _first_send_to_one_commune(world: ZaloWorld) -> int:

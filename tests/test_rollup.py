@@ -16,22 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import openpyxl
 from docx import Document
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli import app
 from storage.db import transaction
-from storage.models import Directive, Handoff, Report, Unit
-from tests.levels_support import UPPER, province_sends, reissues, two_communes
-from tests.support import QUICK
-from tests.zalo_fixtures import ZaloPerson, ZaloWorld, eventually, zalo
+from storage.models import Directive, Handoff, Unit
+from tests.levels_support import CAMPAIGN_REISSUE as OWN
+from tests.levels_support import UPPER, campaign, docx_text, sheet, xlsx_summary
+from tests.zalo_fixtures import ZaloPerson, ZaloWorld, zalo
 
 __all__ = ["zalo"]
 
-OWN = "15-CV/ĐU"  # Tân Phong's re-issue
-SUA = "2/4; thường kỳ; 20/22; 5; Tốt; Không"  # a second cell of Tân Phong: 5 non-members, 20/22 members
 FROM_CELLS = "Nguồn số liệu: báo cáo trực tiếp của 3/4 chi bộ"
 FROM_BELOW = "Nguồn số liệu: báo cáo của 1/2 đơn vị cấp dưới"
 NON_MEMBERS = "Số quần chúng tham gia"
@@ -76,22 +73,6 @@ def _link(text: str, ext: str) -> str | None:
     return None
 
 
-def _sheet(content: bytes, name: str) -> list[tuple[Any, ...]]:
-    return [
-        tuple(row) for row in openpyxl.load_workbook(io.BytesIO(content))[name].iter_rows(values_only=True)
-    ]
-
-
-def _summary(content: bytes) -> dict[str, Any]:
-    return {row[0]: row[1] for row in _sheet(content, "Tổng hợp")[1:]}
-
-
-def _word(content: bytes) -> str:
-    document = Document(io.BytesIO(content))
-    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
-    return "\n".join([*(p.text for p in document.paragraphs), *cells])
-
-
 def _appendix(content: bytes) -> list[int]:
     """The figures of the Word appendix's column of non-members, row by row (empty cells left out)."""
     for table in Document(io.BytesIO(content)).tables:
@@ -103,44 +84,10 @@ def _appendix(content: bytes) -> list[int]:
     raise AssertionError("no appendix table")
 
 
-async def _campaign(zalo: ZaloWorld, tmp_path: Path) -> tuple[ZaloPerson, ZaloPerson, ZaloPerson]:
-    """The province hands 747 to both communes; Tân Phong re-issues it and Nậm Cuổi forwards it; three of the
-    four cells report; Tân Phong reports up, Nậm Cuổi does not."""
-    people = await two_communes(zalo, tmp_path, "9", cells=("pao", "sua", "sai"))
-    province, tan_phong, nam_cuoi = people.province, people.tan_phong, people.nam_cuoi
-    pao, sua, sai = people.cells["pao"], people.cells["sua"], people.cells["sai"]  # X-TP-B1, X-TP-B2, X-NC-B1
-    await province_sends(zalo)  # the upper deadline: 10/04/2024
-
-    await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
-    await tan_phong.tap("Ban hành lại")
-    await tan_phong.wait_for_text("Thực hiện Công văn số 747-CV/ĐUK")
-    await reissues(tan_phong, OWN, "8/4/2024")
-    await nam_cuoi.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
-    await nam_cuoi.tap("Chuyển nguyên văn")
-    await nam_cuoi.wait_for_text("Đã chuyển nguyên văn")
-
-    await pao.wait_for_text(OWN)
-    await sua.wait_for_text(OWN)
-    await sai.wait_for_text(UPPER)
-    await pao.say(QUICK)
-    await sua.say(SUA)
-    await sai.say(QUICK)
-
-    async def reported() -> bool:
-        async with transaction(zalo.runtime.sessions) as session:
-            return len((await session.scalars(select(Report.id))).all()) == 3
-
-    await eventually(reported, "three cells' reports are saved")
-    await tan_phong.say("báo cáo lên 747")
-    await tan_phong.tap("Gửi lên cấp trên")
-    await tan_phong.wait_for_text("Đã gửi báo cáo lên")
-    return province, tan_phong, nam_cuoi
-
-
 async def test_the_upper_board_aggregates_from_the_cells_or_from_below_and_says_which(
     zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
 ) -> None:
-    province, _, _ = await _campaign(zalo, tmp_path)
+    province, _, _ = await campaign(zalo, tmp_path)
 
     # The report upward kept the figures it was built from.
     async with transaction(zalo.runtime.sessions) as session:
@@ -167,18 +114,18 @@ async def test_the_upper_board_aggregates_from_the_cells_or_from_below_and_says_
 
     # Excel from the cells: one row per cell (through the re-issue and the forward); totals equal the rows.
     cells = await _file(zalo, province, "xuất 747", ".xlsx")
-    summary = _summary(cells)
+    summary = xlsx_summary(cells)
     assert summary["Nguồn số liệu"].startswith("báo cáo trực tiếp của 3/4 chi bộ"), summary
-    detail = _sheet(cells, "Chi tiết")
+    detail = sheet(cells, "Chi tiết")
     column = detail[0].index(NON_MEMBERS)
     assert len(detail) - 1 == 4 == summary["Số đơn vị được giao"]
     assert sum(row[column] or 0 for row in detail[1:]) == 29 == summary[NON_MEMBERS]
 
     # Excel from below: one row per commune; totals equal the rows; Nậm Cuổi not reported, live apart.
     below = await _file(zalo, province, "xuất 747 theo cấp dưới", ".xlsx")
-    summary = _summary(below)
+    summary = xlsx_summary(below)
     assert summary["Nguồn số liệu"] == "báo cáo của 1/2 đơn vị cấp dưới", summary
-    units = _sheet(below, "Cấp dưới")
+    units = sheet(below, "Cấp dưới")
     head, body = units[0], {row[0]: row for row in units[1:]}
     column = head.index(NON_MEMBERS)
     assert sum(row[column] or 0 for row in body.values()) == 17 == summary[NON_MEMBERS]
@@ -193,11 +140,11 @@ async def test_the_upper_board_aggregates_from_the_cells_or_from_below_and_says_
 
     # Word from the cells and from below, each saying its source in its body.
     content = await _file(zalo, province, "báo cáo 747", ".docx")
-    word = _word(content)
+    word = docx_text(content)
     assert FROM_CELLS in word and f"{NON_MEMBERS}: 29 người" in word, word[:2000]
     assert _appendix(content) == [12, 5, 12], word  # one row per cell, through the re-issue and the forward
     content = await _file(zalo, province, "báo cáo 747 theo cấp dưới", ".docx")
-    word = _word(content)
+    word = docx_text(content)
     assert FROM_BELOW in word and f"{NON_MEMBERS}: 17 người" in word, word[:2000]
     assert _appendix(content) == [17], word  # one row per unit below; Nậm Cuổi's is empty
     assert "Đảng ủy xã Nậm Cuổi – Chưa báo cáo lên (hiện 1/1 chi bộ đã báo cáo" in word, word  # apart
@@ -206,11 +153,11 @@ async def test_the_upper_board_aggregates_from_the_cells_or_from_below_and_says_
     out = tmp_path / "below.xlsx"
     done = await asyncio.to_thread(cli.invoke, app, ["export", "747", "--from", "below", "--out", str(out)])
     assert done.exit_code == 0, done.output
-    assert _summary(out.read_bytes())["Nguồn số liệu"] == "báo cáo của 1/2 đơn vị cấp dưới"
+    assert xlsx_summary(out.read_bytes())["Nguồn số liệu"] == "báo cáo của 1/2 đơn vị cấp dưới"
     out = tmp_path / "cells.docx"
     done = await asyncio.to_thread(cli.invoke, app, ["report", "747", "--from", "cells", "--out", str(out)])
     assert done.exit_code == 0, done.output
-    assert FROM_CELLS in _word(out.read_bytes())
+    assert FROM_CELLS in docx_text(out.read_bytes())
     refused = await asyncio.to_thread(cli.invoke, app, ["export", "747", "--from", "somewhere"])
     assert refused.exit_code != 0
 
@@ -218,7 +165,7 @@ async def test_the_upper_board_aggregates_from_the_cells_or_from_below_and_says_
 async def test_the_upper_board_drills_down_from_its_status_to_one_communes_cells(
     zalo: ZaloWorld, tmp_path: Path
 ) -> None:
-    province, _, _ = await _campaign(zalo, tmp_path)
+    province, _, _ = await campaign(zalo, tmp_path)
     status = await _answer(province, "tình hình 747")
     assert "tình hình 747 <mã đơn vị>" in status, status
     # Typed, as on any product: Tân Phong's re-issue within Tân Phong, its missing cell named.
@@ -242,7 +189,7 @@ async def test_the_upper_board_drills_down_from_its_status_to_one_communes_cells
 async def test_the_upper_status_and_summary_count_every_cell_under_a_directive_handed_down(
     zalo: ZaloWorld, tmp_path: Path
 ) -> None:
-    province, _, _ = await _campaign(zalo, tmp_path)
+    province, _, _ = await campaign(zalo, tmp_path)
     zalo.runtime.clock.advance(timedelta(days=10))  # past both deadlines: overdue cells would be named
 
     # /tinhhinh: the top figures add up Tân Phong's re-issue and Nậm Cuổi's forward; the units below still listed.

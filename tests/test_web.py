@@ -7,10 +7,12 @@ member of another subtree and with a used or expired link or session."""
 from __future__ import annotations
 
 import asyncio
+import html
 import io
 import re
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
+from pathlib import Path
 
 import aiohttp
 import openpyxl
@@ -22,6 +24,7 @@ from bot.services import web_access
 from messages import directives as msg_directives
 from messages import documents
 from messages import web as msg
+from messages.formats import format_percent
 from storage.db import transaction
 from storage.models import (
     AuditEntry,
@@ -33,6 +36,7 @@ from storage.models import (
     Unit,
     WebSession,
 )
+from tests.levels_support import CAMPAIGN_REISSUE, UPPER, campaign, docx_text, xlsx_summary
 from tests.support import (
     DOCX_MIME,
     add_staff,
@@ -233,8 +237,10 @@ async def test_every_page_and_action_checks_who_asks(zalo: ZaloWorld, http: aioh
     actions = [p.format(id=directive_id, unit=unit) for p in ACTIONS]
     report_page = f"/web/van-ban/{directive_id}/chi-bo/{unit}"
 
+    drill_page = f"/web/van-ban/{directive_id}/cap-duoi/{unit}"  # a unit below (none here: 404 to all)
+
     anonymous = Browser(zalo, http)
-    for path in [*paths, report_page]:
+    for path in [*paths, report_page, drill_page]:
         assert (await anonymous.get(path))[0] == 401, path
     for path in actions:
         assert (await anonymous.post(path, {"csrf": "x"}))[0] == 401, path
@@ -252,7 +258,7 @@ async def test_every_page_and_action_checks_who_asks(zalo: ZaloWorld, http: aioh
     assert status == 200 and "747-CV/ĐUK" not in body.decode() and msg.OVERVIEW_EMPTY in body.decode()
     status, _, body = await stranger.get("/web/tong-hop")
     assert status == 200 and "747-CV/ĐUK" not in body.decode()
-    for path in [*paths[4:], report_page]:
+    for path in [*paths[4:], report_page, drill_page]:
         assert (await stranger.get(path))[0] == 404, path
     csrf = await stranger.csrf()
     for path in actions[:-1]:
@@ -632,3 +638,119 @@ async def test_a_report_page_opens_its_evidence_photos(zalo: ZaloWorld, http: ai
     assert found is not None and msg.PHOTOS_LINK.format(count=1).encode() in body
     status, _, page = await browser.get(found.group(1).decode().replace("&amp;", "&"))
     assert status == 200 and "Chi bộ Bệnh viện Đa khoa tỉnh" in page.decode()
+
+
+def _rows(page: str, table: str) -> list[str]:
+    """The rows of the page's table of class `table`, each as its text."""
+    found = re.search(rf'(?s)<table class="{table}">.*?</table>', page)
+    assert found is not None, page
+    rows = re.findall(r"(?s)<tr[^>]*>(.*?)</tr>", found.group())[1:]
+    return [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", row)).split()) for row in rows]
+
+
+async def _family_progress(zalo: ZaloWorld, numbers: tuple[str, ...]) -> tuple[int, int]:
+    """What the cells reported, straight from their targets: how many cells the directives numbered `numbers`
+    reached, and how many of them reported."""
+    async with transaction(zalo.runtime.sessions) as session:
+        found = (
+            await session.execute(
+                select(func.count(), func.count(DirectiveTarget.reported_at))
+                .join(Directive, Directive.id == DirectiveTarget.directive_id)
+                .where(Directive.number.in_(numbers))
+            )
+        ).one()
+    return found[0], found[1]
+
+
+async def test_the_upper_board_follows_a_directive_handed_down_unit_by_unit(
+    zalo: ZaloWorld, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    """Issue 16 on the web: the province's 747, re-issued by Tân Phong (two of its three cells reported, it
+    reported up) and forwarded by Nậm Cuổi (its one cell reported, no report up)."""
+    province, _, nam_cuoi_board = await campaign(zalo, tmp_path)
+    browser = Browser(zalo, http)
+    assert (await browser.sign_in(await _link(province))).status == 303
+    async with transaction(zalo.runtime.sessions) as session:
+        ids = dict((await session.execute(select(Directive.number, Directive.id))).all())
+        units = dict((await session.execute(select(Unit.code, Unit.id))).all())
+    upper, reissue = ids[UPPER], ids[CAMPAIGN_REISSUE]
+    cells, reported = await _family_progress(zalo, (UPPER, CAMPAIGN_REISSUE))
+    assert (cells, reported) == (4, 3)
+    missing_bar = msg.BAR_VALUE.format(
+        count=cells - reported, total=cells, percent=format_percent((cells - reported) / cells)
+    )
+    through = msg.THROUGH_BELOW.format(count=1)
+
+    # The overview: one card for 747 counting every cell under it; the re-issue is not a card of its own.
+    status, _, body = await browser.get("/web/")
+    page = body.decode()
+    assert status == 200 and UPPER in page and CAMPAIGN_REISSUE not in page
+    assert missing_bar in page and through in page
+
+    # The directive's page: the family's figures, the progress block alike; the missing list is its own cells.
+    status, _, body = await browser.get(f"/web/van-ban/{upper}")
+    page = body.decode()
+    assert status == 200 and missing_bar in page and through in page
+    assert msg.LATE_OWN_NONE in page and "Chi bộ Trường Tiểu học Tân Phong" not in page
+    _, _, body = await browser.get(f"/web/van-ban/{upper}/tien-do")
+    assert missing_bar in body.decode()
+
+    # A row per unit below: what its board did, its cells' progress, its report upward; each opens its cells.
+    below = _rows(page, "below")
+    tan_phong = next(row for row in below if row.startswith("Đảng ủy xã Tân Phong"))
+    nam_cuoi = next(row for row in below if row.startswith("Đảng ủy xã Nậm Cuổi"))
+    assert len(below) == 2
+    assert "ban hành lại ngày" in tan_phong and f"Văn bản {CAMPAIGN_REISSUE}, hạn 08/04/2024" in tan_phong
+    assert " 2/3 " in tan_phong and "Đã nhận ngày" in tan_phong and tan_phong.endswith("đúng hạn")
+    assert "chuyển nguyên văn ngày" in nam_cuoi and " 1/1 " in nam_cuoi
+    assert nam_cuoi.endswith(msg.BELOW_UP_NOT_YET)
+    for code in ("X-TP", "X-NC"):
+        assert f'href="/web/van-ban/{upper}/cap-duoi/{units[code]}"' in page
+
+    # Tân Phong drilled down: its re-issue's three cells and their state, each report one click away.
+    status, _, body = await browser.get(f"/web/van-ban/{upper}/cap-duoi/{units['X-TP']}")
+    page = body.decode()
+    assert status == 200 and CAMPAIGN_REISSUE in page and "Đã nhận ngày" in page
+    assert msg.BAR_VALUE.format(count=2, total=3, percent=format_percent(2 / 3)) in page
+    rows = _rows(page, "units")
+    names = ("Chi bộ bản Tả Phìn", "Chi bộ bản Sin Suối Hồ", "Chi bộ Trường Tiểu học Tân Phong")
+    state = {name: row for name in names for row in rows if row.startswith(name)}
+    assert len(rows) == len(state) == 3, rows
+    done = documents.status_label("reported")
+    assert done in state[names[0]] and done in state[names[1]] and done not in state[names[2]], rows
+    for code in ("X-TP-B1", "X-TP-B2"):
+        assert f'href="/web/van-ban/{reissue}/chi-bo/{units[code]}"' in page
+    assert f'href="/web/van-ban/{reissue}/chi-bo/{units["X-TP-TH"]}/nhap-ho"' in page  # not reported
+    assert "Nậm Cuổi" not in page
+    status, _, body = await browser.get(f"/web/van-ban/{reissue}/chi-bo/{units['X-TP-B1']}")
+    assert status == 200 and "Chi bộ bản Tả Phìn" in body.decode()
+    # Nậm Cuổi: the forwarded directive within it; a unit it was not handed to is no unit below.
+    status, _, body = await browser.get(f"/web/van-ban/{upper}/cap-duoi/{units['X-NC']}")
+    page = body.decode()
+    assert status == 200 and "Chi bộ bản Nậm Cuổi" in page and CAMPAIGN_REISSUE not in page
+    assert msg.BELOW_UP_NOT_YET in page
+    assert (await browser.get(f"/web/van-ban/{upper}/cap-duoi/{units['DUK-BAO']}"))[0] == 404
+
+    # Nậm Cuổi's board sees 747 (forwarded to its cell), but Tân Phong is no unit below it.
+    neighbour = Browser(zalo, http)
+    assert (await neighbour.sign_in(await _link(nam_cuoi_board))).status == 303
+    assert (await neighbour.get(f"/web/van-ban/{upper}"))[0] == 200
+    assert (await neighbour.get(f"/web/van-ban/{upper}/cap-duoi/{units['X-TP']}"))[0] == 404
+
+    # The downloads offer both sources, and each file says which it was built from.
+    for source in ("cap-duoi", "chi-bo"):
+        for kind in ("excel", "word"):
+            assert (
+                f'href="/web/van-ban/{upper}/{kind}?nguon={source}"'
+                in (await browser.get(f"/web/van-ban/{upper}"))[2].decode()
+            )
+    _, _, content = await browser.get(f"/web/van-ban/{upper}/excel?nguon=cap-duoi")
+    assert xlsx_summary(content)["Nguồn số liệu"] == "báo cáo của 1/2 đơn vị cấp dưới"
+    _, _, content = await browser.get(f"/web/van-ban/{upper}/excel?nguon=chi-bo")
+    assert xlsx_summary(content)["Nguồn số liệu"].startswith(
+        f"báo cáo trực tiếp của {reported}/{cells} chi bộ"
+    )
+    _, _, content = await browser.get(f"/web/van-ban/{upper}/word?nguon=cap-duoi")
+    assert "Nguồn số liệu: báo cáo của 1/2 đơn vị cấp dưới" in docx_text(content)
+    _, _, content = await browser.get(f"/web/van-ban/{upper}/word")  # the default: from the cells
+    assert f"Nguồn số liệu: báo cáo trực tiếp của {reported}/{cells} chi bộ" in docx_text(content)

@@ -19,6 +19,7 @@ from messages import documents
 from messages import web as msg
 from storage.db import transaction
 from storage.models import Report, Unit
+from tests.levels_support import campaign
 from tests.support import send_test_directive
 from tests.test_web import QUICK, _link, _people
 from tests.zalo_fixtures import BOT_PLATFORM, ZaloWorld, eventually, zalo
@@ -200,3 +201,19 @@ async def test_the_directive_page_follows_progress_without_reloading(zalo: ZaloW
         )
     )
     assert await page.do(lambda: page.driver.execute_script("return window.chiboMarker;")) == 1
+
+
+async def test_the_upper_board_drills_down_to_a_unit_below_in_the_browser(
+    zalo: ZaloWorld, page: Page, tmp_path: Path
+) -> None:
+    """The province's 747, handed down: from its page, a click on a commune opens that commune's cells."""
+    province, _, _ = await campaign(zalo, tmp_path)
+    await page.open(zalo.local(await _link(province)).replace("127.0.0.1", "localhost"))
+    await page.click("#sign-in")
+    await page.click('.card a[href^="/web/van-ban/"]')  # the overview's one card: 747
+    assert msg.BELOW_TITLE in await page.text()
+    await page.shot("ban-web-05-cap-duoi", 412, 2400)
+    await page.click("table.below a")  # the first unit below, by name: Nậm Cuổi
+    shown = await page.text()
+    assert "Chi bộ bản Nậm Cuổi" in shown and msg.BELOW_UP_NOT_YET in shown, shown
+    await page.shot("ban-web-06-chi-bo-cap-duoi", 412, 2000)

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.textnorm import fold
-from bot.services import cycles, status, upward
+from bot.services import cycles, levels, status, upward
 from bot.services.attendance import as_attendance
 from bot.services.forms import FieldType, FormSpec
 from bot.services.forms_store import get_form
@@ -119,6 +119,32 @@ def inside(rows: Sequence[upward.Below], scope: status.Scope) -> list[upward.Bel
         for row in rows
         if any(row.unit.path.startswith(r.path) and row.unit.id != r.id for r in scope.roots)
     ]
+
+
+@dataclass(frozen=True)
+class Drill:
+    """One unit below, looked into: its row (what its board did, its cells' progress, its report upward), the unit
+    as a scope, and what its cells reported on (its re-issues, or the directive it forwarded or was held for;
+    nothing while its board has not acted)."""
+
+    row: upward.Below
+    within: status.Scope
+    sources: list[Directive]
+
+
+async def drill(
+    session: AsyncSession, scope: status.Scope, directive: Directive, unit_id: int
+) -> Drill | None:
+    """The unit below the scope the directive was handed to (or a unit merged into it since); None when it is no
+    such unit. The chat's «tình hình 1818 X-TP» and the web's drill-down page both look through here."""
+    rows = await units_below(session, scope, directive.id)
+    row = next((r for r in rows if unit_id in {r.unit.id, *(u.id for u in r.merged)}), None)
+    if row is None:
+        return None
+    within = status.Scope((status.ScopeRoot(row.unit.id, row.unit.path, row.unit.name),))
+    if row.action == levels.PENDING:
+        return Drill(row, within, [])
+    return Drill(row, within, row.reissues if row.action == levels.REISSUED else [directive])
 
 
 def default_source(rows: Sequence[upward.Below]) -> str:

@@ -115,7 +115,7 @@ async def build_summary(session: AsyncSession, scope: status.Scope, now: datetim
     progress = []
     for index, directive in enumerate(open_):
         family = families[directive.id]
-        reissues = sum(counts[i].targeted > 0 for i in family[1:])
+        reissues = status.reissues_reaching(counts, family)
         item = DirectiveProgress(
             directive,
             add_counts(counts[i] for i in family),

@@ -26,8 +26,8 @@ from bot.services import (
     links,
     proxy_entry,
     reminders,
+    rollup,
     status,
-    upward,
     web_access,
 )
 from bot.services import review as review_service
@@ -51,6 +51,8 @@ DIRECTIVES_PER_PAGE = 10
 EVIDENCE_LINK_LIFE = timedelta(hours=1)  # the photo page opened from a report's page
 MISSING_SHOWN = 50
 PROGRESS_SECONDS = 5  # how often a directive's open page fetches its progress block
+# The two sources of a directive handed down, as the download links name them (bot/services/rollup.py).
+SOURCES = {"cap-duoi": rollup.BELOW, "chi-bo": rollup.CELLS}
 FILTERS = (
     "missing",
     "reported",
@@ -89,6 +91,7 @@ class Dashboard:
         r.add_get(PREFIX + "/van-ban/{id}", self.signed_in(self.directive_page))
         r.add_get(PREFIX + "/van-ban/{id}/tien-do", self.signed_in(self.progress))
         r.add_post(PREFIX + "/van-ban/{id}/nhac", self.signed_in(self.nudge, post=True))
+        r.add_get(PREFIX + "/van-ban/{id}/cap-duoi/{unit}", self.signed_in(self.below_page))
         r.add_get(PREFIX + "/van-ban/{id}/chi-bo/{unit}", self.signed_in(self.report_page))
         r.add_post(PREFIX + "/van-ban/{id}/chi-bo/{unit}/duyet", self.signed_in(self.review, post=True))
         r.add_get(PREFIX + "/van-ban/{id}/chi-bo/{unit}/nhap-ho", self.signed_in(self.proxy_page))
@@ -226,18 +229,21 @@ class Dashboard:
     async def overview(
         self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
     ) -> web.StreamResponse:
-        directives = await status.open_directives(session, scope, self.today())
+        listed = await status.open_directives(session, scope, self.today())
+        # As the chat's list: a re-issue below of a directive listed here is counted in that one's card.
+        families = await status.families(session, [d.id for d in listed])
+        directives = [d for d in listed if d.id in families]
         pages_count = max(1, -(-len(directives) // DIRECTIVES_PER_PAGE))
         page = min(max(1, _int(request.query.get("trang", "1"), 1)), pages_count)
         shown = directives[(page - 1) * DIRECTIVES_PER_PAGE : page * DIRECTIVES_PER_PAGE]
         # Counted for the page shown only: a province follows a hundred directives of 10,000 cells each.
-        counts = await status.counts_by_directive(session, scope, [d.id for d in shown])
+        progress = await status.family_progress(session, scope, {d.id: families[d.id] for d in shown})
         await self._audited(session, who, audit.VIEW_STATUS, units=_units(scope))
         return pages.render(
             "overview.html",
             who=who,
             scope=scope,
-            items=[(d, counts[d.id]) for d in shown],
+            items=[(d, progress[d.id]) for d in shown],
             page=page,
             pages=pages_count,
             query=lambda **changes: _query(request, changes),
@@ -292,20 +298,24 @@ class Dashboard:
         rows = await status.unit_rows(
             session, scope, directive.id, statuses=statuses, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
         )
-        counts = (await status.counts_by_directive(session, scope, [directive.id]))[directive.id]
-        subtrees = await status.counts_by_subtree(session, scope, directive.id)
+        # As /tinhhinh: the figures of a directive handed down count the whole family (the re-issues below at every
+        # level); the missing cells and the nudge stay the board's own cells.
+        ids = await status.family(session, directive.id)
+        progress = (await status.family_progress(session, scope, {directive.id: ids}))[directive.id]
+        subtrees = await status.counts_by_subtree(session, scope, ids)
         missing = await status.missing_units(session, scope, directive.id, per_page=MISSING_SHOWN)
-        # The units below it was handed to or held for (the chat's «🏛 Cấp dưới» lines), after its heading.
-        below = upward.render_below(await upward.below(session, directive.id)).splitlines()[1:]
+        below = await rollup.units_below(session, scope, directive.id)
         await self._audited(session, who, audit.VIEW_STATUS, directive_id=directive.id, units=_units(scope))
         return pages.render(
             "directive.html",
             below=below,
+            default_source=rollup.default_source(below) if below else None,
+            sources=SOURCES,
             refresh_seconds=PROGRESS_SECONDS,
             who=who,
             scope=scope,
             d=directive,
-            counts=counts,
+            progress=progress,
             subtrees=subtrees,
             missing=missing,
             rows=rows,
@@ -327,8 +337,9 @@ class Dashboard:
         directive = await self._directive(request, session, scope)
         if directive is None:
             return _not_found()
-        counts = (await status.counts_by_directive(session, scope, [directive.id]))[directive.id]
-        return pages.render("_progress.html", counts=counts)
+        ids = await status.family(session, directive.id)
+        progress = (await status.family_progress(session, scope, {directive.id: ids}))[directive.id]
+        return pages.render("_progress.html", counts=progress.counts)
 
     async def nudge(
         self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
@@ -360,6 +371,29 @@ class Dashboard:
             notice.append(msg.NUDGE_UNREACHABLE.format(count=len(done.unreachable)))
         request[WAKE] = bool(done.sent)
         return await self._show(request, session, who, scope, directive, notice)
+
+    async def below_page(
+        self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
+    ) -> web.StreamResponse:
+        """One unit below, drilled down into (the chat's «tình hình 747 X-TP»): what its board did, its report
+        upward, and its cells' state on what they reported on (its re-issue, or the directive it forwarded)."""
+        directive = await self._directive(request, session, scope)
+        if directive is None:
+            return _not_found()
+        found = await rollup.drill(session, scope, directive, _int(request.match_info["unit"], 0))
+        if found is None:
+            return _not_found()
+        shown = []
+        for source in found.sources:
+            counts = await status.counts_by_directive(session, found.within, [source.id])
+            rows = await status.unit_rows(session, found.within, source.id, limit=PER_PAGE)
+            shown.append((source, counts[source.id], rows))
+        await self._audited(
+            session, who, audit.VIEW_STATUS, directive_id=directive.id, units=[found.row.unit.id]
+        )
+        return pages.render(
+            "below.html", who=who, d=directive, row=found.row, shown=shown, tz=self.host.settings.tz
+        )
 
     async def report_page(
         self, request: web.Request, session: AsyncSession, who: web_access.Visitor, scope: status.Scope
@@ -514,7 +548,9 @@ class Dashboard:
         if directive is None:
             return _not_found()
         today = self.today()
-        data = await status.report_data(session, scope, directive, today, self.host.settings.timezone)
+        data = await rollup.report_data(
+            session, scope, directive, today, self.host.settings.timezone, source=_source(request)
+        )
         await self._audited(session, who, audit.EXPORT_XLSX, directive_id=directive.id, units=_units(scope))
         link = evidence.link_maker(self.host.settings, self.host.clock.now(), directive.id)
         built = await asyncio.to_thread(board_files.render, board_files.XLSX, data, directive, today, link)
@@ -527,11 +563,11 @@ class Dashboard:
         if directive is None:
             return _not_found()
         await self._audited(session, who, audit.EXPORT_DOCX, directive_id=directive.id, units=_units(scope))
-        return lambda: self._word(scope, directive.id)
+        return lambda: self._word(scope, directive.id, _source(request))
 
-    async def _word(self, scope: status.Scope, directive_id: int) -> web.StreamResponse:
+    async def _word(self, scope: status.Scope, directive_id: int, source: str | None) -> web.StreamResponse:
         """The same draft /baocao sends, with the register's number when one was taken."""
-        draft = await report_number.build_draft(self.host, scope, directive_id, self.today())
+        draft = await report_number.build_draft(self.host, scope, directive_id, self.today(), source=source)
         return _attachment(draft.file) if draft.file is not None else _not_found()
 
     # --- helpers --------------------------------------------------------------------------------------------
@@ -561,6 +597,11 @@ class Dashboard:
 
 def _units(scope: status.Scope) -> list[int] | None:
     return None if scope.everything else [root.id for root in scope.roots]
+
+
+def _source(request: web.Request) -> str | None:
+    """Where a directive handed down is aggregated from, as its download link says (None: the default)."""
+    return SOURCES.get(request.query.get("nguon", ""))
 
 
 def _statuses(shown: str) -> tuple[str, ...]:

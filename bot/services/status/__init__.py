@@ -23,7 +23,13 @@ from bot.services.status.counts import (
     counts_outside,
     new_reports_since,
 )
-from bot.services.status.family import families, family, family_counts
+from bot.services.status.family import (
+    FamilyProgress,
+    families,
+    family,
+    family_progress,
+    reissues_reaching,
+)
 from bot.services.status.figures import form_aggregates
 from bot.services.status.lookup import (
     OPEN_DAYS_AFTER_DEADLINE,
@@ -74,6 +80,7 @@ __all__ = [
     "QUOTE_LIMIT",
     "QUOTE_SCAN",
     "SENT_STATES",
+    "FamilyProgress",
     "Lookup",
     "MissingPage",
     "MissingUnit",
@@ -95,7 +102,7 @@ __all__ = [
     "escalation_rule",
     "families",
     "family",
-    "family_counts",
+    "family_progress",
     "figure_lines",
     "file_slug",
     "find_directive",
@@ -109,6 +116,7 @@ __all__ = [
     "open_directives",
     "overdue_units",
     "quotes",
+    "reissues_reaching",
     "render_list",
     "render_missing",
     "render_status",

@@ -5,6 +5,7 @@ targets), so the upper board's status and summary count them all (docs/design.md
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,9 +56,27 @@ async def family(session: AsyncSession, directive_id: int) -> list[int]:
     return (await families(session, [directive_id]))[directive_id]
 
 
-async def family_counts(
+@dataclass(frozen=True, slots=True)
+class FamilyProgress:
+    """A family's progress within a scope: its directives' counts added up, and how many of its re-issues below
+    were counted in (those reaching the scope: «includes N re-issues below»)."""
+
+    counts: Counts
+    reissues: int
+
+
+async def family_progress(
     session: AsyncSession, scope: Scope, families_: Mapping[int, Sequence[int]]
-) -> dict[int, Counts]:
+) -> dict[int, FamilyProgress]:
     """Progress of each family within the scope (its directives' targets added up), from one GROUP BY."""
     counts = await counts_by_directive(session, scope, [i for ids in families_.values() for i in ids])
-    return {root: add_counts(counts[i] for i in ids) for root, ids in families_.items()}
+    return {
+        root: FamilyProgress(add_counts(counts[i] for i in ids), reissues_reaching(counts, ids))
+        for root, ids in families_.items()
+    }
+
+
+def reissues_reaching(counts: Mapping[int, Counts], ids: Sequence[int]) -> int:
+    """How many of a family's re-issues below (`ids` after its first) have targets in the scope `counts` were
+    counted in."""
+    return sum(counts[i].targeted > 0 for i in ids[1:])

@@ -34,7 +34,7 @@ from bot.services.report_data import (
     add_counts,
 )
 from bot.services.status.counts import Subtree, counts_by_directive, counts_by_subtree
-from bot.services.status.family import family
+from bot.services.status.family import family, reissues_reaching
 from bot.services.status.figures import form_aggregates
 from bot.services.status.missing import MissingPage, escalated_counts, missing_units
 from bot.services.status.quotes import of_kind, quotes
@@ -315,5 +315,5 @@ async def status_view(
         missing=await missing_units(session, scope, directive.id, page=page, per_page=per_page),
         escalated=(await escalated_counts(session, scope, [directive])).get(directive.id, 0),
         period=period.label if (period := await cycles.cycle(session, directive)) is not None else "",
-        reissues=sum(counts[i].targeted > 0 for i in ids[1:]),  # those reaching the scope
+        reissues=reissues_reaching(counts, ids),
     )
