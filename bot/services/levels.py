@@ -430,17 +430,23 @@ async def _record_reissue(session: AsyncSession, clock: Clock, directive: Direct
     upper_id = (directive.meta or {}).get("upper_id")
     if not isinstance(upper_id, int) or directive.unit_id is None:
         return
-    upper = await session.get(Directive, upper_id)
-    for _ in range(unit_changes.MAX_CHAIN):
-        later = (upper.meta or {}).get("replaced_by") if upper is not None else None
-        if not isinstance(later, int):
-            break
-        upper = await session.get(Directive, later)
+    upper = await in_force(session, upper_id)
     if upper is None:
         return
     group = await handoffs_of(session, upper.id, directive.unit_id)
     for handed in [h for h in group if h.action in (PENDING, HELD)] or group[:1]:
         handed.action, handed.acted_at, handed.reissue_id = REISSUED, clock.now(), directive.id
+
+
+async def in_force(session: AsyncSession, directive_id: int) -> Directive | None:
+    """The directive as it stands today: itself, or the correction that replaced it (and so on)."""
+    directive = await session.get(Directive, directive_id)
+    for _ in range(unit_changes.MAX_CHAIN):
+        later = (directive.meta or {}).get("replaced_by") if directive is not None else None
+        if not isinstance(later, int):
+            break
+        directive = await session.get(Directive, later)
+    return directive
 
 
 async def handoffs_of(session: AsyncSession, directive_id: int, unit_id: int) -> list[Handoff]:
