@@ -14,7 +14,7 @@ down, and a correction of it, go down the same way (bot/services/level_repeats.p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Select, insert, or_, select
@@ -218,12 +218,47 @@ async def catch_up(session: AsyncSession, clock: Clock, unit_ids: list[int]) -> 
     now = clock.now()
     cards: list[Reply] = []
     for handed, directive, unit in rows:
-        if handed.action == HELD:
-            handed.action, handed.received_at = PENDING, now
-        standing = await unit_changes.current(session, unit)  # a retired unit's card names its successor
-        files = await directives.files_of(session, directive.id, standing.path)
-        cards += card(directive, standing, files, handed_to=unit.id)
+        cards += await _taken_up(session, now, handed, directive, unit)
     return cards
+
+
+async def hand_held_on(session: AsyncSession, clock: Clock) -> dict[int, int]:
+    """At a merge or a split: the upper directives held for a unit retired since, whose successor's board has
+    joined already, are handed to that board now (else they would wait for someone new to join, who may never
+    come); the card to every member. How many went to each successor (by unit id); the others stay held for
+    `catch_up`."""
+    rows = (
+        await session.execute(
+            select(Handoff, Directive, Unit)
+            .join(Directive, Directive.id == Handoff.directive_id)
+            .join(Unit, Unit.id == Handoff.unit_id)
+            .where(Handoff.action == HELD, Unit.successor_id.is_not(None))
+            .order_by(Handoff.received_at)
+        )
+    ).all()
+    now = clock.now()
+    handed_to: dict[int, int] = {}
+    for handed, directive, unit in rows:
+        standing = await unit_changes.current(session, unit)
+        chats = await board_chats(session, standing.id)
+        if not chats:
+            continue
+        parts = await _taken_up(session, now, handed, directive, unit)
+        for channel, chat_id in chats:
+            enqueue(session, clock, channel, chat_id, parts, kind=REPLY)
+        handed_to[standing.id] = handed_to.get(standing.id, 0) + 1
+    return handed_to
+
+
+async def _taken_up(
+    session: AsyncSession, now: datetime, handed: Handoff, directive: Directive, unit: Unit
+) -> list[Reply]:
+    """A handoff reaching a board now (held until now: handed from now on); its card."""
+    if handed.action == HELD:
+        handed.action, handed.received_at = PENDING, now
+    standing = await unit_changes.current(session, unit)  # a retired unit's card names its successor
+    files = await directives.files_of(session, directive.id, standing.path)
+    return card(directive, standing, files, handed_to=unit.id)
 
 
 def card(
