@@ -37,17 +37,24 @@ async def on_button(ctx: Context, pressed: b.LevelButton) -> None:
     if unit is None or standing is None or not any(standing.path.startswith(s.path) for s in scope):
         ctx.reply(msg.NOT_YOURS)
         return
-    group = await levels.handoffs_of(ctx.session, pressed.directive_id, unit.id)
-    upper = await ctx.session.get(Directive, pressed.directive_id)
+    # A card of a directive corrected since acts on the correction, and says so. The board member tapping
+    # «Chuyển nguyên văn» or «Ban hành lại» on the old card means "carry out this upper directive", which today is
+    # its correction: the old one is never open again and its handoff is the correction's now. Refusing would
+    # send them looking for the new card (on the Zalo Bot Platform a typed choice answers the last message
+    # anyway); acting silently would hide that the text changed, hence the line naming the correction.
+    upper = await levels.in_force(ctx.session, pressed.directive_id)
+    group = await levels.handoffs_of(ctx.session, upper.id, unit.id) if upper is not None else []
     if not group or upper is None:
         ctx.reply(msg.NOT_YOURS)
         return
+    if upper.id != pressed.directive_id:
+        ctx.reply(msg.ON_CORRECTION.format(number=upper.number or ""))
     handed = group[0]
     if isinstance(pressed, b.SendUp):
         await _send_up(ctx, group, upper, unit)
         return
     if handed.action != levels.PENDING and handed.acted_at is not None:
-        await level_files.take(ctx, upper.id, unit.id)  # files gathered for it meanwhile go nowhere now
+        await level_files.take(ctx, pressed.directive_id, unit.id)  # files gathered for it go nowhere now
         action = msg.ACTIONS[handed.action]
         at = msg.day(handed.acted_at.date())
         ctx.reply(msg.ALREADY.format(number=upper.number or "", unit=unit.name, action=action, at=at))
@@ -56,7 +63,7 @@ async def on_button(ctx: Context, pressed: b.LevelButton) -> None:
         await level_files.start(ctx, upper, unit)
     elif isinstance(pressed, b.ForwardUpper | b.FilesDone):
         # «Chuyển nguyên văn» forwards as is, dropping files gathered meanwhile; «Xong» forwards with them.
-        files = await level_files.take(ctx, upper.id, unit.id)
+        files = await level_files.take(ctx, pressed.directive_id, unit.id)  # the card that opened the flow
         await _forward(ctx, handed, upper, unit, files if isinstance(pressed, b.FilesDone) else [])
     else:
         draft = await levels.reissue_draft(

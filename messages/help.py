@@ -73,6 +73,15 @@ BOARD_TYPED_AS_WORDS = frozenset(
 )
 
 
+# A person linked to the bot who leads no unit now (their unit retired at a merge or split, the roster naming
+# someone else): told why nothing comes, rather than left without an answer.
+NO_ROLE = (
+    "Đồng chí hiện không giữ vai trò nào trong Chibo (ví dụ: đơn vị của đồng chí đã hợp nhất hoặc chia tách), nên "
+    "bot không gửi văn bản và không nhận báo cáo của đồng chí. Nếu đồng chí vẫn phụ trách một đơn vị, đề nghị Ban "
+    "Tuyên giáo ghi tên đồng chí ở dòng của đơn vị đó trong danh sách đơn vị."
+)
+
+
 def help_text(roles: list[str], commands: list[str], *, words: bool = False, buttons: bool = True) -> str:
     """The help for `roles`; `words`: the channel has no command menu, so a secretary reads the words to type;
     `buttons`: the channel shows buttons (else the secretary's introduction speaks of typing, not pressing)."""
@@ -96,4 +105,4 @@ def help_text(roles: list[str], commands: list[str], *, words: bool = False, but
     if commands:
         lines = [f"/{c} – {COMMAND_DESCRIPTIONS[c]}" for c in commands]
         sections.append(COMMANDS_HEADER + "\n" + "\n".join(lines))
-    return "\n\n".join(sections)
+    return "\n\n".join(sections) or NO_ROLE

@@ -43,6 +43,10 @@ DEADLINE_AFTER_UPPER = (
 FORWARDED = "➡️ Đã chuyển nguyên văn {number} tới {cells} chi bộ của {unit}."
 ALREADY = "Văn bản {number} đã được {unit} {action} lúc {at}."
 NOT_YOURS = "Văn bản này không gửi tới đơn vị của đồng chí."
+ON_CORRECTION = (
+    "ℹ️ Văn bản {number} trên tin này đã được cấp trên đính chính: bot thực hiện theo bản đính chính "
+    "(tin «ĐÍNH CHÍNH» gửi sau)."
+)
 HANDED_DOWN = "📨 Chuyển tới ban của {units} đơn vị cấp dưới để ban hành lại hoặc chuyển tiếp: {names}."
 ACTIONS = {
     "reissued": "ban hành lại",

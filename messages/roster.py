@@ -109,6 +109,15 @@ UNITS_SPLIT = (
 SPLIT_PLACED_LINE = "  {successor}: {children}"
 
 # a roster file's column «Thay đổi» (bot/services/roster_changes.py): what the import changed, both languages
+HELD_HANDED = (
+    "Đã giao {count} văn bản cấp trên đang chờ cho ban của {code}. / "
+    "Handed {count} upper directives held for retired units to the board of {code}."
+)
+SECRETARY_ENDED = (
+    "{name} thôi là bí thư của {code} (đơn vị ngừng hoạt động); bí thư của đơn vị mới ghi ở cột «Bí thư» trong "
+    "tệp danh sách. / {name} is no longer secretary of {code} (retired); name the successor's secretary in the "
+    "roster file."
+)
 CHANGE_MERGED = "Hợp nhất {codes} vào {into}. / Merged {codes} into {into}."
 CHANGE_SPLIT = "Tách {code} thành {into}. / Split {code} into {into}."
 CHANGE_RECODED = "{code} đổi thành {into} ({name}). / {code} became {into} ({name})."

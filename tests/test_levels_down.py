@@ -3,14 +3,15 @@ unit below whose board has joined go to that board, not to them); where a unit's
 upper board chooses whether its cells get it directly or it waits for that board, which gets it when a member joins;
 the upper status shows a held unit as waiting; a lower board forwards with its own files, which reach its cells with
 working download links; more cells for a directive handed down («Gửi thêm») and its correction («Đính chính»)
-go down the levels too. Driven through the Zalo Bot Platform and Zalo OA fakes and the CLI, on SQLite and
+go down the levels too; a board reminded before a correction is not reminded again for it, and its old card acts
+on the correction. Driven through the Zalo Bot Platform and Zalo OA fakes and the CLI, on SQLite and
 PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -19,6 +20,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.fakes.zalo_oa_users import FakeOaUser
+from bot.scheduler import reminders_job
 from bot.services import directives, levels
 from bot.services.directive_parser import parse_directive
 from bot.services.forms_store import get_form
@@ -33,9 +36,11 @@ from tests.levels_support import (
     TAN_PHONG_BOARD,
     UPPER,
     board,
+    directive_numbered,
     drafts_747_for_every_cell,
     handoffs,
     load_two_communes,
+    province_sends,
     secretary,
     targets_of,
     two_communes,
@@ -305,3 +310,41 @@ async def test_more_cells_and_a_correction_of_a_directive_handed_down_go_down_th
     await sai.wait_for_text("ĐÍNH CHÍNH", UPPER)  # the correction reaches its cell through its board
     await cuc.wait_for_text("ĐÍNH CHÍNH", UPPER)  # and the bloc's cells directly
     assert await handoffs(zalo) == {"X-TP": ("reissued", OWN), "X-NC": ("forwarded", None)}
+
+
+@pytest.mark.parametrize("zalo", [OA], indirect=True)  # where a board prepares a directive by chat
+async def test_a_board_reminded_before_a_correction_is_not_reminded_again_and_its_old_card_acts_on_it(
+    zalo: ZaloWorld, tmp_path: Path
+) -> None:
+    people = await two_communes(zalo, tmp_path, "k", cells=("sai",))
+    province, nam_cuoi, sai = people.province, people.nam_cuoi, people.cells["sai"]
+    await province_sends(zalo)
+    await nam_cuoi.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    zalo.runtime.clock.advance(timedelta(days=2))
+    run = await reminders_job(zalo.runtime)
+    assert run is not None and run.levels == 2  # both communes, neither has acted
+    await nam_cuoi.wait_for_text("chưa được ban hành lại hoặc chuyển")
+
+    # The province corrects 747: the communes get the correction's card, and no «not acted» reminder again.
+    first = await directive_numbered(zalo, UPPER)
+    assert first is not None
+    await _sends_747_again(province, f"Đính chính, thay thế #{first.id}")
+    await nam_cuoi.wait_for_text("ĐÍNH CHÍNH", UPPER)
+    again = await reminders_job(zalo.runtime)
+    assert again is not None and again.levels == 0
+    assert sum("chưa được ban hành lại" in m.text for m in nam_cuoi.messages) == 1, nam_cuoi.describe()
+
+    # «Chuyển nguyên văn» on the old card (the first one, before the reminder): it forwards the correction and
+    # says so, rather than answering that the directive is not the unit's.
+    assert isinstance(nam_cuoi.user, FakeOaUser)
+    old = next(
+        m for m in nam_cuoi.user.messages if any(b.title == level_msg.BUTTON_FORWARD for b in m.buttons)
+    )
+    assert "ĐÍNH CHÍNH" not in old.text
+    await nam_cuoi.settle()
+    await nam_cuoi.user.press(level_msg.BUTTON_FORWARD, old)
+    await nam_cuoi.wait_for_text("đã được cấp trên đính chính", "bản đính chính")
+    await nam_cuoi.wait_for_text("Đã chuyển nguyên văn")
+    assert not any(level_msg.NOT_YOURS in m.text for m in nam_cuoi.messages), nam_cuoi.describe()
+    await sai.wait_for_text("ĐÍNH CHÍNH", UPPER)  # the correction, not the old text, reaches its cell
+    assert await handoffs(zalo) == {"X-TP": ("pending", None), "X-NC": ("forwarded", None)}

@@ -3,13 +3,15 @@
 now are; the reports keep their cell); the roster file states a merge, a split, a rename and a move, the import
 applies them and says so, and refuses a file whose changes contradict; after a merge the successor's board is
 reminded of the retired unit's pending directive, acts on it and reports upward for both; a directive held for a
-unit merged since reaches the successor's board when its member joins, and its re-issue is the successor's. Through the CLI entry
+unit merged since reaches the successor's board when its member joins, and its re-issue is the successor's. At a
+merge (shell or roster file) a directive held for a retired unit goes at once to a successor's board that has joined,
+and the retired unit's secretary role ends unless the roster names her on the successor's row (also at a split). Through the CLI entry
 point and the bot on both Zalo products, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +24,16 @@ from bot.scheduler import reminders_job
 from bot.services import directives, levels
 from bot.services.forms_store import get_form
 from storage.db import make_engine, make_sessionmaker, transaction
-from storage.models import AuditEntry, Directive, Handoff, Report, Role, Unit, UnitSplit
+from storage.models import AuditEntry, Directive, Handoff, Person, Report, Role, Unit, UnitSplit
 from tests.levels_support import (
     NAM_CUOI_BOARD,
     OWN,
+    SECOND_COMMUNE,
     SECRETARIES,
+    TAN_PHONG_BOARD,
     UPPER,
+    board,
+    handoffs,
     is_word,
     load_two_communes,
     province_hands_down,
@@ -37,8 +43,8 @@ from tests.levels_support import (
     select_rows,
     two_communes,
 )
-from tests.support import EXAMPLE_ROSTER, QUICK
-from tests.zalo_fixtures import OA, ZaloPerson, ZaloWorld, eventually, zalo
+from tests.support import EXAMPLE_ROSTER, QUICK, invite_code
+from tests.zalo_fixtures import BOT_PLATFORM, OA, ZaloPerson, ZaloWorld, eventually, zalo
 
 __all__ = ["zalo"]
 
@@ -97,6 +103,9 @@ async def test_a_commune_split_mid_campaign_still_adds_up_by_where_its_cells_now
     assert split.exit_code == 0, split.output
     assert "Đã tách X-TP thành X-TPH" in split.output and "Split X-TP into" in split.output, split.output
     assert "X-TPH: X-TP-B1, X-TP-TH" in split.output, split.output
+    # The split commune's secretary leads neither successor unless the roster names her on its row.
+    assert "Giàng A Nủ thôi là bí thư của X-TP" in " ".join(split.output.split()), split.output
+    assert await _secretaries(zalo, "0912000009") == []
 
     await sua.wait_for_text(UPPER)
     await sua.say(QUICK)  # after the split: the report keeps its cell, now under X-SSH
@@ -170,6 +179,18 @@ async def _commune_reissues(world: ZaloWorld) -> None:
     world.runtime.sender.wake()
 
 
+async def _secretaries(world: ZaloWorld, phone: str) -> list[str]:
+    """The codes of the units the person with this phone is secretary of."""
+    rows = await select_rows(
+        world,
+        select(Unit.code)
+        .join(Role, Role.unit_id == Unit.id)
+        .join(Person, Person.id == Role.person_id)
+        .where(Person.phone == phone, Role.kind == "secretary"),
+    )
+    return sorted(code for (code,) in rows)
+
+
 async def _reports(world: ZaloWorld, count: int, number: str = UPPER) -> bool:
     rows = await select_rows(world, select(Report.id).join(Directive).where(Directive.number == number))
     return len(rows) == count
@@ -220,6 +241,22 @@ def test_the_roster_states_a_merge_a_split_a_rename_and_a_move(
     )
     assert "Chuyển DUK-SYT-BV sang trực thuộc DUK. / Moved DUK-SYT-BV under DUK." in output, output
     assert "không có trong tệp" not in output, output  # the retired units are not missing from it
+    # DUK-SYT's secretary is named on no successor's row: her role ended; DUK-STC's and X-TP's are named again.
+    assert "Phạm Thị Hoa thôi là bí thư của DUK-SYT" in output, output
+    assert output.count("thôi là bí thư") == 1, output
+    secretaries = dict(
+        _query(
+            db_url,
+            select(Person.full_name, Unit.code)
+            .join(Role, Role.person_id == Person.id)
+            .join(Unit, Unit.id == Role.unit_id)
+            .where(
+                Role.kind == "secretary",
+                Person.full_name.in_(("Nguyễn Văn Bình", "Giàng A Nủ", "Phạm Thị Hoa")),
+            ),
+        )
+    )
+    assert secretaries == {"Nguyễn Văn Bình": "DUK-TCYT", "Giàng A Nủ": "X-TPH"}, secretaries
     units = {
         code: (active, successor, parent)
         for code, active, successor, parent in _query(
@@ -329,3 +366,83 @@ async def test_a_directive_held_for_a_unit_merged_since_reaches_the_successor_bo
         .join(Directive, Directive.id == Handoff.reissue_id),
     )
     assert handed == [("X-NC", "reissued", OWN)]
+
+
+NU = ("Giàng A Nủ", "0912000009")  # Tân Phong's secretary on the example roster
+
+
+async def _held_for_nam_cuoi(zalo: ZaloWorld, tmp_path: Path, tag: str) -> tuple[ZaloPerson, ZaloPerson]:
+    """747 held for Nậm Cuổi (its board member on the roster, not joined); Tân Phong's board and its secretary
+    have joined. The shell runs on the real clock: the bot's the same."""
+    zalo.runtime.clock.set(datetime.now(UTC))
+    await load_two_communes(zalo, tmp_path, nam_cuoi_on_roster=True)
+    tan_phong = await board(zalo, f"xa-{tag}", *TAN_PHONG_BOARD, "X-TP")
+    nu = await secretary(zalo, f"nu-{tag}", *NU)
+    down = await province_hands_down(zalo, ("X-NC",), levels.Unstaffed.HOLD)
+    assert [u.code for u in down.held] == ["X-NC"]
+    return tan_phong, nu
+
+
+async def _successor_board_gets_747(zalo: ZaloWorld, tan_phong: ZaloPerson) -> None:
+    """Nobody new joins: the successor's board, joined already, gets the held directive at the change."""
+    zalo.runtime.clock.set(datetime.now(UTC))  # past the moment the shell queued it
+    zalo.runtime.sender.wake()
+    await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER, "Đảng ủy xã Tân Phong mới")
+    assert await handoffs(zalo) == {"X-NC": ("pending", None)}
+    await tan_phong.tap("Chuyển nguyên văn")  # on the card of the retired unit: the successor acts for it
+    await tan_phong.wait_for_text("Đã chuyển nguyên văn")
+    assert await handoffs(zalo) == {"X-NC": ("forwarded", None)}
+
+
+@pytest.mark.parametrize("zalo", [BOT_PLATFORM], indirect=True)  # the shell's real clock: no OA token
+async def test_the_shell_merge_hands_held_directives_to_the_joined_successor_board_and_ends_old_secretaries(
+    zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
+) -> None:
+    tan_phong, nu = await _held_for_nam_cuoi(zalo, tmp_path, "m1")
+    code = await invite_code(zalo.runtime, NAM_CUOI_BOARD[1], "board")  # sent to Nậm Cuổi's board member
+    merged = await _run(
+        cli, "units", "merge", "X-TP", "X-NC", "--into", "X-MOI", "--name", "Đảng ủy xã Tân Phong mới"
+    )
+    assert merged.exit_code == 0, merged.output
+    said = " ".join(merged.output.split())
+    assert "Đã giao 1 văn bản cấp trên đang chờ cho ban của X-MOI" in said, said
+    assert "Giàng A Nủ thôi là bí thư của X-TP" in said, said
+    await _successor_board_gets_747(zalo, tan_phong)
+
+    # The retired commune's secretary acts for no unit now: not for X-TP, not for its successor.
+    assert await _secretaries(zalo, NU[1]) == []
+    listed = " ".join((await _run(cli, "units", "list")).output.split())
+    assert "Giàng A Nủ" not in listed, listed
+    helped = await nu.say("trợ giúp")
+    assert "không giữ vai trò nào" in helped.text, nu.describe()
+
+    # The retired unit's board member joins with the code she was sent before the merge: on the successor's board.
+    cuoi = zalo.person("xa-m1-nc", NAM_CUOI_BOARD[0])
+    await cuoi.join(NAM_CUOI_BOARD[1], role="board", code=code)
+    await cuoi.wait_for_text("Đã kết nối thành công", "Đảng ủy xã Tân Phong mới")
+
+
+@pytest.mark.parametrize("zalo", [BOT_PLATFORM], indirect=True)
+async def test_the_roster_merge_hands_held_directives_on_and_its_row_names_the_successor_secretary(
+    zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
+) -> None:
+    tan_phong, _ = await _held_for_nam_cuoi(zalo, tmp_path, "m2")
+    # The two communes merged in the roster file: X-MOI's row states it and names Tân Phong's secretary.
+    rows = (EXAMPLE_ROSTER.read_text(encoding="utf-8") + SECOND_COMMUNE).splitlines()
+    rows[0] += ",Thay đổi"
+    merged = [
+        'X-MOI,Đảng ủy xã Tân Phong mới,TU-LC,Đảng ủy xã,Giàng A Nủ,0912000009,"hợp nhất từ X-TP, X-NC"'
+        if row.startswith(("X-TP,", "X-NC,"))
+        else row.replace(",X-TP,Chi bộ", ",X-MOI,Chi bộ").replace(",X-NC,Chi bộ", ",X-MOI,Chi bộ")
+        for row in rows
+    ]
+    roster = tmp_path / "merged.csv"
+    roster.write_text("\n".join(dict.fromkeys(merged)) + "\n", encoding="utf-8")
+    done = await _run(cli, "units", "import", str(roster))
+    assert done.exit_code == 0, done.output
+    said = " ".join(done.output.split())
+    assert "Hợp nhất X-TP, X-NC vào X-MOI" in said, said
+    assert "Đã giao 1 văn bản cấp trên đang chờ cho ban của X-MOI" in said, said
+    assert "thôi là bí thư" not in said, said  # named again, on the successor's row
+    assert await _secretaries(zalo, NU[1]) == ["X-MOI"]  # not the retired X-TP any more
+    await _successor_board_gets_747(zalo, tan_phong)

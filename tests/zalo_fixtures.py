@@ -183,9 +183,10 @@ class ZaloPerson:
                     return key.group(1)
         raise AssertionError(f"no choice {label!r}; {self.describe()}")
 
-    async def join(self, phone: str, role: str = "secretary") -> None:
-        """Join with an invite: the code typed, then the phone typed (Bot Platform) or sent by the OA's form."""
-        code = await invite_code(self.world.runtime, phone, role)
+    async def join(self, phone: str, role: str = "secretary", code: str | None = None) -> None:
+        """Join with an invite (`code`, one issued earlier; by default one issued now): the code typed, then the
+        phone typed (Bot Platform) or sent by the OA's form."""
+        code = code or await invite_code(self.world.runtime, phone, role)
         if isinstance(self.user, FakeOaUser):
             await self.user.follow()
             await self.user.wait_for(1, timeout=WAIT)  # the welcome a new follower gets

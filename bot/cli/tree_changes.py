@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.cli.common import CliError, console, units_app, with_db
 from bot.core.clock import Clock
 from bot.core.config import Settings
-from bot.services import unit_changes
+from bot.services import roster_changes, unit_changes
 from messages import roster as msg
 
 
@@ -28,17 +28,20 @@ def units_merge(
 ) -> None:
     """Merge units into a successor; their history counts toward it."""
 
-    async def work(session: AsyncSession, _settings: Settings, clock: Clock) -> unit_changes.Merged:
+    async def work(
+        session: AsyncSession, _settings: Settings, clock: Clock
+    ) -> tuple[unit_changes.Merged, list[str]]:
         try:
-            return await unit_changes.merge(session, clock, codes, into, name=name, actor="cli")
+            merged = await unit_changes.merge(session, clock, codes, into, name=name, actor="cli")
         except unit_changes.TreeChangeError as exc:
             raise _refused(exc) from None
+        return merged, await roster_changes.settle(session, clock, merged.ended)
 
-    merged = with_db(work)
+    merged, after = with_db(work)
     text = msg.UNITS_MERGED.format(
         codes=", ".join(codes), into=into, name=merged.into.name, moved=merged.moved
     )
-    console.print(text, markup=False)
+    console.print("\n".join([text, *after]), markup=False)
 
 
 @units_app.command("split")
@@ -58,7 +61,9 @@ def units_split(
 ) -> None:
     """Split a unit into several; its history counts toward each by where its cells now are."""
 
-    async def work(session: AsyncSession, _settings: Settings, clock: Clock) -> unit_changes.Divided:
+    async def work(
+        session: AsyncSession, _settings: Settings, clock: Clock
+    ) -> tuple[unit_changes.Divided, list[str]]:
         successors = [_successor(value) for value in into]
         if main is not None:
             if main not in [c for c, _ in successors]:
@@ -66,18 +71,19 @@ def units_split(
             successors.sort(key=lambda s: s[0] != main)  # the main successor first
         placed = _placed(cells or [])
         try:
-            return await unit_changes.split(session, clock, code, successors, placed, actor="cli")
+            divided = await unit_changes.split(session, clock, code, successors, placed, actor="cli")
         except unit_changes.TreeChangeError as exc:
             raise _refused(exc) from None
+        return divided, await roster_changes.settle(session, clock, divided.ended)
 
-    done = with_db(work)
+    done, after = with_db(work)
     names = ", ".join(f"{u.code} ({u.name})" for u in done.into)
     lines = [msg.UNITS_SPLIT.format(code=code, into=names, main=done.into[0].code)]
     for unit in done.into:
         children = sorted(c for c, s in done.placed.items() if s == unit.code)
         if children:
             lines.append(msg.SPLIT_PLACED_LINE.format(successor=unit.code, children=", ".join(children)))
-    console.print("\n".join(lines), markup=False)
+    console.print("\n".join(lines + after), markup=False)
 
 
 def _successor(value: str) -> tuple[str, str | None]:

@@ -4,13 +4,15 @@ board is told (escalation). Cells are reminded by bot/services/reminders.py on t
 re-issue carries its own, earlier deadline). Each reminder is recorded under (upper directive, unit, rule) in the
 `reminders` table, so a restart or a second instance neither repeats nor loses one; quiet hours are the upper
 directive's policy's. A handoff to a unit merged or split since is its main successor's board's (reminded, and
-named in the escalation, as «X-MOI (từ X-TP)»)."""
+named in the escalation, as «X-MOI (từ X-TP)»). A correction takes over the handoffs of the directive it replaces
+and the reminders already sent about them (`pass_on`): each counts once per chain of corrections."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.events import Reply
 from bot.core.host import Host
@@ -18,13 +20,24 @@ from bot.services import levels, reminders, unit_changes, upward
 from bot.services.outbox import enqueue
 from messages import levels as msg
 from storage.db import transaction
-from storage.models import Directive, Handoff, Unit
+from storage.models import Directive, Handoff, Reminder, Unit
 
 ACT_AFTER_DAYS = (
     2  # a board that has neither re-issued nor forwarded is reminded this long after receiving it
 )
 REPORT_BEFORE_DAYS = 1  # and reminded to report upward this long before the upper deadline
 ACT, REPORT, ESCALATE = "level_act", "level_report", "level_escalate"
+
+
+async def pass_on(session: AsyncSession, old_id: int, correction_id: int) -> None:
+    """A correction took over the handoffs of `old_id` (level_repeats.pass_on): the reminders and escalations
+    already sent about them are the correction's too. The handoff keeps when it was received, so without them a
+    board reminded for the original would be reminded again for the correction as if it were new."""
+    await session.execute(
+        update(Reminder)
+        .where(Reminder.directive_id == old_id, Reminder.rule.in_((ACT, REPORT, ESCALATE)))
+        .values(directive_id=correction_id)
+    )
 
 
 async def send_due(host: Host) -> int:

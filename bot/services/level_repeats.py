@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.events import Reply
-from bot.services import directives, levels, unit_changes
+from bot.services import directives, level_reminders, levels, unit_changes
 from bot.services.forms_store import get_form
 from bot.services.outbox import REPLY, enqueue
 from messages import levels as msg
@@ -110,13 +110,15 @@ async def _join(
 
 
 async def pass_on(session: AsyncSession, old: Directive, correction: Directive) -> list[Handoff]:
-    """A correction replacing `old`: the handoffs of `old` (and the files the boards below added to it) become
-    the correction's, keeping what each board did and its report upward; the handoffs moved."""
+    """A correction replacing `old`: the handoffs of `old` (and the files the boards below added to it, and the
+    reminders sent about them) become the correction's, keeping what each board did and its report upward; the
+    handoffs moved."""
     moved = list((await session.scalars(select(Handoff).where(Handoff.directive_id == old.id))).all())
     for handed in moved:
         handed.directive_id = correction.id
     for added in (await session.scalars(select(HandoffFile).where(HandoffFile.directive_id == old.id))).all():
         added.directive_id = correction.id
+    await level_reminders.pass_on(session, old.id, correction.id)
     await session.flush()
     return moved
 

@@ -14,7 +14,7 @@ down, and a correction of it, go down the same way (bot/services/level_repeats.p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Select, insert, or_, select
@@ -218,12 +218,47 @@ async def catch_up(session: AsyncSession, clock: Clock, unit_ids: list[int]) -> 
     now = clock.now()
     cards: list[Reply] = []
     for handed, directive, unit in rows:
-        if handed.action == HELD:
-            handed.action, handed.received_at = PENDING, now
-        standing = await unit_changes.current(session, unit)  # a retired unit's card names its successor
-        files = await directives.files_of(session, directive.id, standing.path)
-        cards += card(directive, standing, files, handed_to=unit.id)
+        cards += await _taken_up(session, now, handed, directive, unit)
     return cards
+
+
+async def hand_held_on(session: AsyncSession, clock: Clock) -> dict[int, int]:
+    """At a merge or a split: the upper directives held for a unit retired since, whose successor's board has
+    joined already, are handed to that board now (else they would wait for someone new to join, who may never
+    come); the card to every member. How many went to each successor (by unit id); the others stay held for
+    `catch_up`."""
+    rows = (
+        await session.execute(
+            select(Handoff, Directive, Unit)
+            .join(Directive, Directive.id == Handoff.directive_id)
+            .join(Unit, Unit.id == Handoff.unit_id)
+            .where(Handoff.action == HELD, Unit.successor_id.is_not(None))
+            .order_by(Handoff.received_at)
+        )
+    ).all()
+    now = clock.now()
+    handed_to: dict[int, int] = {}
+    for handed, directive, unit in rows:
+        standing = await unit_changes.current(session, unit)
+        chats = await board_chats(session, standing.id)
+        if not chats:
+            continue
+        parts = await _taken_up(session, now, handed, directive, unit)
+        for channel, chat_id in chats:
+            enqueue(session, clock, channel, chat_id, parts, kind=REPLY)
+        handed_to[standing.id] = handed_to.get(standing.id, 0) + 1
+    return handed_to
+
+
+async def _taken_up(
+    session: AsyncSession, now: datetime, handed: Handoff, directive: Directive, unit: Unit
+) -> list[Reply]:
+    """A handoff reaching a board now (held until now: handed from now on); its card."""
+    if handed.action == HELD:
+        handed.action, handed.received_at = PENDING, now
+    standing = await unit_changes.current(session, unit)  # a retired unit's card names its successor
+    files = await directives.files_of(session, directive.id, standing.path)
+    return card(directive, standing, files, handed_to=unit.id)
 
 
 def card(
@@ -430,17 +465,23 @@ async def _record_reissue(session: AsyncSession, clock: Clock, directive: Direct
     upper_id = (directive.meta or {}).get("upper_id")
     if not isinstance(upper_id, int) or directive.unit_id is None:
         return
-    upper = await session.get(Directive, upper_id)
-    for _ in range(unit_changes.MAX_CHAIN):
-        later = (upper.meta or {}).get("replaced_by") if upper is not None else None
-        if not isinstance(later, int):
-            break
-        upper = await session.get(Directive, later)
+    upper = await in_force(session, upper_id)
     if upper is None:
         return
     group = await handoffs_of(session, upper.id, directive.unit_id)
     for handed in [h for h in group if h.action in (PENDING, HELD)] or group[:1]:
         handed.action, handed.acted_at, handed.reissue_id = REISSUED, clock.now(), directive.id
+
+
+async def in_force(session: AsyncSession, directive_id: int) -> Directive | None:
+    """The directive as it stands today: itself, or the correction that replaced it (and so on)."""
+    directive = await session.get(Directive, directive_id)
+    for _ in range(unit_changes.MAX_CHAIN):
+        later = (directive.meta or {}).get("replaced_by") if directive is not None else None
+        if not isinstance(later, int):
+            break
+        directive = await session.get(Directive, later)
+    return directive
 
 
 async def handoffs_of(session: AsyncSession, directive_id: int, unit_id: int) -> list[Handoff]:

@@ -247,12 +247,13 @@ async def import_roster(
             changed.add(row.code)
     await session.flush()
     try:
-        result.changes[:0] = await roster_changes.apply(session, clock, plan, rows)
+        applied, ended = await roster_changes.apply(session, clock, plan, rows)
     except unit_changes.TreeChangeError as exc:
         line = next((c.line for c in plan.changes if str(exc) in (c.source, c.into)), 0)
         reason = exc.reason or msg.UNIT_CHANGE_REFUSED.format(code=str(exc))
         result.problems = [Problem(line, str(exc), reason)]
         return result
+    result.changes[:0] = applied
     in_file = {r.code for r in rows}  # units retired just now, or before, are not missing from it
     result.not_in_file = sorted(c for c, u in existing.items() if c not in in_file and u.active)
     for row in current:
@@ -276,6 +277,7 @@ async def import_roster(
             result.unchanged += 1
     await session.flush()
     await recompute_tree(session)
+    result.changes += await roster_changes.settle(session, clock, ended)  # the successors' secretaries named
     await audit(
         session,
         clock,

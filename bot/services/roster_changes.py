@@ -4,7 +4,8 @@ X-MOI»), «tách từ X-TP» (on each new unit's row; the first one takes the b
 whose code changed). A plain rename or a move needs no words: the name or the parent column changed. Everything is
 checked together before anything is written (a unit changed twice, still listed, or left as a parent is refused
 with its row and reason), then applied through bot/services/unit_changes.py, the one owner of tree changes, which
-the `chibo units` commands use too."""
+the `chibo units` commands use too. After the changes, whichever way they were made, `settle` hands the directives
+held for a retired unit to its successor's board if it has joined, and says whose secretary role ended."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.textnorm import fold
-from bot.services import unit_changes
+from bot.services import levels, unit_changes
 from messages import roster as msg
-from storage.models import Unit
+from storage.models import Role, Unit
 
 if TYPE_CHECKING:
     from bot.services.roster import RosterRow
@@ -169,11 +170,15 @@ def targets(plan: Plan) -> set[str]:
     return {c.into for c in plan.changes}
 
 
-async def apply(session: AsyncSession, clock: Clock, plan: Plan, rows: list[RosterRow]) -> list[str]:
+async def apply(
+    session: AsyncSession, clock: Clock, plan: Plan, rows: list[RosterRow]
+) -> tuple[list[str], list[unit_changes.Ended]]:
     """Carry the changes out (the units they go into exist already: the import created the new ones), in file
-    order; what was done, a line each. A change the tree refuses raises unit_changes.TreeChangeError."""
+    order; what was done, a line each, and the secretary roles that ended (for `settle`, once the file's rows
+    named the successors' secretaries). A change the tree refuses raises unit_changes.TreeChangeError."""
     parent_in_file = {r.code: r.parent for r in rows if r.line not in plan.old_rows}
     lines: list[str] = []
+    ended: list[unit_changes.Ended] = []
     done: set[str] = set()
     for change in plan.changes:
         if change.source in done:
@@ -189,19 +194,45 @@ async def apply(session: AsyncSession, clock: Clock, plan: Plan, rows: list[Rost
                 )
             ).all()
             placed = {c: p for c in children if (p := parent_in_file.get(c)) is not None}
-            await unit_changes.split(
+            divided = await unit_changes.split(
                 session, clock, change.source, [(c, None) for c in into], placed, actor="roster"
             )
+            ended += divided.ended
             lines.append(msg.CHANGE_SPLIT.format(code=change.source, into=", ".join(into)))
             done.add(change.source)
             continue
         sources = [c.source for c in plan.changes if c.kind == change.kind and c.into == change.into]
         merged = await unit_changes.merge(session, clock, sources, change.into, name=None, actor="roster")
         done.update(sources)
+        ended += merged.ended
         if change.kind == RECODE:
             lines.append(
                 msg.CHANGE_RECODED.format(code=change.source, into=change.into, name=merged.into.name)
             )
         else:
             lines.append(msg.CHANGE_MERGED.format(codes=", ".join(sources), into=change.into))
+    return lines, ended
+
+
+async def settle(session: AsyncSession, clock: Clock, ended: list[unit_changes.Ended]) -> list[str]:
+    """After merges or splits (`chibo units merge|split`, or a roster file once its rows are applied): the
+    directives held for a retired unit go to its successor's board now if it has joined (levels.hand_held_on);
+    what was done, a line each, with each person whose secretary role ended and who leads no unit now (one the
+    file named again, on a successor's row, is not)."""
+    lines: list[str] = []
+    for unit_id, count in (await levels.hand_held_on(session, clock)).items():
+        unit = await session.get(Unit, unit_id)
+        lines.append(msg.HELD_HANDED.format(count=count, code=unit.code if unit else ""))
+    leading = set(
+        (
+            await session.scalars(
+                select(Role.person_id).where(
+                    Role.kind == "secretary", Role.person_id.in_([e.person_id for e in ended])
+                )
+            )
+        ).all()
+    )
+    lines += [
+        msg.SECRETARY_ENDED.format(name=e.name, code=e.code) for e in ended if e.person_id not in leading
+    ]
     return lines

@@ -5,11 +5,17 @@ one unit. Nothing is deleted: directives, targets, reports and handoffs keep the
 unit names its main successor (`Unit.successor_id`: its board staff went there) and a split one every successor
 (`UnitSplit`), so a campaign opened before the change still adds up under the units that stand for it today
 (`successors`; bot/services/levels.py groups by them). The CLI (`chibo units ...`) and the roster import
-(bot/services/roster_changes.py) both change the tree through this module."""
+(bot/services/roster_changes.py) both change the tree through this module.
+
+Who leads what after a change (docs/design.md, Levels): the board staff of a retired unit staff its main successor
+(a merge's successor, a split's first one), as the directives handed to it are that board's to act on and report
+about now. A secretary is a post in one unit: the retired unit's secretary role ends with it (`Ended`), so they
+neither receive nor act for it any more; the successor's secretary is the one the roster file names on its row
+(the same person again if so), as for any unit."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.clock import Clock
 from bot.services.audit import audit
 from messages import roster as msg
-from storage.models import Role, Unit, UnitSplit
+from storage.models import Invite, Person, Role, Unit, UnitSplit
 
 MAX_CHAIN = 32  # successors followed at most (a cycle is a data error, never a hang)
 
@@ -32,10 +38,20 @@ class TreeChangeError(ValueError):
 
 
 @dataclass(frozen=True)
+class Ended:
+    """A secretary role that ended with its unit's retirement."""
+
+    code: str  # the retired unit
+    person_id: int
+    name: str
+
+
+@dataclass(frozen=True)
 class Merged:
     into: Unit
     retired: list[Unit]
     moved: int  # units moved under the successor
+    ended: list[Ended] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -43,6 +59,7 @@ class Divided:
     unit: Unit  # retired
     into: list[Unit]  # the main successor first
     placed: dict[str, str]  # code of each unit that was under it: code of the successor it is under now
+    ended: list[Ended] = field(default_factory=list)
 
 
 async def _by_code(session: AsyncSession, code: str) -> Unit:
@@ -123,6 +140,7 @@ async def merge(
     ids = [u.id for u in sources]
     moved = await session.execute(update(Unit).where(Unit.parent_id.in_(ids)).values(parent_id=target.id))
     await _move_board_roles(session, ids, target.id)
+    ended = await _end_secretaries(session, sources)
     for unit in sources:
         unit.active, unit.successor_id = False, target.id
     await session.flush()
@@ -134,13 +152,19 @@ async def merge(
         clock,
         "unit.merge",
         actor=actor,
-        details={"from": codes, "into": into, "name": target.name},
+        details={
+            "from": codes,
+            "into": into,
+            "name": target.name,
+            "secretaries_ended": [e.person_id for e in ended],
+        },
     )
-    return Merged(target, sources, moved.rowcount or 0)  # type: ignore[attr-defined]
+    return Merged(target, sources, moved.rowcount or 0, ended)  # type: ignore[attr-defined]
 
 
 async def _move_board_roles(session: AsyncSession, from_ids: list[int], to_id: int) -> None:
-    """The board staff of merged units staff their successor (a person's role there already: one kept)."""
+    """The board staff of merged units staff their successor (a person's role there already: one kept), and
+    their join codes not used yet name it."""
     roles = (
         await session.scalars(select(Role).where(Role.unit_id.in_(from_ids), Role.kind == "board"))
     ).all()
@@ -149,12 +173,34 @@ async def _move_board_roles(session: AsyncSession, from_ids: list[int], to_id: i
             await session.scalars(select(Role.person_id).where(Role.unit_id == to_id, Role.kind == "board"))
         ).all()
     )
+    # A join code sent to a board member before the change still works: it names the unit the role is on now.
+    await session.execute(
+        update(Invite)
+        .where(Invite.unit_id.in_(from_ids), Invite.role_kind == "board", Invite.used_at.is_(None))
+        .values(unit_id=to_id)
+    )
     for role in roles:
         if role.person_id in have:
             await session.execute(delete(Role).where(Role.id == role.id))
         else:
             role.unit_id = to_id
             have.add(role.person_id)
+
+
+async def _end_secretaries(session: AsyncSession, units: list[Unit]) -> list[Ended]:
+    """The secretary roles of units retiring end with them (the module's docstring says why)."""
+    codes = {u.id: u.code for u in units}
+    rows = (
+        await session.execute(
+            select(Role.id, Role.unit_id, Person.id, Person.full_name)
+            .join(Person, Person.id == Role.person_id)
+            .where(Role.unit_id.in_(list(codes)), Role.kind == "secretary")
+            .order_by(Role.unit_id, Person.full_name)
+        )
+    ).all()
+    if rows:
+        await session.execute(delete(Role).where(Role.id.in_([role_id for role_id, *_ in rows])))
+    return [Ended(codes[unit_id or 0], person_id, name) for _, unit_id, person_id, name in rows]
 
 
 async def split(
@@ -198,6 +244,7 @@ async def split(
         children[child_code].parent_id = by_code[successor_code].id
     main = now_units[0]
     await _move_board_roles(session, [unit.id], main.id)
+    ended = await _end_secretaries(session, [unit])
     unit.active, unit.successor_id = False, main.id
     at = clock.now()
     session.add_all(UnitSplit(unit_id=unit.id, successor_id=u.id, split_at=at) for u in now_units)
@@ -208,9 +255,14 @@ async def split(
         clock,
         "unit.split",
         actor=actor,
-        details={"code": code, "into": [u.code for u in now_units], "placed": placed},
+        details={
+            "code": code,
+            "into": [u.code for u in now_units],
+            "placed": placed,
+            "secretaries_ended": [e.person_id for e in ended],
+        },
     )
-    return Divided(unit, now_units, dict(placed))
+    return Divided(unit, now_units, dict(placed), ended)
 
 
 async def _split_targets(
