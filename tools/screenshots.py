@@ -170,7 +170,7 @@ def board_follows_up(s: Shots) -> None:
     seen = len(b.bot_texts())
     b.type("/tinhhinh")
     b.wait_bot("Văn bản đang theo dõi", after=seen)
-    b.press("747-CV/ĐUK (03/04/2024)")
+    b.press("747-CV/ĐUK (03/04/2024) · #1")  # the sandbox's one directive, with its internal code
     b.wait_bot("TÌNH HÌNH THỰC HIỆN")
     s.phone("bt-06-tinhhinh.png", focus="TÌNH HÌNH THỰC HIỆN")
     b.press("🔔 Nhắc chi bộ chưa báo cáo")
