@@ -189,7 +189,7 @@ async def tree(db_url: str | None = None, cells: int = 10_000) -> dict[str, floa
                 assert view.counts.targeted == cells and view.reissues == COMMUNES - FORWARDING, view.counts
                 text = status.render_status(view, scope, today, escalate_after=3)
                 rows = await upward.below(session, upper.id)
-                below = upward.render_below(rows)
+                below = upward.render_below(rows, tz)
                 assert below.count("\n") == COMMUNES, below[:200]
                 assert len(rollup.inside(rows, scope)) == COMMUNES  # the drill-down buttons' units
                 assert text

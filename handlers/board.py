@@ -143,8 +143,8 @@ async def _show_status(ctx: Context, scope: status.Scope, directive: Directive) 
     view = await status.status_view(ctx.session, scope, directive, per_page=PER_PAGE)
     policy = reminders.policy_of(directive)
     text = status.render_status(view, scope, ctx.today, escalate_after=policy.escalate_after_days)
-    rows = await upward.below(ctx.session, directive.id)
-    if below := upward.render_below(rows):
+    rows = await rollup.units_below(ctx.session, scope, directive.id)  # a commune board never sees its peers
+    if below := upward.render_below(rows, ctx.settings.tz):
         text = f"{text}\n\n{below}"  # the units whose boards it was handed to
     hint, extras = rollup_handlers.status_extras(scope, directive, rows)
     if hint:

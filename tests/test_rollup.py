@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import io
 import itertools
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from docx import Document
@@ -21,6 +22,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.services import upward
 from storage.db import transaction
 from storage.models import Directive, Handoff, Unit
 from tests.levels_support import CAMPAIGN_REISSUE as OWN
@@ -189,7 +191,7 @@ async def test_the_upper_board_drills_down_from_its_status_to_one_communes_cells
 async def test_the_upper_status_and_summary_count_every_cell_under_a_directive_handed_down(
     zalo: ZaloWorld, tmp_path: Path
 ) -> None:
-    province, _, _ = await campaign(zalo, tmp_path)
+    province, _, nam_cuoi = await campaign(zalo, tmp_path)
     zalo.runtime.clock.advance(timedelta(days=10))  # past both deadlines: overdue cells would be named
 
     # /tinhhinh: the top figures add up Tân Phong's re-issue and Nậm Cuổi's forward; the units below still listed.
@@ -209,3 +211,18 @@ async def test_the_upper_status_and_summary_count_every_cell_under_a_directive_h
     assert f"1. {UPPER}" in summary and "Đã báo cáo: 3/4" in summary, summary
     assert "Gồm cả chi bộ nhận qua 1 văn bản ban hành lại của cấp dưới." in summary, summary
     assert OWN not in summary and "Trường Tiểu học Tân Phong" not in summary, summary
+
+    # A commune board on the directive it forwarded sees its own cell, never its peer's progress below the
+    # province.
+    own = await _answer(nam_cuoi, "tình hình 747")
+    assert "Chi bộ được giao: 1" in own and "Đã báo cáo: 1/1" in own, own
+    assert "🏛 Cấp dưới:" not in own and "Tân Phong" not in own, own
+
+
+def test_the_units_below_are_dated_in_the_users_time_zone() -> None:
+    # 06:30 on 4 April in Hà Nội is still 3 April in UTC, where the handoff's times are stored.
+    acted = datetime(2024, 4, 3, 23, 30, tzinfo=UTC)
+    row = upward.Below(Unit(name="Đảng ủy xã Tân Phong"), "forwarded", acted, [], 2, 1, reported_up=acted)
+    text = upward.render_below([row], ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert "(04/04/2024)" in text and "báo cáo lên 04/04/2024" in text, text
+    assert "03/04/2024" not in text, text

@@ -6,7 +6,7 @@ can report on, `record_report` records it on the handoffs with the figures it wa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import func, select
@@ -150,12 +150,14 @@ async def _under(
     return {unit_id: (cells, reported) for unit_id, cells, reported in rows.all()}
 
 
-def render_below(rows: list[Below]) -> str:
+def render_below(rows: list[Below], tz: tzinfo) -> str:
+    """The «🏛 Cấp dưới» lines, dated in the users' time zone (an act before 07:00 in Vietnam is the day before
+    in UTC)."""
     if not rows:
         return ""
     lines = [msg.BELOW_HEAD]
     for row in rows:
-        when = msg.BELOW_WHEN.format(at=msg.day(row.acted_at.date())) if row.acted_at else ""
+        when = msg.BELOW_WHEN.format(at=msg.day(row.acted_at.astimezone(tz).date())) if row.acted_at else ""
         reissue = "".join(
             msg.BELOW_REISSUE.format(number=d.number or "", deadline=msg.day(d.deadline))
             for d in row.reissues
@@ -173,17 +175,17 @@ def render_below(rows: list[Below]) -> str:
                 reissue=reissue,
                 reported=row.reported,
                 cells=row.cells,
-                up=_up(row),
+                up=_up(row, tz),
             )
         )
     return "\n".join(lines)
 
 
-def _up(row: Below) -> str:
+def _up(row: Below, tz: tzinfo) -> str:
     if row.reported_up is None:
         return msg.BELOW_NOT_REPORTED
     when = msg.UP_LATE if row.late_up else msg.UP_ON_TIME
-    return msg.BELOW_REPORTED.format(at=msg.day(row.reported_up.date()), when=when)
+    return msg.BELOW_REPORTED.format(at=msg.day(row.reported_up.astimezone(tz).date()), when=when)
 
 
 # -- the report upward -------------------------------------------------------------------------------------------
