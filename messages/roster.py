@@ -114,9 +114,9 @@ HELD_HANDED = (
     "Handed {count} upper directives held for retired units to the board of {code}."
 )
 SECRETARY_ENDED = (
-    "{name} thôi là bí thư của {code} (đơn vị ngừng hoạt động); bí thư của đơn vị mới ghi ở cột «Bí thư» trong "
-    "tệp danh sách. / {name} is no longer secretary of {code} (retired); name the successor's secretary in the "
-    "roster file."
+    "{name} thôi là bí thư của {code} (đơn vị ngừng hoạt động); nếu đồng chí là bí thư của đơn vị mới, ghi tên ở "
+    "cột «Bí thư» của đơn vị đó trong tệp danh sách rồi nhập lại tệp. / {name} is no longer secretary of {code} "
+    "(retired); if they lead the new unit, name them in its «Bí thư» column of the roster file and import it again."
 )
 CHANGE_MERGED = "Hợp nhất {codes} vào {into}. / Merged {codes} into {into}."
 CHANGE_SPLIT = "Tách {code} thành {into}. / Split {code} into {into}."

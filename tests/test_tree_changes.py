@@ -446,3 +446,28 @@ async def test_the_roster_merge_hands_held_directives_on_and_its_row_names_the_s
     assert "thôi là bí thư" not in said, said  # named again, on the successor's row
     assert await _secretaries(zalo, NU[1]) == ["X-MOI"]  # not the retired X-TP any more
     await _successor_board_gets_747(zalo, tan_phong)
+
+
+@pytest.mark.parametrize("zalo", [BOT_PLATFORM], indirect=True)
+async def test_a_held_directive_merged_into_a_board_with_its_card_waiting_is_one_card_acted_on_once(
+    zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
+) -> None:
+    zalo.runtime.clock.set(datetime.now(UTC))  # the shell runs on the real clock
+    await load_two_communes(zalo, tmp_path, nam_cuoi_on_roster=True)
+    tan_phong = await board(zalo, "xa-m3", *TAN_PHONG_BOARD, "X-TP")
+    down = await province_hands_down(zalo, ("X-TP", "X-NC"), levels.Unstaffed.HOLD)
+    assert [u.code for u in down.held] == ["X-NC"]
+    await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)  # Tân Phong's own card, not acted on yet
+
+    merged = await _run(
+        cli, "units", "merge", "X-TP", "X-NC", "--into", "X-MOI", "--name", "Đảng ủy xã Tân Phong mới"
+    )
+    assert merged.exit_code == 0, merged.output
+    assert await handoffs(zalo) == {"X-TP": ("pending", None), "X-NC": ("pending", None)}
+    zalo.runtime.clock.set(datetime.now(UTC))
+    zalo.runtime.sender.wake()
+    await tan_phong.tap("Chuyển nguyên văn")  # the card it had: it acts for the unit merged in as well
+    await tan_phong.wait_for_text("Đã chuyển nguyên văn")
+    assert await handoffs(zalo) == {"X-TP": ("forwarded", None), "X-NC": ("forwarded", None)}
+    cards = [m for m in tan_phong.messages if "VĂN BẢN CẤP TRÊN" in m.text]
+    assert len(cards) == 1, tan_phong.describe()

@@ -217,8 +217,12 @@ async def catch_up(session: AsyncSession, clock: Clock, unit_ids: list[int]) -> 
     ).all()
     now = clock.now()
     cards: list[Reply] = []
+    carded: set[int] = set()
     for handed, directive, unit in rows:
-        cards += await _taken_up(session, now, handed, directive, unit)
+        parts = await _taken_up(session, now, handed, directive, unit)
+        if directive.id not in carded:  # one card per directive: acting on it acts for every unit merged in
+            carded.add(directive.id)
+            cards += parts
     return cards
 
 
@@ -243,7 +247,12 @@ async def hand_held_on(session: AsyncSession, clock: Clock) -> dict[int, int]:
         chats = await board_chats(session, standing.id)
         if not chats:
             continue
+        # A card still waiting to be acted on covers this unit too (acting on it acts for every unit merged in);
+        # a board that acted already gets the card again, as this unit's cells are not reached yet.
+        waiting = any(h.action == PENDING for h in await handoffs_of(session, directive.id, standing.id))
         parts = await _taken_up(session, now, handed, directive, unit)
+        if waiting:
+            continue
         for channel, chat_id in chats:
             enqueue(session, clock, channel, chat_id, parts, kind=REPLY)
         handed_to[standing.id] = handed_to.get(standing.id, 0) + 1
@@ -357,7 +366,10 @@ async def forward(
         await directives.settle(session, [directive.id])
         queued = len(direct)
     units = await hand_down(session, clock, directive, list(parts.handed))
-    handed.action, handed.acted_at = FORWARDED, clock.now()
+    # The cells of the units merged into this one were reached too: their handoffs waiting are carried out.
+    group = await handoffs_of(session, directive.id, unit.id)
+    for done in [handed, *(h for h in group if h.action in (PENDING, HELD))]:
+        done.action, done.acted_at = FORWARDED, clock.now()
     await audit(
         session,
         clock,
