@@ -18,6 +18,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.scheduler import reminders_job
 from storage.models import Directive, DirectiveTarget, Report, Unit
 from tests.levels_support import (
     SECOND_COMMUNE,
@@ -30,7 +31,7 @@ from tests.levels_support import (
     two_communes,
     xlsx_summary,
 )
-from tests.support import EXAMPLE_ROSTER, QUICK
+from tests.support import EXAMPLE_ROSTER, QUICK, travel_to
 from tests.zalo_fixtures import BOT_PLATFORM, ZaloPerson, ZaloWorld, eventually, zalo
 
 __all__ = ["zalo"]
@@ -136,6 +137,12 @@ async def test_two_cells_merged_mid_campaign_count_once_and_the_new_secretary_re
     may = zalo.person("may-cm1", name)
     await may.join(phone)
     await may.wait_for_text("VĂN BẢN MỚI", UPPER)
+    # Reminded by the deadline (10/04), as the cell's secretary: three days before.
+    travel_to(zalo.runtime, 2024, 4, 7, 8, 30)
+    run = await reminders_job(zalo.runtime)
+    assert run is not None
+    zalo.runtime.sender.wake()
+    await may.wait_for_text("NHẮC BÁO CÁO", UPPER)
     await may.say(SUA_REPORT)  # Sua's village: 5 non-members, 20/22 members
     await eventually(lambda: _reports(zalo, 2), "the merged cell's report is saved")
     assert await _targets(zalo) == {"X-TP-B9": "reported", "X-TP-TH": None}
