@@ -29,6 +29,8 @@ def days_left(deadline: date | None, today: date) -> str:
 
 
 NO_DEADLINE = "chưa có hạn báo cáo"
+# A cell merged since into another (bot/services/status/snapshot.py): its report kept under its own name.
+CARRIED_ROW = "{name} (nay là {successor})"
 DAYS_LEFT = "còn {days} ngày"
 DUE_TODAY = "hạn là hôm nay"
 OVERDUE_DAYS = "đã quá hạn {days} ngày"

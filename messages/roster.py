@@ -68,6 +68,12 @@ UNIT_RENAMED = "Đã đổi tên {code} thành «{name}». / {code} renamed to �
 UNIT_MOVED = "Đã chuyển {code} sang trực thuộc {parent}. / {code} moved under {parent}."
 
 # chibo units split (and a roster file's «tách từ»): why a split is refused
+MERGE_MIXED = (
+    "Không hợp nhất được: {cells} là chi bộ, còn đơn vị kia có đơn vị trực thuộc. Chỉ hợp nhất chi bộ với chi bộ "
+    "(thành một chi bộ) hoặc đảng bộ với đảng bộ; muốn đưa chi bộ vào một đảng bộ thì dùng «chibo units move». / "
+    "Refused: {cells} are cells and the other units have units under them. Merge cells with cells (into a cell) or "
+    "committees with committees; to put a cell under a committee, use «chibo units move». (Successor: {into}.)"
+)
 SPLIT_RETIRED = "{code} đã ngừng hoạt động, không tách được. / {code} is retired: it cannot be split."
 SPLIT_TOO_FEW = (
     "Tách {code} cần ít nhất hai đơn vị mới, mã khác nhau (một đơn vị thì dùng đổi tên hoặc hợp nhất). / "
@@ -112,6 +118,15 @@ SPLIT_PLACED_LINE = "  {successor}: {children}"
 HELD_HANDED = (
     "Đã giao {count} văn bản cấp trên đang chờ cho ban của {code}. / "
     "Handed {count} upper directives held for retired units to the board of {code}."
+)
+CELL_DIRECTIVES_CARRIED = (
+    "{into} nhận {count} văn bản đang mở mà {codes} chưa báo cáo: bí thư của {into} báo cáo thay; báo cáo đã gửi "
+    "vẫn giữ tên đơn vị cũ và được tính. / {into} takes over {count} open directives {codes} had not reported on; "
+    "reports already made keep their unit's name and count."
+)
+CELL_DIRECTIVES_SENT = (
+    "Đã gửi {count} văn bản đang mở của các chi bộ cũ cho bí thư của {code}. / "
+    "Sent {count} open directives of the former cells to the secretary of {code}."
 )
 SECRETARY_ENDED = (
     "{name} thôi là bí thư của {code} (đơn vị ngừng hoạt động); nếu đồng chí là bí thư của đơn vị mới, ghi tên ở "

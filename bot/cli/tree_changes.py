@@ -26,7 +26,7 @@ def units_merge(
     into: Annotated[str, typer.Option(help="Code of the successor (created beside them when new)")],
     name: Annotated[str | None, typer.Option(help="Name of the successor, when it is new")] = None,
 ) -> None:
-    """Merge units into a successor; their history counts toward it."""
+    """Merge units into a successor (cells into a cell, committees into a committee); their history counts toward it."""
 
     async def work(
         session: AsyncSession, _settings: Settings, clock: Clock
@@ -35,13 +35,14 @@ def units_merge(
             merged = await unit_changes.merge(session, clock, codes, into, name=name, actor="cli")
         except unit_changes.TreeChangeError as exc:
             raise _refused(exc) from None
-        return merged, await roster_changes.settle(session, clock, merged.ended)
+        after = await roster_changes.settle(session, clock, merged.ended, roster_changes.carried_to(merged))
+        return merged, after
 
     merged, after = with_db(work)
     text = msg.UNITS_MERGED.format(
         codes=", ".join(codes), into=into, name=merged.into.name, moved=merged.moved
     )
-    console.print("\n".join([text, *after]), markup=False)
+    console.print("\n".join([text, *roster_changes.carried_lines(merged), *after]), markup=False)
 
 
 @units_app.command("split")
@@ -74,7 +75,8 @@ def units_split(
             divided = await unit_changes.split(session, clock, code, successors, placed, actor="cli")
         except unit_changes.TreeChangeError as exc:
             raise _refused(exc) from None
-        return divided, await roster_changes.settle(session, clock, divided.ended)
+        after = await roster_changes.settle(session, clock, divided.ended, roster_changes.carried_to(divided))
+        return divided, after
 
     done, after = with_db(work)
     names = ", ".join(f"{u.code} ({u.name})" for u in done.into)
@@ -83,7 +85,7 @@ def units_split(
         children = sorted(c for c, s in done.placed.items() if s == unit.code)
         if children:
             lines.append(msg.SPLIT_PLACED_LINE.format(successor=unit.code, children=", ".join(children)))
-    console.print("\n".join(lines + after), markup=False)
+    console.print("\n".join(lines + roster_changes.carried_lines(done) + after), markup=False)
 
 
 def _successor(value: str) -> tuple[str, str | None]:

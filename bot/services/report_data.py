@@ -149,8 +149,9 @@ class Counts:
 
     @classmethod
     def from_rows(cls, rows: Iterable[UnitRow]) -> Counts:
-        """Counts of a list of unit rows (the SQL path computes the same with GROUP BY status)."""
-        by_status = Counter(_status_of(row.status) for row in rows)
+        """Counts of a list of unit rows (the SQL path computes the same with GROUP BY status); a cell merged since
+        is counted in its successor's row, not its own."""
+        by_status = Counter(_status_of(row.status) for row in rows if not row.carried)
         targeted = sum(by_status.values())
         reported = sum(by_status[s] for s in REPORTED_STATUSES)
         return cls(
@@ -191,6 +192,9 @@ class UnitRow:
     directive_id: int | None = (
         None  # the directive reported on, when not the one the export is of (a re-issue)
     )
+    # A cell merged since into one that stands for it (bot/services/cell_targets.py): its report, under its own
+    # name, counts in the figures; the successor's row counts it as a target.
+    carried: bool = False
 
     @property
     def has_reported(self) -> bool:

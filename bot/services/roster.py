@@ -230,7 +230,7 @@ async def import_roster(
     for row in current:
         unit = units.get(row.code)
         if unit is None:
-            is_cell = row.code not in takers  # a unit taking over from another is a committee
+            is_cell = row.code not in takers  # a successor: a cell or not as its merge decides (unit_changes)
             unit = Unit(
                 code=row.code, name=row.name, kind=row.kind, path="/", depth=0, is_cell=is_cell, active=True
             )
@@ -247,13 +247,13 @@ async def import_roster(
             changed.add(row.code)
     await session.flush()
     try:
-        applied, ended = await roster_changes.apply(session, clock, plan, rows)
+        applied = await roster_changes.apply(session, clock, plan, rows)
     except unit_changes.TreeChangeError as exc:
         line = next((c.line for c in plan.changes if str(exc) in (c.source, c.into)), 0)
         reason = exc.reason or msg.UNIT_CHANGE_REFUSED.format(code=str(exc))
         result.problems = [Problem(line, str(exc), reason)]
         return result
-    result.changes[:0] = applied
+    result.changes[:0] = applied.lines
     in_file = {r.code for r in rows}  # units retired just now, or before, are not missing from it
     result.not_in_file = sorted(c for c, u in existing.items() if c not in in_file and u.active)
     for row in current:
@@ -277,7 +277,8 @@ async def import_roster(
             result.unchanged += 1
     await session.flush()
     await recompute_tree(session)
-    result.changes += await roster_changes.settle(session, clock, ended)  # the successors' secretaries named
+    # The successors' secretaries are named now: whoever has joined gets what was carried to her cell.
+    result.changes += await roster_changes.settle(session, clock, applied.ended, applied.cells)
     await audit(
         session,
         clock,

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.textnorm import fold
-from bot.services import levels, unit_changes
+from bot.services import cell_targets, levels, unit_changes
 from messages import roster as msg
 from storage.models import Role, Unit
 
@@ -166,19 +166,28 @@ def _said(change: Change) -> str:
 
 
 def targets(plan: Plan) -> set[str]:
-    """Codes that take over from a retiring unit: committees from the start (never reporting leaves)."""
+    """Codes that take over from a retiring unit: not reporting cells until their change makes them one (a merge
+    of cells, unit_changes.merge)."""
     return {c.into for c in plan.changes}
 
 
-async def apply(
-    session: AsyncSession, clock: Clock, plan: Plan, rows: list[RosterRow]
-) -> tuple[list[str], list[unit_changes.Ended]]:
+@dataclass
+class Applied:
+    """What `apply` did: a line per change, the secretary roles that ended and the cells that took over open
+    directives (both for `settle`)."""
+
+    lines: list[str] = field(default_factory=list)
+    ended: list[unit_changes.Ended] = field(default_factory=list)
+    cells: list[int] = field(default_factory=list)
+
+
+async def apply(session: AsyncSession, clock: Clock, plan: Plan, rows: list[RosterRow]) -> Applied:
     """Carry the changes out (the units they go into exist already: the import created the new ones), in file
-    order; what was done, a line each, and the secretary roles that ended (for `settle`, once the file's rows
-    named the successors' secretaries). A change the tree refuses raises unit_changes.TreeChangeError."""
+    order (for `settle`, once the file's rows named the successors' secretaries). A change the tree refuses raises
+    unit_changes.TreeChangeError."""
     parent_in_file = {r.code: r.parent for r in rows if r.line not in plan.old_rows}
-    lines: list[str] = []
-    ended: list[unit_changes.Ended] = []
+    out = Applied()
+    lines, ended = out.lines, out.ended
     done: set[str] = set()
     for change in plan.changes:
         if change.source in done:
@@ -198,6 +207,8 @@ async def apply(
                 session, clock, change.source, [(c, None) for c in into], placed, actor="roster"
             )
             ended += divided.ended
+            out.cells += carried_to(divided)
+            lines += carried_lines(divided)
             lines.append(msg.CHANGE_SPLIT.format(code=change.source, into=", ".join(into)))
             done.add(change.source)
             continue
@@ -205,24 +216,53 @@ async def apply(
         merged = await unit_changes.merge(session, clock, sources, change.into, name=None, actor="roster")
         done.update(sources)
         ended += merged.ended
+        out.cells += carried_to(merged)
+        lines += carried_lines(merged)
         if change.kind == RECODE:
             lines.append(
                 msg.CHANGE_RECODED.format(code=change.source, into=change.into, name=merged.into.name)
             )
         else:
             lines.append(msg.CHANGE_MERGED.format(codes=", ".join(sources), into=change.into))
-    return lines, ended
+    return out
 
 
-async def settle(session: AsyncSession, clock: Clock, ended: list[unit_changes.Ended]) -> list[str]:
+def carried_lines(change: unit_changes.Merged | unit_changes.Divided) -> list[str]:
+    """What a merge or a split of cells carried over, a line per cell that takes part."""
+    if isinstance(change, unit_changes.Merged):
+        codes, into = [u.code for u in change.retired], [change.into]
+    else:
+        codes, into = [change.unit.code], [u for u in change.into if u.is_cell]
+    return [
+        msg.CELL_DIRECTIVES_CARRIED.format(into=u.code, count=change.carried, codes=", ".join(codes))
+        for u in into
+        if change.carried
+    ]
+
+
+def carried_to(change: unit_changes.Merged | unit_changes.Divided) -> list[int]:
+    """The cells a merge or a split gave open directives to (`settle` delivers their cards)."""
+    if not change.carried:
+        return []
+    units = [change.into] if isinstance(change, unit_changes.Merged) else change.into
+    return [u.id for u in units if u.is_cell]
+
+
+async def settle(
+    session: AsyncSession, clock: Clock, ended: list[unit_changes.Ended], cells: list[int]
+) -> list[str]:
     """After merges or splits (`chibo units merge|split`, or a roster file once its rows are applied): the
-    directives held for a retired unit go to its successor's board now if it has joined (levels.hand_held_on);
-    what was done, a line each, with each person whose secretary role ended and who leads no unit now (one the
-    file named again, on a successor's row, is not)."""
+    directives held for a retired unit go to its successor's board now if it has joined (levels.hand_held_on),
+    and the open directives carried to the successor `cells` to their secretaries who have joined
+    (cell_targets.deliver); what was done, a line each, with each person whose secretary role ended and who leads
+    no unit now (one the file named again, on a successor's row, is not)."""
     lines: list[str] = []
     for unit_id, count in (await levels.hand_held_on(session, clock)).items():
         unit = await session.get(Unit, unit_id)
         lines.append(msg.HELD_HANDED.format(count=count, code=unit.code if unit else ""))
+    for unit_id, count in (await cell_targets.deliver(session, clock, cells)).items():
+        unit = await session.get(Unit, unit_id)
+        lines.append(msg.CELL_DIRECTIVES_SENT.format(count=count, code=unit.code if unit else ""))
     leading = set(
         (
             await session.scalars(

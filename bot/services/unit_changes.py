@@ -5,7 +5,9 @@ one unit. Nothing is deleted: directives, targets, reports and handoffs keep the
 unit names its main successor (`Unit.successor_id`: its board staff went there) and a split one every successor
 (`UnitSplit`), so a campaign opened before the change still adds up under the units that stand for it today
 (`successors`; bot/services/levels.py groups by them). The CLI (`chibo units ...`) and the roster import
-(bot/services/roster_changes.py) both change the tree through this module.
+(bot/services/roster_changes.py) both change the tree through this module. Cells merge into a reporting cell and a
+cell splits into cells: what they were asked and had not answered is asked of the cells that stand for them now
+(bot/services/cell_targets.py); committees merge into a committee, and a mix of both is refused.
 
 Who leads what after a change (docs/design.md, Levels): the board staff of a retired unit staff its main successor
 (a merge's successor, a split's first one), as the directives handed to it are that board's to act on and report
@@ -21,6 +23,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
+from bot.services import cell_targets
 from bot.services.audit import audit
 from messages import roster as msg
 from storage.models import Invite, Person, Role, Unit, UnitSplit
@@ -52,6 +55,7 @@ class Merged:
     retired: list[Unit]
     moved: int  # units moved under the successor
     ended: list[Ended] = field(default_factory=list)
+    carried: int = 0  # open directives the merged cells had: now asked of the successor cell (cell_targets)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ class Divided:
     into: list[Unit]  # the main successor first
     placed: dict[str, str]  # code of each unit that was under it: code of the successor it is under now
     ended: list[Ended] = field(default_factory=list)
+    carried: int = 0  # open directives the split cell had not reported: now asked of each new cell
 
 
 async def _by_code(session: AsyncSession, code: str) -> Unit:
@@ -123,15 +128,17 @@ async def merge(
     session: AsyncSession, clock: Clock, codes: list[str], into: str, *, name: str | None, actor: str
 ) -> Merged:
     """Retire the units `codes` into `into` (created beside them with `name` when it does not exist): their
-    children, board staff and roles move to it."""
+    children, board staff and roles move to it. Cells merge into a cell, which takes over their open directives
+    (bot/services/cell_targets.py); committees into a committee; a mix is refused."""
     sources = [await _by_code(session, code) for code in codes]
     target = await session.scalar(select(Unit).where(Unit.code == into))
+    cells = await _merging_cells(session, sources, target, into)
     if target is None:
         parents = {u.parent_id for u in sources}
         if not name or len(parents) != 1:
             raise TreeChangeError(into)
         target = Unit(
-            code=into, name=name, kind=sources[0].kind, parent_id=sources[0].parent_id, is_cell=False
+            code=into, name=name, kind=sources[0].kind, parent_id=sources[0].parent_id, is_cell=cells
         )
         session.add(target)
         await session.flush()
@@ -145,8 +152,12 @@ async def merge(
         unit.active, unit.successor_id = False, target.id
     await session.flush()
     await recompute_tree(session)
-    for unit in [*sources, target]:
-        unit.is_cell = False  # committees, not cells, whatever is left under them
+    carried = 0
+    if cells:
+        carried = await cell_targets.carry_merged(session, sources, target)
+    else:
+        for unit in [*sources, target]:
+            unit.is_cell = False  # committees, not cells, whatever is left under them
     await audit(
         session,
         clock,
@@ -157,9 +168,29 @@ async def merge(
             "into": into,
             "name": target.name,
             "secretaries_ended": [e.person_id for e in ended],
+            "directives_carried": carried,
         },
     )
-    return Merged(target, sources, moved.rowcount or 0, ended)  # type: ignore[attr-defined]
+    return Merged(target, sources, moved.rowcount or 0, ended, carried)  # type: ignore[attr-defined]
+
+
+async def _merging_cells(session: AsyncSession, sources: list[Unit], target: Unit | None, into: str) -> bool:
+    """Whether this merge is of cells (True) or of committees (False); a mix of both is refused. An existing
+    successor with units under it is a committee; one without, a cell or a committee as the merged units are
+    (the roster import creates a successor before it merges into it)."""
+    kinds = {u.is_cell for u in sources}
+    if target is not None:
+        has_children = await session.scalar(
+            select(Unit.id).where(Unit.parent_id == target.id, Unit.active.is_(True)).limit(1)
+        )
+        if has_children is not None:
+            kinds.add(False)
+        elif target.is_cell and target.successor_id is None:
+            kinds.add(True)
+    if len(kinds) > 1:
+        cell_codes = ", ".join(u.code for u in sources if u.is_cell) or into
+        raise TreeChangeError(into, msg.MERGE_MIXED.format(cells=cell_codes, into=into))
+    return kinds == {True}
 
 
 async def _move_board_roles(session: AsyncSession, from_ids: list[int], to_id: int) -> None:
@@ -250,6 +281,9 @@ async def split(
     session.add_all(UnitSplit(unit_id=unit.id, successor_id=u.id, split_at=at) for u in now_units)
     await session.flush()
     await recompute_tree(session)
+    carried = 0
+    if not children:  # a cell split into cells: each is asked what it had not reported
+        carried = await cell_targets.carry_split(session, unit, [u for u in now_units if u.is_cell])
     await audit(
         session,
         clock,
@@ -260,9 +294,10 @@ async def split(
             "into": [u.code for u in now_units],
             "placed": placed,
             "secretaries_ended": [e.person_id for e in ended],
+            "directives_carried": carried,
         },
     )
-    return Divided(unit, now_units, dict(placed), ended)
+    return Divided(unit, now_units, dict(placed), ended, carried)
 
 
 async def _split_targets(

@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.core.textnorm import fold
 from bot.services import cycles
@@ -120,7 +121,62 @@ async def unit_rows(
                 by_proxy=row.report_channel == PROXY_CHANNEL,
             )
         )
+    if limit is None and not statuses:  # the whole list (Excel, Word): the merged cells' reports too
+        result += await _carried_rows(session, scope, directive_id, photo_keys, names, cycle)
     return result
+
+
+async def _carried_rows(
+    session: AsyncSession,
+    scope: Scope,
+    directive_id: int,
+    photo_keys: Sequence[str],
+    names: Mapping[str, str],
+    cycle: int | None,
+) -> list[UnitRow]:
+    """The reports of cells merged since into one that stands for them (bot/services/cell_targets.py: their
+    target rows folded into its one), each under its own name: kept and listed, not counted as targets again."""
+    successor = aliased(Unit)
+    targeted = (
+        select(DirectiveTarget.unit_id)
+        .where(DirectiveTarget.directive_id == directive_id, DirectiveTarget.unit_id == Report.unit_id)
+        .exists()
+    )
+    query = (
+        select(
+            Report, Unit.name, Unit.path, successor.name.label("successor"), Person.full_name, Person.phone
+        )
+        .join(Unit, Unit.id == Report.unit_id)
+        .join(successor, successor.id == Unit.successor_id)
+        .outerjoin(Person, Person.id == Report.person_id)
+        .where(Report.directive_id == directive_id, counted(cycle), ~targeted)
+        .order_by(Unit.path, Unit.name)
+    )
+    rows = (await session.execute(in_scope(query, scope))).all()
+    out = []
+    for report, name, path, successor_name, person, phone in rows:
+        own = msg.CARRIED_ROW.format(name=name, successor=successor_name)
+        out.append(
+            UnitRow(
+                path=_path_text(path, names, scope, own),
+                name=own,
+                secretary=person or "",
+                phone=phone or "",
+                status=UnitStatus.REPORTED_LATE if report.late else UnitStatus.REPORTED,
+                delivered_at=report.submitted_at,
+                acknowledged_at=report.submitted_at,
+                reported_at=report.submitted_at,
+                late=report.late,
+                versions=report.version,
+                values=report.values or {},
+                unit_id=report.unit_id,
+                photos=photos_of(report.values or {}, photo_keys),
+                review=report.review or "received",
+                by_proxy=report.channel == PROXY_CHANNEL,
+                carried=True,
+            )
+        )
+    return out
 
 
 def _closed_status(row: Any) -> UnitStatus:
