@@ -1,8 +1,10 @@
 """The sandbox driven through its JSON API the way its page does: the demo province joins at start (mostly on Zalo,
-both the Zalo Bot Platform and a Zalo Official Account), the board member sends sample 747 to every cell, a Telegram
-secretary acknowledges and reports in one line, a Zalo Bot secretary opens the download link, an OA secretary joins
-with the OA's phone form, gets the DOCX as a native file and acknowledges with the template button, a person who had
-not joined joins from the page, and time travel moves the clock and brings the daily summary."""
+both the Zalo Bot Platform and a Zalo Official Account), the board member on the Zalo OA sends sample 747 to every
+cell and plays the rest of her day there by buttons and typed words (status, nudge, summary and its chart, Excel,
+Word, the dashboard's link), a Telegram secretary acknowledges and reports in one line, a Zalo Bot secretary opens
+the download link, an OA secretary joins with the OA's phone form, gets the DOCX as a native file and acknowledges
+with the template button, a person who had not joined joins from the page, and time travel moves the clock and
+brings the daily summary."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from storage.db import transaction
 from storage.models import DirectiveTarget, Unit
 
 JSON = dict[str, Any]
-BOARD = "Nguyễn Thị Tuyên"
+BOARD = "Nguyễn Thị Tuyên"  # the province's board member, on the Zalo OA
 CUC = "Trần Thị Cúc"  # Chi bộ Sở Tài chính, on Telegram
 PAO = "Lò Văn Páo"  # Chi bộ bản Tả Phìn, on Zalo
 HANG = "Nguyễn Thu Hằng"  # Chi bộ Công ty Điện lực, on Telegram, not joined at start
@@ -120,6 +122,7 @@ async def test_demo_province_is_seeded_and_joined(page: Page) -> None:
     state = await page.state()
     people = state["people"]
     assert people[0]["name"] == BOARD and people[0]["role"] == "board" and people[0]["linked"]
+    assert people[0]["platform"] == "zalo_oa"  # Zalo first: the board's guide pictures show the OA
     assert len(people) == 18
     commune = [p for p in people if p["role"] == "board" and p["name"] == "Giàng Thị Xuân"]
     assert commune and not commune[0]["linked"]  # a commune board: the second level, joining when she wants
@@ -127,7 +130,8 @@ async def test_demo_province_is_seeded_and_joined(page: Page) -> None:
     assert set(waiting) == {HANG, "Lù Thị Mai", DUNG, "Giàng Thị Xuân"}
     assert all(len(p["invite_code"]) == 11 for p in waiting.values())
     secretaries = [p["platform"] for p in people if p["role"] == "secretary"]
-    assert {p["platform"] for p in people if p["linked"]} == {"telegram", "zalo", "zalo_oa"}
+    linked_secretaries = {p["platform"] for p in people if p["linked"] and p["role"] == "secretary"}
+    assert linked_secretaries == {"telegram", "zalo", "zalo_oa"}  # Telegram still shows, as the alternative
     zalo = sum(platform in ("zalo", "zalo_oa") for platform in secretaries)
     assert zalo > len(secretaries) / 2 and secretaries.count("zalo_oa") >= 3  # Zalo first, both products
     first = next(p for p in people if p["key"] == state["first"])
@@ -165,6 +169,43 @@ async def test_board_sends_747_secretary_acknowledges_and_reports(page: Page) ->
         board, lambda e: e["side"] == "bot" and e["index"] > final["index"] and "747-CV/ĐUK" in e["text"]
     )
     assert "1/13" in status["text"], status["text"]  # one cell has reported
+
+
+async def test_the_board_plays_her_day_on_the_oa_by_buttons_and_words(page: Page) -> None:
+    """After the broadcast: «tình hình 747» and its nudge button, the daily summary with its chart, «xuất 747» (a
+    link: the OA sends only PDF and Word natively), «báo cáo 747» (a native DOCX), «trang web» (a sign-in link)."""
+    board, khanh = await page.key(BOARD), await page.key(KHANH)
+    await broadcast_747(page, board)
+    await page.press(khanh, directive_msg.BUTTON_ACK)
+    await page.say(khanh, QUICK)
+    await page.text_appears(khanh, "Mã biên nhận")
+
+    await page.say(board, "tình hình 747")
+    status = await page.text_appears(board, "TÌNH HÌNH THỰC HIỆN")
+    assert "Đã báo cáo: 1/13" in status["text"], status["text"]
+    await page.press(board, "🔔 Nhắc chi bộ chưa báo cáo")
+    await page.text_appears(board, "Đã nhắc")
+
+    await page.post("/api/time", {"step": "summary"})
+    daily = await page.text_appears(board, "TỔNG HỢP NGÀY 03/04/2024")
+    await page.until(board, lambda e: e["kind"] == "photo" and e["index"] > daily["index"])  # the chart
+
+    await page.say(board, "xuất 747")
+    excel = await page.until(
+        board, lambda e: e["side"] == "bot" and ".xlsx" in e["text"] and "/f/" in e["text"]
+    )
+    path = excel["text"][excel["text"].index("/f/") :].split()[0]
+    async with page.http.post(page.url + path) as resp:  # the link page's download button
+        assert resp.status == 200 and (await resp.read())[:2] == b"PK"
+    await page.say(board, "báo cáo 747")
+    word = await page.until(board, lambda e: e["side"] == "bot" and e["kind"] == "document")
+    assert word["file"]["name"].startswith("du-thao-bao-cao-747") and "/f/" not in word["text"]  # native
+
+    await page.say(board, "trang web")
+    link = await page.text_appears(board, "Đường link đăng nhập trang quản lý")
+    url = next(w for w in link["text"].split() if "/web/" in w)
+    async with page.http.get(url) as landing:
+        assert landing.status == 200 and web_msg.LOGIN_BUTTON in await landing.text()
 
 
 async def test_zalo_secretary_gets_numbered_choices_and_a_working_link(page: Page) -> None:

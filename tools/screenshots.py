@@ -1,5 +1,6 @@
-"""Take the guides' screenshots from the sandbox: drive its page in headless Chromium through a board member's and
-secretaries' day, and save one PNG of the phone per step into docs/img/ (the names the guides embed).
+"""Take the guides' screenshots from the sandbox: drive its page in headless Chromium through a board member's (on the
+Zalo OA, typing the board's words as a Zalo user does) and secretaries' day, and save one PNG of the phone per step
+into docs/img/ (the names the guides embed).
 
 Run from the repository root: `.venv/bin/python -m tools.screenshots [--out docs/img]`. Needs Debian's chromium
 and chromium-driver, Selenium (dev extra), and for readable emoji the fonts-noto-color-emoji package.
@@ -20,8 +21,9 @@ if str(ROOT) not in sys.path:  # `python tools/screenshots.py` works as well as 
 from messages import directives as directive_msg  # noqa: E402
 from tools.browser import Browser, SandboxThread, missing  # noqa: E402
 
-BOARD = "Nguyễn Thị Tuyên"
-CUC = "Trần Thị Cúc"  # Telegram, reports step by step
+BOARD = "Nguyễn Thị Tuyên"  # Zalo OA: uploads the DOCX, presses buttons, types the words («tình hình»)
+CUC = "Trần Thị Cúc"  # Telegram: the directive's card and its two buttons
+MINH = "Đỗ Văn Minh"  # Zalo OA, reports step by step with the OA's buttons and a photo
 KHANH = "Hoàng Văn Khánh"  # Zalo OA: the directive as a native file, "Đã nhận" as a template button; one-message report
 LAN = "Vũ Thị Lan"  # Zalo Bot Platform, gets the board's reminder and the deadline reminders
 PAO = "Lò Văn Páo"  # Zalo Bot Platform
@@ -92,7 +94,10 @@ def secretary_reports(s: Shots, photo: Path) -> None:
     b.press("✅ Đã nhận")
     b.wait_bot("Đã ghi nhận đồng chí đã nhận")
     s.phone("bithu-04-da-nhan.png")
-    b.press("📝 Báo cáo")
+
+    b.pick(MINH)
+    b.wait(lambda: "747-CV-DUK.docx" in b.file_names(), "the directive as a native OA file")
+    b.press(directive_msg.BUTTON_REPORT)
     b.wait_bot("Mục 1/7")
     b.type("hôm qua")
     b.wait_bot("Mục 2/7")
@@ -114,7 +119,7 @@ def secretary_reports(s: Shots, photo: Path) -> None:
     b.press("📤 Gửi")
     b.wait_bot("Mã biên nhận")
     s.phone("bithu-07-bien-nhan.png", focus="Mã biên nhận")
-    b.type("/vanban")
+    b.type("văn bản")  # what a secretary types on Zalo; /vanban on Telegram
     b.wait_bot("Văn bản đã nhận")
     s.phone("bithu-10-vanban.png", focus="Văn bản đã nhận")
 
@@ -168,7 +173,7 @@ def board_follows_up(s: Shots) -> None:
     b = s.b
     b.pick(BOARD)
     seen = len(b.bot_texts())
-    b.type("/tinhhinh")
+    b.type("tình hình")  # on Zalo a command is typed as words; /tinhhinh is Telegram's
     b.wait_bot("Văn bản đang theo dõi", after=seen)
     b.press("747-CV/ĐUK (03/04/2024) · #1")  # the sandbox's one directive, with its internal code
     b.wait_bot("TÌNH HÌNH THỰC HIỆN")
@@ -184,15 +189,23 @@ def board_follows_up(s: Shots) -> None:
     b.pick(BOARD)
     b.travel("summary")
     b.wait_bot("TỔNG HỢP NGÀY")
-    b.wait(lambda: b.css(".msg.bot.kind-photo img"), "the summary's chart")
+    b.wait(
+        lambda: b.driver.execute_script(
+            "const i = document.querySelector('.msg.bot.kind-photo img'); return i && i.complete && i.naturalWidth"
+        ),
+        "the summary's chart, loaded",
+    )
     s.phone("bt-08-tonghop.png", focus="TỔNG HỢP NGÀY")
-    s.phone("bt-08b-bieu-do.png", focus="📈 Tiến độ báo cáo")
+    s.phone("bt-08b-bieu-do.png")  # the newest message: on the OA the chart follows its caption's own message
     seen = len(b.bot_texts())
-    b.type("/xuat 747")
+    b.type("xuất 747")
     b.wait_bot("Kết quả thực hiện 747-CV/ĐUK", after=seen)
-    b.type("/baocao 747")
+    b.type("báo cáo 747")
     b.wait_bot("Dự thảo báo cáo kết quả", after=seen)
-    s.phone("bt-09-xuat-baocao.png")
+    b.wait(
+        lambda: any(n.startswith("du-thao-bao-cao-747") for n in b.file_names()), "the draft as a native file"
+    )
+    s.phone("bt-09-xuat-baocao.png", focus="du-thao-bao-cao-747")  # from the Excel's link to the Word file
 
 
 def reminders_and_escalation(s: Shots) -> None:

@@ -265,9 +265,10 @@ class Sandbox:
         return {f"{channel}-{user_id}" for channel, user_id in rows}
 
     def _page_link(self, url: str) -> str:
-        """The bot's download links point at its own web server; the page opens them through this server."""
+        """The bot's download links point at its own web server; the page opens them through this server (its
+        `/f/` route). Other links to the bot's server (the dashboard's sign-in link, «trang web») stay whole."""
         base = self.runtime.downloads.base_url
-        return url[len(base) :] if url.startswith(base + "/") else url
+        return url[len(base) :] if url.startswith(base + "/f/") else url
 
     # -- what people do -----------------------------------------------------------------------------------
 

@@ -2,8 +2,10 @@
 
 The province: a tỉnh ủy, three đảng ủy and thirteen chi bộ, each with a secretary; one board member of the
 province. Most secretaries are on Zalo, some on the Zalo Bot Platform ("zalo"), some following the committee's
-Zalo Official Account ("zalo_oa"); a few are on Telegram, and so is the board member, who uploads directives. The roster goes in through `roster.import_roster` and everyone gets an invite through `invites.issue`,
-exactly as an administrator's `chibo units import` and `chibo invite` do. A second level: the board of the
+Zalo Official Account ("zalo_oa"); a few are on Telegram. The board member follows the OA too: Chibo is Zalo first,
+and the OA is the Zalo product on which a board member can upload a DOCX or PDF and press buttons. The roster goes in
+through `roster.import_roster` and everyone gets an invite through `invites.issue`, exactly as an administrator's
+`chibo units import` and `chibo invite` do. A second level: the board of the
 commune Tân Phong, on the Zalo OA, not joined at start. Who joins, and on which platform, is
 decided here (`DemoPerson`); the joining itself is done by `app.Sandbox` through the fakes, the way people do it.
 """
@@ -106,6 +108,7 @@ UNITS: tuple[DemoUnit, ...] = (
 BOARD_NAME = "Nguyễn Thị Tuyên"
 BOARD_PHONE = "0988000001"
 BOARD_SCOPE = "TU"
+BOARD_PLATFORM: Platform = OA  # where she uploads the directive and presses the buttons of the board's day
 # A second level: the commune's own board (not joined at start, so the province's directives go to its cells
 # directly until she joins; joined, she receives them to re-issue or forward: bot/services/levels.py).
 COMMUNE_BOARD_NAME = "Giàng Thị Xuân"
@@ -211,7 +214,7 @@ async def seed(session: AsyncSession, clock: Clock) -> list[DemoPerson]:
         raise RuntimeError(f"demo roster refused: {result.problems}")
     units = {u.code: u for u in (await session.scalars(select(Unit))).all()}
     board = await _add_board_member(session, clock, units[BOARD_SCOPE])
-    people = [await _invite(session, clock, board, "board", units[BOARD_SCOPE], "telegram", True)]
+    people = [await _invite(session, clock, board, "board", units[BOARD_SCOPE], BOARD_PLATFORM, True)]
     commune = await _add_board_member(
         session, clock, units[COMMUNE_BOARD_SCOPE], COMMUNE_BOARD_NAME, COMMUNE_BOARD_PHONE
     )

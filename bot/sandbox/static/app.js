@@ -514,6 +514,8 @@ function toggle(id) {
   const open = box.hidden;
   closePopups();
   box.hidden = !open;
+  // Just above the composer, whose height grows when a board member's buttons push the text field to a second line.
+  box.style.bottom = `${$("composer").offsetHeight + 10}px`;
 }
 
 function wire() {
