@@ -31,6 +31,7 @@ from tests.zalo_fixtures import ZaloPerson, ZaloWorld, eventually, zalo
 __all__ = ["zalo"]
 
 OWN = "15-CV/ĐU"  # Tân Phong's re-issue
+NAM_CUOI_OWN = "16-CV/ĐU"  # Nậm Cuổi's re-issue (the merge test)
 SUA = "2/4; thường kỳ; 20/22; 5; Tốt; Không"  # a second cell of Tân Phong: 5 non-members, 20/22 members
 FROM_CELLS = "Nguồn số liệu: báo cáo trực tiếp của 3/4 chi bộ"
 FROM_BELOW = "Nguồn số liệu: báo cáo của 1/2 đơn vị cấp dưới"
@@ -262,3 +263,50 @@ async def test_the_upper_status_and_summary_count_every_cell_under_a_directive_h
     assert f"1. {UPPER}" in summary and "Đã báo cáo: 3/4" in summary, summary
     assert "Gồm cả chi bộ nhận qua 1 văn bản ban hành lại của cấp dưới." in summary, summary
     assert OWN not in summary and "Trường Tiểu học Tân Phong" not in summary, summary
+
+
+async def test_after_a_merge_the_successor_reports_upward_from_both_communes_reissues_once_each(
+    zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
+) -> None:
+    """Both communes re-issued 747 before they were merged: the successor's report upward answers for both
+    re-issues, its Word draft built from each once (figures, appendix rows), and so are the figures it keeps."""
+    people = await two_communes(zalo, tmp_path, "m", cells=("pao", "sai"))
+    tan_phong, nam_cuoi = people.tan_phong, people.nam_cuoi
+    pao, sai = people.cells["pao"], people.cells["sai"]  # X-TP-B1, X-NC-B1
+    await province_sends(zalo)
+    for board, number in ((tan_phong, OWN), (nam_cuoi, NAM_CUOI_OWN)):
+        await board.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+        await board.tap("Ban hành lại")
+        await board.wait_for_text("Thực hiện Công văn số 747-CV/ĐUK")
+        await reissues(board, number, "8/4/2024")
+    await pao.wait_for_text(OWN)
+    await sai.wait_for_text(NAM_CUOI_OWN)
+    await pao.say(QUICK)  # 12 non-members, 25/30 members
+    await sai.say(SUA)  # 5 non-members, 20/22 members
+
+    async def reported() -> bool:
+        async with transaction(zalo.runtime.sessions) as session:
+            return len((await session.scalars(select(Report.id))).all()) == 2
+
+    await eventually(reported, "both cells' reports are saved")
+    merged = await asyncio.to_thread(
+        cli.invoke,
+        app,
+        ["units", "merge", "X-TP", "X-NC", "--into", "X-MOI", "--name", "Đảng ủy xã Tân Phong mới"],
+    )
+    assert merged.exit_code == 0, merged.output
+
+    content = await _file(zalo, tan_phong, "báo cáo lên 747", ".docx")
+    word = _word(content)
+    assert f"{NON_MEMBERS}: 17 người" in word and "45/52" in word, word[:2000]
+    assert sorted(_appendix(content)) == [5, 12], word  # each re-issue's cells, once
+    assert "Có 2/4 đơn vị đã báo cáo" in word, word[:2000]
+    await tan_phong.tap("Gửi lên cấp trên")
+    await tan_phong.wait_for_text("Đã gửi báo cáo lên")
+    async with transaction(zalo.runtime.sessions) as session:
+        kept = [f for f in (await session.scalars(select(Handoff.report_figures))).all() if f is not None]
+    assert len(kept) == 1, kept  # one report for both units, kept once
+    assert kept[0]["counts"]["targeted"] == 4 and kept[0]["counts"]["reported_on_time"] == 2, kept
+    assert kept[0]["aggregates"]["sums"] == {"quan_chung": 17}
+    text = await _answer(people.province, "tổng hợp 747 theo cấp dưới")
+    assert FROM_BELOW.replace("1/2", "1/1") in text and f"{NON_MEMBERS}: 17" in text, text

@@ -230,18 +230,23 @@ async def report_data(
     *,
     source: str | None = None,
     period: cycles.Cycle | None = None,
+    also: Sequence[int] = (),
 ) -> ReportData:
     """What the Excel export and the Word report show: for a directive handed down to units below the scope, its
     figures from `source` (None: the default) saying so; for any other, or a recurring directive's closed period,
-    the directive's own targets (`status.report_data`)."""
+    the directive's own targets (`status.report_data`). `also`: the other directives the same report answers for
+    (a lower board's report upward after a merge: each merged unit's re-issue), their cells, units below and
+    quotes taken in once each under `directive`'s letterhead."""
     base = await status.report_data(session, scope, directive, today, timezone, period=period)
     closed = period is not None and not period.current
-    rows = [] if closed else await units_below(session, scope, directive.id)
-    if not rows:
+    sources = list(dict.fromkeys((directive.id, *([] if closed else also))))
+    rows_of = {d: [] if closed else await units_below(session, scope, d) for d in sources}
+    rows = [row for d in sources for row in rows_of[d]]
+    if not rows and len(sources) == 1:
         return base
     source = source or default_source(rows)
     if source == BELOW:
-        units = await _below_units(session, directive.id, rows)
+        units = [unit for d in sources for unit in await _below_units(session, d, rows_of[d])]
         counts, aggregates = _reported(units)
         fields_ = base.directive.form_fields
         return replace(
@@ -255,14 +260,14 @@ async def report_data(
             source=_below_note(units),
             below=units,
         )
-    ids = await status.family(session, directive.id)
+    # Each directive once: a forward's family holds the re-issues below it, which may be sources too.
+    ids = list(dict.fromkeys([i for d in sources for i in await status.family(session, d)]))
     form = await get_form(session, directive.form_key)
     photos = [spec.key for spec in form.photo_fields] if form is not None else []
     cells = list(base.rows)
-    for reissue in ids[1:]:  # their photo links name the re-issue the cell reported on
+    for other in ids[1:]:  # their photo links name the directive the cell reported on
         cells += [
-            replace(row, directive_id=reissue)
-            for row in await status.unit_rows(session, scope, reissue, photos)
+            replace(row, directive_id=other) for row in await status.unit_rows(session, scope, other, photos)
         ]
     cells.sort(key=lambda row: row.path)
     counts = Counts.from_rows(cells)
@@ -275,7 +280,7 @@ async def report_data(
         highlights=status.of_kind(said, "highlights"),
         difficulties=status.of_kind(said, "difficulties"),
         recommendations=status.of_kind(said, "recommendations"),
-        source=_cells_note(counts),
+        source=_cells_note(counts) if rows else "",
     )
 
 

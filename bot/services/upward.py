@@ -210,6 +210,12 @@ def source_of(handed: Handoff) -> int | None:
     return handed.directive_id if handed.action == FORWARDED else None
 
 
+def sources_of(handoffs: list[Handoff]) -> list[int]:
+    """Every directive the cells of these handoffs' unit reported on (units merged since: each one's re-issue, the
+    upper directive once however many forwarded it), the unit's own handoff's first; empty before any acted."""
+    return list(dict.fromkeys(s for h in handoffs if (s := source_of(h)) is not None))
+
+
 async def progress(session: AsyncSession, handoffs: list[Handoff]) -> tuple[int, int]:
     """How many of the cells now under the unit standing for these handoffs (the first one's, today) the
     directive reached, and how many reported."""
