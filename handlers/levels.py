@@ -151,6 +151,9 @@ async def _up_job(ctx: Context, upper: Directive, unit: Unit, sources: list[int]
         upper.id,
         unit.id,
         sources,
+        # Forwarded, its cells answer the upper directive's open period (a recurring one's Word report is
+        # otherwise about the last one closed).
+        upper.cycle if sources[0] == upper.id else None,
         ctx.today,
         str(ctx.event.channel),
         ctx.event.chat_id,
@@ -168,18 +171,22 @@ class _UpJob:
         upper_id: int,
         unit_id: int,
         source_ids: list[int],
+        cycle: int | None,
         today: date,
         channel: str,
         chat_id: str,
     ) -> None:
         self.runtime, self.scope, self.upper_id, self.unit_id = runtime, scope, upper_id, unit_id
-        self.source_ids, self.today, self.channel, self.chat_id = source_ids, today, channel, chat_id
+        self.source_ids, self.cycle, self.today = source_ids, cycle, today
+        self.channel, self.chat_id = channel, chat_id
 
     async def _draft(self) -> report_number.Draft | None:
         try:
             # Under the first directive's letterhead; a merged unit's other re-issues taken in, once each.
             first, *others = self.source_ids
-            return await report_number.build_draft(self.runtime, self.scope, first, self.today, also=others)
+            return await report_number.build_draft(
+                self.runtime, self.scope, first, self.today, self.cycle, also=others
+            )
         except Exception:
             log.exception(
                 "building the report up on directive %s for unit %s failed", self.upper_id, self.unit_id
@@ -219,7 +226,8 @@ class _UpJob:
                 unit = await unit_changes.current(session, unit)  # merged since: reported as its successor
                 source = await session.get(Directive, self.source_ids[0])
                 form_key = source.form_key if source is not None else upper.form_key
-                figures = rollup.snapshot(built.data, form_key) if built.data is not None else None
+                cycle = upward.answered_period(upper, source)
+                figures = rollup.snapshot(built.data, form_key, cycle) if built.data is not None else None
                 # One report for the units merged into this one: its figures are kept once (on the first
                 # handoff), so adding up "from below" never counts them twice.
                 for handoff in group:

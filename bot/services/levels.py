@@ -438,6 +438,8 @@ async def reissue_draft(
         meta={
             "upper_id": upper.id,
             "upper_deadline": upper.deadline.isoformat() if upper.deadline else None,
+            # The upper period it carries out (a recurring directive's open one): its report upward answers it.
+            "upper_cycle": upper.cycle,
             "implements": line,
             "cited": [line.removeprefix("Thực hiện ")],
             "deadline_confirmed": False,

@@ -236,6 +236,14 @@ async def upper_chats(session: AsyncSession, upper: Directive) -> list[tuple[str
     return await levels.board_chats(session, upper.unit_id) if upper.unit_id else []
 
 
+def answered_period(upper: Directive, source: Directive | None) -> int:
+    """The upper directive's period a report upward answers: the one a re-issue carried out (recorded when it was
+    drafted), else, forwarded, the one open now (whose deadline says whether it is late). A unit keeps one report
+    upward per directive, its latest: the upper board adds up from below only for the period it answered."""
+    kept = (source.meta or {}).get("upper_cycle") if source is not None and source.id != upper.id else None
+    return kept if isinstance(kept, int) else upper.cycle
+
+
 def record_report(
     handed: Handoff, upper: Directive, at: datetime, today: date, figures: dict[str, Any] | None = None
 ) -> None:

@@ -23,7 +23,7 @@ from bot.services.status.counts import (
     counts_outside,
     new_reports_since,
 )
-from bot.services.status.family import families, family, family_counts
+from bot.services.status.family import families, family, family_counts, family_of_period
 from bot.services.status.figures import form_aggregates
 from bot.services.status.lookup import (
     OPEN_DAYS_AFTER_DEADLINE,
@@ -96,6 +96,7 @@ __all__ = [
     "families",
     "family",
     "family_counts",
+    "family_of_period",
     "figure_lines",
     "file_slug",
     "find_directive",
