@@ -33,9 +33,9 @@ from bot.services.report_data import UnitStatus
 from storage.db import make_engine, make_sessionmaker, transaction
 from storage.models import Directive, DirectiveCycle, DirectiveTarget, Handoff, Outbox, Report, Unit
 from tests.levels_support import UPPER, province_hands_down, reissues, two_communes
-from tests.test_rollup import NON_MEMBERS, OWN, SUA, _answer, _file, _word
 from tests.support import EXAMPLE_ROSTER, QUICK, SAMPLES, sample, travel_to
 from tests.test_cli import query
+from tests.test_rollup import NON_MEMBERS, OWN, SUA, _answer, _file, _word
 from tests.test_zalo_flows import board_member, secretary
 from tests.zalo_fixtures import OA, ZaloPerson, ZaloWorld, eventually, zalo
 

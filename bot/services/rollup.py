@@ -8,7 +8,10 @@ the intermediate reports or from the cells; every output names its source (docs/
   and forwards, as one set of rows.
 
 By default the figures come from the cells while a unit below has yet to report up, from below once every one
-has. What each unit below did and how far its cells got is `upward.below`; this module only adds up.
+has. A recurring directive is aggregated per period the same way: a report upward names the period it answers
+(`upward.answered_period`), so "reported up" means for that period, and its cells are that period's reports and the
+re-issues that carried that period out (`status.family_of_period`). What each unit below did and how far its cells
+got is `upward.below`; this module only adds up.
 """
 
 from __future__ import annotations
