@@ -32,7 +32,7 @@ from bot.services.forms_store import get_form
 from bot.services.report_data import UnitStatus
 from storage.db import make_engine, make_sessionmaker, transaction
 from storage.models import Directive, DirectiveCycle, DirectiveTarget, Handoff, Outbox, Report, Unit
-from tests.levels_support import UPPER, province_hands_down, reissues, two_communes
+from tests.levels_support import UPPER, is_word, province_hands_down, reissues, two_communes
 from tests.support import EXAMPLE_ROSTER, QUICK, SAMPLES, sample, travel_to
 from tests.test_cli import query
 from tests.test_rollup import NON_MEMBERS, OWN, SUA, _answer, _file, _word
@@ -352,6 +352,8 @@ async def test_a_monthly_directive_handed_down_aggregates_each_period_from_below
         await commune.say("báo cáo lên 747")
         await commune.tap("Gửi lên cấp trên")
         await commune.wait_for_text("Đã gửi báo cáo lên")
+    # Both Word reports upward reached the province board before it asks for its own files.
+    await province.wait_until(lambda ms: sum(is_word(m) for m in ms) == 2)
     async with transaction(runtime.sessions) as session:
         kept = (await session.scalars(select(Handoff.report_figures))).all()
     assert sorted(k["cycle"] for k in kept if k) == [1, 1], kept  # each answers period 1
