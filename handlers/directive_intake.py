@@ -591,13 +591,10 @@ async def _show_audience(ctx: Context, draft: Directive, state: dict[str, object
     tail.append([Button(msg.BUTTON_BACK, b.BackToPreview(*at).encode())])
     rows = _fitting(ctx, rows, units, tail)
     if cells:
-        p = await directives.plan(ctx.session, cells)
-        text = msg.AUDIENCE_SUMMARY.format(cells=p.cells, people=p.reachable, unregistered=p.unregistered)
-        if p.reachable:
-            form = await get_form(ctx.session, draft.form_key)
-            channels = ctx.runtime.channels
-            forecast = await reach.forecast_broadcast(ctx.session, ctx.clock, channels, draft, cells, form)
-            text = f"{text}\n\n{reach.describe(forecast)}"
+        form = await get_form(ctx.session, draft.form_key)
+        channels = ctx.runtime.channels
+        seen = await reach.outlook(ctx.session, ctx.clock, channels, draft, cells, form)
+        text = reach.describe_outlook(seen)
     else:
         text = msg.AUDIENCE_EMPTY
     ctx.reply(f"{msg.ASK_AUDIENCE}\n\n{text}", rows)
@@ -686,9 +683,9 @@ async def _send(
         code = directive_code(draft.id)
         ctx.reply(msg.REPLACED.format(number=draft.number or "", code=code, cells=plan.cells, old=old))
     else:
-        ctx.reply(
-            msg.QUEUED.format(number=draft.number or "", cells=plan.cells, code=directive_code(draft.id))
-        )
+        queued = msg.QUEUED.format(number=draft.number or "", cells=plan.cells, code=directive_code(draft.id))
+        how = reach.describe_route(down.route) if down.route is not None else ""
+        ctx.reply(f"{queued}\n{how}" if how else queued)
     names = [[u.name for u in units] for units in (down.handed, down.held, down.bypassed)]
     for line in level_msg.sent_down(*names):  # more cells or a correction go down the levels too
         ctx.reply(line)

@@ -118,8 +118,8 @@ async def baocaolen(ctx: Context) -> None:
     handed_unit = await ctx.session.get(Unit, group[0].unit_id)
     unit = await unit_changes.current(ctx.session, handed_unit) if handed_unit else None
     group = await levels.handoffs_of(ctx.session, upper.id, unit.id) if unit else group
-    source = next((s for h in group if (s := upward.source_of(h)) is not None), None)
-    if source is None or unit is None:
+    sources = upward.sources_of(group)
+    if not sources or unit is None:
         ctx.reply(msg.UP_NOT_ACTED.format(number=upper.number or ""))
         return
     cells, reported = await upward.progress(ctx.session, group)
@@ -131,7 +131,7 @@ async def baocaolen(ctx: Context) -> None:
         cells=cells,
     )
     ctx.reply(text, [[_send_button(upper.id, unit.id)]])
-    job = await _up_job(ctx, upper, unit, source)
+    job = await _up_job(ctx, upper, unit, sources)
     ctx.after_commit.append(lambda: ctx.runtime.spawn(job.preview(), name=f"report up on {upper.id}"))
 
 
@@ -140,23 +140,27 @@ def _send_button(upper_id: int, unit_id: int) -> Button:
 
 
 async def _send_up(ctx: Context, group: list[Handoff], upper: Directive, unit: Unit) -> None:
-    source = next((s for h in group if (s := upward.source_of(h)) is not None), None)
-    if source is None:
+    sources = upward.sources_of(group)
+    if not sources:
         ctx.reply(msg.UP_NOT_ACTED.format(number=upper.number or ""))
         return
-    job = await _up_job(ctx, upper, unit, source)
+    job = await _up_job(ctx, upper, unit, sources)
     ctx.after_commit.append(lambda: ctx.runtime.spawn(job.send(), name=f"report up on {upper.id}"))
 
 
-async def _up_job(ctx: Context, upper: Directive, unit: Unit, source: int) -> _UpJob:
-    """The unit's report upward on `upper`, built after this event's transaction, answered in this chat."""
+async def _up_job(ctx: Context, upper: Directive, unit: Unit, sources: list[int]) -> _UpJob:
+    """The unit's report upward on `upper`, built after this event's transaction from every directive its cells
+    reported on (`sources`), answered in this chat."""
     scope = await status.scope_of(ctx.session, ctx.roles)
     return _UpJob(
         ctx.runtime,
         scope,
         upper.id,
         unit.id,
-        source,
+        sources,
+        # Forwarded, its cells answer the upper directive's open period (a recurring one's Word report is
+        # otherwise about the last one closed).
+        upper.cycle if sources[0] == upper.id else None,
         ctx.today,
         str(ctx.event.channel),
         ctx.event.chat_id,
@@ -173,17 +177,23 @@ class _UpJob:
         scope: status.Scope,
         upper_id: int,
         unit_id: int,
-        source_id: int,
+        source_ids: list[int],
+        cycle: int | None,
         today: date,
         channel: str,
         chat_id: str,
     ) -> None:
         self.runtime, self.scope, self.upper_id, self.unit_id = runtime, scope, upper_id, unit_id
-        self.source_id, self.today, self.channel, self.chat_id = source_id, today, channel, chat_id
+        self.source_ids, self.cycle, self.today = source_ids, cycle, today
+        self.channel, self.chat_id = channel, chat_id
 
     async def _draft(self) -> report_number.Draft | None:
         try:
-            return await report_number.build_draft(self.runtime, self.scope, self.source_id, self.today)
+            # Under the first directive's letterhead; a merged unit's other re-issues taken in, once each.
+            first, *others = self.source_ids
+            return await report_number.build_draft(
+                self.runtime, self.scope, first, self.today, self.cycle, also=others
+            )
         except Exception:
             log.exception(
                 "building the report up on directive %s for unit %s failed", self.upper_id, self.unit_id
@@ -221,9 +231,10 @@ class _UpJob:
                 self._answer(session, [Reply(text=board_msg.EXPORT_FAILED)])
             else:
                 unit = await unit_changes.current(session, unit)  # merged since: reported as its successor
-                source = await session.get(Directive, self.source_id)
+                source = await session.get(Directive, self.source_ids[0])
                 form_key = source.form_key if source is not None else upper.form_key
-                figures = rollup.snapshot(built.data, form_key) if built.data is not None else None
+                cycle = upward.answered_period(upper, source)
+                figures = rollup.snapshot(built.data, form_key, cycle) if built.data is not None else None
                 # One report for the units merged into this one: its figures are kept once (on the first
                 # handoff), so adding up "from below" never counts them twice.
                 for handoff in group:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -51,15 +52,17 @@ async def build_draft(
     today: date,
     cycle: int | None = None,
     source: str | None = None,
+    also: Sequence[int] = (),
 ) -> Draft:
     """The draft with the register's number; when that number is only proposed, the offer to take it. `cycle`:
     a recurring directive's period (None: the last closed one); `source`: where a directive handed down to units
-    below is aggregated from (None: the default, see bot/services/rollup.py)."""
+    below is aggregated from (None: the default, see bot/services/rollup.py); `also`: the other directives the report
+    answers for (a report upward after a merge)."""
     async with runtime.sessions() as session:
         directive = await _directive(session, directive_id)
         period = await cycles.cycle(session, directive, cycle) if cycle else None
         data, numbered = await report_draft.draft(
-            session, scope, directive, today, runtime.settings, period, source
+            session, scope, directive, today, runtime.settings, period, source, also
         )
     built = await asyncio.to_thread(board_files.render, board_files.DOCX, data, directive, today)
     if numbered is None or numbered.recorded:

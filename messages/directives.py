@@ -112,6 +112,10 @@ AUDIENCE_SUMMARY = (
     "{unregistered} chi bộ có bí thư chưa kết nối: sẽ nhận văn bản ngay khi kết nối."
 )
 CHANNEL_LABELS = {"telegram": "Telegram", "zalo": "Zalo", "zalo_oa": "Zalo OA"}
+AUDIENCE_DIRECT = (
+    "Chi bộ nhận trực tiếp: {people} bí thư đã kết nối; {unregistered} chi bộ có bí thư chưa kết nối sẽ nhận văn bản "
+    "ngay khi kết nối."
+)
 FORECAST_HEAD = "Dự kiến chi phí gửi:"
 FORECAST_FREE_CHANNEL = "• {channel}: {count} bí thư, miễn phí."
 FORECAST_CHANNEL = (

@@ -137,6 +137,27 @@ def sent_down(handed: list[str], held: list[str], bypassed: list[str]) -> list[s
     return lines
 
 
+# --- how a send's cells go: directly, through the boards below, held (before and after sending) ------------------
+ROUTE_DIRECT = "gửi trực tiếp tới {cells} chi bộ"
+ROUTE_HANDED = "{cells} chi bộ nhận qua ban của {boards} đơn vị cấp dưới (ban hành lại hoặc chuyển tiếp)"
+ROUTE_WAITING = "{cells} chi bộ thuộc {units} đơn vị có ban chưa tham gia Chibo: gửi thẳng hoặc giữ chờ ban, đồng chí chọn khi gửi"
+ROUTE_HELD = "{cells} chi bộ giữ chờ ban của {units} đơn vị"
+
+
+def route(
+    direct: int, handed: int, boards: int, waiting: int = 0, waiting_units: int = 0, held: bool = False
+) -> str:
+    """ "🧭 Gửi trực tiếp tới 2 chi bộ; 4 chi bộ nhận qua ban của 2 đơn vị cấp dưới (...)." """
+    parts = [ROUTE_DIRECT.format(cells=direct)]
+    if handed:
+        parts.append(ROUTE_HANDED.format(cells=handed, boards=boards))
+    if waiting:
+        template = ROUTE_HELD if held else ROUTE_WAITING
+        parts.append(template.format(cells=waiting, units=waiting_units))
+    text = "; ".join(parts)
+    return f"🧭 {text[0].upper()}{text[1:]}."
+
+
 # --- a lower board adding its own files before forwarding ----------------------------------------------------------
 ASK_FILES = (
     "📎 Đồng chí gửi các tệp của {unit} (văn bản, hướng dẫn) để chuyển kèm văn bản {number} tới các chi bộ{how}. "

@@ -13,7 +13,7 @@ import openpyxl
 from docx import Document
 from sqlalchemy import select
 
-from bot.services import directives, levels
+from bot.services import cycles, directives, levels
 from bot.services.directive_parser import parse_directive
 from bot.services.forms_store import get_form
 from storage.db import transaction
@@ -94,9 +94,13 @@ async def province_sends(world: ZaloWorld) -> None:
 
 
 async def province_hands_down(
-    world: ZaloWorld, communes: tuple[str, ...], choice: levels.Unstaffed = levels.Unstaffed.DIRECT
+    world: ZaloWorld,
+    communes: tuple[str, ...],
+    choice: levels.Unstaffed = levels.Unstaffed.DIRECT,
+    schedule: cycles.Schedule | None = None,
 ) -> levels.Down:
-    """Sample 747 sent by the province board to the cells of `communes`, as its chat send does: where it went."""
+    """Sample 747 sent by the province board to the cells of `communes`, as its chat send does (recurring on
+    `schedule`, its first deadline 10/04/2024): where it went."""
     async with transaction(world.runtime.sessions) as session:
         province = await session.scalar(select(Unit).where(Unit.code == "TU-LC"))
         assert province is not None
@@ -109,6 +113,7 @@ async def province_hands_down(
         )
         draft.number = UPPER
         directives.confirm_deadline(draft, date(2024, 4, 10))
+        cycles.set_schedule(draft, schedule)
         units = (await session.scalars(select(Unit).where(Unit.code.in_(communes)))).all()
         cells = await directives.cells_under(session, list(units))
         form = await get_form(session, draft.form_key)

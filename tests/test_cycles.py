@@ -3,13 +3,16 @@ another; a cell's report belongs to the period open when it was sent; the cell i
 period; the board's status names the open period, and the Excel export and the Word draft of a closed period
 still show that period's reports. A half-yearly schedule comes from the document's own two dates, applied by the
 board in the intake preview (typed choices on the Zalo Bot Platform, buttons on the OA); the shell takes
-`--every`; two instances open a period once."""
+`--every`; two instances open a period once. A monthly directive handed down to the boards below aggregates each
+period like a one-off one: from the reports upward that answered that period when every unit below sent one, else
+from that period's cells, saying which."""
 
 from __future__ import annotations
 
 import asyncio
 import io
 from datetime import date
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -28,9 +31,11 @@ from bot.services.directive_parser import parse_directive
 from bot.services.forms_store import get_form
 from bot.services.report_data import UnitStatus
 from storage.db import make_engine, make_sessionmaker, transaction
-from storage.models import Directive, DirectiveCycle, DirectiveTarget, Outbox, Report, Unit
+from storage.models import Directive, DirectiveCycle, DirectiveTarget, Handoff, Outbox, Report, Unit
+from tests.levels_support import UPPER, is_word, province_hands_down, reissues, two_communes
 from tests.support import EXAMPLE_ROSTER, QUICK, SAMPLES, sample, travel_to
 from tests.test_cli import query
+from tests.test_rollup import NON_MEMBERS, OWN, SUA, _answer, _file, _word
 from tests.test_zalo_flows import board_member, secretary
 from tests.zalo_fixtures import OA, ZaloPerson, ZaloWorld, eventually, zalo
 
@@ -313,3 +318,64 @@ async def test_two_instances_open_the_next_period_once(db_url: str, clock: Clock
     finally:
         await first.dispose()
         await second.dispose()
+
+
+@pytest.mark.parametrize("zalo", [OA], indirect=True)  # where boards re-issue and report upward by chat
+async def test_a_monthly_directive_handed_down_aggregates_each_period_from_below_or_from_its_cells(
+    zalo: ZaloWorld, tmp_path: Path
+) -> None:
+    runtime = zalo.runtime
+    people = await two_communes(zalo, tmp_path, "k", cells=("pao", "sai"))
+    province, tan_phong, nam_cuoi = people.province, people.tan_phong, people.nam_cuoi
+    pao, sai = people.cells["pao"], people.cells["sai"]  # X-TP-B1 (of 3 cells), X-NC-B1 (of 1)
+    await province_hands_down(zalo, ("X-TP", "X-NC"), schedule=cycles.monthly(10))
+
+    # Period 1 (kỳ 04/2024): Tân Phong re-issues it, Nậm Cuổi forwards it; a cell of each reports; both report up.
+    await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    await tan_phong.tap("Ban hành lại")
+    await tan_phong.wait_for_text("Thực hiện Công văn số 747-CV/ĐUK")
+    await reissues(tan_phong, OWN, "8/4/2024")
+    await nam_cuoi.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    await nam_cuoi.tap("Chuyển nguyên văn")
+    await nam_cuoi.wait_for_text("Đã chuyển nguyên văn")
+    await pao.wait_for_text(OWN)
+    await sai.wait_for_text(UPPER)
+    await pao.say(QUICK)  # 12 non-members
+    await sai.say(QUICK)  # 12 non-members, period 1
+
+    async def reports(count: int) -> bool:
+        async with transaction(runtime.sessions) as session:
+            return len((await session.scalars(select(Report.id))).all()) == count
+
+    await eventually(lambda: reports(2), "both cells' reports are saved")
+    for commune in (tan_phong, nam_cuoi):
+        await commune.say("báo cáo lên 747")
+        await commune.tap("Gửi lên cấp trên")
+        await commune.wait_for_text("Đã gửi báo cáo lên")
+    # Both Word reports upward reached the province board before it asks for its own files.
+    await province.wait_until(lambda ms: sum(is_word(m) for m in ms) == 2)
+    async with transaction(runtime.sessions) as session:
+        kept = (await session.scalars(select(Handoff.report_figures))).all()
+    assert sorted(k["cycle"] for k in kept if k) == [1, 1], kept  # each answers period 1
+
+    # Period 2 opens; Sài reports on it; no unit below has reported up for it.
+    travel_to(runtime, 2024, 4, 11, 8, 5)
+    assert await reminders_job(runtime) is not None
+    await sai.say(SUA)  # 5 non-members, period 2
+    await eventually(lambda: reports(3), "the second period's report is saved")
+
+    # The closed period: both communes reported up for it, so from below by default, saying so; or from that
+    # period's cells (Páo's through the re-issue, Sài's first report), saying so.
+    word = _word(await _file(zalo, province, "báo cáo 747 kỳ 04/2024", ".docx"))
+    assert "Nguồn số liệu: báo cáo của 2/2 đơn vị cấp dưới" in word, word[:2000]
+    assert f"{NON_MEMBERS}: 24 người" in word, word[:2000]
+    word = _word(await _file(zalo, province, "báo cáo 747 kỳ 04/2024 theo chi bộ", ".docx"))
+    assert "Nguồn số liệu: báo cáo trực tiếp của 2/4 chi bộ" in word, word[:2000]
+    assert f"{NON_MEMBERS}: 24 người" in word, word[:2000]
+
+    # The open period: the reports upward answered the one before, so from its cells (Tân Phong's re-issue carried
+    # out period 1 only: the forwarded cell is this period's one), saying so; from below, nobody has reported.
+    text = await _answer(province, "tổng hợp 747")
+    assert "Nguồn số liệu: báo cáo trực tiếp của 1/1 chi bộ" in text and f"{NON_MEMBERS}: 5" in text, text
+    text = await _answer(province, "tổng hợp 747 theo cấp dưới")
+    assert "Nguồn số liệu: báo cáo của 0/2 đơn vị cấp dưới" in text, text

@@ -10,6 +10,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import html
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -53,6 +54,12 @@ from tests.zalo_fixtures import BOT_PLATFORM, OA, ZaloPerson, ZaloWorld, zalo
 
 __all__ = ["host", "zalo"]
 
+# How the province's send of 747 to every cell goes, before the board chose for Nậm Cuổi and after it held it.
+ROUTE_BEFORE = (
+    "Gửi trực tiếp tới 5 chi bộ; 3 chi bộ nhận qua ban của 1 đơn vị cấp dưới (ban hành lại hoặc chuyển tiếp); "
+    "1 chi bộ thuộc 1 đơn vị có ban chưa tham gia Chibo"
+)
+ROUTE_HELD = "3 chi bộ nhận qua ban của 1 đơn vị cấp dưới (ban hành lại hoặc chuyển tiếp); 1 chi bộ giữ chờ ban của 1 đơn vị."
 GUIDE = "Hướng dẫn của Đảng ủy xã Nậm Cuổi về sinh hoạt chuyên đề.docx"
 NOTE = (
     "Các chi bộ bản tổ chức sinh hoạt chuyên đề trước ngày 20 hằng tháng và gửi ảnh biên bản về Đảng ủy xã."
@@ -85,9 +92,16 @@ async def test_the_chat_holds_a_directive_for_an_unjoined_board_which_forwards_i
     sai = await secretary(zalo, "sai-d1", *SECRETARIES["sai"])  # X-NC-B1
 
     await drafts_747_for_every_cell(province)
+    # Told as it will happen: the bloc's 5 cells directly, Tân Phong's 3 through its board, Nậm Cuổi's apart; of
+    # the secretaries who joined, only those it reaches directly count (Sài's commune waits for the choice).
+    outlook = await province.wait_for_text(ROUTE_BEFORE)
+    assert "Sẽ gửi tới" not in outlook.text and "Chi bộ nhận trực tiếp: 0 bí thư" in outlook.text, (
+        outlook.text
+    )
     asked = await province.tap("Gửi ngay")
     assert "Đảng ủy xã Nậm Cuổi" in asked.text and "chưa có ai tham gia" in asked.text, province.describe()
     await province.tap("Giữ chờ ban đơn vị")
+    await province.wait_for_text("Đã xếp lịch gửi văn bản", "tới 5 chi bộ", ROUTE_HELD)
     await province.wait_for_text("Giữ chờ ban của 1 đơn vị", "Đảng ủy xã Nậm Cuổi")
     await province.wait_for_text("Chuyển tới ban của 1 đơn vị", "Đảng ủy xã Tân Phong")
     await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
@@ -169,6 +183,9 @@ async def test_the_shell_hands_down_like_the_chat_and_holds_for_an_unjoined_boar
     assert "Handed to the boards of 1 units below, to re-issue or forward: Đảng ủy xã Tân Phong" in said, said
     assert "handed to the first who joins: Đảng ủy xã Nậm Cuổi" in said, said
     assert "tới 5 chi bộ" in said, said  # the bloc's cells: no board of theirs has joined
+    assert ROUTE_HELD in said, said
+    # The forecast counts Cúc (reached directly), never Páo (Tân Phong's board sends to him).
+    assert "• Zalo: 1 bí thư, miễn phí." in said, said
     zalo.runtime.clock.set(datetime.now(UTC))  # past the moment the shell queued it
     zalo.runtime.sender.wake()
     await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
@@ -207,8 +224,12 @@ async def test_the_browser_hands_down_and_asks_about_units_whose_board_has_not_j
         "unit": str(top),
         "deadline": "2024-10-30",
     }
+    status, text = await browser.post(preview, {**form, "check": "1"})  # how it would go, nothing sent
+    assert status == 200 and html.unescape(ROUTE_BEFORE) in html.unescape(text), text
+    assert 'name="unstaffed"' not in text and await handoffs(zalo) == {}
     status, text = await browser.post(preview, form)
     assert status == 200 and "Đảng ủy xã Nậm Cuổi" in text and 'name="unstaffed"' in text, text
+    assert ROUTE_BEFORE in html.unescape(text), text
     assert await handoffs(zalo) == {}  # nothing sent before the board chose
     status, _ = await browser.post(preview, {**form, "unstaffed": "direct"})
     assert status == 303

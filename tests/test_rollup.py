@@ -24,13 +24,25 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.services import upward
 from storage.db import transaction
-from storage.models import Directive, Handoff, Unit
+from storage.models import Directive, Handoff, Report, Unit
 from tests.levels_support import CAMPAIGN_REISSUE as OWN
-from tests.levels_support import UPPER, campaign, docx_text, sheet, xlsx_summary
-from tests.zalo_fixtures import ZaloPerson, ZaloWorld, zalo
+from tests.levels_support import (
+    SUA_REPORT,
+    UPPER,
+    campaign,
+    docx_text,
+    province_sends,
+    reissues,
+    sheet,
+    two_communes,
+    xlsx_summary,
+)
+from tests.support import QUICK
+from tests.zalo_fixtures import ZaloPerson, ZaloWorld, eventually, zalo
 
 __all__ = ["zalo"]
 
+NAM_CUOI_OWN = "16-CV/ĐU"  # Nậm Cuổi's re-issue (the merge test)
 FROM_CELLS = "Nguồn số liệu: báo cáo trực tiếp của 3/4 chi bộ"
 FROM_BELOW = "Nguồn số liệu: báo cáo của 1/2 đơn vị cấp dưới"
 NON_MEMBERS = "Số quần chúng tham gia"
@@ -226,3 +238,50 @@ def test_the_units_below_are_dated_in_the_users_time_zone() -> None:
     text = upward.render_below([row], ZoneInfo("Asia/Ho_Chi_Minh"))
     assert "(04/04/2024)" in text and "báo cáo lên 04/04/2024" in text, text
     assert "03/04/2024" not in text, text
+
+
+async def test_after_a_merge_the_successor_reports_upward_from_both_communes_reissues_once_each(
+    zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
+) -> None:
+    """Both communes re-issued 747 before they were merged: the successor's report upward answers for both
+    re-issues, its Word draft built from each once (figures, appendix rows), and so are the figures it keeps."""
+    people = await two_communes(zalo, tmp_path, "m", cells=("pao", "sai"))
+    tan_phong, nam_cuoi = people.tan_phong, people.nam_cuoi
+    pao, sai = people.cells["pao"], people.cells["sai"]  # X-TP-B1, X-NC-B1
+    await province_sends(zalo)
+    for board, number in ((tan_phong, OWN), (nam_cuoi, NAM_CUOI_OWN)):
+        await board.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+        await board.tap("Ban hành lại")
+        await board.wait_for_text("Thực hiện Công văn số 747-CV/ĐUK")
+        await reissues(board, number, "8/4/2024")
+    await pao.wait_for_text(OWN)
+    await sai.wait_for_text(NAM_CUOI_OWN)
+    await pao.say(QUICK)  # 12 non-members, 25/30 members
+    await sai.say(SUA_REPORT)  # 5 non-members, 20/22 members
+
+    async def reported() -> bool:
+        async with transaction(zalo.runtime.sessions) as session:
+            return len((await session.scalars(select(Report.id))).all()) == 2
+
+    await eventually(reported, "both cells' reports are saved")
+    merged = await asyncio.to_thread(
+        cli.invoke,
+        app,
+        ["units", "merge", "X-TP", "X-NC", "--into", "X-MOI", "--name", "Đảng ủy xã Tân Phong mới"],
+    )
+    assert merged.exit_code == 0, merged.output
+
+    content = await _file(zalo, tan_phong, "báo cáo lên 747", ".docx")
+    word = docx_text(content)
+    assert f"{NON_MEMBERS}: 17 người" in word and "45/52" in word, word[:2000]
+    assert sorted(_appendix(content)) == [5, 12], word  # each re-issue's cells, once
+    assert "Có 2/4 đơn vị đã báo cáo" in word, word[:2000]
+    await tan_phong.tap("Gửi lên cấp trên")
+    await tan_phong.wait_for_text("Đã gửi báo cáo lên")
+    async with transaction(zalo.runtime.sessions) as session:
+        kept = [f for f in (await session.scalars(select(Handoff.report_figures))).all() if f is not None]
+    assert len(kept) == 1, kept  # one report for both units, kept once
+    assert kept[0]["counts"]["targeted"] == 4 and kept[0]["counts"]["reported_on_time"] == 2, kept
+    assert kept[0]["aggregates"]["sums"] == {"quan_chung": 17}
+    text = await _answer(people.province, "tổng hợp 747 theo cấp dưới")
+    assert FROM_BELOW.replace("1/2", "1/1") in text and f"{NON_MEMBERS}: 17" in text, text

@@ -191,7 +191,8 @@ def directive_send(
                 ) from exc
             await directives.attach(session, draft.id, stored)
         channels = await built_channels(session, settings, clock)
-        forecast = await reach.forecast_broadcast(session, clock, channels, draft, cells, chosen)
+        # Before the send queues anything; of the cells it reaches directly (a board below reaches the others).
+        seen = await reach.outlook(session, clock, channels, draft, cells, chosen, unstaffed)
         choice = (repeat, existing) if existing is not None and repeat is not None else None
         down, carrier = await repeats.send_as(
             session, clock, draft, cells, chosen, choice, actor="cli", unstaffed=unstaffed
@@ -233,7 +234,9 @@ def directive_send(
             )
             if units
         ]
-        return "\n".join(line for line in (done, *below, form_used, reach.describe(forecast)) if line)
+        how = reach.describe_route(down.route) if down.route is not None else ""
+        cost = reach.describe(seen.forecast) if seen.forecast is not None else ""
+        return "\n".join(line for line in (done, how, *below, form_used, cost) if line)
 
     def _repeated(repeats: list[Directive]) -> Directive | None:
         """The sent directive --repeat acts on; refuses to go on when the choice is missing or names none."""

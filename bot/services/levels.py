@@ -54,6 +54,41 @@ class Split:
     handed: dict[int, list[int]]
     unstaffed: dict[int, list[int]] = field(default_factory=dict)
 
+    def route(self, choice: Unstaffed | None) -> Route:
+        """How these cells go as the board chose for the units whose board has not joined (None: not asked yet,
+        their cells counted apart)."""
+        waiting = sum(len(cells) for cells in self.unstaffed.values())
+        direct = len(self.direct) + (waiting if choice is Unstaffed.DIRECT else 0)
+        handed = sum(len(cells) for cells in self.handed.values())
+        if choice is Unstaffed.DIRECT:
+            return Route(direct, handed, len(self.handed))
+        return Route(direct, handed, len(self.handed), waiting, len(self.unstaffed), choice)
+
+    def sent_directly(self, choice: Unstaffed | None) -> list[int]:
+        """The cells the sender queues itself: those under a unit whose board has not joined only once the board
+        chose to bypass it (before it chose, they are counted apart)."""
+        if choice is not Unstaffed.DIRECT:
+            return list(self.direct)
+        return self.direct + [c for cells in self.unstaffed.values() for c in cells]
+
+
+@dataclass(frozen=True)
+class Route:
+    """What the board is told of a send, before and after: the cells it reaches directly, those that go through
+    the boards of units below (and how many boards), and those under units whose board has not joined: held for
+    it (`choice` HOLD) or, before the board chose (None), counted apart."""
+
+    direct: int
+    handed: int = 0
+    boards: int = 0
+    waiting: int = 0
+    waiting_units: int = 0
+    choice: Unstaffed | None = None
+
+    @property
+    def only_direct(self) -> bool:
+        return not (self.handed or self.waiting)
+
 
 @dataclass(frozen=True)
 class Down:
@@ -64,6 +99,7 @@ class Down:
     handed: list[Unit] = field(default_factory=list)
     held: list[Unit] = field(default_factory=list)
     bypassed: list[Unit] = field(default_factory=list)
+    route: Route | None = None  # a new send's cells as they went (more cells and corrections: None)
 
 
 def _with_board(under: Unit | None) -> Select[Unit]:
@@ -124,11 +160,16 @@ async def split(session: AsyncSession, sender: Unit | None, cell_ids: list[int])
     return Split(direct, handed, waiting)
 
 
+async def split_of(session: AsyncSession, directive: Directive, cell_ids: list[int]) -> Split:
+    """These cells split as a send of `directive` from its board's unit would split them."""
+    sender = await session.get(Unit, directive.unit_id) if directive.unit_id else None
+    return await split(session, sender, cell_ids)
+
+
 async def unstaffed(session: AsyncSession, directive: Directive, cell_ids: list[int]) -> list[Unit]:
     """The units below the sender, among these cells', whose board staff has not joined: the upper board chooses
     whether their cells get the directive directly or it waits for their board (`Unstaffed`)."""
-    sender = await session.get(Unit, directive.unit_id) if directive.unit_id else None
-    return await _named(session, list((await split(session, sender, cell_ids)).unstaffed))
+    return await _named(session, list((await split_of(session, directive, cell_ids)).unstaffed))
 
 
 async def broadcast(
@@ -145,11 +186,8 @@ async def broadcast(
     """Send a board's directive down: directly to the cells no board below stands between, to the boards of the
     units below for the others; under a unit whose board has not joined, directly or held for it as the board
     chose. A re-issue is recorded on the upper directive it carries out."""
-    sender = await session.get(Unit, directive.unit_id) if directive.unit_id else None
-    parts = await split(session, sender, cell_ids)
-    direct = list(parts.direct)
-    if choice is Unstaffed.DIRECT:
-        direct += [c for cells in parts.unstaffed.values() for c in cells]
+    parts = await split_of(session, directive, cell_ids)
+    direct = parts.sent_directly(choice)
     plan = await directives.queue_broadcast(
         session, clock, directive, direct, form, actor=actor, person_id=person_id
     )
@@ -159,8 +197,8 @@ async def broadcast(
         await _insert(session, clock, directive, [u.id for u in waiting], HELD)
     await _record_reissue(session, clock, directive)
     if choice is Unstaffed.HOLD:
-        return Down(plan, handed, held=waiting)
-    return Down(plan, handed, bypassed=waiting)
+        return Down(plan, handed, held=waiting, route=parts.route(choice))
+    return Down(plan, handed, bypassed=waiting, route=parts.route(choice))
 
 
 async def _named(session: AsyncSession, unit_ids: list[int]) -> list[Unit]:
@@ -447,6 +485,8 @@ async def reissue_draft(
         meta={
             "upper_id": upper.id,
             "upper_deadline": upper.deadline.isoformat() if upper.deadline else None,
+            # The upper period it carries out (a recurring directive's open one): its report upward answers it.
+            "upper_cycle": upper.cycle,
             "implements": line,
             "cited": [line.removeprefix("Thực hiện ")],
             "deadline_confirmed": False,

@@ -21,11 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.events import Channel, Cost, Reply, WindowRules
-from bot.services import directives
+from bot.services import directives, levels
 from bot.services.directives import Recipient
 from bot.services.forms import FormSpec
 from bot.services.outbox import DIRECTIVE
 from messages import directives as msg
+from messages import levels as level_msg
 from storage.models import Directive, Outbox
 
 
@@ -198,6 +199,61 @@ async def spent(
 def channel_windows(channels: Mapping[str, Channel]) -> dict[str, WindowRules | None]:
     """Each configured channel's window rules (None: no windows)."""
     return {name: channel.windows for name, channel in channels.items()}
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """What the board is told before sending: how the cells go (directly, through the boards below, held), and of
+    those it reaches directly how many can be reached now and at what cost (`forecast`: None when none can)."""
+
+    route: levels.Route
+    plan: directives.Plan
+    forecast: Forecast | None
+
+
+async def outlook(
+    session: AsyncSession,
+    clock: Clock,
+    channels: Mapping[str, Channel],
+    directive: Directive,
+    cell_ids: list[int],
+    form: FormSpec | None,
+    choice: levels.Unstaffed | None = None,
+) -> Outlook:
+    """The outlook of sending `directive` to these cells down the levels, the units whose board has not joined as
+    `choice` (None: not chosen yet, their cells counted apart). A cell handed to a board below is not the sender's
+    to reach nor to pay for: that board's send is."""
+    parts = await levels.split_of(session, directive, cell_ids)
+    direct = parts.sent_directly(choice)
+    plan = await directives.plan(session, direct)
+    forecast = (
+        await forecast_broadcast(session, clock, channels, directive, direct, form)
+        if plan.reachable
+        else None
+    )
+    return Outlook(parts.route(choice), plan, forecast)
+
+
+def describe_route(route: levels.Route) -> str:
+    """How a send's cells go, in one line; "" when every one goes directly."""
+    if route.only_direct:
+        return ""
+    held = route.choice is levels.Unstaffed.HOLD
+    return level_msg.route(
+        route.direct, route.handed, route.boards, route.waiting, route.waiting_units, held=held
+    )
+
+
+def describe_outlook(seen: Outlook) -> str:
+    """The outlook as the board reads it before sending."""
+    p = seen.plan
+    if seen.route.only_direct:
+        head = msg.AUDIENCE_SUMMARY.format(cells=p.cells, people=p.reachable, unregistered=p.unregistered)
+    else:
+        direct = msg.AUDIENCE_DIRECT.format(people=p.reachable, unregistered=p.unregistered)
+        head = f"{describe_route(seen.route)}\n{direct}" if p.cells else describe_route(seen.route)
+    cost = describe(seen.forecast) if seen.forecast is not None else ""
+    return f"{head}\n\n{cost}" if cost else head
 
 
 def describe(forecast: Forecast) -> str:

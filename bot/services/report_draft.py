@@ -4,6 +4,7 @@ the command line build their drafts through here, so both show the same number."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -40,14 +41,16 @@ async def draft(
     settings: Settings,
     period: cycles.Cycle | None = None,
     source: str | None = None,
+    also: Sequence[int] = (),
 ) -> tuple[ReportData, doc_register.Numbered | None]:
     """The report's data with its letterhead, and the number it shows (recorded, or proposed); a directive without
     an issuer code has no register to number in, so its draft keeps the gap for the clerk (and None). A directive
-    handed down to units below is aggregated from `source` (`rollup.CELLS` or `rollup.BELOW`; None: the default)."""
+    handed down to units below is aggregated from `source` (`rollup.CELLS` or `rollup.BELOW`; None: the default);
+    `also`: the other directives the report answers for (`rollup.report_data`)."""
     # A recurring directive is reported on per period: by default the last one closed.
     period = period or await cycles.last_closed(session, directive)
     data = await rollup.report_data(
-        session, scope, directive, today, settings.timezone, source=source, period=period
+        session, scope, directive, today, settings.timezone, source=source, period=period, also=also
     )
     key = register_key(directive, settings, today)
     if not key.issuer_code:

@@ -8,7 +8,10 @@ the intermediate reports or from the cells; every output names its source (docs/
   and forwards, as one set of rows.
 
 By default the figures come from the cells while a unit below has yet to report up, from below once every one
-has. What each unit below did and how far its cells got is `upward.below`; this module only adds up.
+has. A recurring directive is aggregated per period the same way: a report upward names the period it answers
+(`upward.answered_period`), so "reported up" means for that period, and its cells are that period's reports and the
+re-issues that carried that period out (`status.family_of_period`). What each unit below did and how far its cells
+got is `upward.below`; this module only adds up.
 """
 
 from __future__ import annotations
@@ -54,17 +57,21 @@ _COUNTS = tuple(f.name for f in fields(Counts))
 # --- the figures a report upward carries ---------------------------------------------------------------------------
 
 
-def snapshot(data: ReportData, form_key: str | None) -> dict[str, Any]:
+def snapshot(data: ReportData, form_key: str | None, cycle: int = 1) -> dict[str, Any]:
     """The figures a unit's report upward was built from, as JSON for its handoff: the cells' counts and the
-    form's aggregates, with the form and the day they were built."""
-    return figures(data.counts, data.aggregates, form_key, data.generated_on)
+    form's aggregates, with the form, the day they were built and the upper directive's period they answer
+    (`cycle`: 1 for a one-off directive)."""
+    return figures(data.counts, data.aggregates, form_key, data.generated_on, cycle)
 
 
-def figures(counts: Counts, a: Aggregates, form_key: str | None, built_on: date) -> dict[str, Any]:
+def figures(
+    counts: Counts, a: Aggregates, form_key: str | None, built_on: date, cycle: int = 1
+) -> dict[str, Any]:
     return {
         "version": SNAPSHOT_VERSION,
         "form_key": form_key,
         "built_on": built_on.isoformat(),
+        "cycle": cycle,
         "counts": {name: getattr(counts, name) for name in _COUNTS},
         "aggregates": {
             "sessions_held": a.sessions_held,
@@ -76,12 +83,15 @@ def figures(counts: Counts, a: Aggregates, form_key: str | None, built_on: date)
     }
 
 
-def from_snapshot(value: object) -> tuple[Counts, Aggregates] | None:
-    """The counts and aggregates a stored snapshot holds; None when there is none or it cannot be read."""
+def from_snapshot(value: object, cycle: int | None = None) -> tuple[Counts, Aggregates] | None:
+    """The counts and aggregates a stored snapshot holds; None when there is none, it cannot be read, or it
+    answers another period than `cycle` (None: any; a snapshot kept before periods were recorded answers 1)."""
     if value is None:
         return None
     try:
         assert isinstance(value, Mapping)
+        if cycle is not None and int(value.get("cycle", 1)) != cycle:
+            return None
         counts = Counts(**{name: int(value["counts"].get(name, 0)) for name in _COUNTS})
         a = value["aggregates"]
         aggregates = Aggregates(
@@ -147,9 +157,14 @@ async def drill(
     return Drill(row, within, row.reissues if row.action == levels.REISSUED else [directive])
 
 
-def default_source(rows: Sequence[upward.Below]) -> str:
-    """From the cells while a unit below has yet to report up, from below once every one has."""
-    return BELOW if rows and all(row.reported_up is not None for row in rows) else CELLS
+def default_source(units: Sequence[BelowUnit]) -> str:
+    """From the cells while a unit below has yet to report up (for the period), from below once every one has."""
+    return BELOW if units and all(unit.counts is not None for unit in units) else CELLS
+
+
+async def source_by_default(session: AsyncSession, directive: Directive, rows: Sequence[upward.Below]) -> str:
+    """The source a board gets when it does not choose, for the period open now (the web offers it first)."""
+    return default_source(await _below_units(session, directive.id, rows, directive.cycle))
 
 
 def split_source(args: str) -> tuple[str, str | None]:
@@ -164,22 +179,24 @@ def split_source(args: str) -> tuple[str, str | None]:
 
 
 async def _below_units(
-    session: AsyncSession, directive_id: int, rows: Sequence[upward.Below]
+    session: AsyncSession, directive_id: int, rows: Sequence[upward.Below], cycle: int | None = None
 ) -> list[BelowUnit]:
-    """Each unit below with the figures of its report upward (summed over the units merged into it)."""
+    """Each unit below with the figures of its report upward (summed over the units merged into it); with
+    `cycle`, only a report upward answering that period counts (a unit keeps its latest one: one that answered
+    another period of a recurring directive leaves it not reported up for this one)."""
     query = select(Handoff.unit_id, Handoff.report_figures).where(Handoff.directive_id == directive_id)
     stored: dict[int, object] = {unit: figures for unit, figures in (await session.execute(query)).all()}
     out = []
     for row in rows:
         # Units merged since report once, as their successor: the figures sit on one of their handoffs.
         members = [m for m in (row.unit.id, *(u.id for u in row.merged)) if m in stored]
-        figures = [r for m in members if (r := from_snapshot(stored[m])) is not None]
+        figures = [r for m in members if (r := from_snapshot(stored[m], cycle)) is not None]
         reported = row.reported_up is not None and bool(figures)
         out.append(
             BelowUnit(
                 name=row.unit.name,
                 action=msg.action_of(row.action, [d.number or "" for d in row.reissues]),
-                reported_at=row.reported_up,
+                reported_at=row.reported_up if reported else None,
                 late=row.late_up,
                 counts=add_counts(c for c, _ in figures) if reported else None,
                 aggregates=add_aggregates(a for _, a in figures) if reported else None,
@@ -231,14 +248,14 @@ async def rollup(
     rows = await units_below(session, scope, directive.id)
     if not rows:
         return None
-    source = source or default_source(rows)
     form = await get_form(session, directive.form_key)
-    units = await _below_units(session, directive.id, rows)
+    units = await _below_units(session, directive.id, rows, directive.cycle)  # the period open now
+    source = source or default_source(units)
     if source == BELOW:
         counts, aggregates = _reported(units)
         direct = await status.counts_outside(session, scope, directive.id, [row.unit.path for row in rows])
         return Rollup(directive, form, BELOW, _below_note(units), counts, aggregates, units, direct)
-    ids = await status.family(session, directive.id)
+    ids = await status.family_of_period(session, directive, directive.cycle)
     counts = add_counts((await status.counts_by_directive(session, scope, ids)).values())
     aggregates = add_aggregates((await status.form_aggregates(session, scope, ids, form)).values())
     return Rollup(directive, form, CELLS, _cells_note(counts), counts, aggregates, units, Counts())
@@ -256,18 +273,29 @@ async def report_data(
     *,
     source: str | None = None,
     period: cycles.Cycle | None = None,
+    also: Sequence[int] = (),
 ) -> ReportData:
     """What the Excel export and the Word report show: for a directive handed down to units below the scope, its
-    figures from `source` (None: the default) saying so; for any other, or a recurring directive's closed period,
-    the directive's own targets (`status.report_data`)."""
+    figures from `source` (None: the default) saying so, of `period` for a recurring directive (None: the one
+    open now; a closed one aggregates the same way, from the reports upward that answered it or from that period's
+    cells); for any other, the directive's own targets (`status.report_data`). `also`: the other directives the
+    same report answers for (a lower board's report upward after a merge: each merged unit's re-issue), their
+    cells, units below and quotes taken in once each under `directive`'s letterhead."""
     base = await status.report_data(session, scope, directive, today, timezone, period=period)
-    closed = period is not None and not period.current
-    rows = [] if closed else await units_below(session, scope, directive.id)
-    if not rows:
+    number = period.number if period is not None else directive.cycle
+    closed = number if period is not None and not period.current else None
+    sources = list(dict.fromkeys((directive.id, *also)))
+    rows_of = {d: await units_below(session, scope, d) for d in sources}
+    rows = [row for d in sources for row in rows_of[d]]
+    if not rows and len(sources) == 1:
         return base
-    source = source or default_source(rows)
+    units = [
+        unit
+        for d in sources
+        for unit in await _below_units(session, d, rows_of[d], number if d == directive.id else None)
+    ]
+    source = source or default_source(units)
     if source == BELOW:
-        units = await _below_units(session, directive.id, rows)
         counts, aggregates = _reported(units)
         fields_ = base.directive.form_fields
         return replace(
@@ -281,18 +309,20 @@ async def report_data(
             source=_below_note(units),
             below=units,
         )
-    ids = await status.family(session, directive.id)
+    # Each directive once: a forward's family holds the re-issues below it, which may be sources too.
+    ids = [*await status.family_of_period(session, directive, number)]
+    ids = list(dict.fromkeys(ids + [i for d in sources[1:] for i in await status.family(session, d)]))
     form = await get_form(session, directive.form_key)
     photos = [spec.key for spec in form.photo_fields] if form is not None else []
-    cells = list(base.rows)
-    for reissue in ids[1:]:  # their photo links name the re-issue the cell reported on
+    cells = list(base.rows)  # the directive's own targets, of the period
+    for other in ids[1:]:  # re-issues report once; their photo links name the directive the cell reported on
         cells += [
-            replace(row, directive_id=reissue)
-            for row in await status.unit_rows(session, scope, reissue, photos)
+            replace(row, directive_id=other) for row in await status.unit_rows(session, scope, other, photos)
         ]
     cells.sort(key=lambda row: row.path)
     counts = Counts.from_rows(cells)
-    said = await status.quotes(session, scope, ids, form)
+    said = await status.quotes(session, scope, ids[:1], form, cycle=closed)
+    said += await status.quotes(session, scope, ids[1:], form) if ids[1:] else []
     return replace(
         base,
         rows=cells,
@@ -301,7 +331,7 @@ async def report_data(
         highlights=status.of_kind(said, "highlights"),
         difficulties=status.of_kind(said, "difficulties"),
         recommendations=status.of_kind(said, "recommendations"),
-        source=_cells_note(counts),
+        source=_cells_note(counts) if rows else "",
     )
 
 

@@ -212,6 +212,12 @@ def source_of(handed: Handoff) -> int | None:
     return handed.directive_id if handed.action == FORWARDED else None
 
 
+def sources_of(handoffs: list[Handoff]) -> list[int]:
+    """Every directive the cells of these handoffs' unit reported on (units merged since: each one's re-issue, the
+    upper directive once however many forwarded it), the unit's own handoff's first; empty before any acted."""
+    return list(dict.fromkeys(s for h in handoffs if (s := source_of(h)) is not None))
+
+
 async def progress(session: AsyncSession, handoffs: list[Handoff]) -> tuple[int, int]:
     """How many of the cells now under the unit standing for these handoffs (the first one's, today) the
     directive reached, and how many reported."""
@@ -230,6 +236,14 @@ async def progress(session: AsyncSession, handoffs: list[Handoff]) -> tuple[int,
 async def upper_chats(session: AsyncSession, upper: Directive) -> list[tuple[str, str]]:
     """Where the upper board reads: every joined board member of the unit that sent the upper directive."""
     return await levels.board_chats(session, upper.unit_id) if upper.unit_id else []
+
+
+def answered_period(upper: Directive, source: Directive | None) -> int:
+    """The upper directive's period a report upward answers: the one a re-issue carried out (recorded when it was
+    drafted), else, forwarded, the one open now (whose deadline says whether it is late). A unit keeps one report
+    upward per directive, its latest: the upper board adds up from below only for the period it answered."""
+    kept = (source.meta or {}).get("upper_cycle") if source is not None and source.id != upper.id else None
+    return kept if isinstance(kept, int) else upper.cycle
 
 
 def record_report(

@@ -309,7 +309,7 @@ class Dashboard:
         return pages.render(
             "directive.html",
             below=below,
-            default_source=rollup.default_source(below) if below else None,
+            default_source=await rollup.source_by_default(session, directive, below) if below else None,
             sources=SOURCES,
             refresh_seconds=PROGRESS_SECONDS,
             who=who,

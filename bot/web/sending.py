@@ -13,8 +13,9 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import audit, directives, levels, reading, repeats, status, web_access
+from bot.services import audit, directives, levels, reach, reading, repeats, status, web_access
 from bot.services.files import FileTooLarge
+from bot.services.forms import FormSpec
 from bot.services.forms_store import DEFAULT_FORM, get_form, list_forms
 from bot.services.secrecy import secrecy_grade
 from bot.web import pages
@@ -111,9 +112,11 @@ class Sending:
         codes: str = "",
         unstaffed: list[Unit] | None = None,
         repeat: str = "",
+        outlook: str = "",
     ) -> web.StreamResponse:
         """The preview form; with `earlier`, the directives it repeats and the three choices the chat offers; with
-        `unstaffed`, the units whose board has not joined and the two choices for them (`repeat`: as chosen)."""
+        `unstaffed`, the units whose board has not joined and the two choices for them (`repeat`: as chosen);
+        `outlook`: how the picked cells would go and what it costs (`reach.describe_outlook`)."""
         shown = (earlier or [])[: repeats.MAX_SHOWN]
         counts = await status.counts_by_directive(session, scope, [d.id for d in shown]) if shown else {}
         units = []
@@ -144,6 +147,7 @@ class Sending:
             codes=codes,
             unstaffed=unstaffed or [],
             repeat=repeat,
+            outlook=outlook,
         )
 
     async def send(
@@ -188,19 +192,23 @@ class Sending:
             return await self._preview(session, who, scope, draft, msg.SEND_NEEDS_UNITS)
         directives.confirm_deadline(draft, deadline)
         draft.form_key = form.key
+        marked = {u.id for u in picked}
+        if posted.get("check"):  # how it would go, as the chat says before «Gửi ngay»; nothing sent
+            said = await self._outlook(session, draft, cells, form)
+            return await self._preview(session, who, scope, draft, "", None, marked, typed, outlook=said)
         # The chat's and the CLI's rule: a repeat of a directive already sent goes out only as the board chose.
         earlier = await status.repeats_of(session, scope, draft)
         choice = repeats.parse_choice(str(posted.get("repeat", "")), earlier) if earlier else None
         if earlier and choice is None:
-            return await self._preview(session, who, scope, draft, "", earlier, {u.id for u in picked})
+            return await self._preview(session, who, scope, draft, "", earlier, marked)
         how = levels.choice_of(str(posted.get("unstaffed", "")))
         if repeats.broadcasts(choice) and how is None:
             waiting = await levels.unstaffed(session, draft, cells)
             if waiting:
                 repeat = str(posted.get("repeat", ""))
-                marked = {u.id for u in picked}
+                said = await self._outlook(session, draft, cells, form)
                 return await self._preview(
-                    session, who, scope, draft, "", None, marked, typed, waiting, repeat
+                    session, who, scope, draft, "", None, marked, typed, waiting, repeat, said
                 )
         _, watched = await repeats.send_as(
             session,
@@ -215,6 +223,13 @@ class Sending:
         )
         request[WAKE] = True
         return _see_other(f"{PREFIX}/van-ban/{watched.id}")
+
+    async def _outlook(
+        self, session: AsyncSession, draft: Directive, cells: list[int], form: FormSpec
+    ) -> str:
+        """How the cells would go (directly, through the boards below, held) and what it costs, in words."""
+        seen = await reach.outlook(session, self.host.clock, self.host.channels, draft, cells, form)
+        return reach.describe_outlook(seen)
 
     async def _draft(
         self, request: web.Request, session: AsyncSession, who: web_access.Visitor

@@ -27,6 +27,7 @@ from bot.services.status.family import (
     FamilyProgress,
     families,
     family,
+    family_of_period,
     family_progress,
     reissues_reaching,
 )
@@ -102,6 +103,7 @@ __all__ = [
     "escalation_rule",
     "families",
     "family",
+    "family_of_period",
     "family_progress",
     "figure_lines",
     "file_slug",

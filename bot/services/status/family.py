@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.report_data import Counts, add_counts
 from bot.services.status.counts import counts_by_directive
 from bot.services.status.scope import Scope
-from storage.models import Handoff
+from storage.models import Directive, Handoff
 
 
 async def families(session: AsyncSession, directive_ids: Sequence[int]) -> dict[int, list[int]]:
@@ -54,6 +54,26 @@ async def families(session: AsyncSession, directive_ids: Sequence[int]) -> dict[
 async def family(session: AsyncSession, directive_id: int) -> list[int]:
     """The directive and its re-issues by the units below, at every level down."""
     return (await families(session, [directive_id]))[directive_id]
+
+
+async def family_of_period(session: AsyncSession, directive: Directive, number: int) -> list[int]:
+    """The family answering period `number` of the directive: a re-issue carries out the period of the upper
+    directive open when it was drafted (`meta["upper_cycle"]`, bot.services.levels), so for a recurring directive
+    the re-issues of its other periods, and what lies under them, are left out. A one-off directive (and a
+    re-issue drafted before periods were recorded) keeps its whole family."""
+    ids = await family(session, directive.id)
+    if len(ids) == 1 or directive.cycle == 1:
+        return ids  # every re-issue answers period 1
+    rows = await session.execute(
+        select(Directive.id, Directive.meta)
+        .join(Handoff, Handoff.reissue_id == Directive.id)
+        .where(Handoff.directive_id == directive.id)
+    )
+    other = [i for i, meta in rows.all() if (meta or {}).get("upper_cycle", number) != number]
+    if not other:
+        return ids
+    gone = {i for kin in (await families(session, other)).values() for i in kin}
+    return [i for i in ids if i not in gone]
 
 
 @dataclass(frozen=True, slots=True)
