@@ -126,8 +126,9 @@ async def province_hands_down(
 
 async def drafts_747_for_every_cell(board: ZaloPerson) -> None:
     """The board pastes sample 747 and chooses its form and every cell, up to «Gửi ngay» (not pressed)."""
+    before = len(board.messages)  # a board may paste it again: the new preview, not the last one
     await board.say(sample("directive-747-CV-DUK.txt"))
-    await board.wait_for_text("Văn bản tôi đọc được")
+    await board.wait_for_text("Văn bản tôi đọc được", after=before)
     await board.tap("Xác nhận hạn")
     await _every_cell(board)
 

@@ -32,10 +32,19 @@ from bot.services.forms_store import get_form
 from bot.services.report_data import UnitStatus
 from storage.db import make_engine, make_sessionmaker, transaction
 from storage.models import Directive, DirectiveCycle, DirectiveTarget, Handoff, Outbox, Report, Unit
-from tests.levels_support import UPPER, is_word, province_hands_down, reissues, two_communes
+from tests.levels_support import CAMPAIGN_REISSUE as OWN
+from tests.levels_support import SUA_REPORT as SUA
+from tests.levels_support import (
+    UPPER,
+    docx_text,
+    is_word,
+    province_hands_down,
+    reissues,
+    two_communes,
+)
 from tests.support import EXAMPLE_ROSTER, QUICK, SAMPLES, sample, travel_to
 from tests.test_cli import query
-from tests.test_rollup import NON_MEMBERS, OWN, SUA, _answer, _file, _word
+from tests.test_rollup import NON_MEMBERS, _answer, _file
 from tests.test_zalo_flows import board_member, secretary
 from tests.zalo_fixtures import OA, ZaloPerson, ZaloWorld, eventually, zalo
 
@@ -366,10 +375,10 @@ async def test_a_monthly_directive_handed_down_aggregates_each_period_from_below
 
     # The closed period: both communes reported up for it, so from below by default, saying so; or from that
     # period's cells (Páo's through the re-issue, Sài's first report), saying so.
-    word = _word(await _file(zalo, province, "báo cáo 747 kỳ 04/2024", ".docx"))
+    word = docx_text(await _file(zalo, province, "báo cáo 747 kỳ 04/2024", ".docx"))
     assert "Nguồn số liệu: báo cáo của 2/2 đơn vị cấp dưới" in word, word[:2000]
     assert f"{NON_MEMBERS}: 24 người" in word, word[:2000]
-    word = _word(await _file(zalo, province, "báo cáo 747 kỳ 04/2024 theo chi bộ", ".docx"))
+    word = docx_text(await _file(zalo, province, "báo cáo 747 kỳ 04/2024 theo chi bộ", ".docx"))
     assert "Nguồn số liệu: báo cáo trực tiếp của 2/4 chi bộ" in word, word[:2000]
     assert f"{NON_MEMBERS}: 24 người" in word, word[:2000]
 

@@ -282,8 +282,9 @@ async def _first_send_to_one_commune(world: ZaloWorld) -> int:
 async def _sends_747_again(province: ZaloPerson, choice: str) -> None:
     """The province board pastes 747 again for every cell and chooses what it is."""
     await drafts_747_for_every_cell(province)
+    before = len(province.messages)
     await province.tap("Gửi ngay")
-    await province.wait_for_text("đã được gửi trước đây")
+    await province.wait_for_text("đã được gửi trước đây", after=before)  # this time's, not the last one's
     await province.tap(choice)
 
 

@@ -43,8 +43,9 @@ FORM = "sinh hoạt chính trị"  # words of the form's title
 
 async def _up_to_send(tuyen: ZaloPerson, text: str) -> None:
     """Paste a directive and take it to the audience: deadline confirmed, the form chosen, every cell picked."""
+    before = len(tuyen.messages)  # pasted again: this time's preview, not the last one
     await tuyen.say(text)
-    await tuyen.wait_for_text("Văn bản tôi đọc được")
+    await tuyen.wait_for_text("Văn bản tôi đọc được", after=before)
     await tuyen.tap("Xác nhận hạn")
     await tuyen.tap("Tiếp tục")
     await tuyen.tap(FORM)

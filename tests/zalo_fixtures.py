@@ -123,10 +123,11 @@ class ZaloPerson:
     async def wait_until(self, predicate: Callable[[list[Received]], bool], timeout: float = WAIT) -> None:  # noqa: ASYNC109
         await self.user.wait_until(lambda _: predicate(self.messages), timeout)
 
-    async def wait_for_text(self, *words: str) -> Received:
-        """The first message holding every one of `words` (compared without case), once it arrives."""
-        await self.wait_until(lambda ms: any(_has(m.text, words) for m in ms))
-        return next(m for m in self.messages if _has(m.text, words))
+    async def wait_for_text(self, *words: str, after: int = 0) -> Received:
+        """The first message holding every one of `words` (compared without case), once it arrives; only among
+        the messages from index `after` (a step done twice must not be satisfied by its first answer)."""
+        await self.wait_until(lambda ms: any(_has(m.text, words) for m in ms[after:]))
+        return next(m for m in self.messages[after:] if _has(m.text, words))
 
     async def say(self, text: str) -> Received:
         """Type `text` and wait for the bot's answer (all of it); return its first message."""
