@@ -150,6 +150,17 @@ async def _every_cell(board: ZaloPerson) -> None:
     await board.tap("Tất cả chi bộ")
 
 
+async def communes_act(tan_phong: ZaloPerson, nam_cuoi: ZaloPerson, number: str) -> None:
+    """On 747's cards: Tân Phong's board re-issues it as `number` (deadline 8/4/2024), Nậm Cuổi's forwards it."""
+    await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    await tan_phong.tap("Ban hành lại")
+    await tan_phong.wait_for_text("Thực hiện Công văn số 747-CV/ĐUK")
+    await reissues(tan_phong, number, "8/4/2024")
+    await nam_cuoi.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    await nam_cuoi.tap("Chuyển nguyên văn")
+    await nam_cuoi.wait_for_text("Đã chuyển nguyên văn")
+
+
 async def campaign(zalo: ZaloWorld, tmp_path: Path) -> tuple[ZaloPerson, ZaloPerson, ZaloPerson]:
     """The province hands 747 to both communes; Tân Phong re-issues it and Nậm Cuổi forwards it; three of the
     four cells report; Tân Phong reports up, Nậm Cuổi does not."""
@@ -158,13 +169,7 @@ async def campaign(zalo: ZaloWorld, tmp_path: Path) -> tuple[ZaloPerson, ZaloPer
     pao, sua, sai = people.cells["pao"], people.cells["sua"], people.cells["sai"]  # X-TP-B1, X-TP-B2, X-NC-B1
     await province_sends(zalo)  # the upper deadline: 10/04/2024
 
-    await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
-    await tan_phong.tap("Ban hành lại")
-    await tan_phong.wait_for_text("Thực hiện Công văn số 747-CV/ĐUK")
-    await reissues(tan_phong, CAMPAIGN_REISSUE, "8/4/2024")
-    await nam_cuoi.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
-    await nam_cuoi.tap("Chuyển nguyên văn")
-    await nam_cuoi.wait_for_text("Đã chuyển nguyên văn")
+    await communes_act(tan_phong, nam_cuoi, CAMPAIGN_REISSUE)
 
     await pao.wait_for_text(CAMPAIGN_REISSUE)
     await sua.wait_for_text(CAMPAIGN_REISSUE)

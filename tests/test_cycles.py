@@ -36,10 +36,10 @@ from tests.levels_support import CAMPAIGN_REISSUE as OWN
 from tests.levels_support import SUA_REPORT as SUA
 from tests.levels_support import (
     UPPER,
+    communes_act,
     docx_text,
     is_word,
     province_hands_down,
-    reissues,
     two_communes,
 )
 from tests.support import EXAMPLE_ROSTER, QUICK, SAMPLES, sample, travel_to
@@ -340,13 +340,7 @@ async def test_a_monthly_directive_handed_down_aggregates_each_period_from_below
     await province_hands_down(zalo, ("X-TP", "X-NC"), schedule=cycles.monthly(10))
 
     # Period 1 (kỳ 04/2024): Tân Phong re-issues it, Nậm Cuổi forwards it; a cell of each reports; both report up.
-    await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
-    await tan_phong.tap("Ban hành lại")
-    await tan_phong.wait_for_text("Thực hiện Công văn số 747-CV/ĐUK")
-    await reissues(tan_phong, OWN, "8/4/2024")
-    await nam_cuoi.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
-    await nam_cuoi.tap("Chuyển nguyên văn")
-    await nam_cuoi.wait_for_text("Đã chuyển nguyên văn")
+    await communes_act(tan_phong, nam_cuoi, OWN)
     await pao.wait_for_text(OWN)
     await sai.wait_for_text(UPPER)
     await pao.say(QUICK)  # 12 non-members
