@@ -8,6 +8,7 @@ last).
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from bot.core.textnorm import fold
@@ -69,6 +70,12 @@ def classify(ctx: Context, conv: Conversation | None) -> EventKind:
         return EventKind.BUTTON
     secretary, board = ctx.has_role(*SECRETARY), ctx.has_role(*BOARD)
     if flow == REPORT_FLOW and secretary:
+        if board and names_directive(event.text or ""):
+            # Someone both on the board and a secretary, with her cell's report half done, typing «báo cáo 747»
+            # (the board guide's words for the Word draft) or «tình hình 747» means the board's command: no
+            # answer to a report question is a board word followed by a directive number. Her draft stays where
+            # it was (the board's commands never touch the conversation) and the router reminds her of it.
+            return EventKind.BOARD_WORD
         return EventKind.REPORT_FLOW
     if flow == level_files.FLOW and board:
         return EventKind.LEVEL_FILES_FLOW  # what Zalo did not pass included: that flow says what it takes
@@ -94,6 +101,16 @@ def classify(ctx: Context, conv: Conversation | None) -> EventKind:
     if board and board_command(event.text or "") is not None:
         return EventKind.BOARD_WORD
     return EventKind.FREE_MESSAGE if secretary else EventKind.NOT_UNDERSTOOD
+
+
+_DIRECTIVE_NUMBER = re.compile(r"\d+([-/]\S*)?")  # "747", "747-CV/ĐUK": how a board word names a directive
+
+
+def names_directive(text: str) -> bool:
+    """Whether `text` is a board word followed by a directive's number («báo cáo 747», «xuất 747-CV/ĐUK kỳ 04/2024»)."""
+    typed = board_command(text)
+    first = typed[1].split()[:1] if typed is not None else []
+    return bool(first) and _DIRECTIVE_NUMBER.fullmatch(first[0]) is not None
 
 
 def typed_word(text: str) -> str:

@@ -21,8 +21,10 @@ from handlers import (
 from handlers.classify import EventKind, board_command, classify
 from handlers.commands import BOARD, EVERYONE, SECRETARY
 from handlers.context import Context
+from handlers.report_state import FLOW as REPORT_FLOW
 from messages import common
 from messages import registration as registration_msg
+from messages import reports as report_msg
 
 Handler = Callable[[Context], Awaitable[None]]
 
@@ -71,6 +73,11 @@ async def _board_word(ctx: Context) -> None:
     name, args = typed
     ctx.event = replace(ctx.event, command=name, args=args)
     await _command(ctx)
+    conv = await ctx.conversation()
+    if (
+        conv is not None and conv.flow == REPORT_FLOW
+    ):  # a secretary on the board too (classify): her report waits
+        ctx.reply(report_msg.REPORT_KEPT)
 
 
 async def _button(ctx: Context) -> None:

@@ -38,6 +38,8 @@ START = (
     "Gõ “quay lại” để sửa mục trước, “hủy” để dừng. Phần đã trả lời được giữ lại nếu mất sóng."
 )
 UNIT_SUFFIX = " – {unit}"
+# A secretary on the board too typed a board word with a directive number mid-report (handlers/classify.py).
+REPORT_KEPT = "📝 Báo cáo đang làm dở của chi bộ vẫn được giữ: đồng chí trả lời tiếp mục đang hỏi, hoặc gõ “hủy” để dừng."
 RESUME = "Đồng chí đang báo cáo dở văn bản {number}. Tiếp tục từ mục đang hỏi:"
 QUESTION = "Mục {index}/{count}: {label}{optional}"
 OPTIONAL_MARK = " (không bắt buộc)"

@@ -373,6 +373,31 @@ async def test_a_secretary_on_the_board_still_reports_with_her_words(zalo: ZaloW
     assert not any((m.file_name or "").endswith(".docx") or ".docx" in m.text for m in lan.messages)
 
 
+async def test_a_secretary_on_the_board_mid_report_gets_the_word_draft_for_747_and_her_report_waits(
+    zalo: ZaloWorld,
+) -> None:
+    """ "báo cáo 747" (the board guide's words for the Word draft) from someone both a secretary and on the board,
+    with her cell's report half done, is the board's draft, not an answer to her report's question; her report
+    stays where it was and goes on with her next answer."""
+    lan, directive_id = await with_directive(zalo)
+    await add_staff(zalo.runtime, "Vũ Thị Lan", LAN_PHONE, "DUK")
+    await lan.say("báo cáo")
+    asked = await lan.wait_for_text("Mục 1/")
+    before = len(lan.messages)
+    await lan.say("báo cáo 747")
+    await lan.wait_until(
+        lambda ms: any((m.file_name or "").endswith(".docx") or ".docx" in m.text for m in ms)
+    )
+    assert not any("Chưa hiểu" in m.text for m in lan.messages[before:]), lan.describe()
+    await lan.wait_for_text("Báo cáo đang làm dở của chi bộ vẫn được giữ")
+    async with transaction(zalo.runtime.sessions) as session:
+        flow = await session.scalar(select(Conversation.flow).where(Conversation.user_id == lan.id))
+    assert flow == REPORT_FLOW
+    answered = await lan.say("hôm nay")  # the first question (a date) answered as if nothing happened between
+    assert "Mục 2/" in answered.text, (asked.text, lan.describe())
+    assert await reports(zalo, directive_id) == []
+
+
 async def test_a_board_member_on_zalo_reads_the_words_to_type_not_slash_commands(zalo: ZaloWorld) -> None:
     await load_roster(zalo.runtime)
     tuyen = await board_member(zalo)
