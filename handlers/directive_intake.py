@@ -677,15 +677,15 @@ async def _send(
     if existing is not None and repeat is repeats.Repeat.ADD:
         code, number = directive_code(existing.id), existing.number or ""
         done = msg.ADDED if plan.cells else msg.ADDED_NONE
-        ctx.reply(done.format(number=number, code=code, cells=plan.cells))
+        said = done.format(number=number, code=code, cells=plan.cells)
     elif existing is not None and repeat is repeats.Repeat.REPLACE:
         old = directive_code(existing.id)
         code = directive_code(draft.id)
-        ctx.reply(msg.REPLACED.format(number=draft.number or "", code=code, cells=plan.cells, old=old))
+        said = msg.REPLACED.format(number=draft.number or "", code=code, cells=plan.cells, old=old)
     else:
-        queued = msg.QUEUED.format(number=draft.number or "", cells=plan.cells, code=directive_code(draft.id))
-        how = reach.describe_route(down.route) if down.route is not None else ""
-        ctx.reply(f"{queued}\n{how}" if how else queued)
+        said = msg.QUEUED.format(number=draft.number or "", cells=plan.cells, code=directive_code(draft.id))
+    how = reach.describe_route(down.route) if down.route is not None else ""
+    ctx.reply(f"{said}\n{how}" if how else said)
     names = [[u.name for u in units] for units in (down.handed, down.held, down.bypassed)]
     for line in level_msg.sent_down(*names):  # more cells or a correction go down the levels too
         ctx.reply(line)

@@ -60,6 +60,11 @@ ROUTE_BEFORE = (
     "1 chi bộ thuộc 1 đơn vị có ban chưa tham gia Chibo"
 )
 ROUTE_HELD = "3 chi bộ nhận qua ban của 1 đơn vị cấp dưới (ban hành lại hoặc chuyển tiếp); 1 chi bộ giữ chờ ban của 1 đơn vị."
+# The same send once the board chose to send Nậm Cuổi's cell directly.
+ROUTE_DIRECT_CHOSEN = "🧭 Gửi trực tiếp tới 6 chi bộ; 3 chi bộ nhận qua ban của 1 đơn vị cấp dưới (ban hành lại hoặc chuyển tiếp)."
+# «Gửi thêm» of 747 to every cell after it went to Tân Phong's (re-issued to Páo's), and its correction after that.
+ROUTE_MORE = "🧭 Gửi trực tiếp tới 5 chi bộ; 3 chi bộ nhận qua ban của 2 đơn vị cấp dưới (ban hành lại hoặc chuyển tiếp)."
+ROUTE_CORRECTION = "🧭 Gửi trực tiếp tới 5 chi bộ; 4 chi bộ nhận qua ban của 2 đơn vị cấp dưới (ban hành lại hoặc chuyển tiếp)."
 GUIDE = "Hướng dẫn của Đảng ủy xã Nậm Cuổi về sinh hoạt chuyên đề.docx"
 NOTE = (
     "Các chi bộ bản tổ chức sinh hoạt chuyên đề trước ngày 20 hằng tháng và gửi ảnh biên bản về Đảng ủy xã."
@@ -231,8 +236,7 @@ async def test_the_browser_hands_down_and_asks_about_units_whose_board_has_not_j
     assert status == 200 and "Đảng ủy xã Nậm Cuổi" in text and 'name="unstaffed"' in text, text
     assert ROUTE_BEFORE in html.unescape(text), text
     assert await handoffs(zalo) == {}  # nothing sent before the board chose
-    status, _ = await browser.post(preview, {**form, "unstaffed": "direct"})
-    assert status == 303
+    sent = await browser.post_to(preview, {**form, "unstaffed": "direct"})
     await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
     await sai.wait_for_text(UPPER)  # chosen: directly to the cells of the commune whose board has not joined
     targets = await targets_of(zalo, UPPER)
@@ -242,9 +246,17 @@ async def test_the_browser_hands_down_and_asks_about_units_whose_board_has_not_j
         directive = await session.scalar(select(Directive).where(Directive.number == UPPER))
         held = await session.scalar(select(Handoff).where(Handoff.action == "held"))
     assert directive is not None and held is None
-    _, _, body = await browser.get(f"/web/van-ban/{directive.id}")
-    below = _rows(body.decode(), "below")  # the page lists the units below, as /tinhhinh
+    assert sent.startswith(f"/web/van-ban/{directive.id}?"), sent
+    _, _, body = await browser.get(sent)
+    page = html.unescape(body.decode())
+    # The page the send leads to says how it went, as the chat does, then lists the units below, as /tinhhinh.
+    assert ROUTE_DIRECT_CHOSEN in page, page
+    below = _rows(page, "below")
     assert below == [f"Đảng ủy xã Tân Phong {level_msg.ACTIONS['pending']} 0/0 Chưa báo cáo lên"], below
+    _, _, again = await browser.get(
+        f"/web/van-ban/{directive.id}"
+    )  # said once, after the send, not every visit
+    assert "🧭" not in html.unescape(again.decode())
 
 
 async def _first_send_to_one_commune(world: ZaloWorld) -> int:
@@ -303,6 +315,8 @@ async def test_more_cells_and_a_correction_of_a_directive_handed_down_go_down_th
     # «Gửi thêm»: the bloc's cells get 747 directly; Nậm Cuổi's board is handed it; Tân Phong's other cells
     # get its re-issue, as its board chose for 747, and its board is told; Páo's cell gets nothing again.
     await _sends_747_again(province, f"Gửi thêm #{first}")
+    # Told by route, as a new send is: Tân Phong's 2 cells join what its board did, Nậm Cuổi's 1 is handed to it.
+    await province.wait_for_text("tới 8 chi bộ chưa nhận", ROUTE_MORE)
     await province.wait_for_text("Chuyển tới ban của 1 đơn vị", "Đảng ủy xã Nậm Cuổi")
     await nam_cuoi.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
     told = await tan_phong.wait_for_text("Cấp trên gửi thêm văn bản", OWN)
@@ -317,6 +331,7 @@ async def test_more_cells_and_a_correction_of_a_directive_handed_down_go_down_th
     # «Đính chính»: the handoffs pass to the correction; each board below gets its card headed as such:
     # Tân Phong, which re-issued the old one, is told to look at its own; Nậm Cuổi acts on it.
     await _sends_747_again(province, f"Đính chính, thay thế #{first}")
+    await province.wait_for_text("bản đính chính", "tới 9 chi bộ", ROUTE_CORRECTION)
     card = await tan_phong.wait_for_text("ĐÍNH CHÍNH", UPPER)
     assert f"ban hành lại văn bản cũ bằng văn bản số {OWN}" in card.text, card.text
     await nam_cuoi.wait_for_text("ĐÍNH CHÍNH", UPPER)

@@ -95,6 +95,14 @@ class Browser:
         ) as r:
             return r.status, await r.text()
 
+    async def post_to(self, path: str, data: dict[str, str]) -> str:
+        """Post a form that answers with a redirect: where it leads."""
+        async with self.http.post(
+            self.url(path), data=data, headers=self._headers(), allow_redirects=False
+        ) as r:
+            assert r.status == 303, await r.text()
+            return r.headers["Location"]
+
     async def sign_in(self, link: str) -> aiohttp.ClientResponse:
         local = self.world.local(link)
         token = re.search(r"[?&]t=([^&\s]+)", local)

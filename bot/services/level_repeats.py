@@ -26,6 +26,10 @@ class More:
     direct: list[int]
     handed: list[Unit] = field(default_factory=list)
     joined: list[Unit] = field(default_factory=list)
+    # The cells as the board is told they go, as a new send's (`levels.Route`): those joined to what a board below
+    # did count with those handed now (both reach their cells through that board), those waiting where it is held
+    # as held.
+    route: levels.Route = field(default_factory=lambda: levels.Route(0))
 
 
 async def send_more(
@@ -52,9 +56,12 @@ async def send_more(
     )
     parts = await levels.split(session, sender, [c for c in cell_ids if c not in had])
     direct = list(parts.direct)
+    held: dict[int, list[int]] = {}
     for unit_id, cells in parts.unstaffed.items():
         if await levels.handoff(session, directive.id, [unit_id]) is None:
             direct += cells
+        else:
+            held[unit_id] = cells
     new: list[int] = []
     joined: list[Unit] = []
     for unit_id, cells in parts.handed.items():
@@ -67,7 +74,15 @@ async def send_more(
             continue
         joined.append(unit)
         await _join(session, clock, handed, directive, unit, cells, tell=tell)
-    return More(direct, await levels.hand_down(session, clock, directive, new), joined)
+    route = levels.Route(
+        len(direct),
+        sum(len(cells) for cells in parts.handed.values()),
+        len(parts.handed),
+        sum(len(cells) for cells in held.values()),
+        len(held),
+        levels.Unstaffed.HOLD,
+    )
+    return More(direct, await levels.hand_down(session, clock, directive, new), joined, route)
 
 
 async def _join(

@@ -99,7 +99,9 @@ class Down:
     handed: list[Unit] = field(default_factory=list)
     held: list[Unit] = field(default_factory=list)
     bypassed: list[Unit] = field(default_factory=list)
-    route: Route | None = None  # a new send's cells as they went (more cells and corrections: None)
+    route: Route | None = (
+        None  # the cells as they went (more cells, a correction: `level_repeats.More.route`)
+    )
 
 
 def _with_board(under: Unit | None) -> Select[Unit]:

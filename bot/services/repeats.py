@@ -85,7 +85,7 @@ async def add_cells(
         },
     )
     plan = Plan(cells=len(new_cells), reachable=queued, unregistered=len(more.direct) - queued)
-    return levels.Down(plan, more.handed)
+    return levels.Down(plan, more.handed, route=more.route)
 
 
 async def replace(
@@ -146,7 +146,7 @@ async def replace(
             "boards_told": len(moved),
         },
     )
-    return levels.Down(plan, more.handed)
+    return levels.Down(plan, more.handed, route=more.route)
 
 
 def parse_choice(text: str, earlier: list[Directive]) -> tuple[Repeat, Directive | None] | None:

@@ -23,8 +23,10 @@ from bot.services import (
     audit,
     board_files,
     evidence,
+    levels,
     links,
     proxy_entry,
+    reach,
     reminders,
     rollup,
     status,
@@ -278,7 +280,7 @@ class Dashboard:
         directive = await self._directive(request, session, scope)
         if directive is None:
             return _not_found()
-        return await self._show(request, session, who, scope, directive, notice=[])
+        return await self._show(request, session, who, scope, directive, notice=_route_said(request))
 
     async def _show(
         self,
@@ -609,6 +611,32 @@ def _statuses(shown: str) -> tuple[str, ...]:
     if shown == "missing":
         return tuple(s for s in UnitStatus if s not in REPORTED_STATUSES)
     return (shown,) if shown else ()
+
+
+ROUTE_KEY = "tuyen"  # the query naming how a send just made went (the page after the browser's send)
+
+
+def route_query(route: levels.Route | None) -> str:
+    """How a send went, for the page the browser lands on after it: its counts in the address, "" when every cell
+    went directly (nothing to say, as in the chat). Only numbers travel: the page words them itself."""
+    if route is None or route.only_direct:
+        return ""
+    counts = (route.direct, route.handed, route.boards, route.waiting, route.waiting_units)
+    held = "g" if route.choice is levels.Unstaffed.HOLD else ""
+    return f"?{ROUTE_KEY}=" + "-".join(map(str, counts)) + held
+
+
+def _route_said(request: web.Request) -> list[str]:
+    """The route line of the send that led here (`route_query`); nothing for an address edited by hand."""
+    text = request.query.get(ROUTE_KEY, "")
+    held = text.endswith("g")
+    parts = text.removesuffix("g").split("-")
+    if len(parts) != 5 or not all(p.isdigit() and len(p) < 7 for p in parts):
+        return []
+    direct, handed, boards, waiting, units = map(int, parts)
+    choice = levels.Unstaffed.HOLD if held else None
+    line = reach.describe_route(levels.Route(direct, handed, boards, waiting, units, choice))
+    return [line] if line else []
 
 
 def _int(text: str, default: int) -> int:

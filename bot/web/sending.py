@@ -19,7 +19,7 @@ from bot.services.forms import FormSpec
 from bot.services.forms_store import DEFAULT_FORM, get_form, list_forms
 from bot.services.secrecy import secrecy_grade
 from bot.web import pages
-from bot.web.dashboard import PREFIX, WAKE, Dashboard
+from bot.web.dashboard import PREFIX, WAKE, Dashboard, route_query
 from messages import directives as intake_msg
 from messages import web as msg
 from storage.models import Directive, DirectiveStatus, Unit
@@ -210,7 +210,7 @@ class Sending:
                 return await self._preview(
                     session, who, scope, draft, "", None, marked, typed, waiting, repeat, said
                 )
-        _, watched = await repeats.send_as(
+        down, watched = await repeats.send_as(
             session,
             self.host.clock,
             draft,
@@ -222,7 +222,7 @@ class Sending:
             unstaffed=how or levels.Unstaffed.DIRECT,
         )
         request[WAKE] = True
-        return _see_other(f"{PREFIX}/van-ban/{watched.id}")
+        return _see_other(f"{PREFIX}/van-ban/{watched.id}{route_query(down.route)}")
 
     async def _outlook(
         self, session: AsyncSession, draft: Directive, cells: list[int], form: FormSpec
