@@ -99,9 +99,7 @@ class Down:
     handed: list[Unit] = field(default_factory=list)
     held: list[Unit] = field(default_factory=list)
     bypassed: list[Unit] = field(default_factory=list)
-    route: Route | None = (
-        None  # the cells as they went (more cells, a correction: `level_repeats.More.route`)
-    )
+    route: Route | None = None  # the cells as they went (more cells, a correction: level_repeats.More)
 
 
 def _with_board(under: Unit | None) -> Select[Unit]:
