@@ -79,6 +79,11 @@ COL_REPORTED_AT = "Báo cáo lúc"
 COL_VERSIONS = "Số lần gửi"
 COL_PHOTOS = "Ảnh"
 SHOWN = "Hiện {shown}/{total} chi bộ."
+# Reports of cells merged since into another (bot/services/cell_targets.py), listed after the cells as in the Excel.
+MERGED_SHOWN = (
+    "Kèm {count} báo cáo của chi bộ đã hợp nhất vào chi bộ khác, ghi «(nay là …)» ở cuối bảng; không tính thêm vào số "
+    "chi bộ (như tệp Excel)."
+)
 MORE_PAGES = "Trang sau"
 PREVIOUS_PAGE = "Trang trước"
 PAGE = "Trang {page}/{pages}"

@@ -2,17 +2,19 @@
 village cell of two): the merged cell is a reporting cell and one target of the open directive; the report one of
 them had made counts for it and stays under its own name; the part not reported yet is asked of the merged cell's
 secretary, who gets the card when she joins (or at the change, if she had joined already) and reports; the board's
-status, summary, Excel and Word count the merged cell once and keep the earlier report. A merge mixing cells and
-committees is refused. Through the shell (`chibo units merge`, the roster file's «Thay đổi») and the bot on Zalo,
+status, summary, Excel, Word and web table count the merged cell once and keep the earlier report. A merge
+mixing cells and committees is refused. Through the shell (`chibo units merge`, the roster file's «Thay đổi») and the bot on Zalo,
 on SQLite and PostgreSQL (bot/services/cell_targets.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import html
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -32,6 +34,7 @@ from tests.levels_support import (
     xlsx_summary,
 )
 from tests.support import EXAMPLE_ROSTER, QUICK, travel_to
+from tests.test_web import Browser, _link, _rows
 from tests.zalo_fixtures import BOT_PLATFORM, ZaloPerson, ZaloWorld, eventually, zalo
 
 __all__ = ["zalo"]
@@ -98,7 +101,7 @@ async def _campaign_with_one_cell_reported(
 
 
 async def test_two_cells_merged_mid_campaign_count_once_and_the_new_secretary_reports_the_rest(
-    zalo: ZaloWorld, tmp_path: Path, cli: CliRunner
+    zalo: ZaloWorld, tmp_path: Path, cli: CliRunner, http: aiohttp.ClientSession
 ) -> None:
     people = await _campaign_with_one_cell_reported(zalo, tmp_path, "cm1")
     province = people["province"]
@@ -174,6 +177,26 @@ async def test_two_cells_merged_mid_campaign_count_once_and_the_new_secretary_re
     drafted = await _run(cli, "report", "747", "--out", str(docx))
     assert drafted.exit_code == 0, drafted.output
     assert "17" in docx_text(docx.read_bytes())
+
+    # The web dashboard's table of cells as the Excel: Páo's report listed under his cell's name, not a cell more.
+    browser = Browser(zalo, http)
+    assert (await browser.sign_in(await _link(province))).status == 303
+    directive = await select_rows(zalo, select(Directive.id).where(Directive.number == UPPER))
+    _, _, body = await browser.get(f"/web/van-ban/{directive[0][0]}")
+    page = html.unescape(body.decode())
+    rows = _rows(page, "units")
+    assert any(f"Chi bộ bản Tả Phìn (nay là {MERGED})" in row and "Đã báo cáo" in row for row in rows), rows
+    assert len(rows) == 3 and "Hiện 2/2 chi bộ." in page, page
+    assert "Kèm 1 báo cáo của chi bộ đã hợp nhất" in page, page
+    pao_cell = await select_rows(zalo, select(Unit.id).where(Unit.code == "X-TP-B1"))
+    link = f"/web/van-ban/{directive[0][0]}/chi-bo/{pao_cell[0][0]}"
+    assert link in page, page
+    opened, _, report = await browser.get(link)  # his report opens from its row, as any cell's
+    assert opened == 200 and "Chi bộ bản Tả Phìn" in report.decode(), report.decode()
+    _, _, missing = await browser.get(
+        f"/web/van-ban/{directive[0][0]}?loc=missing"
+    )  # it reported: not missing
+    assert "nay là" not in html.unescape(missing.decode())
 
 
 @pytest.mark.parametrize("zalo", [BOT_PLATFORM], indirect=True)  # the shell's real clock: no OA token

@@ -300,6 +300,12 @@ class Dashboard:
         rows = await status.unit_rows(
             session, scope, directive.id, statuses=statuses, limit=PER_PAGE, offset=(page - 1) * PER_PAGE
         )
+        shown = len(rows)
+        # The reports of cells merged since into another follow the targets on the last page, as in the Excel
+        # («… (nay là …)»), and as there they are not counted as cells again.
+        merged = await status.merged_reports(session, scope, directive.id, statuses)
+        if page == pages_count:
+            rows += merged
         # As /tinhhinh: the figures of a directive handed down count the whole family (the re-issues below at every
         # level); the missing cells and the nudge stay the board's own cells.
         ids = await status.family(session, directive.id)
@@ -321,6 +327,8 @@ class Dashboard:
             subtrees=subtrees,
             missing=missing,
             rows=rows,
+            shown=shown,
+            merged=len(merged),
             total=total,
             page=page,
             pages=pages_count,

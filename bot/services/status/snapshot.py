@@ -179,6 +179,17 @@ async def _carried_rows(
     return out
 
 
+async def merged_reports(
+    session: AsyncSession, scope: Scope, directive_id: int, statuses: Collection[str] = ()
+) -> list[UnitRow]:
+    """The reports of cells merged since into another, listed as the Excel lists them after the targets
+    («… (nay là …)», not counted as targets: `Counts.from_rows`), those in `statuses` (all without): the web
+    dashboard's paged table shows them after its target rows."""
+    names = await _ancestor_names(session, scope)
+    rows = await _carried_rows(session, scope, directive_id, (), names, None)
+    return [row for row in rows if not statuses or row.status in statuses]
+
+
 def _closed_status(row: Any) -> UnitStatus:
     """A unit's status in a closed period: by that period's report, else by its delivery (as `status_of_target`)."""
     if row.submitted_at is not None:
