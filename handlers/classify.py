@@ -104,13 +104,45 @@ def classify(ctx: Context, conv: Conversation | None) -> EventKind:
 
 
 _DIRECTIVE_NUMBER = re.compile(r"\d+([-/]\S*)?")  # "747", "747-CV/ĐUK": how a board word names a directive
+_UNIT_CODE = re.compile(r"[A-Z0-9]+(-[A-Z0-9]+)+")  # «tình hình 747 X-TP»
+# What may follow the number in a board command: a period («kỳ 04/2024», «kỳ 6 tháng đầu năm 2026», «quý II»),
+# a source («theo cấp dưới», «từ chi bộ»), «tắt»/«bật». An answer to a report question has other words.
+_COMMAND_TAIL = frozenset(
+    [
+        "ky",
+        "ki",
+        "theo",
+        "tu",
+        "cap",
+        "duoi",
+        "chi",
+        "bo",
+        "tat",
+        "bat",
+        "thang",
+        "dau",
+        "cuoi",
+        "nam",
+        "quy",
+        "i",
+        "ii",
+        "iii",
+        "iv",
+    ]
+)
 
 
 def names_directive(text: str) -> bool:
-    """Whether `text` is a board word followed by a directive's number («báo cáo 747», «xuất 747-CV/ĐUK kỳ 04/2024»)."""
+    """Whether `text` is a board word followed by a directive's number and nothing but a board command's words
+    («báo cáo 747», «xuất 747-CV/ĐUK kỳ 04/2024», «tình hình 747 X-TP»); «tình hình 12 đảng viên ...» is not."""
     typed = board_command(text)
-    first = typed[1].split()[:1] if typed is not None else []
-    return bool(first) and _DIRECTIVE_NUMBER.fullmatch(first[0]) is not None
+    args = typed[1].split() if typed is not None else []
+    if not args or _DIRECTIVE_NUMBER.fullmatch(args[0]) is None:
+        return False
+    return all(
+        any(c.isdigit() for c in word) or _UNIT_CODE.fullmatch(word) or fold(word) in _COMMAND_TAIL
+        for word in args[1:]
+    )
 
 
 def typed_word(text: str) -> str:

@@ -19,7 +19,7 @@ from bot.services import directives
 from bot.services.directive_parser import parse_directive
 from bot.services.files import FileStore
 from bot.services.forms_store import get_form
-from handlers.classify import board_command
+from handlers.classify import board_command, names_directive
 from handlers.report_state import FLOW as REPORT_FLOW
 from storage.db import transaction
 from storage.models import Conversation, Directive, DirectiveTarget, Outbox, Report, Unit
@@ -396,6 +396,23 @@ async def test_a_secretary_on_the_board_mid_report_gets_the_word_draft_for_747_a
     answered = await lan.say("hôm nay")  # the first question (a date) answered as if nothing happened between
     assert "Mục 2/" in answered.text, (asked.text, lan.describe())
     assert await reports(zalo, directive_id) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("báo cáo 747", True),
+        ("xuất 747-CV/ĐUK kỳ 04/2024", True),
+        ("báo cáo 747 theo cấp dưới", True),
+        ("tình hình 747 X-TP", True),
+        ("tình hình 12 đảng viên chấp hành tốt", False),  # an answer about the cell, not a command
+        ("báo cáo 3 buổi sinh hoạt", False),
+    ],
+)
+def test_only_a_board_command_s_own_words_after_a_number_leave_a_report_half_done(
+    text: str, command: bool
+) -> None:
+    assert names_directive(text) is command
 
 
 async def test_a_board_member_on_zalo_reads_the_words_to_type_not_slash_commands(zalo: ZaloWorld) -> None:
