@@ -202,7 +202,8 @@ def set_schedule(directive: Directive, schedule: Schedule | None) -> None:
 def follow(reissue: Directive, upper: Directive, upper_deadline: date | None) -> None:
     """A re-issue of a recurring upper directive, sent: it recurs on the upper one's schedule, opening a period
     when the upper one opens one, each deadline earlier than the upper one's by the margin it was sent with
-    (from `upper_deadline`, the upper period's it was drafted in; a later deadline was refused)."""
+    (from `upper_deadline`, the upper period's it was drafted in; a later deadline was refused). The upper
+    schedule, whatever the draft's said: the re-issue answers the upper directive period by period."""
     schedule = schedule_of(upper)
     if schedule is None or reissue.deadline is None or upper_deadline is None:
         return

@@ -492,7 +492,8 @@ async def reissue_draft(
             "cited": [line.removeprefix("Thực hiện ")],
             "deadline_confirmed": False,
             # A recurring upper directive is re-issued recurring: the preview says so; at the send it follows
-            # the upper one's periods (`_record_reissue`) unless the board made it one-off there.
+            # the upper one's periods (`_record_reissue`). Always: a one-off re-issue would leave its cells
+            # nothing in later periods, and its board nothing to report up for them.
             "schedule": (upper.meta or {}).get("schedule"),
         },
     )
@@ -524,8 +525,7 @@ async def _record_reissue(session: AsyncSession, clock: Clock, directive: Direct
     upper = await in_force(session, upper_id)
     if upper is None:
         return
-    if cycles.schedule_of(directive) is not None:
-        cycles.follow(directive, upper, upper_deadline(directive))
+    cycles.follow(directive, upper, upper_deadline(directive))  # a recurring upper one's periods, if any
     group = await handoffs_of(session, upper.id, directive.unit_id)
     for handed in [h for h in group if h.action in (PENDING, HELD)] or group[:1]:
         handed.action, handed.acted_at, handed.reissue_id = REISSUED, clock.now(), directive.id
