@@ -116,7 +116,7 @@ async def tinhhinh(ctx: Context) -> None:
 async def _show_list(ctx: Context, scope: status.Scope) -> None:
     listed = await status.open_directives(ctx.session, scope, ctx.today)
     # A re-issue below of a directive listed here is counted in that one's line, not listed again.
-    families = await status.families(ctx.session, [d.id for d in listed])
+    families = await status.families_of_period(ctx.session, listed)  # a recurring one's: its open period's
     directives = [d for d in listed if d.id in families]
     shown = {d.id: families[d.id] for d in directives[:PER_PAGE]}
     counts = {root: p.counts for root, p in (await status.family_progress(ctx.session, scope, shown)).items()}

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.events import Button, OutFile, Reply
 from bot.core.host import Host
-from bot.services import directives, levels, rollup, status, unit_changes, upward
+from bot.services import cycles, directives, levels, rollup, status, unit_changes, upward
 from bot.services.forms_store import get_form
 from bot.services.outbox import REPLY, enqueue
 from handlers import buttons as b
@@ -152,15 +152,18 @@ async def _up_job(ctx: Context, upper: Directive, unit: Unit, sources: list[int]
     """The unit's report upward on `upper`, built after this event's transaction from every directive its cells
     reported on (`sources`), answered in this chat."""
     scope = await status.scope_of(ctx.session, ctx.roles)
+    source = await ctx.session.get(Directive, sources[0])
+    following = source is not None and cycles.margin_of(source) is not None
     return _UpJob(
         ctx.runtime,
         scope,
         upper.id,
         unit.id,
         sources,
-        # Forwarded, its cells answer the upper directive's open period (a recurring one's Word report is
-        # otherwise about the last one closed).
-        upper.cycle if sources[0] == upper.id else None,
+        # Forwarded, its cells answer the upper directive's open period, and re-issued recurring, the re-issue's
+        # open period (which answers the upper one's): a recurring directive's Word report is otherwise about the
+        # last period closed.
+        upper.cycle if sources[0] == upper.id else (source.cycle if following and source else None),
         ctx.today,
         str(ctx.event.channel),
         ctx.event.chat_id,
@@ -244,6 +247,7 @@ class _UpJob:
                         runtime.clock.now(),
                         self.today,
                         figures if handoff is group[0] else None,
+                        cycle,
                     )
                 when = msg.UP_LATE if group[0].report_late else msg.UP_ON_TIME
                 cells, reported = await upward.progress(session, group)

@@ -357,6 +357,9 @@ class Handoff(Base):
     reissue_id: Mapped[int | None] = mapped_column(ForeignKey("directives.id", ondelete="SET NULL"))
     reported_at: Mapped[datetime | None]
     report_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The upper directive's period the report upward answered (1 for a one-off directive): a recurring one's
+    # unit is "reported up" only for that period, reminded and escalated afresh in the next.
+    report_cycle: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # The figures the report upward was built from (bot.services.rollup `snapshot`): what the upper board adds up
     # when it aggregates from the intermediate reports.
     report_figures: Mapped[dict[str, Any] | None] = mapped_column(JSON)

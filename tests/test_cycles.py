@@ -5,7 +5,9 @@ still show that period's reports. A half-yearly schedule comes from the document
 board in the intake preview (typed choices on the Zalo Bot Platform, buttons on the OA); the shell takes
 `--every`; two instances open a period once. A monthly directive handed down to the boards below aggregates each
 period like a one-off one: from the reports upward that answered that period when every unit below sent one, else
-from that period's cells, saying which."""
+from that period's cells, saying which. A commune's re-issue of it recurs with it: its cells get each period with the
+commune's earlier deadline, and the commune is reminded to report up, and shown as not reported up, afresh in each
+period."""
 
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ from tests.levels_support import (
     docx_text,
     is_word,
     province_hands_down,
+    reissues,
     two_communes,
 )
 from tests.support import EXAMPLE_ROSTER, QUICK, SAMPLES, sample, travel_to
@@ -376,9 +379,97 @@ async def test_a_monthly_directive_handed_down_aggregates_each_period_from_below
     assert "Nguồn số liệu: báo cáo trực tiếp của 2/4 chi bộ" in word, word[:2000]
     assert f"{NON_MEMBERS}: 24 người" in word, word[:2000]
 
-    # The open period: the reports upward answered the one before, so from its cells (Tân Phong's re-issue carried
-    # out period 1 only: the forwarded cell is this period's one), saying so; from below, nobody has reported.
+    # The open period: the reports upward answered the one before, so from its cells (Tân Phong's re-issue recurs
+    # with 747 and opened its period 2, nobody reported in it; Sài's forwarded cell did), saying so; from below,
+    # nobody has reported.
     text = await _answer(province, "tổng hợp 747")
-    assert "Nguồn số liệu: báo cáo trực tiếp của 1/1 chi bộ" in text and f"{NON_MEMBERS}: 5" in text, text
+    assert "Nguồn số liệu: báo cáo trực tiếp của 1/4 chi bộ" in text and f"{NON_MEMBERS}: 5" in text, text
     text = await _answer(province, "tổng hợp 747 theo cấp dưới")
     assert "Nguồn số liệu: báo cáo của 0/2 đơn vị cấp dưới" in text, text
+
+
+async def _reissue_of(world: ZaloWorld) -> Directive:
+    async with transaction(world.runtime.sessions) as session:
+        found = await session.scalar(select(Directive).where(Directive.number == OWN))
+        assert found is not None
+        return found
+
+
+async def _reports_of(world: ZaloWorld, number: str, count: int) -> bool:
+    """Whether the directive numbered `number` holds `count` reports."""
+    async with transaction(world.runtime.sessions) as session:
+        found = await session.scalars(
+            select(Report.id)
+            .join(Directive, Directive.id == Report.directive_id)
+            .where(Directive.number == number)
+        )
+        return len(found.all()) == count
+
+
+@pytest.mark.parametrize("zalo", [OA], indirect=True)  # where boards re-issue and report upward by chat
+async def test_a_commune_re_issue_of_a_monthly_directive_recurs_and_reports_up_each_period(
+    zalo: ZaloWorld, tmp_path: Path
+) -> None:
+    runtime = zalo.runtime
+    people = await two_communes(zalo, tmp_path, "r", cells=("pao",))
+    province, tan_phong, pao = people.province, people.tan_phong, people.cells["pao"]  # Páo: X-TP-B1
+    await province_hands_down(zalo, ("X-TP",), schedule=cycles.monthly(10))  # kỳ 04/2024, due 10/04
+
+    # Tân Phong re-issues it two days earlier: the preview says the re-issue recurs monthly too.
+    await tan_phong.wait_for_text("VĂN BẢN CẤP TRÊN", UPPER)
+    await tan_phong.tap("Ban hành lại")
+    await tan_phong.wait_for_text("Thực hiện Công văn số 747-CV/ĐUK", "ngày 10 hằng tháng")
+    await reissues(tan_phong, OWN, "8/4/2024")
+    await pao.wait_for_text(OWN)
+
+    # Period 1: Páo reports, Tân Phong reports up; the province sees it reported up.
+    await pao.say(QUICK)
+    await eventually(lambda: _reports_of(zalo, OWN, 1), "Páo's report is saved")
+    await tan_phong.say("báo cáo lên 747")
+    await tan_phong.tap("Gửi lên cấp trên")
+    await tan_phong.wait_for_text("Đã gửi báo cáo lên")
+    text = await _answer(province, "tình hình 747")
+    assert "Đảng ủy xã Tân Phong" in text and "; báo cáo lên" in text and "chưa báo cáo lên" not in text, text
+
+    # Period 2 opens with 747's: the re-issue opens its own, due two days before 747's new deadline.
+    travel_to(runtime, 2024, 4, 11, 8, 5)
+    assert await reminders_job(runtime) is not None
+    reissue = await _reissue_of(zalo)
+    assert (reissue.cycle, reissue.deadline) == (2, date(2024, 5, 8))
+    assert (await _directive(zalo, reissue.meta["upper_id"])).deadline == date(2024, 5, 10)
+
+    # Páo, who has not reported in period 2, is reminded of the re-issue's deadline.
+    shown = len(pao.messages)
+    travel_to(runtime, 2024, 5, 7, 8, 5)
+    assert await reminders_job(runtime) is not None
+    runtime.sender.wake()
+    await pao.say("xin chào")  # after a month of silence the OA holds it until she writes again
+    await pao.wait_for_text(OWN, "08/05/2024", after=shown)
+
+    # The day before 747's deadline Tân Phong is reminded to report up again, for period 2.
+    shown = len(tan_phong.messages)
+    travel_to(runtime, 2024, 5, 9, 8, 5)
+    assert await reminders_job(runtime) is not None
+    runtime.sender.wake()
+    await tan_phong.say("xin chào")
+    await tan_phong.wait_for_text("Hạn báo cáo lên cấp trên về văn bản 747-CV/ĐUK là 10/05/2024", after=shown)
+
+    # The province sees Tân Phong not reported up for period 2, its cell counted in the period's re-issue; period 1
+    # stays reported up (its Word report from below by default).
+    text = await _answer(province, "tình hình 747")
+    assert "kỳ 05/2024" in text and "0/3 chi bộ đã báo cáo; chưa báo cáo lên" in text, text
+    word = docx_text(await _file(zalo, province, "báo cáo 747 kỳ 04/2024", ".docx"))
+    assert "Nguồn số liệu: báo cáo của 1/1 đơn vị cấp dưới" in word, word[:2000]
+
+    # Páo reports in period 2 and Tân Phong reports up for it: the province sees it reported up again.
+    await pao.say(QUICK)
+    await eventually(lambda: _reports_of(zalo, OWN, 2), "Páo's period-2 report is saved")
+    before = len(tan_phong.messages)
+    await tan_phong.say("báo cáo lên 747")
+    await tan_phong.tap("Gửi lên cấp trên")
+    await tan_phong.wait_for_text("Đã gửi báo cáo lên", after=before)
+    async with transaction(runtime.sessions) as session:
+        kept = (await session.scalars(select(Handoff.report_cycle))).all()
+    assert kept == [2], kept
+    text = await _answer(province, "tình hình 747")
+    assert "1/3 chi bộ đã báo cáo; báo cáo lên" in text, text

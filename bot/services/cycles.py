@@ -9,6 +9,11 @@ passed, `open_due` (the leader's reminders job, every minute) opens the next one
 current ones (`Report.is_latest`); each report keeps the period it was submitted in (`Report.cycle`), so a closed
 period is still read whole (`bot.services.status` with a cycle number). The opening is one conditional UPDATE on
 the directive (`cycle = n`), so two instances never open a period twice.
+
+A lower board's re-issue of a recurring upper directive recurs with it (`follow`): same schedule, each period's
+deadline earlier than the upper one's by the margin the board chose when it re-issued. It never opens a period by
+its own deadline: it opens its next one when the upper directive does, so its cells get a new period each time
+(a forward needs nothing of this: its cells are the upper directive's own targets).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from bot.core.clock import Clock
 from bot.core.textnorm import fold
 from bot.services.directive_parser import DeadlineKind, DirectiveMeta, Recurrence
 from messages import cycles as msg
-from storage.models import Directive, DirectiveCycle, DirectiveTarget, Report
+from storage.models import Directive, DirectiveCycle, DirectiveTarget, Handoff, Report
 
 MONTHLY = "monthly"
 YEARLY = "yearly"
@@ -194,6 +199,27 @@ def set_schedule(directive: Directive, schedule: Schedule | None) -> None:
     directive.meta = meta
 
 
+def follow(reissue: Directive, upper: Directive, upper_deadline: date | None) -> None:
+    """A re-issue of a recurring upper directive, sent: it recurs on the upper one's schedule, opening a period
+    when the upper one opens one, each deadline earlier than the upper one's by the margin it was sent with
+    (from `upper_deadline`, the upper period's it was drafted in; a later deadline was refused). The upper
+    schedule, whatever the draft's said: the re-issue answers the upper directive period by period."""
+    schedule = schedule_of(upper)
+    if schedule is None or reissue.deadline is None or upper_deadline is None:
+        return
+    set_schedule(reissue, schedule)
+    margin = max((upper_deadline - reissue.deadline).days, 0)
+    reissue.meta = {**(reissue.meta or {}), "follows": {"upper_id": upper.id, "margin_days": margin}}
+
+
+def margin_of(directive: Directive) -> int | None:
+    """How many days before its upper directive's deadline a following re-issue's deadline falls; None when
+    the directive opens its periods itself."""
+    follows = (directive.meta or {}).get("follows")
+    margin = follows.get("margin_days") if isinstance(follows, dict) else None
+    return margin if isinstance(margin, int) else None
+
+
 def proposed_of(directive: Directive) -> Schedule | None:
     """The schedule read from the document, kept in the draft for the board to confirm."""
     return Schedule.from_json((directive.meta or {}).get("schedule_proposed"))
@@ -286,17 +312,39 @@ async def open_due(session: AsyncSession, clock: Clock, tz: tzinfo) -> int:
     opened = 0
     for directive in rows.all():
         schedule = schedule_of(directive)
+        if margin_of(directive) is not None:
+            continue  # a following re-issue: opened with its upper directive
         while schedule is not None and directive.deadline is not None and directive.deadline < today:
-            if not await _open_next(session, clock, directive, schedule):
+            if not await _open_next(session, clock, directive, schedule.next_after(directive.deadline)):
                 break
-            opened += 1
+            opened += 1 + await _open_followers(session, clock, directive)
     return opened
 
 
-async def _open_next(session: AsyncSession, clock: Clock, directive: Directive, schedule: Schedule) -> bool:
+async def _open_followers(session: AsyncSession, clock: Clock, upper: Directive) -> int:
+    """The upper directive opened a period: so does each re-issue of it that follows it (and theirs, further
+    down), its deadline earlier by its margin. How many periods were opened."""
+    rows = await session.scalars(
+        select(Directive)
+        .join(Handoff, Handoff.reissue_id == Directive.id)
+        .where(Handoff.directive_id == upper.id, Directive.status.in_(SENT_STATES))
+    )
+    opened = 0
+    for reissue in list(dict.fromkeys(rows.all())):
+        margin = margin_of(reissue)
+        if margin is None or upper.deadline is None or reissue.deadline is None:
+            continue
+        if reissue.deadline >= upper.deadline - timedelta(days=margin):
+            continue  # opened already (a second instance, or caught up)
+        if await _open_next(session, clock, reissue, upper.deadline - timedelta(days=margin)):
+            opened += 1 + await _open_followers(session, clock, reissue)
+    return opened
+
+
+async def _open_next(session: AsyncSession, clock: Clock, directive: Directive, following: date) -> bool:
+    """Close the open period and open the next, due `following`."""
     closing, deadline = directive.cycle, directive.deadline
     assert deadline is not None
-    following = schedule.next_after(deadline)
     moved = await session.execute(
         update(Directive)
         .where(Directive.id == directive.id, Directive.cycle == closing)

@@ -1,17 +1,19 @@
 """Reminders along the chain of levels: the board of a unit below that has not re-issued or forwarded an upper
-directive, or not sent its report upward, is reminded; once the upper deadline has passed without it, the upper
-board is told (escalation). Cells are reminded by bot/services/reminders.py on their own level's directive (a
-re-issue carries its own, earlier deadline). Each reminder is recorded under (upper directive, unit, rule) in the
-`reminders` table, so a restart or a second instance neither repeats nor loses one; quiet hours are the upper
-directive's policy's. A handoff to a unit merged or split since is its main successor's board's (reminded, and
-named in the escalation, as «X-MOI (từ X-TP)»). A correction takes over the handoffs of the directive it replaces
-and the reminders already sent about them (`pass_on`): each counts once per chain of corrections."""
+directive, or not sent its report upward (for a recurring directive: for the period open now), is reminded; once
+the upper deadline has passed without it, the upper board is told (escalation). Cells are reminded by
+bot/services/reminders.py on their own level's directive (a re-issue carries its own, earlier deadline). Each
+reminder is recorded under (upper directive, unit, rule) in the `reminders` table, the rule naming the period from
+a recurring directive's second one on, so a restart or a second instance neither repeats nor loses one; quiet hours
+are the upper directive's policy's. A handoff to a unit merged or split since is its main successor's board's
+(reminded, and named in the escalation, as «X-MOI (từ X-TP)»). A correction takes over the handoffs of the
+directive it replaces and the reminders already sent about them (`pass_on`): each counts once per chain of
+corrections."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.events import Reply
@@ -27,6 +29,13 @@ ACT_AFTER_DAYS = (
 )
 REPORT_BEFORE_DAYS = 1  # and reminded to report upward this long before the upper deadline
 ACT, REPORT, ESCALATE = "level_act", "level_report", "level_escalate"
+RULES = (ACT, REPORT, ESCALATE)
+
+
+def _of(rule: str, upper: Directive) -> str:
+    """The reminders-table key of a rule for the upper directive's open period: a recurring directive reminds and
+    escalates afresh in each period (period 1's key is the bare rule, as a one-off directive's)."""
+    return rule if upper.cycle == 1 else f"{rule}@{upper.cycle}"
 
 
 async def pass_on(session: AsyncSession, old_id: int, correction_id: int) -> None:
@@ -35,7 +44,10 @@ async def pass_on(session: AsyncSession, old_id: int, correction_id: int) -> Non
     board reminded for the original would be reminded again for the correction as if it were new."""
     await session.execute(
         update(Reminder)
-        .where(Reminder.directive_id == old_id, Reminder.rule.in_((ACT, REPORT, ESCALATE)))
+        .where(
+            Reminder.directive_id == old_id,
+            or_(Reminder.rule.in_(RULES), *(Reminder.rule.startswith(f"{rule}@") for rule in RULES)),
+        )
         .values(directive_id=correction_id)
     )
 
@@ -53,7 +65,8 @@ async def send_due(host: Host) -> int:
                 .join(Directive, Directive.id == Handoff.directive_id)
                 .join(Unit, Unit.id == Handoff.unit_id)
                 .where(
-                    Handoff.reported_at.is_(None),
+                    # not reported up for the period open now (a recurring directive's earlier one's counts not)
+                    or_(Handoff.reported_at.is_(None), Handoff.report_cycle != Directive.cycle),
                     Handoff.action != levels.HELD,  # no board to remind yet
                     Directive.deadline.is_not(None),
                 )
@@ -72,7 +85,9 @@ async def send_due(host: Host) -> int:
                 rule = ACT
             elif not pending and today >= upper.deadline - timedelta(days=REPORT_BEFORE_DAYS):
                 rule = REPORT
-            if rule is None or not await reminders.record(session, clock, upper.id, [unit.id], rule):
+            if rule is None or not await reminders.record(
+                session, clock, upper.id, [unit.id], _of(rule, upper)
+            ):
                 continue
             number, deadline = upper.number or "", msg.day(upper.deadline)
             # A unit merged or split since: its main successor's board acts and reports for it.

@@ -1,7 +1,8 @@
 """Levels: a directive flows down a tree of any depth and each level's board acts on it. When a board sends a
 directive, the cells under a unit below it that has its own board staff joined are not sent it directly: that unit's
 board receives it (a `Handoff`), then re-issues it as its own directive with an earlier deadline or forwards it
-unchanged; what comes back up (each unit's action and progress, its report upward) is bot/services/upward.py. The
+unchanged (a recurring one is re-issued recurring: bot/services/cycles.py `follow`); what comes back up (each
+unit's action and progress, its report upward, per period) is bot/services/upward.py. The
 same code serves a province, a commune and a bloc: no level has a name here, only units and who staffs them
 (docs/design.md, Levels).
 
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
 from bot.core.events import Button, OutFile, Reply
-from bot.services import directives, unit_changes
+from bot.services import cycles, directives, unit_changes
 from bot.services.audit import audit
 from bot.services.forms import FormSpec
 from bot.services.outbox import REPLY, enqueue
@@ -490,6 +491,10 @@ async def reissue_draft(
             "implements": line,
             "cited": [line.removeprefix("Thực hiện ")],
             "deadline_confirmed": False,
+            # A recurring upper directive is re-issued recurring: the preview says so; at the send it follows
+            # the upper one's periods (`_record_reissue`). Always: a one-off re-issue would leave its cells
+            # nothing in later periods, and its board nothing to report up for them.
+            "schedule": (upper.meta or {}).get("schedule"),
         },
     )
     session.add(draft)
@@ -520,6 +525,7 @@ async def _record_reissue(session: AsyncSession, clock: Clock, directive: Direct
     upper = await in_force(session, upper_id)
     if upper is None:
         return
+    cycles.follow(directive, upper, upper_deadline(directive))  # a recurring upper one's periods, if any
     group = await handoffs_of(session, upper.id, directive.unit_id)
     for handed in [h for h in group if h.action in (PENDING, HELD)] or group[:1]:
         handed.action, handed.acted_at, handed.reissue_id = REISSUED, clock.now(), directive.id

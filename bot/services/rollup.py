@@ -114,10 +114,13 @@ def from_snapshot(value: object, cycle: int | None = None) -> tuple[Counts, Aggr
 # --- the directive's tree ------------------------------------------------------------------------------------------
 
 
-async def units_below(session: AsyncSession, scope: status.Scope, directive_id: int) -> list[upward.Below]:
-    """The units below the scope the directive was handed to (a lower board looking at the upper directive it
-    forwarded finds none: its own unit is not below it)."""
-    return inside(await upward.below(session, directive_id), scope)
+async def units_below(
+    session: AsyncSession, scope: status.Scope, directive_id: int, cycle: int | None = None
+) -> list[upward.Below]:
+    """The units below the scope the directive was handed to, reported up or not for period `cycle` (None: the
+    one open now); a lower board looking at the upper directive it forwarded finds none: its own unit is not
+    below it."""
+    return inside(await upward.below(session, directive_id, cycle), scope)
 
 
 def inside(rows: Sequence[upward.Below], scope: status.Scope) -> list[upward.Below]:
@@ -285,7 +288,9 @@ async def report_data(
     number = period.number if period is not None else directive.cycle
     closed = number if period is not None and not period.current else None
     sources = list(dict.fromkeys((directive.id, *also)))
-    rows_of = {d: await units_below(session, scope, d) for d in sources}
+    rows_of = {
+        d: await units_below(session, scope, d, number if d == directive.id else None) for d in sources
+    }
     rows = [row for d in sources for row in rows_of[d]]
     if not rows and len(sources) == 1:
         return base
@@ -310,15 +315,17 @@ async def report_data(
             below=units,
         )
     # Each directive once: a forward's family holds the re-issues below it, which may be sources too.
-    ids = [*await status.family_of_period(session, directive, number)]
-    ids = list(dict.fromkeys(ids + [i for d in sources[1:] for i in await status.family(session, d)]))
+    # A re-issue following a recurring directive is read in its own period answering this one (None: open now).
+    periods = await status.family_periods(session, directive, number)
+    ids = list(periods)
+    for other_source in sources[1:]:
+        ids += [i for i in await status.family(session, other_source) if i not in ids]
     form = await get_form(session, directive.form_key)
     photos = [spec.key for spec in form.photo_fields] if form is not None else []
     cells = list(base.rows)  # the directive's own targets, of the period
     for other in ids[1:]:  # re-issues report once; their photo links name the directive the cell reported on
-        cells += [
-            replace(row, directive_id=other) for row in await status.unit_rows(session, scope, other, photos)
-        ]
+        rows_ = await status.unit_rows(session, scope, other, photos, cycle=periods.get(other))
+        cells += [replace(row, directive_id=other) for row in rows_]
     cells.sort(key=lambda row: row.path)
     counts = Counts.from_rows(cells)
     said = await status.quotes(session, scope, ids[:1], form, cycle=closed)

@@ -89,7 +89,7 @@ async def build_summary(session: AsyncSession, scope: status.Scope, now: datetim
     directive handed down is one line counting its re-issues below (which are not listed again)."""
     today = now.astimezone(tz).date()
     listed = await status.open_directives(session, scope, today)
-    families = await status.families(session, [d.id for d in listed])
+    families = await status.families_of_period(session, listed)
     open_ = [d for d in listed if d.id in families]
     root_of = {member: root for root, ids in families.items() for member in ids}
     every = list(root_of)

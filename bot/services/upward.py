@@ -1,6 +1,6 @@
 """What comes back up from the units below a directive was handed to (bot/services/levels.py sends it down): per
 unit, as the tree stands today, what its board did, when, how far its cells got and whether it reported upward
-(`below`, shown in the upper board's «🏛 Cấp dưới»); and the lower board's report upward (`handed_to` finds what it
+for the period open now (`below`, shown in the upper board's «🏛 Cấp dưới»); and the lower board's report upward (`handed_to` finds what it
 can report on, `record_report` records it on the handoffs with the figures it was built from)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.services import levels, unit_changes
+from bot.services import cycles, levels, unit_changes
 from bot.services.levels import FORWARDED, HELD, PENDING, REISSUED
 from messages import levels as msg
 from storage.models import Directive, DirectiveTarget, Handoff, Unit
@@ -36,12 +36,16 @@ class Below:
     split_from: list[tuple[Unit, list[Unit]]] = field(default_factory=list)
 
 
-async def below(session: AsyncSession, directive_id: int) -> list[Below]:
+async def below(session: AsyncSession, directive_id: int, cycle: int | None = None) -> list[Below]:
     """Per unit the directive was handed to, as the tree stands today (units merged since count toward their
     successor, one row for it; a unit split since toward each successor, by where its cells now are): what its
-    board did, when, and its cells' progress (on the re-issue's targets when re-issued, on the directive's own
-    under the unit when forwarded). A few queries whatever the number of units below (the province benchmark has
-    a hundred)."""
+    board did, when, its cells' progress (on the re-issue's targets when re-issued, on the directive's own under
+    the unit when forwarded) and its report upward for period `cycle` (None: the one open now; a report answering
+    another period leaves it not reported up). A few queries whatever the number of units below (the province
+    benchmark has a hundred)."""
+    if cycle is None:
+        directive = await session.get(Directive, directive_id)
+        cycle = directive.cycle if directive is not None else 1
     rows = (
         await session.execute(
             select(Handoff, Unit)
@@ -70,7 +74,7 @@ async def below(session: AsyncSession, directive_id: int) -> list[Below]:
         action = next(a for a in (REISSUED, FORWARDED, PENDING, HELD) if a in actions)
         cells, reported = _tally(handoffs, now_unit, by_reissue, by_holder)
         acted = [h.acted_at for h in handoffs if h.acted_at]
-        up = [h.reported_at for h in handoffs]
+        up = [h.reported_at if reported_for(h, cycle) else None for h in handoffs]
         out.append(
             Below(
                 now_unit,
@@ -80,7 +84,7 @@ async def below(session: AsyncSession, directive_id: int) -> list[Below]:
                 cells,
                 reported,
                 max(a for a in up if a) if all(up) else None,
-                any(h.report_late for h in handoffs),
+                any(h.report_late for h in handoffs if reported_for(h, cycle)),
                 [u for _, u in members if u.id != now_unit.id and len(holders[u.id]) == 1],
                 [(u, holders[u.id]) for _, u in members if len(holders[u.id]) > 1],
             )
@@ -240,17 +244,32 @@ async def upper_chats(session: AsyncSession, upper: Directive) -> list[tuple[str
 
 def answered_period(upper: Directive, source: Directive | None) -> int:
     """The upper directive's period a report upward answers: the one a re-issue carried out (recorded when it was
-    drafted), else, forwarded, the one open now (whose deadline says whether it is late). A unit keeps one report
-    upward per directive, its latest: the upper board adds up from below only for the period it answered."""
+    drafted; a re-issue following a recurring upper directive opened one period with each of its, so its open
+    one answers as many periods on), else, forwarded, the one open now (whose deadline says whether it is late).
+    A unit keeps one report upward per directive, its latest: the upper board adds up from below only for the
+    period it answered."""
     kept = (source.meta or {}).get("upper_cycle") if source is not None and source.id != upper.id else None
-    return kept if isinstance(kept, int) else upper.cycle
+    if not isinstance(kept, int) or source is None:
+        return upper.cycle
+    return kept + source.cycle - 1 if cycles.margin_of(source) is not None else kept
+
+
+def reported_for(handed: Handoff, cycle: int) -> bool:
+    """Whether the unit reported up for period `cycle` of the upper directive (a one-off one's is 1)."""
+    return handed.reported_at is not None and handed.report_cycle == cycle
 
 
 def record_report(
-    handed: Handoff, upper: Directive, at: datetime, today: date, figures: dict[str, Any] | None = None
+    handed: Handoff,
+    upper: Directive,
+    at: datetime,
+    today: date,
+    figures: dict[str, Any] | None = None,
+    cycle: int = 1,
 ) -> None:
-    """The unit's report upward is in: when, whether after the upper deadline, and the figures it was built
-    from (`rollup.snapshot`: what the upper board adds up from the intermediate reports)."""
+    """The unit's report upward for period `cycle` is in: when, whether after the upper deadline, and the figures
+    it was built from (`rollup.snapshot`: what the upper board adds up from the intermediate reports)."""
     handed.reported_at = at
+    handed.report_cycle = cycle
     handed.report_late = upper.deadline is not None and today > upper.deadline
     handed.report_figures = figures

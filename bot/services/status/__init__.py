@@ -26,8 +26,10 @@ from bot.services.status.counts import (
 from bot.services.status.family import (
     FamilyProgress,
     families,
+    families_of_period,
     family,
     family_of_period,
+    family_periods,
     family_progress,
     reissues_reaching,
 )
@@ -103,8 +105,10 @@ __all__ = [
     "escalated_counts",
     "escalation_rule",
     "families",
+    "families_of_period",
     "family",
     "family_of_period",
+    "family_periods",
     "family_progress",
     "figure_lines",
     "file_slug",

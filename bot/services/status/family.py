@@ -57,23 +57,56 @@ async def family(session: AsyncSession, directive_id: int) -> list[int]:
 
 
 async def family_of_period(session: AsyncSession, directive: Directive, number: int) -> list[int]:
-    """The family answering period `number` of the directive: a re-issue carries out the period of the upper
-    directive open when it was drafted (`meta["upper_cycle"]`, bot.services.levels), so for a recurring directive
-    the re-issues of its other periods, and what lies under them, are left out. A one-off directive (and a
-    re-issue drafted before periods were recorded) keeps its whole family."""
-    ids = await family(session, directive.id)
-    if len(ids) == 1 or directive.cycle == 1:
-        return ids  # every re-issue answers period 1
-    rows = await session.execute(
-        select(Directive.id, Directive.meta)
-        .join(Handoff, Handoff.reissue_id == Directive.id)
-        .where(Handoff.directive_id == directive.id)
-    )
-    other = [i for i, meta in rows.all() if (meta or {}).get("upper_cycle", number) != number]
-    if not other:
-        return ids
-    gone = {i for kin in (await families(session, other)).values() for i in kin}
-    return [i for i in ids if i not in gone]
+    """The family answering period `number` of the directive (itself first), as `family_periods` finds it."""
+    return list(await family_periods(session, directive, number))
+
+
+async def family_periods(session: AsyncSession, directive: Directive, number: int) -> dict[int, int | None]:
+    """The family answering period `number` of the directive, each with its own period that answers it (None:
+    the one open now), itself first. A re-issue carries out the period of the upper directive open when it was
+    drafted (`meta["upper_cycle"]`, bot.services.levels): a one-off one answers only that period, one following a
+    recurring upper directive (bot.services.cycles `follow`) that period with its first and each later one with
+    its next. The re-issues of other periods, and what lies under them, are left out; a re-issue drafted before
+    periods were recorded answers every one. One query per level."""
+    found: dict[int, int] = {directive.id: number}
+    current: dict[int, int] = {directive.id: directive.cycle}
+    frontier = [directive.id]
+    while frontier:
+        rows = await session.execute(
+            select(Handoff.directive_id, Directive)
+            .join(Directive, Directive.id == Handoff.reissue_id)
+            .where(Handoff.directive_id.in_(frontier))
+        )
+        frontier = []
+        for parent, child in rows.all():
+            own = _answering(child, found[parent])
+            if child.id in found or own is None:
+                continue
+            found[child.id], current[child.id] = own, child.cycle
+            frontier.append(child.id)
+    return {i: (None if own == current[i] else own) for i, own in found.items()}
+
+
+def _answering(reissue: Directive, upper_period: int) -> int | None:
+    """The re-issue's own period that answers its upper directive's period `upper_period`; None if none does."""
+    meta = reissue.meta or {}
+    kept = meta.get("upper_cycle")
+    if not isinstance(kept, int):
+        return reissue.cycle  # drafted before periods were recorded: counted as it stands
+    if isinstance(meta.get("follows"), dict):
+        own = upper_period - kept + 1
+        return own if 1 <= own <= reissue.cycle else None
+    return 1 if upper_period == kept else None
+
+
+async def families_of_period(session: AsyncSession, listed: Sequence[Directive]) -> dict[int, list[int]]:
+    """`families` of these directives, each keeping only what answers its period open now (a recurring one's
+    re-issues of earlier periods left out, as `family_of_period`)."""
+    out = await families(session, [d.id for d in listed])
+    for directive in listed:
+        if directive.id in out and directive.cycle > 1 and len(out[directive.id]) > 1:
+            out[directive.id] = await family_of_period(session, directive, directive.cycle)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from bot.services.report_data import (
     add_counts,
 )
 from bot.services.status.counts import Subtree, counts_by_directive, counts_by_subtree
-from bot.services.status.family import family, reissues_reaching
+from bot.services.status.family import family_of_period, reissues_reaching
 from bot.services.status.figures import form_aggregates
 from bot.services.status.missing import MissingPage, escalated_counts, missing_units
 from bot.services.status.quotes import of_kind, quotes
@@ -371,7 +371,8 @@ async def status_view(
 ) -> StatusView:
     """The status of one directive within the scope, with page `page` of the missing units."""
     form = await get_form(session, directive.form_key)
-    ids = await family(session, directive.id)
+    # The re-issues answering the open period (a recurring directive's of earlier periods are not counted).
+    ids = await family_of_period(session, directive, directive.cycle)
     counts = await counts_by_directive(session, scope, ids)
     return StatusView(
         directive=directive,
