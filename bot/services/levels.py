@@ -14,11 +14,12 @@ down, and a correction of it, go down the same way (bot/services/level_repeats.p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Select, insert, or_, select
+from sqlalchemy import ColumnElement, Row, Select, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import Clock
@@ -242,18 +243,11 @@ async def catch_up(session: AsyncSession, clock: Clock, unit_ids: list[int]) -> 
     them too; the cards to send them."""
     if not unit_ids:
         return []
-    rows = (
-        await session.execute(
-            select(Handoff, Directive, Unit)
-            .join(Directive, Directive.id == Handoff.directive_id)
-            .join(Unit, Unit.id == Handoff.unit_id)
-            .where(
-                Handoff.unit_id.in_(await unit_changes.predecessors(session, unit_ids)),
-                Handoff.action.in_((HELD, PENDING)),
-            )
-            .order_by(Handoff.received_at)
-        )
-    ).all()
+    rows = await _handed(
+        session,
+        Handoff.unit_id.in_(await unit_changes.predecessors(session, unit_ids)),
+        Handoff.action.in_((HELD, PENDING)),
+    )
     now = clock.now()
     cards: list[Reply] = []
     carded: set[int] = set()
@@ -270,15 +264,7 @@ async def hand_held_on(session: AsyncSession, clock: Clock) -> dict[int, int]:
     joined already, are handed to that board now (else they would wait for someone new to join, who may never
     come); the card to every member. How many went to each successor (by unit id); the others stay held for
     `catch_up`."""
-    rows = (
-        await session.execute(
-            select(Handoff, Directive, Unit)
-            .join(Directive, Directive.id == Handoff.directive_id)
-            .join(Unit, Unit.id == Handoff.unit_id)
-            .where(Handoff.action == HELD, Unit.successor_id.is_not(None))
-            .order_by(Handoff.received_at)
-        )
-    ).all()
+    rows = await _handed(session, Handoff.action == HELD, Unit.successor_id.is_not(None))
     now = clock.now()
     handed_to: dict[int, int] = {}
     for handed, directive, unit in rows:
@@ -296,6 +282,20 @@ async def hand_held_on(session: AsyncSession, clock: Clock) -> dict[int, int]:
             enqueue(session, clock, channel, chat_id, parts, kind=REPLY)
         handed_to[standing.id] = handed_to.get(standing.id, 0) + 1
     return handed_to
+
+
+async def _handed(
+    session: AsyncSession, *conditions: ColumnElement[bool]
+) -> Sequence[Row[Handoff, Directive, Unit]]:
+    """The handoffs meeting `conditions`, each with its directive and unit, oldest first."""
+    rows = await session.execute(
+        select(Handoff, Directive, Unit)
+        .join(Directive, Directive.id == Handoff.directive_id)
+        .join(Unit, Unit.id == Handoff.unit_id)
+        .where(*conditions)
+        .order_by(Handoff.received_at)
+    )
+    return rows.all()
 
 
 async def _taken_up(
