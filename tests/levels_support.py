@@ -4,11 +4,13 @@ people joining on Zalo, the province board's directive handed down to both commu
 from __future__ import annotations
 
 import io
+import itertools
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import openpyxl
 from docx import Document
 from sqlalchemy import select
@@ -251,3 +253,45 @@ def docx_text(content: bytes) -> str:
 def is_word(message: Received) -> bool:
     """A Word file received: natively, or as a link where the product cannot carry it."""
     return bool((message.file_name or "").endswith(".docx") or any(".docx" in link for link in message.links))
+
+
+NON_MEMBERS = "Số quần chúng tham gia"  # a field of the political-study form, added up by every view
+
+
+async def file_from(world: ZaloWorld, person: ZaloPerson, words: str, ext: str) -> bytes:
+    """Type `words` and return the file with extension `ext` the answer brings: natively on the OA, else by
+    its link."""
+    before = len(person.messages)
+    await person.say(words)
+
+    def has(index: int) -> bool:
+        m = person.messages[index]
+        return bool((m.file_name or "").endswith(ext) or (m.links and download_link(m.text, ext)))
+
+    await person.wait_until(lambda ms: any(has(i) for i in range(before, len(ms))))
+    index = next(i for i in range(before, len(person.messages)) if has(i))
+    message = person.messages[index]
+    if (message.file_name or "").endswith(ext):
+        sent: Any = person.user.messages[index]
+        return bytes(sent.file.data)
+    link = download_link(message.text, ext)
+    assert link is not None, message.text
+    async with aiohttp.ClientSession() as http, http.post(world.local(link)) as response:  # its button
+        assert response.status == 200
+        return await response.read()
+
+
+async def answer(person: ZaloPerson, words: str) -> str:
+    """Type `words`; the whole answer, however many messages it takes."""
+    before = len(person.messages)
+    await person.say(words)
+    return "\n".join(m.text for m in person.messages[before:])
+
+
+def download_link(text: str, ext: str) -> str | None:
+    """The download link under the line naming a file with extension `ext` («📎 Tải tệp: ....xlsx»)."""
+    lines = text.splitlines()
+    for line, after in itertools.pairwise(lines):
+        if ext in line and after.startswith("http"):
+            return after.strip()
+    return None

@@ -35,19 +35,21 @@ from bot.services.report_data import UnitStatus
 from storage.db import make_engine, make_sessionmaker, transaction
 from storage.models import Directive, DirectiveCycle, DirectiveTarget, Handoff, Outbox, Report, Unit
 from tests.levels_support import CAMPAIGN_REISSUE as OWN
-from tests.levels_support import SUA_REPORT as SUA
 from tests.levels_support import (
+    NON_MEMBERS,
     UPPER,
+    answer,
     communes_act,
     docx_text,
+    file_from,
     is_word,
     province_hands_down,
     reissues,
     two_communes,
 )
+from tests.levels_support import SUA_REPORT as SUA
 from tests.support import EXAMPLE_ROSTER, QUICK, SAMPLES, sample, travel_to
 from tests.test_cli import query
-from tests.test_rollup import NON_MEMBERS, _answer, _file
 from tests.test_zalo_flows import board_member, secretary
 from tests.zalo_fixtures import OA, ZaloPerson, ZaloWorld, eventually, zalo
 
@@ -372,19 +374,19 @@ async def test_a_monthly_directive_handed_down_aggregates_each_period_from_below
 
     # The closed period: both communes reported up for it, so from below by default, saying so; or from that
     # period's cells (Páo's through the re-issue, Sài's first report), saying so.
-    word = docx_text(await _file(zalo, province, "báo cáo 747 kỳ 04/2024", ".docx"))
+    word = docx_text(await file_from(zalo, province, "báo cáo 747 kỳ 04/2024", ".docx"))
     assert "Nguồn số liệu: báo cáo của 2/2 đơn vị cấp dưới" in word, word[:2000]
     assert f"{NON_MEMBERS}: 24 người" in word, word[:2000]
-    word = docx_text(await _file(zalo, province, "báo cáo 747 kỳ 04/2024 theo chi bộ", ".docx"))
+    word = docx_text(await file_from(zalo, province, "báo cáo 747 kỳ 04/2024 theo chi bộ", ".docx"))
     assert "Nguồn số liệu: báo cáo trực tiếp của 2/4 chi bộ" in word, word[:2000]
     assert f"{NON_MEMBERS}: 24 người" in word, word[:2000]
 
     # The open period: the reports upward answered the one before, so from its cells (Tân Phong's re-issue recurs
     # with 747 and opened its period 2, nobody reported in it; Sài's forwarded cell did), saying so; from below,
     # nobody has reported.
-    text = await _answer(province, "tổng hợp 747")
+    text = await answer(province, "tổng hợp 747")
     assert "Nguồn số liệu: báo cáo trực tiếp của 1/4 chi bộ" in text and f"{NON_MEMBERS}: 5" in text, text
-    text = await _answer(province, "tổng hợp 747 theo cấp dưới")
+    text = await answer(province, "tổng hợp 747 theo cấp dưới")
     assert "Nguồn số liệu: báo cáo của 0/2 đơn vị cấp dưới" in text, text
 
 
@@ -428,7 +430,7 @@ async def test_a_commune_re_issue_of_a_monthly_directive_recurs_and_reports_up_e
     await tan_phong.say("báo cáo lên 747")
     await tan_phong.tap("Gửi lên cấp trên")
     await tan_phong.wait_for_text("Đã gửi báo cáo lên")
-    text = await _answer(province, "tình hình 747")
+    text = await answer(province, "tình hình 747")
     assert "Đảng ủy xã Tân Phong" in text and "; báo cáo lên" in text and "chưa báo cáo lên" not in text, text
 
     # Period 2 opens with 747's: the re-issue opens its own, due two days before 747's new deadline.
@@ -456,9 +458,9 @@ async def test_a_commune_re_issue_of_a_monthly_directive_recurs_and_reports_up_e
 
     # The province sees Tân Phong not reported up for period 2, its cell counted in the period's re-issue; period 1
     # stays reported up (its Word report from below by default).
-    text = await _answer(province, "tình hình 747")
+    text = await answer(province, "tình hình 747")
     assert "kỳ 05/2024" in text and "0/3 chi bộ đã báo cáo; chưa báo cáo lên" in text, text
-    word = docx_text(await _file(zalo, province, "báo cáo 747 kỳ 04/2024", ".docx"))
+    word = docx_text(await file_from(zalo, province, "báo cáo 747 kỳ 04/2024", ".docx"))
     assert "Nguồn số liệu: báo cáo của 1/1 đơn vị cấp dưới" in word, word[:2000]
 
     # Páo reports in period 2 and Tân Phong reports up for it: the province sees it reported up again.
@@ -471,5 +473,5 @@ async def test_a_commune_re_issue_of_a_monthly_directive_recurs_and_reports_up_e
     async with transaction(runtime.sessions) as session:
         kept = (await session.scalars(select(Handoff.report_cycle))).all()
     assert kept == [2], kept
-    text = await _answer(province, "tình hình 747")
+    text = await answer(province, "tình hình 747")
     assert "1/3 chi bộ đã báo cáo; báo cáo lên" in text, text

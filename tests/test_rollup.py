@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import io
-import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiohttp
 from docx import Document
 from sqlalchemy import select
 from typer.testing import CliRunner
@@ -27,10 +25,13 @@ from storage.db import transaction
 from storage.models import Directive, Handoff, Report, Unit
 from tests.levels_support import CAMPAIGN_REISSUE as OWN
 from tests.levels_support import (
+    NON_MEMBERS,
     SUA_REPORT,
     UPPER,
+    answer,
     campaign,
     docx_text,
+    file_from,
     province_sends,
     reissues,
     sheet,
@@ -38,53 +39,13 @@ from tests.levels_support import (
     xlsx_summary,
 )
 from tests.support import QUICK
-from tests.zalo_fixtures import ZaloPerson, ZaloWorld, eventually, zalo
+from tests.zalo_fixtures import ZaloWorld, eventually, zalo
 
 __all__ = ["zalo"]
 
 NAM_CUOI_OWN = "16-CV/ĐU"  # Nậm Cuổi's re-issue (the merge test)
 FROM_CELLS = "Nguồn số liệu: báo cáo trực tiếp của 3/4 chi bộ"
 FROM_BELOW = "Nguồn số liệu: báo cáo của 1/2 đơn vị cấp dưới"
-NON_MEMBERS = "Số quần chúng tham gia"
-
-
-async def _file(world: ZaloWorld, person: ZaloPerson, words: str, ext: str) -> bytes:
-    """Type `words` and return the file with extension `ext` the answer brings: natively on the OA, else by
-    its link."""
-    before = len(person.messages)
-    await person.say(words)
-
-    def has(index: int) -> bool:
-        m = person.messages[index]
-        return bool((m.file_name or "").endswith(ext) or (m.links and _link(m.text, ext)))
-
-    await person.wait_until(lambda ms: any(has(i) for i in range(before, len(ms))))
-    index = next(i for i in range(before, len(person.messages)) if has(i))
-    message = person.messages[index]
-    if (message.file_name or "").endswith(ext):
-        sent: Any = person.user.messages[index]
-        return bytes(sent.file.data)
-    link = _link(message.text, ext)
-    assert link is not None, message.text
-    async with aiohttp.ClientSession() as http, http.post(world.local(link)) as response:  # its button
-        assert response.status == 200
-        return await response.read()
-
-
-async def _answer(person: ZaloPerson, words: str) -> str:
-    """Type `words`; the whole answer, however many messages it takes."""
-    before = len(person.messages)
-    await person.say(words)
-    return "\n".join(m.text for m in person.messages[before:])
-
-
-def _link(text: str, ext: str) -> str | None:
-    """The download link under the line naming a file with extension `ext` («📎 Tải tệp: ....xlsx»)."""
-    lines = text.splitlines()
-    for line, after in itertools.pairwise(lines):
-        if ext in line and after.startswith("http"):
-            return after.strip()
-    return None
 
 
 def _appendix(content: bytes) -> list[int]:
@@ -115,11 +76,11 @@ async def test_the_upper_board_aggregates_from_the_cells_or_from_below_and_says_
     assert kept["aggregates"]["ratios"] == {"dang_vien": [45, 52]}
 
     # The summary in chat: from the cells by default (a commune has yet to report up), or from below.
-    text = await _answer(province, "tổng hợp 747")
+    text = await answer(province, "tổng hợp 747")
     assert FROM_CELLS in text, province.describe()
     assert f"{NON_MEMBERS}: 29" in text and "70/82" in text, text  # 12 + 5 + 12; 25 + 20 + 25 of 30 + 22 + 30
     assert "Đảng ủy xã Nậm Cuổi (chuyển nguyên văn): 1/1 chi bộ đã báo cáo" in text, text
-    text = await _answer(province, "tổng hợp 747 theo cấp dưới")
+    text = await answer(province, "tổng hợp 747 theo cấp dưới")
     assert FROM_BELOW in text, province.describe()
     assert f"{NON_MEMBERS}: 17" in text and "45/52" in text, text  # Tân Phong's report only
     assert f"ban hành lại, số {OWN}" in text and "2/3 chi bộ đã báo cáo" in text, text
@@ -127,7 +88,7 @@ async def test_the_upper_board_aggregates_from_the_cells_or_from_below_and_says_
     assert "Đảng ủy xã Nậm Cuổi" in not_up and "1/1 chi bộ" in not_up, text  # live, apart, not added in
 
     # Excel from the cells: one row per cell (through the re-issue and the forward); totals equal the rows.
-    cells = await _file(zalo, province, "xuất 747", ".xlsx")
+    cells = await file_from(zalo, province, "xuất 747", ".xlsx")
     summary = xlsx_summary(cells)
     assert summary["Nguồn số liệu"].startswith("báo cáo trực tiếp của 3/4 chi bộ"), summary
     detail = sheet(cells, "Chi tiết")
@@ -136,7 +97,7 @@ async def test_the_upper_board_aggregates_from_the_cells_or_from_below_and_says_
     assert sum(row[column] or 0 for row in detail[1:]) == 29 == summary[NON_MEMBERS]
 
     # Excel from below: one row per commune; totals equal the rows; Nậm Cuổi not reported, live apart.
-    below = await _file(zalo, province, "xuất 747 theo cấp dưới", ".xlsx")
+    below = await file_from(zalo, province, "xuất 747 theo cấp dưới", ".xlsx")
     summary = xlsx_summary(below)
     assert summary["Nguồn số liệu"] == "báo cáo của 1/2 đơn vị cấp dưới", summary
     units = sheet(below, "Cấp dưới")
@@ -153,11 +114,11 @@ async def test_the_upper_board_aggregates_from_the_cells_or_from_below_and_says_
     assert "Chưa báo cáo lên" in nam_cuoi and nam_cuoi[-1] == "1/1" and nam_cuoi[column] is None
 
     # Word from the cells and from below, each saying its source in its body.
-    content = await _file(zalo, province, "báo cáo 747", ".docx")
+    content = await file_from(zalo, province, "báo cáo 747", ".docx")
     word = docx_text(content)
     assert FROM_CELLS in word and f"{NON_MEMBERS}: 29 người" in word, word[:2000]
     assert _appendix(content) == [12, 5, 12], word  # one row per cell, through the re-issue and the forward
-    content = await _file(zalo, province, "báo cáo 747 theo cấp dưới", ".docx")
+    content = await file_from(zalo, province, "báo cáo 747 theo cấp dưới", ".docx")
     word = docx_text(content)
     assert FROM_BELOW in word and f"{NON_MEMBERS}: 17 người" in word, word[:2000]
     assert _appendix(content) == [17], word  # one row per unit below; Nậm Cuổi's is empty
@@ -180,10 +141,10 @@ async def test_the_upper_board_drills_down_from_its_status_to_one_communes_cells
     zalo: ZaloWorld, tmp_path: Path
 ) -> None:
     province, _, _ = await campaign(zalo, tmp_path)
-    status = await _answer(province, "tình hình 747")
+    status = await answer(province, "tình hình 747")
     assert "tình hình 747 <mã đơn vị>" in status, status
     # Typed, as on any product: Tân Phong's re-issue within Tân Phong, its missing cell named.
-    shown = await _answer(province, "tình hình 747 X-TP")
+    shown = await answer(province, "tình hình 747 X-TP")
     assert "Đảng ủy xã Tân Phong — ban hành lại" in shown and OWN in shown, shown
     assert "2/3" in shown and "Chi bộ Trường Tiểu học Tân Phong" in shown, shown
     assert "Nậm Cuổi" not in shown, shown
@@ -207,7 +168,7 @@ async def test_the_upper_status_and_summary_count_every_cell_under_a_directive_h
     zalo.runtime.clock.advance(timedelta(days=10))  # past both deadlines: overdue cells would be named
 
     # /tinhhinh: the top figures add up Tân Phong's re-issue and Nậm Cuổi's forward; the units below still listed.
-    text = await _answer(province, "tình hình 747")
+    text = await answer(province, "tình hình 747")
     assert "Chi bộ được giao: 4" in text and "Đã báo cáo: 3/4" in text, text
     assert "Số liệu gồm cả chi bộ nhận qua 1 văn bản ban hành lại của cấp dưới." in text, text
     assert "🏛 Cấp dưới:" in text and "Đảng ủy xã Tân Phong" in text, text
@@ -217,16 +178,16 @@ async def test_the_upper_status_and_summary_count_every_cell_under_a_directive_h
     assert "Trường Tiểu học Tân Phong" not in text, text
 
     # The list and the summary: one line for 747 counting all four cells; the re-issue is not listed again.
-    listed = await _answer(province, "tình hình")
+    listed = await answer(province, "tình hình")
     assert UPPER in listed and OWN not in listed and "3/4" in listed, listed
-    summary = await _answer(province, "tổng hợp")
+    summary = await answer(province, "tổng hợp")
     assert f"1. {UPPER}" in summary and "Đã báo cáo: 3/4" in summary, summary
     assert "Gồm cả chi bộ nhận qua 1 văn bản ban hành lại của cấp dưới." in summary, summary
     assert OWN not in summary and "Trường Tiểu học Tân Phong" not in summary, summary
 
     # A commune board on the directive it forwarded sees its own cell, never its peer's progress below the
     # province.
-    own = await _answer(nam_cuoi, "tình hình 747")
+    own = await answer(nam_cuoi, "tình hình 747")
     assert "Chi bộ được giao: 1" in own and "Đã báo cáo: 1/1" in own, own
     assert "🏛 Cấp dưới:" not in own and "Tân Phong" not in own, own
 
@@ -271,7 +232,7 @@ async def test_after_a_merge_the_successor_reports_upward_from_both_communes_rei
     )
     assert merged.exit_code == 0, merged.output
 
-    content = await _file(zalo, tan_phong, "báo cáo lên 747", ".docx")
+    content = await file_from(zalo, tan_phong, "báo cáo lên 747", ".docx")
     word = docx_text(content)
     assert f"{NON_MEMBERS}: 17 người" in word and "45/52" in word, word[:2000]
     assert sorted(_appendix(content)) == [5, 12], word  # each re-issue's cells, once
@@ -283,5 +244,5 @@ async def test_after_a_merge_the_successor_reports_upward_from_both_communes_rei
     assert len(kept) == 1, kept  # one report for both units, kept once
     assert kept[0]["counts"]["targeted"] == 4 and kept[0]["counts"]["reported_on_time"] == 2, kept
     assert kept[0]["aggregates"]["sums"] == {"quan_chung": 17}
-    text = await _answer(people.province, "tổng hợp 747 theo cấp dưới")
+    text = await answer(people.province, "tổng hợp 747 theo cấp dưới")
     assert FROM_BELOW.replace("1/2", "1/1") in text and f"{NON_MEMBERS}: 17" in text, text
