@@ -230,7 +230,7 @@ async def test_a_broadcast_and_a_conversation_under_telegrams_limits(
     limited_bot: Runtime, limited_tg: FakeTelegram, tmp_path: Path
 ) -> None:
     board, secretaries = await forty_cells(limited_bot, limited_tg, tmp_path)
-    started = len(limited_tg.sent)
+    started, calls_started = len(limited_tg.sent), len(limited_tg.calls)
     await broadcast_747_with(board, [])
     await board.send_command("/tinhhinh")  # the board keeps talking to the bot while the cells are served
     await until(board, "Văn bản đang theo dõi", wait=10)
@@ -256,9 +256,14 @@ async def test_a_broadcast_and_a_conversation_under_telegrams_limits(
             and later.time > c.time
             for later in calls
         ), c
-    assert not [
-        c for c in refused if c.chat_id != board.id
-    ]  # the cells' deliveries were paced under the limits
+    # The directive's deliveries to the cells were paced under the limits. (Replies are sent at once, as the forty
+    # welcomes of the set-up were, and made good above when refused.)
+    deliveries_refused = [
+        c
+        for c in calls[calls_started:]
+        if c.status == 429 and c.chat_id != board.id and c.method in ("sendDocument", "sendMediaGroup")
+    ]
+    assert not deliveries_refused
     # One message per cell: the file with the card as its caption and the buttons. The broadcast's pace is
     # measured where Telegram receives them.
     sent = limited_tg.sent[started:]
@@ -269,7 +274,7 @@ async def test_a_broadcast_and_a_conversation_under_telegrams_limits(
     times = sorted(m.sent_at for m in directive_messages)
     rate = (len(times) - 1) / (times[-1] - times[0])
     print(f"broadcast: {len(times)} messages at {rate:.1f} msg/s; ")
-    print(f"{len(refused)} 429s, all in the board's chat and all made good")
+    print(f"{len(refused)} 429s, all made good, none in a cell's chat during the broadcast")
     # Never over Telegram's limit is asserted above (the fake answered no cell's delivery with 429). The rate seen
     # at the fake can exceed the configured 25 msg/s for a moment when a stalled event loop wakes several paced
     # senders at once, so only a floor is held here: the broadcast was paced, not stuck.
