@@ -734,7 +734,7 @@ async def _ask_repeat(
     rows: list[list[Button]] = []
     for d in shown:
         code, c = directive_code(d.id), counts[d.id]
-        sent = msg.day(d.sent_at.date()) if d.sent_at else msg.MISSING
+        sent = msg.day(d.sent_at.astimezone(ctx.settings.tz).date()) if d.sent_at else msg.MISSING
         lines.append(msg.REPEAT_LINE.format(code=code, sent=sent, cells=c.targeted, reported=c.reported))
         rows.append([Button(msg.BUTTON_REPEAT_ADD.format(code=code), b.RepeatAdd(*at, d.id).encode())])
         rows.append(

@@ -56,7 +56,7 @@ async def on_button(ctx: Context, pressed: b.LevelButton) -> None:
     if handed.action != levels.PENDING and handed.acted_at is not None:
         await level_files.take(ctx, pressed.directive_id, unit.id)  # files gathered for it go nowhere now
         action = msg.ACTIONS[handed.action]
-        at = msg.day(handed.acted_at.date())
+        at = msg.day(handed.acted_at.astimezone(ctx.settings.tz).date())
         ctx.reply(msg.ALREADY.format(number=upper.number or "", unit=unit.name, action=action, at=at))
         return
     if isinstance(pressed, b.ForwardWithFiles):
